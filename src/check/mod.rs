@@ -1,0 +1,219 @@
+//! Validation of the checked fleet: every rule of the design's table that needs the whole
+//! spec (names and paths, duplicates, reserved names, the hub, order, placement, secrets).
+//! Each rule appends problems; nothing stops at the first.
+
+mod order;
+mod secrets;
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use crate::diag::{Code, Problem};
+use crate::graph::Graph;
+use crate::model::{ComponentSource, Fleet};
+use crate::naming;
+use crate::spec::source::Span;
+use crate::spec::yaml::Node;
+
+/// Runs every rule. `out_root` is the repository the tree is written into (for `path:`).
+#[must_use]
+pub fn check(fleet: &Fleet, graph: &Graph, root: &Node, out_root: Option<&Path>) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    hub_count(fleet, root, &mut problems);
+    duplicates(fleet, &mut problems);
+    reserved(fleet, &mut problems);
+    paths(fleet, out_root, &mut problems);
+    order::cycles(fleet, graph, &mut problems);
+    order::wave_order(fleet, graph, &mut problems);
+    order::placement(fleet, &mut problems);
+    secrets::scan(fleet, root, &mut problems);
+    problems
+}
+
+fn hub_count(fleet: &Fleet, root: &Node, problems: &mut Vec<Problem>) {
+    let hubs: Vec<_> = fleet.clusters.iter().filter(|c| c.hub).collect();
+    match hubs.as_slice() {
+        [] => {
+            let span = root.at(["spec", "clusters"]).map_or(root.span, |n| n.span);
+            problems.push(
+                Problem::error(Code::Hub, "no cluster has `role: hub`")
+                    .at(span, "one of these clusters must be the hub")
+                    .help("mark the cluster that runs Flux (or Argo CD) for the fleet with `role: hub`"),
+            );
+        }
+        [_] => {}
+        [first, rest @ ..] => {
+            for c in rest {
+                problems.push(
+                    Problem::error(Code::Hub, format!("`{}` is a second hub cluster", c.name))
+                        .at(c.role_span, "second hub")
+                        .also(first.role_span, format!("`{}` is already the hub", first.name))
+                        .help("a fleet has exactly one hub; make the others fleet clusters (remove `role: hub`)"),
+                );
+            }
+        }
+    }
+}
+
+/// First-wins duplicate detection over `(name, span)` pairs.
+fn report_duplicates<'a>(
+    items: impl Iterator<Item = (&'a str, Span)>,
+    what: &str,
+    problems: &mut Vec<Problem>,
+) {
+    let mut seen: HashMap<&str, Span> = HashMap::new();
+    for (name, span) in items {
+        if let Some(first) = seen.get(name) {
+            problems.push(
+                Problem::error(Code::Duplicate, format!("two {what}s are named `{name}`"))
+                    .at(span, "defined again here")
+                    .also(*first, "first defined here")
+                    .help(format!("{what} names must be unique; rename or remove one")),
+            );
+        } else {
+            seen.insert(name, span);
+        }
+    }
+}
+
+fn duplicates(fleet: &Fleet, problems: &mut Vec<Problem>) {
+    report_duplicates(fleet.waves.iter().map(|w| (w.name.as_str(), w.span)), "wave", problems);
+    report_duplicates(fleet.clusters.iter().map(|c| (c.name.as_str(), c.span)), "cluster", problems);
+    report_duplicates(fleet.components.iter().map(|c| (c.name.as_str(), c.span)), "component", problems);
+    report_duplicates(fleet.tenants.iter().map(|t| (t.name.as_str(), t.span)), "tenant", problems);
+
+    // A namespace belongs to one tenant, and never to a tenant and a component.
+    let mut owner: HashMap<&str, (&str, Span)> = HashMap::new();
+    for t in &fleet.tenants {
+        let mut own: Vec<&str> = Vec::new();
+        for (ns, span) in &t.namespaces {
+            if own.contains(&ns.as_str()) {
+                problems.push(
+                    Problem::error(Code::Duplicate, format!("tenant `{}` lists namespace `{ns}` twice", t.name))
+                        .at(*span, "listed again")
+                        .help("remove the repeated namespace"),
+                );
+                continue;
+            }
+            own.push(ns);
+            match owner.get(ns.as_str()) {
+                Some((other, first)) => problems.push(
+                    Problem::error(
+                        Code::Duplicate,
+                        format!("namespace `{ns}` is claimed by the tenants `{other}` and `{}`", t.name),
+                    )
+                    .at(*span, "claimed again here")
+                    .also(*first, "first claimed here")
+                    .help("each tenant needs namespaces of its own"),
+                ),
+                None => {
+                    owner.insert(ns, (&t.name, *span));
+                }
+            }
+        }
+    }
+    for c in &fleet.components {
+        if let Some((tenant, first)) = owner.get(c.namespace.as_str()) {
+            problems.push(
+                Problem::error(
+                    Code::Duplicate,
+                    format!("component `{}` deploys into `{}`, a namespace of the tenant `{tenant}`", c.name, c.namespace),
+                )
+                .at(c.namespace_span, "tenant namespace")
+                .also(*first, "the tenant claims it here")
+                .help("platform components need their own namespace; set `namespace:` to another name"),
+            );
+        }
+    }
+}
+
+fn reserved(fleet: &Fleet, problems: &mut Vec<Problem>) {
+    let mut taken: HashMap<&str, String> = HashMap::new();
+    for c in &fleet.components {
+        taken.entry(c.namespace.as_str()).or_insert_with(|| format!("the namespace of component `{}`", c.name));
+    }
+    for t in &fleet.tenants {
+        for (ns, _) in &t.namespaces {
+            taken.entry(ns.as_str()).or_insert_with(|| format!("a namespace of tenant `{}`", t.name));
+        }
+    }
+    for c in fleet.clusters.iter().filter(|c| !c.hub) {
+        let why = if c.name == "flux-system" || c.name == "default" || c.name == fleet.argocd_namespace {
+            Some(format!("`{}` is a namespace of the hub", c.name))
+        } else if c.name.starts_with("kube-") {
+            Some("`kube-*` namespaces belong to Kubernetes".to_owned())
+        } else {
+            taken.get(c.name.as_str()).map(|w| format!("`{}` is already {w}", c.name))
+        };
+        if let Some(why) = why {
+            problems.push(
+                Problem::error(Code::Reserved, format!("the fleet cluster `{}` would share the hub namespace `{}`", c.name, c.name))
+                    .at(c.span, why)
+                    .help("each fleet cluster gets a namespace on the hub named like it; rename the cluster"),
+            );
+        }
+    }
+    // Two Kustomizations with one name in one namespace: Flux would keep only the last.
+    for (namespace, names) in naming::kustomizations(fleet) {
+        let mut seen: HashMap<&str, &naming::Owner> = HashMap::new();
+        for (name, owner) in &names {
+            if let Some(first) = seen.get(name.as_str()) {
+                let mut p = Problem::error(
+                    Code::Reserved,
+                    format!("two Flux Kustomizations would be named `{name}` in namespace `{namespace}`: {} and {}", first.what, owner.what),
+                )
+                .at(owner.span, "this one")
+                .help("rename the component so it does not collide with a wave, a tenant or a cluster");
+                if first.span != owner.span {
+                    p = p.also(first.span, "and this one");
+                }
+                problems.push(p);
+            } else {
+                seen.insert(name, owner);
+            }
+        }
+    }
+}
+
+fn paths(fleet: &Fleet, out_root: Option<&Path>, problems: &mut Vec<Problem>) {
+    for c in &fleet.components {
+        let ComponentSource::Path(p) = &c.source else { continue };
+        if let Err(why) = naming::check_relative_path(p) {
+            problems.push(
+                Problem::error(Code::Name, format!("the path `{p}` of component `{}` {why}", c.name))
+                    .at(c.source_span, "escapes the repository")
+                    .help("write a path relative to the repository root, without `..`, e.g. `policies/kyverno`"),
+            );
+            continue;
+        }
+        let Some(root) = out_root else { continue };
+        let dir = root.join(p.trim_start_matches("./"));
+        if !dir.is_dir() {
+            problems.push(
+                Problem::error(Code::UnknownRef, format!("the path `{p}` of component `{}` does not exist", c.name))
+                    .at(c.source_span, format!("no folder `{}`", dir.display()))
+                    .help("create the folder with a kustomization.yaml (or manifests) or fix the path; paths are relative to the output root"),
+            );
+        } else if !dir.join("kustomization.yaml").is_file() && !has_manifests(&dir) {
+            problems.push(
+                Problem::warning(Code::UnknownRef, format!("the path `{p}` of component `{}` holds no manifests", c.name))
+                    .at(c.source_span, "empty folder")
+                    .help("Flux applies nothing from an empty folder; add a kustomization.yaml or YAML manifests"),
+            );
+        }
+    }
+}
+
+fn has_manifests(dir: &Path) -> bool {
+    walkdir::WalkDir::new(dir)
+        .max_depth(3)
+        .into_iter()
+        .filter_map(Result::ok)
+        .any(|e| {
+            e.file_type().is_file()
+                && e.path().extension().is_some_and(|x| x == "yaml" || x == "yml" || x == "json")
+        })
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,36 @@
+//! `synctl init`: a commented starter spec that validates as written.
+
+use std::io::Write as _;
+
+use crate::cli::{print_stdout, Failure, Global};
+
+/// The starter spec.
+pub const STARTER: &str = include_str!("../../templates/starter-fleet.yaml");
+
+/// Writes the starter spec to `-f` (default `./fleet.yaml`); refuses to overwrite.
+///
+/// # Errors
+/// [`Failure::Usage`] when the file exists or cannot be written.
+pub fn run(g: &Global) -> Result<(), Failure> {
+    let path = &g.file;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::AlreadyExists => Failure::Usage(format!(
+                "`{}` already exists; synctl init never overwrites a spec (remove it or pass -f NEW_FILE)",
+                path.display()
+            )),
+            _ => Failure::Usage(format!("cannot create `{}`: {e}", path.display())),
+        })?;
+    file.write_all(STARTER.as_bytes())
+        .map_err(|e| Failure::Usage(format!("cannot write `{}`: {e}", path.display())))?;
+    if !g.quiet {
+        print_stdout(&format!(
+            "wrote {}; next: edit it, then `synctl validate -f {0}` and `synctl generate -f {0}`\n",
+            path.display()
+        ));
+    }
+    Ok(())
+}

@@ -1,0 +1,6 @@
+//! One module per command; each takes the global flags and returns a [`crate::cli::Failure`]
+//! on error.
+
+pub mod graph;
+pub mod init;
+pub mod validate;

@@ -1,0 +1,423 @@
+//! Problems found in a fleet spec or its tree, and how they are shown: miette's graphical
+//! report for people, JSON for tools, and GitHub Actions annotations in CI.
+
+use std::fmt;
+use std::sync::Arc;
+
+use miette::{
+    Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceCode,
+};
+use serde::Serialize;
+
+use crate::spec::source::{Source, Span};
+
+/// The stable code of every kind of problem (the design's validation table).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub enum Code {
+    Schema,
+    Yaml,
+    Name,
+    Duplicate,
+    UnknownRef,
+    Cycle,
+    WaveOrder,
+    Placement,
+    Hub,
+    Reserved,
+    Secret,
+    Substitution,
+    ArgocdHealth,
+    Drift,
+    HandEdit,
+    UserFile,
+    Io,
+    Git,
+    Internal,
+}
+
+impl Code {
+    /// The code as printed, e.g. `synctl::unknown-ref`.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Code::Schema => "synctl::schema",
+            Code::Yaml => "synctl::yaml",
+            Code::Name => "synctl::name",
+            Code::Duplicate => "synctl::duplicate",
+            Code::UnknownRef => "synctl::unknown-ref",
+            Code::Cycle => "synctl::cycle",
+            Code::WaveOrder => "synctl::wave-order",
+            Code::Placement => "synctl::placement",
+            Code::Hub => "synctl::hub",
+            Code::Reserved => "synctl::reserved",
+            Code::Secret => "synctl::secret",
+            Code::Substitution => "synctl::substitution",
+            Code::ArgocdHealth => "synctl::argocd-health",
+            Code::Drift => "synctl::drift",
+            Code::HandEdit => "synctl::hand-edit",
+            Code::UserFile => "synctl::user-file",
+            Code::Io => "synctl::io",
+            Code::Git => "synctl::git",
+            Code::Internal => "synctl::internal",
+        }
+    }
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Whether a problem fails the run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// A span of the spec with a short text, as shown under the YAML.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Label {
+    pub span: Span,
+    pub text: String,
+}
+
+impl Label {
+    /// A label on `span` saying `text`.
+    pub fn new(span: Span, text: impl Into<String>) -> Label {
+        Label {
+            span,
+            text: text.into(),
+        }
+    }
+}
+
+/// One problem: what, where, and how to fix it.
+#[derive(Clone, Debug)]
+pub struct Problem {
+    pub code: Code,
+    pub severity: Severity,
+    pub message: String,
+    /// The spec span at fault (absent for problems about the tree on disk).
+    pub primary: Option<Label>,
+    pub secondary: Vec<Label>,
+    pub help: Option<String>,
+    /// A generated file the problem is about (drift, hand edits), relative to the output root.
+    pub path: Option<String>,
+}
+
+impl Problem {
+    /// An error with `code` and `message`.
+    pub fn error(code: Code, message: impl Into<String>) -> Problem {
+        Problem {
+            code,
+            severity: Severity::Error,
+            message: message.into(),
+            primary: None,
+            secondary: Vec::new(),
+            help: None,
+            path: None,
+        }
+    }
+
+    /// A warning with `code` and `message`.
+    pub fn warning(code: Code, message: impl Into<String>) -> Problem {
+        Problem {
+            severity: Severity::Warning,
+            ..Problem::error(code, message)
+        }
+    }
+
+    /// Points the problem at `span` with the label `text`.
+    #[must_use]
+    pub fn at(mut self, span: Span, text: impl Into<String>) -> Problem {
+        self.primary = Some(Label::new(span, text));
+        self
+    }
+
+    /// Adds a secondary label.
+    #[must_use]
+    pub fn also(mut self, span: Span, text: impl Into<String>) -> Problem {
+        self.secondary.push(Label::new(span, text));
+        self
+    }
+
+    /// Says how to fix it.
+    #[must_use]
+    pub fn help(mut self, help: impl Into<String>) -> Problem {
+        self.help = Some(help.into());
+        self
+    }
+
+    /// Names the generated file the problem is about.
+    #[must_use]
+    pub fn in_file(mut self, path: impl Into<String>) -> Problem {
+        self.path = Some(path.into());
+        self
+    }
+
+    /// Where the problem sorts: by position in the spec, then code, then message.
+    fn sort_key(&self) -> (usize, Option<&str>, Code, &str) {
+        let offset = self.primary.as_ref().map_or(usize::MAX, |l| l.span.offset);
+        (offset, self.path.as_deref(), self.code, &self.message)
+    }
+
+    /// Whether this problem fails the run.
+    #[must_use]
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+}
+
+/// Sorts problems by position and removes exact repeats.
+pub fn sort(problems: &mut Vec<Problem>) {
+    problems.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    problems.dedup_by(|a, b| {
+        a.code == b.code
+            && a.message == b.message
+            && a.primary == b.primary
+            && a.path == b.path
+    });
+}
+
+/// How problems are printed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+}
+
+/// A problem together with the source it points into, as miette wants it.
+struct Shown<'a> {
+    problem: &'a Problem,
+    source: &'a NamedSource<Arc<str>>,
+}
+
+impl fmt::Debug for Shown<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.problem, f)
+    }
+}
+
+impl fmt::Display for Shown<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.problem.path {
+            Some(path) if self.problem.primary.is_none() => {
+                write!(f, "{}: {}", path, self.problem.message)
+            }
+            _ => f.write_str(&self.problem.message),
+        }
+    }
+}
+
+impl std::error::Error for Shown<'_> {}
+
+impl Diagnostic for Shown<'_> {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        Some(Box::new(self.problem.code.as_str()))
+    }
+
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(match self.problem.severity {
+            Severity::Error => miette::Severity::Error,
+            Severity::Warning => miette::Severity::Warning,
+        })
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.problem
+            .help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
+    }
+
+    fn source_code(&self) -> Option<&dyn SourceCode> {
+        self.problem.primary.as_ref()?;
+        Some(self.source)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        let primary = self.problem.primary.as_ref()?;
+        let first = LabeledSpan::new_primary_with_span(
+            Some(primary.text.clone()),
+            (primary.span.offset, primary.span.len),
+        );
+        let rest = self.problem.secondary.iter().map(|l| {
+            LabeledSpan::new_with_span(Some(l.text.clone()), (l.span.offset, l.span.len))
+        });
+        Some(Box::new(std::iter::once(first).chain(rest)))
+    }
+}
+
+/// Renders problems for people: miette's graphical report, one after another.
+#[must_use]
+pub fn render_human(source: &Source, problems: &[Problem], color: bool) -> String {
+    let named = NamedSource::new(source.name.clone(), Arc::clone(&source.text));
+    let theme = if color {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
+    let handler = GraphicalReportHandler::new_themed(theme).with_width(100);
+    let mut out = String::new();
+    for problem in problems {
+        let shown = Shown {
+            problem,
+            source: &named,
+        };
+        if handler.render_report(&mut out, &shown).is_err() {
+            out.push_str(&format!("{}: {}\n", problem.code, problem.message));
+        }
+    }
+    out
+}
+
+#[derive(Serialize)]
+struct JsonLabel<'a> {
+    line: usize,
+    column: usize,
+    message: &'a str,
+}
+
+#[derive(Serialize)]
+struct JsonProblem<'a> {
+    code: &'static str,
+    severity: Severity,
+    message: &'a str,
+    file: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    line: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    column: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    help: Option<&'a str>,
+    labels: Vec<JsonLabel<'a>>,
+}
+
+/// Renders problems as a JSON array (one object per problem, 1-based lines and columns).
+#[must_use]
+pub fn render_json(source: &Source, problems: &[Problem]) -> String {
+    let items: Vec<JsonProblem<'_>> = problems
+        .iter()
+        .map(|p| {
+            let pos = p.primary.as_ref().map(|l| source.line_col(l.span.offset));
+            JsonProblem {
+                code: p.code.as_str(),
+                severity: p.severity,
+                message: &p.message,
+                file: p.path.as_deref().unwrap_or(&source.name),
+                line: pos.map(|(l, _)| l),
+                column: pos.map(|(_, c)| c),
+                help: p.help.as_deref(),
+                labels: p
+                    .primary
+                    .iter()
+                    .chain(&p.secondary)
+                    .map(|l| {
+                        let (line, column) = source.line_col(l.span.offset);
+                        JsonLabel {
+                            line,
+                            column,
+                            message: &l.text,
+                        }
+                    })
+                    .collect(),
+            }
+        })
+        .collect();
+    let mut out = serde_json::to_string_pretty(&items).unwrap_or_else(|_| "[]".to_owned());
+    out.push('\n');
+    out
+}
+
+/// Renders problems as GitHub Actions workflow commands (`::error file=…,line=…::…`).
+#[must_use]
+pub fn render_github(source: &Source, problems: &[Problem]) -> String {
+    let mut out = String::new();
+    for p in problems {
+        let level = match p.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        let file = p.path.as_deref().unwrap_or(&source.name);
+        let mut props = format!("file={}", escape_property(file));
+        if let Some(label) = &p.primary {
+            let (line, col) = source.line_col(label.span.offset);
+            props.push_str(&format!(",line={line},col={col}"));
+        }
+        props.push_str(&format!(",title={}", p.code));
+        let mut message = p.message.clone();
+        if let Some(help) = &p.help {
+            message.push_str(&format!(" (help: {help})"));
+        }
+        out.push_str(&format!("::{level} {props}::{}\n", escape_data(&message)));
+    }
+    out
+}
+
+fn escape_data(s: &str) -> String {
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+fn escape_property(s: &str) -> String {
+    escape_data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn source(text: &str) -> Source {
+        Source::new("fleet.yaml", text.to_owned())
+    }
+
+    #[test]
+    fn problems_sort_by_position_then_code() {
+        let mut problems = vec![
+            Problem::error(Code::Name, "b").at(Span::new(10, 1), "x"),
+            Problem::error(Code::Cycle, "a").at(Span::new(2, 1), "x"),
+            Problem::error(Code::Drift, "no span"),
+        ];
+        sort(&mut problems);
+        let order: Vec<_> = problems.iter().map(|p| p.message.as_str()).collect();
+        assert_eq!(order, ["a", "b", "no span"]);
+    }
+
+    #[test]
+    fn human_report_shows_code_snippet_and_help() {
+        let src = source("spec:\n  name: Bad_Name\n");
+        let p = Problem::error(Code::Name, "`Bad_Name` is not a DNS-1123 label")
+            .at(Span::new(14, 8), "here")
+            .help("use lowercase letters");
+        let out = render_human(&src, &[p], false);
+        assert!(out.contains("synctl::name"), "{out}");
+        assert!(out.contains("fleet.yaml:2:9"), "{out}");
+        assert!(out.contains("name: Bad_Name"), "{out}");
+        assert!(out.contains("help: use lowercase letters"), "{out}");
+    }
+
+    #[test]
+    fn json_report_has_one_based_positions() {
+        let src = source("a: 1\nbb: 2\n");
+        let p = Problem::error(Code::Schema, "bad").at(Span::new(5, 2), "here");
+        let v: serde_json::Value = serde_json::from_str(&render_json(&src, &[p])).unwrap();
+        assert_eq!(v[0]["line"], 2);
+        assert_eq!(v[0]["column"], 1);
+        assert_eq!(v[0]["code"], "synctl::schema");
+    }
+
+    #[test]
+    fn github_annotations_escape_newlines_and_commas() {
+        let src = source("a: 1\n");
+        let p = Problem::error(Code::Schema, "two\nlines").at(Span::new(0, 1), "x");
+        let out = render_github(&src, &[p]);
+        assert_eq!(
+            out,
+            "::error file=fleet.yaml,line=1,col=1,title=synctl::schema::two%0Alines\n"
+        );
+    }
+}

@@ -1,0 +1,600 @@
+//! The checked fleet: defaults applied (in one place, here), names resolved to indexes, and
+//! every part keeping the span it was written at. References that name nothing are reported
+//! as `synctl::unknown-ref` and left out, so later stages only see what resolved.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde_json::Value as Json;
+
+use crate::diag::{Code, Problem};
+use crate::spec::Loaded;
+use crate::spec::raw;
+use crate::spec::source::Span;
+use crate::spec::yaml::Node;
+use crate::suggest::did_you_mean;
+
+/// What reconciles the platform layers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Engine {
+    Flux,
+    ArgoCd,
+}
+
+/// How a tenant's own repository is delivered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Delivery {
+    Flux,
+    ArgoCd,
+}
+
+/// The checked fleet.
+#[derive(Clone, Debug)]
+pub struct Fleet {
+    pub name: String,
+    pub engine: Engine,
+    pub repository: Repository,
+    pub hub_source_ref: String,
+    pub argocd_retry_limit: i64,
+    pub argocd_namespace: String,
+    pub defaults: Defaults,
+    pub waves: Vec<Wave>,
+    pub clusters: Vec<Cluster>,
+    pub components: Vec<Component>,
+    pub tenants: Vec<Tenant>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Repository {
+    pub url: String,
+    pub branch: String,
+    pub secret_ref: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Defaults {
+    pub interval: String,
+    pub retry_interval: String,
+    pub timeout: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct Wave {
+    pub name: String,
+    pub span: Span,
+    /// The Argo CD sync-wave base (`syncWave`, default index × 10).
+    pub base: i64,
+    pub base_span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Kubeconfig {
+    Secret { name: String, key: String },
+    ConfigMap { name: String },
+}
+
+#[derive(Clone, Debug)]
+pub struct Cluster {
+    pub name: String,
+    pub span: Span,
+    pub hub: bool,
+    pub role_span: Span,
+    pub environment: String,
+    pub branch: String,
+    pub kubeconfig: Kubeconfig,
+    pub labels: BTreeMap<String, String>,
+    pub vars: BTreeMap<String, String>,
+}
+
+/// A resolved reference to another item, with the span of the name that made it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Ref {
+    pub index: usize,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum ComponentSource {
+    Chart {
+        repository: String,
+        name: String,
+        version: String,
+    },
+    Path(String),
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Override {
+    pub version: Option<String>,
+    pub values: Option<Json>,
+}
+
+/// A capability a component requires, and the components that provide it.
+#[derive(Clone, Debug)]
+pub struct Requirement {
+    pub name: String,
+    pub span: Span,
+    pub providers: Vec<usize>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Component {
+    pub name: String,
+    pub span: Span,
+    pub wave: usize,
+    /// False when `wave` named no wave (already reported); order checks skip the component.
+    pub wave_known: bool,
+    pub namespace: String,
+    pub namespace_span: Span,
+    pub source: ComponentSource,
+    pub source_span: Span,
+    pub values: Json,
+    pub values_span: Span,
+    pub depends_on: Vec<Ref>,
+    /// Indexes of the clusters the component is placed on, in spec order.
+    pub clusters: Vec<usize>,
+    pub placement_span: Span,
+    pub environments: BTreeMap<String, Override>,
+    pub provides: Vec<String>,
+    pub requires: Vec<Requirement>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Apps {
+    pub url: String,
+    pub branch: String,
+    pub path: String,
+    pub secret_ref: Option<String>,
+    pub delivery: Delivery,
+    pub delivery_span: Span,
+    pub wave: usize,
+}
+
+#[derive(Clone, Debug)]
+pub struct Tenant {
+    pub name: String,
+    pub span: Span,
+    pub clusters: Vec<usize>,
+    pub placement_span: Span,
+    pub namespaces: Vec<(String, Span)>,
+    pub quota: BTreeMap<String, String>,
+    pub isolation: bool,
+    pub apps: Option<Apps>,
+}
+
+impl Fleet {
+    /// The hub cluster (validation guarantees exactly one before rendering).
+    #[must_use]
+    pub fn hub(&self) -> Option<&Cluster> {
+        self.clusters.iter().find(|c| c.hub)
+    }
+
+    /// The hub's index.
+    #[must_use]
+    pub fn hub_index(&self) -> Option<usize> {
+        self.clusters.iter().position(|c| c.hub)
+    }
+
+    /// Environment name → indexes of its fleet clusters, sorted by environment.
+    #[must_use]
+    pub fn environments(&self) -> BTreeMap<&str, Vec<usize>> {
+        let mut out: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+        for (i, c) in self.clusters.iter().enumerate().filter(|(_, c)| !c.hub) {
+            out.entry(c.environment.as_str()).or_default().push(i);
+        }
+        out
+    }
+}
+
+/// Spans of the spec, looked up by path.
+struct At<'a>(&'a Node);
+
+impl At<'_> {
+    fn span<S: AsRef<str>>(&self, path: &[S]) -> Span {
+        let mut best = self.0.span;
+        let mut node = self.0;
+        for seg in path {
+            match node.at([seg.as_ref()]) {
+                Some(n) => {
+                    node = n;
+                    best = n.span;
+                }
+                None => break,
+            }
+        }
+        best
+    }
+}
+
+/// Resolves names to indexes, reporting the ones that name nothing.
+struct Names<'a> {
+    index: HashMap<&'a str, usize>,
+    kind: &'static str,
+}
+
+impl<'a> Names<'a> {
+    fn new(names: impl Iterator<Item = &'a str>, kind: &'static str) -> Names<'a> {
+        let mut index = HashMap::new();
+        for (i, n) in names.enumerate() {
+            index.entry(n).or_insert(i);
+        }
+        Names { index, kind }
+    }
+
+    fn resolve(&self, name: &str, span: Span, field: &str, problems: &mut Vec<Problem>) -> Option<usize> {
+        if let Some(&i) = self.index.get(name) {
+            return Some(i);
+        }
+        let mut p = Problem::error(
+            Code::UnknownRef,
+            format!("`{field}` names the {} `{name}`, which does not exist", self.kind),
+        )
+        .at(span, format!("no {} is named `{name}`", self.kind));
+        let mut known: Vec<&str> = self.index.keys().copied().collect();
+        known.sort_unstable();
+        p = match did_you_mean(name, known.iter().copied()) {
+            Some(s) => p.help(format!("did you mean `{s}`?")),
+            None if known.is_empty() => p.help(format!("define the {} first", self.kind)),
+            None if known.len() <= 12 => p.help(format!("known {}s: {}", self.kind, known.join(", "))),
+            None => p.help(format!("check the spelling against the {}s of the spec", self.kind)),
+        };
+        problems.push(p);
+        None
+    }
+}
+
+/// Builds the checked fleet from a loaded spec; unresolved references become problems.
+#[must_use]
+pub fn build(loaded: &Loaded) -> (Fleet, Vec<Problem>) {
+    let raw = &loaded.raw;
+    let at = At(&loaded.root);
+    let spec = &raw.spec;
+    let mut problems = Vec::new();
+
+    let default_waves = ["tenants", "controllers", "config"];
+    let waves: Vec<Wave> = match &spec.waves {
+        Some(ws) => ws
+            .iter()
+            .enumerate()
+            .map(|(i, w)| {
+                let is = i.to_string();
+                Wave {
+                    name: w.name.clone(),
+                    span: at.span(&["spec", "waves", &is, "name"]),
+                    base: w.sync_wave.unwrap_or(i as i64 * 10),
+                    base_span: at.span(&["spec", "waves", &is, "syncWave"]),
+                }
+            })
+            .collect(),
+        None => default_waves
+            .iter()
+            .enumerate()
+            .map(|(i, n)| Wave {
+                name: (*n).to_owned(),
+                span: at.span(&["spec"]),
+                base: i as i64 * 10,
+                base_span: at.span(&["spec"]),
+            })
+            .collect(),
+    };
+    let repo_branch = spec.repository.branch.clone().unwrap_or_else(|| "main".to_owned());
+
+    let clusters: Vec<Cluster> = spec
+        .clusters
+        .iter()
+        .enumerate()
+        .map(|(i, c)| build_cluster(c, &at, i, &repo_branch))
+        .collect();
+
+    let wave_names = Names::new(waves.iter().map(|w| w.name.as_str()), "wave");
+    let cluster_names = Names::new(clusters.iter().map(|c| c.name.as_str()), "cluster");
+    let component_names = Names::new(spec.components.iter().map(|c| c.name.as_str()), "component");
+    let environments: Vec<&str> = {
+        let mut e: Vec<&str> = clusters.iter().filter(|c| !c.hub).map(|c| c.environment.as_str()).collect();
+        e.sort_unstable();
+        e.dedup();
+        e
+    };
+    let mut providers: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, c) in spec.components.iter().enumerate() {
+        providers.entry(c.name.as_str()).or_default().push(i);
+        for p in &c.provides {
+            if p != &c.name {
+                providers.entry(p.as_str()).or_default().push(i);
+            }
+        }
+    }
+
+    let mut components = Vec::with_capacity(spec.components.len());
+    for (i, c) in spec.components.iter().enumerate() {
+        let is = i.to_string();
+        let base = ["spec", "components", is.as_str()];
+        let path = |f: &[&str]| -> Vec<String> { base.iter().chain(f).map(|s| (*s).to_owned()).collect() };
+        let wave_span = at.span(&path(&["wave"]));
+        let wave_index = wave_names.resolve(&c.wave, wave_span, "wave", &mut problems);
+        let wave = wave_index.unwrap_or(0);
+        let depends_on = c
+            .depends_on
+            .iter()
+            .enumerate()
+            .filter_map(|(j, d)| {
+                let span = at.span(&path(&["dependsOn", &j.to_string()]));
+                component_names
+                    .resolve(d, span, "dependsOn", &mut problems)
+                    .map(|index| Ref { index, span })
+            })
+            .collect();
+        let (clusters_of, placement_span) = place(
+            c.clusters.as_deref(),
+            c.selector.as_ref(),
+            &clusters,
+            &cluster_names,
+            &at,
+            &base,
+            false,
+            &mut problems,
+        );
+        let requires = c
+            .requires
+            .iter()
+            .enumerate()
+            .filter_map(|(j, r)| {
+                let span = at.span(&path(&["requires", &j.to_string()]));
+                if let Some(p) = providers.get(r.as_str()) {
+                    return Some(Requirement {
+                        name: r.clone(),
+                        span,
+                        providers: p.clone(),
+                    });
+                }
+                let known: Vec<&str> = providers.keys().copied().collect();
+                let mut p = Problem::error(
+                    Code::UnknownRef,
+                    format!("`requires` names `{r}`, which no component is or provides"),
+                )
+                .at(span, "nothing provides this");
+                p = match did_you_mean(r, { let mut k = known; k.sort_unstable(); k }) {
+                    Some(s) => p.help(format!("did you mean `{s}`?")),
+                    None => p.help(format!("add a component named `{r}` or one with `provides: [{r}]`")),
+                };
+                problems.push(p);
+                None
+            })
+            .collect();
+        let mut overrides = BTreeMap::new();
+        for (env, o) in &c.environments {
+            if !environments.contains(&env.as_str()) {
+                let span = at.0.at(path(&["environments"]).iter().map(String::as_str)).and_then(|n| n.entry(env)).map_or(
+                    at.span(&path(&["environments"])),
+                    |e| e.key_span,
+                );
+                let mut p = Problem::error(
+                    Code::UnknownRef,
+                    format!("`environments` names the environment `{env}`, which no fleet cluster is in"),
+                )
+                .at(span, "no such environment");
+                p = match did_you_mean(env, environments.iter().copied()) {
+                    Some(s) => p.help(format!("did you mean `{s}`?")),
+                    None => p.help(format!("environments of this fleet: {}", environments.join(", "))),
+                };
+                problems.push(p);
+                continue;
+            }
+            overrides.insert(
+                env.clone(),
+                Override {
+                    version: o.version.clone(),
+                    values: o.values.clone(),
+                },
+            );
+        }
+        let (source, source_span) = match (&c.chart, &c.path) {
+            (Some(ch), _) => (
+                ComponentSource::Chart {
+                    repository: ch.repository.trim_end_matches('/').to_owned(),
+                    name: ch.name.clone(),
+                    version: ch.version.clone().unwrap_or_else(|| "*".to_owned()),
+                },
+                at.span(&path(&["chart"])),
+            ),
+            (None, Some(p)) => (ComponentSource::Path(p.clone()), at.span(&path(&["path"]))),
+            (None, None) => (ComponentSource::Path(String::new()), at.span(&path(&[]))),
+        };
+        components.push(Component {
+            name: c.name.clone(),
+            span: at.span(&path(&["name"])),
+            wave,
+            wave_known: wave_index.is_some(),
+            namespace: c.namespace.clone().unwrap_or_else(|| c.name.clone()),
+            namespace_span: at.span(&path(&["namespace"])),
+            source,
+            source_span,
+            values: c.values.clone().unwrap_or_else(|| Json::Object(serde_json::Map::new())),
+            values_span: at.span(&path(&["values"])),
+            depends_on,
+            clusters: clusters_of,
+            placement_span,
+            environments: overrides,
+            provides: c.provides.clone(),
+            requires,
+        });
+    }
+
+    let tenants = spec
+        .tenants
+        .iter()
+        .enumerate()
+        .filter_map(|(i, t)| build_tenant(t, i, &at, &clusters, &cluster_names, &wave_names, &waves, &mut problems))
+        .collect();
+
+    let fleet = Fleet {
+        name: raw.metadata.name.clone(),
+        engine: if spec.engine.as_deref() == Some("argocd") { Engine::ArgoCd } else { Engine::Flux },
+        repository: Repository {
+            url: spec.repository.url.clone(),
+            branch: repo_branch,
+            secret_ref: spec.repository.secret_ref.clone(),
+        },
+        hub_source_ref: spec
+            .hub
+            .as_ref()
+            .and_then(|h| h.source_ref.clone())
+            .unwrap_or_else(|| "flux-system".to_owned()),
+        argocd_retry_limit: spec.argocd.as_ref().and_then(|a| a.retry_limit).unwrap_or(-1),
+        argocd_namespace: spec
+            .argocd
+            .as_ref()
+            .and_then(|a| a.namespace.clone())
+            .unwrap_or_else(|| "argocd".to_owned()),
+        defaults: Defaults {
+            interval: default_of(spec.defaults.as_ref().and_then(|d| d.interval.clone()), "10m"),
+            retry_interval: default_of(spec.defaults.as_ref().and_then(|d| d.retry_interval.clone()), "2m"),
+            timeout: default_of(spec.defaults.as_ref().and_then(|d| d.timeout.clone()), "5m"),
+        },
+        waves,
+        clusters,
+        components,
+        tenants,
+    };
+    (fleet, problems)
+}
+
+fn default_of(v: Option<String>, d: &str) -> String {
+    v.unwrap_or_else(|| d.to_owned())
+}
+
+fn build_cluster(c: &raw::Cluster, at: &At<'_>, i: usize, repo_branch: &str) -> Cluster {
+    let is = i.to_string();
+    let k = c.kubeconfig.as_ref();
+    let kubeconfig = match k {
+        Some(raw::Kubeconfig { config_map_ref: Some(cm), .. }) => Kubeconfig::ConfigMap { name: cm.clone() },
+        _ => Kubeconfig::Secret {
+            name: k
+                .and_then(|k| k.secret_ref.clone())
+                .unwrap_or_else(|| format!("{}-kubeconfig", c.name)),
+            key: k.and_then(|k| k.key.clone()).unwrap_or_else(|| "value".to_owned()),
+        },
+    };
+    Cluster {
+        name: c.name.clone(),
+        span: at.span(&["spec", "clusters", &is, "name"]),
+        hub: c.role.as_deref() == Some("hub"),
+        role_span: at.span(&["spec", "clusters", &is, "role"]),
+        environment: c.environment.clone().unwrap_or_else(|| c.name.clone()),
+        branch: c.branch.clone().unwrap_or_else(|| repo_branch.to_owned()),
+        kubeconfig,
+        labels: c.labels.clone(),
+        vars: c.vars.clone(),
+    }
+}
+
+/// Resolves `clusters:` or `selector:`; the default is every cluster (`fleet_only`: every
+/// fleet cluster).
+#[allow(clippy::too_many_arguments)] // reason: one call per placement kind, all context needed
+fn place(
+    names: Option<&[String]>,
+    selector: Option<&raw::Selector>,
+    clusters: &[Cluster],
+    cluster_names: &Names<'_>,
+    at: &At<'_>,
+    base: &[&str],
+    fleet_only: bool,
+    problems: &mut Vec<Problem>,
+) -> (Vec<usize>, Span) {
+    let with = |f: &str| -> Vec<String> { base.iter().copied().chain([f]).map(str::to_owned).collect() };
+    if let Some(names) = names {
+        let mut out: Vec<usize> = names
+            .iter()
+            .enumerate()
+            .filter_map(|(j, n)| {
+                let js = j.to_string();
+                let span = at.span(&[with("clusters").as_slice(), &[js]].concat());
+                cluster_names.resolve(n, span, "clusters", problems)
+            })
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        return (out, at.span(&with("clusters")));
+    }
+    if let Some(sel) = selector {
+        let out = clusters
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| sel.match_labels.iter().all(|(k, v)| c.labels.get(k) == Some(v)))
+            .map(|(i, _)| i)
+            .collect();
+        return (out, at.span(&with("selector")));
+    }
+    let out = clusters
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| !fleet_only || !c.hub)
+        .map(|(i, _)| i)
+        .collect();
+    (out, at.span(&with("name")))
+}
+
+#[allow(clippy::too_many_arguments)] // reason: the tenant needs the resolved clusters and waves
+fn build_tenant(
+    t: &raw::Tenant,
+    i: usize,
+    at: &At<'_>,
+    clusters: &[Cluster],
+    cluster_names: &Names<'_>,
+    wave_names: &Names<'_>,
+    waves: &[Wave],
+    problems: &mut Vec<Problem>,
+) -> Option<Tenant> {
+    let is = i.to_string();
+    let base = ["spec", "tenants", is.as_str()];
+    let (placed, placement_span) = place(
+        t.clusters.as_deref(),
+        t.selector.as_ref(),
+        clusters,
+        cluster_names,
+        at,
+        &base,
+        true,
+        problems,
+    );
+    let namespaces = match &t.namespaces {
+        Some(ns) => ns
+            .iter()
+            .enumerate()
+            .map(|(j, n)| (n.clone(), at.span(&["spec", "tenants", &is, "namespaces", &j.to_string()])))
+            .collect(),
+        None => vec![(t.name.clone(), at.span(&["spec", "tenants", &is, "name"]))],
+    };
+    let apps = match &t.apps {
+        Some(a) => {
+            let wave = match &a.wave {
+                Some(w) => wave_names.resolve(w, at.span(&["spec", "tenants", &is, "apps", "wave"]), "wave", problems)?,
+                None => waves.len().saturating_sub(1),
+            };
+            Some(Apps {
+                url: a.repository.url.clone(),
+                branch: a.repository.branch.clone().unwrap_or_else(|| "main".to_owned()),
+                path: a.repository.path.clone().unwrap_or_else(|| "./".to_owned()),
+                secret_ref: a.repository.secret_ref.clone(),
+                delivery: if a.delivery.as_deref() == Some("argocd") { Delivery::ArgoCd } else { Delivery::Flux },
+                delivery_span: at.span(&["spec", "tenants", &is, "apps", "delivery"]),
+                wave,
+            })
+        }
+        None => None,
+    };
+    Some(Tenant {
+        name: t.name.clone(),
+        span: at.span(&["spec", "tenants", &is, "name"]),
+        clusters: placed,
+        placement_span,
+        namespaces,
+        quota: t
+            .quota
+            .iter()
+            .flatten()
+            .map(|(k, v)| (k.clone(), v.as_str().map_or_else(|| v.to_string(), str::to_owned)))
+            .collect(),
+        isolation: t.isolation.as_deref() != Some("none"),
+        apps,
+    })
+}

@@ -1,0 +1,71 @@
+//! Spec loading: read the file once, parse it into nodes with spans, check it against the
+//! JSON Schema, and deserialize the raw serde mirror.
+
+pub mod raw;
+pub mod schema;
+pub mod source;
+pub mod yaml;
+
+use std::path::Path;
+
+use crate::diag::{Code, Problem};
+use source::{ReadError, Source};
+use yaml::Node;
+
+/// A spec that parsed and matches the schema.
+#[derive(Debug)]
+pub struct Loaded {
+    pub source: Source,
+    pub root: Node,
+    pub raw: raw::Fleet,
+}
+
+/// Why a spec did not load.
+#[derive(Debug)]
+pub enum LoadError {
+    /// Could not read the file (exit 2).
+    Io(String),
+    /// The spec is invalid: YAML or schema problems (exit 1).
+    Invalid(Source, Vec<Problem>),
+}
+
+/// Reads and checks the spec at `path`; `name` is how diagnostics call it.
+///
+/// # Errors
+/// See [`LoadError`].
+pub fn load(path: &Path, name: &str) -> Result<Loaded, LoadError> {
+    let source = match Source::read(path, name) {
+        Ok(s) => s,
+        Err(ReadError::Io(e)) => return Err(LoadError::Io(format!("cannot read `{name}`: {e}"))),
+        Err(ReadError::Invalid(p)) => {
+            return Err(LoadError::Invalid(Source::new(name, String::new()), vec![p]));
+        }
+    };
+    load_source(source)
+}
+
+/// Checks a spec already in memory.
+///
+/// # Errors
+/// See [`LoadError`].
+pub fn load_source(source: Source) -> Result<Loaded, LoadError> {
+    let root = match yaml::parse(&source) {
+        Ok(root) => root,
+        Err(problems) => return Err(LoadError::Invalid(source, problems)),
+    };
+    let json = root.to_json();
+    let problems = schema::check(&root, &json);
+    if !problems.is_empty() {
+        return Err(LoadError::Invalid(source, problems));
+    }
+    match serde_json::from_value::<raw::Fleet>(json) {
+        Ok(raw) => Ok(Loaded { source, root, raw }),
+        Err(e) => Err(LoadError::Invalid(
+            source,
+            vec![Problem::error(
+                Code::Internal,
+                format!("the spec passed the schema but not the model ({e}): this is a bug in synctl"),
+            )],
+        )),
+    }
+}

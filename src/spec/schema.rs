@@ -1,0 +1,313 @@
+//! The JSON Schema of the spec (compiled into the binary) and the translation of its
+//! violations into diagnostics that point at the YAML.
+
+use std::sync::OnceLock;
+
+use jsonschema::error::ValidationErrorKind;
+use jsonschema::Validator;
+use serde_json::Value as Json;
+
+use crate::diag::{Code, Problem};
+use crate::spec::yaml::{Node, Value};
+use crate::suggest::did_you_mean;
+
+/// The schema text, as `synctl schema` prints it.
+pub const SCHEMA: &str = include_str!("../../schemas/fleet.schema.json");
+
+fn schema_json() -> &'static Json {
+    static SCHEMA_JSON: OnceLock<Json> = OnceLock::new();
+    SCHEMA_JSON.get_or_init(|| serde_json::from_str(SCHEMA).unwrap_or(Json::Null))
+}
+
+fn validator() -> Option<&'static Validator> {
+    static VALIDATOR: OnceLock<Option<Validator>> = OnceLock::new();
+    VALIDATOR
+        .get_or_init(|| jsonschema::validator_for(schema_json()).ok())
+        .as_ref()
+}
+
+/// Validates the document against the schema; every violation becomes a problem on its span.
+#[must_use]
+pub fn check(root: &Node, json: &Json) -> Vec<Problem> {
+    let Some(validator) = validator() else {
+        return vec![Problem::error(
+            Code::Internal,
+            "the built-in schema does not compile: this is a bug in synctl",
+        )];
+    };
+    let mut problems = Vec::new();
+    for error in validator.iter_errors(json) {
+        let path: Vec<String> = error
+            .instance_path()
+            .as_str()
+            .split('/')
+            .skip(1)
+            .map(|s| s.replace("~1", "/").replace("~0", "~"))
+            .collect();
+        let node = root.at(path.iter().map(String::as_str)).unwrap_or(root);
+        let field = path.last().map_or("the spec", String::as_str);
+        let schema_at = parent_schema(error.schema_path().as_str());
+        problems.push(describe(error.kind(), node, field, &path, schema_at));
+    }
+    problems
+}
+
+/// The schema object holding the keyword at `keyword_path`.
+fn parent_schema(keyword_path: &str) -> Option<&'static Json> {
+    let parent = keyword_path.rsplit_once('/').map_or("", |(p, _)| p);
+    schema_json().pointer(parent)
+}
+
+fn type_name(node: &Node) -> &'static str {
+    match node.value {
+        Value::Null => "nothing (null)",
+        Value::Bool(_) => "a boolean",
+        Value::Int(_) | Value::Float(_) => "a number",
+        Value::Str(_) => "a string",
+        Value::Seq(_) => "a list",
+        Value::Map(_) => "a mapping",
+    }
+}
+
+fn describe(
+    kind: &ValidationErrorKind,
+    node: &Node,
+    field: &str,
+    path: &[String],
+    schema: Option<&Json>,
+) -> Problem {
+    let field_shown = if field.chars().all(|c| c.is_ascii_digit()) {
+        format!("item {field}")
+    } else {
+        format!("`{field}`")
+    };
+    match kind {
+        ValidationErrorKind::AdditionalProperties { unexpected } => {
+            let key = unexpected.first().map_or("", String::as_str);
+            let span = node.entry(key).map_or(node.span, |e| e.key_span);
+            let known: Vec<&str> = schema
+                .and_then(|s| s.get("properties"))
+                .and_then(Json::as_object)
+                .map(|o| o.keys().map(String::as_str).collect())
+                .unwrap_or_default();
+            let help = match did_you_mean(key, known.iter().copied()) {
+                Some(s) => format!("did you mean `{s}`?"),
+                None if known.is_empty() => "remove it".to_owned(),
+                None => format!("remove it; allowed here: {}", known.join(", ")),
+            };
+            Problem::error(Code::Schema, format!("unknown field `{key}`"))
+                .at(span, "not a field of this object")
+                .help(help)
+        }
+        ValidationErrorKind::Required { property } => {
+            let prop = property.as_str().unwrap_or_default();
+            Problem::error(Code::Schema, format!("missing required field `{prop}`"))
+                .at(node.span, format!("`{prop}` is missing here"))
+                .help(format!("add `{prop}:` to this object"))
+        }
+        ValidationErrorKind::Type { kind } => {
+            let want = format!("{kind:?}").to_lowercase();
+            Problem::error(
+                Code::Schema,
+                format!("{field_shown} must be {want}, found {}", type_name(node)),
+            )
+            .at(node.span, format!("expected {want}"))
+            .help(type_help(&want))
+        }
+        ValidationErrorKind::Enum { options } => {
+            let opts: Vec<&str> = options
+                .as_array()
+                .map(|a| a.iter().filter_map(Json::as_str).collect())
+                .unwrap_or_default();
+            let got = node.as_str().unwrap_or_default();
+            let help = did_you_mean(got, opts.iter().copied()).map_or_else(
+                || format!("use one of: {}", opts.join(", ")),
+                |s| format!("did you mean `{s}`?"),
+            );
+            Problem::error(
+                Code::Schema,
+                format!("{field_shown} must be one of {}", opts.join(", ")),
+            )
+            .at(node.span, "not an allowed value")
+            .help(help)
+        }
+        ValidationErrorKind::Constant { expected_value } => Problem::error(
+            Code::Schema,
+            format!("{field_shown} must be {expected_value}"),
+        )
+        .at(node.span, "unexpected value")
+        .help(format!("write `{field}: {}`", expected_value.as_str().unwrap_or_default())),
+        ValidationErrorKind::Pattern { .. } | ValidationErrorKind::MaxLength { .. }
+            if is_name_field(path) =>
+        {
+            let got = node.as_str().unwrap_or_default();
+            Problem::error(Code::Name, format!("`{got}` is not a valid name for {field_shown}"))
+                .at(node.span, "not a DNS-1123 label")
+                .help(format!(
+                    "names are DNS-1123 labels: lowercase letters, digits and '-', starting and ending with a letter or digit, at most 63 characters (e.g. `{}`)",
+                    to_dns_label(got)
+                ))
+        }
+        ValidationErrorKind::Pattern { .. } | ValidationErrorKind::PropertyNames { .. } => {
+            pattern_problem(node, path, field_shown)
+        }
+        ValidationErrorKind::OneOfNotValid { .. } | ValidationErrorKind::OneOfMultipleValid { .. }
+            if path.len() == 3 && path[1] == "components" =>
+        {
+            let both = node.get("chart").is_some() && node.get("path").is_some();
+            Problem::error(
+                Code::Schema,
+                if both {
+                    "a component has both `chart` and `path`"
+                } else {
+                    "a component needs `chart` or `path`"
+                },
+            )
+            .at(node.span, "this component")
+            .help("give exactly one of `chart:` (a Helm chart) or `path:` (manifests in the repository)")
+        }
+        ValidationErrorKind::Not { .. } => {
+            let (a, b) = if node.get("configMapRef").is_some() {
+                ("secretRef", "configMapRef")
+            } else {
+                ("clusters", "selector")
+            };
+            Problem::error(Code::Schema, format!("`{a}` and `{b}` exclude each other"))
+                .at(node.span, "both given here")
+                .help(format!("keep one of `{a}` or `{b}`"))
+        }
+        other => Problem::error(Code::Schema, format!("{field_shown}: {}", message_of(other)))
+            .at(node.span, "here")
+            .help("see `synctl schema` for what this field accepts"),
+    }
+}
+
+fn pattern_problem(node: &Node, path: &[String], field_shown: String) -> Problem {
+    let parent = path.iter().rev().nth(1).map(String::as_str);
+    let (what, help) = match (path.last().map(String::as_str), parent) {
+        (_, Some("vars")) | (Some("vars"), _) => (
+            "variable names",
+            "variable names match ^[_a-zA-Z][_a-zA-Z0-9]*$ (e.g. CLUSTER_DOMAIN)",
+        ),
+        (Some("interval" | "retryInterval" | "timeout"), _) => {
+            ("durations", "write a Go duration such as 30s, 10m or 1h30m")
+        }
+        (Some("url"), _) => ("Git URLs", "use an https://, http:// or ssh:// URL"),
+        (Some("repository"), _) => (
+            "chart repositories",
+            "use an https:// (Helm repository) or oci:// (OCI registry) URL",
+        ),
+        (Some("cpu" | "memory" | "pods"), _) => ("quantities", "write a quantity such as 8, 500m or 16Gi"),
+        (_, Some("labels" | "matchLabels")) | (Some("labels" | "matchLabels"), _) => (
+            "labels",
+            "label values are at most 63 characters of letters, digits, '-', '_' and '.'",
+        ),
+        _ => ("this field", "see `synctl schema` for the accepted form"),
+    };
+    let got = node.as_str().unwrap_or_default();
+    Problem::error(Code::Schema, format!("{field_shown} `{got}` is not valid for {what}"))
+        .at(node.span, "wrong form")
+        .help(help)
+}
+
+fn type_help(want: &str) -> String {
+    match want {
+        "string" => "quote the value, e.g. \"1.0\"".to_owned(),
+        "array" => "write a list, e.g. [a, b] or one `- item` per line".to_owned(),
+        "object" => "write a mapping of `key: value` lines".to_owned(),
+        _ => format!("write {want}"),
+    }
+}
+
+/// Whether the field at `path` holds a resource name.
+fn is_name_field(path: &[String]) -> bool {
+    let last = path.last().map(String::as_str);
+    let parent = path.iter().rev().nth(1).map(String::as_str);
+    matches!(
+        last,
+        Some("name" | "wave" | "namespace" | "environment" | "secretRef" | "configMapRef" | "sourceRef")
+    ) && parent != Some("chart")
+        || matches!(
+            parent,
+            Some("dependsOn" | "clusters" | "namespaces" | "provides" | "requires")
+        )
+}
+
+/// A best-effort DNS-1123 form of `name`, for help texts.
+#[must_use]
+pub fn to_dns_label(name: &str) -> String {
+    let mut out: String = name
+        .to_lowercase()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    out.truncate(63);
+    let out = out.trim_matches('-').to_owned();
+    if out.is_empty() { "my-name".to_owned() } else { out }
+}
+
+fn message_of(kind: &ValidationErrorKind) -> String {
+    match kind {
+        ValidationErrorKind::MinItems { limit } => format!("needs at least {limit} item(s)"),
+        ValidationErrorKind::MinLength { .. } => "must not be empty".to_owned(),
+        ValidationErrorKind::MaxLength { limit } => format!("is longer than {limit} characters"),
+        ValidationErrorKind::Minimum { limit } => format!("must be at least {limit}"),
+        ValidationErrorKind::Maximum { limit } => format!("must be at most {limit}"),
+        other => format!("{other:?}").to_lowercase(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::source::Source;
+    use crate::spec::yaml;
+
+    #[track_caller]
+    fn problems(text: &str) -> Vec<Problem> {
+        let src = Source::new("f", text.to_owned());
+        let node = yaml::parse(&src).unwrap();
+        check(&node, &node.to_json())
+    }
+
+    const HEAD: &str = "apiVersion: synctl.dev/v1alpha1\nkind: Fleet\nmetadata: {name: x}\n";
+
+    #[test]
+    fn the_schema_compiles() {
+        assert!(validator().is_some());
+    }
+
+    #[test]
+    fn unknown_field_suggests_the_closest_and_points_at_the_key() {
+        let text = format!("{HEAD}spec:\n  repository: {{url: https://x/y}}\n  clusters: [{{name: a, role: hub}}]\n  clustrs: []\n");
+        let p = problems(&text);
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert_eq!(p[0].message, "unknown field `clustrs`");
+        assert_eq!(p[0].help.as_deref(), Some("did you mean `clusters`?"));
+        let span = p[0].primary.as_ref().unwrap().span;
+        assert_eq!(&text[span.offset..span.offset + span.len], "clustrs");
+    }
+
+    #[test]
+    fn bad_names_are_name_problems() {
+        let text = format!("{HEAD}spec:\n  repository: {{url: https://x/y}}\n  clusters: [{{name: Hub_1}}]\n");
+        let p = problems(&text);
+        assert_eq!(p[0].code, Code::Name);
+        assert!(p[0].help.as_ref().unwrap().contains("hub-1"));
+    }
+
+    #[test]
+    fn enum_typos_get_a_suggestion() {
+        let text = format!("{HEAD}spec:\n  engine: fluxcd\n  repository: {{url: https://x/y}}\n  clusters: [{{name: a}}]\n");
+        let p = problems(&text);
+        assert_eq!(p[0].help.as_deref(), Some("did you mean `flux`?"));
+    }
+
+    #[test]
+    fn chart_and_path_together_is_one_clear_problem() {
+        let text = format!("{HEAD}spec:\n  repository: {{url: https://x/y}}\n  clusters: [{{name: a}}]\n  components:\n    - {{name: c, wave: w, path: p, chart: {{repository: https://c, name: c}}}}\n");
+        let p = problems(&text);
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert_eq!(p[0].message, "a component has both `chart` and `path`");
+    }
+}

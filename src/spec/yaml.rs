@@ -1,0 +1,482 @@
+//! YAML to a tree of nodes that remember where they were written. Built from yaml-rust2's
+//! event stream so that duplicate keys, alias bombs and runaway nesting are caught here,
+//! before anything else looks at the document.
+
+use std::collections::HashMap;
+
+use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
+use yaml_rust2::scanner::{Marker, TScalarStyle};
+use yaml_rust2::Yaml;
+
+use crate::diag::{Code, Problem};
+use crate::spec::source::{Source, Span};
+
+/// Most nodes that aliases may add to a document (defeats "billion laughs").
+const MAX_ALIAS_NODES: usize = 100_000;
+/// Deepest nesting accepted.
+const MAX_DEPTH: usize = 64;
+
+/// A YAML value with its span.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Node {
+    pub value: Value,
+    pub span: Span,
+}
+
+/// One `key: value` of a mapping.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Entry {
+    pub key: String,
+    pub key_span: Span,
+    pub value: Node,
+}
+
+/// The value of a node.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(String),
+    Seq(Vec<Node>),
+    Map(Vec<Entry>),
+}
+
+impl Node {
+    /// The entry `key` of a mapping.
+    #[must_use]
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        self.entry(key).map(|e| &e.value)
+    }
+
+    /// The entry `key` of a mapping, with its key span.
+    #[must_use]
+    pub fn entry(&self, key: &str) -> Option<&Entry> {
+        match &self.value {
+            Value::Map(entries) => entries.iter().find(|e| e.key == key),
+            _ => None,
+        }
+    }
+
+    /// Follows a path of mapping keys and sequence indexes (numbers as text).
+    #[must_use]
+    pub fn at<'a, I: IntoIterator<Item = &'a str>>(&self, path: I) -> Option<&Node> {
+        let mut node = self;
+        for seg in path {
+            node = match &node.value {
+                Value::Map(_) => node.get(seg)?,
+                Value::Seq(items) => items.get(seg.parse::<usize>().ok()?)?,
+                _ => return None,
+            };
+        }
+        Some(node)
+    }
+
+    /// The items of a sequence (empty for anything else).
+    #[must_use]
+    pub fn items(&self) -> &[Node] {
+        match &self.value {
+            Value::Seq(items) => items,
+            _ => &[],
+        }
+    }
+
+    /// The string value, if this is a string.
+    #[must_use]
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.value {
+            Value::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The node as JSON (for schema validation and serde).
+    #[must_use]
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::Value as J;
+        match &self.value {
+            Value::Null => J::Null,
+            Value::Bool(b) => J::Bool(*b),
+            Value::Int(i) => J::from(*i),
+            Value::Float(f) => serde_json::Number::from_f64(*f).map_or(J::Null, J::Number),
+            Value::Str(s) => J::String(s.clone()),
+            Value::Seq(items) => J::Array(items.iter().map(Node::to_json).collect()),
+            Value::Map(entries) => J::Object(
+                entries
+                    .iter()
+                    .map(|e| (e.key.clone(), e.value.to_json()))
+                    .collect(),
+            ),
+        }
+    }
+}
+
+/// Parses `source` as a single YAML document.
+///
+/// # Errors
+/// Every `synctl::yaml` problem found (syntax, duplicate keys, aliases, depth, several documents).
+pub fn parse(source: &Source) -> Result<Node, Vec<Problem>> {
+    let mut builder = Builder {
+        source,
+        stack: Vec::new(),
+        anchors: HashMap::new(),
+        alias_nodes: 0,
+        documents: Vec::new(),
+        problems: Vec::new(),
+        fatal: false,
+    };
+    let mut parser = Parser::new_from_str(&source.text);
+    if let Err(e) = parser.load(&mut builder, true) {
+        let m = e.marker();
+        let offset = source.offset_of(m.line(), m.col());
+        builder.problems.push(
+            Problem::error(Code::Yaml, format!("not valid YAML: {}", e.info()))
+                .at(Span::new(offset, 1), "here")
+                .help("fix the YAML syntax (indentation, quoting, a missing `:`)"),
+        );
+    }
+    let Builder {
+        mut documents,
+        problems,
+        ..
+    } = builder;
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    match documents.len() {
+        0 => Ok(Node {
+            value: Value::Null,
+            span: Span::new(0, 0),
+        }),
+        1 => Ok(documents.remove(0)),
+        _ => Err(vec![
+            Problem::error(Code::Yaml, "the spec holds several YAML documents")
+                .at(documents[1].span, "second document starts here")
+                .help("keep one Fleet per file and remove the extra `---` documents"),
+        ]),
+    }
+}
+
+enum Frame {
+    Seq {
+        items: Vec<Node>,
+        span: Span,
+        anchor: usize,
+    },
+    Map {
+        entries: Vec<Entry>,
+        seen: HashMap<String, Span>,
+        key: Option<(String, Span)>,
+        span: Span,
+        anchor: usize,
+    },
+}
+
+struct Builder<'s> {
+    source: &'s Source,
+    stack: Vec<Frame>,
+    anchors: HashMap<usize, (Node, usize)>,
+    alias_nodes: usize,
+    documents: Vec<Node>,
+    problems: Vec<Problem>,
+    fatal: bool,
+}
+
+impl Builder<'_> {
+    fn offset(&self, mark: Marker) -> usize {
+        self.source.offset_of(mark.line(), mark.col())
+    }
+
+    /// The span of the first line of a container starting at `offset`.
+    fn line_span(&self, offset: usize) -> Span {
+        let rest = &self.source.text[offset.min(self.source.text.len())..];
+        let end = rest.find('\n').unwrap_or(rest.len());
+        Span::new(offset, rest[..end].trim_end().len().max(1))
+    }
+
+    /// The span of a scalar as written: quotes included, plain text to the end of its run.
+    fn scalar_span(&self, offset: usize, value: &str, style: TScalarStyle) -> Span {
+        let text = &self.source.text[offset.min(self.source.text.len())..];
+        let len = match style {
+            TScalarStyle::SingleQuoted | TScalarStyle::DoubleQuoted => {
+                let quote = if style == TScalarStyle::SingleQuoted { '\'' } else { '"' };
+                let mut escaped = false;
+                text.char_indices()
+                    .skip(1)
+                    .find(|&(_, c)| {
+                        let close = c == quote && !escaped;
+                        escaped = c == '\\' && !escaped && quote == '"';
+                        close
+                    })
+                    .map_or(1, |(i, c)| i + c.len_utf8())
+            }
+            TScalarStyle::Plain if text.starts_with(value) && !value.is_empty() => value.len(),
+            _ => return self.line_span(offset),
+        };
+        Span::new(offset, len)
+    }
+
+    fn push_node(&mut self, node: Node, anchor: usize, size: usize) {
+        if anchor != 0 {
+            self.anchors.insert(anchor, (node.clone(), size));
+        }
+        match self.stack.last_mut() {
+            None => self.documents.push(node),
+            Some(Frame::Seq { items, .. }) => items.push(node),
+            Some(Frame::Map {
+                entries, seen, key, ..
+            }) => match key.take() {
+                None => {
+                    let (text, span) = match &node.value {
+                        Value::Str(s) => (s.clone(), node.span),
+                        Value::Int(i) => (i.to_string(), node.span),
+                        Value::Bool(b) => (b.to_string(), node.span),
+                        Value::Float(f) => (f.to_string(), node.span),
+                        Value::Null => (String::new(), node.span),
+                        Value::Seq(_) | Value::Map(_) => {
+                            self.problems.push(
+                                Problem::error(Code::Yaml, "a mapping key must be a plain value")
+                                    .at(node.span, "complex key")
+                                    .help("use a string as the key"),
+                            );
+                            (String::new(), node.span)
+                        }
+                    };
+                    if let Some(first) = seen.get(&text) {
+                        self.problems.push(
+                            Problem::error(Code::Yaml, format!("duplicate key `{text}`"))
+                                .at(span, "defined again here")
+                                .also(*first, "first defined here")
+                                .help("YAML keeps only one of them; remove or merge the duplicate"),
+                        );
+                    } else {
+                        seen.insert(text.clone(), span);
+                    }
+                    *key = Some((text, span));
+                }
+                Some((k, key_span)) => entries.push(Entry {
+                    key: k,
+                    key_span,
+                    value: node,
+                }),
+            },
+        }
+    }
+
+    fn open(&mut self, frame: Frame, span: Span) {
+        if self.stack.len() >= MAX_DEPTH {
+            self.problems.push(
+                Problem::error(Code::Yaml, format!("nesting deeper than {MAX_DEPTH} levels"))
+                    .at(span, "too deep")
+                    .help("a fleet spec never needs this depth; check for runaway nesting"),
+            );
+            self.fatal = true;
+            return;
+        }
+        self.stack.push(frame);
+    }
+
+    fn close(&mut self) {
+        let Some(frame) = self.stack.pop() else {
+            return;
+        };
+        let (node, anchor) = match frame {
+            Frame::Seq {
+                items,
+                span,
+                anchor,
+            } => (
+                Node {
+                    value: Value::Seq(items),
+                    span,
+                },
+                anchor,
+            ),
+            Frame::Map {
+                entries,
+                span,
+                anchor,
+                ..
+            } => (
+                Node {
+                    value: Value::Map(entries),
+                    span,
+                },
+                anchor,
+            ),
+        };
+        let size = if anchor == 0 { 0 } else { count(&node) };
+        self.push_node(node, anchor, size);
+    }
+}
+
+fn count(node: &Node) -> usize {
+    1 + match &node.value {
+        Value::Seq(items) => items.iter().map(count).sum(),
+        Value::Map(entries) => entries.iter().map(|e| 1 + count(&e.value)).sum(),
+        _ => 0,
+    }
+}
+
+impl MarkedEventReceiver for Builder<'_> {
+    fn on_event(&mut self, ev: Event, mark: Marker) {
+        if self.fatal {
+            return;
+        }
+        let offset = self.offset(mark);
+        match ev {
+            Event::Scalar(text, style, anchor, _tag) => {
+                let span = self.scalar_span(offset, &text, style);
+                let value = if style == TScalarStyle::Plain {
+                    match Yaml::from_str(&text) {
+                        Yaml::Null => Value::Null,
+                        Yaml::Boolean(b) => Value::Bool(b),
+                        Yaml::Integer(i) => Value::Int(i),
+                        Yaml::Real(r) => r.parse().map_or(Value::Str(text), Value::Float),
+                        _ => Value::Str(text),
+                    }
+                } else {
+                    Value::Str(text)
+                };
+                self.push_node(Node { value, span }, anchor, 1);
+            }
+            Event::SequenceStart(anchor, _) => {
+                let span = self.line_span(offset);
+                self.open(
+                    Frame::Seq {
+                        items: Vec::new(),
+                        span,
+                        anchor,
+                    },
+                    span,
+                );
+            }
+            Event::MappingStart(anchor, _) => {
+                let span = self.line_span(offset);
+                self.open(
+                    Frame::Map {
+                        entries: Vec::new(),
+                        seen: HashMap::new(),
+                        key: None,
+                        span,
+                        anchor,
+                    },
+                    span,
+                );
+            }
+            Event::SequenceEnd | Event::MappingEnd => self.close(),
+            Event::Alias(id) => {
+                let Some((node, size)) = self.anchors.get(&id).cloned() else {
+                    return;
+                };
+                self.alias_nodes += size;
+                if self.alias_nodes > MAX_ALIAS_NODES {
+                    self.problems.push(
+                        Problem::error(
+                            Code::Yaml,
+                            format!(
+                                "aliases expand to more than {MAX_ALIAS_NODES} nodes (an alias bomb)"
+                            ),
+                        )
+                        .at(Span::new(offset, 1), "this alias crosses the limit")
+                        .help("write the values out instead of nesting aliases of aliases"),
+                    );
+                    self.fatal = true;
+                    return;
+                }
+                let span = Span::new(offset, 1);
+                self.push_node(Node { span, ..node }, 0, size);
+            }
+            Event::Nothing
+            | Event::StreamStart
+            | Event::StreamEnd
+            | Event::DocumentStart
+            | Event::DocumentEnd => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_str(text: &str) -> Result<Node, Vec<Problem>> {
+        parse(&Source::new("f.yaml", text.to_owned()))
+    }
+
+    #[test]
+    fn spans_point_at_scalars_and_keys() {
+        let text = "a:\n  b: \"x y\"\n  c: [1, two]\n";
+        let node = parse_str(text).unwrap();
+        let b = node.at(["a", "b"]).unwrap();
+        assert_eq!(&text[b.span.offset..b.span.offset + b.span.len], "\"x y\"");
+        let two = node.at(["a", "c", "1"]).unwrap();
+        assert_eq!(&text[two.span.offset..two.span.offset + two.span.len], "two");
+        let key = node.get("a").unwrap().entry("c").unwrap().key_span;
+        assert_eq!(&text[key.offset..key.offset + key.len], "c");
+    }
+
+    #[test]
+    fn spans_are_byte_offsets_after_non_ascii() {
+        let text = "ü: é\nname: straße\n";
+        let node = parse_str(text).unwrap();
+        let v = node.get("name").unwrap();
+        assert_eq!(&text[v.span.offset..v.span.offset + v.span.len], "straße");
+    }
+
+    #[test]
+    fn scalars_resolve_like_yaml_1_2() {
+        let node = parse_str("a: 1\nb: true\nc: ~\nd: '1'\ne: 1.5\nf: yes\n").unwrap();
+        let json = node.to_json();
+        assert_eq!(json, serde_json::json!({"a":1,"b":true,"c":null,"d":"1","e":1.5,"f":"yes"}));
+    }
+
+    #[test]
+    fn duplicate_keys_are_reported_with_both_places() {
+        let err = parse_str("a: 1\nb: 2\na: 3\n").unwrap_err();
+        assert_eq!(err.len(), 1);
+        assert!(err[0].message.contains("duplicate key `a`"));
+        assert_eq!(err[0].primary.as_ref().unwrap().span.offset, 10);
+        assert_eq!(err[0].secondary[0].span.offset, 0);
+    }
+
+    #[test]
+    fn alias_bomb_is_refused() {
+        let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..9 {
+            let p = i - 1;
+            text.push_str(&format!(
+                "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
+            ));
+        }
+        let err = parse_str(&text).unwrap_err();
+        assert!(err[0].message.contains("alias bomb"), "{}", err[0].message);
+    }
+
+    #[test]
+    fn small_aliases_are_expanded() {
+        let node = parse_str("base: &b {x: 1}\nother: *b\n").unwrap();
+        assert_eq!(node.at(["other", "x"]).unwrap().value, Value::Int(1));
+    }
+
+    #[test]
+    fn syntax_errors_have_a_position() {
+        let err = parse_str("a: [1, 2\nb: 3\n").unwrap_err();
+        assert_eq!(err[0].code, Code::Yaml);
+        assert!(err[0].primary.is_some());
+    }
+
+    #[test]
+    fn deep_nesting_is_refused() {
+        let text = format!("{}{}", "[".repeat(200), "]".repeat(200));
+        let err = parse_str(&text).unwrap_err();
+        assert!(err[0].message.contains("nesting"));
+    }
+
+    #[test]
+    fn several_documents_are_refused() {
+        let err = parse_str("a: 1\n---\nb: 2\n").unwrap_err();
+        assert!(err[0].message.contains("several YAML documents"));
+    }
+}
