@@ -25,7 +25,12 @@ pub struct Cli {
 #[derive(Debug, Clone, clap::Args)]
 pub struct Global {
     /// The fleet spec
-    #[arg(short = 'f', long = "file", global = true, default_value = "fleet.yaml")]
+    #[arg(
+        short = 'f',
+        long = "file",
+        global = true,
+        default_value = "fleet.yaml"
+    )]
     pub file: PathBuf,
     /// Root of the generated tree (default: the spec's folder)
     #[arg(short = 'o', long = "out", global = true)]
@@ -42,12 +47,12 @@ impl Global {
     /// The output root: `-o`, or the folder of the spec.
     #[must_use]
     pub fn out_root(&self) -> PathBuf {
-        self.out.clone().unwrap_or_else(|| {
-            match self.file.parent() {
+        self.out
+            .clone()
+            .unwrap_or_else(|| match self.file.parent() {
                 Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
                 _ => PathBuf::from("."),
-            }
-        })
+            })
     }
 
     /// How the spec is named in diagnostics: the path as given.
@@ -60,7 +65,9 @@ impl Global {
         match self.color {
             Color::Always => true,
             Color::Never => false,
-            Color::Auto => std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal(),
+            Color::Auto => {
+                std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal()
+            }
         }
     }
 }
@@ -164,7 +171,8 @@ pub fn print_stdout(text: &str) {
 /// # Errors
 /// An I/O error reading the spec.
 pub fn check_spec(g: &Global) -> Result<Checked, Failure> {
-    crate::pipeline::check_file(&g.file, &g.spec_name(), Some(&g.out_root())).map_err(Failure::Usage)
+    crate::pipeline::check_file(&g.file, &g.spec_name(), Some(&g.out_root()))
+        .map_err(Failure::Usage)
 }
 
 /// Prints problems in `format` (human: stderr; json: stdout), plus GitHub annotations under
@@ -178,10 +186,16 @@ pub fn report(g: &Global, checked: &Checked, format: Format) {
         Format::Json => print_stdout(&diag::render_json(&checked.source, problems)),
         Format::Human => {
             if !problems.is_empty() {
-                eprint!("{}", diag::render_human(&checked.source, problems, g.color_on()));
+                eprint!(
+                    "{}",
+                    diag::render_human(&checked.source, problems, g.color_on())
+                );
                 let errors = problems.iter().filter(|p| p.is_error()).count();
                 let warnings = problems.len() - errors;
-                eprintln!("{}: {errors} error(s), {warnings} warning(s)", checked.source.name);
+                eprintln!(
+                    "{}: {errors} error(s), {warnings} warning(s)",
+                    checked.source.name
+                );
             }
         }
     }

@@ -140,7 +140,10 @@ impl Problem {
     /// Adds a secondary label.
     #[must_use]
     pub fn also(mut self, span: Span, text: impl Into<String>) -> Problem {
-        self.secondary.push(Label::new(span, text));
+        // An empty span stands for something not written in the spec (a default).
+        if span.len > 0 {
+            self.secondary.push(Label::new(span, text));
+        }
         self
     }
 
@@ -175,10 +178,7 @@ impl Problem {
 pub fn sort(problems: &mut Vec<Problem>) {
     problems.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     problems.dedup_by(|a, b| {
-        a.code == b.code
-            && a.message == b.message
-            && a.primary == b.primary
-            && a.path == b.path
+        a.code == b.code && a.message == b.message && a.primary == b.primary && a.path == b.path
     });
 }
 
@@ -244,9 +244,10 @@ impl Diagnostic for Shown<'_> {
             Some(primary.text.clone()),
             (primary.span.offset, primary.span.len),
         );
-        let rest = self.problem.secondary.iter().map(|l| {
-            LabeledSpan::new_with_span(Some(l.text.clone()), (l.span.offset, l.span.len))
-        });
+        let rest =
+            self.problem.secondary.iter().map(|l| {
+                LabeledSpan::new_with_span(Some(l.text.clone()), (l.span.offset, l.span.len))
+            });
         Some(Box::new(std::iter::once(first).chain(rest)))
     }
 }

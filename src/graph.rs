@@ -27,7 +27,11 @@ impl Graph {
     }
 
     /// Components of wave `wave` in dependency order.
-    pub fn wave_order<'a>(&'a self, fleet: &'a Fleet, wave: usize) -> impl Iterator<Item = usize> + 'a {
+    pub fn wave_order<'a>(
+        &'a self,
+        fleet: &'a Fleet,
+        wave: usize,
+    ) -> impl Iterator<Item = usize> + 'a {
         self.order
             .iter()
             .copied()
@@ -68,7 +72,13 @@ fn build(components: &[Component]) -> Graph {
 
     let mut deps: Vec<Vec<usize>> = components
         .iter()
-        .map(|c| c.depends_on.iter().map(|r| r.index).filter(|&d| d < n).collect())
+        .map(|c| {
+            c.depends_on
+                .iter()
+                .map(|r| r.index)
+                .filter(|&d| d < n)
+                .collect()
+        })
         .collect();
     for d in &mut deps {
         d.sort_unstable();
@@ -119,7 +129,11 @@ fn build(components: &[Component]) -> Graph {
 
 /// Walks the components left over by the sort (each still waits on a left-over dependency)
 /// and records every distinct cycle met, starting from the first name in order.
-fn find_cycles(components: &[Component], pending: &[usize], by_name: &[usize]) -> Vec<Vec<(usize, Ref)>> {
+fn find_cycles(
+    components: &[Component],
+    pending: &[usize],
+    by_name: &[usize],
+) -> Vec<Vec<(usize, Ref)>> {
     let stuck = |c: usize| pending[c] > 0;
     let mut seen = vec![false; components.len()];
     let mut on_path: Vec<Option<usize>> = vec![None; components.len()];
@@ -173,7 +187,10 @@ mod tests {
             values_span: Span::default(),
             depends_on: deps
                 .iter()
-                .map(|&index| Ref { index, span: Span::new(index, 1) })
+                .map(|&index| Ref {
+                    index,
+                    span: Span::new(index, 1),
+                })
                 .collect(),
             clusters: Vec::new(),
             placement_span: Span::default(),
@@ -203,17 +220,30 @@ mod tests {
 
     #[test]
     fn a_three_cycle_is_reported_once_as_a_full_path() {
-        let cs = vec![comp("a", 0, &[1]), comp("b", 0, &[2]), comp("c", 0, &[0]), comp("d", 0, &[0])];
+        let cs = vec![
+            comp("a", 0, &[1]),
+            comp("b", 0, &[2]),
+            comp("c", 0, &[0]),
+            comp("d", 0, &[0]),
+        ];
         let g = build(&cs);
         assert_eq!(g.cycles.len(), 1);
-        let walked: Vec<&str> = g.cycles[0].iter().map(|(c, _)| cs[*c].name.as_str()).collect();
+        let walked: Vec<&str> = g.cycles[0]
+            .iter()
+            .map(|(c, _)| cs[*c].name.as_str())
+            .collect();
         assert_eq!(walked, ["a", "b", "c"]);
         assert!(g.order.is_empty());
     }
 
     #[test]
     fn two_separate_cycles_are_both_found() {
-        let cs = vec![comp("a", 0, &[1]), comp("b", 0, &[0]), comp("c", 0, &[3]), comp("d", 0, &[2])];
+        let cs = vec![
+            comp("a", 0, &[1]),
+            comp("b", 0, &[0]),
+            comp("c", 0, &[3]),
+            comp("d", 0, &[2]),
+        ];
         assert_eq!(build(&cs).cycles.len(), 2);
     }
 
@@ -228,11 +258,14 @@ mod tests {
     #[test]
     fn a_long_chain_does_not_overflow_the_stack() {
         let cs: Vec<Component> = (0..200_000)
-            .map(|i| comp(&format!("c{i:06}"), 0, if i == 0 { &[] } else { &[] }))
+            .map(|i| comp(&format!("c{i:06}"), 0, &[]))
             .enumerate()
             .map(|(i, mut c)| {
                 if i > 0 {
-                    c.depends_on.push(Ref { index: i - 1, span: Span::default() });
+                    c.depends_on.push(Ref {
+                        index: i - 1,
+                        span: Span::default(),
+                    });
                 }
                 c
             })

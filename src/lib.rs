@@ -17,3 +17,4 @@ pub mod naming;
 pub mod pipeline;
 pub mod spec;
 pub mod suggest;
+pub mod synthetic;

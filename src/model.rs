@@ -220,13 +220,22 @@ impl<'a> Names<'a> {
         Names { index, kind }
     }
 
-    fn resolve(&self, name: &str, span: Span, field: &str, problems: &mut Vec<Problem>) -> Option<usize> {
+    fn resolve(
+        &self,
+        name: &str,
+        span: Span,
+        field: &str,
+        problems: &mut Vec<Problem>,
+    ) -> Option<usize> {
         if let Some(&i) = self.index.get(name) {
             return Some(i);
         }
         let mut p = Problem::error(
             Code::UnknownRef,
-            format!("`{field}` names the {} `{name}`, which does not exist", self.kind),
+            format!(
+                "`{field}` names the {} `{name}`, which does not exist",
+                self.kind
+            ),
         )
         .at(span, format!("no {} is named `{name}`", self.kind));
         let mut known: Vec<&str> = self.index.keys().copied().collect();
@@ -234,8 +243,13 @@ impl<'a> Names<'a> {
         p = match did_you_mean(name, known.iter().copied()) {
             Some(s) => p.help(format!("did you mean `{s}`?")),
             None if known.is_empty() => p.help(format!("define the {} first", self.kind)),
-            None if known.len() <= 12 => p.help(format!("known {}s: {}", self.kind, known.join(", "))),
-            None => p.help(format!("check the spelling against the {}s of the spec", self.kind)),
+            None if known.len() <= 12 => {
+                p.help(format!("known {}s: {}", self.kind, known.join(", ")))
+            }
+            None => p.help(format!(
+                "check the spelling against the {}s of the spec",
+                self.kind
+            )),
         };
         problems.push(p);
         None
@@ -270,13 +284,18 @@ pub fn build(loaded: &Loaded) -> (Fleet, Vec<Problem>) {
             .enumerate()
             .map(|(i, n)| Wave {
                 name: (*n).to_owned(),
-                span: at.span(&["spec"]),
+                // Default waves were not written anywhere: an empty span means "no label".
+                span: Span::default(),
                 base: i as i64 * 10,
-                base_span: at.span(&["spec"]),
+                base_span: Span::default(),
             })
             .collect(),
     };
-    let repo_branch = spec.repository.branch.clone().unwrap_or_else(|| "main".to_owned());
+    let repo_branch = spec
+        .repository
+        .branch
+        .clone()
+        .unwrap_or_else(|| "main".to_owned());
 
     let clusters: Vec<Cluster> = spec
         .clusters
@@ -289,7 +308,11 @@ pub fn build(loaded: &Loaded) -> (Fleet, Vec<Problem>) {
     let cluster_names = Names::new(clusters.iter().map(|c| c.name.as_str()), "cluster");
     let component_names = Names::new(spec.components.iter().map(|c| c.name.as_str()), "component");
     let environments: Vec<&str> = {
-        let mut e: Vec<&str> = clusters.iter().filter(|c| !c.hub).map(|c| c.environment.as_str()).collect();
+        let mut e: Vec<&str> = clusters
+            .iter()
+            .filter(|c| !c.hub)
+            .map(|c| c.environment.as_str())
+            .collect();
         e.sort_unstable();
         e.dedup();
         e
@@ -308,7 +331,8 @@ pub fn build(loaded: &Loaded) -> (Fleet, Vec<Problem>) {
     for (i, c) in spec.components.iter().enumerate() {
         let is = i.to_string();
         let base = ["spec", "components", is.as_str()];
-        let path = |f: &[&str]| -> Vec<String> { base.iter().chain(f).map(|s| (*s).to_owned()).collect() };
+        let path =
+            |f: &[&str]| -> Vec<String> { base.iter().chain(f).map(|s| (*s).to_owned()).collect() };
         let wave_span = at.span(&path(&["wave"]));
         let wave_index = wave_names.resolve(&c.wave, wave_span, "wave", &mut problems);
         let wave = wave_index.unwrap_or(0);
@@ -352,9 +376,15 @@ pub fn build(loaded: &Loaded) -> (Fleet, Vec<Problem>) {
                     format!("`requires` names `{r}`, which no component is or provides"),
                 )
                 .at(span, "nothing provides this");
-                p = match did_you_mean(r, { let mut k = known; k.sort_unstable(); k }) {
+                p = match did_you_mean(r, {
+                    let mut k = known;
+                    k.sort_unstable();
+                    k
+                }) {
                     Some(s) => p.help(format!("did you mean `{s}`?")),
-                    None => p.help(format!("add a component named `{r}` or one with `provides: [{r}]`")),
+                    None => p.help(format!(
+                        "add a component named `{r}` or one with `provides: [{r}]`"
+                    )),
                 };
                 problems.push(p);
                 None
@@ -363,18 +393,23 @@ pub fn build(loaded: &Loaded) -> (Fleet, Vec<Problem>) {
         let mut overrides = BTreeMap::new();
         for (env, o) in &c.environments {
             if !environments.contains(&env.as_str()) {
-                let span = at.0.at(path(&["environments"]).iter().map(String::as_str)).and_then(|n| n.entry(env)).map_or(
-                    at.span(&path(&["environments"])),
-                    |e| e.key_span,
-                );
+                let span =
+                    at.0.at(path(&["environments"]).iter().map(String::as_str))
+                        .and_then(|n| n.entry(env))
+                        .map_or(at.span(&path(&["environments"])), |e| e.key_span);
                 let mut p = Problem::error(
                     Code::UnknownRef,
-                    format!("`environments` names the environment `{env}`, which no fleet cluster is in"),
+                    format!(
+                        "`environments` names the environment `{env}`, which no fleet cluster is in"
+                    ),
                 )
                 .at(span, "no such environment");
                 p = match did_you_mean(env, environments.iter().copied()) {
                     Some(s) => p.help(format!("did you mean `{s}`?")),
-                    None => p.help(format!("environments of this fleet: {}", environments.join(", "))),
+                    None => p.help(format!(
+                        "environments of this fleet: {}",
+                        environments.join(", ")
+                    )),
                 };
                 problems.push(p);
                 continue;
@@ -408,7 +443,10 @@ pub fn build(loaded: &Loaded) -> (Fleet, Vec<Problem>) {
             namespace_span: at.span(&path(&["namespace"])),
             source,
             source_span,
-            values: c.values.clone().unwrap_or_else(|| Json::Object(serde_json::Map::new())),
+            values: c
+                .values
+                .clone()
+                .unwrap_or_else(|| Json::Object(serde_json::Map::new())),
             values_span: at.span(&path(&["values"])),
             depends_on,
             clusters: clusters_of,
@@ -423,12 +461,27 @@ pub fn build(loaded: &Loaded) -> (Fleet, Vec<Problem>) {
         .tenants
         .iter()
         .enumerate()
-        .filter_map(|(i, t)| build_tenant(t, i, &at, &clusters, &cluster_names, &wave_names, &waves, &mut problems))
+        .filter_map(|(i, t)| {
+            build_tenant(
+                t,
+                i,
+                &at,
+                &clusters,
+                &cluster_names,
+                &wave_names,
+                &waves,
+                &mut problems,
+            )
+        })
         .collect();
 
     let fleet = Fleet {
         name: raw.metadata.name.clone(),
-        engine: if spec.engine.as_deref() == Some("argocd") { Engine::ArgoCd } else { Engine::Flux },
+        engine: if spec.engine.as_deref() == Some("argocd") {
+            Engine::ArgoCd
+        } else {
+            Engine::Flux
+        },
         repository: Repository {
             url: spec.repository.url.clone(),
             branch: repo_branch,
@@ -439,15 +492,27 @@ pub fn build(loaded: &Loaded) -> (Fleet, Vec<Problem>) {
             .as_ref()
             .and_then(|h| h.source_ref.clone())
             .unwrap_or_else(|| "flux-system".to_owned()),
-        argocd_retry_limit: spec.argocd.as_ref().and_then(|a| a.retry_limit).unwrap_or(-1),
+        argocd_retry_limit: spec
+            .argocd
+            .as_ref()
+            .and_then(|a| a.retry_limit)
+            .unwrap_or(-1),
         argocd_namespace: spec
             .argocd
             .as_ref()
             .and_then(|a| a.namespace.clone())
             .unwrap_or_else(|| "argocd".to_owned()),
         defaults: Defaults {
-            interval: default_of(spec.defaults.as_ref().and_then(|d| d.interval.clone()), "10m"),
-            retry_interval: default_of(spec.defaults.as_ref().and_then(|d| d.retry_interval.clone()), "2m"),
+            interval: default_of(
+                spec.defaults.as_ref().and_then(|d| d.interval.clone()),
+                "10m",
+            ),
+            retry_interval: default_of(
+                spec.defaults
+                    .as_ref()
+                    .and_then(|d| d.retry_interval.clone()),
+                "2m",
+            ),
             timeout: default_of(spec.defaults.as_ref().and_then(|d| d.timeout.clone()), "5m"),
         },
         waves,
@@ -466,12 +531,17 @@ fn build_cluster(c: &raw::Cluster, at: &At<'_>, i: usize, repo_branch: &str) -> 
     let is = i.to_string();
     let k = c.kubeconfig.as_ref();
     let kubeconfig = match k {
-        Some(raw::Kubeconfig { config_map_ref: Some(cm), .. }) => Kubeconfig::ConfigMap { name: cm.clone() },
+        Some(raw::Kubeconfig {
+            config_map_ref: Some(cm),
+            ..
+        }) => Kubeconfig::ConfigMap { name: cm.clone() },
         _ => Kubeconfig::Secret {
             name: k
                 .and_then(|k| k.secret_ref.clone())
                 .unwrap_or_else(|| format!("{}-kubeconfig", c.name)),
-            key: k.and_then(|k| k.key.clone()).unwrap_or_else(|| "value".to_owned()),
+            key: k
+                .and_then(|k| k.key.clone())
+                .unwrap_or_else(|| "value".to_owned()),
         },
     };
     Cluster {
@@ -500,7 +570,8 @@ fn place(
     fleet_only: bool,
     problems: &mut Vec<Problem>,
 ) -> (Vec<usize>, Span) {
-    let with = |f: &str| -> Vec<String> { base.iter().copied().chain([f]).map(str::to_owned).collect() };
+    let with =
+        |f: &str| -> Vec<String> { base.iter().copied().chain([f]).map(str::to_owned).collect() };
     if let Some(names) = names {
         let mut out: Vec<usize> = names
             .iter()
@@ -519,7 +590,11 @@ fn place(
         let out = clusters
             .iter()
             .enumerate()
-            .filter(|(_, c)| sel.match_labels.iter().all(|(k, v)| c.labels.get(k) == Some(v)))
+            .filter(|(_, c)| {
+                sel.match_labels
+                    .iter()
+                    .all(|(k, v)| c.labels.get(k) == Some(v))
+            })
             .map(|(i, _)| i)
             .collect();
         return (out, at.span(&with("selector")));
@@ -560,22 +635,40 @@ fn build_tenant(
         Some(ns) => ns
             .iter()
             .enumerate()
-            .map(|(j, n)| (n.clone(), at.span(&["spec", "tenants", &is, "namespaces", &j.to_string()])))
+            .map(|(j, n)| {
+                (
+                    n.clone(),
+                    at.span(&["spec", "tenants", &is, "namespaces", &j.to_string()]),
+                )
+            })
             .collect(),
         None => vec![(t.name.clone(), at.span(&["spec", "tenants", &is, "name"]))],
     };
     let apps = match &t.apps {
         Some(a) => {
             let wave = match &a.wave {
-                Some(w) => wave_names.resolve(w, at.span(&["spec", "tenants", &is, "apps", "wave"]), "wave", problems)?,
+                Some(w) => wave_names.resolve(
+                    w,
+                    at.span(&["spec", "tenants", &is, "apps", "wave"]),
+                    "wave",
+                    problems,
+                )?,
                 None => waves.len().saturating_sub(1),
             };
             Some(Apps {
                 url: a.repository.url.clone(),
-                branch: a.repository.branch.clone().unwrap_or_else(|| "main".to_owned()),
+                branch: a
+                    .repository
+                    .branch
+                    .clone()
+                    .unwrap_or_else(|| "main".to_owned()),
                 path: a.repository.path.clone().unwrap_or_else(|| "./".to_owned()),
                 secret_ref: a.repository.secret_ref.clone(),
-                delivery: if a.delivery.as_deref() == Some("argocd") { Delivery::ArgoCd } else { Delivery::Flux },
+                delivery: if a.delivery.as_deref() == Some("argocd") {
+                    Delivery::ArgoCd
+                } else {
+                    Delivery::Flux
+                },
                 delivery_span: at.span(&["spec", "tenants", &is, "apps", "delivery"]),
                 wave,
             })
@@ -592,7 +685,12 @@ fn build_tenant(
             .quota
             .iter()
             .flatten()
-            .map(|(k, v)| (k.clone(), v.as_str().map_or_else(|| v.to_string(), str::to_owned)))
+            .map(|(k, v)| {
+                (
+                    k.clone(),
+                    v.as_str().map_or_else(|| v.to_string(), str::to_owned),
+                )
+            })
             .collect(),
         isolation: t.isolation.as_deref() != Some("none"),
         apps,

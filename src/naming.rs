@@ -48,7 +48,9 @@ pub fn cluster_waves(fleet: &Fleet, order: &[usize], cluster: usize) -> Vec<Wave
         if !comp.clusters.contains(&cluster) {
             continue;
         }
-        let Some(plan) = plans.get_mut(comp.wave) else { continue };
+        let Some(plan) = plans.get_mut(comp.wave) else {
+            continue;
+        };
         match comp.source {
             ComponentSource::Chart { .. } => plan.charts.push(c),
             ComponentSource::Path(_) => plan.paths.push(c),
@@ -91,38 +93,91 @@ pub fn application(fleet: &Fleet, cluster: usize, item: &str) -> String {
 #[must_use]
 pub fn kustomizations(fleet: &Fleet) -> BTreeMap<String, Vec<(String, Owner)>> {
     let mut out: BTreeMap<String, Vec<(String, Owner)>> = BTreeMap::new();
-    let order: Vec<usize> = (0..fleet.components.len()).collect();
+    // Components named twice are reported as duplicates; count each name once.
+    let mut names_seen = std::collections::HashSet::new();
+    let order: Vec<usize> = (0..fleet.components.len())
+        .filter(|&c| names_seen.insert(fleet.components[c].name.as_str()))
+        .collect();
     let hub_span = fleet.hub().map_or_else(Span::default, |h| h.span);
+    let mut done = std::collections::HashSet::new();
     for (ci, cluster) in fleet.clusters.iter().enumerate() {
+        // Duplicate clusters, second hubs and reserved names are reported by their own rules.
+        let reserved = !cluster.hub
+            && (cluster.name == "flux-system" || cluster.name == fleet.argocd_namespace);
+        if !done.insert(cluster.name.as_str())
+            || reserved
+            || (cluster.hub && fleet.hub_index() != Some(ci))
+        {
+            continue;
+        }
         let ns = hub_namespace(fleet, ci);
         let list = out.entry(ns.clone()).or_default();
         let own = |what: String, span: Span| Owner { what, span };
         if fleet.engine == Engine::ArgoCd {
             let list = out.entry(fleet.argocd_namespace.clone()).or_default();
             for c in fleet.components.iter().filter(|c| c.clusters.contains(&ci)) {
-                list.push((application(fleet, ci, &c.name), own(format!("the Application of component `{}` on `{}`", c.name, cluster.name), c.span)));
+                list.push((
+                    application(fleet, ci, &c.name),
+                    own(
+                        format!(
+                            "the Application of component `{}` on `{}`",
+                            c.name, cluster.name
+                        ),
+                        c.span,
+                    ),
+                ));
             }
             for t in fleet.tenants.iter().filter(|t| t.clusters.contains(&ci)) {
-                list.push((application(fleet, ci, &format!("tenant-{}", t.name)), own(format!("the Application of tenant `{}` on `{}`", t.name, cluster.name), t.span)));
+                list.push((
+                    application(fleet, ci, &format!("tenant-{}", t.name)),
+                    own(
+                        format!(
+                            "the Application of tenant `{}` on `{}`",
+                            t.name, cluster.name
+                        ),
+                        t.span,
+                    ),
+                ));
             }
             continue;
         }
         if cluster.hub {
-            list.push(("flux-system".to_owned(), own("the bootstrap Kustomization `flux-system`".to_owned(), hub_span)));
+            list.push((
+                "flux-system".to_owned(),
+                own(
+                    "the bootstrap Kustomization `flux-system`".to_owned(),
+                    hub_span,
+                ),
+            ));
         } else if fleet.hub().is_some_and(|h| h.branch != cluster.branch) {
-            list.push((cluster.name.clone(), own(format!("the branch Kustomization of cluster `{}`", cluster.name), cluster.span)));
+            list.push((
+                cluster.name.clone(),
+                own(
+                    format!("the branch Kustomization of cluster `{}`", cluster.name),
+                    cluster.span,
+                ),
+            ));
         }
         for plan in cluster_waves(fleet, &order, ci) {
             let wave = &fleet.waves[plan.wave];
             if plan.has_main() {
-                list.push((wave.name.clone(), own(format!("wave `{}`", wave.name), wave.span)));
+                list.push((
+                    wave.name.clone(),
+                    own(format!("wave `{}`", wave.name), wave.span),
+                ));
             }
             if !cluster.hub && !plan.charts.is_empty() {
-                list.push((format!("{}-releases", wave.name), own(format!("the releases of wave `{}`", wave.name), wave.span)));
+                list.push((
+                    format!("{}-releases", wave.name),
+                    own(format!("the releases of wave `{}`", wave.name), wave.span),
+                ));
             }
             for &p in &plan.paths {
                 let c = &fleet.components[p];
-                list.push((c.name.clone(), own(format!("component `{}`", c.name), c.span)));
+                list.push((
+                    c.name.clone(),
+                    own(format!("component `{}`", c.name), c.span),
+                ));
             }
         }
         for t in &fleet.tenants {
@@ -130,8 +185,15 @@ pub fn kustomizations(fleet: &Fleet) -> BTreeMap<String, Vec<(String, Owner)>> {
             if apps.delivery != Delivery::Flux || !t.clusters.contains(&ci) {
                 continue;
             }
-            let tns = if cluster.hub { t.namespaces[0].0.clone() } else { ns.clone() };
-            out.entry(tns).or_default().push((format!("tenant-{}", t.name), own(format!("the apps of tenant `{}`", t.name), t.span)));
+            let tns = if cluster.hub {
+                t.namespaces[0].0.clone()
+            } else {
+                ns.clone()
+            };
+            out.entry(tns).or_default().push((
+                format!("tenant-{}", t.name),
+                own(format!("the apps of tenant `{}`", t.name), t.span),
+            ));
         }
     }
     out
@@ -166,7 +228,10 @@ mod tests {
         assert!(check_relative_path("policies/kyverno").is_ok());
         assert!(check_relative_path("./policies").is_ok());
         assert_eq!(check_relative_path("../other"), Err("climbs out with `..`"));
-        assert_eq!(check_relative_path("a/../../b"), Err("climbs out with `..`"));
+        assert_eq!(
+            check_relative_path("a/../../b"),
+            Err("climbs out with `..`")
+        );
         assert_eq!(check_relative_path("/etc"), Err("is absolute"));
         assert_eq!(check_relative_path("C:/x"), Err("is absolute"));
         assert!(check_relative_path("a..b/c").is_ok());

@@ -34,7 +34,10 @@ fn hub_count(fleet: &Fleet, root: &Node, problems: &mut Vec<Problem>) {
     let hubs: Vec<_> = fleet.clusters.iter().filter(|c| c.hub).collect();
     match hubs.as_slice() {
         [] => {
-            let span = root.at(["spec", "clusters"]).map_or(root.span, |n| n.span);
+            let span = root
+                .get("spec")
+                .and_then(|s| s.entry("clusters"))
+                .map_or(root.span, |e| e.key_span);
             problems.push(
                 Problem::error(Code::Hub, "no cluster has `role: hub`")
                     .at(span, "one of these clusters must be the hub")
@@ -77,10 +80,26 @@ fn report_duplicates<'a>(
 }
 
 fn duplicates(fleet: &Fleet, problems: &mut Vec<Problem>) {
-    report_duplicates(fleet.waves.iter().map(|w| (w.name.as_str(), w.span)), "wave", problems);
-    report_duplicates(fleet.clusters.iter().map(|c| (c.name.as_str(), c.span)), "cluster", problems);
-    report_duplicates(fleet.components.iter().map(|c| (c.name.as_str(), c.span)), "component", problems);
-    report_duplicates(fleet.tenants.iter().map(|t| (t.name.as_str(), t.span)), "tenant", problems);
+    report_duplicates(
+        fleet.waves.iter().map(|w| (w.name.as_str(), w.span)),
+        "wave",
+        problems,
+    );
+    report_duplicates(
+        fleet.clusters.iter().map(|c| (c.name.as_str(), c.span)),
+        "cluster",
+        problems,
+    );
+    report_duplicates(
+        fleet.components.iter().map(|c| (c.name.as_str(), c.span)),
+        "component",
+        problems,
+    );
+    report_duplicates(
+        fleet.tenants.iter().map(|t| (t.name.as_str(), t.span)),
+        "tenant",
+        problems,
+    );
 
     // A namespace belongs to one tenant, and never to a tenant and a component.
     let mut owner: HashMap<&str, (&str, Span)> = HashMap::new();
@@ -89,9 +108,12 @@ fn duplicates(fleet: &Fleet, problems: &mut Vec<Problem>) {
         for (ns, span) in &t.namespaces {
             if own.contains(&ns.as_str()) {
                 problems.push(
-                    Problem::error(Code::Duplicate, format!("tenant `{}` lists namespace `{ns}` twice", t.name))
-                        .at(*span, "listed again")
-                        .help("remove the repeated namespace"),
+                    Problem::error(
+                        Code::Duplicate,
+                        format!("tenant `{}` lists namespace `{ns}` twice", t.name),
+                    )
+                    .at(*span, "listed again")
+                    .help("remove the repeated namespace"),
                 );
                 continue;
             }
@@ -100,7 +122,10 @@ fn duplicates(fleet: &Fleet, problems: &mut Vec<Problem>) {
                 Some((other, first)) => problems.push(
                     Problem::error(
                         Code::Duplicate,
-                        format!("namespace `{ns}` is claimed by the tenants `{other}` and `{}`", t.name),
+                        format!(
+                            "namespace `{ns}` is claimed by the tenants `{other}` and `{}`",
+                            t.name
+                        ),
                     )
                     .at(*span, "claimed again here")
                     .also(*first, "first claimed here")
@@ -130,21 +155,28 @@ fn duplicates(fleet: &Fleet, problems: &mut Vec<Problem>) {
 fn reserved(fleet: &Fleet, problems: &mut Vec<Problem>) {
     let mut taken: HashMap<&str, String> = HashMap::new();
     for c in &fleet.components {
-        taken.entry(c.namespace.as_str()).or_insert_with(|| format!("the namespace of component `{}`", c.name));
+        taken
+            .entry(c.namespace.as_str())
+            .or_insert_with(|| format!("the namespace of component `{}`", c.name));
     }
     for t in &fleet.tenants {
         for (ns, _) in &t.namespaces {
-            taken.entry(ns.as_str()).or_insert_with(|| format!("a namespace of tenant `{}`", t.name));
+            taken
+                .entry(ns.as_str())
+                .or_insert_with(|| format!("a namespace of tenant `{}`", t.name));
         }
     }
     for c in fleet.clusters.iter().filter(|c| !c.hub) {
-        let why = if c.name == "flux-system" || c.name == "default" || c.name == fleet.argocd_namespace {
-            Some(format!("`{}` is a namespace of the hub", c.name))
-        } else if c.name.starts_with("kube-") {
-            Some("`kube-*` namespaces belong to Kubernetes".to_owned())
-        } else {
-            taken.get(c.name.as_str()).map(|w| format!("`{}` is already {w}", c.name))
-        };
+        let why =
+            if c.name == "flux-system" || c.name == "default" || c.name == fleet.argocd_namespace {
+                Some(format!("`{}` is a namespace of the hub", c.name))
+            } else if c.name.starts_with("kube-") {
+                Some("`kube-*` namespaces belong to Kubernetes".to_owned())
+            } else {
+                taken
+                    .get(c.name.as_str())
+                    .map(|w| format!("`{}` is already {w}", c.name))
+            };
         if let Some(why) = why {
             problems.push(
                 Problem::error(Code::Reserved, format!("the fleet cluster `{}` would share the hub namespace `{}`", c.name, c.name))
@@ -154,17 +186,21 @@ fn reserved(fleet: &Fleet, problems: &mut Vec<Problem>) {
         }
     }
     // Two Kustomizations with one name in one namespace: Flux would keep only the last.
+    let mut reported = std::collections::HashSet::new();
     for (namespace, names) in naming::kustomizations(fleet) {
         let mut seen: HashMap<&str, &naming::Owner> = HashMap::new();
         for (name, owner) in &names {
             if let Some(first) = seen.get(name.as_str()) {
+                if !reported.insert((first.span, owner.span)) {
+                    continue;
+                }
                 let mut p = Problem::error(
                     Code::Reserved,
                     format!("two Flux Kustomizations would be named `{name}` in namespace `{namespace}`: {} and {}", first.what, owner.what),
                 )
                 .at(owner.span, "this one")
                 .help("rename the component so it does not collide with a wave, a tenant or a cluster");
-                if first.span != owner.span {
+                if first.span != owner.span && first.span.len > 0 {
                     p = p.also(first.span, "and this one");
                 }
                 problems.push(p);
@@ -177,7 +213,9 @@ fn reserved(fleet: &Fleet, problems: &mut Vec<Problem>) {
 
 fn paths(fleet: &Fleet, out_root: Option<&Path>, problems: &mut Vec<Problem>) {
     for c in &fleet.components {
-        let ComponentSource::Path(p) = &c.source else { continue };
+        let ComponentSource::Path(p) = &c.source else {
+            continue;
+        };
         if let Err(why) = naming::check_relative_path(p) {
             problems.push(
                 Problem::error(Code::Name, format!("the path `{p}` of component `{}` {why}", c.name))
@@ -211,7 +249,9 @@ fn has_manifests(dir: &Path) -> bool {
         .filter_map(Result::ok)
         .any(|e| {
             e.file_type().is_file()
-                && e.path().extension().is_some_and(|x| x == "yaml" || x == "yml" || x == "json")
+                && e.path()
+                    .extension()
+                    .is_some_and(|x| x == "yaml" || x == "yml" || x == "json")
         })
 }
 

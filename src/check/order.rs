@@ -13,12 +13,23 @@ pub(super) fn cycles(fleet: &Fleet, graph: &Graph, problems: &mut Vec<Problem>) 
         let mut path: Vec<&str> = cycle.iter().map(|(c, _)| name(*c)).collect();
         path.push(name(cycle[0].0));
         let (first, first_edge) = cycle[0];
-        let mut p = Problem::error(Code::Cycle, format!("dependency cycle: {}", path.join(" → ")))
-            .at(first_edge.span, format!("`{}` depends on `{}`", name(first), name(first_edge.index)));
+        let mut p = Problem::error(
+            Code::Cycle,
+            format!("dependency cycle: {}", path.join(" → ")),
+        )
+        .at(
+            first_edge.span,
+            format!("`{}` depends on `{}`", name(first), name(first_edge.index)),
+        );
         for (c, edge) in &cycle[1..] {
-            p = p.also(edge.span, format!("`{}` depends on `{}`", name(*c), name(edge.index)));
+            p = p.also(
+                edge.span,
+                format!("`{}` depends on `{}`", name(*c), name(edge.index)),
+            );
         }
-        problems.push(p.help("a cycle can never become ready; remove one of these `dependsOn` entries"));
+        problems.push(
+            p.help("a cycle can never become ready; remove one of these `dependsOn` entries"),
+        );
     }
 }
 
@@ -52,10 +63,16 @@ pub(super) fn wave_order(fleet: &Fleet, graph: &Graph, problems: &mut Vec<Proble
                 problems.push(
                     Problem::error(
                         Code::WaveOrder,
-                        format!("the chart `{}` depends on the `path:` component `{}` of its own wave", comp.name, d.name),
+                        format!(
+                            "the chart `{}` depends on the `path:` component `{}` of its own wave",
+                            comp.name, d.name
+                        ),
                     )
                     .at(dep.span, "a HelmRelease cannot wait for a Kustomization")
-                    .help(format!("move `{}` to an earlier wave than `{}`", d.name, fleet.waves[comp.wave].name)),
+                    .help(format!(
+                        "move `{}` to an earlier wave than `{}`",
+                        d.name, fleet.waves[comp.wave].name
+                    )),
                 );
             }
         }
@@ -73,7 +90,10 @@ fn argocd_bases(fleet: &Fleet, graph: &Graph, problems: &mut Vec<Problem>) {
             problems.push(
                 Problem::error(
                     Code::WaveOrder,
-                    format!("the sync-wave base of `{}` ({}) is not above that of `{}` ({})", next.name, next.base, w.name, w.base),
+                    format!(
+                        "the sync-wave base of `{}` ({}) is not above that of `{}` ({})",
+                        next.name, next.base, w.name, w.base
+                    ),
                 )
                 .at(next.base_span, "must be larger")
                 .also(w.base_span, "previous wave's base")
@@ -95,7 +115,10 @@ fn argocd_bases(fleet: &Fleet, graph: &Graph, problems: &mut Vec<Problem>) {
                 ),
             );
             if let Some(c) = deepest {
-                p = p.at(c.span, format!("sync wave {} here", w.base + i64::from(depth[i])));
+                p = p.at(
+                    c.span,
+                    format!("sync wave {} here", w.base + i64::from(depth[i])),
+                );
             }
             problems.push(p.also(next.base_span, "next base").help(format!(
                 "raise `syncWave` of `{}` to at least {}",
@@ -111,9 +134,12 @@ pub(super) fn placement(fleet: &Fleet, problems: &mut Vec<Problem>) {
     for comp in &fleet.components {
         if comp.clusters.is_empty() {
             problems.push(
-                Problem::warning(Code::Placement, format!("component `{}` is placed on no cluster", comp.name))
-                    .at(comp.placement_span, "matches no cluster")
-                    .help("check `clusters:` / `selector:`; the component generates nothing"),
+                Problem::warning(
+                    Code::Placement,
+                    format!("component `{}` is placed on no cluster", comp.name),
+                )
+                .at(comp.placement_span, "matches no cluster")
+                .help("check `clusters:` / `selector:`; the component generates nothing"),
             );
         }
         for dep in &comp.depends_on {
@@ -122,24 +148,50 @@ pub(super) fn placement(fleet: &Fleet, problems: &mut Vec<Problem>) {
                 problems.push(
                     Problem::error(
                         Code::Placement,
-                        format!("`{}` depends on `{}`, which is not placed on cluster `{}`", comp.name, d.name, cname(missing)),
+                        format!(
+                            "`{}` depends on `{}`, which is not placed on cluster `{}`",
+                            comp.name,
+                            d.name,
+                            cname(missing)
+                        ),
                     )
-                    .at(dep.span, format!("`{}` is missing on `{}`", d.name, cname(missing)))
+                    .at(
+                        dep.span,
+                        format!("`{}` is missing on `{}`", d.name, cname(missing)),
+                    )
                     .also(d.placement_span, format!("`{}` is placed here", d.name))
-                    .help(format!("add `{}` to the clusters of `{}`, or remove it from `{}`", cname(missing), d.name, comp.name)),
+                    .help(format!(
+                        "add `{}` to the clusters of `{}`, or remove it from `{}`",
+                        cname(missing),
+                        d.name,
+                        comp.name
+                    )),
                 );
             }
         }
         for req in &comp.requires {
-            let provided_on = |c: &usize| req.providers.iter().any(|&p| fleet.components[p].clusters.contains(c));
+            let provided_on = |c: &usize| {
+                req.providers
+                    .iter()
+                    .any(|&p| fleet.components[p].clusters.contains(c))
+            };
             if let Some(&missing) = comp.clusters.iter().find(|c| !provided_on(c)) {
                 problems.push(
                     Problem::error(
                         Code::Placement,
-                        format!("`{}` requires `{}`, which nothing provides on cluster `{}`", comp.name, req.name, cname(missing)),
+                        format!(
+                            "`{}` requires `{}`, which nothing provides on cluster `{}`",
+                            comp.name,
+                            req.name,
+                            cname(missing)
+                        ),
                     )
                     .at(req.span, format!("not on `{}`", cname(missing)))
-                    .help(format!("place a component providing `{}` on `{}`", req.name, cname(missing))),
+                    .help(format!(
+                        "place a component providing `{}` on `{}`",
+                        req.name,
+                        cname(missing)
+                    )),
                 );
             }
         }
@@ -156,14 +208,26 @@ fn partial_environments(fleet: &Fleet, problems: &mut Vec<Problem>) {
         .components
         .iter()
         .map(|c| ("component", &c.name, &c.clusters, c.placement_span))
-        .chain(fleet.tenants.iter().map(|t| ("tenant", &t.name, &t.clusters, t.placement_span)));
+        .chain(
+            fleet
+                .tenants
+                .iter()
+                .map(|t| ("tenant", &t.name, &t.clusters, t.placement_span)),
+        );
     for (what, name, placed, span) in items {
         for (env, members) in &envs {
-            let inside: BTreeSet<usize> = members.iter().copied().filter(|c| placed.contains(c)).collect();
+            let inside: BTreeSet<usize> = members
+                .iter()
+                .copied()
+                .filter(|c| placed.contains(c))
+                .collect();
             if inside.is_empty() || inside.len() == members.len() {
                 continue;
             }
-            let on: Vec<&str> = inside.iter().map(|&c| fleet.clusters[c].name.as_str()).collect();
+            let on: Vec<&str> = inside
+                .iter()
+                .map(|&c| fleet.clusters[c].name.as_str())
+                .collect();
             let off: Vec<&str> = members
                 .iter()
                 .filter(|c| !inside.contains(c))
@@ -195,7 +259,9 @@ fn argocd_delivery(fleet: &Fleet, problems: &mut Vec<Problem>) {
         }
         for &c in &t.clusters {
             let ok = fleet.components.iter().any(|comp| {
-                comp.provides.iter().any(|p| p == "argocd") && comp.clusters.contains(&c) && comp.wave < apps.wave
+                comp.provides.iter().any(|p| p == "argocd")
+                    && comp.clusters.contains(&c)
+                    && comp.wave < apps.wave
             });
             if !ok {
                 problems.push(

@@ -1,0 +1,91 @@
+//! Table-driven tests of the rules over small specs.
+
+use crate::diag::{Code, Severity};
+use crate::pipeline::check_text;
+
+const HEAD: &str = "apiVersion: synctl.dev/v1alpha1\nkind: Fleet\nmetadata: {name: t}\nspec:\n  repository: {url: https://x/y}\n";
+
+#[track_caller]
+fn codes(body: &str) -> Vec<(Code, Severity)> {
+    let checked = check_text("fleet.yaml", format!("{HEAD}{body}"), None).unwrap();
+    checked
+        .problems
+        .iter()
+        .map(|p| (p.code, p.severity))
+        .collect()
+}
+
+#[track_caller]
+fn errors(body: &str) -> Vec<Code> {
+    codes(body)
+        .into_iter()
+        .filter(|(_, s)| *s == Severity::Error)
+        .map(|(c, _)| c)
+        .collect()
+}
+
+const CLUSTERS: &str = "  clusters:\n    - {name: hub, role: hub}\n    - {name: a, environment: prod}\n    - {name: b, environment: prod}\n";
+
+#[test]
+fn rules_fire_on_their_input_only() {
+    let cases: &[(&str, &[Code])] = &[
+        (
+            "  components:\n    - {name: x, wave: config, path: p}\n",
+            &[],
+        ),
+        (
+            "  components:\n    - {name: x, wave: config, path: p, clusters: [a]}\n",
+            &[Code::Placement],
+        ),
+        (
+            "  components:\n    - {name: x, wave: config, path: p, selector: {matchLabels: {tier: x}}}\n",
+            &[],
+        ),
+        (
+            "  components:\n    - {name: x, wave: controllers, path: p, dependsOn: [y]}\n    - {name: y, wave: config, path: p}\n",
+            &[Code::WaveOrder],
+        ),
+        (
+            "  components:\n    - {name: x, wave: config, path: p, requires: [argocd]}\n    - {name: y, wave: config, path: p, provides: [argocd]}\n",
+            &[],
+        ),
+        (
+            "  components:\n    - {name: x, wave: config, path: p, requires: [argocd]}\n    - {name: y, wave: config, path: p, provides: [argocd], clusters: [hub]}\n",
+            &[Code::Placement],
+        ),
+        (
+            "  tenants:\n    - {name: t1, namespaces: [a1]}\n    - {name: t2, namespaces: [a2]}\n",
+            &[],
+        ),
+        ("  tenants:\n    - {name: a}\n", &[Code::Reserved]),
+    ];
+    for (body, want) in cases {
+        assert_eq!(errors(&format!("{CLUSTERS}{body}")), *want, "{body}");
+    }
+}
+
+#[test]
+fn a_selector_matching_nothing_is_a_warning() {
+    let got = codes(&format!(
+        "{CLUSTERS}  components:\n    - {{name: x, wave: config, path: p, selector: {{matchLabels: {{tier: none}}}}}}\n"
+    ));
+    assert_eq!(got, [(Code::Placement, Severity::Warning)]);
+}
+
+#[test]
+fn argocd_waves_need_room_for_their_depth() {
+    let spec = "  engine: argocd\n  waves: [{name: w1, syncWave: 0}, {name: w2, syncWave: 1}]\n  clusters: [{name: hub, role: hub}]\n  components:\n    - {name: x, wave: w1, path: p}\n    - {name: y, wave: w1, path: p, dependsOn: [x]}\n";
+    assert_eq!(errors(spec), [Code::WaveOrder]);
+    let roomy = spec.replace("syncWave: 1", "syncWave: 2");
+    assert_eq!(errors(&roomy), []);
+}
+
+#[test]
+fn a_path_component_named_like_a_wave_collides_only_when_the_wave_exists() {
+    let body = "  clusters: [{name: hub, role: hub}]\n  components:\n    - {name: controllers, wave: config, path: p}\n";
+    assert_eq!(errors(body), []);
+    let with_chart = format!(
+        "{body}    - {{name: c, wave: controllers, chart: {{repository: https://c, name: c}}}}\n"
+    );
+    assert_eq!(errors(&with_chart), [Code::Reserved]);
+}

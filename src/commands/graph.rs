@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use crate::cli::{check_spec, print_stdout, report, Failure, GraphFormat, Global};
+use crate::cli::{Failure, Global, GraphFormat, check_spec, print_stdout, report};
 use crate::diag::Format;
 use crate::graph::Graph;
 use crate::model::{ComponentSource, Engine, Fleet};
@@ -30,7 +30,11 @@ pub fn run(g: &Global, format: GraphFormat) -> Result<(), Failure> {
 }
 
 fn clusters_of(fleet: &Fleet, c: usize) -> String {
-    let names: Vec<&str> = fleet.components[c].clusters.iter().map(|&i| fleet.clusters[i].name.as_str()).collect();
+    let names: Vec<&str> = fleet.components[c]
+        .clusters
+        .iter()
+        .map(|&i| fleet.clusters[i].name.as_str())
+        .collect();
     names.join(", ")
 }
 
@@ -57,7 +61,11 @@ pub fn text(fleet: &Fleet, graph: &Graph) -> String {
                 let _ = write!(out, ", sync-wave {}", graph.sync_wave(fleet, c));
             }
             if !comp.depends_on.is_empty() {
-                let deps: Vec<&str> = comp.depends_on.iter().map(|r| fleet.components[r.index].name.as_str()).collect();
+                let deps: Vec<&str> = comp
+                    .depends_on
+                    .iter()
+                    .map(|r| fleet.components[r.index].name.as_str())
+                    .collect();
                 let _ = write!(out, "\n    depends on {}", deps.join(", "));
             }
             out.push('\n');
@@ -78,7 +86,12 @@ fn node_id(name: &str) -> String {
 pub fn mermaid(fleet: &Fleet, graph: &Graph) -> String {
     let mut out = String::from("flowchart LR\n");
     for (w, wave) in fleet.waves.iter().enumerate() {
-        let _ = writeln!(out, "  subgraph wave_{}[\"{}\"]", node_id(&wave.name), wave.name);
+        let _ = writeln!(
+            out,
+            "  subgraph wave_{}[\"{}\"]",
+            node_id(&wave.name),
+            wave.name
+        );
         for c in graph.wave_order(fleet, w) {
             let name = &fleet.components[c].name;
             let _ = writeln!(out, "    {}[\"{name}\"]", node_id(name));
@@ -88,7 +101,12 @@ pub fn mermaid(fleet: &Fleet, graph: &Graph) -> String {
     for c in &graph.order {
         let comp = &fleet.components[*c];
         for d in &comp.depends_on {
-            let _ = writeln!(out, "  {} --> {}", node_id(&fleet.components[d.index].name), node_id(&comp.name));
+            let _ = writeln!(
+                out,
+                "  {} --> {}",
+                node_id(&fleet.components[d.index].name),
+                node_id(&comp.name)
+            );
         }
     }
     out
@@ -97,9 +115,16 @@ pub fn mermaid(fleet: &Fleet, graph: &Graph) -> String {
 /// Graphviz DOT: one cluster subgraph per wave.
 #[must_use]
 pub fn dot(fleet: &Fleet, graph: &Graph) -> String {
-    let mut out = format!("digraph \"{}\" {{\n  rankdir=LR;\n  node [shape=box];\n", fleet.name);
+    let mut out = format!(
+        "digraph \"{}\" {{\n  rankdir=LR;\n  node [shape=box];\n",
+        fleet.name
+    );
     for (w, wave) in fleet.waves.iter().enumerate() {
-        let _ = writeln!(out, "  subgraph \"cluster_{}\" {{\n    label=\"{}\";", wave.name, wave.name);
+        let _ = writeln!(
+            out,
+            "  subgraph \"cluster_{}\" {{\n    label=\"{}\";",
+            wave.name, wave.name
+        );
         for c in graph.wave_order(fleet, w) {
             let _ = writeln!(out, "    \"{}\";", fleet.components[c].name);
         }
@@ -108,7 +133,11 @@ pub fn dot(fleet: &Fleet, graph: &Graph) -> String {
     for c in &graph.order {
         let comp = &fleet.components[*c];
         for d in &comp.depends_on {
-            let _ = writeln!(out, "  \"{}\" -> \"{}\";", fleet.components[d.index].name, comp.name);
+            let _ = writeln!(
+                out,
+                "  \"{}\" -> \"{}\";",
+                fleet.components[d.index].name, comp.name
+            );
         }
     }
     out.push_str("}\n");

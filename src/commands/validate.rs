@@ -1,6 +1,6 @@
 //! `synctl validate`: every problem of the spec in one run, sorted by position.
 
-use crate::cli::{check_spec, print_stdout, report, Failure, Global};
+use crate::cli::{Failure, Global, check_spec, print_stdout, report};
 use crate::diag::Format;
 
 /// Checks the spec; exit 1 when any error is found.
@@ -11,10 +11,14 @@ pub fn run(g: &Global, format: Format) -> Result<(), Failure> {
     let checked = check_spec(g)?;
     report(g, &checked, format);
     if checked.has_errors() {
+        std::mem::forget(checked);
         return Err(Failure::Invalid);
     }
-    if !g.quiet && format == Format::Human {
-        if let Some((fleet, _)) = &checked.fleet {
+    if !g.quiet
+        && format == Format::Human
+        && let Some((fleet, _)) = &checked.fleet
+    {
+        {
             print_stdout(&format!(
                 "{}: valid ({} clusters, {} waves, {} components, {} tenants)\n",
                 checked.source.name,
@@ -25,5 +29,7 @@ pub fn run(g: &Global, format: Format) -> Result<(), Failure> {
             ));
         }
     }
+    // A large spec's model is freed by the process exit, not piece by piece.
+    std::mem::forget(checked);
     Ok(())
 }

@@ -38,7 +38,10 @@ pub fn load(path: &Path, name: &str) -> Result<Loaded, LoadError> {
         Ok(s) => s,
         Err(ReadError::Io(e)) => return Err(LoadError::Io(format!("cannot read `{name}`: {e}"))),
         Err(ReadError::Invalid(p)) => {
-            return Err(LoadError::Invalid(Source::new(name, String::new()), vec![p]));
+            return Err(LoadError::Invalid(
+                Source::new(name, String::new()),
+                vec![*p],
+            ));
         }
     };
     load_source(source)
@@ -64,7 +67,9 @@ pub fn load_source(source: Source) -> Result<Loaded, LoadError> {
             source,
             vec![Problem::error(
                 Code::Internal,
-                format!("the spec passed the schema but not the model ({e}): this is a bug in synctl"),
+                format!(
+                    "the spec passed the schema but not the model ({e}): this is a bug in synctl"
+                ),
             )],
         )),
     }

@@ -3,8 +3,8 @@
 
 use std::sync::OnceLock;
 
-use jsonschema::error::ValidationErrorKind;
 use jsonschema::Validator;
+use jsonschema::error::ValidationErrorKind;
 use serde_json::Value as Json;
 
 use crate::diag::{Code, Problem};
@@ -47,7 +47,17 @@ pub fn check(root: &Node, json: &Json) -> Vec<Problem> {
         let node = root.at(path.iter().map(String::as_str)).unwrap_or(root);
         let field = path.last().map_or("the spec", String::as_str);
         let schema_at = parent_schema(error.schema_path().as_str());
-        problems.push(describe(error.kind(), node, field, &path, schema_at));
+        let mut problem = describe(error.kind(), node, field, &path, schema_at);
+        if let (ValidationErrorKind::Required { .. }, Some((last, parent))) =
+            (error.kind(), path.split_last())
+            && let Some(entry) = root
+                .at(parent.iter().map(String::as_str))
+                .and_then(|n| n.entry(last))
+            && let Some(label) = problem.primary.as_mut()
+        {
+            label.span = entry.key_span;
+        }
+        problems.push(problem);
     }
     problems
 }
@@ -136,7 +146,10 @@ fn describe(
             format!("{field_shown} must be {expected_value}"),
         )
         .at(node.span, "unexpected value")
-        .help(format!("write `{field}: {}`", expected_value.as_str().unwrap_or_default())),
+        .help(format!(
+            "write `{field}: {}`",
+            expected_value.as_str().unwrap_or_default()
+        )),
         ValidationErrorKind::Pattern { .. } | ValidationErrorKind::MaxLength { .. }
             if is_name_field(path) =>
         {
@@ -151,7 +164,8 @@ fn describe(
         ValidationErrorKind::Pattern { .. } | ValidationErrorKind::PropertyNames { .. } => {
             pattern_problem(node, path, field_shown)
         }
-        ValidationErrorKind::OneOfNotValid { .. } | ValidationErrorKind::OneOfMultipleValid { .. }
+        ValidationErrorKind::OneOfNotValid { .. }
+        | ValidationErrorKind::OneOfMultipleValid { .. }
             if path.len() == 3 && path[1] == "components" =>
         {
             let both = node.get("chart").is_some() && node.get("path").is_some();
@@ -176,9 +190,12 @@ fn describe(
                 .at(node.span, "both given here")
                 .help(format!("keep one of `{a}` or `{b}`"))
         }
-        other => Problem::error(Code::Schema, format!("{field_shown}: {}", message_of(other)))
-            .at(node.span, "here")
-            .help("see `synctl schema` for what this field accepts"),
+        other => Problem::error(
+            Code::Schema,
+            format!("{field_shown}: {}", message_of(other)),
+        )
+        .at(node.span, "here")
+        .help("see `synctl schema` for what this field accepts"),
     }
 }
 
@@ -197,7 +214,9 @@ fn pattern_problem(node: &Node, path: &[String], field_shown: String) -> Problem
             "chart repositories",
             "use an https:// (Helm repository) or oci:// (OCI registry) URL",
         ),
-        (Some("cpu" | "memory" | "pods"), _) => ("quantities", "write a quantity such as 8, 500m or 16Gi"),
+        (Some("cpu" | "memory" | "pods"), _) => {
+            ("quantities", "write a quantity such as 8, 500m or 16Gi")
+        }
         (_, Some("labels" | "matchLabels")) | (Some("labels" | "matchLabels"), _) => (
             "labels",
             "label values are at most 63 characters of letters, digits, '-', '_' and '.'",
@@ -205,9 +224,12 @@ fn pattern_problem(node: &Node, path: &[String], field_shown: String) -> Problem
         _ => ("this field", "see `synctl schema` for the accepted form"),
     };
     let got = node.as_str().unwrap_or_default();
-    Problem::error(Code::Schema, format!("{field_shown} `{got}` is not valid for {what}"))
-        .at(node.span, "wrong form")
-        .help(help)
+    Problem::error(
+        Code::Schema,
+        format!("{field_shown} `{got}` is not valid for {what}"),
+    )
+    .at(node.span, "wrong form")
+    .help(help)
 }
 
 fn type_help(want: &str) -> String {
@@ -225,7 +247,15 @@ fn is_name_field(path: &[String]) -> bool {
     let parent = path.iter().rev().nth(1).map(String::as_str);
     matches!(
         last,
-        Some("name" | "wave" | "namespace" | "environment" | "secretRef" | "configMapRef" | "sourceRef")
+        Some(
+            "name"
+                | "wave"
+                | "namespace"
+                | "environment"
+                | "secretRef"
+                | "configMapRef"
+                | "sourceRef"
+        )
     ) && parent != Some("chart")
         || matches!(
             parent,
@@ -243,7 +273,11 @@ pub fn to_dns_label(name: &str) -> String {
         .collect();
     out.truncate(63);
     let out = out.trim_matches('-').to_owned();
-    if out.is_empty() { "my-name".to_owned() } else { out }
+    if out.is_empty() {
+        "my-name".to_owned()
+    } else {
+        out
+    }
 }
 
 fn message_of(kind: &ValidationErrorKind) -> String {
@@ -279,7 +313,9 @@ mod tests {
 
     #[test]
     fn unknown_field_suggests_the_closest_and_points_at_the_key() {
-        let text = format!("{HEAD}spec:\n  repository: {{url: https://x/y}}\n  clusters: [{{name: a, role: hub}}]\n  clustrs: []\n");
+        let text = format!(
+            "{HEAD}spec:\n  repository: {{url: https://x/y}}\n  clusters: [{{name: a, role: hub}}]\n  clustrs: []\n"
+        );
         let p = problems(&text);
         assert_eq!(p.len(), 1, "{p:?}");
         assert_eq!(p[0].message, "unknown field `clustrs`");
@@ -290,7 +326,9 @@ mod tests {
 
     #[test]
     fn bad_names_are_name_problems() {
-        let text = format!("{HEAD}spec:\n  repository: {{url: https://x/y}}\n  clusters: [{{name: Hub_1}}]\n");
+        let text = format!(
+            "{HEAD}spec:\n  repository: {{url: https://x/y}}\n  clusters: [{{name: Hub_1}}]\n"
+        );
         let p = problems(&text);
         assert_eq!(p[0].code, Code::Name);
         assert!(p[0].help.as_ref().unwrap().contains("hub-1"));
@@ -298,14 +336,18 @@ mod tests {
 
     #[test]
     fn enum_typos_get_a_suggestion() {
-        let text = format!("{HEAD}spec:\n  engine: fluxcd\n  repository: {{url: https://x/y}}\n  clusters: [{{name: a}}]\n");
+        let text = format!(
+            "{HEAD}spec:\n  engine: fluxcd\n  repository: {{url: https://x/y}}\n  clusters: [{{name: a}}]\n"
+        );
         let p = problems(&text);
         assert_eq!(p[0].help.as_deref(), Some("did you mean `flux`?"));
     }
 
     #[test]
     fn chart_and_path_together_is_one_clear_problem() {
-        let text = format!("{HEAD}spec:\n  repository: {{url: https://x/y}}\n  clusters: [{{name: a}}]\n  components:\n    - {{name: c, wave: w, path: p, chart: {{repository: https://c, name: c}}}}\n");
+        let text = format!(
+            "{HEAD}spec:\n  repository: {{url: https://x/y}}\n  clusters: [{{name: a}}]\n  components:\n    - {{name: c, wave: w, path: p, chart: {{repository: https://c, name: c}}}}\n"
+        );
         let p = problems(&text);
         assert_eq!(p.len(), 1, "{p:?}");
         assert_eq!(p[0].message, "a component has both `chart` and `path`");

@@ -52,7 +52,7 @@ impl Source {
     pub fn read(path: &Path, name: &str) -> Result<Source, ReadError> {
         let meta = std::fs::metadata(path).map_err(|e| ReadError::Io(e.to_string()))?;
         if meta.len() > MAX_SPEC_BYTES {
-            return Err(ReadError::Invalid(
+            return Err(ReadError::Invalid(Box::new(
                 Problem::error(
                     Code::Yaml,
                     format!(
@@ -61,7 +61,7 @@ impl Source {
                     ),
                 )
                 .help("a fleet spec is a few kilobytes; check that -f points at the spec"),
-            ));
+            )));
         }
         let bytes = std::fs::read(path).map_err(|e| ReadError::Io(e.to_string()))?;
         Source::from_bytes(name, bytes).map_err(ReadError::Invalid)
@@ -71,18 +71,20 @@ impl Source {
     ///
     /// # Errors
     /// A `synctl::yaml` problem naming the first invalid byte.
-    pub fn from_bytes(name: &str, bytes: Vec<u8>) -> Result<Source, Problem> {
+    pub fn from_bytes(name: &str, bytes: Vec<u8>) -> Result<Source, Box<Problem>> {
         match String::from_utf8(bytes) {
             Ok(text) => Ok(Source::new(name, text)),
             Err(e) => {
                 let at = e.utf8_error().valid_up_to();
                 let bytes = e.as_bytes();
                 let line = bytes[..at].iter().filter(|b| **b == b'\n').count() + 1;
-                Err(Problem::error(
-                    Code::Yaml,
-                    format!("`{name}` is not UTF-8: invalid byte at line {line} (byte {at})"),
-                )
-                .help("save the spec as UTF-8"))
+                Err(Box::new(
+                    Problem::error(
+                        Code::Yaml,
+                        format!("`{name}` is not UTF-8: invalid byte at line {line} (byte {at})"),
+                    )
+                    .help("save the spec as UTF-8"),
+                ))
             }
         }
     }
@@ -121,7 +123,7 @@ pub enum ReadError {
     /// The file could not be read at all (exit 2).
     Io(String),
     /// The file is unacceptable as a spec (exit 1).
-    Invalid(Problem),
+    Invalid(Box<Problem>),
 }
 
 #[cfg(test)]

@@ -4,9 +4,9 @@
 
 use std::collections::HashMap;
 
+use yaml_rust2::Yaml;
 use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
 use yaml_rust2::scanner::{Marker, TScalarStyle};
-use yaml_rust2::Yaml;
 
 use crate::diag::{Code, Problem};
 use crate::spec::source::{Source, Span};
@@ -123,6 +123,7 @@ pub fn parse(source: &Source) -> Result<Node, Vec<Problem>> {
         anchors: HashMap::new(),
         alias_nodes: 0,
         documents: Vec::new(),
+        document_starts: Vec::new(),
         problems: Vec::new(),
         fatal: false,
     };
@@ -138,6 +139,7 @@ pub fn parse(source: &Source) -> Result<Node, Vec<Problem>> {
     }
     let Builder {
         mut documents,
+        document_starts,
         problems,
         ..
     } = builder;
@@ -152,7 +154,12 @@ pub fn parse(source: &Source) -> Result<Node, Vec<Problem>> {
         1 => Ok(documents.remove(0)),
         _ => Err(vec![
             Problem::error(Code::Yaml, "the spec holds several YAML documents")
-                .at(documents[1].span, "second document starts here")
+                .at(
+                    document_starts
+                        .get(1)
+                        .map_or(documents[1].span, |&o| Span::new(o, 3)),
+                    "second document starts here",
+                )
                 .help("keep one Fleet per file and remove the extra `---` documents"),
         ]),
     }
@@ -179,6 +186,7 @@ struct Builder<'s> {
     anchors: HashMap<usize, (Node, usize)>,
     alias_nodes: usize,
     documents: Vec<Node>,
+    document_starts: Vec<usize>,
     problems: Vec<Problem>,
     fatal: bool,
 }
@@ -191,8 +199,24 @@ impl Builder<'_> {
     /// The span of the first line of a container starting at `offset`.
     fn line_span(&self, offset: usize) -> Span {
         let rest = &self.source.text[offset.min(self.source.text.len())..];
-        let end = rest.find('\n').unwrap_or(rest.len());
-        Span::new(offset, rest[..end].trim_end().len().max(1))
+        let line = &rest[..rest.find('\n').unwrap_or(rest.len())];
+        if line.starts_with(['[', '{']) {
+            let mut depth = 0usize;
+            for (i, c) in line.char_indices() {
+                match c {
+                    '[' | '{' => depth += 1,
+                    ']' | '}' => {
+                        depth = depth.saturating_sub(1);
+                        if depth == 0 {
+                            return Span::new(offset, i + 1);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        let text = line.split(" #").next().unwrap_or(line);
+        Span::new(offset, text.trim_end().len().max(1))
     }
 
     /// The span of a scalar as written: quotes included, plain text to the end of its run.
@@ -200,7 +224,11 @@ impl Builder<'_> {
         let text = &self.source.text[offset.min(self.source.text.len())..];
         let len = match style {
             TScalarStyle::SingleQuoted | TScalarStyle::DoubleQuoted => {
-                let quote = if style == TScalarStyle::SingleQuoted { '\'' } else { '"' };
+                let quote = if style == TScalarStyle::SingleQuoted {
+                    '\''
+                } else {
+                    '"'
+                };
                 let mut escaped = false;
                 text.char_indices()
                     .skip(1)
@@ -243,14 +271,22 @@ impl Builder<'_> {
                             (String::new(), node.span)
                         }
                     };
-                    if let Some(first) = seen.get(&text) {
+                    let first = if entries.len() < 16 {
+                        entries.iter().find(|e| e.key == text).map(|e| e.key_span)
+                    } else {
+                        if seen.is_empty() {
+                            seen.extend(entries.iter().map(|e| (e.key.clone(), e.key_span)));
+                        }
+                        seen.get(&text).copied()
+                    };
+                    if let Some(first) = first {
                         self.problems.push(
                             Problem::error(Code::Yaml, format!("duplicate key `{text}`"))
                                 .at(span, "defined again here")
-                                .also(*first, "first defined here")
+                                .also(first, "first defined here")
                                 .help("YAML keeps only one of them; remove or merge the duplicate"),
                         );
-                    } else {
+                    } else if !seen.is_empty() {
                         seen.insert(text.clone(), span);
                     }
                     *key = Some((text, span));
@@ -267,9 +303,12 @@ impl Builder<'_> {
     fn open(&mut self, frame: Frame, span: Span) {
         if self.stack.len() >= MAX_DEPTH {
             self.problems.push(
-                Problem::error(Code::Yaml, format!("nesting deeper than {MAX_DEPTH} levels"))
-                    .at(span, "too deep")
-                    .help("a fleet spec never needs this depth; check for runaway nesting"),
+                Problem::error(
+                    Code::Yaml,
+                    format!("nesting deeper than {MAX_DEPTH} levels"),
+                )
+                .at(span, "too deep")
+                .help("a fleet spec never needs this depth; check for runaway nesting"),
             );
             self.fatal = true;
             return;
@@ -388,11 +427,8 @@ impl MarkedEventReceiver for Builder<'_> {
                 let span = Span::new(offset, 1);
                 self.push_node(Node { span, ..node }, 0, size);
             }
-            Event::Nothing
-            | Event::StreamStart
-            | Event::StreamEnd
-            | Event::DocumentStart
-            | Event::DocumentEnd => {}
+            Event::DocumentStart => self.document_starts.push(offset),
+            Event::Nothing | Event::StreamStart | Event::StreamEnd | Event::DocumentEnd => {}
         }
     }
 }
@@ -412,7 +448,10 @@ mod tests {
         let b = node.at(["a", "b"]).unwrap();
         assert_eq!(&text[b.span.offset..b.span.offset + b.span.len], "\"x y\"");
         let two = node.at(["a", "c", "1"]).unwrap();
-        assert_eq!(&text[two.span.offset..two.span.offset + two.span.len], "two");
+        assert_eq!(
+            &text[two.span.offset..two.span.offset + two.span.len],
+            "two"
+        );
         let key = node.get("a").unwrap().entry("c").unwrap().key_span;
         assert_eq!(&text[key.offset..key.offset + key.len], "c");
     }
@@ -429,7 +468,10 @@ mod tests {
     fn scalars_resolve_like_yaml_1_2() {
         let node = parse_str("a: 1\nb: true\nc: ~\nd: '1'\ne: 1.5\nf: yes\n").unwrap();
         let json = node.to_json();
-        assert_eq!(json, serde_json::json!({"a":1,"b":true,"c":null,"d":"1","e":1.5,"f":"yes"}));
+        assert_eq!(
+            json,
+            serde_json::json!({"a":1,"b":true,"c":null,"d":"1","e":1.5,"f":"yes"})
+        );
     }
 
     #[test]

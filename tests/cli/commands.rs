@@ -1,0 +1,205 @@
+//! The commands on the examples: validate, schema, graph, init, completions.
+
+use std::fs;
+
+use crate::{Synctl, root};
+
+const EXAMPLES: &[&str] = &["cortex", "d1", "aphex", "homelab"];
+
+#[test]
+fn every_example_validates_cleanly() {
+    for ex in EXAMPLES {
+        let run = Synctl::new()
+            .args(["validate", "-f", &format!("examples/{ex}/fleet.yaml")])
+            .run();
+        assert_eq!(run.status, 0, "{ex}: {}", run.stderr);
+        assert_eq!(run.stderr, "", "{ex}: no warnings expected");
+        assert!(run.stdout.contains(": valid ("), "{}", run.stdout);
+    }
+}
+
+#[test]
+fn quiet_validate_prints_nothing_on_success() {
+    let run = Synctl::new()
+        .args(["validate", "-q", "-f", "examples/cortex/fleet.yaml"])
+        .run();
+    assert_eq!(
+        (run.status, run.stdout.as_str(), run.stderr.as_str()),
+        (0, "", "")
+    );
+}
+
+#[test]
+fn github_actions_gets_annotations() {
+    let run = Synctl::new()
+        .env("GITHUB_ACTIONS", "true")
+        .args([
+            "validate",
+            "-f",
+            "tests/bad/unknown-ref-depends-on-typo.yaml",
+        ])
+        .run();
+    assert_eq!(run.status, 1);
+    assert!(
+        run.stdout.starts_with(
+            "::error file=tests/bad/unknown-ref-depends-on-typo.yaml,line=19,col=19,title=synctl::unknown-ref::"
+        ),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("did you mean `cert-manager`?"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn schema_prints_the_compiled_in_schema() {
+    let run = Synctl::new().args(["schema"]).run();
+    assert_eq!(run.status, 0);
+    let printed: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let file: serde_json::Value = serde_json::from_str(
+        &fs::read_to_string(root().join("schemas/fleet.schema.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(printed, file);
+    assert_eq!(
+        printed["$schema"],
+        "https://json-schema.org/draft/2020-12/schema"
+    );
+}
+
+#[test]
+fn graph_text_lists_waves_in_order_and_dependencies() {
+    let run = Synctl::new()
+        .args(["graph", "-f", "examples/homelab/fleet.yaml"])
+        .run();
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let waves: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("wave "))
+        .collect();
+    assert_eq!(
+        waves,
+        [
+            "wave namespaces",
+            "wave crds",
+            "wave base",
+            "wave operators",
+            "wave services",
+            "wave tuning"
+        ]
+    );
+    let pos = |s: &str| run.stdout.find(s).unwrap();
+    assert!(pos("  crds (path)") < pos("  routes (path)"));
+    assert!(pos("  cert-manager (chart)") < pos("  kgateway (chart)"));
+    assert!(
+        run.stdout
+            .contains("  vpa (path) on willingham-k8s\n    depends on observability\n")
+    );
+}
+
+#[test]
+fn graph_mermaid_and_dot_draw_waves_as_groups_and_dependencies_as_edges() {
+    let run = Synctl::new()
+        .args([
+            "graph",
+            "--format",
+            "mermaid",
+            "-f",
+            "examples/cortex/fleet.yaml",
+        ])
+        .run();
+    assert_eq!(run.status, 0);
+    assert!(run.stdout.starts_with("flowchart LR\n"));
+    assert!(
+        run.stdout
+            .contains("  subgraph wave_controllers[\"controllers\"]\n")
+    );
+    assert!(run.stdout.contains("  kgateway_crds --> kgateway\n"));
+    let run = Synctl::new()
+        .args([
+            "graph",
+            "--format",
+            "dot",
+            "-f",
+            "examples/cortex/fleet.yaml",
+        ])
+        .run();
+    assert!(run.stdout.contains("subgraph \"cluster_config\""));
+    assert!(
+        run.stdout
+            .contains("  \"kyverno\" -> \"kyverno-policies\";\n")
+    );
+}
+
+#[test]
+fn graph_of_an_aphex_shows_sync_waves() {
+    let run = Synctl::new()
+        .args(["graph", "-f", "examples/aphex/fleet.yaml"])
+        .run();
+    assert!(run.stdout.contains(
+        "wave secrets (sync-wave 15)\n  external-secrets (chart) on aphex, sync-wave 15\n"
+    ));
+}
+
+#[test]
+fn graph_of_an_invalid_spec_fails_with_the_diagnostic() {
+    let run = Synctl::new()
+        .args(["graph", "-f", "tests/bad/cycle-three.yaml"])
+        .run();
+    assert_eq!(run.status, 1);
+    assert!(
+        run.stderr
+            .contains("dependency cycle: cert-manager → kyverno → trust → cert-manager")
+    );
+}
+
+#[test]
+fn init_writes_a_starter_that_validates_and_never_overwrites() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = Synctl::new().dir(dir.path()).args(["init"]).run();
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let written = fs::read_to_string(dir.path().join("fleet.yaml")).unwrap();
+    assert!(written.contains("kind: Fleet"));
+    let run = Synctl::new().dir(dir.path()).args(["validate"]).run();
+    assert_eq!(run.status, 0, "{}", run.stderr);
+
+    fs::write(dir.path().join("fleet.yaml"), "# mine\n").unwrap();
+    let run = Synctl::new().dir(dir.path()).args(["init"]).run();
+    assert_eq!(run.status, 2);
+    assert!(run.stderr.contains("already exists"), "{}", run.stderr);
+    assert_eq!(
+        fs::read_to_string(dir.path().join("fleet.yaml")).unwrap(),
+        "# mine\n"
+    );
+}
+
+#[test]
+fn completions_are_printed_for_each_shell() {
+    for shell in ["bash", "zsh", "fish"] {
+        let run = Synctl::new().args(["completions", shell]).run();
+        assert_eq!(run.status, 0);
+        assert!(run.stdout.contains("validate"), "{shell}");
+    }
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let run = Synctl::new().args(["validate", "--format", "xml"]).run();
+    assert_eq!(run.status, 2);
+    let run = Synctl::new().args(["frobnicate"]).run();
+    assert_eq!(run.status, 2);
+}
+
+#[test]
+fn a_long_chain_validates() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("fleet.yaml");
+    fs::write(&spec, synctl::synthetic::chain(20_000)).unwrap();
+    let run = Synctl::new().args(["validate", "-f"]).args([&spec]).run();
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("20000 components"));
+}

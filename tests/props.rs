@@ -1,0 +1,87 @@
+//! No input may make synctl panic: random and mutated specs go through the whole front end.
+
+use proptest::prelude::*;
+
+const SEEDS: &[&str] = &[
+    include_str!("../examples/cortex/fleet.yaml"),
+    include_str!("../examples/d1/fleet.yaml"),
+    include_str!("../examples/aphex/fleet.yaml"),
+    include_str!("../examples/homelab/fleet.yaml"),
+];
+
+fn check(text: String) {
+    let _ = synctl::pipeline::check_text("fleet.yaml", text, None);
+}
+
+/// A mutation of one of the examples: delete, duplicate, swap or garble lines and bytes.
+fn mutated() -> impl Strategy<Value = String> {
+    (
+        0..SEEDS.len(),
+        prop::collection::vec(
+            (0u8..6, any::<prop::sample::Index>(), "[ -~\\n\\t]{0,12}"),
+            1..6,
+        ),
+    )
+        .prop_map(|(seed, edits)| {
+            let mut lines: Vec<String> = SEEDS[seed].lines().map(str::to_owned).collect();
+            for (op, at, text) in edits {
+                if lines.is_empty() {
+                    lines.push(text);
+                    continue;
+                }
+                let i = at.index(lines.len());
+                match op {
+                    0 => {
+                        lines.remove(i);
+                    }
+                    1 => {
+                        let l = lines[i].clone();
+                        lines.insert(i, l);
+                    }
+                    2 => lines[i].push_str(&text),
+                    3 => {
+                        let j = at.index(lines[i].len() + 1).min(lines[i].len());
+                        let cut = lines[i]
+                            .char_indices()
+                            .map(|(k, _)| k)
+                            .take_while(|&k| k <= j)
+                            .last()
+                            .unwrap_or(0);
+                        lines[i].truncate(cut);
+                    }
+                    4 => lines.insert(i, text),
+                    _ => {
+                        let j = (i + 1) % lines.len();
+                        lines.swap(i, j);
+                    }
+                }
+            }
+            lines.join("\n")
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+    #[test]
+    fn mutated_examples_never_panic(text in mutated()) {
+        check(text);
+    }
+
+    #[test]
+    fn random_text_never_panics(text in "[ -~\\n\\t:\\-\\[\\]{}&*!|>'\"%@`#,?é]{0,300}") {
+        check(text);
+    }
+
+    #[test]
+    fn random_yaml_shapes_never_panic(
+        keys in prop::collection::vec("(apiVersion|kind|metadata|spec|clusters|components|name|wave|dependsOn|role|values|[a-z]{1,5})", 1..12),
+        vals in prop::collection::vec("(hub|\\[a, b\\]|\\{\\}|~|1|-1|\"x\"|synctl.dev/v1alpha1|Fleet|&a x|\\*a|[a-z]{0,4})", 1..12),
+        indents in prop::collection::vec(0usize..4, 1..12),
+    ) {
+        let text: String = keys.iter().zip(vals.iter().cycle()).zip(indents.iter().cycle())
+            .map(|((k, v), i)| format!("{}{k}: {v}\n", "  ".repeat(*i)))
+            .collect();
+        check(text);
+    }
+}
