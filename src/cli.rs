@@ -94,6 +94,28 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
     },
+    /// Compile the spec into hub/, deploy/, platform/ and fleet/
+    Generate {
+        /// Write nothing; exit 1 and list the files that differ (CI)
+        #[arg(long)]
+        check: bool,
+        /// Overwrite generated files that were edited by hand
+        #[arg(long)]
+        force: bool,
+        /// A folder of templates overriding the built-in ones (same names)
+        #[arg(long, value_name = "DIR")]
+        templates: Option<PathBuf>,
+    },
+    /// Show what generate would change, as a unified diff, and which clusters and waves it touches
+    Diff {
+        #[arg(long, value_name = "DIR")]
+        templates: Option<PathBuf>,
+    },
+    /// Name the spec lines behind a generated file
+    Explain {
+        /// A generated file, relative to the output root
+        path: String,
+    },
     /// Print the JSON Schema of the spec
     Schema,
     /// Print the dependency graph of the components, grouped by wave
@@ -143,6 +165,11 @@ fn run(cli: &Cli) -> Result<(), Failure> {
     let g = &cli.global;
     match &cli.command {
         Command::Validate { format } => commands::validate::run(g, *format),
+        Command::Generate { check, force, templates } => {
+            commands::generate::run(g, *check, *force, templates.as_deref())
+        }
+        Command::Diff { templates } => commands::generate::diff(g, templates.as_deref()),
+        Command::Explain { path } => commands::explain::run(g, path),
         Command::Schema => {
             print_stdout(crate::spec::schema::SCHEMA);
             Ok(())

@@ -23,13 +23,30 @@ pub struct WavePlan {
     pub paths: Vec<usize>,
     /// Tenants whose boundaries this wave creates (the first wave only).
     pub tenants: Vec<usize>,
+    /// Tenants whose own repository is delivered in this wave.
+    pub apps: Vec<usize>,
 }
 
 impl WavePlan {
     /// Whether the wave's own Kustomization (namespaces, boundaries, charts on the hub) exists.
     #[must_use]
     pub fn has_main(&self) -> bool {
-        !self.charts.is_empty() || !self.tenants.is_empty()
+        !self.charts.is_empty() || !self.tenants.is_empty() || !self.apps.is_empty()
+    }
+
+    /// Whether a fleet cluster's wave applies anything to the cluster itself.
+    #[must_use]
+    pub fn has_remote(&self, fleet: &Fleet) -> bool {
+        !self.charts.is_empty()
+            || !self.tenants.is_empty()
+            || self.apps.iter().any(|&t| fleet.tenants[t].apps.as_ref().is_some_and(|a| a.delivery == Delivery::ArgoCd))
+    }
+
+    /// Whether a fleet cluster's wave applies objects on the hub (charts, Flux-delivered apps).
+    #[must_use]
+    pub fn has_releases(&self, fleet: &Fleet) -> bool {
+        !self.charts.is_empty()
+            || self.apps.iter().any(|&t| fleet.tenants[t].apps.as_ref().is_some_and(|a| a.delivery == Delivery::Flux))
     }
 }
 
@@ -64,6 +81,14 @@ pub fn cluster_waves(fleet: &Fleet, order: &[usize], cluster: usize) -> Vec<Wave
             .filter(|(_, t)| t.clusters.contains(&cluster))
             .map(|(i, _)| i)
             .collect();
+    }
+    for (i, t) in fleet.tenants.iter().enumerate() {
+        if let Some(apps) = &t.apps
+            && t.clusters.contains(&cluster)
+            && let Some(plan) = plans.get_mut(apps.wave)
+        {
+            plan.apps.push(i);
+        }
     }
     plans
         .into_iter()
@@ -100,6 +125,12 @@ pub fn kustomizations(fleet: &Fleet) -> BTreeMap<String, Vec<(String, Owner)>> {
         .collect();
     let hub_span = fleet.hub().map_or_else(Span::default, |h| h.span);
     let mut done = std::collections::HashSet::new();
+    if fleet.engine == Engine::ArgoCd {
+        let list = out.entry(fleet.argocd_namespace.clone()).or_default();
+        for c in &fleet.clusters {
+            list.push((format!("{}-root", c.name), Owner { what: format!("the root Application of `{}`", c.name), span: c.span }));
+        }
+    }
     for (ci, cluster) in fleet.clusters.iter().enumerate() {
         // Duplicate clusters, second hubs and reserved names are reported by their own rules.
         let reserved = !cluster.hub

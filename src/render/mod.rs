@@ -1,0 +1,249 @@
+//! Rendering: a checked fleet in, a list of `(path, content)` out. Pure — nothing here touches
+//! the disk. Objects are rendered by minijinja templates (compiled in, overridable with
+//! `--templates DIR`); nested values go through the `yaml` filter so they are always valid.
+
+mod argocd;
+mod flux;
+mod tenants;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use minijinja::{Environment, UndefinedBehavior};
+use serde::Serialize;
+use serde_json::Value as Json;
+
+use crate::diag::{Code, Problem};
+use crate::graph::Graph;
+use crate::model::{Engine, Fleet};
+
+/// The generated tree: path relative to the output root → file body (without header).
+pub type Tree = BTreeMap<String, String>;
+
+/// The built-in templates, by name.
+const TEMPLATES: &[(&str, &str)] = &[
+    ("flux/kustomization.yaml.j2", include_str!("../../templates/flux/kustomization.yaml.j2")),
+    ("flux/gitrepository.yaml.j2", include_str!("../../templates/flux/gitrepository.yaml.j2")),
+    ("flux/helmrepository.yaml.j2", include_str!("../../templates/flux/helmrepository.yaml.j2")),
+    ("flux/ocirepository.yaml.j2", include_str!("../../templates/flux/ocirepository.yaml.j2")),
+    ("flux/helmrelease.yaml.j2", include_str!("../../templates/flux/helmrelease.yaml.j2")),
+    ("k8s/namespace.yaml.j2", include_str!("../../templates/k8s/namespace.yaml.j2")),
+    ("k8s/tenant.yaml.j2", include_str!("../../templates/k8s/tenant.yaml.j2")),
+    ("k8s/tenant-role.yaml.j2", include_str!("../../templates/k8s/tenant-role.yaml.j2")),
+    ("argocd/application.yaml.j2", include_str!("../../templates/argocd/application.yaml.j2")),
+    ("argocd/appproject.yaml.j2", include_str!("../../templates/argocd/appproject.yaml.j2")),
+];
+
+/// The template environment.
+pub struct Renderer {
+    env: Environment<'static>,
+}
+
+impl Renderer {
+    /// The built-in templates, with any file of `overrides` replacing the one of that name.
+    ///
+    /// # Errors
+    /// A template that does not parse (exit 2).
+    pub fn new(overrides: Option<&Path>) -> Result<Renderer, String> {
+        let mut env = Environment::new();
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        // YAML is not HTML: never escape behind the template's back.
+        env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
+        env.add_filter("yaml", yaml_filter);
+        env.add_filter("quote", |v: minijinja::Value| -> String {
+            let s = v.as_str().map_or_else(|| v.to_string(), str::to_owned);
+            serde_json::to_string(&s).unwrap_or_default()
+        });
+        for (name, builtin) in TEMPLATES {
+            let source = match overrides.map(|d| d.join(name)).filter(|p| p.is_file()) {
+                Some(p) => std::fs::read_to_string(&p).map_err(|e| format!("cannot read template `{}`: {e}", p.display()))?,
+                None => (*builtin).to_owned(),
+            };
+            env.add_template_owned(*name, source).map_err(|e| format!("template `{name}`: {e}"))?;
+        }
+        Ok(Renderer { env })
+    }
+
+    /// Renders template `name` with `ctx`; the result ends with exactly one newline.
+    ///
+    /// # Errors
+    /// An `Internal` problem naming the template.
+    pub fn object<S: Serialize>(&self, name: &str, ctx: &S) -> Result<String, Problem> {
+        let tmpl = self
+            .env
+            .get_template(name)
+            .map_err(|e| Problem::error(Code::Internal, format!("template `{name}`: {e}")))?;
+        let mut out = tmpl
+            .render(minijinja::Value::from(minijinja::value::Serde(ctx)))
+            .map_err(|e| Problem::error(Code::Internal, format!("template `{name}` failed: {e}")).help("check the template passed with --templates"))?;
+        let trimmed = out.trim_end().len();
+        out.truncate(trimmed);
+        out.push('\n');
+        Ok(out)
+    }
+}
+
+/// `value | yaml(indent)`: the value as block YAML, every line indented.
+fn yaml_filter(value: minijinja::Value, indent: Option<usize>) -> Result<String, minijinja::Error> {
+    let json: Json = serde_json::to_value(&value)
+        .map_err(|e| minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, e.to_string()))?;
+    Ok(to_yaml(&json, indent.unwrap_or(0)))
+}
+
+/// Serializes `value` as block YAML indented by `indent` spaces (no trailing newline).
+#[must_use]
+pub fn to_yaml(value: &Json, indent: usize) -> String {
+    let text = serde_yaml::to_string(value).unwrap_or_default();
+    let pad = " ".repeat(indent);
+    text.trim_end()
+        .lines()
+        .map(|l| if l.is_empty() { String::new() } else { format!("{pad}{l}") })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Joins YAML documents into one file body.
+#[must_use]
+pub fn documents(docs: &[String]) -> String {
+    docs.join("---\n")
+}
+
+/// A kustomize `kustomization.yaml`.
+#[must_use]
+pub fn kustomization(resources: &[String], patches: &[Json]) -> String {
+    let mut doc = serde_json::json!({
+        "apiVersion": "kustomize.config.k8s.io/v1beta1",
+        "kind": "Kustomization",
+        "resources": resources,
+    });
+    if !patches.is_empty() {
+        doc["patches"] = Json::Array(patches.to_vec());
+    }
+    let mut out = String::new();
+    // Keep the conventional key order: apiVersion, kind, resources, patches.
+    for key in ["apiVersion", "kind", "resources", "patches"] {
+        if let Some(v) = doc.get(key) {
+            out.push_str(&to_yaml(&serde_json::json!({ key: v }), 0));
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// Deep merge of `over` into `base` (maps merge, everything else — lists included — replaces).
+pub fn merge(base: &mut Json, over: &Json) {
+    match (base, over) {
+        (Json::Object(b), Json::Object(o)) => {
+            for (k, v) in o {
+                merge(b.entry(k.clone()).or_insert(Json::Null), v);
+            }
+        }
+        (b, o) => *b = o.clone(),
+    }
+}
+
+/// Renders the whole tree of `fleet`.
+///
+/// # Errors
+/// Problems found while rendering (unresolved substitutions, template failures).
+pub fn render(fleet: &Fleet, graph: &Graph, renderer: &Renderer, hub_listing: &[String]) -> Result<Tree, Vec<Problem>> {
+    let mut tree = Tree::new();
+    let result = match fleet.engine {
+        Engine::Flux => flux::render(fleet, graph, renderer, &mut tree),
+        Engine::ArgoCd => argocd::render(fleet, graph, renderer, &mut tree),
+    };
+    let mut problems = match result {
+        Ok(()) => Vec::new(),
+        Err(p) => p,
+    };
+    let mut hub_resources: Vec<String> = hub_listing.to_vec();
+    hub_resources.extend(fleet.clusters.iter().map(|c| format!("{}.yaml", c.name)));
+    if tree.contains_key("hub/argocd-cm-health.yaml") {
+        hub_resources.push("argocd-cm-health.yaml".to_owned());
+    }
+    tree.insert("hub/kustomization.yaml".to_owned(), kustomization(&hub_resources, &[]));
+    problems.extend(tenants::check_hub_substitutions(&tree));
+    if problems.iter().any(Problem::is_error) {
+        return Err(problems);
+    }
+    Ok(tree)
+}
+
+/// Formats seconds as a Go duration (`90s` → `1m30s`).
+#[must_use]
+pub fn format_duration(secs: u64) -> String {
+    let (h, m, s) = (secs / 3600, secs % 3600 / 60, secs % 60);
+    let mut out = String::new();
+    if h > 0 {
+        out.push_str(&format!("{h}h"));
+    }
+    if m > 0 {
+        out.push_str(&format!("{m}m"));
+    }
+    if s > 0 || out.is_empty() {
+        out.push_str(&format!("{s}s"));
+    }
+    out
+}
+
+/// Parses a Go duration made of h/m/s/ms parts into whole seconds.
+#[must_use]
+pub fn parse_duration(text: &str) -> u64 {
+    let mut total = 0f64;
+    let mut num = String::new();
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c.is_ascii_digit() || c == '.' {
+            num.push(c);
+            continue;
+        }
+        let n: f64 = num.parse().unwrap_or(0.0);
+        num.clear();
+        total += match c {
+            'h' => n * 3600.0,
+            'm' if chars.peek() == Some(&'s') => {
+                chars.next();
+                n / 1000.0
+            }
+            'm' => n * 60.0,
+            _ => n,
+        };
+    }
+    total.ceil() as u64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn templates_do_not_escape_yaml() {
+        let r = Renderer::new(None).unwrap();
+        let out = r
+            .object("k8s/namespace.yaml.j2", &serde_json::json!({"name": "a&b<c>", "labels": {}}))
+            .unwrap();
+        assert_eq!(out, "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: a&b<c>\n");
+    }
+
+    #[test]
+    fn merge_is_deep_for_maps_and_replaces_lists() {
+        let mut base = serde_json::json!({"a": {"b": 1, "c": [1, 2]}, "d": 1});
+        merge(&mut base, &serde_json::json!({"a": {"c": [3], "e": 2}}));
+        assert_eq!(base, serde_json::json!({"a": {"b": 1, "c": [3], "e": 2}, "d": 1}));
+    }
+
+    #[test]
+    fn durations_round_trip() {
+        assert_eq!(parse_duration("5m"), 300);
+        assert_eq!(parse_duration("1h30m"), 5400);
+        assert_eq!(parse_duration("1500ms"), 2);
+        assert_eq!(format_duration(600), "10m");
+        assert_eq!(format_duration(5430), "1h30m30s");
+    }
+
+    #[test]
+    fn yaml_filter_quotes_what_yaml_would_misread() {
+        let out = to_yaml(&serde_json::json!({"a": "yes", "b": "1.0", "c": "${X}"}), 2);
+        assert_eq!(out, "  a: 'yes'\n  b: '1.0'\n  c: ${X}");
+    }
+}
