@@ -165,9 +165,11 @@ fn run(cli: &Cli) -> Result<(), Failure> {
     let g = &cli.global;
     match &cli.command {
         Command::Validate { format } => commands::validate::run(g, *format),
-        Command::Generate { check, force, templates } => {
-            commands::generate::run(g, *check, *force, templates.as_deref())
-        }
+        Command::Generate {
+            check,
+            force,
+            templates,
+        } => commands::generate::run(g, *check, *force, templates.as_deref()),
         Command::Diff { templates } => commands::generate::diff(g, templates.as_deref()),
         Command::Explain { path } => commands::explain::run(g, path),
         Command::Schema => {

@@ -39,14 +39,24 @@ impl WavePlan {
     pub fn has_remote(&self, fleet: &Fleet) -> bool {
         !self.charts.is_empty()
             || !self.tenants.is_empty()
-            || self.apps.iter().any(|&t| fleet.tenants[t].apps.as_ref().is_some_and(|a| a.delivery == Delivery::ArgoCd))
+            || self.apps.iter().any(|&t| {
+                fleet.tenants[t]
+                    .apps
+                    .as_ref()
+                    .is_some_and(|a| a.delivery == Delivery::ArgoCd)
+            })
     }
 
     /// Whether a fleet cluster's wave applies objects on the hub (charts, Flux-delivered apps).
     #[must_use]
     pub fn has_releases(&self, fleet: &Fleet) -> bool {
         !self.charts.is_empty()
-            || self.apps.iter().any(|&t| fleet.tenants[t].apps.as_ref().is_some_and(|a| a.delivery == Delivery::Flux))
+            || self.apps.iter().any(|&t| {
+                fleet.tenants[t]
+                    .apps
+                    .as_ref()
+                    .is_some_and(|a| a.delivery == Delivery::Flux)
+            })
     }
 }
 
@@ -128,7 +138,13 @@ pub fn kustomizations(fleet: &Fleet) -> BTreeMap<String, Vec<(String, Owner)>> {
     if fleet.engine == Engine::ArgoCd {
         let list = out.entry(fleet.argocd_namespace.clone()).or_default();
         for c in &fleet.clusters {
-            list.push((format!("{}-root", c.name), Owner { what: format!("the root Application of `{}`", c.name), span: c.span }));
+            list.push((
+                format!("{}-root", c.name),
+                Owner {
+                    what: format!("the root Application of `{}`", c.name),
+                    span: c.span,
+                },
+            ));
         }
     }
     for (ci, cluster) in fleet.clusters.iter().enumerate() {

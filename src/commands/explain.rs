@@ -1,6 +1,6 @@
 //! `synctl explain PATH`: which lines of the spec produced a generated file.
 
-use crate::cli::{check_spec, print_stdout, report, Failure, Global};
+use crate::cli::{Failure, Global, check_spec, print_stdout, report};
 use crate::diag::Format;
 use crate::spec::source::Span;
 
@@ -14,7 +14,9 @@ pub fn run(g: &Global, path: &str) -> Result<(), Failure> {
         report(g, &checked, Format::Human);
         return Err(Failure::Invalid);
     }
-    let Some((fleet, _)) = &checked.fleet else { return Err(Failure::Invalid) };
+    let Some((fleet, _)) = &checked.fleet else {
+        return Err(Failure::Invalid);
+    };
     let path = path.trim_start_matches("./");
     let parts: Vec<&str> = path.split('/').collect();
     let mut spans: Vec<(String, Span)> = Vec::new();
@@ -34,14 +36,18 @@ pub fn run(g: &Global, path: &str) -> Result<(), Failure> {
     }
     for comp in &fleet.components {
         let w = &fleet.waves[comp.wave].name;
-        let hit = parts.contains(&comp.name.as_str()) && (parts.contains(&w.as_str()) || parts.first() == Some(&"platform"))
+        let hit = parts.contains(&comp.name.as_str())
+            && (parts.contains(&w.as_str()) || parts.first() == Some(&"platform"))
             || parts.last().map(|f| stem(f)) == Some(comp.name.clone());
         if hit {
             spans.push((format!("component `{}`", comp.name), comp.span));
         }
     }
     for t in &fleet.tenants {
-        if parts.iter().any(|p| stem(p) == t.name || stem(p) == format!("tenant-{}", t.name)) {
+        if parts
+            .iter()
+            .any(|p| stem(p) == t.name || stem(p) == format!("tenant-{}", t.name))
+        {
             spans.push((format!("tenant `{}`", t.name), t.span));
         }
     }
@@ -51,14 +57,26 @@ pub fn run(g: &Global, path: &str) -> Result<(), Failure> {
         }
     }
     if spans.is_empty() {
-        return Err(Failure::Usage(format!("`{path}` is not something {} generates", checked.source.name)));
+        return Err(Failure::Usage(format!(
+            "`{path}` is not something {} generates",
+            checked.source.name
+        )));
     }
     spans.sort_by_key(|(_, s)| s.offset);
     let mut out = format!("{path} comes from:\n");
     for (what, span) in spans {
         let (line, col) = checked.source.line_col(span.offset);
-        let text = checked.source.text.lines().nth(line - 1).unwrap_or_default().trim();
-        out.push_str(&format!("  {}:{line}:{col}  {what}: {text}\n", checked.source.name));
+        let text = checked
+            .source
+            .text
+            .lines()
+            .nth(line - 1)
+            .unwrap_or_default()
+            .trim();
+        out.push_str(&format!(
+            "  {}:{line}:{col}  {what}: {text}\n",
+            checked.source.name
+        ));
     }
     print_stdout(&out);
     Ok(())

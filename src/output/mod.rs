@@ -21,7 +21,10 @@ const DIGEST: &str = "# synctl-digest: sha256:";
 /// The header and body of a generated file.
 #[must_use]
 pub fn with_header(spec: &str, body: &str) -> String {
-    format!("{MARK}{spec}; DO NOT EDIT.\n{DIGEST}{}\n{body}", digest(body))
+    format!(
+        "{MARK}{spec}; DO NOT EDIT.\n{DIGEST}{}\n{body}",
+        digest(body)
+    )
 }
 
 fn digest(body: &str) -> String {
@@ -43,11 +46,23 @@ pub enum Ownership {
 /// Classifies file content.
 #[must_use]
 pub fn ownership(content: &str) -> Ownership {
-    let Some(rest) = content.strip_prefix(MARK) else { return Ownership::User };
-    let Some((_, after)) = rest.split_once('\n') else { return Ownership::Edited };
-    let Some(after) = after.strip_prefix(DIGEST) else { return Ownership::Edited };
-    let Some((want, body)) = after.split_once('\n') else { return Ownership::Edited };
-    if digest(body) == want { Ownership::Generated } else { Ownership::Edited }
+    let Some(rest) = content.strip_prefix(MARK) else {
+        return Ownership::User;
+    };
+    let Some((_, after)) = rest.split_once('\n') else {
+        return Ownership::Edited;
+    };
+    let Some(after) = after.strip_prefix(DIGEST) else {
+        return Ownership::Edited;
+    };
+    let Some((want, body)) = after.split_once('\n') else {
+        return Ownership::Edited;
+    };
+    if digest(body) == want {
+        Ownership::Generated
+    } else {
+        Ownership::Edited
+    }
 }
 
 /// What `generate` will do.
@@ -69,7 +84,13 @@ impl Plan {
     /// Every path the plan touches, sorted.
     #[must_use]
     pub fn paths(&self) -> Vec<&str> {
-        let mut out: Vec<&str> = self.add.keys().chain(self.change.keys()).chain(self.remove.keys()).map(String::as_str).collect();
+        let mut out: Vec<&str> = self
+            .add
+            .keys()
+            .chain(self.change.keys())
+            .chain(self.remove.keys())
+            .map(String::as_str)
+            .collect();
         out.sort_unstable();
         out
     }
@@ -78,7 +99,11 @@ impl Plan {
 /// Joins a generated path onto `root`, refusing anything that could escape it.
 fn join(root: &Path, rel: &str) -> Option<PathBuf> {
     let p = Path::new(rel);
-    if p.components().all(|c| matches!(c, Component::Normal(_))) { Some(root.join(p)) } else { None }
+    if p.components().all(|c| matches!(c, Component::Normal(_))) {
+        Some(root.join(p))
+    } else {
+        None
+    }
 }
 
 /// The generated files already in the tree (those with a synctl header), by relative path.
@@ -92,17 +117,27 @@ pub fn existing(root: &Path) -> Result<BTreeMap<String, String>, Problem> {
         if !dir.is_dir() {
             continue;
         }
-        let walker = walkdir::WalkDir::new(&dir).sort_by_file_name().into_iter().filter_entry(|e| {
-            !(e.depth() == 1 && *top == "hub" && e.file_name() == "flux-system") && !e.file_name().to_string_lossy().starts_with('.')
-        });
+        let walker = walkdir::WalkDir::new(&dir)
+            .sort_by_file_name()
+            .into_iter()
+            .filter_entry(|e| {
+                let bootstrap = e.depth() == 1 && *top == "hub" && e.file_name() == "flux-system";
+                let hidden = e.file_name().to_string_lossy().starts_with('.');
+                !bootstrap && !hidden
+            });
         for entry in walker {
-            let entry = entry.map_err(|e| Problem::error(Code::Io, format!("cannot read the tree: {e}")))?;
+            let entry = entry
+                .map_err(|e| Problem::error(Code::Io, format!("cannot read the tree: {e}")))?;
             if !entry.file_type().is_file() {
                 continue;
             }
-            let Ok(rel) = entry.path().strip_prefix(root) else { continue };
+            let Ok(rel) = entry.path().strip_prefix(root) else {
+                continue;
+            };
             let rel = rel.to_string_lossy().replace('\\', "/");
-            let Ok(content) = fs::read_to_string(entry.path()) else { continue };
+            let Ok(content) = fs::read_to_string(entry.path()) else {
+                continue;
+            };
             if content.starts_with(MARK) {
                 out.insert(rel, content);
             }
@@ -116,13 +151,20 @@ pub fn existing(root: &Path) -> Result<BTreeMap<String, String>, Problem> {
 ///
 /// # Errors
 /// Every file that would be lost, as problems.
-pub fn plan(root: &Path, wanted: &BTreeMap<String, String>, force: bool) -> Result<Plan, Vec<Problem>> {
+pub fn plan(
+    root: &Path,
+    wanted: &BTreeMap<String, String>,
+    force: bool,
+) -> Result<Plan, Vec<Problem>> {
     let mut problems = Vec::new();
     let on_disk = existing(root).map_err(|p| vec![p])?;
     let mut plan = Plan::default();
     for (rel, content) in wanted {
         let Some(path) = join(root, rel) else {
-            problems.push(Problem::error(Code::Internal, format!("generated path `{rel}` escapes the output root: this is a bug in synctl")));
+            problems.push(Problem::error(
+                Code::Internal,
+                format!("generated path `{rel}` escapes the output root: this is a bug in synctl"),
+            ));
             continue;
         };
         match fs::read_to_string(&path) {
@@ -157,15 +199,22 @@ pub fn plan(root: &Path, wanted: &BTreeMap<String, String>, force: bool) -> Resu
         }
         if ownership(&content) == Ownership::Edited && !force {
             problems.push(
-                Problem::error(Code::HandEdit, "a generated file the spec no longer produces was edited by hand")
-                    .in_file(rel)
-                    .help("synctl would delete it; save your edit elsewhere, or pass --force"),
+                Problem::error(
+                    Code::HandEdit,
+                    "a generated file the spec no longer produces was edited by hand",
+                )
+                .in_file(rel)
+                .help("synctl would delete it; save your edit elsewhere, or pass --force"),
             );
         } else {
             plan.remove.insert(rel, content);
         }
     }
-    if problems.is_empty() { Ok(plan) } else { Err(problems) }
+    if problems.is_empty() {
+        Ok(plan)
+    } else {
+        Err(problems)
+    }
 }
 
 /// Writes the plan: atomic writes (temporary file + rename), then pruning and empty folders.
@@ -173,7 +222,11 @@ pub fn plan(root: &Path, wanted: &BTreeMap<String, String>, force: bool) -> Resu
 /// # Errors
 /// The first I/O error, as a message.
 pub fn apply(root: &Path, plan: &Plan) -> Result<(), String> {
-    for (rel, content) in plan.add.iter().chain(plan.change.iter().map(|(k, (_, new))| (k, new))) {
+    for (rel, content) in plan
+        .add
+        .iter()
+        .chain(plan.change.iter().map(|(k, (_, new))| (k, new)))
+    {
         let path = join(root, rel).ok_or_else(|| format!("bad path {rel}"))?;
         write_atomic(&path, content).map_err(|e| format!("cannot write `{rel}`: {e}"))?;
     }
@@ -200,7 +253,10 @@ pub fn apply(root: &Path, plan: &Plan) -> Result<(), String> {
 fn write_atomic(path: &Path, content: &str) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     fs::create_dir_all(dir)?;
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let tmp = dir.join(format!(".{name}.synctl-tmp"));
     {
         let mut f = fs::File::create(&tmp)?;
@@ -214,14 +270,21 @@ fn write_atomic(path: &Path, content: &str) -> std::io::Result<()> {
 /// exists or an earlier generation listed it (Flux would otherwise prune its own controllers).
 #[must_use]
 pub fn hub_listing(root: &Path) -> Vec<String> {
-    let listed = fs::read_to_string(root.join("hub/kustomization.yaml")).is_ok_and(|t| t.lines().any(|l| l.trim() == "- flux-system"));
-    if root.join("hub/flux-system").is_dir() || listed { vec!["flux-system".to_owned()] } else { Vec::new() }
+    let listed = fs::read_to_string(root.join("hub/kustomization.yaml"))
+        .is_ok_and(|t| t.lines().any(|l| l.trim() == "- flux-system"));
+    if root.join("hub/flux-system").is_dir() || listed {
+        vec!["flux-system".to_owned()]
+    } else {
+        Vec::new()
+    }
 }
 
 /// Adds headers to every body.
 #[must_use]
 pub fn finish(tree: &Tree, spec: &str) -> BTreeMap<String, String> {
-    tree.iter().map(|(p, body)| (p.clone(), with_header(spec, body))).collect()
+    tree.iter()
+        .map(|(p, body)| (p.clone(), with_header(spec, body)))
+        .collect()
 }
 
 #[cfg(test)]

@@ -4,9 +4,9 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::{json, Value as Json};
+use serde_json::{Value as Json, json};
 
-use super::{documents, kustomization, merge, Renderer, Tree};
+use super::{Renderer, Tree, kustomization, merge};
 use crate::diag::{Code, Problem};
 use crate::graph::Graph;
 use crate::model::{ComponentSource, Fleet};
@@ -48,7 +48,7 @@ pub fn substitute(s: &str, vars: &BTreeMap<String, String>, missing: &mut Vec<St
     while let Some(i) = rest.find("${") {
         if rest[..i].ends_with('$') {
             out.push_str(&rest[..i]);
-            out.push_str("{");
+            out.push('{');
             rest = &rest[i + 2..];
             continue;
         }
@@ -80,20 +80,64 @@ pub fn substitute(s: &str, vars: &BTreeMap<String, String>, missing: &mut Vec<St
 pub fn cluster_vars(fleet: &Fleet, ci: usize) -> BTreeMap<String, String> {
     let subs = super::flux::substitutions(fleet, &fleet.clusters[ci]);
     subs.as_object()
-        .map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned())).collect())
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
-pub(super) fn render(fleet: &Fleet, graph: &Graph, r: &Renderer, tree: &mut Tree) -> Result<(), Vec<Problem>> {
+pub(super) fn render(
+    fleet: &Fleet,
+    graph: &Graph,
+    r: &Renderer,
+    tree: &mut Tree,
+) -> Result<(), Vec<Problem>> {
     let mut problems = Vec::new();
-    let provider = fleet
-        .components
-        .iter()
-        .position(|c| c.provides.iter().any(|p| p == "argocd") && matches!(c.source, ComponentSource::Chart { .. }));
+    let provider = fleet.components.iter().position(|c| {
+        c.provides.iter().any(|p| p == "argocd")
+            && matches!(c.source, ComponentSource::Chart { .. })
+    });
     let ns = &fleet.argocd_namespace;
+    if let Err(p) = super::tenants::bases(fleet, r, tree) {
+        problems.push(p);
+    }
+    // One AppProject per tenant with apps: its repository only, its (cluster, namespace) pairs.
+    for t in &fleet.tenants {
+        let Some(apps) = &t.apps else { continue };
+        let destinations: Vec<Json> = t
+            .clusters
+            .iter()
+            .flat_map(|&c| {
+                let dest = if fleet.clusters[c].hub {
+                    "in-cluster".to_owned()
+                } else {
+                    fleet.clusters[c].name.clone()
+                };
+                t.namespaces
+                    .iter()
+                    .map(move |(n, _)| json!({"name": dest, "namespace": n}))
+            })
+            .collect();
+        match r.object("argocd/appproject.yaml.j2", &json!({"name": t.name, "namespace": ns, "destinations": destinations, "repo": apps.url})) {
+            Ok(d) => {
+                tree.insert(format!("hub/project-{}.yaml", t.name), d);
+            }
+            Err(p) => problems.push(p),
+        }
+    }
     for (ci, cluster) in fleet.clusters.iter().enumerate() {
-        let dir = if cluster.hub { "platform/apps".to_owned() } else { format!("fleet/{}/apps/{}", cluster.environment, cluster.name) };
-        let dest = if cluster.hub { "in-cluster".to_owned() } else { cluster.name.clone() };
+        let dir = if cluster.hub {
+            "platform/apps".to_owned()
+        } else {
+            format!("fleet/{}/apps/{}", cluster.environment, cluster.name)
+        };
+        let dest = if cluster.hub {
+            "in-cluster".to_owned()
+        } else {
+            cluster.name.clone()
+        };
         let vars = cluster_vars(fleet, ci);
         let mut files = Vec::new();
         for &c in &graph.order {
@@ -101,17 +145,32 @@ pub(super) fn render(fleet: &Fleet, graph: &Graph, r: &Renderer, tree: &mut Tree
             if !comp.clusters.contains(&ci) {
                 continue;
             }
-            let ComponentSource::Chart { repository, name, version } = &comp.source else {
+            let ComponentSource::Chart {
+                repository,
+                name,
+                version,
+            } = &comp.source
+            else {
                 problems.push(
-                    Problem::error(Code::Placement, format!("`{}` is a `path:` component, which engine argocd does not deliver yet", comp.name))
-                        .at(comp.source_span, "path component")
-                        .help("use a chart, or engine flux"),
+                    Problem::error(
+                        Code::Placement,
+                        format!(
+                            "`{}` is a `path:` component, which engine argocd does not deliver yet",
+                            comp.name
+                        ),
+                    )
+                    .at(comp.source_span, "path component")
+                    .help("use a chart, or engine flux"),
                 );
                 continue;
             };
             let mut values = comp.values.clone();
             let mut version = version.clone();
-            if let Some(o) = comp.environments.get(&cluster.environment).filter(|_| !cluster.hub) {
+            if let Some(o) = comp
+                .environments
+                .get(&cluster.environment)
+                .filter(|_| !cluster.hub)
+            {
                 if let Some(v) = &o.values {
                     merge(&mut values, v);
                 }
@@ -120,7 +179,10 @@ pub(super) fn render(fleet: &Fleet, graph: &Graph, r: &Renderer, tree: &mut Tree
                 }
             }
             if Some(c) == provider {
-                merge(&mut values, &json!({"configs": {"cm": {HEALTH_KEY: HEALTH_LUA}}}));
+                merge(
+                    &mut values,
+                    &json!({"configs": {"cm": {HEALTH_KEY: HEALTH_LUA}}}),
+                );
             }
             let mut missing = Vec::new();
             resolve(&mut values, &vars, &mut missing);
@@ -154,6 +216,22 @@ pub(super) fn render(fleet: &Fleet, graph: &Graph, r: &Renderer, tree: &mut Tree
                 Err(p) => problems.push(p),
             }
         }
+        if fleet.tenants.iter().any(|t| t.clusters.contains(&ci)) {
+            let role = r.object(
+                "argocd/application.yaml.j2",
+                &json!({
+                    "name": application(fleet, ci, "tenant-role"), "namespace": ns,
+                    "sync_wave": fleet.waves[0].base, "project": "default",
+                    "destination": {"name": dest},
+                    "source": {"repoURL": fleet.repository.url, "path": "deploy/tenant-role", "targetRevision": cluster.branch},
+                    "retry": true, "retry_limit": fleet.argocd_retry_limit, "sync_options": Json::Null,
+                }),
+            );
+            match role {
+                Ok(d) => files.push(("tenant-role.yaml".to_owned(), d)),
+                Err(p) => problems.push(p),
+            }
+        }
         for t in fleet.tenants.iter().filter(|t| t.clusters.contains(&ci)) {
             let boundary = r.object(
                 "argocd/application.yaml.j2",
@@ -170,22 +248,16 @@ pub(super) fn render(fleet: &Fleet, graph: &Graph, r: &Renderer, tree: &mut Tree
                 Err(p) => problems.push(p),
             }
             if let Some(apps) = &t.apps {
-                let destinations: Vec<Json> = t.namespaces.iter().map(|(n, _)| json!({"name": dest, "namespace": n})).collect();
-                let docs = r
-                    .object("argocd/appproject.yaml.j2", &json!({"name": application(fleet, ci, &t.name), "namespace": ns, "destinations": destinations, "repo": apps.url}))
-                    .and_then(|project| {
-                        let app = r.object(
-                            "argocd/application.yaml.j2",
-                            &json!({
-                                "name": application(fleet, ci, &format!("tenant-{}-apps", t.name)), "namespace": ns,
-                                "sync_wave": fleet.waves[apps.wave].base, "project": application(fleet, ci, &t.name),
-                                "destination": {"name": dest, "namespace": t.namespaces[0].0},
-                                "source": {"repoURL": apps.url, "path": apps.path, "targetRevision": apps.branch},
-                                "retry": true, "retry_limit": fleet.argocd_retry_limit, "sync_options": Json::Null,
-                            }),
-                        )?;
-                        Ok(documents(&[project, app]))
-                    });
+                let docs = r.object(
+                    "argocd/application.yaml.j2",
+                    &json!({
+                        "name": application(fleet, ci, &format!("tenant-{}-apps", t.name)), "namespace": ns,
+                        "sync_wave": fleet.waves[apps.wave].base, "project": t.name,
+                        "destination": {"name": dest, "namespace": t.namespaces[0].0},
+                        "source": {"repoURL": apps.url, "path": apps.path, "targetRevision": apps.branch},
+                        "retry": true, "retry_limit": fleet.argocd_retry_limit, "sync_options": Json::Null,
+                    }),
+                );
                 match docs {
                     Ok(d) => files.push((format!("tenant-{}-apps.yaml", t.name), d)),
                     Err(p) => problems.push(p),
@@ -196,7 +268,10 @@ pub(super) fn render(fleet: &Fleet, graph: &Graph, r: &Renderer, tree: &mut Tree
         for (name, body) in files {
             tree.insert(format!("{dir}/{name}"), body);
         }
-        tree.insert(format!("{dir}/kustomization.yaml"), kustomization(&names, &[]));
+        tree.insert(
+            format!("{dir}/kustomization.yaml"),
+            kustomization(&names, &[]),
+        );
         let root = r.object(
             "argocd/application.yaml.j2",
             &json!({
@@ -208,7 +283,10 @@ pub(super) fn render(fleet: &Fleet, graph: &Graph, r: &Renderer, tree: &mut Tree
         );
         match root {
             Ok(d) => {
-                let header = format!("# Root Application of `{}`: its children live in {dir}/.\n", cluster.name);
+                let header = format!(
+                    "# Root Application of `{}`: its children live in {dir}/.\n",
+                    cluster.name
+                );
                 tree.insert(format!("hub/{}.yaml", cluster.name), format!("{header}{d}"));
             }
             Err(p) => problems.push(p),
@@ -221,9 +299,16 @@ pub(super) fn render(fleet: &Fleet, graph: &Graph, r: &Renderer, tree: &mut Tree
             "data": {HEALTH_KEY: HEALTH_LUA},
         });
         let header = "# Argo CD is installed outside this fleet: this adds the Application health check\n# that makes sync waves over Applications wait (merged into argocd-cm by `kubectl apply -k hub/`).\n";
-        tree.insert("hub/argocd-cm-health.yaml".to_owned(), format!("{header}{}\n", super::to_yaml(&cm, 0)));
+        tree.insert(
+            "hub/argocd-cm-health.yaml".to_owned(),
+            format!("{header}{}\n", super::to_yaml(&cm, 0)),
+        );
     }
-    if problems.is_empty() { Ok(()) } else { Err(problems) }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems)
+    }
 }
 
 #[cfg(test)]
@@ -234,7 +319,10 @@ mod tests {
     fn substitution_resolves_defaults_escapes_and_reports_missing() {
         let vars: BTreeMap<String, String> = [("A".to_owned(), "1".to_owned())].into();
         let mut missing = Vec::new();
-        assert_eq!(substitute("x-${A}-${B:=2}-$${A}-${C}", &vars, &mut missing), "x-1-2-${A}-${C}");
+        assert_eq!(
+            substitute("x-${A}-${B:=2}-$${A}-${C}", &vars, &mut missing),
+            "x-1-2-${A}-${C}"
+        );
         assert_eq!(missing, ["C"]);
     }
 }

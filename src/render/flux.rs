@@ -4,14 +4,14 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde_json::{json, Value as Json};
+use serde_json::{Value as Json, json};
 
 use super::tenants;
-use super::{documents, kustomization, merge, Renderer, Tree};
+use super::{Renderer, Tree, documents, kustomization, merge};
 use crate::diag::Problem;
 use crate::graph::Graph;
 use crate::model::{Cluster, ComponentSource, Fleet, Kubeconfig};
-use crate::naming::{cluster_waves, WavePlan};
+use crate::naming::{WavePlan, cluster_waves};
 
 /// Settings shared by every Kustomization of one cluster.
 pub(super) struct Ks<'a> {
@@ -24,7 +24,15 @@ pub(super) struct Ks<'a> {
 
 impl Ks<'_> {
     /// One Flux Kustomization.
-    pub fn object(&self, r: &Renderer, name: &str, path: &str, deps: &[String], remote: bool, target_ns: Option<&str>) -> Result<String, Problem> {
+    pub fn object(
+        &self,
+        r: &Renderer,
+        name: &str,
+        path: &str,
+        deps: &[String],
+        remote: bool,
+        target_ns: Option<&str>,
+    ) -> Result<String, Problem> {
         let d = &self.fleet.defaults;
         let timeout = super::format_duration(super::parse_duration(&d.timeout) * 2);
         r.object(
@@ -88,7 +96,11 @@ fn wave_names(fleet: &Fleet, plan: &WavePlan, hub: bool) -> Vec<String> {
 
 /// Whether the wave's own Kustomization exists (hub: anything but paths; fleet: what reaches the cluster).
 fn has_remote(fleet: &Fleet, plan: &WavePlan, hub: bool) -> bool {
-    if hub { plan.has_main() } else { plan.has_remote(fleet) }
+    if hub {
+        plan.has_main()
+    } else {
+        plan.has_remote(fleet)
+    }
 }
 
 fn has_releases(fleet: &Fleet, plan: &WavePlan) -> bool {
@@ -100,7 +112,12 @@ fn clean_path(p: &str) -> String {
 }
 
 /// Renders the Flux tree.
-pub(super) fn render(fleet: &Fleet, graph: &Graph, r: &Renderer, tree: &mut Tree) -> Result<(), Vec<Problem>> {
+pub(super) fn render(
+    fleet: &Fleet,
+    graph: &Graph,
+    r: &Renderer,
+    tree: &mut Tree,
+) -> Result<(), Vec<Problem>> {
     let mut problems = Vec::new();
     let mut run = |res: Result<(), Problem>| {
         if let Err(p) = res {
@@ -121,14 +138,25 @@ pub(super) fn render(fleet: &Fleet, graph: &Graph, r: &Renderer, tree: &mut Tree
             run(fleet_cluster(fleet, r, tree, ci, &plans));
         }
     }
-    if problems.is_empty() { Ok(()) } else { Err(problems) }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems)
+    }
 }
 
 /// `deploy/<wave>/<component>/`: the chart source and the HelmRelease, as on the hub.
 fn bases(fleet: &Fleet, r: &Renderer, tree: &mut Tree) -> Result<(), Problem> {
     let d = &fleet.defaults;
     for comp in &fleet.components {
-        let ComponentSource::Chart { repository, name, version } = &comp.source else { continue };
+        let ComponentSource::Chart {
+            repository,
+            name,
+            version,
+        } = &comp.source
+        else {
+            continue;
+        };
         if comp.clusters.is_empty() {
             continue;
         }
@@ -139,7 +167,10 @@ fn bases(fleet: &Fleet, r: &Renderer, tree: &mut Tree) -> Result<(), Problem> {
                 &json!({"name": comp.name, "interval": d.interval, "url": format!("{repository}/{name}"), "version": version}),
             )?
         } else {
-            r.object("flux/helmrepository.yaml.j2", &json!({"name": comp.name, "interval": d.interval, "url": repository}))?
+            r.object(
+                "flux/helmrepository.yaml.j2",
+                &json!({"name": comp.name, "interval": d.interval, "url": repository}),
+            )?
         };
         let deps: Vec<Json> = comp
             .depends_on
@@ -148,7 +179,11 @@ fn bases(fleet: &Fleet, r: &Renderer, tree: &mut Tree) -> Result<(), Problem> {
             .filter(|dc| dc.wave == comp.wave && matches!(dc.source, ComponentSource::Chart { .. }))
             .map(|dc| json!({"name": dc.name}))
             .collect();
-        let values = if comp.values.as_object().is_some_and(|m| !m.is_empty()) { comp.values.clone() } else { Json::Null };
+        let values = if comp.values.as_object().is_some_and(|m| !m.is_empty()) {
+            comp.values.clone()
+        } else {
+            Json::Null
+        };
         let release = r.object(
             "flux/helmrelease.yaml.j2",
             &json!({
@@ -158,30 +193,51 @@ fn bases(fleet: &Fleet, r: &Renderer, tree: &mut Tree) -> Result<(), Problem> {
         )?;
         let dir = format!("deploy/{}/{}", fleet.waves[comp.wave].name, comp.name);
         tree.insert(format!("{dir}/release.yaml"), documents(&[source, release]));
-        tree.insert(format!("{dir}/kustomization.yaml"), kustomization(&["release.yaml".to_owned()], &[]));
+        tree.insert(
+            format!("{dir}/kustomization.yaml"),
+            kustomization(&["release.yaml".to_owned()], &[]),
+        );
     }
     Ok(())
 }
 
 /// Namespace objects for the charts of each wave of `cluster`, each created in the first wave
 /// that needs it.
-fn namespaces_per_wave(fleet: &Fleet, r: &Renderer, plans: &[WavePlan]) -> Result<Vec<Option<String>>, Problem> {
+fn namespaces_per_wave(
+    fleet: &Fleet,
+    r: &Renderer,
+    plans: &[WavePlan],
+) -> Result<Vec<Option<String>>, Problem> {
     let mut created = BTreeSet::new();
     let mut out = Vec::new();
     for plan in plans {
         let mut docs = Vec::new();
-        let names: BTreeSet<&str> = plan.charts.iter().map(|&c| fleet.components[c].namespace.as_str()).collect();
+        let names: BTreeSet<&str> = plan
+            .charts
+            .iter()
+            .map(|&c| fleet.components[c].namespace.as_str())
+            .collect();
         for ns in names {
             if created.insert(ns) {
                 docs.push(r.object("k8s/namespace.yaml.j2", &json!({"name": ns, "labels": {}}))?);
             }
         }
-        out.push(if docs.is_empty() { None } else { Some(documents(&docs)) });
+        out.push(if docs.is_empty() {
+            None
+        } else {
+            Some(documents(&docs))
+        });
     }
     Ok(out)
 }
 
-fn hub_cluster(fleet: &Fleet, r: &Renderer, tree: &mut Tree, ci: usize, plans: &[WavePlan]) -> Result<(), Problem> {
+fn hub_cluster(
+    fleet: &Fleet,
+    r: &Renderer,
+    tree: &mut Tree,
+    ci: usize,
+    plans: &[WavePlan],
+) -> Result<(), Problem> {
     let cluster = &fleet.clusters[ci];
     let ks = Ks {
         fleet,
@@ -205,13 +261,24 @@ fn hub_cluster(fleet: &Fleet, r: &Renderer, tree: &mut Tree, ci: usize, plans: &
             if !plan.tenants.is_empty() {
                 resources.push("../../deploy/tenant-role".to_owned());
             }
-            resources.extend(plan.tenants.iter().map(|&t| format!("../../deploy/tenants/{}", fleet.tenants[t].name)));
-            resources.extend(plan.charts.iter().map(|&c| format!("../../deploy/{wave}/{}", fleet.components[c].name)));
+            resources.extend(
+                plan.tenants
+                    .iter()
+                    .map(|&t| format!("../../deploy/tenants/{}", fleet.tenants[t].name)),
+            );
+            resources.extend(
+                plan.charts
+                    .iter()
+                    .map(|&c| format!("../../deploy/{wave}/{}", fleet.components[c].name)),
+            );
             if let Some(apps) = tenants::hub_apps(fleet, r, plan, &plans[0])? {
                 tree.insert(format!("{dir}/tenant-apps.yaml"), apps);
                 resources.push("tenant-apps.yaml".to_owned());
             }
-            tree.insert(format!("{dir}/kustomization.yaml"), kustomization(&resources, &[]));
+            tree.insert(
+                format!("{dir}/kustomization.yaml"),
+                kustomization(&resources, &[]),
+            );
             docs.push(ks.object(r, wave, &format!("./{dir}"), &prev, false, None)?);
         }
         for &p in &plan.paths {
@@ -219,17 +286,38 @@ fn hub_cluster(fleet: &Fleet, r: &Renderer, tree: &mut Tree, ci: usize, plans: &
         }
         prev = wave_names(fleet, plan, true);
     }
-    let header = format!("# Flux Kustomizations of the hub cluster `{}`, one per wave, applied in order.\n", cluster.name);
-    let body = if docs.is_empty() { "# No waves hold anything for this cluster.\n".to_owned() } else { documents(&docs) };
-    tree.insert(format!("hub/{}.yaml", cluster.name), format!("{header}{body}"));
+    let header = format!(
+        "# Flux Kustomizations of the hub cluster `{}`, one per wave, applied in order.\n",
+        cluster.name
+    );
+    let body = if docs.is_empty() {
+        "# No waves hold anything for this cluster.\n".to_owned()
+    } else {
+        documents(&docs)
+    };
+    tree.insert(
+        format!("hub/{}.yaml", cluster.name),
+        format!("{header}{body}"),
+    );
     Ok(())
 }
 
 /// The Kustomization of a `path:` component: after its dependencies and the previous wave.
-fn path_kustomization(fleet: &Fleet, r: &Renderer, ks: &Ks<'_>, c: usize, prev: &[String], plans: &[WavePlan], hub: bool) -> Result<String, Problem> {
+fn path_kustomization(
+    fleet: &Fleet,
+    r: &Renderer,
+    ks: &Ks<'_>,
+    c: usize,
+    prev: &[String],
+    plans: &[WavePlan],
+    hub: bool,
+) -> Result<String, Problem> {
     let comp = &fleet.components[c];
     let ComponentSource::Path(path) = &comp.source else {
-        return Err(Problem::error(crate::diag::Code::Internal, "a chart was rendered as a path: this is a bug in synctl"));
+        return Err(Problem::error(
+            crate::diag::Code::Internal,
+            "a chart was rendered as a path: this is a bug in synctl",
+        ));
     };
     let mut deps: BTreeSet<String> = prev.iter().cloned().collect();
     for dep in &comp.depends_on {
@@ -238,16 +326,33 @@ fn path_kustomization(fleet: &Fleet, r: &Renderer, ks: &Ks<'_>, c: usize, prev: 
             ComponentSource::Path(_) => deps.insert(d.name.clone()),
             ComponentSource::Chart { .. } => {
                 let w = &fleet.waves[d.wave].name;
-                deps.insert(if hub { w.clone() } else { format!("{w}-releases") })
+                deps.insert(if hub {
+                    w.clone()
+                } else {
+                    format!("{w}-releases")
+                })
             }
         };
     }
     let _ = plans;
     let deps: Vec<String> = deps.into_iter().collect();
-    ks.object(r, &comp.name, &format!("./{}", clean_path(path)), &deps, !hub, None)
+    ks.object(
+        r,
+        &comp.name,
+        &format!("./{}", clean_path(path)),
+        &deps,
+        !hub,
+        None,
+    )
 }
 
-fn env_overlays(fleet: &Fleet, r: &Renderer, tree: &mut Tree, ci: usize, plans: &[WavePlan]) -> Result<(), Problem> {
+fn env_overlays(
+    fleet: &Fleet,
+    r: &Renderer,
+    tree: &mut Tree,
+    ci: usize,
+    plans: &[WavePlan],
+) -> Result<(), Problem> {
     let cluster = &fleet.clusters[ci];
     let env = &cluster.environment;
     let namespaces = namespaces_per_wave(fleet, r, plans)?;
@@ -262,11 +367,17 @@ fn env_overlays(fleet: &Fleet, r: &Renderer, tree: &mut Tree, ci: usize, plans: 
                 resources.push("namespaces.yaml".to_owned());
             }
             if !plan.tenants.is_empty() {
-                tree.insert(format!("{base}/remote/tenant-accounts.yaml"), tenants::accounts_namespace(r)?);
+                tree.insert(
+                    format!("{base}/remote/tenant-accounts.yaml"),
+                    tenants::accounts_namespace(r)?,
+                );
                 resources.push("tenant-accounts.yaml".to_owned());
                 resources.push("../../../../deploy/tenant-role".to_owned());
                 for &t in &plan.tenants {
-                    resources.push(format!("../../../../deploy/tenants/{}", fleet.tenants[t].name));
+                    resources.push(format!(
+                        "../../../../deploy/tenants/{}",
+                        fleet.tenants[t].name
+                    ));
                     patches.extend(tenants::remote_account_patches(&fleet.tenants[t]));
                 }
             }
@@ -274,10 +385,17 @@ fn env_overlays(fleet: &Fleet, r: &Renderer, tree: &mut Tree, ci: usize, plans: 
                 tree.insert(format!("{base}/remote/tenant-apps.yaml"), doc);
                 resources.push("tenant-apps.yaml".to_owned());
             }
-            tree.insert(format!("{base}/remote/kustomization.yaml"), kustomization(&resources, &patches));
+            tree.insert(
+                format!("{base}/remote/kustomization.yaml"),
+                kustomization(&resources, &patches),
+            );
         }
         if has_releases(fleet, plan) {
-            let mut resources: Vec<String> = plan.charts.iter().map(|&c| format!("../../../../deploy/{wave}/{}", fleet.components[c].name)).collect();
+            let mut resources: Vec<String> = plan
+                .charts
+                .iter()
+                .map(|&c| format!("../../../../deploy/{wave}/{}", fleet.components[c].name))
+                .collect();
             let mut patches = Vec::new();
             if !plan.charts.is_empty() {
                 patches.push(kubeconfig_patch(&cluster.kubeconfig));
@@ -290,7 +408,10 @@ fn env_overlays(fleet: &Fleet, r: &Renderer, tree: &mut Tree, ci: usize, plans: 
                 tree.insert(format!("{base}/releases/tenant-apps.yaml"), doc);
                 resources.push("tenant-apps.yaml".to_owned());
             }
-            tree.insert(format!("{base}/releases/kustomization.yaml"), kustomization(&resources, &patches));
+            tree.insert(
+                format!("{base}/releases/kustomization.yaml"),
+                kustomization(&resources, &patches),
+            );
         }
     }
     Ok(())
@@ -299,8 +420,12 @@ fn env_overlays(fleet: &Fleet, r: &Renderer, tree: &mut Tree, ci: usize, plans: 
 /// Points every HelmRelease of a releases overlay at the fleet cluster's kubeconfig.
 fn kubeconfig_patch(kc: &Kubeconfig) -> Json {
     let kube = match kc {
-        Kubeconfig::Secret { .. } => json!({"secretRef": {"name": "${KUBECONFIG_SECRET}", "key": "${KUBECONFIG_KEY}"}}),
-        Kubeconfig::ConfigMap { .. } => json!({"configMapRef": {"name": "${KUBECONFIG_CONFIGMAP}"}}),
+        Kubeconfig::Secret { .. } => {
+            json!({"secretRef": {"name": "${KUBECONFIG_SECRET}", "key": "${KUBECONFIG_KEY}"}})
+        }
+        Kubeconfig::ConfigMap { .. } => {
+            json!({"configMapRef": {"name": "${KUBECONFIG_CONFIGMAP}"}})
+        }
     };
     let patch = json!({"apiVersion": "helm.toolkit.fluxcd.io/v2", "kind": "HelmRelease", "metadata": {"name": "all"}, "spec": {"kubeConfig": kube}});
     json!({"target": {"kind": "HelmRelease"}, "patch": super::to_yaml(&patch, 0) + "\n"})
@@ -309,8 +434,12 @@ fn kubeconfig_patch(kc: &Kubeconfig) -> Json {
 /// The environment's overrides of component `c`: values (deep merge) and version.
 fn env_patches(fleet: &Fleet, c: usize, env: &str) -> Vec<Json> {
     let comp = &fleet.components[c];
-    let Some(o) = comp.environments.get(env) else { return Vec::new() };
-    let ComponentSource::Chart { repository, .. } = &comp.source else { return Vec::new() };
+    let Some(o) = comp.environments.get(env) else {
+        return Vec::new();
+    };
+    let ComponentSource::Chart { repository, .. } = &comp.source else {
+        return Vec::new();
+    };
     let oci = repository.starts_with("oci://");
     let mut spec = json!({});
     if let Some(values) = &o.values {
@@ -331,7 +460,13 @@ fn env_patches(fleet: &Fleet, c: usize, env: &str) -> Vec<Json> {
     out
 }
 
-fn fleet_cluster(fleet: &Fleet, r: &Renderer, tree: &mut Tree, ci: usize, plans: &[WavePlan]) -> Result<(), Problem> {
+fn fleet_cluster(
+    fleet: &Fleet,
+    r: &Renderer,
+    tree: &mut Tree,
+    ci: usize,
+    plans: &[WavePlan],
+) -> Result<(), Problem> {
     let cluster = &fleet.clusters[ci];
     let env = &cluster.environment;
     let kubeconfig = match &cluster.kubeconfig {
@@ -352,12 +487,26 @@ fn fleet_cluster(fleet: &Fleet, r: &Renderer, tree: &mut Tree, ci: usize, plans:
         let wave = &fleet.waves[plan.wave].name;
         let mut this = Vec::new();
         if has_remote(fleet, plan, false) {
-            waves.push(ks.object(r, wave, &format!("./fleet/{env}/{wave}/remote"), &prev, true, None)?);
+            waves.push(ks.object(
+                r,
+                wave,
+                &format!("./fleet/{env}/{wave}/remote"),
+                &prev,
+                true,
+                None,
+            )?);
             this.push(wave.clone());
         }
         if has_releases(fleet, plan) {
             let deps: Vec<String> = prev.iter().chain(&this).cloned().collect();
-            waves.push(ks.object(r, &format!("{wave}-releases"), &format!("./fleet/{env}/{wave}/releases"), &deps, false, Some(&cluster.name))?);
+            waves.push(ks.object(
+                r,
+                &format!("{wave}-releases"),
+                &format!("./fleet/{env}/{wave}/releases"),
+                &deps,
+                false,
+                Some(&cluster.name),
+            )?);
         }
         for &p in &plan.paths {
             if let ComponentSource::Path(path) = &fleet.components[p].source {
@@ -367,7 +516,9 @@ fn fleet_cluster(fleet: &Fleet, r: &Renderer, tree: &mut Tree, ci: usize, plans:
         }
         prev = wave_names(fleet, plan, false);
     }
-    let hub_branch = fleet.hub().map_or(fleet.repository.branch.as_str(), |h| h.branch.as_str());
+    let hub_branch = fleet
+        .hub()
+        .map_or(fleet.repository.branch.as_str(), |h| h.branch.as_str());
     let split = cluster.branch != hub_branch;
     if split {
         sparse.insert(format!("fleet/{env}/clusters/{}", cluster.name));
@@ -387,10 +538,20 @@ fn fleet_cluster(fleet: &Fleet, r: &Renderer, tree: &mut Tree, ci: usize, plans:
     let mut docs = vec![ns, git];
     if split {
         let dir = format!("fleet/{env}/clusters/{}", cluster.name);
-        let body = if waves.is_empty() { "# No waves hold anything for this cluster.\n".to_owned() } else { documents(&waves) };
+        let body = if waves.is_empty() {
+            "# No waves hold anything for this cluster.\n".to_owned()
+        } else {
+            documents(&waves)
+        };
         tree.insert(format!("{dir}/kustomizations.yaml"), body);
-        tree.insert(format!("{dir}/kustomization.yaml"), kustomization(&["kustomizations.yaml".to_owned()], &[]));
-        let hub_ks = Ks { substitute: Json::Null, ..ks };
+        tree.insert(
+            format!("{dir}/kustomization.yaml"),
+            kustomization(&["kustomizations.yaml".to_owned()], &[]),
+        );
+        let hub_ks = Ks {
+            substitute: Json::Null,
+            ..ks
+        };
         docs.push(hub_ks.object(r, &cluster.name, &format!("./{dir}"), &[], false, None)?);
     } else {
         docs.extend(waves);
@@ -399,6 +560,9 @@ fn fleet_cluster(fleet: &Fleet, r: &Renderer, tree: &mut Tree, ci: usize, plans:
         "# Fleet cluster `{}` (environment `{env}`, branch `{}`): reconciled from the hub through the\n# kubeconfig Secret it names; its Flux objects live in the hub namespace `{}`.\n",
         cluster.name, cluster.branch, cluster.name
     );
-    tree.insert(format!("hub/{}.yaml", cluster.name), format!("{header}{}", documents(&docs)));
+    tree.insert(
+        format!("hub/{}.yaml", cluster.name),
+        format!("{header}{}", documents(&docs)),
+    );
     Ok(())
 }

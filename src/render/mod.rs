@@ -22,16 +22,46 @@ pub type Tree = BTreeMap<String, String>;
 
 /// The built-in templates, by name.
 const TEMPLATES: &[(&str, &str)] = &[
-    ("flux/kustomization.yaml.j2", include_str!("../../templates/flux/kustomization.yaml.j2")),
-    ("flux/gitrepository.yaml.j2", include_str!("../../templates/flux/gitrepository.yaml.j2")),
-    ("flux/helmrepository.yaml.j2", include_str!("../../templates/flux/helmrepository.yaml.j2")),
-    ("flux/ocirepository.yaml.j2", include_str!("../../templates/flux/ocirepository.yaml.j2")),
-    ("flux/helmrelease.yaml.j2", include_str!("../../templates/flux/helmrelease.yaml.j2")),
-    ("k8s/namespace.yaml.j2", include_str!("../../templates/k8s/namespace.yaml.j2")),
-    ("k8s/tenant.yaml.j2", include_str!("../../templates/k8s/tenant.yaml.j2")),
-    ("k8s/tenant-role.yaml.j2", include_str!("../../templates/k8s/tenant-role.yaml.j2")),
-    ("argocd/application.yaml.j2", include_str!("../../templates/argocd/application.yaml.j2")),
-    ("argocd/appproject.yaml.j2", include_str!("../../templates/argocd/appproject.yaml.j2")),
+    (
+        "flux/kustomization.yaml.j2",
+        include_str!("../../templates/flux/kustomization.yaml.j2"),
+    ),
+    (
+        "flux/gitrepository.yaml.j2",
+        include_str!("../../templates/flux/gitrepository.yaml.j2"),
+    ),
+    (
+        "flux/helmrepository.yaml.j2",
+        include_str!("../../templates/flux/helmrepository.yaml.j2"),
+    ),
+    (
+        "flux/ocirepository.yaml.j2",
+        include_str!("../../templates/flux/ocirepository.yaml.j2"),
+    ),
+    (
+        "flux/helmrelease.yaml.j2",
+        include_str!("../../templates/flux/helmrelease.yaml.j2"),
+    ),
+    (
+        "k8s/namespace.yaml.j2",
+        include_str!("../../templates/k8s/namespace.yaml.j2"),
+    ),
+    (
+        "k8s/tenant.yaml.j2",
+        include_str!("../../templates/k8s/tenant.yaml.j2"),
+    ),
+    (
+        "k8s/tenant-role.yaml.j2",
+        include_str!("../../templates/k8s/tenant-role.yaml.j2"),
+    ),
+    (
+        "argocd/application.yaml.j2",
+        include_str!("../../templates/argocd/application.yaml.j2"),
+    ),
+    (
+        "argocd/appproject.yaml.j2",
+        include_str!("../../templates/argocd/appproject.yaml.j2"),
+    ),
 ];
 
 /// The template environment.
@@ -56,10 +86,12 @@ impl Renderer {
         });
         for (name, builtin) in TEMPLATES {
             let source = match overrides.map(|d| d.join(name)).filter(|p| p.is_file()) {
-                Some(p) => std::fs::read_to_string(&p).map_err(|e| format!("cannot read template `{}`: {e}", p.display()))?,
+                Some(p) => std::fs::read_to_string(&p)
+                    .map_err(|e| format!("cannot read template `{}`: {e}", p.display()))?,
                 None => (*builtin).to_owned(),
             };
-            env.add_template_owned(*name, source).map_err(|e| format!("template `{name}`: {e}"))?;
+            env.add_template_owned(*name, source)
+                .map_err(|e| format!("template `{name}`: {e}"))?;
         }
         Ok(Renderer { env })
     }
@@ -75,7 +107,10 @@ impl Renderer {
             .map_err(|e| Problem::error(Code::Internal, format!("template `{name}`: {e}")))?;
         let mut out = tmpl
             .render(minijinja::Value::from(minijinja::value::Serde(ctx)))
-            .map_err(|e| Problem::error(Code::Internal, format!("template `{name}` failed: {e}")).help("check the template passed with --templates"))?;
+            .map_err(|e| {
+                Problem::error(Code::Internal, format!("template `{name}` failed: {e}"))
+                    .help("check the template passed with --templates")
+            })?;
         let trimmed = out.trim_end().len();
         out.truncate(trimmed);
         out.push('\n');
@@ -85,8 +120,9 @@ impl Renderer {
 
 /// `value | yaml(indent)`: the value as block YAML, every line indented.
 fn yaml_filter(value: minijinja::Value, indent: Option<usize>) -> Result<String, minijinja::Error> {
-    let json: Json = serde_json::to_value(&value)
-        .map_err(|e| minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, e.to_string()))?;
+    let json: Json = serde_json::to_value(&value).map_err(|e| {
+        minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, e.to_string())
+    })?;
     Ok(to_yaml(&json, indent.unwrap_or(0)))
 }
 
@@ -97,7 +133,13 @@ pub fn to_yaml(value: &Json, indent: usize) -> String {
     let pad = " ".repeat(indent);
     text.trim_end()
         .lines()
-        .map(|l| if l.is_empty() { String::new() } else { format!("{pad}{l}") })
+        .map(|l| {
+            if l.is_empty() {
+                String::new()
+            } else {
+                format!("{pad}{l}")
+            }
+        })
         .collect::<Vec<_>>()
         .join("\n")
 }
@@ -146,7 +188,12 @@ pub fn merge(base: &mut Json, over: &Json) {
 ///
 /// # Errors
 /// Problems found while rendering (unresolved substitutions, template failures).
-pub fn render(fleet: &Fleet, graph: &Graph, renderer: &Renderer, hub_listing: &[String]) -> Result<Tree, Vec<Problem>> {
+pub fn render(
+    fleet: &Fleet,
+    graph: &Graph,
+    renderer: &Renderer,
+    hub_listing: &[String],
+) -> Result<Tree, Vec<Problem>> {
     let mut tree = Tree::new();
     let result = match fleet.engine {
         Engine::Flux => flux::render(fleet, graph, renderer, &mut tree),
@@ -158,10 +205,21 @@ pub fn render(fleet: &Fleet, graph: &Graph, renderer: &Renderer, hub_listing: &[
     };
     let mut hub_resources: Vec<String> = hub_listing.to_vec();
     hub_resources.extend(fleet.clusters.iter().map(|c| format!("{}.yaml", c.name)));
-    if tree.contains_key("hub/argocd-cm-health.yaml") {
-        hub_resources.push("argocd-cm-health.yaml".to_owned());
-    }
-    tree.insert("hub/kustomization.yaml".to_owned(), kustomization(&hub_resources, &[]));
+    hub_resources.extend(
+        tree.keys()
+            .filter_map(|p| p.strip_prefix("hub/"))
+            .filter(|f| {
+                !fleet
+                    .clusters
+                    .iter()
+                    .any(|c| *f == format!("{}.yaml", c.name))
+            })
+            .map(str::to_owned),
+    );
+    tree.insert(
+        "hub/kustomization.yaml".to_owned(),
+        kustomization(&hub_resources, &[]),
+    );
     problems.extend(tenants::check_hub_substitutions(&tree));
     if problems.iter().any(Problem::is_error) {
         return Err(problems);
@@ -220,16 +278,25 @@ mod tests {
     fn templates_do_not_escape_yaml() {
         let r = Renderer::new(None).unwrap();
         let out = r
-            .object("k8s/namespace.yaml.j2", &serde_json::json!({"name": "a&b<c>", "labels": {}}))
+            .object(
+                "k8s/namespace.yaml.j2",
+                &serde_json::json!({"name": "a&b<c>", "labels": {}}),
+            )
             .unwrap();
-        assert_eq!(out, "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: a&b<c>\n");
+        assert_eq!(
+            out,
+            "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: a&b<c>\n"
+        );
     }
 
     #[test]
     fn merge_is_deep_for_maps_and_replaces_lists() {
         let mut base = serde_json::json!({"a": {"b": 1, "c": [1, 2]}, "d": 1});
         merge(&mut base, &serde_json::json!({"a": {"c": [3], "e": 2}}));
-        assert_eq!(base, serde_json::json!({"a": {"b": 1, "c": [3], "e": 2}, "d": 1}));
+        assert_eq!(
+            base,
+            serde_json::json!({"a": {"b": 1, "c": [3], "e": 2}, "d": 1})
+        );
     }
 
     #[test]

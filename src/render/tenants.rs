@@ -2,9 +2,9 @@
 //! `deploy/tenants/<t>/`, and the delivery of their own repository — a Flux Kustomization
 //! impersonating the tenant account, or an Argo CD AppProject + Application.
 
-use serde_json::{json, Value as Json};
+use serde_json::{Value as Json, json};
 
-use super::{documents, kustomization, Renderer, Tree};
+use super::{Renderer, Tree, documents, kustomization};
 use crate::diag::{Code, Problem};
 use crate::model::{Delivery, Fleet, Tenant};
 use crate::naming::WavePlan;
@@ -12,8 +12,14 @@ use crate::naming::WavePlan;
 /// `deploy/tenant-role/` and `deploy/tenants/<t>/` for every placed tenant.
 pub(super) fn bases(fleet: &Fleet, r: &Renderer, tree: &mut Tree) -> Result<(), Problem> {
     if fleet.tenants.iter().any(|t| !t.clusters.is_empty()) {
-        tree.insert("deploy/tenant-role/role.yaml".to_owned(), r.object("k8s/tenant-role.yaml.j2", &json!({}))?);
-        tree.insert("deploy/tenant-role/kustomization.yaml".to_owned(), kustomization(&["role.yaml".to_owned()], &[]));
+        tree.insert(
+            "deploy/tenant-role/role.yaml".to_owned(),
+            r.object("k8s/tenant-role.yaml.j2", &json!({}))?,
+        );
+        tree.insert(
+            "deploy/tenant-role/kustomization.yaml".to_owned(),
+            kustomization(&["role.yaml".to_owned()], &[]),
+        );
     }
     for t in fleet.tenants.iter().filter(|t| !t.clusters.is_empty()) {
         let namespaces: Vec<&str> = t.namespaces.iter().map(|(n, _)| n.as_str()).collect();
@@ -29,7 +35,10 @@ pub(super) fn bases(fleet: &Fleet, r: &Renderer, tree: &mut Tree) -> Result<(), 
         )?;
         let dir = format!("deploy/tenants/{}", t.name);
         tree.insert(format!("{dir}/tenant.yaml"), body);
-        tree.insert(format!("{dir}/kustomization.yaml"), kustomization(&["tenant.yaml".to_owned()], &[]));
+        tree.insert(
+            format!("{dir}/kustomization.yaml"),
+            kustomization(&["tenant.yaml".to_owned()], &[]),
+        );
     }
     Ok(())
 }
@@ -47,11 +56,23 @@ pub(super) fn remote_account_patches(t: &Tenant) -> Vec<Json> {
 
 /// The namespace on a fleet cluster holding its tenants' accounts.
 pub(super) fn accounts_namespace(r: &Renderer) -> Result<String, Problem> {
-    r.object("k8s/namespace.yaml.j2", &json!({"name": "${CLUSTER_NAME}", "labels": {"synctl.dev/tenant-accounts": "true"}}))
+    r.object(
+        "k8s/namespace.yaml.j2",
+        &json!({"name": "${CLUSTER_NAME}", "labels": {"synctl.dev/tenant-accounts": "true"}}),
+    )
 }
 
-fn flux_apps(fleet: &Fleet, r: &Renderer, t: &Tenant, namespace: Option<&str>, dep: Json, kubeconfig: Option<Json>) -> Result<String, Problem> {
-    let Some(apps) = &t.apps else { return Ok(String::new()) };
+fn flux_apps(
+    fleet: &Fleet,
+    r: &Renderer,
+    t: &Tenant,
+    namespace: Option<&str>,
+    dep: Json,
+    kubeconfig: Option<Json>,
+) -> Result<String, Problem> {
+    let Some(apps) = &t.apps else {
+        return Ok(String::new());
+    };
     let d = &fleet.defaults;
     let name = format!("tenant-{}", t.name);
     let ns = namespace.unwrap_or("flux-system");
@@ -60,7 +81,11 @@ fn flux_apps(fleet: &Fleet, r: &Renderer, t: &Tenant, namespace: Option<&str>, d
         &json!({"name": name, "namespace": ns, "interval": d.interval, "branch": apps.branch,
                 "secret_ref": apps.secret_ref, "sparse": Json::Null, "url": apps.url}),
     )?;
-    let target = if t.namespaces.len() == 1 { Some(t.namespaces[0].0.as_str()) } else { None };
+    let target = if t.namespaces.len() == 1 {
+        Some(t.namespaces[0].0.as_str())
+    } else {
+        None
+    };
     let ks = r.object(
         "flux/kustomization.yaml.j2",
         &json!({
@@ -75,7 +100,12 @@ fn flux_apps(fleet: &Fleet, r: &Renderer, t: &Tenant, namespace: Option<&str>, d
 
 /// Hub tenants delivered by Flux in this wave: source and Kustomization in the tenant's first
 /// namespace, after the hub's tenants wave.
-pub(super) fn hub_apps(fleet: &Fleet, r: &Renderer, plan: &WavePlan, first: &WavePlan) -> Result<Option<String>, Problem> {
+pub(super) fn hub_apps(
+    fleet: &Fleet,
+    r: &Renderer,
+    plan: &WavePlan,
+    first: &WavePlan,
+) -> Result<Option<String>, Problem> {
     let first_wave = &fleet.waves[first.wave].name;
     let mut docs = Vec::new();
     for &ti in &plan.apps {
@@ -93,41 +123,86 @@ pub(super) fn hub_apps(fleet: &Fleet, r: &Renderer, plan: &WavePlan, first: &Wav
             None => {}
         }
     }
-    Ok(if docs.is_empty() { None } else { Some(documents(&docs)) })
+    Ok(if docs.is_empty() {
+        None
+    } else {
+        Some(documents(&docs))
+    })
 }
 
 /// Fleet-cluster tenants delivered by Flux in this wave: in the hub namespace of the cluster
 /// (the releases overlay sets it), reaching the cluster through its kubeconfig.
-pub(super) fn remote_flux_apps(fleet: &Fleet, r: &Renderer, plan: &WavePlan, first_wave: &str, _first: bool) -> Result<Option<String>, Problem> {
+pub(super) fn remote_flux_apps(
+    fleet: &Fleet,
+    r: &Renderer,
+    plan: &WavePlan,
+    first_wave: &str,
+    _first: bool,
+) -> Result<Option<String>, Problem> {
     let mut docs = Vec::new();
     for &ti in &plan.apps {
         let t = &fleet.tenants[ti];
-        if t.apps.as_ref().is_some_and(|a| a.delivery == Delivery::Flux) {
-            let kube = json!({"secretRef": {"name": "${KUBECONFIG_SECRET}", "key": "${KUBECONFIG_KEY}"}});
-            docs.push(flux_apps(fleet, r, t, None, json!({"name": first_wave}), Some(kube))?);
+        if t.apps
+            .as_ref()
+            .is_some_and(|a| a.delivery == Delivery::Flux)
+        {
+            let kube =
+                json!({"secretRef": {"name": "${KUBECONFIG_SECRET}", "key": "${KUBECONFIG_KEY}"}});
+            docs.push(flux_apps(
+                fleet,
+                r,
+                t,
+                None,
+                json!({"name": first_wave}),
+                Some(kube),
+            )?);
         }
     }
-    Ok(if docs.is_empty() { None } else { Some(documents(&docs)) })
+    Ok(if docs.is_empty() {
+        None
+    } else {
+        Some(documents(&docs))
+    })
 }
 
 /// Fleet-cluster tenants delivered by the Argo CD running on that cluster (seed 000).
-pub(super) fn remote_argocd_apps(fleet: &Fleet, r: &Renderer, plan: &WavePlan) -> Result<Option<String>, Problem> {
+pub(super) fn remote_argocd_apps(
+    fleet: &Fleet,
+    r: &Renderer,
+    plan: &WavePlan,
+) -> Result<Option<String>, Problem> {
     let mut docs = Vec::new();
     for &ti in &plan.apps {
         let t = &fleet.tenants[ti];
-        if t.apps.as_ref().is_some_and(|a| a.delivery == Delivery::ArgoCd) {
+        if t.apps
+            .as_ref()
+            .is_some_and(|a| a.delivery == Delivery::ArgoCd)
+        {
             docs.push(argocd_apps(fleet, r, t)?);
         }
     }
-    Ok(if docs.is_empty() { None } else { Some(documents(&docs)) })
+    Ok(if docs.is_empty() {
+        None
+    } else {
+        Some(documents(&docs))
+    })
 }
 
 /// AppProject + Application of a tenant, for the Argo CD of the cluster it runs on.
 pub(super) fn argocd_apps(fleet: &Fleet, r: &Renderer, t: &Tenant) -> Result<String, Problem> {
-    let Some(apps) = &t.apps else { return Ok(String::new()) };
+    let Some(apps) = &t.apps else {
+        return Ok(String::new());
+    };
     let ns = &fleet.argocd_namespace;
-    let destinations: Vec<Json> = t.namespaces.iter().map(|(n, _)| json!({"name": "in-cluster", "namespace": n})).collect();
-    let project = r.object("argocd/appproject.yaml.j2", &json!({"name": t.name, "namespace": ns, "destinations": destinations, "repo": apps.url}))?;
+    let destinations: Vec<Json> = t
+        .namespaces
+        .iter()
+        .map(|(n, _)| json!({"name": "in-cluster", "namespace": n}))
+        .collect();
+    let project = r.object(
+        "argocd/appproject.yaml.j2",
+        &json!({"name": t.name, "namespace": ns, "destinations": destinations, "repo": apps.url}),
+    )?;
     let app = r.object(
         "argocd/application.yaml.j2",
         &json!({
@@ -145,9 +220,12 @@ pub(super) fn check_hub_substitutions(tree: &Tree) -> Vec<Problem> {
     tree.iter()
         .filter(|(p, body)| p.starts_with("hub/") && body.contains("${"))
         .map(|(p, _)| {
-            Problem::error(Code::Substitution, "a `${…}` reached hub/, which Flux applies without substitution")
-                .in_file(p.clone())
-                .help("this is a bug in synctl; please report it with the spec")
+            Problem::error(
+                Code::Substitution,
+                "a `${…}` reached hub/, which Flux applies without substitution",
+            )
+            .in_file(p.clone())
+            .help("this is a bug in synctl; please report it with the spec")
         })
         .collect()
 }

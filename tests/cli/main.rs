@@ -3,6 +3,7 @@
 
 mod bad;
 mod commands;
+mod generate;
 
 use std::path::{Path, PathBuf};
 

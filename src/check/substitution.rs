@@ -1,0 +1,134 @@
+//! `${VAR}` in what a cluster receives must resolve: Flux 2.9 makes unresolved variables fatal,
+//! and Argo CD has no substitution at all (synctl resolves them at compile time). Checked in
+//! component values, environment overrides and the manifests of `path:` components.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde_json::Value as Json;
+
+use crate::diag::{Code, Problem};
+use crate::model::{ComponentSource, Fleet, Kubeconfig};
+
+/// The variables every cluster of `fleet` gets: built-ins and its `vars`.
+fn variables(fleet: &Fleet, c: usize) -> BTreeMap<&str, ()> {
+    let cluster = &fleet.clusters[c];
+    let mut out: BTreeMap<&str, ()> = ["CLUSTER_NAME", "ENVIRONMENT", "GIT_BRANCH"]
+        .into_iter()
+        .map(|k| (k, ()))
+        .collect();
+    if !cluster.hub {
+        match cluster.kubeconfig {
+            Kubeconfig::Secret { .. } => {
+                out.extend([("KUBECONFIG_SECRET", ()), ("KUBECONFIG_KEY", ())])
+            }
+            Kubeconfig::ConfigMap { .. } => out.extend([("KUBECONFIG_CONFIGMAP", ())]),
+        }
+    }
+    out.extend(cluster.vars.keys().map(|k| (k.as_str(), ())));
+    out
+}
+
+/// The variable names used in `text` without a default (`${A}`, not `${A:=x}` or `$${A}`).
+#[must_use]
+pub fn used(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(i) = rest.find("${") {
+        let escaped = rest[..i].ends_with('$');
+        let Some(end) = rest[i..].find('}') else {
+            break;
+        };
+        let inner = &rest[i + 2..i + end];
+        if !escaped && !inner.contains(":=") && !inner.contains(":-") {
+            out.push(inner.trim().to_owned());
+        }
+        rest = &rest[i + end + 1..];
+    }
+    out
+}
+
+fn strings(v: &Json, out: &mut Vec<String>) {
+    match v {
+        Json::String(s) => out.push(s.clone()),
+        Json::Array(a) => a.iter().for_each(|x| strings(x, out)),
+        Json::Object(m) => m.values().for_each(|x| strings(x, out)),
+        _ => {}
+    }
+}
+
+pub(super) fn check(fleet: &Fleet, out_root: Option<&Path>, problems: &mut Vec<Problem>) {
+    for comp in &fleet.components {
+        let mut base = Vec::new();
+        strings(&comp.values, &mut base);
+        if let (ComponentSource::Path(p), Some(root)) = (&comp.source, out_root) {
+            let dir = root.join(p.trim_start_matches("./"));
+            for e in walkdir::WalkDir::new(&dir)
+                .max_depth(8)
+                .into_iter()
+                .flatten()
+            {
+                let is_yaml = e
+                    .path()
+                    .extension()
+                    .is_some_and(|x| x == "yaml" || x == "yml");
+                if e.file_type().is_file()
+                    && is_yaml
+                    && let Ok(text) = std::fs::read_to_string(e.path())
+                {
+                    base.push(text);
+                }
+            }
+        }
+        let base_used: Vec<String> = base.iter().flat_map(|s| used(s)).collect();
+        for &c in &comp.clusters {
+            let cluster = &fleet.clusters[c];
+            let vars = variables(fleet, c);
+            let mut names = base_used.clone();
+            if let Some(o) = comp
+                .environments
+                .get(&cluster.environment)
+                .filter(|_| !cluster.hub)
+            {
+                let mut env = Vec::new();
+                if let Some(v) = &o.values {
+                    strings(v, &mut env);
+                }
+                names.extend(env.iter().flat_map(|s| used(s)));
+            }
+            names.sort();
+            names.dedup();
+            for name in names.into_iter().filter(|n| !vars.contains_key(n.as_str())) {
+                let span = match comp.source {
+                    ComponentSource::Path(_) => comp.source_span,
+                    ComponentSource::Chart { .. } if comp.values_span != comp.span => {
+                        comp.values_span
+                    }
+                    ComponentSource::Chart { .. } => comp.span,
+                };
+                problems.push(
+                    Problem::error(
+                        Code::Substitution,
+                        format!("`${{{name}}}` in `{}` is not defined for cluster `{}`", comp.name, cluster.name),
+                    )
+                    .at(span, "used here")
+                    .also(cluster.span, format!("`{}` has no `{name}`", cluster.name))
+                    .help(format!(
+                        "add `{name}` to the `vars:` of `{}`, give it a default (`${{{name}:=value}}`), or escape it as `$${{{name}}}`",
+                        cluster.name
+                    )),
+                );
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::used;
+
+    #[test]
+    fn finds_variables_without_defaults_or_escapes() {
+        assert_eq!(used("a ${A} b ${B:=x} c $${C} ${ D }"), ["A", "D"]);
+    }
+}

@@ -1,0 +1,591 @@
+//! `generate` on every example: the committed trees are the golden output (compared both ways
+//! by `generate --check`, plus the path list), every overlay builds with the real kustomize,
+//! every object passes `../shared/tools/validate-manifests`, every reference resolves, and the
+//! writer never loses a person's file.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::{Synctl, bless, root};
+
+const EXAMPLES: &[&str] = &["cortex", "d1", "aphex", "homelab"];
+const ROOTS: &[&str] = &["hub", "deploy", "platform", "fleet"];
+
+fn tree_files(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    for top in ROOTS {
+        for e in walkdir::WalkDir::new(dir.join(top))
+            .sort_by_file_name()
+            .into_iter()
+            .flatten()
+        {
+            if e.file_type().is_file() {
+                out.push(
+                    e.path()
+                        .strip_prefix(dir)
+                        .unwrap()
+                        .to_string_lossy()
+                        .into_owned(),
+                );
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn committed_example_trees_are_what_the_specs_compile_to() {
+    for ex in EXAMPLES {
+        let spec = format!("examples/{ex}/fleet.yaml");
+        let args: Vec<&str> = if bless() {
+            vec!["generate", "-f", &spec]
+        } else {
+            vec!["generate", "--check", "-f", &spec]
+        };
+        let run = Synctl::new().args(&args).run();
+        assert_eq!(run.status, 0, "{ex}: {}{}", run.stdout, run.stderr);
+        let paths = tree_files(&root().join("examples").join(ex)).join("\n") + "\n";
+        let golden = root().join(format!("tests/golden/{ex}.paths"));
+        if bless() {
+            fs::write(&golden, &paths).unwrap();
+        } else {
+            assert_eq!(
+                fs::read_to_string(&golden).unwrap(),
+                paths,
+                "{ex}: the list of generated paths changed"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_repository_tree_is_the_cortex_example_compiled_into_the_root() {
+    let run = Synctl::new()
+        .args([
+            "generate",
+            "--check",
+            "-f",
+            "examples/cortex/fleet.yaml",
+            "-o",
+            ".",
+        ])
+        .run();
+    assert_eq!(run.status, 0, "{}{}", run.stdout, run.stderr);
+    for user_dir in ["policies", "manifests"] {
+        for e in walkdir::WalkDir::new(root().join(user_dir))
+            .into_iter()
+            .flatten()
+            .filter(|e| e.file_type().is_file())
+        {
+            let rel = e.path().strip_prefix(root()).unwrap();
+            let copy = root().join("examples/cortex").join(rel);
+            assert_eq!(
+                fs::read(e.path()).unwrap(),
+                fs::read(&copy).unwrap(),
+                "{} differs from the example's",
+                rel.display()
+            );
+        }
+    }
+}
+
+fn kustomization_dirs(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for top in ROOTS {
+        for e in walkdir::WalkDir::new(dir.join(top)).into_iter().flatten() {
+            if e.file_name() == "kustomization.yaml" {
+                out.push(e.path().parent().unwrap().to_path_buf());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn every_generated_overlay_builds_with_kubectl_kustomize() {
+    let mut failures = Vec::new();
+    let mut built = 0;
+    for ex in EXAMPLES {
+        for dir in kustomization_dirs(&root().join("examples").join(ex)) {
+            let out = Command::new("kubectl")
+                .args(["kustomize", "--load-restrictor=LoadRestrictionsNone"])
+                .arg(&dir)
+                .output()
+                .expect("kubectl (with kustomize v5) must be installed to run this test");
+            built += 1;
+            if !out.status.success() {
+                failures.push(format!(
+                    "{}: {}",
+                    dir.display(),
+                    String::from_utf8_lossy(&out.stderr)
+                ));
+            }
+        }
+    }
+    assert!(built > 40, "only {built} overlays found");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn every_generated_object_passes_validate_manifests() {
+    let tool = root().join("../shared/tools/validate-manifests");
+    assert!(
+        tool.is_file(),
+        "{} is missing: ../shared must sit beside the repository",
+        tool.display()
+    );
+    let python = std::env::var("SYNCTL_VALIDATOR_PYTHON").unwrap_or_else(|_| "python3".to_owned());
+    for ex in EXAMPLES {
+        let dir = root().join("examples").join(ex);
+        let dirs: Vec<PathBuf> = ROOTS
+            .iter()
+            .map(|t| dir.join(t))
+            .filter(|d| d.is_dir())
+            .collect();
+        let out = Command::new(&python)
+            .arg(&tool)
+            .args(&dirs)
+            .arg("--kustomize-build")
+            .output()
+            .expect("python3 must be installed to run validate-manifests");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            out.status.success() && stdout.contains(" 0 failed"),
+            "{ex}:\n{stdout}\n{stderr}"
+        );
+    }
+}
+
+/// Every YAML document of the generated tree, with the file it came from.
+fn objects(dir: &Path) -> Vec<(String, serde_yaml::Value)> {
+    let mut out = Vec::new();
+    for rel in tree_files(dir) {
+        let text = fs::read_to_string(dir.join(&rel)).unwrap();
+        for doc in serde_yaml::Deserializer::from_str(&text) {
+            let v = serde_yaml::Value::deserialize(doc).unwrap();
+            if !v.is_null() {
+                out.push((rel.clone(), v));
+            }
+        }
+    }
+    out
+}
+
+use serde::Deserialize as _;
+
+fn s<'a>(v: &'a serde_yaml::Value, path: &[&str]) -> Option<&'a str> {
+    let mut v = v;
+    for p in path {
+        v = v.get(*p)?;
+    }
+    v.as_str()
+}
+
+#[test]
+fn every_reference_in_the_generated_trees_resolves() {
+    let mut failures = Vec::new();
+    for ex in EXAMPLES {
+        let dir = root().join("examples").join(ex);
+        let objs = objects(&dir);
+        // Flux objects applied on the hub, keyed by (kind, namespace, name). Objects of
+        // `releases/` overlays take the namespace of every cluster of their environment.
+        let mut index: BTreeSet<(String, String, String)> = BTreeSet::new();
+        let fleet_spec: serde_yaml::Value =
+            serde_yaml::from_str(&fs::read_to_string(dir.join("fleet.yaml")).unwrap()).unwrap();
+        let clusters = fleet_spec["spec"]["clusters"]
+            .as_sequence()
+            .unwrap()
+            .clone();
+        let namespaces_of = |file: &str, v: &serde_yaml::Value| -> Vec<String> {
+            if let Some(ns) =
+                s(v, &["metadata", "namespace"]).filter(|_| !file.contains("/releases/"))
+            {
+                return vec![ns.to_owned()];
+            }
+            let env = file.split('/').nth(1).unwrap_or_default();
+            clusters
+                .iter()
+                .filter(|c| c["role"].as_str() != Some("hub"))
+                .filter(|c| {
+                    c["environment"]
+                        .as_str()
+                        .unwrap_or(c["name"].as_str().unwrap())
+                        == env
+                })
+                .map(|c| c["name"].as_str().unwrap().to_owned())
+                .collect()
+        };
+        for (file, v) in &objs {
+            let kind = s(v, &["kind"]).unwrap_or_default().to_owned();
+            for ns in namespaces_of(file, v) {
+                index.insert((
+                    kind.clone(),
+                    ns,
+                    s(v, &["metadata", "name"]).unwrap_or_default().to_owned(),
+                ));
+            }
+        }
+        index.insert((
+            "GitRepository".into(),
+            "flux-system".into(),
+            "flux-system".into(),
+        ));
+        index.insert((
+            "Kustomization".into(),
+            "flux-system".into(),
+            "flux-system".into(),
+        ));
+        index.insert(("AppProject".into(), "argocd".into(), "default".into()));
+        for (file, v) in &objs {
+            let kind = s(v, &["kind"]).unwrap_or_default();
+            let name = s(v, &["metadata", "name"]).unwrap_or_default();
+            let in_deploy = file.starts_with("deploy/");
+            for ns in namespaces_of(file, v) {
+                let has = |k: &str, n: &str, nsx: &str| {
+                    in_deploy || index.contains(&(k.to_owned(), nsx.to_owned(), n.to_owned()))
+                };
+                let mut refs: Vec<(&str, String, String)> = Vec::new();
+                match kind {
+                    "Kustomization"
+                        if s(v, &["apiVersion"]) == Some("kustomize.toolkit.fluxcd.io/v1") =>
+                    {
+                        refs.push((
+                            "GitRepository",
+                            s(v, &["spec", "sourceRef", "name"]).unwrap().to_owned(),
+                            ns.clone(),
+                        ));
+                        for d in v["spec"]["dependsOn"].as_sequence().into_iter().flatten() {
+                            let dns = s(d, &["namespace"]).unwrap_or(&ns).to_owned();
+                            refs.push(("Kustomization", s(d, &["name"]).unwrap().to_owned(), dns));
+                        }
+                        let path = s(v, &["spec", "path"]).unwrap();
+                        let source = s(v, &["spec", "sourceRef", "name"]).unwrap();
+                        if !source.starts_with("tenant-")
+                            && !dir.join(path.trim_start_matches("./")).is_dir()
+                        {
+                            failures.push(format!(
+                                "{ex}/{file}: Kustomization {name} path {path} does not exist"
+                            ));
+                        }
+                    }
+                    "HelmRelease" => {
+                        if let Some(src) = s(v, &["spec", "chart", "spec", "sourceRef", "name"]) {
+                            refs.push(("HelmRepository", src.to_owned(), ns.clone()));
+                        }
+                        if let Some(src) = s(v, &["spec", "chartRef", "name"]) {
+                            refs.push(("OCIRepository", src.to_owned(), ns.clone()));
+                        }
+                        for d in v["spec"]["dependsOn"].as_sequence().into_iter().flatten() {
+                            refs.push((
+                                "HelmRelease",
+                                s(d, &["name"]).unwrap().to_owned(),
+                                ns.clone(),
+                            ));
+                        }
+                    }
+                    "Application" => {
+                        refs.push((
+                            "AppProject",
+                            s(v, &["spec", "project"]).unwrap().to_owned(),
+                            ns.clone(),
+                        ));
+                        if let Some(path) = s(v, &["spec", "source", "path"])
+                            && s(v, &["spec", "source", "repoURL"])
+                                == fleet_spec["spec"]["repository"]["url"].as_str()
+                            && !dir.join(path).is_dir()
+                        {
+                            failures.push(format!(
+                                "{ex}/{file}: Application {name} path {path} does not exist"
+                            ));
+                        }
+                    }
+                    _ => {}
+                }
+                for (k, n, rns) in refs {
+                    if !has(k, &n, &rns) {
+                        failures.push(format!("{ex}/{file}: {kind} {ns}/{name} refers to {k} {rns}/{n}, which is not in the tree"));
+                    }
+                }
+            }
+        }
+        // Every base deploy/ folder is used by some overlay.
+        let listed: BTreeMap<String, ()> = objs
+            .iter()
+            .filter(|(_, v)| {
+                s(v, &["kind"]) == Some("Kustomization") && v.get("resources").is_some()
+            })
+            .flat_map(|(f, v)| {
+                let base = Path::new(f).parent().unwrap().to_path_buf();
+                v["resources"].as_sequence().unwrap().iter().map(move |r| {
+                    let joined = base.join(r.as_str().unwrap());
+                    (normalize(&joined), ())
+                })
+            })
+            .collect();
+        for rel in tree_files(&dir)
+            .iter()
+            .filter(|f| f.starts_with("deploy/") && f.ends_with("kustomization.yaml"))
+        {
+            let folder = Path::new(rel)
+                .parent()
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            if !listed.contains_key(&folder) && *ex != "aphex" {
+                failures.push(format!("{ex}: {folder} is not used by any overlay"));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}
+
+fn normalize(p: &Path) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for c in p.components() {
+        match c {
+            std::path::Component::ParentDir => {
+                parts.pop();
+            }
+            std::path::Component::Normal(n) => parts.push(n.to_string_lossy().into_owned()),
+            _ => {}
+        }
+    }
+    parts.join("/")
+}
+
+/// A copy of an example in a temporary folder, generated once.
+fn scratch(ex: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let src = root().join("examples").join(ex);
+    for e in walkdir::WalkDir::new(&src).into_iter().flatten() {
+        let rel = e.path().strip_prefix(&src).unwrap();
+        let to = dir.path().join(rel);
+        if e.file_type().is_dir() {
+            fs::create_dir_all(&to).unwrap();
+        } else {
+            fs::copy(e.path(), &to).unwrap();
+        }
+    }
+    dir
+}
+
+fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    tree_files(dir)
+        .into_iter()
+        .map(|f| {
+            let b = fs::read(dir.join(&f)).unwrap();
+            (f, b)
+        })
+        .collect()
+}
+
+#[test]
+fn generating_twice_gives_identical_bytes_and_rewrites_nothing() {
+    let dir = scratch("d1");
+    let spec = dir.path().join("fleet.yaml");
+    let before = snapshot(dir.path());
+    let run = Synctl::new().args(["generate", "-f"]).args([&spec]).run();
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.starts_with("0 added, 0 changed, 0 removed"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(before, snapshot(dir.path()));
+    // From scratch into an empty folder, the same bytes as the committed tree.
+    let fresh = tempfile::tempdir().unwrap();
+    let aphex = root().join("examples/aphex/fleet.yaml");
+    let run = Synctl::new()
+        .args(["generate", "-f"])
+        .args([&aphex])
+        .args(["-o"])
+        .args([fresh.path()])
+        .run();
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert_eq!(
+        snapshot(fresh.path()),
+        snapshot(&root().join("examples/aphex"))
+    );
+}
+
+#[test]
+fn a_user_file_at_a_generated_path_stops_generation_and_survives() {
+    let dir = scratch("cortex");
+    let victim = dir.path().join("hub/dev.yaml");
+    fs::write(&victim, "# my own notes\n").unwrap();
+    let before = snapshot(dir.path());
+    let run = Synctl::new()
+        .args(["generate", "-f"])
+        .args([dir.path().join("fleet.yaml")])
+        .run();
+    assert_eq!(run.status, 1);
+    assert!(run.stderr.contains("synctl::user-file"), "{}", run.stderr);
+    assert!(run.stderr.contains("hub/dev.yaml"), "{}", run.stderr);
+    assert_eq!(
+        before,
+        snapshot(dir.path()),
+        "nothing may be written when generation stops"
+    );
+}
+
+#[test]
+fn a_hand_edit_is_refused_unless_forced_and_user_files_elsewhere_survive() {
+    let dir = scratch("cortex");
+    let edited = dir.path().join("deploy/controllers/kyverno/release.yaml");
+    let text = fs::read_to_string(&edited)
+        .unwrap()
+        .replace("interval: 10m", "interval: 1m");
+    fs::write(&edited, &text).unwrap();
+    let mine = dir.path().join("fleet/dev/NOTES.md");
+    fs::write(&mine, "hand-written\n").unwrap();
+    let spec = dir.path().join("fleet.yaml");
+
+    let run = Synctl::new().args(["generate", "-f"]).args([&spec]).run();
+    assert_eq!(run.status, 1);
+    assert!(run.stderr.contains("synctl::hand-edit"), "{}", run.stderr);
+    assert_eq!(fs::read_to_string(&edited).unwrap(), text);
+    let run = Synctl::new().args(["validate", "-f"]).args([&spec]).run();
+    assert_eq!(run.status, 1, "validate reports the hand edit too");
+    assert!(run.stderr.contains("synctl::hand-edit"), "{}", run.stderr);
+
+    let run = Synctl::new()
+        .args(["generate", "--force", "-f"])
+        .args([&spec])
+        .run();
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.starts_with("0 added, 1 changed, 0 removed"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(fs::read_to_string(&mine).unwrap(), "hand-written\n");
+}
+
+#[test]
+fn removing_a_component_prunes_its_files_and_nothing_else() {
+    let dir = scratch("cortex");
+    let spec = dir.path().join("fleet.yaml");
+    let before = snapshot(dir.path());
+    let text = fs::read_to_string(&spec).unwrap();
+    let start = text.find("    - name: crossplane\n").unwrap();
+    let end = text[start..].find("    # Fleet cluster services").unwrap() + start;
+    fs::write(&spec, format!("{}{}", &text[..start], &text[end..])).unwrap();
+    let run = Synctl::new().args(["generate", "-f"]).args([&spec]).run();
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let after = snapshot(dir.path());
+    let removed: Vec<&String> = before.keys().filter(|k| !after.contains_key(*k)).collect();
+    assert_eq!(
+        removed,
+        [
+            "deploy/controllers/crossplane/kustomization.yaml",
+            "deploy/controllers/crossplane/release.yaml"
+        ]
+    );
+    assert!(
+        !dir.path().join("deploy/controllers/crossplane").exists(),
+        "the empty folder is removed"
+    );
+    let changed: Vec<&String> = after
+        .keys()
+        .filter(|k| before.get(*k) != after.get(*k))
+        .collect();
+    assert_eq!(
+        changed,
+        [
+            "platform/controllers/kustomization.yaml",
+            "platform/controllers/namespaces.yaml"
+        ]
+    );
+}
+
+#[test]
+fn check_lists_drifted_files_and_exits_1() {
+    let dir = scratch("homelab");
+    fs::remove_file(dir.path().join("hub/willingham-k8s.yaml")).unwrap();
+    let run = Synctl::new()
+        .args(["generate", "--check", "-f"])
+        .args([dir.path().join("fleet.yaml")])
+        .run();
+    assert_eq!(run.status, 1);
+    assert!(
+        run.stderr
+            .contains("hub/willingham-k8s.yaml: missing: the spec generates this file"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn diff_shows_a_unified_diff_and_the_blast_radius() {
+    let dir = scratch("cortex");
+    let spec = dir.path().join("fleet.yaml");
+    let text = fs::read_to_string(&spec)
+        .unwrap()
+        .replace("version: \"3.3.*\"", "version: \"3.4.*\"");
+    fs::write(&spec, text).unwrap();
+    let run = Synctl::new().args(["diff", "-f"]).args([&spec]).run();
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert!(
+        run.stdout
+            .contains("--- a/deploy/controllers/kyverno/release.yaml"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("-      version: \"3.3.*\"\n+      version: \"3.4.*\""),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("clusters touched: cortex, dev, production; waves touched: controllers"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn explain_names_the_spec_lines_behind_a_file() {
+    let run = Synctl::new()
+        .args([
+            "explain",
+            "-f",
+            "examples/cortex/fleet.yaml",
+            "deploy/controllers/kgateway/release.yaml",
+        ])
+        .run();
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert!(
+        run.stdout
+            .contains("component `kgateway`: - name: kgateway"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("wave `controllers`"), "{}", run.stdout);
+}
+
+#[test]
+fn templates_can_be_overridden_from_a_folder() {
+    let dir = scratch("homelab");
+    let tdir = tempfile::tempdir().unwrap();
+    fs::create_dir_all(tdir.path().join("k8s")).unwrap();
+    let custom = include_str!("../../templates/k8s/namespace.yaml.j2").replace(
+        "metadata:\n",
+        "metadata:\n  annotations:\n    team: platform\n",
+    );
+    fs::write(tdir.path().join("k8s/namespace.yaml.j2"), custom).unwrap();
+    let run = Synctl::new()
+        .args(["generate", "-f"])
+        .args([dir.path().join("fleet.yaml")])
+        .args(["--templates"])
+        .args([tdir.path()])
+        .run();
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let ns = fs::read_to_string(dir.path().join("platform/base/namespaces.yaml")).unwrap();
+    assert!(ns.contains("  annotations:\n    team: platform\n"), "{ns}");
+}
