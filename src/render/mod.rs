@@ -5,6 +5,7 @@
 mod argocd;
 mod flux;
 mod tenants;
+pub mod yaml_out;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -129,19 +130,9 @@ fn yaml_filter(value: minijinja::Value, indent: Option<usize>) -> Result<String,
 /// Serializes `value` as block YAML indented by `indent` spaces (no trailing newline).
 #[must_use]
 pub fn to_yaml(value: &Json, indent: usize) -> String {
-    let text = serde_yaml::to_string(value).unwrap_or_default();
-    let pad = " ".repeat(indent);
-    text.trim_end()
-        .lines()
-        .map(|l| {
-            if l.is_empty() {
-                String::new()
-            } else {
-                format!("{pad}{l}")
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
+    let mut text = yaml_out::emit(value, indent);
+    text.truncate(text.trim_end().len());
+    text
 }
 
 /// Joins YAML documents into one file body.

@@ -1,0 +1,215 @@
+//! A small, deterministic YAML emitter for JSON values. Strings that YAML 1.1 (what Argo CD and
+//! sigs.k8s.io/yaml read) or YAML 1.2 would take for something else — `yes`, `on`, `1.0`,
+//! `0x1F`, `~` — are quoted; multi-line strings become literal blocks.
+
+use serde_json::Value as Json;
+
+/// `value` as block YAML, every line indented by `indent` spaces, ending with a newline
+/// (empty for an empty container at the top).
+#[must_use]
+pub fn emit(value: &Json, indent: usize) -> String {
+    let mut out = String::new();
+    match value {
+        Json::Object(m) if !m.is_empty() => map(value, indent, &mut out),
+        Json::Array(a) if !a.is_empty() => seq(value, indent, &mut out),
+        other => {
+            out.push_str(&" ".repeat(indent));
+            out.push_str(&inline(other, indent));
+            out.push('\n');
+        }
+    }
+    out
+}
+
+fn map(value: &Json, indent: usize, out: &mut String) {
+    let Json::Object(m) = value else { return };
+    let pad = " ".repeat(indent);
+    for (k, v) in m {
+        out.push_str(&pad);
+        out.push_str(&scalar(k));
+        out.push(':');
+        nested(v, indent, indent + 2, out);
+    }
+}
+
+fn seq(value: &Json, indent: usize, out: &mut String) {
+    let Json::Array(items) = value else { return };
+    let pad = " ".repeat(indent);
+    for v in items {
+        out.push_str(&pad);
+        out.push('-');
+        match v {
+            Json::Object(m) if !m.is_empty() => {
+                // The first key goes on the dash's line.
+                let mut inner = String::new();
+                map(v, indent + 2, &mut inner);
+                out.push(' ');
+                out.push_str(&inner[indent + 2..]);
+            }
+            _ => nested(v, indent, indent + 2, out),
+        }
+    }
+}
+
+/// Writes what follows `key:` or `-`: an inline scalar, or a nested block.
+fn nested(v: &Json, indent: usize, child: usize, out: &mut String) {
+    match v {
+        Json::Object(m) if !m.is_empty() => {
+            out.push('\n');
+            map(v, child, out);
+        }
+        Json::Array(a) if !a.is_empty() => {
+            out.push('\n');
+            seq(v, child, out);
+        }
+        Json::String(s) if s.contains('\n') && block_safe(s) => {
+            out.push_str(if s.ends_with('\n') { " |\n" } else { " |-\n" });
+            let pad = " ".repeat(indent + 2);
+            for line in s.trim_end_matches('\n').split('\n') {
+                if !line.is_empty() {
+                    out.push_str(&pad);
+                    out.push_str(line);
+                }
+                out.push('\n');
+            }
+        }
+        other => {
+            out.push(' ');
+            out.push_str(&inline(other, indent));
+            out.push('\n');
+        }
+    }
+}
+
+fn block_safe(s: &str) -> bool {
+    !s.starts_with([' ', '\t', '\n'])
+        && s.trim_end_matches('\n')
+            .split('\n')
+            .all(|l| !l.ends_with([' ', '\t']))
+        && !s.chars().any(|c| c.is_control() && c != '\n')
+        && !s.ends_with("\n\n")
+}
+
+fn inline(v: &Json, _indent: usize) -> String {
+    match v {
+        Json::Null => "null".to_owned(),
+        Json::Bool(b) => b.to_string(),
+        Json::Number(n) => n.to_string(),
+        Json::String(s) => scalar(s),
+        Json::Array(_) => "[]".to_owned(),
+        Json::Object(_) => "{}".to_owned(),
+    }
+}
+
+/// A string as a YAML scalar: plain when that reads back as the same string, quoted otherwise.
+#[must_use]
+pub fn scalar(s: &str) -> String {
+    if plain_ok(s) {
+        s.to_owned()
+    } else if s.chars().any(char::is_control) {
+        serde_json::to_string(s).unwrap_or_default()
+    } else {
+        format!("'{}'", s.replace('\'', "''"))
+    }
+}
+
+fn plain_ok(s: &str) -> bool {
+    if s.is_empty() || s.trim() != s || looks_typed(s) {
+        return false;
+    }
+    let first = s.chars().next().unwrap_or(' ');
+    if "-?:,[]{}#&*!|>'\"%@`".contains(first) {
+        return false;
+    }
+    !(s.contains(": ") || s.contains(" #") || s.ends_with(':') || s.chars().any(char::is_control))
+}
+
+/// Whether a plain scalar would be read as null, a boolean or a number (YAML 1.1 or 1.2).
+fn looks_typed(s: &str) -> bool {
+    let lower = s.to_ascii_lowercase();
+    if matches!(
+        lower.as_str(),
+        "~" | "null"
+            | "true"
+            | "false"
+            | "yes"
+            | "no"
+            | "y"
+            | "n"
+            | "on"
+            | "off"
+            | ".inf"
+            | "-.inf"
+            | "+.inf"
+            | ".nan"
+    ) {
+        return true;
+    }
+    let t = lower.trim_start_matches(['+', '-']).replace('_', "");
+    if t.is_empty() {
+        return false;
+    }
+    if t.starts_with("0x") || t.starts_with("0o") || t.starts_with("0b") {
+        return t[2..].chars().all(|c| c.is_ascii_hexdigit());
+    }
+    // Sexagesimal (YAML 1.1): 1:20, 190:20:30.
+    if t.contains(':')
+        && t.split(':')
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit() || c == '.'))
+    {
+        return true;
+    }
+    t.parse::<f64>().is_ok()
+        && t.chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | '+' | '-'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn ambiguous_strings_are_quoted() {
+        for s in [
+            "yes", "On", "1.0", "10", "0x1F", "1:20", "~", "", " a", "a: b", "#x", "*", "1e3",
+            "null",
+        ] {
+            assert!(scalar(s).starts_with('\''), "{s} -> {}", scalar(s));
+        }
+        for s in [
+            "v2.0.4",
+            "1.16.*",
+            "1.16.2",
+            "${X}",
+            "https://a.b/c",
+            "a-b",
+            "it's",
+        ] {
+            assert_eq!(
+                scalar(s),
+                s.replace('\'', "''")
+                    .trim_matches('\'')
+                    .to_owned()
+                    .replace("''", "'"),
+                "{s}"
+            );
+        }
+    }
+
+    #[test]
+    fn blocks_nest_with_two_spaces_and_lists_under_their_key() {
+        let v = json!({"a": {"b": [1, {"c": "x", "d": [true]}]}, "e": "line1\nline2\n", "f": {}});
+        assert_eq!(
+            emit(&v, 0),
+            "a:\n  b:\n    - 1\n    - c: x\n      d:\n        - true\ne: |\n  line1\n  line2\nf: {}\n"
+        );
+    }
+
+    #[test]
+    fn emitted_yaml_reads_back_as_the_same_value() {
+        let v = json!({"k": ["yes", "1.0", "a: b", "x\ty", "é", "-1", "line\n  indented\n", {"n": null, "o": 1.5}]});
+        let back: Json = serde_yaml::from_str(&emit(&v, 0)).unwrap();
+        assert_eq!(back, v);
+    }
+}
