@@ -130,7 +130,7 @@ pub struct Component {
     pub values: Json,
     pub values_span: Span,
     pub depends_on: Vec<Ref>,
-    /// Indexes of the clusters the component is placed on, in spec order.
+    /// Indexes of the clusters the component is placed on, sorted (binary search is fine).
     pub clusters: Vec<usize>,
     pub placement_span: Span,
     pub environments: BTreeMap<String, Override>,

@@ -72,7 +72,7 @@ pub fn cluster_waves(fleet: &Fleet, order: &[usize], cluster: usize) -> Vec<Wave
         .collect();
     for &c in order {
         let comp = &fleet.components[c];
-        if !comp.clusters.contains(&cluster) {
+        if comp.clusters.binary_search(&cluster).is_err() {
             continue;
         }
         let Some(plan) = plans.get_mut(comp.wave) else {
@@ -88,13 +88,13 @@ pub fn cluster_waves(fleet: &Fleet, order: &[usize], cluster: usize) -> Vec<Wave
             .tenants
             .iter()
             .enumerate()
-            .filter(|(_, t)| t.clusters.contains(&cluster))
+            .filter(|(_, t)| t.clusters.binary_search(&cluster).is_ok())
             .map(|(i, _)| i)
             .collect();
     }
     for (i, t) in fleet.tenants.iter().enumerate() {
         if let Some(apps) = &t.apps
-            && t.clusters.contains(&cluster)
+            && t.clusters.binary_search(&cluster).is_ok()
             && let Some(plan) = plans.get_mut(apps.wave)
         {
             plan.apps.push(i);
@@ -162,7 +162,11 @@ pub fn kustomizations(fleet: &Fleet) -> BTreeMap<String, Vec<(String, Owner)>> {
         let own = |what: String, span: Span| Owner { what, span };
         if fleet.engine == Engine::ArgoCd {
             let list = out.entry(fleet.argocd_namespace.clone()).or_default();
-            for c in fleet.components.iter().filter(|c| c.clusters.contains(&ci)) {
+            for c in fleet
+                .components
+                .iter()
+                .filter(|c| c.clusters.binary_search(&ci).is_ok())
+            {
                 list.push((
                     application(fleet, ci, &c.name),
                     own(
@@ -174,7 +178,11 @@ pub fn kustomizations(fleet: &Fleet) -> BTreeMap<String, Vec<(String, Owner)>> {
                     ),
                 ));
             }
-            for t in fleet.tenants.iter().filter(|t| t.clusters.contains(&ci)) {
+            for t in fleet
+                .tenants
+                .iter()
+                .filter(|t| t.clusters.binary_search(&ci).is_ok())
+            {
                 list.push((
                     application(fleet, ci, &format!("tenant-{}", t.name)),
                     own(
@@ -229,7 +237,7 @@ pub fn kustomizations(fleet: &Fleet) -> BTreeMap<String, Vec<(String, Owner)>> {
         }
         for t in &fleet.tenants {
             let Some(apps) = &t.apps else { continue };
-            if apps.delivery != Delivery::Flux || !t.clusters.contains(&ci) {
+            if apps.delivery != Delivery::Flux || t.clusters.binary_search(&ci).is_err() {
                 continue;
             }
             let tns = if cluster.hub {

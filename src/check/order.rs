@@ -144,7 +144,11 @@ pub(super) fn placement(fleet: &Fleet, problems: &mut Vec<Problem>) {
         }
         for dep in &comp.depends_on {
             let d = &fleet.components[dep.index];
-            if let Some(&missing) = comp.clusters.iter().find(|c| !d.clusters.contains(c)) {
+            if let Some(&missing) = comp
+                .clusters
+                .iter()
+                .find(|c| d.clusters.binary_search(c).is_err())
+            {
                 problems.push(
                     Problem::error(
                         Code::Placement,
@@ -173,7 +177,7 @@ pub(super) fn placement(fleet: &Fleet, problems: &mut Vec<Problem>) {
             let provided_on = |c: &usize| {
                 req.providers
                     .iter()
-                    .any(|&p| fleet.components[p].clusters.contains(c))
+                    .any(|&p| fleet.components[p].clusters.binary_search(c).is_ok())
             };
             if let Some(&missing) = comp.clusters.iter().find(|c| !provided_on(c)) {
                 problems.push(
@@ -219,7 +223,7 @@ fn partial_environments(fleet: &Fleet, problems: &mut Vec<Problem>) {
             let inside: BTreeSet<usize> = members
                 .iter()
                 .copied()
-                .filter(|c| placed.contains(c))
+                .filter(|c| placed.binary_search(c).is_ok())
                 .collect();
             if inside.is_empty() || inside.len() == members.len() {
                 continue;
@@ -260,7 +264,7 @@ fn argocd_delivery(fleet: &Fleet, problems: &mut Vec<Problem>) {
         for &c in &t.clusters {
             let ok = fleet.components.iter().any(|comp| {
                 comp.provides.iter().any(|p| p == "argocd")
-                    && comp.clusters.contains(&c)
+                    && comp.clusters.binary_search(&c).is_ok()
                     && comp.wave < apps.wave
             });
             if !ok {

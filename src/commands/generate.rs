@@ -118,7 +118,24 @@ pub fn run(g: &Global, check: bool, force: bool, templates: Option<&Path>) -> Re
         );
         return Err(Failure::Invalid);
     }
-    output::apply(&g.out_root(), &plan).map_err(Failure::Usage)?;
+    let writes = plan.add.len() + plan.change.len();
+    // A progress bar only where someone watches a long write: stderr is a terminal.
+    let bar = (writes >= 500 && !g.quiet && std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .then(|| {
+            let bar = indicatif::ProgressBar::new(writes as u64);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{spinner} writing {pos}/{len} files {wide_bar} {eta}",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            bar
+        });
+    let applied = output::apply(&g.out_root(), &plan, bar.as_ref());
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    applied.map_err(Failure::Usage)?;
     if !g.quiet {
         print_stdout(&format!(
             "{} added, {} changed, {} removed, {} unchanged\n",

@@ -142,7 +142,7 @@ pub(super) fn render(
         let mut files = Vec::new();
         for &c in &graph.order {
             let comp = &fleet.components[c];
-            if !comp.clusters.contains(&ci) {
+            if comp.clusters.binary_search(&ci).is_err() {
                 continue;
             }
             let ComponentSource::Chart {
@@ -216,7 +216,11 @@ pub(super) fn render(
                 Err(p) => problems.push(p),
             }
         }
-        if fleet.tenants.iter().any(|t| t.clusters.contains(&ci)) {
+        if fleet
+            .tenants
+            .iter()
+            .any(|t| t.clusters.binary_search(&ci).is_ok())
+        {
             let role = r.object(
                 "argocd/application.yaml.j2",
                 &json!({
@@ -232,7 +236,11 @@ pub(super) fn render(
                 Err(p) => problems.push(p),
             }
         }
-        for t in fleet.tenants.iter().filter(|t| t.clusters.contains(&ci)) {
+        for t in fleet
+            .tenants
+            .iter()
+            .filter(|t| t.clusters.binary_search(&ci).is_ok())
+        {
             let boundary = r.object(
                 "argocd/application.yaml.j2",
                 &json!({
