@@ -124,6 +124,7 @@ pub fn parse(source: &Source) -> Result<Node, Vec<Problem>> {
         alias_nodes: 0,
         documents: Vec::new(),
         document_starts: Vec::new(),
+        cursor: (0, 0),
         problems: Vec::new(),
         fatal: false,
     };
@@ -189,11 +190,29 @@ struct Builder<'s> {
     document_starts: Vec<usize>,
     problems: Vec<Problem>,
     fatal: bool,
+    /// (character index, byte offset) of the last marker seen.
+    cursor: (usize, usize),
 }
 
 impl Builder<'_> {
-    fn offset(&self, mark: Marker) -> usize {
-        self.source.offset_of(mark.line(), mark.col())
+    /// The byte offset of `mark`. Markers count characters; events arrive in order, so a
+    /// cursor (character index → byte offset) moves forward instead of rescanning lines.
+    fn offset(&mut self, mark: Marker) -> usize {
+        let (chars, bytes) = self.cursor;
+        if mark.index() < chars {
+            return self.source.offset_of(mark.line(), mark.col());
+        }
+        let text = &self.source.text[bytes..];
+        let ahead = mark.index() - chars;
+        let delta = if text.len() >= ahead && text.as_bytes()[..ahead].is_ascii() {
+            ahead
+        } else {
+            text.char_indices()
+                .nth(ahead)
+                .map_or(text.len(), |(i, _)| i)
+        };
+        self.cursor = (mark.index(), bytes + delta);
+        bytes + delta
     }
 
     /// The span of the first line of a container starting at `offset`.
