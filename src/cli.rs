@@ -105,6 +105,41 @@ pub enum Command {
         /// A folder of templates overriding the built-in ones (same names)
         #[arg(long, value_name = "DIR")]
         templates: Option<PathBuf>,
+        /// Commit the generated files and the spec (libgit2)
+        #[arg(long)]
+        commit: bool,
+        /// Commit message subject (with --commit)
+        #[arg(short = 'm', long = "message", requires = "commit")]
+        message: Option<String>,
+        /// Commit author as "Name <email>" (default: git config)
+        #[arg(long, requires = "commit")]
+        author: Option<String>,
+    },
+    /// Add a fleet cluster to the spec, generate its files, commit, and print the manual steps
+    AddEnv {
+        /// The new cluster's name (a DNS-1123 label)
+        name: String,
+        /// Its environment (overlay folder fleet/ENV); default: like --like, else the name
+        #[arg(long)]
+        environment: Option<String>,
+        /// The branch it tracks (default: the repository's)
+        #[arg(long)]
+        branch: Option<String>,
+        /// The kubeconfig Secret on the hub (default: NAME-kubeconfig)
+        #[arg(long, value_name = "SECRET")]
+        kubeconfig_secret: Option<String>,
+        /// A label, k=v (repeatable)
+        #[arg(long = "label", value_name = "K=V", value_parser = commands::add_env::key_value)]
+        labels: Vec<(String, String)>,
+        /// A substitution variable, K=V (repeatable)
+        #[arg(long = "var", value_name = "K=V", value_parser = commands::add_env::key_value)]
+        vars: Vec<(String, String)>,
+        /// Give the new cluster everything CLUSTER has (its environment, labels, vars, lists)
+        #[arg(long, value_name = "CLUSTER")]
+        like: Option<String>,
+        /// Write and generate, but do not commit
+        #[arg(long)]
+        no_commit: bool,
     },
     /// Show what generate would change, as a unified diff, and which clusters and waves it touches
     Diff {
@@ -169,7 +204,43 @@ fn run(cli: &Cli) -> Result<(), Failure> {
             check,
             force,
             templates,
-        } => commands::generate::run(g, *check, *force, templates.as_deref()),
+            commit,
+            message,
+            author,
+        } => {
+            let opts = commands::generate::Options {
+                check: *check,
+                force: *force,
+                templates: templates.clone(),
+                commit: commit.then(|| commands::generate::CommitOptions {
+                    message: message.clone(),
+                    author: author.clone(),
+                }),
+            };
+            commands::generate::run(g, &opts)
+        }
+        Command::AddEnv {
+            name,
+            environment,
+            branch,
+            kubeconfig_secret,
+            labels,
+            vars,
+            like,
+            no_commit,
+        } => {
+            let a = commands::add_env::AddEnv {
+                name: name.clone(),
+                environment: environment.clone(),
+                branch: branch.clone(),
+                kubeconfig_secret: kubeconfig_secret.clone(),
+                labels: labels.clone(),
+                vars: vars.clone(),
+                like: like.clone(),
+                no_commit: *no_commit,
+            };
+            commands::add_env::run(g, &a)
+        }
         Command::Diff { templates } => commands::generate::diff(g, templates.as_deref()),
         Command::Explain { path } => commands::explain::run(g, path),
         Command::Schema => {

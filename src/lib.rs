@@ -11,6 +11,7 @@ pub mod check;
 pub mod cli;
 pub mod commands;
 pub mod diag;
+pub mod git;
 pub mod graph;
 pub mod model;
 pub mod naming;

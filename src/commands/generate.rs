@@ -79,8 +79,16 @@ pub fn plan(g: &Global, compiled: &Compiled, force: bool) -> Result<Plan, Failur
 ///
 /// # Errors
 /// See [`compile`] and [`plan`]; with `check`, [`Failure::Invalid`] when files differ.
-pub fn run(g: &Global, check: bool, force: bool, templates: Option<&Path>) -> Result<(), Failure> {
+pub fn run(g: &Global, opts: &Options) -> Result<(), Failure> {
+    let (check, force, templates) = (opts.check, opts.force, opts.templates.as_deref());
     let compiled = compile(g, templates)?;
+    // Everything that could stop the commit is checked before anything is written.
+    let target = match &opts.commit {
+        Some(c) if !check => {
+            Some(crate::git::prepare(&g.out_root(), c.author.as_deref()).map_err(Failure::Usage)?)
+        }
+        _ => None,
+    };
     let plan = plan(g, &compiled, force || check)?;
     if check {
         if plan.is_empty() {
@@ -136,6 +144,13 @@ pub fn run(g: &Global, check: bool, force: bool, templates: Option<&Path>) -> Re
         bar.finish_and_clear();
     }
     applied.map_err(Failure::Usage)?;
+    if let (Some(target), Some(c)) = (&target, &opts.commit) {
+        let subject = c
+            .message
+            .clone()
+            .unwrap_or_else(|| format!("synctl: generate from {}", spec_label(g)));
+        return commit(g, &compiled, target, &subject);
+    }
     if !g.quiet {
         print_stdout(&format!(
             "{} added, {} changed, {} removed, {} unchanged\n",
@@ -144,6 +159,98 @@ pub fn run(g: &Global, check: bool, force: bool, templates: Option<&Path>) -> Re
             plan.remove.len(),
             plan.unchanged
         ));
+    }
+    Ok(())
+}
+
+/// Flags of `generate`.
+#[derive(Debug, Default)]
+pub struct Options {
+    pub check: bool,
+    pub force: bool,
+    pub templates: Option<std::path::PathBuf>,
+    /// `--commit`, with its message and author.
+    pub commit: Option<CommitOptions>,
+}
+
+/// `--commit [-m MSG] [--author "Name <email>"]`.
+#[derive(Debug, Default, Clone)]
+pub struct CommitOptions {
+    pub message: Option<String>,
+    pub author: Option<String>,
+}
+
+/// Commits the tree just written and prints what the commit holds.
+///
+/// # Errors
+/// [`Failure::Usage`] on a git error.
+pub fn commit(
+    g: &Global,
+    compiled: &Compiled,
+    target: &crate::git::Target,
+    subject: &str,
+) -> Result<(), Failure> {
+    let root = g.out_root();
+    let generated: BTreeSet<String> = compiled.wanted.keys().cloned().collect();
+    let prefix = target.rel(&root).map_err(Failure::Usage)?;
+    let describe = |c: &crate::git::Committed| {
+        let all: Vec<&str> = c
+            .added
+            .iter()
+            .chain(&c.changed)
+            .chain(&c.removed)
+            .map(|p| {
+                if prefix.is_empty() {
+                    p.as_str()
+                } else {
+                    p.strip_prefix(&format!("{prefix}/")).unwrap_or(p)
+                }
+            })
+            .collect();
+        let (clusters, waves) = blast_radius(compiled, &all);
+        let mut body = format!(
+            "Clusters touched: {}\nWaves touched: {}\n",
+            if clusters.is_empty() {
+                "none".to_owned()
+            } else {
+                clusters.join(", ")
+            },
+            if waves.is_empty() {
+                "none".to_owned()
+            } else {
+                waves.join(", ")
+            }
+        );
+        for (title, list) in [
+            ("Added", &c.added),
+            ("Changed", &c.changed),
+            ("Removed", &c.removed),
+        ] {
+            if !list.is_empty() {
+                body.push_str(&format!("\n{title} ({}):\n", list.len()));
+                for p in list {
+                    body.push_str(&format!("  {p}\n"));
+                }
+            }
+        }
+        body
+    };
+    let done = target
+        .commit(&root, &generated, &g.file, subject, &describe)
+        .map_err(Failure::Usage)?;
+    if !g.quiet {
+        match &done.id {
+            Some(id) => print_stdout(&format!(
+                "committed {}: {} added, {} changed, {} removed\n",
+                &id[..12.min(id.len())],
+                done.added.len(),
+                done.changed.len(),
+                done.removed.len()
+            )),
+            None => {
+                print_stdout("nothing to commit: the tree and the spec are already committed\n")
+            }
+        }
     }
     Ok(())
 }

@@ -356,13 +356,22 @@ impl Builder<'_> {
                 span,
                 anchor,
                 ..
-            } => (
-                Node {
-                    value: Value::Map(entries),
-                    span,
-                },
-                anchor,
-            ),
+            } => {
+                // yaml-rust2 marks a block mapping after its first key: start at that key.
+                let span = match entries.first() {
+                    Some(first) if first.key_span.offset < span.offset => {
+                        self.line_span(first.key_span.offset)
+                    }
+                    _ => span,
+                };
+                (
+                    Node {
+                        value: Value::Map(entries),
+                        span,
+                    },
+                    anchor,
+                )
+            }
         };
         let size = if anchor == 0 { 0 } else { count(&node) };
         self.push_node(node, anchor, size);
@@ -473,6 +482,17 @@ mod tests {
         );
         let key = node.get("a").unwrap().entry("c").unwrap().key_span;
         assert_eq!(&text[key.offset..key.offset + key.len], "c");
+    }
+
+    #[test]
+    fn block_mappings_start_at_their_first_key() {
+        let text = "a:\n  - name: x\n    b: 1\n";
+        let node = parse_str(text).unwrap();
+        let item = &node.get("a").unwrap().items()[0];
+        assert_eq!(
+            &text[item.span.offset..item.span.offset + item.span.len],
+            "name: x"
+        );
     }
 
     #[test]

@@ -1,0 +1,351 @@
+//! `synctl add-env NAME`: onboard a fleet cluster. The spec is edited as text — the new entry
+//! is appended to `spec.clusters` in the list's own style, and with `--like` the name is added
+//! to the explicit `clusters:` lists that hold the model cluster — so comments, key order and
+//! formatting elsewhere stay as they were. The result is validated before anything is written.
+
+use std::path::Path;
+
+use crate::cli::{Failure, Global, print_stdout, report};
+use crate::commands::generate::{self, CommitOptions, Options};
+use crate::diag::Format;
+use crate::model::{Engine, Kubeconfig};
+use crate::pipeline::check_text;
+use crate::render::yaml_out::scalar;
+use crate::spec::yaml::{Node, Value};
+
+/// The flags of `add-env`.
+#[derive(Debug, Default)]
+pub struct AddEnv {
+    pub name: String,
+    pub environment: Option<String>,
+    pub branch: Option<String>,
+    pub kubeconfig_secret: Option<String>,
+    pub labels: Vec<(String, String)>,
+    pub vars: Vec<(String, String)>,
+    pub like: Option<String>,
+    pub no_commit: bool,
+}
+
+/// Parses `k=v`.
+///
+/// # Errors
+/// When there is no `=`.
+pub fn key_value(s: &str) -> Result<(String, String), String> {
+    s.split_once('=')
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .ok_or_else(|| format!("expected KEY=VALUE, got `{s}`"))
+}
+
+fn is_dns_label(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 63
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !s.starts_with('-')
+        && !s.ends_with('-')
+}
+
+/// One text insertion.
+struct Edit {
+    at: usize,
+    text: String,
+}
+
+/// The end of the last line belonging to the block item starting at `start` (an item of a
+/// block sequence whose dash is at column `dash_col`).
+fn item_end(text: &str, start: usize, dash_col: usize) -> usize {
+    let mut end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+    let mut pos = end;
+    while pos < text.len() {
+        let line_start = pos + 1;
+        let line_end = text[line_start..]
+            .find('\n')
+            .map_or(text.len(), |i| line_start + i);
+        let line = &text[line_start..line_end];
+        let indent = line.len() - line.trim_start().len();
+        if line.trim().is_empty() {
+            pos = line_end;
+            continue;
+        }
+        if indent <= dash_col {
+            break;
+        }
+        end = line_end;
+        pos = line_end;
+    }
+    end
+}
+
+fn column(text: &str, offset: usize) -> usize {
+    let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    text[line_start..offset].chars().count()
+}
+
+/// The dash of the block-sequence item whose node starts at `offset`.
+fn dash_of(text: &str, offset: usize) -> Option<usize> {
+    let before = &text[..offset];
+    let dash = before.rfind('-')?;
+    before[dash + 1..].trim().is_empty().then_some(dash)
+}
+
+/// Appends `entry_lines` (already indented relative to the dash) as a new item of `seq`.
+fn append_item(text: &str, seq: &Node, first_line: &str, rest: &[String]) -> Result<Edit, String> {
+    let items = seq.items();
+    let last = items.last().ok_or("the list is empty")?;
+    if text[seq.span.offset..].starts_with('[') {
+        // Flow style: `[a, b]` → `[a, b, NAME]` (only for scalar lists).
+        if !rest.is_empty() {
+            return Err(
+                "the clusters are written in flow style (`[...]`); add the new cluster by hand"
+                    .to_owned(),
+            );
+        }
+        let close = seq.span.offset + seq.span.len - 1;
+        return Ok(Edit {
+            at: close,
+            text: format!(", {first_line}"),
+        });
+    }
+    let dash = dash_of(text, last.span.offset).ok_or("unexpected list layout")?;
+    let col = column(text, dash);
+    let end = item_end(text, last.span.offset, col);
+    let pad = " ".repeat(col);
+    let mut out = format!("\n{pad}- {first_line}");
+    for line in rest {
+        out.push_str(&format!("\n{pad}  {line}"));
+    }
+    Ok(Edit { at: end, text: out })
+}
+
+fn flow_map(pairs: &[(String, String)]) -> String {
+    let inner: Vec<String> = pairs
+        .iter()
+        .map(|(k, v)| format!("{}: {}", scalar(k), scalar(v)))
+        .collect();
+    format!("{{{}}}", inner.join(", "))
+}
+
+/// Runs `add-env`.
+///
+/// # Errors
+/// [`Failure::Usage`] for a taken or invalid name or an unknown `--like`; [`Failure::Invalid`]
+/// when the edited spec does not validate. Nothing is written in either case.
+pub fn run(g: &Global, a: &AddEnv) -> Result<(), Failure> {
+    let spec_path = &g.file;
+    let original = std::fs::read_to_string(spec_path)
+        .map_err(|e| Failure::Usage(format!("cannot read `{}`: {e}", spec_path.display())))?;
+    let root_dir = g.out_root();
+    let checked =
+        check_text(&g.spec_name(), original.clone(), Some(&root_dir)).map_err(Failure::Usage)?;
+    if checked.has_errors() {
+        report(g, &checked, Format::Human);
+        eprintln!("fix the spec first: add-env edits only a valid spec");
+        return Err(Failure::Invalid);
+    }
+    let Some((fleet, _)) = &checked.fleet else {
+        return Err(Failure::Invalid);
+    };
+    if !is_dns_label(&a.name) {
+        return Err(Failure::Usage(format!(
+            "`{}` is not a valid cluster name: use a DNS-1123 label (lowercase letters, digits and '-', at most 63 characters)",
+            a.name
+        )));
+    }
+    if fleet.clusters.iter().any(|c| c.name == a.name) {
+        return Err(Failure::Usage(format!(
+            "a cluster named `{}` already exists; nothing changed",
+            a.name
+        )));
+    }
+    let like = match &a.like {
+        Some(l) => Some(
+            fleet
+                .clusters
+                .iter()
+                .position(|c| &c.name == l)
+                .ok_or_else(|| {
+                    let names: Vec<&str> = fleet.clusters.iter().map(|c| c.name.as_str()).collect();
+                    Failure::Usage(format!(
+                        "--like `{l}`: no such cluster (clusters: {}); nothing changed",
+                        names.join(", ")
+                    ))
+                })?,
+        ),
+        None => None,
+    };
+    let model = like.map(|i| &fleet.clusters[i]);
+    let environment = a
+        .environment
+        .clone()
+        .or_else(|| model.filter(|m| !m.hub).map(|m| m.environment.clone()));
+    let mut labels: Vec<(String, String)> = model
+        .map(|m| m.labels.clone().into_iter().collect())
+        .unwrap_or_default();
+    let mut vars: Vec<(String, String)> = model
+        .map(|m| m.vars.clone().into_iter().collect())
+        .unwrap_or_default();
+    for (k, v) in &a.labels {
+        labels.retain(|(x, _)| x != k);
+        labels.push((k.clone(), v.clone()));
+    }
+    for (k, v) in &a.vars {
+        vars.retain(|(x, _)| x != k);
+        vars.push((k.clone(), v.clone()));
+    }
+
+    // The new entry, in the block style of the existing clusters.
+    let loaded =
+        crate::spec::load_source(crate::spec::source::Source::new("spec", original.clone()))
+            .map_err(|_| Failure::Usage("the spec could not be re-read".to_owned()))?;
+    let clusters_node = loaded
+        .root
+        .at(["spec", "clusters"])
+        .ok_or(Failure::Invalid)?;
+    let mut rest = Vec::new();
+    if let Some(env) = environment.as_ref().filter(|e| **e != a.name) {
+        rest.push(format!("environment: {}", scalar(env)));
+    }
+    if let Some(b) = &a.branch {
+        rest.push(format!("branch: {}", scalar(b)));
+    }
+    if let Some(s) = &a.kubeconfig_secret {
+        rest.push(format!("kubeconfig: {{secretRef: {}}}", scalar(s)));
+    }
+    if !labels.is_empty() {
+        rest.push(format!("labels: {}", flow_map(&labels)));
+    }
+    if !vars.is_empty() {
+        rest.push(format!("vars: {}", flow_map(&vars)));
+    }
+    let mut edits = vec![
+        append_item(
+            &original,
+            clusters_node,
+            &format!("name: {}", a.name),
+            &rest,
+        )
+        .map_err(Failure::Usage)?,
+    ];
+
+    // --like: join every explicit `clusters:` list that names the model cluster.
+    if let Some(l) = &a.like {
+        for kind in ["components", "tenants"] {
+            for item in loaded
+                .root
+                .at(["spec", kind])
+                .map(Node::items)
+                .unwrap_or_default()
+            {
+                let Some(list) = item.get("clusters") else {
+                    continue;
+                };
+                if list.items().iter().any(|n| n.as_str() == Some(l.as_str())) {
+                    let edit = if let Value::Seq(_) = list.value {
+                        append_item(&original, list, &a.name, &[]).map_err(Failure::Usage)?
+                    } else {
+                        continue;
+                    };
+                    edits.push(edit);
+                }
+            }
+        }
+    }
+    edits.sort_by_key(|e| std::cmp::Reverse(e.at));
+    let mut text = original.clone();
+    for e in &edits {
+        text.insert_str(e.at, &e.text);
+    }
+
+    // Validate the result before anything is written.
+    let after =
+        check_text(&g.spec_name(), text.clone(), Some(&root_dir)).map_err(Failure::Usage)?;
+    if after.has_errors() {
+        report(g, &after, Format::Human);
+        eprintln!(
+            "the spec with `{}` added does not validate; nothing changed",
+            a.name
+        );
+        return Err(Failure::Invalid);
+    }
+    let commit = (!a.no_commit).then(|| CommitOptions {
+        message: Some(format!("synctl: add environment {}", a.name)),
+        author: None,
+    });
+    let target = match &commit {
+        Some(_) => Some(crate::git::prepare(&root_dir, None).map_err(Failure::Usage)?),
+        None => None,
+    };
+    write_spec(spec_path, &text)?;
+    let opts = Options {
+        commit: None,
+        ..Options::default()
+    };
+    let quiet = Global {
+        quiet: true,
+        ..g.clone()
+    };
+    if let Err(e) = generate::run(&quiet, &opts) {
+        // Put the spec back: the user's file is never left half-changed.
+        write_spec(spec_path, &original)?;
+        return Err(e);
+    }
+    if let (Some(target), Some(c)) = (&target, &commit) {
+        let compiled = generate::compile(&quiet, None)?;
+        generate::commit(
+            g,
+            &compiled,
+            target,
+            c.message.as_deref().unwrap_or_default(),
+        )?;
+    }
+    let (fleet_after, _) = after.fleet.as_ref().ok_or(Failure::Invalid)?;
+    print_stdout(&next_steps(fleet_after, &a.name));
+    Ok(())
+}
+
+fn write_spec(path: &Path, text: &str) -> Result<(), Failure> {
+    let tmp = path.with_extension("yaml.synctl-tmp");
+    std::fs::write(&tmp, text)
+        .and_then(|()| std::fs::rename(&tmp, path))
+        .map_err(|e| Failure::Usage(format!("cannot write `{}`: {e}", path.display())))
+}
+
+/// The steps left to do by hand, as exact commands.
+fn next_steps(fleet: &crate::model::Fleet, name: &str) -> String {
+    let Some(c) = fleet.clusters.iter().find(|c| c.name == name) else {
+        return String::new();
+    };
+    let hub = fleet.hub().map_or("hub", |h| h.name.as_str());
+    let mut out = format!(
+        "added cluster `{name}` (environment `{}`)\n\nLeft to do by hand, against the hub `{hub}`:\n",
+        c.environment
+    );
+    let mut n = 1;
+    if fleet.engine == Engine::ArgoCd {
+        out.push_str(&format!(
+            "  {n}. register the cluster with Argo CD on the hub (a cluster Secret named `{name}`):\n       argocd cluster add <kube-context-of-{name}> --name {name}\n     or: kubectl --context {hub} -n {} create secret generic {name} --from-literal=name={name} --from-literal=server=https://<api-server-of-{name}> --from-file=config=./{name}-cluster-config.json && kubectl --context {hub} -n {} label secret {name} argocd.argoproj.io/secret-type=cluster\n",
+            fleet.argocd_namespace, fleet.argocd_namespace
+        ));
+        return out;
+    }
+    out.push_str(&format!("  {n}. create the namespace `{name}` on the hub (Flux creates it too; the Secret needs it first):\n       kubectl --context {hub} create namespace {name}\n"));
+    n += 1;
+    match &c.kubeconfig {
+        Kubeconfig::Secret { name: secret, key } => out.push_str(&format!(
+            "  {n}. store the kubeconfig of `{name}` (with a long-lived token, not an exec plugin):\n       kubectl --context {hub} -n {name} create secret generic {secret} --from-file={key}=./{name}.kubeconfig\n"
+        )),
+        Kubeconfig::ConfigMap { name: cm } => out.push_str(&format!(
+            "  {n}. describe the cluster for workload identity:\n       kubectl --context {hub} -n {name} create configmap {cm} --from-literal=provider=<aws|azure|gcp> --from-literal=cluster=<cluster-resource-name> --from-literal=address=https://<api-server-of-{name}>\n"
+        )),
+    }
+    n += 1;
+    if let Some(secret) = &fleet.repository.secret_ref {
+        out.push_str(&format!(
+            "  {n}. give the cluster's GitRepository its Git credentials:\n       flux create secret git {secret} --namespace={name} --url={} (with --username/--password for HTTPS, or --private-key-file for SSH)\n",
+            fleet.repository.url
+        ));
+        n += 1;
+    }
+    out.push_str(&format!("  {n}. push the commit; Flux on `{hub}` reconciles hub/{name}.yaml and starts the waves of `{name}`\n"));
+    out
+}
