@@ -4,6 +4,7 @@
 mod bad;
 mod commands;
 mod generate;
+mod git;
 
 use std::path::{Path, PathBuf};
 

@@ -1,0 +1,436 @@
+//! `generate --commit` and `add-env` against the real `git` command line: what git sees must
+//! agree with what synctl reported, and the user's other work must be left alone.
+
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+
+use crate::{Synctl, root};
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_AUTHOR_NAME", "Test")
+        .env("GIT_AUTHOR_EMAIL", "test@example.com")
+        .env("GIT_COMMITTER_NAME", "Test")
+        .env("GIT_COMMITTER_EMAIL", "test@example.com")
+        .output()
+        .expect("git must be installed");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A git repository holding a copy of `example`'s spec and user folders (no generated tree).
+fn repo(example: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let src = root().join("examples").join(example);
+    for e in walkdir::WalkDir::new(&src).into_iter().flatten() {
+        let rel = e.path().strip_prefix(&src).unwrap();
+        let top = rel
+            .components()
+            .next()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if ["hub", "deploy", "platform", "fleet"].contains(&top.as_str()) {
+            continue;
+        }
+        let to = dir.path().join(rel);
+        if e.file_type().is_dir() {
+            fs::create_dir_all(&to).unwrap();
+        } else {
+            fs::copy(e.path(), &to).unwrap();
+        }
+    }
+    git(dir.path(), &["init", "-q", "-b", "main"]);
+    git(dir.path(), &["config", "user.name", "Platform Bot"]);
+    git(dir.path(), &["config", "user.email", "bot@example.com"]);
+    dir
+}
+
+fn synctl(dir: &Path) -> Synctl {
+    Synctl::new().dir(dir)
+}
+
+#[test]
+fn commit_in_an_empty_repository_records_exactly_what_synctl_reported() {
+    let dir = repo("homelab");
+    let run = synctl(dir.path()).args(["generate", "--commit"]).run();
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let reported: usize = run
+        .stdout
+        .split_whitespace()
+        .nth(2)
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(run.stdout.starts_with("committed "), "{}", run.stdout);
+    let log = git(dir.path(), &["log", "--format=%an <%ae>|%s"]);
+    assert_eq!(
+        log,
+        "Platform Bot <bot@example.com>|synctl: generate from fleet.yaml\n"
+    );
+    let files = git(dir.path(), &["show", "--name-only", "--format=", "HEAD"]);
+    let files: Vec<&str> = files.lines().collect();
+    assert_eq!(files.len(), reported, "{files:?}");
+    assert!(files.contains(&"fleet.yaml") && files.contains(&"hub/willingham-k8s.yaml"));
+    assert!(files.iter().all(|f| {
+        *f == "fleet.yaml"
+            || ["hub/", "deploy/", "platform/", "fleet/"]
+                .iter()
+                .any(|p| f.starts_with(p))
+    }));
+    git(dir.path(), &["fsck", "--strict"]);
+    // The user's own folders were not committed.
+    assert!(git(dir.path(), &["status", "--porcelain"]).contains("?? namespaces/"));
+
+    let run = synctl(dir.path()).args(["generate", "--commit"]).run();
+    assert_eq!(run.status, 0);
+    assert!(run.stdout.contains("nothing to commit"), "{}", run.stdout);
+    assert_eq!(git(dir.path(), &["rev-list", "--count", "HEAD"]), "1\n");
+}
+
+#[test]
+fn the_users_staged_and_unstaged_changes_stay_as_they_were() {
+    let dir = repo("cortex");
+    fs::write(dir.path().join("README.md"), "first\n").unwrap();
+    git(dir.path(), &["add", "README.md", "policies"]);
+    git(dir.path(), &["commit", "-q", "-m", "start"]);
+    fs::write(dir.path().join("README.md"), "staged\n").unwrap();
+    git(dir.path(), &["add", "README.md"]);
+    fs::write(dir.path().join("README.md"), "staged\nunstaged\n").unwrap();
+    fs::write(
+        dir.path().join("policies/kyverno/extra.yaml"),
+        "# new, unstaged\n",
+    )
+    .unwrap();
+    let before = git(dir.path(), &["diff", "--cached", "README.md"]);
+
+    let run = synctl(dir.path())
+        .args([
+            "generate",
+            "--commit",
+            "-m",
+            "platform: compile",
+            "--author",
+            "CI <ci@example.com>",
+        ])
+        .run();
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert_eq!(
+        git(dir.path(), &["log", "-1", "--format=%an <%ae>|%s"]),
+        "CI <ci@example.com>|platform: compile\n"
+    );
+    let committed = git(dir.path(), &["show", "--name-only", "--format=", "HEAD"]);
+    assert!(
+        !committed.contains("README.md") && !committed.contains("extra.yaml"),
+        "{committed}"
+    );
+    assert_eq!(
+        git(dir.path(), &["diff", "--cached", "README.md"]),
+        before,
+        "the staged change is still staged"
+    );
+    assert_eq!(
+        fs::read_to_string(dir.path().join("README.md")).unwrap(),
+        "staged\nunstaged\n"
+    );
+    let status = git(dir.path(), &["status", "--porcelain"]);
+    assert!(status.contains("MM README.md"), "{status}");
+    assert!(
+        status.contains("?? policies/kyverno/extra.yaml"),
+        "{status}"
+    );
+    assert!(
+        !status.contains("hub/"),
+        "generated files are committed and clean: {status}"
+    );
+    let body = git(dir.path(), &["log", "-1", "--format=%b"]);
+    assert!(
+        body.contains("Clusters touched: cortex, dev, production"),
+        "{body}"
+    );
+    assert!(body.contains("Added (43):"), "{body}");
+    git(dir.path(), &["fsck", "--strict"]);
+}
+
+#[test]
+fn commit_refuses_during_a_merge_and_without_an_identity_and_writes_nothing() {
+    let dir = repo("homelab");
+    git(dir.path(), &["config", "--unset", "user.name"]);
+    git(dir.path(), &["config", "--unset", "user.email"]);
+    let run = synctl(dir.path()).args(["generate", "--commit"]).run();
+    assert_eq!(run.status, 2);
+    assert!(run.stderr.contains("no git identity"), "{}", run.stderr);
+    assert!(
+        !dir.path().join("hub").exists(),
+        "nothing may be written when the commit cannot be made"
+    );
+
+    git(dir.path(), &["config", "user.name", "Platform Bot"]);
+    git(dir.path(), &["config", "user.email", "bot@example.com"]);
+    fs::write(dir.path().join("MERGE_HEAD_MARKER"), "").unwrap();
+    git(dir.path(), &["add", "-A"]);
+    git(dir.path(), &["commit", "-q", "-m", "base"]);
+    let head = git(dir.path(), &["rev-parse", "HEAD"]);
+    fs::write(dir.path().join(".git/MERGE_HEAD"), head).unwrap();
+    let run = synctl(dir.path()).args(["generate", "--commit"]).run();
+    assert_eq!(run.status, 2);
+    assert!(
+        run.stderr.contains("in the middle of Merge"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn commit_works_in_a_worktree() {
+    let dir = repo("homelab");
+    git(dir.path(), &["add", "-A"]);
+    git(dir.path(), &["commit", "-q", "-m", "spec"]);
+    let wt = dir.path().join("wt");
+    git(
+        dir.path(),
+        &[
+            "worktree",
+            "add",
+            "-q",
+            "-b",
+            "feature",
+            wt.to_str().unwrap(),
+        ],
+    );
+    let run = synctl(&wt).args(["generate", "--commit"]).run();
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert_eq!(
+        git(&wt, &["log", "-1", "--format=%s"]),
+        "synctl: generate from fleet.yaml\n"
+    );
+    assert_eq!(
+        git(dir.path(), &["log", "-1", "--format=%s", "main"]),
+        "spec\n",
+        "main is untouched"
+    );
+    git(dir.path(), &["fsck", "--strict"]);
+}
+
+#[test]
+fn add_env_adds_only_the_new_clusters_lines_and_passes_check() {
+    let dir = repo("cortex");
+    // A heavily commented spec: comments everywhere must survive.
+    let spec = dir.path().join("fleet.yaml");
+    let text = fs::read_to_string(&spec).unwrap().replace(
+        "  clusters:\n",
+        "  clusters:   # every cluster of the fleet\n    # the hub first\n",
+    );
+    fs::write(&spec, &text).unwrap();
+    let run = synctl(dir.path()).args(["generate", "--commit"]).run();
+    assert_eq!(run.status, 0, "{}", run.stderr);
+
+    let run = synctl(dir.path())
+        .args([
+            "add-env",
+            "qa",
+            "--environment",
+            "qa",
+            "--label",
+            "tier=qa",
+            "--var",
+            "CLUSTER_DOMAIN=qa.synapse.dev",
+        ])
+        .run();
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("kubectl --context cortex -n qa create secret generic qa-kubeconfig --from-file=value=./qa.kubeconfig"), "{}", run.stdout);
+    assert_eq!(
+        git(dir.path(), &["log", "-1", "--format=%s"]),
+        "synctl: add environment qa\n"
+    );
+    let diff = git(
+        dir.path(),
+        &["diff", "-U0", "HEAD~1", "HEAD", "--", "fleet.yaml"],
+    );
+    let changed: Vec<&str> = diff
+        .lines()
+        .filter(|l| {
+            (l.starts_with('+') || l.starts_with('-'))
+                && !l.starts_with("+++")
+                && !l.starts_with("---")
+        })
+        .collect();
+    assert_eq!(
+        changed,
+        // `environment: qa` is the default for a cluster named `qa`, so it is not written.
+        [
+            "+    - name: qa",
+            "+      labels: {tier: qa}",
+            "+      vars: {CLUSTER_DOMAIN: qa.synapse.dev}"
+        ]
+    );
+    let files = git(dir.path(), &["show", "--name-only", "--format=", "HEAD"]);
+    assert!(
+        files.contains("hub/qa.yaml") && files.contains("hub/kustomization.yaml"),
+        "{files}"
+    );
+    let run = synctl(dir.path()).args(["generate", "--check"]).run();
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    git(dir.path(), &["fsck", "--strict"]);
+}
+
+#[test]
+fn add_env_refuses_bad_input_and_changes_nothing() {
+    let dir = repo("d1");
+    let spec = dir.path().join("fleet.yaml");
+    let before = fs::read(&spec).unwrap();
+    for (args, want) in [
+        (vec!["add-env", "staging"], "already exists"),
+        (vec!["add-env", "Prod_D"], "not a valid cluster name"),
+        (
+            vec!["add-env", "production-d", "--like", "production-z"],
+            "no such cluster",
+        ),
+        (vec!["add-env", "flux-system"], "synctl::reserved"),
+    ] {
+        let run = synctl(dir.path()).args(&args).run();
+        assert_ne!(run.status, 0, "{args:?}");
+        assert!(run.stderr.contains(want), "{args:?}: {}", run.stderr);
+        assert_eq!(
+            fs::read(&spec).unwrap(),
+            before,
+            "{args:?} changed the spec"
+        );
+        assert!(!dir.path().join("hub").exists(), "{args:?} wrote files");
+    }
+}
+
+#[test]
+fn add_env_like_joins_the_model_clusters_lists() {
+    let dir = repo("d1");
+    let run = synctl(dir.path())
+        .args([
+            "add-env",
+            "production-d",
+            "--like",
+            "production-c",
+            "--var",
+            "CLUSTER_DOMAIN=d.d1.example.com",
+            "--no-commit",
+        ])
+        .run();
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let spec = fs::read_to_string(dir.path().join("fleet.yaml")).unwrap();
+    assert!(
+        spec.contains(
+            "    - name: production-d\n      environment: production\n      branch: prod\n"
+        ) || spec.contains("    - name: production-d\n      environment: production\n"),
+        "{spec}"
+    );
+    assert!(
+        spec.contains(
+            "clusters: [staging, production-a, production-b, production-c, production-d]"
+        ),
+        "{spec}"
+    );
+    assert!(
+        dir.path()
+            .join("fleet/production/clusters/production-d/kustomizations.yaml")
+            .is_file()
+            || dir.path().join("hub/production-d.yaml").is_file()
+    );
+    assert_eq!(
+        git(dir.path(), &["rev-list", "--all", "--count"]),
+        "0\n",
+        "--no-commit commits nothing"
+    );
+}
+
+#[test]
+fn the_pre_commit_framework_refuses_a_commit_with_a_broken_spec() {
+    let python = std::env::var("SYNCTL_VALIDATOR_PYTHON").unwrap_or_else(|_| {
+        root()
+            .join(".venv/bin/python")
+            .to_string_lossy()
+            .into_owned()
+    });
+    let pre_commit = Path::new(&python).with_file_name("pre-commit");
+    assert!(
+        pre_commit.is_file(),
+        "{} is missing: .ci/run installs pre-commit into the venv",
+        pre_commit.display()
+    );
+    let dir = repo("homelab");
+    let home = tempfile::tempdir().unwrap();
+    let bin = env!("CARGO_BIN_EXE_synctl");
+    fs::write(
+        dir.path().join(".pre-commit-config.yaml"),
+        format!(
+            "repos:\n  - repo: local\n    hooks:\n      - id: synctl-validate\n        name: synctl validate\n        entry: {bin} validate\n        language: system\n        files: (^|/)fleet\\.ya?ml$|^(hub|deploy|platform|fleet)/\n        pass_filenames: false\n"
+        ),
+    )
+    .unwrap();
+    let spec = dir.path().join("fleet.yaml");
+    let good = fs::read_to_string(&spec).unwrap();
+    fs::write(
+        &spec,
+        good.replace("dependsOn: [observability]", "dependsOn: [observabilty]"),
+    )
+    .unwrap();
+    let run = |args: &[&str], cmd: &Path| {
+        Command::new(cmd)
+            .args(args)
+            .current_dir(dir.path())
+            .env("PRE_COMMIT_HOME", home.path())
+            .env("HOME", home.path())
+            .env("NO_COLOR", "1")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .output()
+            .unwrap()
+    };
+    let out = run(&["install"], &pre_commit);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    git(
+        dir.path(),
+        &["add", "fleet.yaml", ".pre-commit-config.yaml"],
+    );
+    let out = run(&["commit", "-m", "broken spec"], Path::new("git"));
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!out.status.success(), "the commit must be refused:\n{all}");
+    assert!(
+        all.contains("synctl validate") && all.contains("Failed"),
+        "{all}"
+    );
+    assert!(
+        all.contains("synctl::unknown-ref") && all.contains("did you mean `observability`?"),
+        "{all}"
+    );
+    assert!(
+        !run(&["rev-parse", "--verify", "HEAD"], Path::new("git"))
+            .status
+            .success(),
+        "nothing was committed"
+    );
+
+    fs::write(&spec, &good).unwrap();
+    git(dir.path(), &["add", "fleet.yaml"]);
+    let out = run(&["commit", "-m", "fixed spec"], Path::new("git"));
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
