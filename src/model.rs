@@ -205,6 +205,20 @@ impl At<'_> {
     }
 }
 
+/// The span at `keys` under `node` (the deepest one found; the node's own when none).
+fn span_in(node: Option<&Node>, keys: &[&str]) -> Span {
+    let Some(mut node) = node else {
+        return Span::default();
+    };
+    for k in keys {
+        match node.at([*k]) {
+            Some(n) => node = n,
+            None => break,
+        }
+    }
+    node.span
+}
+
 /// Resolves names to indexes, reporting the ones that name nothing.
 struct Names<'a> {
     index: HashMap<&'a str, usize>,
@@ -328,12 +342,13 @@ pub fn build(loaded: &Loaded) -> (Fleet, Vec<Problem>) {
     }
 
     let mut components = Vec::with_capacity(spec.components.len());
+    let comps_node = loaded.root.at(["spec", "components"]);
     for (i, c) in spec.components.iter().enumerate() {
         let is = i.to_string();
         let base = ["spec", "components", is.as_str()];
-        let path =
-            |f: &[&str]| -> Vec<String> { base.iter().chain(f).map(|s| (*s).to_owned()).collect() };
-        let wave_span = at.span(&path(&["wave"]));
+        let cn = comps_node.and_then(|n| n.items().get(i));
+        let sp = |keys: &[&str]| span_in(cn, keys);
+        let wave_span = sp(&["wave"]);
         let wave_index = wave_names.resolve(&c.wave, wave_span, "wave", &mut problems);
         let wave = wave_index.unwrap_or(0);
         let depends_on = c
@@ -341,7 +356,7 @@ pub fn build(loaded: &Loaded) -> (Fleet, Vec<Problem>) {
             .iter()
             .enumerate()
             .filter_map(|(j, d)| {
-                let span = at.span(&path(&["dependsOn", &j.to_string()]));
+                let span = sp(&["dependsOn", &j.to_string()]);
                 component_names
                     .resolve(d, span, "dependsOn", &mut problems)
                     .map(|index| Ref { index, span })
@@ -362,7 +377,7 @@ pub fn build(loaded: &Loaded) -> (Fleet, Vec<Problem>) {
             .iter()
             .enumerate()
             .filter_map(|(j, r)| {
-                let span = at.span(&path(&["requires", &j.to_string()]));
+                let span = sp(&["requires", &j.to_string()]);
                 if let Some(p) = providers.get(r.as_str()) {
                     return Some(Requirement {
                         name: r.clone(),
@@ -393,10 +408,10 @@ pub fn build(loaded: &Loaded) -> (Fleet, Vec<Problem>) {
         let mut overrides = BTreeMap::new();
         for (env, o) in &c.environments {
             if !environments.contains(&env.as_str()) {
-                let span =
-                    at.0.at(path(&["environments"]).iter().map(String::as_str))
-                        .and_then(|n| n.entry(env))
-                        .map_or(at.span(&path(&["environments"])), |e| e.key_span);
+                let span = cn
+                    .and_then(|n| n.get("environments"))
+                    .and_then(|n| n.entry(env))
+                    .map_or(sp(&["environments"]), |e| e.key_span);
                 let mut p = Problem::error(
                     Code::UnknownRef,
                     format!(
@@ -429,25 +444,25 @@ pub fn build(loaded: &Loaded) -> (Fleet, Vec<Problem>) {
                     name: ch.name.clone(),
                     version: ch.version.clone().unwrap_or_else(|| "*".to_owned()),
                 },
-                at.span(&path(&["chart"])),
+                sp(&["chart"]),
             ),
-            (None, Some(p)) => (ComponentSource::Path(p.clone()), at.span(&path(&["path"]))),
-            (None, None) => (ComponentSource::Path(String::new()), at.span(&path(&[]))),
+            (None, Some(p)) => (ComponentSource::Path(p.clone()), sp(&["path"])),
+            (None, None) => (ComponentSource::Path(String::new()), sp(&[])),
         };
         components.push(Component {
             name: c.name.clone(),
-            span: at.span(&path(&["name"])),
+            span: sp(&["name"]),
             wave,
             wave_known: wave_index.is_some(),
             namespace: c.namespace.clone().unwrap_or_else(|| c.name.clone()),
-            namespace_span: at.span(&path(&["namespace"])),
+            namespace_span: sp(&["namespace"]),
             source,
             source_span,
             values: c
                 .values
                 .clone()
                 .unwrap_or_else(|| Json::Object(serde_json::Map::new())),
-            values_span: at.span(&path(&["values"])),
+            values_span: sp(&["values"]),
             depends_on,
             clusters: clusters_of,
             placement_span,

@@ -32,18 +32,7 @@ impl Checked {
 /// # Errors
 /// Only when the file cannot be read at all (exit 2).
 pub fn check_file(path: &Path, name: &str, out_root: Option<&Path>) -> Result<Checked, String> {
-    match spec::load(path, name) {
-        Ok(loaded) => Ok(check_loaded(&loaded, out_root).with_source(loaded.source)),
-        Err(LoadError::Io(e)) => Err(e),
-        Err(LoadError::Invalid(source, mut problems)) => {
-            diag::sort(&mut problems);
-            Ok(Checked {
-                source,
-                fleet: None,
-                problems,
-            })
-        }
-    }
+    finish(spec::load(path, name), out_root)
 }
 
 /// Checks a spec held in memory (used by `add-env` before anything is written).
@@ -51,8 +40,21 @@ pub fn check_file(path: &Path, name: &str, out_root: Option<&Path>) -> Result<Ch
 /// # Errors
 /// Never for in-memory text; kept for symmetry with [`check_file`].
 pub fn check_text(name: &str, text: String, out_root: Option<&Path>) -> Result<Checked, String> {
-    match spec::load_source(Source::new(name, text)) {
-        Ok(loaded) => Ok(check_loaded(&loaded, out_root).with_source(loaded.source)),
+    finish(spec::load_source(Source::new(name, text)), out_root)
+}
+
+/// Checks what loading gave: the model's rules when it loaded, its problems when not.
+fn finish(
+    loaded: Result<spec::Loaded, LoadError>,
+    out_root: Option<&Path>,
+) -> Result<Checked, String> {
+    match loaded {
+        Ok(loaded) => {
+            let checked = check_loaded(&loaded, out_root).with_source(loaded.source.clone());
+            // A large spec's nodes are freed by the process exit, not piece by piece.
+            std::mem::forget(loaded);
+            Ok(checked)
+        }
         Err(LoadError::Io(e)) => Err(e),
         Err(LoadError::Invalid(source, mut problems)) => {
             diag::sort(&mut problems);
