@@ -589,3 +589,33 @@ fn templates_can_be_overridden_from_a_folder() {
     let ns = fs::read_to_string(dir.path().join("platform/base/namespaces.yaml")).unwrap();
     assert!(ns.contains("  annotations:\n    team: platform\n"), "{ns}");
 }
+
+#[test]
+fn hub_kustomization_keeps_flux_system_once_listed() {
+    let dir = scratch("homelab");
+    let spec = dir.path().join("fleet.yaml");
+    let listing = || fs::read_to_string(dir.path().join("hub/kustomization.yaml")).unwrap();
+    assert!(!listing().contains("- flux-system"));
+    fs::create_dir_all(dir.path().join("hub/flux-system")).unwrap();
+    fs::write(
+        dir.path().join("hub/flux-system/gotk-sync.yaml"),
+        "# written by flux bootstrap\n",
+    )
+    .unwrap();
+    let run = Synctl::new().args(["generate", "-f"]).args([&spec]).run();
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert!(
+        listing().contains("resources:\n  - flux-system\n"),
+        "{}",
+        listing()
+    );
+    assert_eq!(
+        fs::read_to_string(dir.path().join("hub/flux-system/gotk-sync.yaml")).unwrap(),
+        "# written by flux bootstrap\n"
+    );
+    // Even if the folder disappears from a checkout, the entry stays: Flux would prune itself.
+    fs::remove_dir_all(dir.path().join("hub/flux-system")).unwrap();
+    let run = Synctl::new().args(["generate", "-f"]).args([&spec]).run();
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert!(listing().contains("  - flux-system\n"), "{}", listing());
+}

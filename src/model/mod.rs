@@ -1,0 +1,185 @@
+//! The checked fleet: defaults applied (in one place, here), names resolved to indexes, and
+//! every part keeping the span it was written at. References that name nothing are reported
+//! as `synctl::unknown-ref` and left out, so later stages only see what resolved.
+
+mod build;
+
+pub use build::build;
+
+use std::collections::BTreeMap;
+
+use serde_json::Value as Json;
+
+use crate::spec::source::Span;
+
+/// What reconciles the platform layers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Engine {
+    Flux,
+    ArgoCd,
+}
+
+/// How a tenant's own repository is delivered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Delivery {
+    Flux,
+    ArgoCd,
+}
+
+/// The checked fleet.
+#[derive(Clone, Debug)]
+pub struct Fleet {
+    pub name: String,
+    pub engine: Engine,
+    pub repository: Repository,
+    pub hub_source_ref: String,
+    pub argocd_retry_limit: i64,
+    pub argocd_namespace: String,
+    pub defaults: Defaults,
+    pub waves: Vec<Wave>,
+    pub clusters: Vec<Cluster>,
+    pub components: Vec<Component>,
+    pub tenants: Vec<Tenant>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Repository {
+    pub url: String,
+    pub branch: String,
+    pub secret_ref: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Defaults {
+    pub interval: String,
+    pub retry_interval: String,
+    pub timeout: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct Wave {
+    pub name: String,
+    pub span: Span,
+    /// The Argo CD sync-wave base (`syncWave`, default index × 10).
+    pub base: i64,
+    pub base_span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Kubeconfig {
+    Secret { name: String, key: String },
+    ConfigMap { name: String },
+}
+
+#[derive(Clone, Debug)]
+pub struct Cluster {
+    pub name: String,
+    pub span: Span,
+    pub hub: bool,
+    pub role_span: Span,
+    pub environment: String,
+    pub branch: String,
+    pub kubeconfig: Kubeconfig,
+    pub labels: BTreeMap<String, String>,
+    pub vars: BTreeMap<String, String>,
+}
+
+/// A resolved reference to another item, with the span of the name that made it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Ref {
+    pub index: usize,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum ComponentSource {
+    Chart {
+        repository: String,
+        name: String,
+        version: String,
+    },
+    Path(String),
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Override {
+    pub version: Option<String>,
+    pub values: Option<Json>,
+}
+
+/// A capability a component requires, and the components that provide it.
+#[derive(Clone, Debug)]
+pub struct Requirement {
+    pub name: String,
+    pub span: Span,
+    pub providers: Vec<usize>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Component {
+    pub name: String,
+    pub span: Span,
+    pub wave: usize,
+    /// False when `wave` named no wave (already reported); order checks skip the component.
+    pub wave_known: bool,
+    pub namespace: String,
+    pub namespace_span: Span,
+    pub source: ComponentSource,
+    pub source_span: Span,
+    pub values: Json,
+    pub values_span: Span,
+    pub depends_on: Vec<Ref>,
+    /// Indexes of the clusters the component is placed on, sorted (binary search is fine).
+    pub clusters: Vec<usize>,
+    pub placement_span: Span,
+    pub environments: BTreeMap<String, Override>,
+    pub provides: Vec<String>,
+    pub requires: Vec<Requirement>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Apps {
+    pub url: String,
+    pub branch: String,
+    pub path: String,
+    pub secret_ref: Option<String>,
+    pub delivery: Delivery,
+    pub delivery_span: Span,
+    pub wave: usize,
+}
+
+#[derive(Clone, Debug)]
+pub struct Tenant {
+    pub name: String,
+    pub span: Span,
+    pub clusters: Vec<usize>,
+    pub placement_span: Span,
+    pub namespaces: Vec<(String, Span)>,
+    pub quota: BTreeMap<String, String>,
+    pub isolation: bool,
+    pub apps: Option<Apps>,
+}
+
+impl Fleet {
+    /// The hub cluster (validation guarantees exactly one before rendering).
+    #[must_use]
+    pub fn hub(&self) -> Option<&Cluster> {
+        self.clusters.iter().find(|c| c.hub)
+    }
+
+    /// The hub's index.
+    #[must_use]
+    pub fn hub_index(&self) -> Option<usize> {
+        self.clusters.iter().position(|c| c.hub)
+    }
+
+    /// Environment name → indexes of its fleet clusters, sorted by environment.
+    #[must_use]
+    pub fn environments(&self) -> BTreeMap<&str, Vec<usize>> {
+        let mut out: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+        for (i, c) in self.clusters.iter().enumerate().filter(|(_, c)| !c.hub) {
+            out.entry(c.environment.as_str()).or_default().push(i);
+        }
+        out
+    }
+}
