@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-const RUNS: usize = 3;
+const RUNS: usize = 5;
 
 fn synctl(args: &[&str]) -> (Duration, Option<u64>) {
     let bin = env!("CARGO_BIN_EXE_synctl");

@@ -58,6 +58,9 @@ fn strings(v: &Json, out: &mut Vec<String>) {
 }
 
 pub(super) fn check(fleet: &Fleet, out_root: Option<&Path>, problems: &mut Vec<Problem>) {
+    let per_cluster: Vec<BTreeMap<&str, ()>> = (0..fleet.clusters.len())
+        .map(|c| variables(fleet, c))
+        .collect();
     for comp in &fleet.components {
         let mut base = Vec::new();
         strings(&comp.values, &mut base);
