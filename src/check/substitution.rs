@@ -83,20 +83,24 @@ pub(super) fn check(fleet: &Fleet, out_root: Option<&Path>, problems: &mut Vec<P
                 }
             }
         }
-        let base_used: Vec<String> = base.iter().flat_map(|s| used(s)).collect();
+        let mut base_used: Vec<String> = base.iter().flat_map(|s| used(s)).collect();
+        base_used.sort();
+        base_used.dedup();
         for &c in &comp.clusters {
             let cluster = &fleet.clusters[c];
-            let vars = variables(fleet, c);
-            let mut names = base_used.clone();
-            if let Some(o) = comp
+            let vars = &per_cluster[c];
+            let overrides = comp
                 .environments
                 .get(&cluster.environment)
                 .filter(|_| !cluster.hub)
-            {
+                .and_then(|o| o.values.as_ref());
+            if overrides.is_none() && base_used.iter().all(|n| vars.contains_key(n.as_str())) {
+                continue;
+            }
+            let mut names = base_used.clone();
+            if let Some(v) = overrides {
                 let mut env = Vec::new();
-                if let Some(v) = &o.values {
-                    strings(v, &mut env);
-                }
+                strings(v, &mut env);
                 names.extend(env.iter().flat_map(|s| used(s)));
             }
             names.sort();
