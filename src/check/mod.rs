@@ -28,7 +28,7 @@ pub fn check(fleet: &Fleet, graph: &Graph, root: &Node, out_root: Option<&Path>)
     order::wave_order(fleet, graph, &mut problems);
     order::placement(fleet, &mut problems);
     secrets::scan(fleet, root, &mut problems);
-    substitution::check(fleet, out_root, &mut problems);
+    substitution::check(fleet, root, out_root, &mut problems);
     problems
 }
 

@@ -221,6 +221,7 @@ pub(super) fn placement(fleet: &Fleet, problems: &mut Vec<Problem>) {
         }
     }
     partial_environments(fleet, problems);
+    kubeconfig_kinds(fleet, problems);
     argocd_delivery(fleet, problems);
 }
 
@@ -272,8 +273,40 @@ fn partial_environments(fleet: &Fleet, problems: &mut Vec<Problem>) {
     }
 }
 
+/// The releases overlay of an environment points every HelmRelease at one kind of kubeconfig
+/// reference, so the clusters of an environment must agree on it.
+fn kubeconfig_kinds(fleet: &Fleet, problems: &mut Vec<Problem>) {
+    for (env, members) in fleet.environments() {
+        let kind = |c: usize| {
+            matches!(
+                fleet.clusters[c].kubeconfig,
+                crate::model::Kubeconfig::Secret { .. }
+            )
+        };
+        if let Some(&odd) = members.iter().find(|&&c| kind(c) != kind(members[0])) {
+            problems.push(
+                Problem::error(
+                    Code::Placement,
+                    format!("environment `{env}` mixes kubeconfig Secrets and ConfigMaps (`{}` and `{}`)", fleet.clusters[members[0]].name, fleet.clusters[odd].name),
+                )
+                .at(fleet.clusters[odd].span, "differs from the rest of its environment")
+                .help(format!("clusters of `{env}` share one overlay; give `{}` its own `environment:` or the same kind of kubeconfig", fleet.clusters[odd].name)),
+            );
+        }
+    }
+}
+
 fn argocd_delivery(fleet: &Fleet, problems: &mut Vec<Problem>) {
     if fleet.engine == Engine::ArgoCd {
+        for t in &fleet.tenants {
+            if let Some(apps) = t.apps.as_ref().filter(|a| a.delivery == Delivery::Flux) {
+                problems.push(
+                    Problem::error(Code::Placement, format!("tenant `{}` is delivered by Flux, but this fleet runs `engine: argocd`", t.name))
+                        .at(apps.delivery_span, "no Flux runs here")
+                        .help("use `delivery: argocd` (an AppProject and Application), or `engine: flux`"),
+                );
+            }
+        }
         return;
     }
     for t in &fleet.tenants {

@@ -8,7 +8,9 @@ use std::path::Path;
 use serde_json::Value as Json;
 
 use crate::diag::{Code, Problem};
-use crate::model::{ComponentSource, Fleet, Kubeconfig};
+use crate::model::{ComponentSource, Engine, Fleet, Kubeconfig};
+use crate::spec::source::Span;
+use crate::spec::yaml::{Node, Value};
 
 /// The variables every cluster of `fleet` gets: built-ins and its `vars`.
 fn variables(fleet: &Fleet, c: usize) -> BTreeMap<&str, ()> {
@@ -57,7 +59,12 @@ fn strings(v: &Json, out: &mut Vec<String>) {
     }
 }
 
-pub(super) fn check(fleet: &Fleet, out_root: Option<&Path>, problems: &mut Vec<Problem>) {
+pub(super) fn check(
+    fleet: &Fleet,
+    root: &Node,
+    out_root: Option<&Path>,
+    problems: &mut Vec<Problem>,
+) {
     let per_cluster: Vec<BTreeMap<&str, ()>> = (0..fleet.clusters.len())
         .map(|c| variables(fleet, c))
         .collect();
@@ -83,9 +90,22 @@ pub(super) fn check(fleet: &Fleet, out_root: Option<&Path>, problems: &mut Vec<P
                 }
             }
         }
+        if fleet.engine == Engine::ArgoCd
+            && let ComponentSource::Path(_) = comp.source
+            && let Some(name) = base.iter().flat_map(|s| used(s)).next()
+        {
+            problems.push(
+                Problem::error(Code::Substitution, format!("`${{{name}}}` in the manifests of `{}`: Argo CD does not substitute variables", comp.name))
+                    .at(comp.source_span, "applied as written")
+                    .help("with engine argocd, write the value into the manifests (or use a chart, whose values synctl resolves)"),
+            );
+            continue;
+        }
         let mut base_used: Vec<String> = base.iter().flat_map(|s| used(s)).collect();
         base_used.sort();
         base_used.dedup();
+        // Variable → the clusters that lack it, in spec order.
+        let mut missing: BTreeMap<String, Vec<usize>> = BTreeMap::new();
         for &c in &comp.clusters {
             let cluster = &fleet.clusters[c];
             let vars = &per_cluster[c];
@@ -106,27 +126,63 @@ pub(super) fn check(fleet: &Fleet, out_root: Option<&Path>, problems: &mut Vec<P
             names.sort();
             names.dedup();
             for name in names.into_iter().filter(|n| !vars.contains_key(n.as_str())) {
-                let span = match comp.source {
-                    ComponentSource::Path(_) => comp.source_span,
-                    ComponentSource::Chart { .. } if comp.values_span != comp.span => {
-                        comp.values_span
-                    }
-                    ComponentSource::Chart { .. } => comp.span,
-                };
-                problems.push(
-                    Problem::error(
-                        Code::Substitution,
-                        format!("`${{{name}}}` in `{}` is not defined for cluster `{}`", comp.name, cluster.name),
-                    )
-                    .at(span, "used here")
-                    .also(cluster.span, format!("`{}` has no `{name}`", cluster.name))
-                    .help(format!(
-                        "add `{name}` to the `vars:` of `{}`, give it a default (`${{{name}:=value}}`), or escape it as `$${{{name}}}`",
-                        cluster.name
-                    )),
-                );
+                missing.entry(name).or_default().push(c);
             }
         }
+        for (name, clusters) in missing {
+            let span = match comp.source {
+                ComponentSource::Path(_) => comp.source_span,
+                ComponentSource::Chart { .. } => root
+                    .at(["spec", "components"])
+                    .and_then(|n| {
+                        n.items().iter().find(|i| {
+                            i.get("name").and_then(Node::as_str) == Some(comp.name.as_str())
+                        })
+                    })
+                    .and_then(|n| find_scalar(n, &format!("${{{name}")))
+                    .unwrap_or(comp.span),
+            };
+            let names: Vec<&str> = clusters
+                .iter()
+                .map(|&c| fleet.clusters[c].name.as_str())
+                .collect();
+            let first = &fleet.clusters[clusters[0]];
+            let suggestion =
+                crate::suggest::did_you_mean(&name, per_cluster[clusters[0]].keys().copied())
+                    .map(|s| format!("did you mean `${{{s}}}`? Otherwise "))
+                    .unwrap_or_default();
+            problems.push(
+                Problem::error(
+                    Code::Substitution,
+                    format!("`${{{name}}}` in `{}` is not defined for {}", comp.name, plural("cluster", &names)),
+                )
+                .at(span, "used here")
+                .also(first.span, format!("`{}` has no `{name}`", first.name))
+                .help(format!(
+                    "{suggestion}add `{name}` to the `vars:` of {}, give it a default (`${{{name}:=value}}`), or escape it as `$${{{name}}}`",
+                    names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+                )),
+            );
+        }
+    }
+}
+
+fn plural(what: &str, names: &[&str]) -> String {
+    let quoted: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+    if names.len() == 1 {
+        format!("{what} {}", quoted[0])
+    } else {
+        format!("{what}s {}", quoted.join(", "))
+    }
+}
+
+/// The first string node under `node` containing `needle`.
+fn find_scalar(node: &Node, needle: &str) -> Option<Span> {
+    match &node.value {
+        Value::Str(s) if s.contains(needle) => Some(node.span),
+        Value::Seq(items) => items.iter().find_map(|n| find_scalar(n, needle)),
+        Value::Map(entries) => entries.iter().find_map(|e| find_scalar(&e.value, needle)),
+        _ => None,
     }
 }
 

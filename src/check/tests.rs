@@ -89,3 +89,26 @@ fn a_path_component_named_like_a_wave_collides_only_when_the_wave_exists() {
     );
     assert_eq!(errors(&with_chart), [Code::Reserved]);
 }
+
+#[test]
+fn argocd_from_a_path_warns_that_the_health_check_cannot_be_added() {
+    let spec = "  engine: argocd\n  clusters: [{name: hub, role: hub}]\n  components:\n    - {name: argo, wave: controllers, path: p, provides: [argocd]}\n";
+    assert_eq!(codes(spec), [(Code::ArgocdHealth, Severity::Warning)]);
+}
+
+#[test]
+fn argocd_cannot_substitute_in_path_manifests() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("p")).unwrap();
+    std::fs::write(
+        dir.path().join("p/cm.yaml"),
+        "data: {host: \"${DOMAIN}\"}\n",
+    )
+    .unwrap();
+    let spec = format!(
+        "{HEAD}  engine: argocd\n  clusters: [{{name: hub, role: hub, vars: {{DOMAIN: x}}}}]\n  components:\n    - {{name: c, wave: controllers, path: p}}\n"
+    );
+    let checked = check_text("fleet.yaml", spec, Some(dir.path())).unwrap();
+    let got: Vec<Code> = checked.problems.iter().map(|p| p.code).collect();
+    assert_eq!(got, [Code::Substitution]);
+}

@@ -145,24 +145,30 @@ pub(super) fn render(
             if comp.clusters.binary_search(&ci).is_err() {
                 continue;
             }
-            let ComponentSource::Chart {
-                repository,
-                name,
-                version,
-            } = &comp.source
-            else {
-                problems.push(
-                    Problem::error(
-                        Code::Placement,
-                        format!(
-                            "`{}` is a `path:` component, which engine argocd does not deliver yet",
-                            comp.name
-                        ),
-                    )
-                    .at(comp.source_span, "path component")
-                    .help("use a chart, or engine flux"),
-                );
-                continue;
+            let (repository, name, version) = match &comp.source {
+                ComponentSource::Chart {
+                    repository,
+                    name,
+                    version,
+                } => (repository, name, version),
+                ComponentSource::Path(path) => {
+                    // Plain manifests (or a kustomization) from this repository, on its branch.
+                    let doc = r.object(
+                        "argocd/application.yaml.j2",
+                        &json!({
+                            "name": application(fleet, ci, &comp.name), "namespace": ns,
+                            "sync_wave": graph.sync_wave(fleet, c), "project": "default",
+                            "destination": {"name": dest, "namespace": comp.namespace},
+                            "source": {"repoURL": fleet.repository.url, "path": path.trim_start_matches("./").trim_end_matches('/'), "targetRevision": cluster.branch},
+                            "retry": true, "retry_limit": fleet.argocd_retry_limit, "sync_options": ["CreateNamespace=true"],
+                        }),
+                    );
+                    match doc {
+                        Ok(d) => files.push((format!("{}.yaml", comp.name), d)),
+                        Err(p) => problems.push(p),
+                    }
+                    continue;
+                }
             };
             let mut values = comp.values.clone();
             let mut version = version.clone();

@@ -619,3 +619,32 @@ fn hub_kustomization_keeps_flux_system_once_listed() {
     assert_eq!(run.status, 0, "{}", run.stderr);
     assert!(listing().contains("  - flux-system\n"), "{}", listing());
 }
+
+#[test]
+fn argocd_delivers_path_components_as_directory_applications() {
+    let dir = scratch("aphex");
+    fs::create_dir_all(dir.path().join("platform-config")).unwrap();
+    fs::write(
+        dir.path().join("platform-config/issuer.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: issuer\n  namespace: cert-manager\n",
+    )
+    .unwrap();
+    let spec = dir.path().join("fleet.yaml");
+    // Components come before tenants in the example: insert the new one there.
+    let (head, tail) = fs::read_to_string(&spec)
+        .unwrap()
+        .split_once("  tenants:\n")
+        .map(|(a, b)| (a.to_owned(), b.to_owned()))
+        .unwrap();
+    fs::write(&spec, format!("{head}    - name: platform-config\n      wave: secrets\n      namespace: cert-manager\n      path: platform-config\n      dependsOn: [cert-manager]\n  tenants:\n{tail}")).unwrap();
+    let run = Synctl::new().args(["generate", "-f"]).args([&spec]).run();
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let app = fs::read_to_string(dir.path().join("platform/apps/platform-config.yaml")).unwrap();
+    assert!(
+        app.contains("argocd.argoproj.io/sync-wave: \"15\""),
+        "{app}"
+    );
+    assert!(app.contains("    path: platform-config\n"), "{app}");
+    let listing = fs::read_to_string(dir.path().join("platform/apps/kustomization.yaml")).unwrap();
+    assert!(listing.contains("  - platform-config.yaml\n"), "{listing}");
+}
