@@ -326,6 +326,10 @@ fn next_steps(fleet: &crate::model::Fleet, name: &str) -> String {
             "  {n}. register the cluster with Argo CD on the hub (a cluster Secret named `{name}`):\n       argocd cluster add <kube-context-of-{name}> --name {name}\n     or: kubectl --context {hub} -n {} create secret generic {name} --from-literal=name={name} --from-literal=server=https://<api-server-of-{name}> --from-file=config=./{name}-cluster-config.json && kubectl --context {hub} -n {} label secret {name} argocd.argoproj.io/secret-type=cluster\n",
             fleet.argocd_namespace, fleet.argocd_namespace
         ));
+        out.push_str(&format!(
+            "  {}. after pushing, apply the cluster's root Application once (hub/ is applied by hand with engine argocd):\n       kubectl --context {hub} apply -f hub/{name}.yaml\n",
+            n + 1
+        ));
         return out;
     }
     out.push_str(&format!("  {n}. create the namespace `{name}` on the hub (Flux creates it too; the Secret needs it first):\n       kubectl --context {hub} create namespace {name}\n"));

@@ -103,6 +103,7 @@ pub(super) fn render(
     if let Err(p) = super::tenants::bases(fleet, r, tree) {
         problems.push(p);
     }
+    let mut projects = Vec::new();
     // One AppProject per tenant with apps: its repository only, its (cluster, namespace) pairs.
     for t in &fleet.tenants {
         let Some(apps) = &t.apps else { continue };
@@ -120,10 +121,13 @@ pub(super) fn render(
                     .map(move |(n, _)| json!({"name": dest, "namespace": n}))
             })
             .collect();
-        match r.object("argocd/appproject.yaml.j2", &json!({"name": t.name, "namespace": ns, "destinations": destinations, "repo": apps.url})) {
-            Ok(d) => {
-                tree.insert(format!("hub/project-{}.yaml", t.name), d);
-            }
+        // Synced by the hub's root Application before any Application that uses it.
+        let wave = fleet.waves.first().map_or(0, |w| w.base) - 1;
+        match r.object(
+            "argocd/appproject.yaml.j2",
+            &json!({"name": t.name, "namespace": ns, "destinations": destinations, "repo": apps.url, "sync_wave": wave}),
+        ) {
+            Ok(d) => projects.push((format!("project-{}.yaml", t.name), d)),
             Err(p) => problems.push(p),
         }
     }
@@ -140,6 +144,9 @@ pub(super) fn render(
         };
         let vars = cluster_vars(fleet, ci);
         let mut files = Vec::new();
+        if cluster.hub {
+            files.append(&mut projects);
+        }
         for &c in &graph.order {
             let comp = &fleet.components[c];
             if comp.clusters.binary_search(&ci).is_err() {
