@@ -201,6 +201,9 @@ fn bases(fleet: &Fleet, r: &Renderer, tree: &mut Tree) -> Result<(), Problem> {
     Ok(())
 }
 
+/// Namespaces that exist before synctl and must never become objects of a Kustomization.
+const SYSTEM_NAMESPACES: &[&str] = &["default", "flux-system"];
+
 /// Namespace objects for the charts of each wave of `cluster`, each created in the first wave
 /// that needs it.
 fn namespaces_per_wave(
@@ -218,6 +221,11 @@ fn namespaces_per_wave(
             .map(|&c| fleet.components[c].namespace.as_str())
             .collect();
         for ns in names {
+            // Namespaces Kubernetes or Flux own are never made objects of a Kustomization:
+            // pruning them would take the cluster (or Flux itself) down.
+            if SYSTEM_NAMESPACES.contains(&ns) || ns.starts_with("kube-") {
+                continue;
+            }
             if created.insert(ns) {
                 docs.push(r.object("k8s/namespace.yaml.j2", &json!({"name": ns, "labels": {}}))?);
             }

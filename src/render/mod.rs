@@ -291,6 +291,20 @@ mod tests {
     }
 
     #[test]
+    fn system_namespaces_are_never_created_as_objects() {
+        let spec = "apiVersion: synctl.dev/v1alpha1\nkind: Fleet\nmetadata: {name: t}\nspec:\n  repository: {url: https://x/y}\n  clusters: [{name: hub, role: hub}]\n  components:\n    - {name: metrics-server, wave: controllers, namespace: kube-system, chart: {repository: https://c, name: m}}\n    - {name: extra, wave: controllers, namespace: flux-system, chart: {repository: https://c, name: e}}\n    - {name: app, wave: controllers, chart: {repository: https://c, name: a}}\n";
+        let checked = crate::pipeline::check_text("fleet.yaml", spec.to_owned(), None).unwrap();
+        assert!(!checked.has_errors(), "{:?}", checked.problems);
+        let (fleet, graph) = checked.fleet.as_ref().unwrap();
+        let tree = render(fleet, graph, &Renderer::new(None).unwrap(), &[]).unwrap();
+        let ns = &tree["platform/controllers/namespaces.yaml"];
+        assert!(
+            ns.contains("name: app") && !ns.contains("kube-system") && !ns.contains("flux-system"),
+            "{ns}"
+        );
+    }
+
+    #[test]
     fn durations_round_trip() {
         assert_eq!(parse_duration("5m"), 300);
         assert_eq!(parse_duration("1h30m"), 5400);
