@@ -76,6 +76,20 @@ pub fn substitute(s: &str, vars: &BTreeMap<String, String>, missing: &mut Vec<St
     out
 }
 
+/// Renders one Application into `files` (or its failure into `problems`).
+fn add(
+    r: &Renderer,
+    files: &mut Vec<(String, String)>,
+    problems: &mut Vec<Problem>,
+    file: String,
+    ctx: &Json,
+) {
+    match r.object("argocd/application.yaml.j2", ctx) {
+        Ok(d) => files.push((file, d)),
+        Err(p) => problems.push(p),
+    }
+}
+
 /// The variables of cluster `ci` (built-ins and `vars`).
 pub fn cluster_vars(fleet: &Fleet, ci: usize) -> BTreeMap<String, String> {
     let subs = super::flux::substitutions(fleet, &fleet.clusters[ci]);
@@ -160,8 +174,11 @@ pub(super) fn render(
                 } => (repository, name, version),
                 ComponentSource::Path(path) => {
                     // Plain manifests (or a kustomization) from this repository, on its branch.
-                    let doc = r.object(
-                        "argocd/application.yaml.j2",
+                    add(
+                        r,
+                        &mut files,
+                        &mut problems,
+                        format!("{}.yaml", comp.name),
                         &json!({
                             "name": application(fleet, ci, &comp.name), "namespace": ns,
                             "sync_wave": graph.sync_wave(fleet, c), "project": "default",
@@ -170,10 +187,6 @@ pub(super) fn render(
                             "retry": true, "retry_limit": fleet.argocd_retry_limit, "sync_options": ["CreateNamespace=true"],
                         }),
                     );
-                    match doc {
-                        Ok(d) => files.push((format!("{}.yaml", comp.name), d)),
-                        Err(p) => problems.push(p),
-                    }
                     continue;
                 }
             };
@@ -214,8 +227,11 @@ pub(super) fn render(
             if values.as_object().is_some_and(|m| !m.is_empty()) {
                 helm["valuesObject"] = values;
             }
-            let doc = r.object(
-                "argocd/application.yaml.j2",
+            add(
+                r,
+                &mut files,
+                &mut problems,
+                format!("{}.yaml", comp.name),
                 &json!({
                     "name": application(fleet, ci, &comp.name), "namespace": ns,
                     "sync_wave": graph.sync_wave(fleet, c), "project": "default",
@@ -224,18 +240,17 @@ pub(super) fn render(
                     "retry": true, "retry_limit": fleet.argocd_retry_limit, "sync_options": ["CreateNamespace=true"],
                 }),
             );
-            match doc {
-                Ok(d) => files.push((format!("{}.yaml", comp.name), d)),
-                Err(p) => problems.push(p),
-            }
         }
         if fleet
             .tenants
             .iter()
             .any(|t| t.clusters.binary_search(&ci).is_ok())
         {
-            let role = r.object(
-                "argocd/application.yaml.j2",
+            add(
+                r,
+                &mut files,
+                &mut problems,
+                "tenant-role.yaml".to_owned(),
                 &json!({
                     "name": application(fleet, ci, "tenant-role"), "namespace": ns,
                     "sync_wave": fleet.waves[0].base, "project": "default",
@@ -244,18 +259,17 @@ pub(super) fn render(
                     "retry": true, "retry_limit": fleet.argocd_retry_limit, "sync_options": Json::Null,
                 }),
             );
-            match role {
-                Ok(d) => files.push(("tenant-role.yaml".to_owned(), d)),
-                Err(p) => problems.push(p),
-            }
         }
         for t in fleet
             .tenants
             .iter()
             .filter(|t| t.clusters.binary_search(&ci).is_ok())
         {
-            let boundary = r.object(
-                "argocd/application.yaml.j2",
+            add(
+                r,
+                &mut files,
+                &mut problems,
+                format!("tenant-{}.yaml", t.name),
                 &json!({
                     "name": application(fleet, ci, &format!("tenant-{}", t.name)), "namespace": ns,
                     "sync_wave": fleet.waves[0].base, "project": "default",
@@ -264,13 +278,12 @@ pub(super) fn render(
                     "retry": true, "retry_limit": fleet.argocd_retry_limit, "sync_options": Json::Null,
                 }),
             );
-            match boundary {
-                Ok(d) => files.push((format!("tenant-{}.yaml", t.name), d)),
-                Err(p) => problems.push(p),
-            }
             if let Some(apps) = &t.apps {
-                let docs = r.object(
-                    "argocd/application.yaml.j2",
+                add(
+                    r,
+                    &mut files,
+                    &mut problems,
+                    format!("tenant-{}-apps.yaml", t.name),
                     &json!({
                         "name": application(fleet, ci, &format!("tenant-{}-apps", t.name)), "namespace": ns,
                         "sync_wave": fleet.waves[apps.wave].base, "project": t.name,
@@ -279,10 +292,6 @@ pub(super) fn render(
                         "retry": true, "retry_limit": fleet.argocd_retry_limit, "sync_options": Json::Null,
                     }),
                 );
-                match docs {
-                    Ok(d) => files.push((format!("tenant-{}-apps.yaml", t.name), d)),
-                    Err(p) => problems.push(p),
-                }
             }
         }
         let names: Vec<String> = files.iter().map(|(n, _)| n.clone()).collect();

@@ -10,7 +10,7 @@ use super::tenants;
 use super::{Renderer, Tree, documents, kustomization, merge};
 use crate::diag::Problem;
 use crate::graph::Graph;
-use crate::model::{Cluster, ComponentSource, Fleet, Kubeconfig};
+use crate::model::{Cluster, ComponentSource, Delivery, Fleet, Kubeconfig};
 use crate::naming::{WavePlan, cluster_waves};
 
 /// Settings shared by every Kustomization of one cluster.
@@ -364,7 +364,10 @@ fn env_overlays(
     let cluster = &fleet.clusters[ci];
     let env = &cluster.environment;
     let namespaces = namespaces_per_wave(fleet, r, plans)?;
-    for (i, (plan, ns_doc)) in plans.iter().zip(namespaces).enumerate() {
+    let first_wave = plans
+        .first()
+        .map_or("", |p| fleet.waves[p.wave].name.as_str());
+    for (plan, ns_doc) in plans.iter().zip(namespaces) {
         let wave = &fleet.waves[plan.wave].name;
         let base = format!("fleet/{env}/{wave}");
         if has_remote(fleet, plan, false) {
@@ -389,7 +392,7 @@ fn env_overlays(
                     patches.extend(tenants::remote_account_patches(&fleet.tenants[t]));
                 }
             }
-            if let Some(doc) = tenants::remote_argocd_apps(fleet, r, plan)? {
+            if let Some(doc) = tenants::remote_apps(fleet, r, plan, Delivery::ArgoCd, first_wave)? {
                 tree.insert(format!("{base}/remote/tenant-apps.yaml"), doc);
                 resources.push("tenant-apps.yaml".to_owned());
             }
@@ -411,8 +414,7 @@ fn env_overlays(
             for &c in &plan.charts {
                 patches.extend(env_patches(fleet, c, env));
             }
-            let first_wave = &fleet.waves[plans[0].wave].name;
-            if let Some(doc) = tenants::remote_flux_apps(fleet, r, plan, first_wave, i == 0)? {
+            if let Some(doc) = tenants::remote_apps(fleet, r, plan, Delivery::Flux, first_wave)? {
                 tree.insert(format!("{base}/releases/tenant-apps.yaml"), doc);
                 resources.push("tenant-apps.yaml".to_owned());
             }

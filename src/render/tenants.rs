@@ -130,56 +130,29 @@ pub(super) fn hub_apps(
     })
 }
 
-/// Fleet-cluster tenants delivered by Flux in this wave: in the hub namespace of the cluster
-/// (the releases overlay sets it), reaching the cluster through its kubeconfig.
-pub(super) fn remote_flux_apps(
+/// Fleet-cluster tenants of this wave delivered by `delivery`: by Flux, in the hub namespace
+/// of the cluster (the releases overlay sets it), reaching the cluster through its kubeconfig;
+/// by Argo CD, as plain manifests for the Argo CD running on that cluster (seed 000).
+pub(super) fn remote_apps(
     fleet: &Fleet,
     r: &Renderer,
     plan: &WavePlan,
+    delivery: Delivery,
     first_wave: &str,
-    _first: bool,
 ) -> Result<Option<String>, Problem> {
     let mut docs = Vec::new();
     for &ti in &plan.apps {
         let t = &fleet.tenants[ti];
-        if t.apps
-            .as_ref()
-            .is_some_and(|a| a.delivery == Delivery::Flux)
-        {
-            let kube =
-                json!({"secretRef": {"name": "${KUBECONFIG_SECRET}", "key": "${KUBECONFIG_KEY}"}});
-            docs.push(flux_apps(
-                fleet,
-                r,
-                t,
-                None,
-                json!({"name": first_wave}),
-                Some(kube),
-            )?);
+        if t.apps.as_ref().is_none_or(|a| a.delivery != delivery) {
+            continue;
         }
-    }
-    Ok(if docs.is_empty() {
-        None
-    } else {
-        Some(documents(&docs))
-    })
-}
-
-/// Fleet-cluster tenants delivered by the Argo CD running on that cluster (seed 000).
-pub(super) fn remote_argocd_apps(
-    fleet: &Fleet,
-    r: &Renderer,
-    plan: &WavePlan,
-) -> Result<Option<String>, Problem> {
-    let mut docs = Vec::new();
-    for &ti in &plan.apps {
-        let t = &fleet.tenants[ti];
-        if t.apps
-            .as_ref()
-            .is_some_and(|a| a.delivery == Delivery::ArgoCd)
-        {
-            docs.push(argocd_apps(fleet, r, t)?);
-        }
+        docs.push(match delivery {
+            Delivery::Flux => {
+                let kube = json!({"secretRef": {"name": "${KUBECONFIG_SECRET}", "key": "${KUBECONFIG_KEY}"}});
+                flux_apps(fleet, r, t, None, json!({"name": first_wave}), Some(kube))?
+            }
+            Delivery::ArgoCd => argocd_apps(fleet, r, t)?,
+        });
     }
     Ok(if docs.is_empty() {
         None
