@@ -71,8 +71,8 @@ pub fn run(g: &Global, path: &str) -> Result<(), Failure> {
             .text
             .lines()
             .nth(line - 1)
-            .unwrap_or_default()
-            .trim();
+            .unwrap_or_default();
+        let text = text.split(" #").next().unwrap_or(text).trim();
         out.push_str(&format!(
             "  {}:{line}:{col}  {what}: {text}\n",
             checked.source.name
