@@ -9,8 +9,27 @@ const SEEDS: &[&str] = &[
     include_str!("../examples/homelab/fleet.yaml"),
 ];
 
+/// Runs the front end, and the renderer on whatever validates: neither may panic, and a spec
+/// that validated must render without an internal error.
 fn check(text: String) {
-    let _ = synctl::pipeline::check_text("fleet.yaml", text, None);
+    let Ok(checked) = synctl::pipeline::check_text("fleet.yaml", text, None) else {
+        return;
+    };
+    if checked.has_errors() {
+        return;
+    }
+    let Some((fleet, graph)) = &checked.fleet else {
+        return;
+    };
+    let renderer = synctl::render::Renderer::new(None).unwrap();
+    if let Err(problems) = synctl::render::render(fleet, graph, &renderer, &[]) {
+        assert!(
+            problems
+                .iter()
+                .all(|p| p.code != synctl::diag::Code::Internal),
+            "internal error rendering a valid spec: {problems:?}"
+        );
+    }
 }
 
 /// A mutation of one of the examples: delete, duplicate, swap or garble lines and bytes.
@@ -61,7 +80,7 @@ fn mutated() -> impl Strategy<Value = String> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
 
     #[test]
     fn mutated_examples_never_panic(text in mutated()) {
@@ -84,4 +103,12 @@ proptest! {
             .collect();
         check(text);
     }
+}
+
+/// 400 cases by default; `PROPTEST_CASES=N` for a longer hunt.
+fn cases() -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(400)
 }
