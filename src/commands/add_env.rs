@@ -93,17 +93,23 @@ fn append_item(text: &str, seq: &Node, first_line: &str, rest: &[String]) -> Res
     let items = seq.items();
     let last = items.last().ok_or("the list is empty")?;
     if text[seq.span.offset..].starts_with('[') {
-        // Flow style: `[a, b]` → `[a, b, NAME]` (only for scalar lists).
-        if !rest.is_empty() {
+        // Flow style: `[a, b]` → `[a, b, NAME]`; a mapping item becomes `{name: NAME, …}`.
+        let close = seq.span.offset + seq.span.len - 1;
+        let item = if rest.is_empty() && !matches!(last.value, Value::Map(_)) {
+            first_line.to_owned()
+        } else {
+            let mut fields = vec![first_line.to_owned()];
+            fields.extend(rest.iter().cloned());
+            format!("{{{}}}", fields.join(", "))
+        };
+        if text.as_bytes().get(close) != Some(&b']') {
             return Err(
-                "the clusters are written in flow style (`[...]`); add the new cluster by hand"
-                    .to_owned(),
+                "the list spans several lines in flow style; add the entry by hand".to_owned(),
             );
         }
-        let close = seq.span.offset + seq.span.len - 1;
         return Ok(Edit {
             at: close,
-            text: format!(", {first_line}"),
+            text: format!(", {item}"),
         });
     }
     let dash = dash_of(text, last.span.offset).ok_or("unexpected list layout")?;

@@ -434,3 +434,35 @@ fn the_pre_commit_framework_refuses_a_commit_with_a_broken_spec() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn add_env_extends_a_flow_style_cluster_list() {
+    let dir = repo("aphex");
+    let spec = dir.path().join("fleet.yaml");
+    let text = fs::read_to_string(&spec).unwrap().replace(
+        "  clusters:\n    - name: aphex\n      role: hub\n      vars: {DOMAIN: aphex.example.com}\n",
+        "  clusters: [{name: aphex, role: hub, vars: {DOMAIN: aphex.example.com}}]  # one cluster for now\n",
+    );
+    fs::write(&spec, &text).unwrap();
+    let run = synctl(dir.path())
+        .args([
+            "add-env",
+            "edge",
+            "--var",
+            "DOMAIN=edge.example.com",
+            "--no-commit",
+        ])
+        .run();
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let after = fs::read_to_string(&spec).unwrap();
+    assert!(
+        after.contains("  clusters: [{name: aphex, role: hub, vars: {DOMAIN: aphex.example.com}}, {name: edge, vars: {DOMAIN: edge.example.com}}]  # one cluster for now\n"),
+        "{after}"
+    );
+    assert!(run.stdout.contains("argocd cluster add"), "{}", run.stdout);
+    assert!(
+        dir.path()
+            .join("fleet/edge/apps/edge/kustomization.yaml")
+            .is_file()
+    );
+}
