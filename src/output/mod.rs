@@ -202,7 +202,7 @@ pub fn plan(
                 Ownership::User => problems.push(
                     Problem::error(Code::UserFile, "a file without the synctl header is in the way")
                         .in_file(rel.clone())
-                        .help("synctl never overwrites a file it did not generate; move it, or move the component"),
+                        .help("synctl never overwrites a file it did not generate: compare it with what synctl would write (`synctl diff` after moving it aside), then delete or rename it"),
                 ),
                 Ownership::Edited if !force => problems.push(
                     Problem::error(Code::HandEdit, "this generated file was edited by hand")
