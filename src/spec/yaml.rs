@@ -357,6 +357,7 @@ impl Builder<'_> {
                 anchor,
                 ..
             } => {
+                let entries = merge_keys(entries);
                 // yaml-rust2 marks a block mapping after its first key: start at that key.
                 let span = match entries.first() {
                     Some(first) if first.key_span.offset < span.offset => {
@@ -376,6 +377,33 @@ impl Builder<'_> {
         let size = if anchor == 0 { 0 } else { count(&node) };
         self.push_node(node, anchor, size);
     }
+}
+
+/// Applies YAML merge keys (`<<: *base`, `<<: [*a, *b]`): the merged mappings' entries are
+/// added where the mapping does not set them itself. The `<<` entries disappear.
+fn merge_keys(entries: Vec<Entry>) -> Vec<Entry> {
+    if !entries.iter().any(|e| e.key == "<<") {
+        return entries;
+    }
+    let (merges, mut own): (Vec<Entry>, Vec<Entry>) =
+        entries.into_iter().partition(|e| e.key == "<<");
+    for merge in merges {
+        let sources: Vec<Node> = match merge.value.value {
+            Value::Map(_) => vec![merge.value],
+            Value::Seq(items) => items,
+            _ => Vec::new(),
+        };
+        for source in sources {
+            if let Value::Map(inherited) = source.value {
+                for e in inherited {
+                    if !own.iter().any(|o| o.key == e.key) {
+                        own.push(e);
+                    }
+                }
+            }
+        }
+    }
+    own
 }
 
 fn count(node: &Node) -> usize {
@@ -533,6 +561,16 @@ mod tests {
         }
         let err = parse_str(&text).unwrap_err();
         assert!(err[0].message.contains("alias bomb"), "{}", err[0].message);
+    }
+
+    #[test]
+    fn merge_keys_fill_in_what_the_mapping_does_not_set() {
+        let node =
+            parse_str("base: &b {wave: config, path: p}\nc:\n  <<: *b\n  path: q\n").unwrap();
+        let c = node.get("c").unwrap();
+        assert_eq!(c.get("wave").unwrap().as_str(), Some("config"));
+        assert_eq!(c.get("path").unwrap().as_str(), Some("q"));
+        assert!(c.get("<<").is_none());
     }
 
     #[test]
