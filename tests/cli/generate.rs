@@ -661,3 +661,42 @@ fn argocd_delivers_path_components_as_directory_applications() {
     let listing = fs::read_to_string(dir.path().join("platform/apps/kustomization.yaml")).unwrap();
     assert!(listing.contains("  - platform-config.yaml\n"), "{listing}");
 }
+
+#[test]
+fn the_tenant_role_cannot_write_boundaries_or_escalate() {
+    let text =
+        fs::read_to_string(root().join("examples/cortex/deploy/tenant-role/role.yaml")).unwrap();
+    let role: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
+    let forbidden = ["networkpolicies", "resourcequotas", "limitranges"];
+    for rule in role["rules"].as_sequence().unwrap() {
+        let list = |k: &str| -> Vec<String> {
+            rule[k]
+                .as_sequence()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_str().unwrap().to_owned())
+                .collect()
+        };
+        let (groups, resources, verbs) = (list("apiGroups"), list("resources"), list("verbs"));
+        for r in &resources {
+            assert!(!forbidden.contains(&r.as_str()), "the role grants {r}");
+        }
+        if resources.contains(&"*".to_owned()) {
+            for g in &groups {
+                assert!(
+                    !["", "networking.k8s.io", "rbac.authorization.k8s.io", "*"]
+                        .contains(&g.as_str()),
+                    "`*` resources in group `{g}`"
+                );
+            }
+        }
+        if groups.iter().any(|g| g == "rbac.authorization.k8s.io") {
+            for v in ["*", "bind", "escalate", "impersonate"] {
+                assert!(
+                    !verbs.contains(&v.to_owned()),
+                    "RBAC verb {v} lets a tenant grant itself more"
+                );
+            }
+        }
+    }
+}
