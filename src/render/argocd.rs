@@ -166,67 +166,25 @@ pub(super) fn render(
             if comp.clusters.binary_search(&ci).is_err() {
                 continue;
             }
-            let (repository, name, version) = match &comp.source {
+            let source = match &comp.source {
+                // Plain manifests (or a kustomization) from this repository, on its branch.
+                ComponentSource::Path(path) => json!({
+                    "repoURL": fleet.repository.url,
+                    "path": path.trim_start_matches("./").trim_end_matches('/'),
+                    "targetRevision": cluster.branch,
+                }),
                 ComponentSource::Chart {
                     repository,
                     name,
                     version,
-                } => (repository, name, version),
-                ComponentSource::Path(path) => {
-                    // Plain manifests (or a kustomization) from this repository, on its branch.
-                    add(
-                        r,
-                        &mut files,
-                        &mut problems,
-                        format!("{}.yaml", comp.name),
-                        &json!({
-                            "name": application(fleet, ci, &comp.name), "namespace": ns,
-                            "sync_wave": graph.sync_wave(fleet, c), "project": "default",
-                            "destination": {"name": dest, "namespace": comp.namespace},
-                            "source": {"repoURL": fleet.repository.url, "path": path.trim_start_matches("./").trim_end_matches('/'), "targetRevision": cluster.branch},
-                            "retry": true, "retry_limit": fleet.argocd_retry_limit, "sync_options": ["CreateNamespace=true"],
-                        }),
-                    );
-                    continue;
-                }
+                } => match chart_source(fleet, ci, c, repository, name, version, &vars, provider) {
+                    Ok(source) => source,
+                    Err(mut p) => {
+                        problems.append(&mut p);
+                        continue;
+                    }
+                },
             };
-            let mut values = comp.values.clone();
-            let mut version = version.clone();
-            if let Some(o) = comp
-                .environments
-                .get(&cluster.environment)
-                .filter(|_| !cluster.hub)
-            {
-                if let Some(v) = &o.values {
-                    merge(&mut values, v);
-                }
-                if let Some(v) = &o.version {
-                    version.clone_from(v);
-                }
-            }
-            if Some(c) == provider {
-                merge(
-                    &mut values,
-                    &json!({"configs": {"cm": {HEALTH_KEY: HEALTH_LUA}}}),
-                );
-            }
-            let mut missing = Vec::new();
-            resolve(&mut values, &vars, &mut missing);
-            missing.sort();
-            missing.dedup();
-            for m in missing {
-                problems.push(
-                    Problem::error(Code::Substitution, format!("`${{{m}}}` in the values of `{}` is not defined for cluster `{}`", comp.name, cluster.name))
-                        .at(comp.values_span, "used here")
-                        .also(cluster.span, "this cluster has no such variable")
-                        .help(format!("add `{m}` to the `vars:` of `{}` (Argo CD has no substitution; synctl resolves it)", cluster.name)),
-                );
-            }
-            let repo_url = repository.strip_prefix("oci://").unwrap_or(repository);
-            let mut helm = json!({"releaseName": comp.name});
-            if values.as_object().is_some_and(|m| !m.is_empty()) {
-                helm["valuesObject"] = values;
-            }
             add(
                 r,
                 &mut files,
@@ -236,7 +194,7 @@ pub(super) fn render(
                     "name": application(fleet, ci, &comp.name), "namespace": ns,
                     "sync_wave": graph.sync_wave(fleet, c), "project": "default",
                     "destination": {"name": dest, "namespace": comp.namespace},
-                    "source": {"repoURL": repo_url, "chart": name, "targetRevision": version, "helm": helm},
+                    "source": source,
                     "retry": true, "retry_limit": fleet.argocd_retry_limit, "sync_options": ["CreateNamespace=true"],
                 }),
             );
@@ -339,6 +297,68 @@ pub(super) fn render(
     } else {
         Err(problems)
     }
+}
+
+/// The Helm source of chart component `c` on cluster `ci`: the environment's overrides merged,
+/// the health check injected into the chart providing Argo CD, `${VAR}` resolved.
+#[allow(clippy::too_many_arguments)] // reason: the chart's coordinates and the cluster's context
+fn chart_source(
+    fleet: &Fleet,
+    ci: usize,
+    c: usize,
+    repository: &str,
+    name: &str,
+    version: &str,
+    vars: &BTreeMap<String, String>,
+    provider: Option<usize>,
+) -> Result<Json, Vec<Problem>> {
+    let comp = &fleet.components[c];
+    let cluster = &fleet.clusters[ci];
+    let mut values = comp.values.clone();
+    let mut version = version.to_owned();
+    if let Some(o) = comp
+        .environments
+        .get(&cluster.environment)
+        .filter(|_| !cluster.hub)
+    {
+        if let Some(v) = &o.values {
+            merge(&mut values, v);
+        }
+        if let Some(v) = &o.version {
+            version.clone_from(v);
+        }
+    }
+    if Some(c) == provider {
+        merge(
+            &mut values,
+            &json!({"configs": {"cm": {HEALTH_KEY: HEALTH_LUA}}}),
+        );
+    }
+    let mut missing = Vec::new();
+    resolve(&mut values, vars, &mut missing);
+    missing.sort();
+    missing.dedup();
+    let problems: Vec<Problem> = missing
+        .into_iter()
+        .map(|m| {
+            Problem::error(
+                Code::Substitution,
+                format!("`${{{m}}}` in the values of `{}` is not defined for cluster `{}`", comp.name, cluster.name),
+            )
+            .at(comp.values_span, "used here")
+            .also(cluster.span, "this cluster has no such variable")
+            .help(format!("add `{m}` to the `vars:` of `{}` (Argo CD has no substitution; synctl resolves it)", cluster.name))
+        })
+        .collect();
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let repo_url = repository.strip_prefix("oci://").unwrap_or(repository);
+    let mut helm = json!({"releaseName": comp.name});
+    if values.as_object().is_some_and(|m| !m.is_empty()) {
+        helm["valuesObject"] = values;
+    }
+    Ok(json!({"repoURL": repo_url, "chart": name, "targetRevision": version, "helm": helm}))
 }
 
 #[cfg(test)]
