@@ -214,6 +214,8 @@ fn reserved(fleet: &Fleet, problems: &mut Vec<Problem>) {
 }
 
 fn paths(fleet: &Fleet, out_root: Option<&Path>, problems: &mut Vec<Problem>) {
+    // What each distinct folder holds, looked at once however many components point there.
+    let mut seen: HashMap<&str, PathState> = HashMap::new();
     for c in &fleet.components {
         let ComponentSource::Path(p) = &c.source else {
             continue;
@@ -228,13 +230,22 @@ fn paths(fleet: &Fleet, out_root: Option<&Path>, problems: &mut Vec<Problem>) {
         }
         let Some(root) = out_root else { continue };
         let dir = root.join(p.trim_start_matches("./"));
-        if !dir.is_dir() {
+        let state = *seen.entry(p.as_str()).or_insert_with(|| {
+            if !dir.is_dir() {
+                PathState::Missing
+            } else if !dir.join("kustomization.yaml").is_file() && !has_manifests(&dir) {
+                PathState::Empty
+            } else {
+                PathState::Manifests
+            }
+        });
+        if state == PathState::Missing {
             problems.push(
                 Problem::error(Code::UnknownRef, format!("the path `{p}` of component `{}` does not exist", c.name))
                     .at(c.source_span, format!("no folder `{}`", dir.display()))
                     .help("create the folder with a kustomization.yaml (or manifests) or fix the path; paths are relative to the output root"),
             );
-        } else if !dir.join("kustomization.yaml").is_file() && !has_manifests(&dir) {
+        } else if state == PathState::Empty {
             problems.push(
                 Problem::warning(Code::UnknownRef, format!("the path `{p}` of component `{}` holds no manifests", c.name))
                     .at(c.source_span, "empty folder")
@@ -242,6 +253,13 @@ fn paths(fleet: &Fleet, out_root: Option<&Path>, problems: &mut Vec<Problem>) {
             );
         }
     }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum PathState {
+    Missing,
+    Empty,
+    Manifests,
 }
 
 fn has_manifests(dir: &Path) -> bool {

@@ -68,27 +68,16 @@ pub(super) fn check(
     let per_cluster: Vec<BTreeMap<&str, ()>> = (0..fleet.clusters.len())
         .map(|c| variables(fleet, c))
         .collect();
+    // The YAML files of each distinct `path:` folder, read once.
+    let mut manifests: BTreeMap<&str, Vec<String>> = BTreeMap::new();
     for comp in &fleet.components {
         let mut base = Vec::new();
         strings(&comp.values, &mut base);
         if let (ComponentSource::Path(p), Some(root)) = (&comp.source, out_root) {
-            let dir = root.join(p.trim_start_matches("./"));
-            for e in walkdir::WalkDir::new(&dir)
-                .max_depth(8)
-                .into_iter()
-                .flatten()
-            {
-                let is_yaml = e
-                    .path()
-                    .extension()
-                    .is_some_and(|x| x == "yaml" || x == "yml");
-                if e.file_type().is_file()
-                    && is_yaml
-                    && let Ok(text) = std::fs::read_to_string(e.path())
-                {
-                    base.push(text);
-                }
-            }
+            let texts = manifests
+                .entry(p.as_str())
+                .or_insert_with(|| read_manifests(&root.join(p.trim_start_matches("./"))));
+            base.extend(texts.iter().cloned());
         }
         if fleet.engine == Engine::ArgoCd
             && let ComponentSource::Path(_) = comp.source
@@ -165,6 +154,21 @@ pub(super) fn check(
             );
         }
     }
+}
+
+fn read_manifests(dir: &Path) -> Vec<String> {
+    walkdir::WalkDir::new(dir)
+        .max_depth(8)
+        .into_iter()
+        .flatten()
+        .filter(|e| {
+            e.file_type().is_file()
+                && e.path()
+                    .extension()
+                    .is_some_and(|x| x == "yaml" || x == "yml")
+        })
+        .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+        .collect()
 }
 
 fn plural(what: &str, names: &[&str]) -> String {
