@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use crate::cli::{Failure, Global, print_stdout, report};
-use crate::commands::generate::{self, CommitOptions, Options};
+use crate::commands::generate::{self, CommitOptions};
 use crate::diag::Format;
 use crate::model::{Engine, Kubeconfig};
 use crate::pipeline::check_text;
@@ -282,21 +282,24 @@ pub fn run(g: &Global, a: &AddEnv) -> Result<(), Failure> {
         None => None,
     };
     write_spec(spec_path, &text)?;
-    let opts = Options {
-        commit: None,
-        ..Options::default()
-    };
     let quiet = Global {
         quiet: true,
         ..g.clone()
     };
-    if let Err(e) = generate::run(&quiet, &opts) {
-        // Put the spec back: the user's file is never left half-changed.
-        write_spec(spec_path, &original)?;
-        return Err(e);
-    }
+    let written = generate::compile(&quiet, None).and_then(|compiled| {
+        let plan = generate::plan(&quiet, &compiled, false)?;
+        crate::output::apply(&root_dir, &plan, None).map_err(Failure::Usage)?;
+        Ok(compiled)
+    });
+    let compiled = match written {
+        Ok(compiled) => compiled,
+        Err(e) => {
+            // Put the spec back: the user's file is never left half-changed.
+            write_spec(spec_path, &original)?;
+            return Err(e);
+        }
+    };
     if let (Some(target), Some(c)) = (&target, &commit) {
-        let compiled = generate::compile(&quiet, None)?;
         generate::commit(
             g,
             &compiled,
