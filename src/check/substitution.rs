@@ -8,28 +8,9 @@ use std::path::Path;
 use serde_json::Value as Json;
 
 use crate::diag::{Code, Problem};
-use crate::model::{ComponentSource, Engine, Fleet, Kubeconfig};
+use crate::model::{ComponentSource, Engine, Fleet};
 use crate::spec::source::Span;
 use crate::spec::yaml::{Node, Value};
-
-/// The variables every cluster of `fleet` gets: built-ins and its `vars`.
-fn variables(fleet: &Fleet, c: usize) -> BTreeMap<&str, ()> {
-    let cluster = &fleet.clusters[c];
-    let mut out: BTreeMap<&str, ()> = ["CLUSTER_NAME", "ENVIRONMENT", "GIT_BRANCH"]
-        .into_iter()
-        .map(|k| (k, ()))
-        .collect();
-    if !cluster.hub {
-        match cluster.kubeconfig {
-            Kubeconfig::Secret { .. } => {
-                out.extend([("KUBECONFIG_SECRET", ()), ("KUBECONFIG_KEY", ())])
-            }
-            Kubeconfig::ConfigMap { .. } => out.extend([("KUBECONFIG_CONFIGMAP", ())]),
-        }
-    }
-    out.extend(cluster.vars.keys().map(|k| (k.as_str(), ())));
-    out
-}
 
 /// The variable names used in `text` without a default (`${A}`, not `${A:=x}` or `$${A}`).
 #[must_use]
@@ -65,8 +46,8 @@ pub(super) fn check(
     out_root: Option<&Path>,
     problems: &mut Vec<Problem>,
 ) {
-    let per_cluster: Vec<BTreeMap<&str, ()>> = (0..fleet.clusters.len())
-        .map(|c| variables(fleet, c))
+    let per_cluster: Vec<BTreeMap<String, String>> = (0..fleet.clusters.len())
+        .map(|c| fleet.clusters[c].variables())
         .collect();
     // The YAML files of each distinct `path:` folder, read once.
     let mut manifests: BTreeMap<&str, Vec<String>> = BTreeMap::new();
@@ -136,10 +117,12 @@ pub(super) fn check(
                 .map(|&c| fleet.clusters[c].name.as_str())
                 .collect();
             let first = &fleet.clusters[clusters[0]];
-            let suggestion =
-                crate::suggest::did_you_mean(&name, per_cluster[clusters[0]].keys().copied())
-                    .map(|s| format!("did you mean `${{{s}}}`? Otherwise "))
-                    .unwrap_or_default();
+            let suggestion = crate::suggest::did_you_mean(
+                &name,
+                per_cluster[clusters[0]].keys().map(String::as_str),
+            )
+            .map(|s| format!("did you mean `${{{s}}}`? Otherwise "))
+            .unwrap_or_default();
             problems.push(
                 Problem::error(
                     Code::Substitution,

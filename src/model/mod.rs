@@ -160,6 +160,31 @@ pub struct Tenant {
     pub apps: Option<Apps>,
 }
 
+impl Cluster {
+    /// The substitution variables the cluster gets: the built-ins (`CLUSTER_NAME`,
+    /// `ENVIRONMENT`, `GIT_BRANCH`, the kubeconfig reference of a fleet cluster) and its `vars`.
+    #[must_use]
+    pub fn variables(&self) -> BTreeMap<String, String> {
+        let mut vars = BTreeMap::new();
+        vars.insert("CLUSTER_NAME".to_owned(), self.name.clone());
+        vars.insert("ENVIRONMENT".to_owned(), self.environment.clone());
+        vars.insert("GIT_BRANCH".to_owned(), self.branch.clone());
+        if !self.hub {
+            match &self.kubeconfig {
+                Kubeconfig::Secret { name, key } => {
+                    vars.insert("KUBECONFIG_SECRET".to_owned(), name.clone());
+                    vars.insert("KUBECONFIG_KEY".to_owned(), key.clone());
+                }
+                Kubeconfig::ConfigMap { name } => {
+                    vars.insert("KUBECONFIG_CONFIGMAP".to_owned(), name.clone());
+                }
+            }
+        }
+        vars.extend(self.vars.iter().map(|(k, v)| (k.clone(), v.clone())));
+        vars
+    }
+}
+
 impl Fleet {
     /// The hub cluster (validation guarantees exactly one before rendering).
     #[must_use]

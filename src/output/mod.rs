@@ -32,6 +32,12 @@ fn digest(body: &str) -> String {
     hash.iter().take(16).map(|b| format!("{b:02x}")).collect()
 }
 
+/// Whether file content carries synctl's header (a generated file, edited or not).
+#[must_use]
+pub fn is_generated(content: &[u8]) -> bool {
+    content.starts_with(MARK.as_bytes())
+}
+
 /// What an existing file at a generated path is.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Ownership {
@@ -167,7 +173,7 @@ pub fn existing(root: &Path) -> Result<BTreeMap<String, String>, Problem> {
             let Ok(content) = fs::read_to_string(entry.path()) else {
                 continue;
             };
-            if content.starts_with(MARK) {
+            if is_generated(content.as_bytes()) {
                 out.insert(rel, content);
             }
         }

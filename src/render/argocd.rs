@@ -90,18 +90,6 @@ fn add(
     }
 }
 
-/// The variables of cluster `ci` (built-ins and `vars`).
-pub fn cluster_vars(fleet: &Fleet, ci: usize) -> BTreeMap<String, String> {
-    let subs = super::flux::substitutions(fleet, &fleet.clusters[ci]);
-    subs.as_object()
-        .map(|m| {
-            m.iter()
-                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 pub(super) fn render(
     fleet: &Fleet,
     graph: &Graph,
@@ -156,7 +144,7 @@ pub(super) fn render(
         } else {
             cluster.name.clone()
         };
-        let vars = cluster_vars(fleet, ci);
+        let vars = cluster.variables();
         let mut files = Vec::new();
         if cluster.hub {
             files.append(&mut projects);

@@ -8,10 +8,7 @@ use serde_json::{Value as Json, json};
 
 use super::super::tenants;
 use super::super::{Renderer, Tree, documents, kustomization, merge};
-use super::{
-    Ks, clean_path, has_releases, has_remote, namespaces_per_wave, path_kustomization,
-    substitutions, wave_names,
-};
+use super::{Ks, clean_path, has_remote, namespaces_per_wave, path_kustomization, wave_names};
 use crate::diag::Problem;
 use crate::model::{ComponentSource, Delivery, Fleet, Kubeconfig};
 use crate::naming::WavePlan;
@@ -63,7 +60,7 @@ pub(super) fn env_overlays(
                 kustomization(&resources, &patches),
             );
         }
-        if has_releases(fleet, plan) {
+        if plan.has_releases(fleet) {
             let mut resources: Vec<String> = plan
                 .charts
                 .iter()
@@ -150,7 +147,7 @@ pub(super) fn fleet_cluster(
         namespace: cluster.name.clone(),
         source: cluster.name.clone(),
         kubeconfig: Some(kubeconfig),
-        substitute: substitutions(fleet, cluster),
+        substitute: json!(cluster.variables()),
     };
     let mut waves = Vec::new();
     let mut prev: Vec<String> = Vec::new();
@@ -169,7 +166,7 @@ pub(super) fn fleet_cluster(
             )?);
             this.push(wave.clone());
         }
-        if has_releases(fleet, plan) {
+        if plan.has_releases(fleet) {
             let deps: Vec<String> = prev.iter().chain(&this).cloned().collect();
             waves.push(ks.object(
                 r,
@@ -184,7 +181,7 @@ pub(super) fn fleet_cluster(
             if let ComponentSource::Path(path) = &fleet.components[p].source {
                 sparse.insert(clean_path(path));
             }
-            waves.push(path_kustomization(fleet, r, &ks, p, &prev, plans, false)?);
+            waves.push(path_kustomization(fleet, r, &ks, p, &prev, false)?);
         }
         prev = wave_names(fleet, plan, false);
     }

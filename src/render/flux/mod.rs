@@ -2,7 +2,7 @@
 //! cluster goes through its kubeconfig (`spec.kubeConfig`). Per cluster the waves apply in
 //! order, each wave's Kustomizations depending on the previous wave's.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use serde_json::{Value as Json, json};
 
@@ -10,7 +10,7 @@ use super::tenants;
 use super::{Renderer, Tree, documents, kustomization};
 use crate::diag::Problem;
 use crate::graph::Graph;
-use crate::model::{Cluster, ComponentSource, Fleet, Kubeconfig};
+use crate::model::{ComponentSource, Fleet};
 use crate::naming::{WavePlan, cluster_waves};
 
 mod fleet;
@@ -59,30 +59,6 @@ impl Ks<'_> {
     }
 }
 
-/// The `postBuild.substitute` of cluster `c`.
-pub(super) fn substitutions(fleet: &Fleet, c: &Cluster) -> Json {
-    let mut vars = BTreeMap::new();
-    vars.insert("CLUSTER_NAME".to_owned(), c.name.clone());
-    vars.insert("ENVIRONMENT".to_owned(), c.environment.clone());
-    vars.insert("GIT_BRANCH".to_owned(), c.branch.clone());
-    if !c.hub {
-        match &c.kubeconfig {
-            Kubeconfig::Secret { name, key } => {
-                vars.insert("KUBECONFIG_SECRET".to_owned(), name.clone());
-                vars.insert("KUBECONFIG_KEY".to_owned(), key.clone());
-            }
-            Kubeconfig::ConfigMap { name } => {
-                vars.insert("KUBECONFIG_CONFIGMAP".to_owned(), name.clone());
-            }
-        }
-    }
-    let _ = fleet;
-    for (k, v) in &c.vars {
-        vars.insert(k.clone(), v.clone());
-    }
-    json!(vars)
-}
-
 /// The names of the Kustomizations one wave of a cluster produces (what the next wave waits for).
 pub(super) fn wave_names(fleet: &Fleet, plan: &WavePlan, hub: bool) -> Vec<String> {
     let w = &fleet.waves[plan.wave].name;
@@ -90,7 +66,7 @@ pub(super) fn wave_names(fleet: &Fleet, plan: &WavePlan, hub: bool) -> Vec<Strin
     if has_remote(fleet, plan, hub) {
         out.push(w.clone());
     }
-    if !hub && has_releases(fleet, plan) {
+    if !hub && plan.has_releases(fleet) {
         out.push(format!("{w}-releases"));
     }
     out.extend(plan.paths.iter().map(|&p| fleet.components[p].name.clone()));
@@ -104,10 +80,6 @@ pub(super) fn has_remote(fleet: &Fleet, plan: &WavePlan, hub: bool) -> bool {
     } else {
         plan.has_remote(fleet)
     }
-}
-
-pub(super) fn has_releases(fleet: &Fleet, plan: &WavePlan) -> bool {
-    plan.has_releases(fleet)
 }
 
 pub(super) fn clean_path(p: &str) -> String {
@@ -255,7 +227,7 @@ fn hub_cluster(
         namespace: "flux-system".to_owned(),
         source: fleet.hub_source_ref.clone(),
         kubeconfig: None,
-        substitute: substitutions(fleet, cluster),
+        substitute: json!(cluster.variables()),
     };
     let namespaces = namespaces_per_wave(fleet, r, plans)?;
     let mut docs = Vec::new();
@@ -293,7 +265,7 @@ fn hub_cluster(
             docs.push(ks.object(r, wave, &format!("./{dir}"), &prev, false, None)?);
         }
         for &p in &plan.paths {
-            docs.push(path_kustomization(fleet, r, &ks, p, &prev, plans, true)?);
+            docs.push(path_kustomization(fleet, r, &ks, p, &prev, true)?);
         }
         prev = wave_names(fleet, plan, true);
     }
@@ -320,7 +292,6 @@ pub(super) fn path_kustomization(
     ks: &Ks<'_>,
     c: usize,
     prev: &[String],
-    plans: &[WavePlan],
     hub: bool,
 ) -> Result<String, Problem> {
     let comp = &fleet.components[c];
@@ -345,7 +316,6 @@ pub(super) fn path_kustomization(
             }
         };
     }
-    let _ = plans;
     let deps: Vec<String> = deps.into_iter().collect();
     ks.object(
         r,
