@@ -1,20 +1,42 @@
-//! The front half of every command: load the spec, build the model and the graph, run the
-//! checks. Returns everything found, errors and warnings, sorted by position.
+//! The driver: load → model → graph → check → layout → render → plan writes → write →
+//! commit. Every command runs a prefix of it; each stage takes the previous stage's value and
+//! stops with a [`Stop`] (problems to report, or an I/O error) — nothing here prints.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use crate::check;
 use crate::diag::{self, Problem};
 use crate::graph::Graph;
+use crate::layout::Layout;
 use crate::model::{self, Fleet};
+use crate::output::{self, Plan};
+use crate::render::{self, Renderer};
+use crate::spec::yaml::Node;
 use crate::spec::{self, LoadError, source::Source};
+
+/// Why a stage stopped.
+#[derive(Debug)]
+pub enum Stop {
+    /// The spec or the tree has errors (exit 1): report them against `source`.
+    Invalid {
+        source: Source,
+        problems: Vec<Problem>,
+    },
+    /// A file could not be read or written, or git refused (exit 2).
+    Io(String),
+}
 
 /// A spec that was read, with what the checks found.
 #[derive(Debug)]
 pub struct Checked {
     pub source: Source,
+    /// The YAML as parsed, with spans (for commands that edit the spec as text).
+    pub root: Option<Node>,
     /// The model and graph, when the spec got far enough to build them.
     pub fleet: Option<(Fleet, Graph)>,
+    /// Where every file goes, when the spec had no errors before the layout stage.
+    pub layout: Option<Layout>,
     pub problems: Vec<Problem>,
 }
 
@@ -24,73 +46,159 @@ impl Checked {
     pub fn has_errors(&self) -> bool {
         self.problems.iter().any(Problem::is_error)
     }
+
+    /// The checked spec, or its problems when it has errors.
+    ///
+    /// # Errors
+    /// [`Stop::Invalid`] when any problem is an error.
+    pub fn valid(self) -> Result<Checked, Stop> {
+        if self.has_errors() || self.fleet.is_none() || self.layout.is_none() {
+            return Err(Stop::Invalid {
+                source: self.source,
+                problems: self.problems,
+            });
+        }
+        Ok(self)
+    }
 }
 
-/// Loads and checks the spec at `path`. `name` is how diagnostics call the file; `out_root`
-/// is where `path:` components are looked up.
+/// Loads and checks the spec at `path`, and lays out its tree. `name` is how diagnostics call
+/// the file; `out_root` is the repository the tree is written into (for `path:` components
+/// and what `hub/kustomization.yaml` must keep listing).
 ///
 /// # Errors
-/// Only when the file cannot be read at all (exit 2).
-pub fn check_file(path: &Path, name: &str, out_root: Option<&Path>) -> Result<Checked, String> {
-    finish(spec::load(path, name), out_root)
+/// Only when the file cannot be read at all.
+pub fn check_file(path: &Path, name: &str, out_root: Option<&Path>) -> Result<Checked, Stop> {
+    match spec::load(path, name) {
+        Err(LoadError::Io(e)) => Err(Stop::Io(e)),
+        loaded => Ok(finish(loaded, out_root)),
+    }
 }
 
-/// Checks a spec held in memory (used by `add-env` before anything is written).
-///
-/// # Errors
-/// Never for in-memory text; kept for symmetry with [`check_file`].
-pub fn check_text(name: &str, text: String, out_root: Option<&Path>) -> Result<Checked, String> {
+/// Checks a spec held in memory (`add-env` checks its edit before anything is written).
+#[must_use]
+pub fn check_text(name: &str, text: String, out_root: Option<&Path>) -> Checked {
     finish(spec::load_source(Source::new(name, text)), out_root)
 }
 
-/// Checks what loading gave: the model's rules when it loaded, its problems when not.
-fn finish(
-    loaded: Result<spec::Loaded, LoadError>,
-    out_root: Option<&Path>,
-) -> Result<Checked, String> {
-    match loaded {
-        Ok(loaded) => {
-            let checked = check_loaded(&loaded, out_root).with_source(loaded.source.clone());
-            // A large spec's nodes are freed by the process exit, not piece by piece.
-            std::mem::forget(loaded);
-            Ok(checked)
+fn finish(loaded: Result<spec::Loaded, LoadError>, out_root: Option<&Path>) -> Checked {
+    let loaded = match loaded {
+        Ok(loaded) => loaded,
+        Err(LoadError::Io(e)) => {
+            return Checked {
+                source: Source::new("spec", String::new()),
+                root: None,
+                fleet: None,
+                layout: None,
+                problems: vec![Problem::error(diag::Code::Io, e)],
+            };
         }
-        Err(LoadError::Io(e)) => Err(e),
         Err(LoadError::Invalid(source, mut problems)) => {
             diag::sort(&mut problems);
-            Ok(Checked {
+            return Checked {
                 source,
+                root: None,
                 fleet: None,
+                layout: None,
                 problems,
+            };
+        }
+    };
+    let (fleet, mut problems) = model::build(&loaded);
+    let graph = Graph::build(&fleet);
+    problems.extend(check::check(&fleet, &graph, &loaded.root, out_root));
+    // The layout needs a fleet whose names resolved and do not clash: it runs after the rules.
+    let layout = if problems.iter().any(Problem::is_error) {
+        None
+    } else {
+        let listing = out_root.map(output::hub_listing).unwrap_or_default();
+        let mut layout = Layout::build(&fleet, &graph, &listing);
+        problems.append(&mut layout.problems);
+        Some(layout)
+    };
+    diag::sort(&mut problems);
+    let spec::Loaded { source, root, raw } = loaded;
+    // A large spec's raw mirror is freed by the process exit, not piece by piece.
+    std::mem::forget(raw);
+    Checked {
+        source,
+        root: Some(root),
+        fleet: Some((fleet, graph)),
+        layout,
+        problems,
+    }
+}
+
+/// A valid spec and the files it compiles to, with their headers.
+#[derive(Debug)]
+pub struct Compiled {
+    pub checked: Checked,
+    /// Path relative to the output root → full file content.
+    pub wanted: BTreeMap<String, String>,
+}
+
+/// Renders the layout of a valid spec. `spec_label` is how file headers name the spec.
+///
+/// # Errors
+/// [`Stop::Invalid`] for a spec with errors or problems found while rendering; [`Stop::Io`]
+/// for a template that does not load.
+pub fn compile(checked: Checked, templates: Option<&Path>, spec_label: &str) -> Result<Compiled, Stop> {
+    let mut checked = checked.valid()?;
+    let renderer = Renderer::new(templates).map_err(Stop::Io)?;
+    let (Some((fleet, _)), Some(layout)) = (&checked.fleet, &checked.layout) else {
+        return Err(Stop::Io("internal: a valid spec without a layout".to_owned()));
+    };
+    match render::render(fleet, &renderer, layout) {
+        Ok(tree) => {
+            let wanted = output::finish(&tree, spec_label);
+            Ok(Compiled { checked, wanted })
+        }
+        Err(problems) => {
+            checked.problems.extend(problems);
+            diag::sort(&mut checked.problems);
+            Err(Stop::Invalid {
+                source: checked.source,
+                problems: checked.problems,
             })
         }
     }
 }
 
-struct Partial {
-    fleet: Fleet,
-    graph: Graph,
-    problems: Vec<Problem>,
-}
+impl Compiled {
+    /// Compares the wanted tree with the disk under `root`.
+    ///
+    /// # Errors
+    /// [`Stop::Invalid`] when a file would be lost (a user file, a hand edit without `force`).
+    pub fn plan(&self, root: &Path, force: bool) -> Result<Plan, Stop> {
+        output::plan(root, &self.wanted, force).map_err(|mut problems| {
+            diag::sort(&mut problems);
+            Stop::Invalid {
+                source: self.checked.source.clone(),
+                problems,
+            }
+        })
+    }
 
-impl Partial {
-    fn with_source(self, source: Source) -> Checked {
-        Checked {
-            source,
-            fleet: Some((self.fleet, self.graph)),
-            problems: self.problems,
+    /// The clusters and waves a change to `paths` touches.
+    #[must_use]
+    pub fn blast_radius<'a>(&self, paths: impl IntoIterator<Item = &'a str>) -> (Vec<String>, Vec<String>) {
+        match (&self.checked.fleet, &self.checked.layout) {
+            (Some((fleet, _)), Some(layout)) => layout.blast_radius(fleet, paths),
+            _ => (Vec::new(), Vec::new()),
         }
     }
+
+    /// The generated paths.
+    #[must_use]
+    pub fn paths(&self) -> BTreeSet<String> {
+        self.wanted.keys().cloned().collect()
+    }
 }
 
-fn check_loaded(loaded: &spec::Loaded, out_root: Option<&Path>) -> Partial {
-    let (fleet, mut problems) = model::build(loaded);
-    let graph = Graph::build(&fleet);
-    problems.extend(check::check(&fleet, &graph, &loaded.root, out_root));
-    diag::sort(&mut problems);
-    Partial {
-        fleet,
-        graph,
-        problems,
-    }
+/// Writes `plan` under `root`.
+///
+/// # Errors
+/// [`Stop::Io`] on the first file that cannot be written.
+pub fn write(root: &Path, plan: &Plan, progress: Option<&indicatif::ProgressBar>) -> Result<(), Stop> {
+    output::apply(root, plan, progress).map_err(Stop::Io)
 }

@@ -12,7 +12,7 @@ use std::path::Path;
 use crate::diag::{Code, Problem};
 use crate::graph::Graph;
 use crate::model::{ComponentSource, Fleet};
-use crate::naming;
+use crate::folders::{self, Folder};
 use crate::spec::source::Span;
 use crate::spec::yaml::Node;
 
@@ -23,12 +23,12 @@ pub fn check(fleet: &Fleet, graph: &Graph, root: &Node, out_root: Option<&Path>)
     hub_count(fleet, root, &mut problems);
     duplicates(fleet, &mut problems);
     reserved(fleet, &mut problems);
-    paths(fleet, out_root, &mut problems);
+    let folders = paths(fleet, out_root, &mut problems);
     order::cycles(fleet, graph, &mut problems);
     order::wave_order(fleet, graph, &mut problems);
     order::placement(fleet, &mut problems);
     secrets::scan(fleet, root, &mut problems);
-    substitution::check(fleet, root, out_root, &mut problems);
+    substitution::check(fleet, root, &folders, &mut problems);
     problems
 }
 
@@ -187,40 +187,19 @@ fn reserved(fleet: &Fleet, problems: &mut Vec<Problem>) {
             );
         }
     }
-    // Two Kustomizations with one name in one namespace: Flux would keep only the last.
-    let mut reported = std::collections::HashSet::new();
-    for (namespace, names) in naming::kustomizations(fleet) {
-        let mut seen: HashMap<&str, &naming::Owner> = HashMap::new();
-        for (name, owner) in &names {
-            if let Some(first) = seen.get(name.as_str()) {
-                if !reported.insert((first.span, owner.span)) {
-                    continue;
-                }
-                let mut p = Problem::error(
-                    Code::Reserved,
-                    format!("two Flux Kustomizations would be named `{name}` in namespace `{namespace}`: {} and {}", first.what, owner.what),
-                )
-                .at(owner.span, "this one")
-                .help("rename the component so it does not collide with a wave, a tenant or a cluster");
-                if first.span != owner.span && first.span.len > 0 {
-                    p = p.also(first.span, "and this one");
-                }
-                problems.push(p);
-            } else {
-                seen.insert(name, owner);
-            }
-        }
-    }
 }
 
-fn paths(fleet: &Fleet, out_root: Option<&Path>, problems: &mut Vec<Problem>) {
-    // What each distinct folder holds, looked at once however many components point there.
-    let mut seen: HashMap<&str, PathState> = HashMap::new();
+/// The folders of the `path:` components, each scanned once (checked and scanned by the path
+/// rule, read again for `${…}` by the substitution rule).
+pub(crate) type Folders<'a> = HashMap<&'a str, Folder>;
+
+fn paths<'a>(fleet: &'a Fleet, out_root: Option<&Path>, problems: &mut Vec<Problem>) -> Folders<'a> {
+    let mut seen: Folders<'a> = HashMap::new();
     for c in &fleet.components {
         let ComponentSource::Path(p) = &c.source else {
             continue;
         };
-        if let Err(why) = naming::check_relative_path(p) {
+        if let Err(why) = folders::check_relative_path(p) {
             problems.push(
                 Problem::error(Code::Name, format!("the path `{p}` of component `{}` {why}", c.name))
                     .at(c.source_span, "escapes the repository")
@@ -229,23 +208,15 @@ fn paths(fleet: &Fleet, out_root: Option<&Path>, problems: &mut Vec<Problem>) {
             continue;
         }
         let Some(root) = out_root else { continue };
-        let dir = root.join(p.trim_start_matches("./"));
-        let state = *seen.entry(p.as_str()).or_insert_with(|| {
-            if !dir.is_dir() {
-                PathState::Missing
-            } else if !dir.join("kustomization.yaml").is_file() && !has_manifests(&dir) {
-                PathState::Empty
-            } else {
-                PathState::Manifests
-            }
-        });
-        if state == PathState::Missing {
+        let folder = seen.entry(p.as_str()).or_insert_with(|| folders::scan(root, p));
+        if !folder.exists {
+            let dir = root.join(p.trim_start_matches("./"));
             problems.push(
                 Problem::error(Code::UnknownRef, format!("the path `{p}` of component `{}` does not exist", c.name))
                     .at(c.source_span, format!("no folder `{}`", dir.display()))
                     .help("create the folder with a kustomization.yaml (or manifests) or fix the path; paths are relative to the output root"),
             );
-        } else if state == PathState::Empty {
+        } else if !folder.has_manifests() {
             problems.push(
                 Problem::warning(Code::UnknownRef, format!("the path `{p}` of component `{}` holds no manifests", c.name))
                     .at(c.source_span, "empty folder")
@@ -253,26 +224,7 @@ fn paths(fleet: &Fleet, out_root: Option<&Path>, problems: &mut Vec<Problem>) {
             );
         }
     }
-}
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum PathState {
-    Missing,
-    Empty,
-    Manifests,
-}
-
-fn has_manifests(dir: &Path) -> bool {
-    walkdir::WalkDir::new(dir)
-        .max_depth(3)
-        .into_iter()
-        .filter_map(Result::ok)
-        .any(|e| {
-            e.file_type().is_file()
-                && e.path()
-                    .extension()
-                    .is_some_and(|x| x == "yaml" || x == "yml" || x == "json")
-        })
+    seen
 }
 
 #[cfg(test)]

@@ -3,7 +3,6 @@
 //! component values, environment overrides and the manifests of `path:` components.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use serde_json::Value as Json;
 
@@ -11,24 +10,13 @@ use crate::diag::{Code, Problem};
 use crate::model::{ComponentSource, Engine, Fleet};
 use crate::spec::source::Span;
 use crate::spec::yaml::{Node, Value};
+use crate::subst;
 
-/// The variable names used in `text` without a default (`${A}`, not `${A:=x}` or `$${A}`).
-#[must_use]
-pub fn used(text: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut rest = text;
-    while let Some(i) = rest.find("${") {
-        let escaped = rest[..i].ends_with('$');
-        let Some(end) = rest[i..].find('}') else {
-            break;
-        };
-        let inner = &rest[i + 2..i + end];
-        if !escaped && !inner.contains(":=") && !inner.contains(":-") {
-            out.push(inner.trim().to_owned());
-        }
-        rest = &rest[i + end + 1..];
-    }
-    out
+use super::Folders;
+
+/// The variables `text` needs (see [`crate::subst`]: no default, not escaped).
+fn used(text: &str) -> Vec<String> {
+    subst::required(text).map(str::to_owned).collect()
 }
 
 fn strings(v: &Json, out: &mut Vec<String>) {
@@ -43,7 +31,7 @@ fn strings(v: &Json, out: &mut Vec<String>) {
 pub(super) fn check(
     fleet: &Fleet,
     root: &Node,
-    out_root: Option<&Path>,
+    folders: &Folders<'_>,
     problems: &mut Vec<Problem>,
 ) {
     let per_cluster: Vec<BTreeMap<String, String>> = (0..fleet.clusters.len())
@@ -54,10 +42,12 @@ pub(super) fn check(
     for comp in &fleet.components {
         let mut base = Vec::new();
         strings(&comp.values, &mut base);
-        if let (ComponentSource::Path(p), Some(root)) = (&comp.source, out_root) {
+        if let ComponentSource::Path(p) = &comp.source
+            && let Some(folder) = folders.get(p.as_str())
+        {
             let texts = manifests
                 .entry(p.as_str())
-                .or_insert_with(|| read_manifests(&root.join(p.trim_start_matches("./"))));
+                .or_insert_with(|| folder.texts());
             base.extend(texts.iter().cloned());
         }
         if fleet.engine == Engine::ArgoCd
@@ -139,21 +129,6 @@ pub(super) fn check(
     }
 }
 
-fn read_manifests(dir: &Path) -> Vec<String> {
-    walkdir::WalkDir::new(dir)
-        .max_depth(8)
-        .into_iter()
-        .flatten()
-        .filter(|e| {
-            e.file_type().is_file()
-                && e.path()
-                    .extension()
-                    .is_some_and(|x| x == "yaml" || x == "yml")
-        })
-        .filter_map(|e| std::fs::read_to_string(e.path()).ok())
-        .collect()
-}
-
 fn plural(what: &str, names: &[&str]) -> String {
     let quoted: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
     if names.len() == 1 {
@@ -179,6 +154,6 @@ mod tests {
 
     #[test]
     fn finds_variables_without_defaults_or_escapes() {
-        assert_eq!(used("a ${A} b ${B:=x} c $${C} ${ D }"), ["A", "D"]);
+        assert_eq!(used("a ${A} b ${B:=x} c $${C} ${ D } ${E:-y}"), ["A", "D"]);
     }
 }

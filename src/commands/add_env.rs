@@ -5,24 +5,38 @@
 
 use std::path::Path;
 
-use crate::cli::{Failure, Global, print_stdout, report};
-use crate::commands::generate::{self, CommitOptions};
+use super::{Failure, Global, print_stdout, report};
 use crate::diag::Format;
 use crate::model::{Engine, Kubeconfig};
-use crate::pipeline::check_text;
+use crate::pipeline::{self, check_text};
 use crate::render::yaml_out::scalar;
 use crate::spec::yaml::{Node, Value};
 
 /// The flags of `add-env`.
-#[derive(Debug, Default)]
-pub struct AddEnv {
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct Args {
+    /// The new cluster's name (a DNS-1123 label)
     pub name: String,
+    /// Its environment (overlay folder fleet/ENV); default: like --like, else the name
+    #[arg(long)]
     pub environment: Option<String>,
+    /// The branch it tracks (default: the repository's)
+    #[arg(long)]
     pub branch: Option<String>,
+    /// The kubeconfig Secret on the hub (default: NAME-kubeconfig)
+    #[arg(long, value_name = "SECRET")]
     pub kubeconfig_secret: Option<String>,
+    /// A label, k=v (repeatable)
+    #[arg(long = "label", value_name = "K=V", value_parser = key_value)]
     pub labels: Vec<(String, String)>,
+    /// A substitution variable, K=V (repeatable)
+    #[arg(long = "var", value_name = "K=V", value_parser = key_value)]
     pub vars: Vec<(String, String)>,
+    /// Give the new cluster everything CLUSTER has (its environment, labels, vars, lists)
+    #[arg(long, value_name = "CLUSTER")]
     pub like: Option<String>,
+    /// Write and generate, but do not commit
+    #[arg(long)]
     pub no_commit: bool,
 }
 
@@ -136,15 +150,14 @@ fn flow_map(pairs: &[(String, String)]) -> String {
 /// # Errors
 /// [`Failure::Usage`] for a taken or invalid name or an unknown `--like`; [`Failure::Invalid`]
 /// when the edited spec does not validate. Nothing is written in either case.
-pub fn run(g: &Global, a: &AddEnv) -> Result<(), Failure> {
+pub fn run(g: &Global, a: &Args) -> Result<(), Failure> {
     let spec_path = &g.file;
     let original = std::fs::read_to_string(spec_path)
         .map_err(|e| Failure::Usage(format!("cannot read `{}`: {e}", spec_path.display())))?;
     let root_dir = g.out_root();
-    let checked =
-        check_text(&g.spec_name(), original.clone(), Some(&root_dir)).map_err(Failure::Usage)?;
+    let checked = check_text(&g.spec_name(), original.clone(), Some(&root_dir));
     if checked.has_errors() {
-        report(g, &checked, Format::Human);
+        report(g, &checked.source, &checked.problems, Format::Human);
         eprintln!("fix the spec first: add-env edits only a valid spec");
         return Err(Failure::Invalid);
     }
@@ -200,13 +213,8 @@ pub fn run(g: &Global, a: &AddEnv) -> Result<(), Failure> {
     }
 
     // The new entry, in the block style of the existing clusters.
-    let loaded =
-        crate::spec::load_source(crate::spec::source::Source::new("spec", original.clone()))
-            .map_err(|_| Failure::Usage("the spec could not be re-read".to_owned()))?;
-    let clusters_node = loaded
-        .root
-        .at(["spec", "clusters"])
-        .ok_or(Failure::Invalid)?;
+    let root = checked.root.as_ref().ok_or(Failure::Invalid)?;
+    let clusters_node = root.at(["spec", "clusters"]).ok_or(Failure::Invalid)?;
     let mut rest = Vec::new();
     if let Some(env) = environment.as_ref().filter(|e| **e != a.name) {
         rest.push(format!("environment: {}", scalar(env)));
@@ -236,8 +244,7 @@ pub fn run(g: &Global, a: &AddEnv) -> Result<(), Failure> {
     // --like: join every explicit `clusters:` list that names the model cluster.
     if let Some(l) = &a.like {
         for kind in ["components", "tenants"] {
-            for item in loaded
-                .root
+            for item in root
                 .at(["spec", kind])
                 .map(Node::items)
                 .unwrap_or_default()
@@ -263,34 +270,29 @@ pub fn run(g: &Global, a: &AddEnv) -> Result<(), Failure> {
     }
 
     // Validate the result before anything is written.
-    let after =
-        check_text(&g.spec_name(), text.clone(), Some(&root_dir)).map_err(Failure::Usage)?;
+    let after = check_text(&g.spec_name(), text.clone(), Some(&root_dir));
     if after.has_errors() {
-        report(g, &after, Format::Human);
+        report(g, &after.source, &after.problems, Format::Human);
         eprintln!(
             "the spec with `{}` added does not validate; nothing changed",
             a.name
         );
         return Err(Failure::Invalid);
     }
-    let commit = (!a.no_commit).then(|| CommitOptions {
-        message: Some(format!("synctl: add environment {}", a.name)),
-        author: None,
-    });
-    let target = match &commit {
-        Some(_) => Some(crate::git::prepare(&root_dir, None).map_err(Failure::Usage)?),
-        None => None,
+    let target = if a.no_commit {
+        None
+    } else {
+        Some(crate::git::prepare(&root_dir, None).map_err(Failure::Usage)?)
     };
+    // Compiled from the edited text already checked: the spec is parsed twice in all.
+    let compiled = pipeline::compile(after, None, &g.spec_label()).map_err(|stop| g.fail(stop))?;
+    let plan = compiled
+        .plan(&root_dir, false)
+        .map_err(|stop| g.fail(stop))?;
     write_spec(spec_path, &text)?;
-    let quiet = Global {
-        quiet: true,
-        ..g.clone()
-    };
-    let written = generate::compile(&quiet, None).and_then(|compiled| {
-        let plan = generate::plan(&quiet, &compiled, false)?;
-        crate::output::apply(&root_dir, &plan, None).map_err(Failure::Usage)?;
-        Ok(compiled)
-    });
+    let written = pipeline::write(&root_dir, &plan, None)
+        .map(|()| compiled)
+        .map_err(|stop| g.fail(stop));
     let compiled = match written {
         Ok(compiled) => compiled,
         Err(e) => {
@@ -299,15 +301,11 @@ pub fn run(g: &Global, a: &AddEnv) -> Result<(), Failure> {
             return Err(e);
         }
     };
-    if let (Some(target), Some(c)) = (&target, &commit) {
-        generate::commit(
-            g,
-            &compiled,
-            target,
-            c.message.as_deref().unwrap_or_default(),
-        )?;
+    if let Some(target) = &target {
+        let subject = format!("synctl: add environment {}", a.name);
+        super::generate::commit(g, &compiled, target, &subject)?;
     }
-    let (fleet_after, _) = after.fleet.as_ref().ok_or(Failure::Invalid)?;
+    let (fleet_after, _) = compiled.checked.fleet.as_ref().ok_or(Failure::Invalid)?;
     print_stdout(&next_steps(fleet_after, &a.name));
     Ok(())
 }

@@ -1,95 +1,68 @@
 //! `synctl generate` (write the tree), `generate --check` (CI: exit 1 on drift) and
 //! `synctl diff` (what would change, and its blast radius).
 
-use std::collections::BTreeSet;
-use std::path::Path;
+use std::path::PathBuf;
 
-use crate::cli::{Failure, Global, check_spec, print_stdout, relative_to, report};
+use super::{Failure, Global, print_stdout, report};
 use crate::diag::Format;
-use crate::output::{self, Plan};
-use crate::pipeline::Checked;
-use crate::render::{self, Renderer};
+use crate::pipeline::{self, Compiled};
 
-/// Everything `generate`, `diff` and `validate` need to compare the spec with the tree.
-pub struct Compiled {
-    pub checked: Checked,
-    pub wanted: std::collections::BTreeMap<String, String>,
+/// Flags of `generate`.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct Args {
+    /// Write nothing; exit 1 and list the files that differ (CI)
+    #[arg(long)]
+    pub check: bool,
+    /// Overwrite generated files that were edited by hand
+    #[arg(long)]
+    pub force: bool,
+    /// A folder of templates overriding the built-in ones (same names)
+    #[arg(long, value_name = "DIR")]
+    pub templates: Option<PathBuf>,
+    /// Commit the generated files and the spec (libgit2)
+    #[arg(long)]
+    pub commit: bool,
+    /// Commit message subject (with --commit)
+    #[arg(short = 'm', long = "message", requires = "commit")]
+    pub message: Option<String>,
+    /// Commit author as "Name <email>" (default: git config)
+    #[arg(long, requires = "commit")]
+    pub author: Option<String>,
 }
 
-/// Validates and renders; prints problems and fails when there are errors.
+/// Flags of `diff`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct DiffArgs {
+    /// A folder of templates overriding the built-in ones (same names)
+    #[arg(long, value_name = "DIR")]
+    pub templates: Option<PathBuf>,
+}
+
+/// Checks, lays out and renders the spec named by the flags.
 ///
 /// # Errors
-/// [`Failure::Invalid`] on any error, [`Failure::Usage`] on I/O or template errors.
-pub fn compile(g: &Global, templates: Option<&Path>) -> Result<Compiled, Failure> {
-    let mut checked = check_spec(g)?;
-    if checked.has_errors() {
-        report(g, &checked, Format::Human);
-        return Err(Failure::Invalid);
-    }
-    let renderer = Renderer::new(templates).map_err(Failure::Usage)?;
-    let root = g.out_root();
-    let Some((fleet, graph)) = &checked.fleet else {
-        return Err(Failure::Invalid);
-    };
-    match render::render(fleet, graph, &renderer, &output::hub_listing(&root)) {
-        Ok(tree) => {
-            let spec = spec_label(g);
-            let wanted = output::finish(&tree, &spec);
-            Ok(Compiled { checked, wanted })
-        }
-        Err(problems) => {
-            checked.problems.extend(problems);
-            crate::diag::sort(&mut checked.problems);
-            report(g, &checked, Format::Human);
-            Err(Failure::Invalid)
-        }
-    }
-}
-
-/// How generated headers name the spec: relative to the output root when inside it.
-pub fn spec_label(g: &Global) -> String {
-    relative_to(&g.file, &g.out_root())
-        .map(|p| p.to_string_lossy().replace('\\', "/"))
-        .unwrap_or_else(|| {
-            g.file
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default()
-        })
-}
-
-/// Plans the write; refusals (user files, hand edits) are printed.
-///
-/// # Errors
-/// [`Failure::Invalid`] when a file would be lost.
-pub fn plan(g: &Global, compiled: &Compiled, force: bool) -> Result<Plan, Failure> {
-    output::plan(&g.out_root(), &compiled.wanted, force).map_err(|problems| {
-        let mut checked_view = Checked {
-            source: compiled.checked.source.clone(),
-            fleet: None,
-            problems,
-        };
-        crate::diag::sort(&mut checked_view.problems);
-        report(g, &checked_view, Format::Human);
-        Failure::Invalid
-    })
+/// [`Failure::Invalid`] on any error (printed), [`Failure::Usage`] on I/O or template errors.
+pub fn compile(g: &Global, templates: Option<&std::path::Path>) -> Result<Compiled, Failure> {
+    let checked = g.check()?;
+    pipeline::compile(checked, templates, &g.spec_label()).map_err(|stop| g.fail(stop))
 }
 
 /// `synctl generate [--check] [--force]`.
 ///
 /// # Errors
 /// See [`compile`] and [`plan`]; with `check`, [`Failure::Invalid`] when files differ.
-pub fn run(g: &Global, opts: &Options) -> Result<(), Failure> {
+pub fn run(g: &Global, opts: &Args) -> Result<(), Failure> {
     let (check, force, templates) = (opts.check, opts.force, opts.templates.as_deref());
     let compiled = compile(g, templates)?;
     // Everything that could stop the commit is checked before anything is written.
-    let target = match &opts.commit {
-        Some(c) if !check => {
-            Some(crate::git::prepare(&g.out_root(), c.author.as_deref()).map_err(Failure::Usage)?)
-        }
-        _ => None,
+    let target = if opts.commit && !check {
+        Some(crate::git::prepare(&g.out_root(), opts.author.as_deref()).map_err(Failure::Usage)?)
+    } else {
+        None
     };
-    let plan = plan(g, &compiled, force || check)?;
+    let plan = compiled
+        .plan(&g.out_root(), force || check)
+        .map_err(|stop| g.fail(stop))?;
     if check {
         if plan.is_empty() {
             if !g.quiet {
@@ -97,13 +70,7 @@ pub fn run(g: &Global, opts: &Options) -> Result<(), Failure> {
             }
             return Ok(());
         }
-        let problems = plan.drift();
-        let view = Checked {
-            source: compiled.checked.source.clone(),
-            fleet: None,
-            problems,
-        };
-        report(g, &view, Format::Human);
+        report(g, &compiled.checked.source, &plan.drift(), Format::Human);
         eprintln!(
             "the tree is not what the spec compiles to: run `synctl generate` and commit the result"
         );
@@ -122,16 +89,16 @@ pub fn run(g: &Global, opts: &Options) -> Result<(), Failure> {
             );
             bar
         });
-    let applied = output::apply(&g.out_root(), &plan, bar.as_ref());
+    let written = pipeline::write(&g.out_root(), &plan, bar.as_ref());
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    applied.map_err(Failure::Usage)?;
-    if let (Some(target), Some(c)) = (&target, &opts.commit) {
-        let subject = c
+    written.map_err(|stop| g.fail(stop))?;
+    if let Some(target) = &target {
+        let subject = opts
             .message
             .clone()
-            .unwrap_or_else(|| format!("synctl: generate from {}", spec_label(g)));
+            .unwrap_or_else(|| format!("synctl: generate from {}", g.spec_label()));
         return commit(g, &compiled, target, &subject);
     }
     if !g.quiet {
@@ -146,23 +113,6 @@ pub fn run(g: &Global, opts: &Options) -> Result<(), Failure> {
     Ok(())
 }
 
-/// Flags of `generate`.
-#[derive(Debug, Default)]
-pub struct Options {
-    pub check: bool,
-    pub force: bool,
-    pub templates: Option<std::path::PathBuf>,
-    /// `--commit`, with its message and author.
-    pub commit: Option<CommitOptions>,
-}
-
-/// `--commit [-m MSG] [--author "Name <email>"]`.
-#[derive(Debug, Default, Clone)]
-pub struct CommitOptions {
-    pub message: Option<String>,
-    pub author: Option<String>,
-}
-
 /// Commits the tree just written and prints what the commit holds.
 ///
 /// # Errors
@@ -174,7 +124,7 @@ pub fn commit(
     subject: &str,
 ) -> Result<(), Failure> {
     let root = g.out_root();
-    let generated: BTreeSet<String> = compiled.wanted.keys().cloned().collect();
+    let generated = compiled.paths();
     let prefix = target.rel(&root).map_err(Failure::Usage)?;
     let describe = |c: &crate::git::Committed| {
         let all: Vec<&str> = c
@@ -190,7 +140,7 @@ pub fn commit(
                 }
             })
             .collect();
-        let (clusters, waves) = blast_radius(compiled, &all);
+        let (clusters, waves) = compiled.blast_radius(all);
         let mut body = format!(
             "Clusters touched: {}\nWaves touched: {}\n",
             list_or_none(&clusters),
@@ -238,54 +188,15 @@ fn list_or_none(items: &[String]) -> String {
     }
 }
 
-/// Clusters and waves a set of generated paths touches.
-#[must_use]
-pub fn blast_radius(compiled: &Compiled, paths: &[&str]) -> (Vec<String>, Vec<String>) {
-    let Some((fleet, _)) = &compiled.checked.fleet else {
-        return (Vec::new(), Vec::new());
-    };
-    let mut clusters = BTreeSet::new();
-    let mut waves = BTreeSet::new();
-    for p in paths {
-        let parts: Vec<&str> = p.split('/').collect();
-        for c in &fleet.clusters {
-            let hit = match parts.as_slice() {
-                ["hub", f] => f.strip_suffix(".yaml") == Some(c.name.as_str()),
-                ["platform", ..] => c.hub,
-                ["fleet", env, ..] => !c.hub && c.environment == *env,
-                ["deploy", w, comp, ..] => {
-                    fleet.components.iter().any(|x| {
-                        x.name == *comp
-                            && fleet.waves[x.wave].name == *w
-                            && x.clusters.iter().any(|&i| fleet.clusters[i].name == c.name)
-                    }) || (*w == "tenants"
-                        && fleet.tenants.iter().any(|t| {
-                            t.name == *comp
-                                && t.clusters.iter().any(|&i| fleet.clusters[i].name == c.name)
-                        }))
-                }
-                _ => false,
-            };
-            if hit {
-                clusters.insert(c.name.clone());
-            }
-        }
-        for w in &fleet.waves {
-            if parts.contains(&w.name.as_str()) {
-                waves.insert(w.name.clone());
-            }
-        }
-    }
-    (clusters.into_iter().collect(), waves.into_iter().collect())
-}
-
 /// `synctl diff`: unified diffs of what `generate` would change, then the blast radius.
 ///
 /// # Errors
 /// See [`compile`].
-pub fn diff(g: &Global, templates: Option<&Path>) -> Result<(), Failure> {
-    let compiled = compile(g, templates)?;
-    let plan = plan(g, &compiled, true)?;
+pub fn diff(g: &Global, args: &DiffArgs) -> Result<(), Failure> {
+    let compiled = compile(g, args.templates.as_deref())?;
+    let plan = compiled
+        .plan(&g.out_root(), true)
+        .map_err(|stop| g.fail(stop))?;
     let mut out = String::new();
     let udiff = |old: &str, new: &str, a: &str, b: &str| {
         similar::TextDiff::from_lines(old, new)
@@ -303,7 +214,7 @@ pub fn diff(g: &Global, templates: Option<&Path>) -> Result<(), Failure> {
     for (p, old) in &plan.remove {
         out.push_str(&udiff(old, "", &format!("a/{p}"), "/dev/null"));
     }
-    let (clusters, waves) = blast_radius(&compiled, &plan.paths());
+    let (clusters, waves) = compiled.blast_radius(plan.paths());
     out.push_str(&format!(
         "\n{} added, {} changed, {} removed; clusters touched: {}; waves touched: {}\n",
         plan.add.len(),

@@ -3,21 +3,32 @@
 
 use std::fmt::Write as _;
 
-use crate::cli::{Failure, Global, GraphFormat, check_spec, print_stdout, report};
-use crate::diag::Format;
+use super::{Failure, Global, print_stdout};
 use crate::graph::Graph;
 use crate::model::{ComponentSource, Engine, Fleet};
+
+/// How `graph` draws.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum GraphFormat {
+    Text,
+    Mermaid,
+    Dot,
+}
+
+/// Flags of `graph`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Args {
+    #[arg(long, value_enum, default_value_t = GraphFormat::Text)]
+    pub format: GraphFormat,
+}
 
 /// Prints the graph of a valid spec.
 ///
 /// # Errors
 /// [`Failure::Invalid`] when the spec has errors.
-pub fn run(g: &Global, format: GraphFormat) -> Result<(), Failure> {
-    let checked = check_spec(g)?;
-    if checked.has_errors() {
-        report(g, &checked, Format::Human);
-        return Err(Failure::Invalid);
-    }
+pub fn run(g: &Global, args: &Args) -> Result<(), Failure> {
+    let format = args.format;
+    let checked = g.check()?.valid().map_err(|stop| g.fail(stop))?;
     let Some((fleet, graph)) = &checked.fleet else {
         return Err(Failure::Invalid);
     };

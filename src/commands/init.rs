@@ -2,7 +2,7 @@
 
 use std::io::Write as _;
 
-use crate::cli::{Failure, Global, print_stdout};
+use super::{Failure, Global, print_stdout};
 
 /// The starter spec.
 pub const STARTER: &str = include_str!("../../templates/starter-fleet.yaml");

@@ -1,5 +1,7 @@
-//! One module per command; each takes the global flags and returns a [`crate::cli::Failure`]
-//! on error.
+//! One module per command: each is a clap `Args` struct and a `run` that calls the
+//! [`crate::pipeline`] driver and prints. What every command shares — the global flags, the
+//! failure type and how problems are printed — lives here, so `cli` depends on the commands
+//! and never the other way round.
 
 pub mod add_env;
 pub mod explain;
@@ -7,3 +9,147 @@ pub mod generate;
 pub mod graph;
 pub mod init;
 pub mod validate;
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use clap::ValueEnum;
+
+use crate::diag::{self, Format, Problem};
+use crate::pipeline::{self, Checked, Stop};
+use crate::spec::source::Source;
+
+/// Flags every command takes.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Global {
+    /// The fleet spec
+    #[arg(
+        short = 'f',
+        long = "file",
+        global = true,
+        default_value = "fleet.yaml"
+    )]
+    pub file: PathBuf,
+    /// Root of the generated tree (default: the spec's folder)
+    #[arg(short = 'o', long = "out", global = true)]
+    pub out: Option<PathBuf>,
+    /// Print only problems
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// When to colour diagnostics
+    #[arg(long, global = true, value_enum, default_value_t = Color::Auto)]
+    pub color: Color,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+impl Global {
+    /// The output root: `-o`, or the folder of the spec.
+    #[must_use]
+    pub fn out_root(&self) -> PathBuf {
+        self.out
+            .clone()
+            .unwrap_or_else(|| match self.file.parent() {
+                Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+                _ => PathBuf::from("."),
+            })
+    }
+
+    /// How the spec is named in diagnostics: the path as given.
+    #[must_use]
+    pub fn spec_name(&self) -> String {
+        self.file.display().to_string()
+    }
+
+    /// How generated headers name the spec: relative to the output root when inside it.
+    #[must_use]
+    pub fn spec_label(&self) -> String {
+        relative_to(&self.file, &self.out_root())
+            .map(|p| p.to_string_lossy().replace('\\', "/"))
+            .unwrap_or_else(|| {
+                self.file
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default()
+            })
+    }
+
+    fn color_on(&self) -> bool {
+        match self.color {
+            Color::Always => true,
+            Color::Never => false,
+            Color::Auto => {
+                std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal()
+            }
+        }
+    }
+
+    /// Loads and checks the spec named by the flags, and lays out its tree.
+    ///
+    /// # Errors
+    /// An I/O error reading the spec.
+    pub fn check(&self) -> Result<Checked, Failure> {
+        pipeline::check_file(&self.file, &self.spec_name(), Some(&self.out_root()))
+            .map_err(|stop| self.fail(stop))
+    }
+
+    /// Reports why a stage stopped and turns it into the exit code.
+    #[must_use]
+    pub fn fail(&self, stop: Stop) -> Failure {
+        match stop {
+            Stop::Io(msg) => Failure::Usage(msg),
+            Stop::Invalid { source, problems } => {
+                report(self, &source, &problems, Format::Human);
+                Failure::Invalid
+            }
+        }
+    }
+}
+
+/// A failed command: what to print and the exit code.
+#[derive(Debug)]
+pub enum Failure {
+    /// Validation failed or the tree drifted (exit 1); already printed.
+    Invalid,
+    /// Usage or I/O error (exit 2) with its message.
+    Usage(String),
+}
+
+/// Writes data to stdout, ignoring a closed pipe.
+pub fn print_stdout(text: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes());
+    let _ = out.flush();
+}
+
+/// Prints problems in `format` (human: stderr; json: stdout), plus GitHub annotations under
+/// `GITHUB_ACTIONS=true`.
+pub fn report(g: &Global, source: &Source, problems: &[Problem], format: Format) {
+    if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
+        print_stdout(&diag::render_github(source, problems));
+    }
+    match format {
+        Format::Json => print_stdout(&diag::render_json(source, problems)),
+        Format::Human => {
+            if !problems.is_empty() {
+                eprint!("{}", diag::render_human(source, problems, g.color_on()));
+                let errors = problems.iter().filter(|p| p.is_error()).count();
+                let warnings = problems.len() - errors;
+                eprintln!("{}: {errors} error(s), {warnings} warning(s)", source.name);
+            }
+        }
+    }
+}
+
+/// The spec's path relative to `root` when it lies inside it (for messages and git).
+#[must_use]
+pub fn relative_to(path: &Path, root: &Path) -> Option<PathBuf> {
+    let path = std::fs::canonicalize(path).ok()?;
+    let root = std::fs::canonicalize(root).ok()?;
+    path.strip_prefix(root).ok().map(Path::to_path_buf)
+}

@@ -1,35 +1,43 @@
 //! `synctl validate`: every problem of the spec in one run, sorted by position; when the
 //! generated tree exists, also drift and hand-edited generated files.
 
-use crate::cli::{Failure, Global, check_spec, print_stdout, report};
+use super::{Failure, Global, print_stdout, report};
 use crate::diag::{self, Format, Problem};
 use crate::output;
-use crate::render::{self, Renderer};
+use crate::pipeline::{self, Stop};
+
+/// Flags of `validate`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Args {
+    /// Output format of the problems
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+}
 
 /// Checks the spec (and the tree); exit 1 when any error is found.
 ///
 /// # Errors
 /// [`Failure::Invalid`] on errors, [`Failure::Usage`] when the spec cannot be read.
-pub fn run(g: &Global, format: Format) -> Result<(), Failure> {
-    let mut checked = check_spec(g)?;
+pub fn run(g: &Global, args: &Args) -> Result<(), Failure> {
+    let format = args.format;
+    let mut checked = g.check()?;
     let root = g.out_root();
     let tree_exists = output::ROOTS.iter().any(|d| root.join(d).is_dir());
-    if !checked.has_errors()
-        && tree_exists
-        && let Some((fleet, graph)) = &checked.fleet
-    {
-        let renderer = Renderer::new(None).map_err(Failure::Usage)?;
-        match render::render(fleet, graph, &renderer, &output::hub_listing(&root)) {
-            Ok(tree) => {
-                let spec = crate::commands::generate::spec_label(g);
-                let wanted = output::finish(&tree, &spec);
-                checked.problems.extend(tree_problems(&root, &wanted));
+    if !checked.has_errors() && tree_exists {
+        match pipeline::compile(checked, None, &g.spec_label()) {
+            Ok(compiled) => {
+                checked = compiled.checked;
+                checked.problems.extend(tree_problems(&root, &compiled.wanted));
             }
-            Err(problems) => checked.problems.extend(problems),
+            Err(Stop::Io(e)) => return Err(Failure::Usage(e)),
+            Err(Stop::Invalid { source, problems }) => {
+                report(g, &source, &problems, format);
+                return Err(Failure::Invalid);
+            }
         }
         diag::sort(&mut checked.problems);
     }
-    report(g, &checked, format);
+    report(g, &checked.source, &checked.problems, format);
     if checked.has_errors() {
         std::mem::forget(checked);
         return Err(Failure::Invalid);

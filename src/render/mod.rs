@@ -1,11 +1,14 @@
-//! Rendering: a checked fleet in, a list of `(path, content)` out. Pure — nothing here touches
-//! the disk. Objects are rendered by minijinja templates (compiled in, overridable with
-//! `--templates DIR`); nested values go through the `yaml` filter so they are always valid.
+//! Rendering: the layout in, a list of `(path, content)` out. Pure — nothing here touches
+//! the disk, and nothing here decides a name or a path (the layout did). Objects are rendered
+//! by minijinja templates (compiled in, overridable with `--templates DIR`). Every value a
+//! template interpolates goes through one formatter, [`yaml_out::scalar`], so no value can
+//! become structure; nested values go through the `yaml` filter.
 
 mod argocd;
-mod flux;
-mod tenants;
+mod docs;
 pub mod yaml_out;
+
+pub use argocd::HEALTH_LUA;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -15,8 +18,8 @@ use serde::Serialize;
 use serde_json::Value as Json;
 
 use crate::diag::{Code, Problem};
-use crate::graph::Graph;
-use crate::model::{Engine, Fleet};
+use crate::layout::{Content, Layout};
+use crate::model::Fleet;
 
 /// The generated tree: path relative to the output root → file body (without header).
 pub type Tree = BTreeMap<String, String>;
@@ -80,10 +83,19 @@ impl Renderer {
         env.set_undefined_behavior(UndefinedBehavior::Strict);
         // YAML is not HTML: never escape behind the template's back.
         env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
+        // Every `{{ value }}` is a YAML scalar: quoted when YAML would read it as something
+        // else (`yes`, `1.0`, `a: b`). The filters below produce YAML and are marked safe.
+        env.set_formatter(|out, state, value| {
+            if value.is_safe() || value.as_str().is_none() {
+                return minijinja::escape_formatter(out, state, value);
+            }
+            out.write_str(&yaml_out::scalar(value.as_str().unwrap_or_default()))?;
+            Ok(())
+        });
         env.add_filter("yaml", yaml_filter);
-        env.add_filter("quote", |v: minijinja::Value| -> String {
+        env.add_filter("quote", |v: minijinja::Value| -> minijinja::Value {
             let s = v.as_str().map_or_else(|| v.to_string(), str::to_owned);
-            serde_json::to_string(&s).unwrap_or_default()
+            minijinja::Value::from_safe_string(serde_json::to_string(&s).unwrap_or_default())
         });
         for (name, builtin) in TEMPLATES {
             let source = match overrides.map(|d| d.join(name)).filter(|p| p.is_file()) {
@@ -120,11 +132,17 @@ impl Renderer {
 }
 
 /// `value | yaml(indent)`: the value as block YAML, every line indented.
-fn yaml_filter(value: minijinja::Value, indent: Option<usize>) -> Result<String, minijinja::Error> {
+fn yaml_filter(
+    value: minijinja::Value,
+    indent: Option<usize>,
+) -> Result<minijinja::Value, minijinja::Error> {
     let json: Json = serde_json::to_value(&value).map_err(|e| {
         minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, e.to_string())
     })?;
-    Ok(to_yaml(&json, indent.unwrap_or(0)))
+    Ok(minijinja::Value::from_safe_string(to_yaml(
+        &json,
+        indent.unwrap_or(0),
+    )))
 }
 
 /// Serializes `value` as block YAML indented by `indent` spaces (no trailing newline).
@@ -175,47 +193,67 @@ pub fn merge(base: &mut Json, over: &Json) {
     }
 }
 
-/// Renders the whole tree of `fleet`.
+/// Renders every file of `layout`.
 ///
 /// # Errors
 /// Problems found while rendering (unresolved substitutions, template failures).
-pub fn render(
-    fleet: &Fleet,
-    graph: &Graph,
-    renderer: &Renderer,
-    hub_listing: &[String],
-) -> Result<Tree, Vec<Problem>> {
+pub fn render(fleet: &Fleet, renderer: &Renderer, layout: &Layout) -> Result<Tree, Vec<Problem>> {
     let mut tree = Tree::new();
-    let result = match fleet.engine {
-        Engine::Flux => flux::render(fleet, graph, renderer, &mut tree),
-        Engine::ArgoCd => argocd::render(fleet, graph, renderer, &mut tree),
-    };
-    let mut problems = match result {
-        Ok(()) => Vec::new(),
-        Err(p) => p,
-    };
-    let mut hub_resources: Vec<String> = hub_listing.to_vec();
-    hub_resources.extend(fleet.clusters.iter().map(|c| format!("{}.yaml", c.name)));
-    hub_resources.extend(
-        tree.keys()
-            .filter_map(|p| p.strip_prefix("hub/"))
-            .filter(|f| {
-                !fleet
-                    .clusters
-                    .iter()
-                    .any(|c| *f == format!("{}.yaml", c.name))
-            })
-            .map(str::to_owned),
-    );
-    tree.insert(
-        "hub/kustomization.yaml".to_owned(),
-        kustomization(&hub_resources, &[]),
-    );
-    problems.extend(tenants::check_hub_substitutions(&tree));
+    let mut problems = Vec::new();
+    for (path, file) in &layout.files {
+        match body(fleet, renderer, &file.content) {
+            Ok(text) => {
+                tree.insert(path.clone(), text);
+            }
+            Err(mut p) => problems.append(&mut p),
+        }
+    }
+    problems.extend(check_hub_substitutions(&tree));
     if problems.iter().any(Problem::is_error) {
         return Err(problems);
     }
     Ok(tree)
+}
+
+/// The text of one file.
+fn body(fleet: &Fleet, r: &Renderer, content: &Content) -> Result<String, Vec<Problem>> {
+    match content {
+        Content::Kustomize { resources, patches } => {
+            let patches: Vec<Json> = patches.iter().flat_map(|p| docs::patch(fleet, p)).collect();
+            Ok(kustomization(resources, &patches))
+        }
+        Content::Docs {
+            comment,
+            docs,
+            empty,
+        } => {
+            let mut texts = Vec::new();
+            for d in docs {
+                texts.extend(docs::render(fleet, r, d)?);
+            }
+            let body = if texts.is_empty() {
+                (*empty).unwrap_or_default().to_owned()
+            } else {
+                documents(&texts)
+            };
+            Ok(format!("{}{body}", comment.as_deref().unwrap_or_default()))
+        }
+    }
+}
+
+/// Nothing under `hub/` may contain `${…}`: the bootstrap Kustomization has no postBuild.
+fn check_hub_substitutions(tree: &Tree) -> Vec<Problem> {
+    tree.iter()
+        .filter(|(p, body)| p.starts_with("hub/") && body.contains("${"))
+        .map(|(p, _)| {
+            Problem::error(
+                Code::Substitution,
+                "a `${…}` reached hub/, which Flux applies without substitution",
+            )
+            .in_file(p.clone())
+            .help("this is a bug in synctl; please report it with the spec")
+        })
+        .collect()
 }
 
 /// Formats seconds as a Go duration (`90s` → `1m30s`).
@@ -296,7 +334,8 @@ mod tests {
         let checked = crate::pipeline::check_text("fleet.yaml", spec.to_owned(), None).unwrap();
         assert!(!checked.has_errors(), "{:?}", checked.problems);
         let (fleet, graph) = checked.fleet.as_ref().unwrap();
-        let tree = render(fleet, graph, &Renderer::new(None).unwrap(), &[]).unwrap();
+        let layout = Layout::build(fleet, graph, &[]);
+        let tree = render(fleet, &Renderer::new(None).unwrap(), &layout).unwrap();
         let ns = &tree["platform/controllers/namespaces.yaml"];
         assert!(
             ns.contains("name: app") && !ns.contains("kube-system") && !ns.contains("flux-system"),

@@ -1,0 +1,119 @@
+//! The folders of `path:` components: whether a path stays inside the repository, and what a
+//! folder holds. One scanner, read once per folder however many components point at it, used
+//! by the path rule (does it exist, does it hold manifests) and the substitution rule (which
+//! `${…}` its manifests use).
+
+use std::path::{Path, PathBuf};
+
+/// How deep below a component's folder manifests are looked for.
+const MAX_DEPTH: usize = 8;
+
+/// Checks that `path` is relative and stays inside the repository.
+///
+/// # Errors
+/// Why it does not, as a phrase.
+pub fn check_relative_path(path: &str) -> Result<(), &'static str> {
+    if path.starts_with('/') || path.starts_with('\\') || path.get(1..2) == Some(":") {
+        return Err("is absolute");
+    }
+    if path.contains('\\') {
+        return Err("uses `\\`; write `/`");
+    }
+    if path.split('/').any(|seg| seg == "..") {
+        return Err("climbs out with `..`");
+    }
+    if path.split('/').any(|seg| seg == ".git") {
+        return Err("points into `.git`");
+    }
+    Ok(())
+}
+
+/// What a component's folder holds.
+#[derive(Clone, Debug, Default)]
+pub struct Folder {
+    pub exists: bool,
+    /// A `kustomization.yaml` at its top.
+    pub kustomization: bool,
+    /// Its YAML and JSON files (hidden entries skipped), sorted by path.
+    pub manifests: Vec<PathBuf>,
+}
+
+impl Folder {
+    /// Whether Flux would apply anything from it.
+    #[must_use]
+    pub fn has_manifests(&self) -> bool {
+        self.kustomization || !self.manifests.is_empty()
+    }
+
+    /// The text of its YAML manifests (files that cannot be read as UTF-8 are skipped).
+    #[must_use]
+    pub fn texts(&self) -> Vec<String> {
+        self.manifests
+            .iter()
+            .filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
+            .filter_map(|p| std::fs::read_to_string(p).ok())
+            .collect()
+    }
+}
+
+/// Scans component folder `path` (relative to `root`).
+#[must_use]
+pub fn scan(root: &Path, path: &str) -> Folder {
+    let dir = root.join(path.trim_start_matches("./"));
+    if !dir.is_dir() {
+        return Folder::default();
+    }
+    let manifests = walkdir::WalkDir::new(&dir)
+        .max_depth(MAX_DEPTH)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'))
+        .filter_map(Result::ok)
+        .filter(|e| {
+            e.file_type().is_file()
+                && e.path()
+                    .extension()
+                    .is_some_and(|x| x == "yaml" || x == "yml" || x == "json")
+        })
+        .map(walkdir::DirEntry::into_path)
+        .collect();
+    Folder {
+        exists: true,
+        kustomization: dir.join("kustomization.yaml").is_file(),
+        manifests,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_must_stay_inside_the_repository() {
+        assert!(check_relative_path("policies/kyverno").is_ok());
+        assert!(check_relative_path("./policies").is_ok());
+        assert_eq!(check_relative_path("../other"), Err("climbs out with `..`"));
+        assert_eq!(
+            check_relative_path("a/../../b"),
+            Err("climbs out with `..`")
+        );
+        assert_eq!(check_relative_path("/etc"), Err("is absolute"));
+        assert_eq!(check_relative_path("C:/x"), Err("is absolute"));
+        assert!(check_relative_path("a..b/c").is_ok());
+    }
+
+    #[test]
+    fn one_scan_sees_nested_manifests_and_skips_hidden_entries() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("p/a/b/c")).unwrap();
+        std::fs::create_dir_all(root.join("p/.git")).unwrap();
+        std::fs::write(root.join("p/a/b/c/deep.yaml"), "x: ${A}\n").unwrap();
+        std::fs::write(root.join("p/.git/config.yaml"), "y: ${B}\n").unwrap();
+        std::fs::write(root.join("p/README.md"), "${C}\n").unwrap();
+        let f = scan(root, "./p");
+        assert!(f.exists && !f.kustomization && f.has_manifests());
+        assert_eq!(f.texts(), ["x: ${A}\n"]);
+        assert!(!scan(root, "missing").exists);
+    }
+}

@@ -1,0 +1,199 @@
+//! Argo CD, app of apps: Argo CD runs on the hub; each cluster has a root Application in
+//! `hub/<cluster>.yaml` pointing at its children (one per component and tenant, in
+//! `platform/apps/` for the hub and `fleet/<env>/apps/<cluster>/` for a fleet cluster),
+//! ordered by sync waves.
+
+use super::docs::{AppSource, Application, Content, Doc};
+use super::flux::{clean_path, tenant_bases};
+use super::{Builder, Item};
+use crate::graph::Graph;
+use crate::model::{ComponentSource, Fleet};
+
+/// The name of the Argo CD Application of `item` on `cluster`.
+fn application_name(fleet: &Fleet, cluster: usize, item: &str) -> String {
+    format!("{}-{item}", fleet.clusters[cluster].name)
+}
+
+/// A child Application with the fleet's sync policy.
+struct Child<'a> {
+    fleet: &'a Fleet,
+    cluster: usize,
+    destination: String,
+}
+
+impl Child<'_> {
+    fn app(&self, item: &str, sync_wave: i64, project: &str, namespace: Option<&str>, source: AppSource) -> Application {
+        Application {
+            name: application_name(self.fleet, self.cluster, item),
+            namespace: self.fleet.argocd_namespace.clone(),
+            sync_wave: Some(sync_wave),
+            project: project.to_owned(),
+            destination_name: self.destination.clone(),
+            destination_namespace: namespace.map(str::to_owned),
+            source,
+            sync_options: Vec::new(),
+        }
+    }
+
+    /// A folder of the fleet's own repository, on the cluster's branch.
+    fn own(&self, path: String) -> AppSource {
+        AppSource::Git {
+            repo_url: self.fleet.repository.url.clone(),
+            path,
+            revision: self.fleet.clusters[self.cluster].branch.clone(),
+        }
+    }
+}
+
+pub(super) fn lay_out(b: &mut Builder<'_>, graph: &Graph) {
+    let fleet = b.fleet;
+    let ns = fleet.argocd_namespace.clone();
+    tenant_bases(b);
+    let hub_dir = "platform/apps";
+    let mut hub_children: Vec<String> = Vec::new();
+    // One AppProject per tenant with apps: its repository only, its (cluster, namespace)
+    // pairs; synced by the hub's root Application before any Application that uses it.
+    for (ti, t) in fleet.tenants.iter().enumerate() {
+        let Some(apps) = &t.apps else { continue };
+        let destinations = t
+            .clusters
+            .iter()
+            .flat_map(|&c| {
+                let dest = destination(fleet, c);
+                t.namespaces.iter().map(move |(n, _)| (dest.clone(), n.clone()))
+            })
+            .collect();
+        let file = format!("project-{}.yaml", t.name);
+        let path = format!("{hub_dir}/{file}");
+        b.object("AppProject", &ns, &t.name, &path, Item::Tenant(ti));
+        let project = Doc::AppProject {
+            name: t.name.clone(),
+            namespace: ns.clone(),
+            sync_wave: Some(fleet.waves.first().map_or(0, |w| w.base) - 1),
+            destinations,
+            repo: apps.url.clone(),
+        };
+        b.file(path, Item::Tenant(ti), [], t.clusters.iter().copied(), Content::docs(vec![project]));
+        hub_children.push(file);
+    }
+    for (ci, cluster) in fleet.clusters.iter().enumerate() {
+        let dir = if cluster.hub {
+            hub_dir.to_owned()
+        } else {
+            format!("fleet/{}/apps/{}", cluster.environment, cluster.name)
+        };
+        let me = Item::Cluster(ci);
+        let mut children = if cluster.hub { std::mem::take(&mut hub_children) } else { Vec::new() };
+        let child = Child {
+            fleet,
+            cluster: ci,
+            destination: destination(fleet, ci),
+        };
+        let mut add = |b: &mut Builder<'_>, owner: Item, wave: Option<usize>, file: String, app: Application| {
+            let path = format!("{dir}/{file}");
+            b.object("Application", &ns, &app.name, &path, owner);
+            let sources = [me].into_iter().chain(wave.map(Item::Wave));
+            b.file(path, owner, sources, [ci], Content::docs(vec![Doc::Application(app)]));
+            children.push(file);
+        };
+        for &c in &graph.order {
+            let comp = &fleet.components[c];
+            if comp.clusters.binary_search(&ci).is_err() {
+                continue;
+            }
+            let source = match &comp.source {
+                // Plain manifests (or a kustomization) from this repository, on its branch.
+                ComponentSource::Path(path) => child.own(clean_path(path)),
+                ComponentSource::Chart { .. } => AppSource::Chart {
+                    component: c,
+                    cluster: ci,
+                },
+            };
+            let mut app = child.app(&comp.name, graph.sync_wave(fleet, c), "default", Some(&comp.namespace), source);
+            app.sync_options = vec!["CreateNamespace=true".to_owned()];
+            add(b, Item::Component(c), Some(comp.wave), format!("{}.yaml", comp.name), app);
+        }
+        let tenants: Vec<usize> = (0..fleet.tenants.len())
+            .filter(|&t| fleet.tenants[t].clusters.binary_search(&ci).is_ok())
+            .collect();
+        let first = fleet.waves.first().map_or(0, |w| w.base);
+        if let Some(&t0) = tenants.first() {
+            let app = child.app("tenant-role", first, "default", None, child.own("deploy/tenant-role".to_owned()));
+            add(b, Item::Tenant(t0), Some(0), "tenant-role.yaml".to_owned(), app);
+        }
+        for &ti in &tenants {
+            let t = &fleet.tenants[ti];
+            let item = format!("tenant-{}", t.name);
+            let app = child.app(&item, first, "default", None, child.own(format!("deploy/tenants/{}", t.name)));
+            add(b, Item::Tenant(ti), Some(0), format!("{item}.yaml"), app);
+            if let Some(apps) = &t.apps {
+                let source = AppSource::Git {
+                    repo_url: apps.url.clone(),
+                    path: apps.path.clone(),
+                    revision: apps.branch.clone(),
+                };
+                let wave = fleet.waves[apps.wave].base;
+                let app = child.app(&format!("{item}-apps"), wave, &t.name, Some(&t.namespaces[0].0), source);
+                add(b, Item::Tenant(ti), Some(apps.wave), format!("{item}-apps.yaml"), app);
+            }
+        }
+        b.file(format!("{dir}/kustomization.yaml"), me, [], [ci], Content::resources(children));
+        let root = Application {
+            name: format!("{}-root", cluster.name),
+            namespace: ns.clone(),
+            sync_wave: None,
+            project: "default".to_owned(),
+            destination_name: "in-cluster".to_owned(),
+            destination_namespace: Some(ns.clone()),
+            source: child.own(dir.clone()),
+            sync_options: Vec::new(),
+        };
+        let hub_file = format!("hub/{}.yaml", cluster.name);
+        b.object("Application", &ns, &root.name, &hub_file, me);
+        let comment = format!("# Root Application of `{}`: its children live in {dir}/.\n", cluster.name);
+        b.file(
+            hub_file,
+            me,
+            [],
+            [ci],
+            Content::Docs {
+                comment: Some(comment),
+                docs: vec![Doc::Application(root)],
+                empty: None,
+            },
+        );
+    }
+    if health_provider(fleet).is_none() {
+        let comment = "# Argo CD is installed outside this fleet: this adds the Application health check\n# that makes sync waves over Applications wait (merged into argocd-cm by `kubectl apply -k hub/`).\n";
+        let hub = fleet.hub_index().map_or(Item::Fleet, Item::Cluster);
+        b.file(
+            "hub/argocd-cm-health.yaml".to_owned(),
+            Item::Fleet,
+            [hub],
+            fleet.hub_index(),
+            Content::Docs {
+                comment: Some(comment.to_owned()),
+                docs: vec![Doc::HealthConfigMap { namespace: ns }],
+                empty: None,
+            },
+        );
+    }
+}
+
+/// The destination of a cluster's Applications: `in-cluster` for the hub, else its name.
+fn destination(fleet: &Fleet, cluster: usize) -> String {
+    let c = &fleet.clusters[cluster];
+    if c.hub {
+        "in-cluster".to_owned()
+    } else {
+        c.name.clone()
+    }
+}
+
+/// The chart component that installs Argo CD (its values get the Application health check).
+#[must_use]
+pub fn health_provider(fleet: &Fleet) -> Option<usize> {
+    fleet.components.iter().position(|c| {
+        c.provides.iter().any(|p| p == "argocd") && matches!(c.source, ComponentSource::Chart { .. })
+    })
+}

@@ -1,0 +1,155 @@
+//! What a generated file holds, as data: the documents and kustomize files the layout decided
+//! on, with every name, path and reference already resolved. The renderers turn these into
+//! text and nothing else; the typed structs here are the template contexts.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+/// The body of one file.
+#[derive(Clone, Debug)]
+pub enum Content {
+    /// YAML documents joined by `---`, after an optional comment; `empty` is the body when
+    /// there are no documents.
+    Docs {
+        comment: Option<String>,
+        docs: Vec<Doc>,
+        empty: Option<&'static str>,
+    },
+    /// A kustomize `kustomization.yaml`.
+    Kustomize {
+        resources: Vec<String>,
+        patches: Vec<Patch>,
+    },
+}
+
+impl Content {
+    /// Documents without a comment.
+    #[must_use]
+    pub fn docs(docs: Vec<Doc>) -> Content {
+        Content::Docs {
+            comment: None,
+            docs,
+            empty: None,
+        }
+    }
+
+    /// A kustomization without patches.
+    #[must_use]
+    pub fn resources(resources: Vec<String>) -> Content {
+        Content::Kustomize {
+            resources,
+            patches: Vec::new(),
+        }
+    }
+}
+
+/// One YAML document (or, for `Release` and `Tenant`, the fixed group of documents of one
+/// component or tenant).
+#[derive(Clone, Debug)]
+pub enum Doc {
+    Namespace {
+        name: String,
+        labels: BTreeMap<String, String>,
+    },
+    GitRepository(GitRepository),
+    Kustomization(Kustomization),
+    /// The chart source and HelmRelease of a chart component, with the names of the
+    /// HelmReleases of its wave it depends on.
+    Release {
+        component: usize,
+        depends_on: Vec<String>,
+    },
+    /// The ClusterRole every tenant's RoleBinding refers to.
+    TenantRole,
+    /// Namespaces, RoleBindings, quota, limits, isolation and account of a tenant.
+    Tenant { tenant: usize },
+    Application(Application),
+    AppProject {
+        name: String,
+        namespace: String,
+        sync_wave: Option<i64>,
+        /// `(destination cluster name, namespace)` pairs.
+        destinations: Vec<(String, String)>,
+        repo: String,
+    },
+    /// `argocd-cm` with the Application health check, for an Argo CD installed elsewhere.
+    HealthConfigMap { namespace: String },
+}
+
+/// A Flux GitRepository (template `flux/gitrepository.yaml.j2`).
+#[derive(Clone, Debug, Serialize)]
+pub struct GitRepository {
+    pub name: String,
+    pub namespace: String,
+    pub interval: String,
+    pub branch: String,
+    pub secret_ref: Option<String>,
+    pub sparse: Option<Vec<String>>,
+    pub url: String,
+}
+
+/// A `dependsOn` entry of a Flux Kustomization.
+#[derive(Clone, Debug, Serialize)]
+pub struct DependsOn {
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+}
+
+/// A Flux Kustomization (template `flux/kustomization.yaml.j2`).
+#[derive(Clone, Debug, Serialize)]
+pub struct Kustomization {
+    pub name: String,
+    pub namespace: String,
+    pub depends_on: Vec<DependsOn>,
+    pub interval: String,
+    pub retry_interval: String,
+    pub timeout: String,
+    /// `secretRef`/`configMapRef` of the cluster the Kustomization applies to.
+    pub kubeconfig: Option<serde_json::Value>,
+    pub path: String,
+    pub service_account: Option<String>,
+    pub source: String,
+    pub target_namespace: Option<String>,
+    pub wait: bool,
+    pub substitute: Option<BTreeMap<String, String>>,
+}
+
+/// The source of an Argo CD Application.
+#[derive(Clone, Debug)]
+pub enum AppSource {
+    /// A folder of a Git repository.
+    Git {
+        repo_url: String,
+        path: String,
+        revision: String,
+    },
+    /// The chart of a component, with the values it gets on a cluster (resolved when rendered).
+    Chart { component: usize, cluster: usize },
+}
+
+/// An Argo CD Application (template `argocd/application.yaml.j2`, with the source rendered).
+#[derive(Clone, Debug)]
+pub struct Application {
+    pub name: String,
+    pub namespace: String,
+    pub sync_wave: Option<i64>,
+    pub project: String,
+    pub destination_name: String,
+    pub destination_namespace: Option<String>,
+    pub source: AppSource,
+    pub sync_options: Vec<String>,
+}
+
+/// A kustomize patch of an overlay.
+#[derive(Clone, Debug)]
+pub enum Patch {
+    /// Every HelmRelease of a fleet overlay targets the cluster's kubeconfig (Secret or
+    /// ConfigMap reference, from substitution).
+    Kubeconfig { config_map: bool },
+    /// An environment's values and version of a component.
+    Environment { component: usize, environment: String },
+    /// A tenant's account moves to the namespace named like the fleet cluster.
+    TenantAccount { tenant: usize },
+}

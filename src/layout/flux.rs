@@ -1,0 +1,470 @@
+//! Flux, hub and spoke: the bases under `deploy/`, the hub's waves under `platform/` and its
+//! Kustomizations in `hub/<hub>.yaml`. Fleet clusters are in [`super::flux_fleet`].
+
+use std::collections::BTreeSet;
+
+use serde_json::{Value as Json, json};
+
+use super::docs::{Content, DependsOn, Doc, GitRepository, Kustomization};
+use super::flux_fleet;
+use super::waves::{WavePlan, cluster_waves};
+use super::{Builder, Item, system_namespace};
+use crate::graph::Graph;
+use crate::model::{ComponentSource, Delivery, Fleet, Tenant};
+use crate::render::{format_duration, parse_duration};
+
+pub(super) fn lay_out(b: &mut Builder<'_>, graph: &Graph) {
+    let fleet = b.fleet;
+    bases(b);
+    tenant_bases(b);
+    if fleet.hub_index().is_some() {
+        // The bootstrap Kustomization, which `flux bootstrap` writes and applies `hub/`.
+        b.object("Kustomization", "flux-system", "flux-system", "hub/flux-system/", Item::Fleet);
+    }
+    let mut envs_done = BTreeSet::new();
+    for (ci, cluster) in fleet.clusters.iter().enumerate() {
+        let plans = cluster_waves(fleet, &graph.order, ci);
+        if cluster.hub {
+            hub_cluster(b, ci, &plans);
+        } else {
+            if envs_done.insert(cluster.environment.as_str()) {
+                flux_fleet::env_overlays(b, ci, &plans);
+            }
+            flux_fleet::fleet_cluster(b, ci, &plans);
+        }
+    }
+}
+
+/// `deploy/<wave>/<component>/`: the chart source and the HelmRelease, as on the hub.
+fn bases(b: &mut Builder<'_>) {
+    let fleet = b.fleet;
+    for (ci, comp) in fleet.components.iter().enumerate() {
+        if !matches!(comp.source, ComponentSource::Chart { .. }) || comp.clusters.is_empty() {
+            continue;
+        }
+        let depends_on: Vec<String> = comp
+            .depends_on
+            .iter()
+            .map(|dep| &fleet.components[dep.index])
+            .filter(|dc| dc.wave == comp.wave && matches!(dc.source, ComponentSource::Chart { .. }))
+            .map(|dc| dc.name.clone())
+            .collect();
+        let dir = format!("deploy/{}/{}", fleet.waves[comp.wave].name, comp.name);
+        let owner = Item::Component(ci);
+        let sources = [Item::Wave(comp.wave)];
+        let release = format!("{dir}/release.yaml");
+        b.object("HelmRelease", "flux-system", &comp.name, &release, owner);
+        b.file(
+            release,
+            owner,
+            sources,
+            comp.clusters.iter().copied(),
+            Content::docs(vec![Doc::Release {
+                component: ci,
+                depends_on,
+            }]),
+        );
+        b.file(
+            format!("{dir}/kustomization.yaml"),
+            owner,
+            sources,
+            comp.clusters.iter().copied(),
+            Content::resources(vec!["release.yaml".to_owned()]),
+        );
+    }
+}
+
+/// `deploy/tenant-role/` and `deploy/tenants/<t>/` for every placed tenant (both engines).
+pub(super) fn tenant_bases(b: &mut Builder<'_>) {
+    let fleet = b.fleet;
+    let placed: Vec<usize> = (0..fleet.tenants.len())
+        .filter(|&t| !fleet.tenants[t].clusters.is_empty())
+        .collect();
+    if placed.is_empty() {
+        return;
+    }
+    let everywhere: BTreeSet<usize> = placed
+        .iter()
+        .flat_map(|&t| fleet.tenants[t].clusters.iter().copied())
+        .collect();
+    let sources: Vec<Item> = placed.iter().map(|&t| Item::Tenant(t)).collect();
+    b.file(
+        "deploy/tenant-role/role.yaml".to_owned(),
+        Item::Fleet,
+        sources.clone(),
+        everywhere.clone(),
+        Content::docs(vec![Doc::TenantRole]),
+    );
+    b.file(
+        "deploy/tenant-role/kustomization.yaml".to_owned(),
+        Item::Fleet,
+        sources,
+        everywhere,
+        Content::resources(vec!["role.yaml".to_owned()]),
+    );
+    for t in placed {
+        let tenant = &fleet.tenants[t];
+        let dir = format!("deploy/tenants/{}", tenant.name);
+        let owner = Item::Tenant(t);
+        let clusters = tenant.clusters.iter().copied();
+        b.file(
+            format!("{dir}/tenant.yaml"),
+            owner,
+            [],
+            clusters.clone(),
+            Content::docs(vec![Doc::Tenant { tenant: t }]),
+        );
+        b.file(
+            format!("{dir}/kustomization.yaml"),
+            owner,
+            [],
+            clusters,
+            Content::resources(vec!["tenant.yaml".to_owned()]),
+        );
+    }
+}
+
+/// Settings shared by every Kustomization of one cluster.
+pub(super) struct Ks<'a> {
+    pub fleet: &'a Fleet,
+    pub namespace: String,
+    pub source: String,
+    pub kubeconfig: Option<Json>,
+    pub substitute: Option<std::collections::BTreeMap<String, String>>,
+}
+
+impl Ks<'_> {
+    /// One wave or component Kustomization: `wait`, with twice the HelmReleases' timeout.
+    pub fn object(
+        &self,
+        name: &str,
+        path: &str,
+        deps: &[String],
+        remote: bool,
+        target_namespace: Option<&str>,
+    ) -> Kustomization {
+        let d = &self.fleet.defaults;
+        Kustomization {
+            name: name.to_owned(),
+            namespace: self.namespace.clone(),
+            depends_on: deps
+                .iter()
+                .map(|n| DependsOn {
+                    name: n.clone(),
+                    namespace: None,
+                })
+                .collect(),
+            interval: d.interval.clone(),
+            retry_interval: d.retry_interval.clone(),
+            timeout: format_duration(parse_duration(&d.timeout) * 2),
+            kubeconfig: if remote { self.kubeconfig.clone() } else { None },
+            path: path.to_owned(),
+            service_account: None,
+            source: self.source.clone(),
+            target_namespace: target_namespace.map(str::to_owned),
+            wait: true,
+            substitute: self.substitute.clone(),
+        }
+    }
+}
+
+/// The names of the Kustomizations one wave of a cluster produces (what the next wave waits for).
+pub(super) fn wave_names(fleet: &Fleet, plan: &WavePlan, hub: bool) -> Vec<String> {
+    let w = &fleet.waves[plan.wave].name;
+    let mut out = Vec::new();
+    if has_remote(fleet, plan, hub) {
+        out.push(w.clone());
+    }
+    if !hub && plan.has_releases(fleet) {
+        out.push(format!("{w}-releases"));
+    }
+    out.extend(plan.paths.iter().map(|&p| fleet.components[p].name.clone()));
+    out
+}
+
+/// Whether the wave's own Kustomization exists (hub: anything but paths; fleet: what reaches the cluster).
+pub(super) fn has_remote(fleet: &Fleet, plan: &WavePlan, hub: bool) -> bool {
+    if hub {
+        plan.has_main()
+    } else {
+        plan.has_remote(fleet)
+    }
+}
+
+pub(super) fn clean_path(p: &str) -> String {
+    p.trim_start_matches("./").trim_end_matches('/').to_owned()
+}
+
+/// Namespace objects for the charts of each wave, each created in the first wave that needs
+/// it; namespaces Kubernetes or Flux own are never objects of a Kustomization (pruning them
+/// would take the cluster, or Flux itself, down).
+pub(super) fn namespaces_per_wave(fleet: &Fleet, plans: &[WavePlan]) -> Vec<Vec<Doc>> {
+    let mut created = BTreeSet::new();
+    plans
+        .iter()
+        .map(|plan| {
+            let names: BTreeSet<&str> = plan
+                .charts
+                .iter()
+                .map(|&c| fleet.components[c].namespace.as_str())
+                .collect();
+            names
+                .into_iter()
+                .filter(|ns| !system_namespace(ns) && created.insert(*ns))
+                .map(|ns| Doc::Namespace {
+                    name: ns.to_owned(),
+                    labels: std::collections::BTreeMap::new(),
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// The GitRepository and Kustomization `tenant-<t>` that deliver a tenant's repository with
+/// Flux, impersonating its account.
+pub(super) fn tenant_flux_apps(
+    fleet: &Fleet,
+    t: &Tenant,
+    namespace: &str,
+    dep: DependsOn,
+    kubeconfig: Option<Json>,
+) -> Vec<Doc> {
+    let Some(apps) = &t.apps else {
+        return Vec::new();
+    };
+    let d = &fleet.defaults;
+    let name = format!("tenant-{}", t.name);
+    let git = GitRepository {
+        name: name.clone(),
+        namespace: namespace.to_owned(),
+        interval: d.interval.clone(),
+        branch: apps.branch.clone(),
+        secret_ref: apps.secret_ref.clone(),
+        sparse: None,
+        url: apps.url.clone(),
+    };
+    let ks = Kustomization {
+        name: name.clone(),
+        namespace: namespace.to_owned(),
+        depends_on: vec![dep],
+        interval: d.interval.clone(),
+        retry_interval: d.retry_interval.clone(),
+        timeout: d.timeout.clone(),
+        kubeconfig,
+        path: apps.path.clone(),
+        service_account: Some(t.name.clone()),
+        source: name,
+        target_namespace: (t.namespaces.len() == 1).then(|| t.namespaces[0].0.clone()),
+        wait: false,
+        substitute: None,
+    };
+    vec![Doc::GitRepository(git), Doc::Kustomization(ks)]
+}
+
+/// AppProject + Application of a tenant, for the Argo CD of the cluster it runs on.
+pub(super) fn tenant_argocd_apps(fleet: &Fleet, t: &Tenant) -> Vec<Doc> {
+    let Some(apps) = &t.apps else {
+        return Vec::new();
+    };
+    let ns = &fleet.argocd_namespace;
+    let project = Doc::AppProject {
+        name: t.name.clone(),
+        namespace: ns.clone(),
+        sync_wave: None,
+        destinations: t
+            .namespaces
+            .iter()
+            .map(|(n, _)| ("in-cluster".to_owned(), n.clone()))
+            .collect(),
+        repo: apps.url.clone(),
+    };
+    let app = Doc::Application(super::Application {
+        name: format!("tenant-{}", t.name),
+        namespace: ns.clone(),
+        sync_wave: None,
+        project: t.name.clone(),
+        destination_name: "in-cluster".to_owned(),
+        destination_namespace: Some(t.namespaces[0].0.clone()),
+        source: super::AppSource::Git {
+            repo_url: apps.url.clone(),
+            path: apps.path.clone(),
+            revision: apps.branch.clone(),
+        },
+        sync_options: Vec::new(),
+    });
+    vec![project, app]
+}
+
+/// Hub tenants delivered in this wave: by Flux, source and Kustomization in the tenant's
+/// first namespace after the hub's first wave; by Argo CD, AppProject + Application.
+fn hub_tenant_apps(fleet: &Fleet, plan: &WavePlan, first_wave: &str) -> Vec<Doc> {
+    let mut docs = Vec::new();
+    for &ti in &plan.apps {
+        let t = &fleet.tenants[ti];
+        match t.apps.as_ref().map(|a| a.delivery) {
+            Some(Delivery::Flux) => docs.extend(tenant_flux_apps(
+                fleet,
+                t,
+                &t.namespaces[0].0,
+                DependsOn {
+                    name: first_wave.to_owned(),
+                    namespace: Some("flux-system".to_owned()),
+                },
+                None,
+            )),
+            Some(Delivery::ArgoCd) => docs.extend(tenant_argocd_apps(fleet, t)),
+            None => {}
+        }
+    }
+    docs
+}
+
+fn hub_cluster(b: &mut Builder<'_>, ci: usize, plans: &[WavePlan]) {
+    let fleet = b.fleet;
+    let cluster = &fleet.clusters[ci];
+    let ks = Ks {
+        fleet,
+        namespace: "flux-system".to_owned(),
+        source: fleet.hub_source_ref.clone(),
+        kubeconfig: None,
+        substitute: Some(cluster.variables()),
+    };
+    let me = Item::Cluster(ci);
+    let hub_file = format!("hub/{}.yaml", cluster.name);
+    let mut sources = BTreeSet::from([me]);
+    let mut docs = Vec::new();
+    let mut prev: Vec<String> = Vec::new();
+    let first_wave = plans.first().map_or("", |p| fleet.waves[p.wave].name.as_str());
+    for (plan, ns_docs) in plans.iter().zip(namespaces_per_wave(fleet, plans)) {
+        let wave = &fleet.waves[plan.wave].name;
+        let owner = Item::Wave(plan.wave);
+        sources.insert(owner);
+        let wave_sources: Vec<Item> = [me]
+            .into_iter()
+            .chain(plan.charts.iter().map(|&c| Item::Component(c)))
+            .chain(plan.tenants.iter().chain(&plan.apps).map(|&t| Item::Tenant(t)))
+            .collect();
+        if plan.has_main() {
+            let dir = format!("platform/{wave}");
+            let mut resources = Vec::new();
+            if !ns_docs.is_empty() {
+                b.file(
+                    format!("{dir}/namespaces.yaml"),
+                    owner,
+                    wave_sources.clone(),
+                    [ci],
+                    Content::docs(ns_docs),
+                );
+                resources.push("namespaces.yaml".to_owned());
+            }
+            if !plan.tenants.is_empty() {
+                resources.push("../../deploy/tenant-role".to_owned());
+            }
+            resources.extend(
+                plan.tenants
+                    .iter()
+                    .map(|&t| format!("../../deploy/tenants/{}", fleet.tenants[t].name)),
+            );
+            resources.extend(
+                plan.charts
+                    .iter()
+                    .map(|&c| format!("../../deploy/{wave}/{}", fleet.components[c].name)),
+            );
+            let apps = hub_tenant_apps(fleet, plan, first_wave);
+            if !apps.is_empty() {
+                let file = format!("{dir}/tenant-apps.yaml");
+                for &t in &plan.apps {
+                    record_tenant_apps(b, t, &fleet.tenants[t].namespaces[0].0, &file);
+                }
+                b.file(file, owner, wave_sources.clone(), [ci], Content::docs(apps));
+                resources.push("tenant-apps.yaml".to_owned());
+            }
+            b.file(
+                format!("{dir}/kustomization.yaml"),
+                owner,
+                wave_sources,
+                [ci],
+                Content::resources(resources),
+            );
+            b.object("Kustomization", "flux-system", wave, &hub_file, owner);
+            docs.push(Doc::Kustomization(ks.object(wave, &format!("./{dir}"), &prev, false, None)));
+        }
+        for &p in &plan.paths {
+            sources.insert(Item::Component(p));
+            let k = path_kustomization(fleet, &ks, p, &prev, true);
+            b.object("Kustomization", "flux-system", &k.name, &hub_file, Item::Component(p));
+            docs.push(Doc::Kustomization(k));
+        }
+        prev = wave_names(fleet, plan, true);
+    }
+    let comment = format!(
+        "# Flux Kustomizations of the hub cluster `{}`, one per wave, applied in order.\n",
+        cluster.name
+    );
+    b.file(
+        hub_file,
+        me,
+        sources,
+        [ci],
+        Content::Docs {
+            comment: Some(comment),
+            docs,
+            empty: Some("# No waves hold anything for this cluster.\n"),
+        },
+    );
+}
+
+/// Records the GitRepository and Kustomization (or AppProject and Application) of tenant `t`.
+pub(super) fn record_tenant_apps(b: &mut Builder<'_>, t: usize, namespace: &str, file: &str) {
+    let fleet = b.fleet;
+    let tenant = &fleet.tenants[t];
+    let name = format!("tenant-{}", tenant.name);
+    match tenant.apps.as_ref().map(|a| a.delivery) {
+        Some(Delivery::Flux) => {
+            b.object("GitRepository", namespace, &name, file, Item::Tenant(t));
+            b.object("Kustomization", namespace, &name, file, Item::Tenant(t));
+        }
+        Some(Delivery::ArgoCd) => {
+            let ns = &fleet.argocd_namespace;
+            b.object("AppProject", ns, &tenant.name, file, Item::Tenant(t));
+            b.object("Application", ns, &name, file, Item::Tenant(t));
+        }
+        None => {}
+    }
+}
+
+/// The Kustomization of a `path:` component: after its dependencies and the previous wave.
+pub(super) fn path_kustomization(
+    fleet: &Fleet,
+    ks: &Ks<'_>,
+    c: usize,
+    prev: &[String],
+    hub: bool,
+) -> Kustomization {
+    let comp = &fleet.components[c];
+    let path = match &comp.source {
+        ComponentSource::Path(path) => clean_path(path),
+        ComponentSource::Chart { .. } => String::new(),
+    };
+    let mut deps: BTreeSet<String> = prev.iter().cloned().collect();
+    for dep in &comp.depends_on {
+        let d = &fleet.components[dep.index];
+        deps.insert(match d.source {
+            ComponentSource::Path(_) => d.name.clone(),
+            ComponentSource::Chart { .. } if hub => fleet.waves[d.wave].name.clone(),
+            ComponentSource::Chart { .. } => format!("{}-releases", fleet.waves[d.wave].name),
+        });
+    }
+    let deps: Vec<String> = deps.into_iter().collect();
+    ks.object(&comp.name, &format!("./{path}"), &deps, !hub, None)
+}
+
+/// The kubeconfig reference of a Kustomization or HelmRelease that reaches a fleet cluster.
+pub(super) fn kubeconfig_ref(kc: &crate::model::Kubeconfig) -> Json {
+    match kc {
+        crate::model::Kubeconfig::Secret { name, key } => {
+            json!({"secretRef": {"name": name, "key": key}})
+        }
+        crate::model::Kubeconfig::ConfigMap { name } => json!({"configMapRef": {"name": name}}),
+    }
+}

@@ -1,0 +1,252 @@
+//! The fleet-cluster half of the Flux layout: the environment overlays under `fleet/<env>/`
+//! (shared by the environment's clusters; per-cluster values come from substitution) and
+//! `hub/<cluster>.yaml` with the cluster's wave Kustomizations.
+
+use std::collections::BTreeSet;
+
+use serde_json::json;
+
+use super::docs::{Content, DependsOn, Doc, GitRepository, Patch};
+use super::flux::{
+    Ks, clean_path, has_remote, kubeconfig_ref, namespaces_per_wave, path_kustomization,
+    record_tenant_apps, tenant_argocd_apps, tenant_flux_apps, wave_names,
+};
+use super::waves::WavePlan;
+use super::{Builder, Item};
+use crate::model::{ComponentSource, Delivery, Fleet, Kubeconfig};
+
+/// Fleet-cluster tenants of this wave delivered by `delivery`: by Flux, in the hub namespace
+/// of the cluster (the releases overlay sets it), reaching the cluster through its kubeconfig;
+/// by Argo CD, as plain manifests for the Argo CD running on that cluster (seed 000).
+fn remote_tenant_apps(
+    fleet: &Fleet,
+    plan: &WavePlan,
+    delivery: Delivery,
+    first_wave: &str,
+) -> Vec<Doc> {
+    let mut docs = Vec::new();
+    for &ti in &plan.apps {
+        let t = &fleet.tenants[ti];
+        if t.apps.as_ref().is_none_or(|a| a.delivery != delivery) {
+            continue;
+        }
+        docs.extend(match delivery {
+            Delivery::Flux => {
+                let kube = json!({"secretRef": {"name": "${KUBECONFIG_SECRET}", "key": "${KUBECONFIG_KEY}"}});
+                let dep = DependsOn {
+                    name: first_wave.to_owned(),
+                    namespace: None,
+                };
+                tenant_flux_apps(fleet, t, "flux-system", dep, Some(kube))
+            }
+            Delivery::ArgoCd => tenant_argocd_apps(fleet, t),
+        });
+    }
+    docs
+}
+
+/// `fleet/<env>/<wave>/{remote,releases}/`, laid out from the first cluster of the environment
+/// (placement rules guarantee its clusters hold the same components and tenants).
+pub(super) fn env_overlays(b: &mut Builder<'_>, ci: usize, plans: &[WavePlan]) {
+    let fleet = b.fleet;
+    let cluster = &fleet.clusters[ci];
+    let env = &cluster.environment;
+    let env_clusters: Vec<usize> = fleet
+        .clusters
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| !c.hub && c.environment == *env)
+        .map(|(i, _)| i)
+        .collect();
+    let first_wave = plans.first().map_or("", |p| fleet.waves[p.wave].name.as_str());
+    for (plan, ns_docs) in plans.iter().zip(namespaces_per_wave(fleet, plans)) {
+        let wave = &fleet.waves[plan.wave].name;
+        let base = format!("fleet/{env}/{wave}");
+        let owner = Item::Wave(plan.wave);
+        let sources: Vec<Item> = env_clusters
+            .iter()
+            .map(|&c| Item::Cluster(c))
+            .chain(plan.charts.iter().map(|&c| Item::Component(c)))
+            .chain(plan.tenants.iter().chain(&plan.apps).map(|&t| Item::Tenant(t)))
+            .collect();
+        let file = |b: &mut Builder<'_>, path: String, content: Content| {
+            b.file(path, owner, sources.clone(), env_clusters.iter().copied(), content);
+        };
+        if has_remote(fleet, plan, false) {
+            let mut resources = Vec::new();
+            let mut patches = Vec::new();
+            if !ns_docs.is_empty() {
+                file(b, format!("{base}/remote/namespaces.yaml"), Content::docs(ns_docs));
+                resources.push("namespaces.yaml".to_owned());
+            }
+            if !plan.tenants.is_empty() {
+                let accounts = Doc::Namespace {
+                    name: "${CLUSTER_NAME}".to_owned(),
+                    labels: [("synctl.dev/tenant-accounts".to_owned(), "true".to_owned())].into(),
+                };
+                file(b, format!("{base}/remote/tenant-accounts.yaml"), Content::docs(vec![accounts]));
+                resources.push("tenant-accounts.yaml".to_owned());
+                resources.push("../../../../deploy/tenant-role".to_owned());
+                for &t in &plan.tenants {
+                    resources.push(format!("../../../../deploy/tenants/{}", fleet.tenants[t].name));
+                    patches.push(Patch::TenantAccount { tenant: t });
+                }
+            }
+            let apps = remote_tenant_apps(fleet, plan, Delivery::ArgoCd, first_wave);
+            if !apps.is_empty() {
+                file(b, format!("{base}/remote/tenant-apps.yaml"), Content::docs(apps));
+                resources.push("tenant-apps.yaml".to_owned());
+            }
+            file(b, format!("{base}/remote/kustomization.yaml"), Content::Kustomize { resources, patches });
+        }
+        if plan.has_releases(fleet) {
+            let mut resources: Vec<String> = plan
+                .charts
+                .iter()
+                .map(|&c| format!("../../../../deploy/{wave}/{}", fleet.components[c].name))
+                .collect();
+            let mut patches = Vec::new();
+            if !plan.charts.is_empty() {
+                patches.push(Patch::Kubeconfig {
+                    config_map: matches!(cluster.kubeconfig, Kubeconfig::ConfigMap { .. }),
+                });
+            }
+            patches.extend(plan.charts.iter().map(|&c| Patch::Environment {
+                component: c,
+                environment: env.clone(),
+            }));
+            let apps = remote_tenant_apps(fleet, plan, Delivery::Flux, first_wave);
+            if !apps.is_empty() {
+                file(b, format!("{base}/releases/tenant-apps.yaml"), Content::docs(apps));
+                resources.push("tenant-apps.yaml".to_owned());
+            }
+            file(b, format!("{base}/releases/kustomization.yaml"), Content::Kustomize { resources, patches });
+        }
+    }
+}
+
+/// `hub/<cluster>.yaml`: the cluster's Namespace and GitRepository on the hub and its wave
+/// Kustomizations — or, when it tracks another branch than the hub, one Kustomization applying
+/// `fleet/<env>/clusters/<cluster>/` from that branch, which holds them.
+pub(super) fn fleet_cluster(b: &mut Builder<'_>, ci: usize, plans: &[WavePlan]) {
+    let fleet = b.fleet;
+    let cluster = &fleet.clusters[ci];
+    let env = &cluster.environment;
+    let ns = cluster.name.as_str();
+    let me = Item::Cluster(ci);
+    let hub_file = format!("hub/{}.yaml", cluster.name);
+    let hub_branch = fleet
+        .hub()
+        .map_or(fleet.repository.branch.as_str(), |h| h.branch.as_str());
+    let split = cluster.branch != hub_branch;
+    let split_dir = format!("fleet/{env}/clusters/{}", cluster.name);
+    let waves_file = if split {
+        format!("{split_dir}/kustomizations.yaml")
+    } else {
+        hub_file.clone()
+    };
+    let ks = Ks {
+        fleet,
+        namespace: cluster.name.clone(),
+        source: cluster.name.clone(),
+        kubeconfig: Some(kubeconfig_ref(&cluster.kubeconfig)),
+        substitute: Some(cluster.variables()),
+    };
+    let mut sources = BTreeSet::from([me]);
+    let mut waves = Vec::new();
+    let mut prev: Vec<String> = Vec::new();
+    let mut sparse: BTreeSet<String> = ["deploy".to_owned(), format!("fleet/{env}")].into();
+    for plan in plans {
+        let wave = &fleet.waves[plan.wave].name;
+        let owner = Item::Wave(plan.wave);
+        sources.insert(owner);
+        let mut this = Vec::new();
+        if has_remote(fleet, plan, false) {
+            let path = format!("./fleet/{env}/{wave}/remote");
+            waves.push((owner, ks.object(wave, &path, &prev, true, None)));
+            this.push(wave.clone());
+        }
+        if plan.has_releases(fleet) {
+            let deps: Vec<String> = prev.iter().chain(&this).cloned().collect();
+            let path = format!("./fleet/{env}/{wave}/releases");
+            let name = format!("{wave}-releases");
+            waves.push((owner, ks.object(&name, &path, &deps, false, Some(ns))));
+            let releases = format!("fleet/{env}/{wave}/releases/tenant-apps.yaml");
+            for &t in plan.apps.iter().filter(|&&t| {
+                fleet.tenants[t].apps.as_ref().is_some_and(|a| a.delivery == Delivery::Flux)
+            }) {
+                record_tenant_apps(b, t, ns, &releases);
+            }
+        }
+        for &p in &plan.paths {
+            if let ComponentSource::Path(path) = &fleet.components[p].source {
+                sparse.insert(clean_path(path));
+            }
+            sources.insert(Item::Component(p));
+            waves.push((Item::Component(p), path_kustomization(fleet, &ks, p, &prev, false)));
+        }
+        prev = wave_names(fleet, plan, false);
+    }
+    for (owner, k) in &waves {
+        b.object("Kustomization", ns, &k.name, &waves_file, *owner);
+    }
+    if split {
+        sparse.insert(split_dir.clone());
+    }
+    let namespace = Doc::Namespace {
+        name: cluster.name.clone(),
+        labels: [("kustomize.toolkit.fluxcd.io/prune".to_owned(), "disabled".to_owned())].into(),
+    };
+    let git = GitRepository {
+        name: cluster.name.clone(),
+        namespace: cluster.name.clone(),
+        interval: fleet.defaults.interval.clone(),
+        branch: cluster.branch.clone(),
+        secret_ref: fleet.repository.secret_ref.clone(),
+        sparse: Some(sparse.into_iter().collect()),
+        url: fleet.repository.url.clone(),
+    };
+    b.object("GitRepository", ns, &cluster.name, &hub_file, me);
+    let mut docs = vec![namespace, Doc::GitRepository(git)];
+    let waves: Vec<Doc> = waves.into_iter().map(|(_, k)| Doc::Kustomization(k)).collect();
+    if split {
+        b.file(
+            waves_file,
+            me,
+            sources.clone(),
+            [ci],
+            Content::Docs {
+                comment: None,
+                docs: waves,
+                empty: Some("# No waves hold anything for this cluster.\n"),
+            },
+        );
+        b.file(
+            format!("{split_dir}/kustomization.yaml"),
+            me,
+            sources.clone(),
+            [ci],
+            Content::resources(vec!["kustomizations.yaml".to_owned()]),
+        );
+        let entry = Ks { substitute: None, ..ks };
+        b.object("Kustomization", ns, &cluster.name, &hub_file, me);
+        docs.push(Doc::Kustomization(entry.object(&cluster.name, &format!("./{split_dir}"), &[], false, None)));
+    } else {
+        docs.extend(waves);
+    }
+    let comment = format!(
+        "# Fleet cluster `{}` (environment `{env}`, branch `{}`): reconciled from the hub through the\n# kubeconfig Secret it names; its Flux objects live in the hub namespace `{}`.\n",
+        cluster.name, cluster.branch, cluster.name
+    );
+    b.file(
+        hub_file,
+        me,
+        sources,
+        [ci],
+        Content::Docs {
+            comment: Some(comment),
+            docs,
+            empty: None,
+        },
+    );
+}

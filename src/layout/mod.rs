@@ -1,0 +1,291 @@
+//! The layout stage: from the checked fleet and its graph, every file synctl will write, what
+//! goes in it (documents described as data, not text), every named object it holds (kind,
+//! namespace, name), and which spec items own it. Decided here, once, per engine; everything
+//! after asks this stage instead of re-deriving a path or parsing one back:
+//! - the collision rules run over it (two items claiming one file, two objects with one name);
+//! - the renderers only turn each file's [`Content`] into text;
+//! - `explain` and the blast radius of `diff` are lookups in [`Layout::files`].
+
+mod argocd;
+mod docs;
+mod flux;
+mod flux_fleet;
+mod waves;
+
+pub use docs::{AppSource, Application, Content, Doc, GitRepository, Kustomization, Patch};
+pub use argocd::health_provider;
+pub use waves::{WavePlan, cluster_waves};
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::diag::{Code, Problem};
+use crate::graph::Graph;
+use crate::model::{Engine, Fleet};
+use crate::spec::source::Span;
+
+/// A spec item that a generated file or object comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Item {
+    /// The fleet as a whole (`spec.repository`, the hub's bootstrap).
+    Fleet,
+    Wave(usize),
+    Cluster(usize),
+    Component(usize),
+    Tenant(usize),
+}
+
+impl Item {
+    /// How messages name the item, e.g. "component `kyverno`".
+    #[must_use]
+    pub fn describe(self, fleet: &Fleet) -> String {
+        match self {
+            Item::Fleet => format!("the fleet `{}`", fleet.name),
+            Item::Wave(w) => format!("wave `{}`", fleet.waves[w].name),
+            Item::Cluster(c) => format!("cluster `{}`", fleet.clusters[c].name),
+            Item::Component(c) => format!("component `{}`", fleet.components[c].name),
+            Item::Tenant(t) => format!("tenant `{}`", fleet.tenants[t].name),
+        }
+    }
+
+    /// Where the item is written in the spec (empty for defaults nobody wrote).
+    #[must_use]
+    pub fn span(self, fleet: &Fleet) -> Span {
+        match self {
+            Item::Fleet => Span::default(),
+            Item::Wave(w) => fleet.waves[w].span,
+            Item::Cluster(c) => fleet.clusters[c].span,
+            Item::Component(c) => fleet.components[c].span,
+            Item::Tenant(t) => fleet.tenants[t].span,
+        }
+    }
+}
+
+/// One generated file.
+#[derive(Clone, Debug)]
+pub struct File {
+    /// What the renderer writes there.
+    pub content: Content,
+    /// The item the file exists for (collisions name it).
+    pub owner: Item,
+    /// Every item whose lines shape the file (what `explain` prints), the owner first.
+    pub sources: BTreeSet<Item>,
+    /// The clusters the file reaches (the blast radius of a change to it).
+    pub clusters: BTreeSet<usize>,
+}
+
+/// A named object of the tree, where it is applied.
+#[derive(Clone, Debug)]
+pub struct Object {
+    pub kind: &'static str,
+    /// The namespace it lives in once applied.
+    pub namespace: String,
+    pub name: String,
+    pub file: String,
+    pub owner: Item,
+}
+
+/// Everything synctl writes for one fleet.
+#[derive(Clone, Debug, Default)]
+pub struct Layout {
+    pub files: BTreeMap<String, File>,
+    pub objects: Vec<Object>,
+    /// Collisions found while laying out, as located problems.
+    pub problems: Vec<Problem>,
+}
+
+impl Layout {
+    /// Lays out the tree of `fleet`. `hub_listing` is what `hub/kustomization.yaml` must keep
+    /// listing before the clusters (`flux-system`).
+    #[must_use]
+    pub fn build(fleet: &Fleet, graph: &Graph, hub_listing: &[String]) -> Layout {
+        let mut out = Builder {
+            fleet,
+            layout: Layout::default(),
+        };
+        match fleet.engine {
+            Engine::Flux => flux::lay_out(&mut out, graph),
+            Engine::ArgoCd => argocd::lay_out(&mut out, graph),
+        }
+        out.hub_kustomization(hub_listing);
+        out.object_collisions();
+        out.layout
+    }
+
+    /// The spec items behind generated file `path`, or `None` when synctl does not write it.
+    #[must_use]
+    pub fn explain(&self, path: &str) -> Option<&BTreeSet<Item>> {
+        self.files.get(path).map(|f| &f.sources)
+    }
+
+    /// The clusters and waves a change to `paths` touches, by name, sorted.
+    #[must_use]
+    pub fn blast_radius<'a>(
+        &self,
+        fleet: &Fleet,
+        paths: impl IntoIterator<Item = &'a str>,
+    ) -> (Vec<String>, Vec<String>) {
+        let mut clusters = BTreeSet::new();
+        let mut waves = BTreeSet::new();
+        for p in paths {
+            let Some(f) = self.files.get(p) else { continue };
+            clusters.extend(f.clusters.iter().map(|&c| fleet.clusters[c].name.clone()));
+            waves.extend(f.sources.iter().filter_map(|i| match i {
+                Item::Wave(w) => Some(fleet.waves[*w].name.clone()),
+                _ => None,
+            }));
+        }
+        (clusters.into_iter().collect(), waves.into_iter().collect())
+    }
+}
+
+/// Builds a [`Layout`], refusing a path or an object name that is already taken.
+pub(crate) struct Builder<'a> {
+    pub fleet: &'a Fleet,
+    pub layout: Layout,
+}
+
+impl Builder<'_> {
+    /// Adds file `path` owned by `owner`. A path already taken by another item is a collision
+    /// (reported once, with both owners); the first file stays.
+    pub fn file(
+        &mut self,
+        path: String,
+        owner: Item,
+        sources: impl IntoIterator<Item = Item>,
+        clusters: impl IntoIterator<Item = usize>,
+        content: Content,
+    ) {
+        let fleet = self.fleet;
+        if let Some(first) = self.layout.files.get(&path) {
+            let (a, b) = (first.owner, owner);
+            let p = collision(
+                fleet,
+                format!(
+                    "{} and {} would both be written to `{path}`",
+                    a.describe(fleet),
+                    b.describe(fleet)
+                ),
+                a,
+                b,
+                "rename one of them: each generated file belongs to one item of the spec",
+            );
+            self.layout.problems.push(p);
+            return;
+        }
+        let mut all: BTreeSet<Item> = sources.into_iter().collect();
+        all.insert(owner);
+        self.layout.files.insert(
+            path,
+            File {
+                content,
+                owner,
+                sources: all,
+                clusters: clusters.into_iter().collect(),
+            },
+        );
+    }
+
+    /// Records object `kind` `namespace/name` of `file`, owned by `owner`.
+    pub fn object(&mut self, kind: &'static str, namespace: &str, name: &str, file: &str, owner: Item) {
+        self.layout.objects.push(Object {
+            kind,
+            namespace: namespace.to_owned(),
+            name: name.to_owned(),
+            file: file.to_owned(),
+            owner,
+        });
+    }
+
+    /// `hub/kustomization.yaml`: what `hub_listing` keeps, one file per cluster, then the
+    /// other files of `hub/`.
+    fn hub_kustomization(&mut self, hub_listing: &[String]) {
+        let fleet = self.fleet;
+        let path = "hub/kustomization.yaml";
+        let mut resources: Vec<String> = hub_listing.to_vec();
+        let mut clusters_first = BTreeSet::new();
+        for (ci, c) in fleet.clusters.iter().enumerate() {
+            let file = format!("hub/{}.yaml", c.name);
+            if file != path && clusters_first.insert(file.clone()) {
+                resources.push(format!("{}.yaml", c.name));
+            }
+            let _ = ci;
+        }
+        resources.extend(
+            self.layout
+                .files
+                .keys()
+                .filter(|p| !clusters_first.contains(*p) && p.as_str() != path)
+                .filter_map(|p| p.strip_prefix("hub/"))
+                .map(str::to_owned),
+        );
+        let all = 0..fleet.clusters.len();
+        let owner = match fleet.hub_index() {
+            Some(h) => Item::Cluster(h),
+            None => Item::Fleet,
+        };
+        self.file(
+            path.to_owned(),
+            owner,
+            all.clone().map(Item::Cluster),
+            all,
+            Content::Kustomize {
+                resources,
+                patches: Vec::new(),
+            },
+        );
+    }
+
+    /// Two objects of one kind with one name in one namespace: the second would replace the
+    /// first when applied.
+    fn object_collisions(&mut self) {
+        let fleet = self.fleet;
+        let mut seen: BTreeMap<(&str, &str, &str), &Object> = BTreeMap::new();
+        let mut reported = BTreeSet::new();
+        let mut problems = Vec::new();
+        for o in &self.layout.objects {
+            let key = (o.kind, o.namespace.as_str(), o.name.as_str());
+            let Some(first) = seen.get(&key) else {
+                seen.insert(key, o);
+                continue;
+            };
+            if first.owner == o.owner || !reported.insert((first.owner, o.owner)) {
+                continue;
+            }
+            problems.push(collision(
+                fleet,
+                format!(
+                    "two {}s would be named `{}` in namespace `{}`: one for {}, one for {}",
+                    o.kind,
+                    o.name,
+                    o.namespace,
+                    first.owner.describe(fleet),
+                    o.owner.describe(fleet)
+                ),
+                first.owner,
+                o.owner,
+                "rename one of them so it does not collide with a wave, a tenant or a cluster",
+            ));
+        }
+        self.layout.problems.extend(problems);
+    }
+}
+
+/// A collision between `first` and `second`, located at both when they are written.
+fn collision(fleet: &Fleet, message: String, first: Item, second: Item, help: &str) -> Problem {
+    let (a, b) = (first.span(fleet), second.span(fleet));
+    // The item written last in the spec is the one to rename.
+    let (primary, other, other_item) = if b.offset >= a.offset { (b, a, first) } else { (a, b, second) };
+    let mut p = Problem::error(Code::Reserved, message).help(help);
+    if primary.len > 0 {
+        p = p.at(primary, "this one");
+    }
+    if other.len > 0 && other != primary {
+        p = p.also(other, format!("collides with {}", other_item.describe(fleet)));
+    }
+    p
+}
+
+/// Namespaces that exist before synctl and must never become objects of a Kustomization.
+pub(crate) fn system_namespace(ns: &str) -> bool {
+    ns == "default" || ns == "flux-system" || ns.starts_with("kube-")
+}

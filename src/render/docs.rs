@@ -1,0 +1,274 @@
+//! One document of the layout to text: each template's context is built here, once, from the
+//! layout's typed values (and, for components and tenants, the model they point to).
+
+use serde::Serialize;
+use serde_json::{Value as Json, json};
+
+use super::{Renderer, to_yaml};
+use crate::diag::Problem;
+use crate::layout::{AppSource, Application, Doc, Patch};
+use crate::model::{ComponentSource, Fleet};
+
+/// Context of `k8s/namespace.yaml.j2`.
+#[derive(Serialize)]
+struct NamespaceCtx<'a> {
+    name: &'a str,
+    labels: &'a std::collections::BTreeMap<String, String>,
+}
+
+/// Context of `flux/helmrepository.yaml.j2` and `flux/ocirepository.yaml.j2`.
+#[derive(Serialize)]
+struct ChartSourceCtx<'a> {
+    name: &'a str,
+    interval: &'a str,
+    url: String,
+    version: &'a str,
+}
+
+/// Context of `flux/helmrelease.yaml.j2`.
+#[derive(Serialize)]
+struct HelmReleaseCtx<'a> {
+    name: &'a str,
+    oci: bool,
+    chart: &'a str,
+    version: &'a str,
+    depends_on: Vec<Json>,
+    interval: &'a str,
+    namespace: &'a str,
+    timeout: &'a str,
+    values: Option<&'a Json>,
+}
+
+/// Context of `k8s/tenant.yaml.j2`.
+#[derive(Serialize)]
+struct TenantCtx<'a> {
+    tenant: &'a str,
+    namespaces: Vec<&'a str>,
+    account_namespace: &'a str,
+    quota: Option<&'a std::collections::BTreeMap<String, String>>,
+    isolation: bool,
+}
+
+/// Context of `argocd/appproject.yaml.j2`.
+#[derive(Serialize)]
+struct AppProjectCtx<'a> {
+    name: &'a str,
+    namespace: &'a str,
+    sync_wave: Option<i64>,
+    destinations: Vec<Json>,
+    repo: &'a str,
+}
+
+/// Context of `argocd/application.yaml.j2`.
+#[derive(Serialize)]
+struct ApplicationCtx<'a> {
+    name: &'a str,
+    namespace: &'a str,
+    sync_wave: Option<i64>,
+    project: &'a str,
+    destination: Json,
+    source: Json,
+    retry: bool,
+    retry_limit: i64,
+    sync_options: &'a [String],
+}
+
+/// The text of `doc`: one YAML document, or the fixed group of a release.
+pub(super) fn render(fleet: &Fleet, r: &Renderer, doc: &Doc) -> Result<Vec<String>, Vec<Problem>> {
+    let one = |res: Result<String, Problem>| res.map(|d| vec![d]).map_err(|p| vec![p]);
+    match doc {
+        Doc::Namespace { name, labels } => one(r.object(
+            "k8s/namespace.yaml.j2",
+            &NamespaceCtx { name, labels },
+        )),
+        Doc::GitRepository(g) => one(r.object("flux/gitrepository.yaml.j2", g)),
+        Doc::Kustomization(k) => one(r.object("flux/kustomization.yaml.j2", k)),
+        Doc::Release {
+            component,
+            depends_on,
+        } => release(fleet, r, *component, depends_on).map_err(|p| vec![p]),
+        Doc::TenantRole => one(r.object("k8s/tenant-role.yaml.j2", &json!({}))),
+        Doc::Tenant { tenant } => {
+            let t = &fleet.tenants[*tenant];
+            let namespaces: Vec<&str> = t.namespaces.iter().map(|(n, _)| n.as_str()).collect();
+            one(r.object(
+                "k8s/tenant.yaml.j2",
+                &TenantCtx {
+                    tenant: &t.name,
+                    account_namespace: namespaces[0],
+                    namespaces,
+                    quota: (!t.quota.is_empty()).then_some(&t.quota),
+                    isolation: t.isolation,
+                },
+            ))
+        }
+        Doc::AppProject {
+            name,
+            namespace,
+            sync_wave,
+            destinations,
+            repo,
+        } => one(r.object(
+            "argocd/appproject.yaml.j2",
+            &AppProjectCtx {
+                name,
+                namespace,
+                sync_wave: *sync_wave,
+                destinations: destinations
+                    .iter()
+                    .map(|(n, ns)| json!({"name": n, "namespace": ns}))
+                    .collect(),
+                repo,
+            },
+        )),
+        Doc::Application(app) => application(fleet, r, app).map(|d| vec![d]),
+        Doc::HealthConfigMap { namespace } => {
+            let cm = json!({
+                "apiVersion": "v1", "kind": "ConfigMap",
+                "metadata": {"name": "argocd-cm", "namespace": namespace, "labels": {"app.kubernetes.io/part-of": "argocd"}},
+                "data": {super::argocd::HEALTH_KEY: super::argocd::HEALTH_LUA},
+            });
+            Ok(vec![format!("{}\n", to_yaml(&cm, 0))])
+        }
+    }
+}
+
+/// The chart source (HelmRepository or OCIRepository) and HelmRelease of a component.
+fn release(
+    fleet: &Fleet,
+    r: &Renderer,
+    c: usize,
+    depends_on: &[String],
+) -> Result<Vec<String>, Problem> {
+    let comp = &fleet.components[c];
+    let d = &fleet.defaults;
+    let ComponentSource::Chart {
+        repository,
+        name,
+        version,
+    } = &comp.source
+    else {
+        return Ok(Vec::new());
+    };
+    let oci = repository.starts_with("oci://");
+    let source = ChartSourceCtx {
+        name: &comp.name,
+        interval: &d.interval,
+        url: if oci {
+            format!("{repository}/{name}")
+        } else {
+            repository.clone()
+        },
+        version,
+    };
+    let source = if oci {
+        r.object("flux/ocirepository.yaml.j2", &source)?
+    } else {
+        r.object("flux/helmrepository.yaml.j2", &source)?
+    };
+    let release = r.object(
+        "flux/helmrelease.yaml.j2",
+        &HelmReleaseCtx {
+            name: &comp.name,
+            oci,
+            chart: name,
+            version,
+            depends_on: depends_on.iter().map(|n| json!({"name": n})).collect(),
+            interval: &d.interval,
+            namespace: &comp.namespace,
+            timeout: &d.timeout,
+            values: comp.values.as_object().is_some_and(|m| !m.is_empty()).then_some(&comp.values),
+        },
+    )?;
+    Ok(vec![source, release])
+}
+
+fn application(fleet: &Fleet, r: &Renderer, app: &Application) -> Result<String, Vec<Problem>> {
+    let source = match &app.source {
+        AppSource::Git {
+            repo_url,
+            path,
+            revision,
+        } => json!({"repoURL": repo_url, "path": path, "targetRevision": revision}),
+        AppSource::Chart { component, cluster } => {
+            super::argocd::chart_source(fleet, *cluster, *component)?
+        }
+    };
+    let mut destination = json!({"name": app.destination_name});
+    if let Some(ns) = &app.destination_namespace {
+        destination["namespace"] = json!(ns);
+    }
+    r.object(
+        "argocd/application.yaml.j2",
+        &ApplicationCtx {
+            name: &app.name,
+            namespace: &app.namespace,
+            sync_wave: app.sync_wave,
+            project: &app.project,
+            destination,
+            source,
+            retry: true,
+            retry_limit: fleet.argocd_retry_limit,
+            sync_options: &app.sync_options,
+        },
+    )
+    .map_err(|p| vec![p])
+}
+
+/// A kustomize patch of an overlay, as kustomize's `patches` entries.
+pub(super) fn patch(fleet: &Fleet, p: &Patch) -> Vec<Json> {
+    let entry = |target: Json, patch: &Json| json!({"target": target, "patch": to_yaml(patch, 0) + "\n"});
+    match p {
+        Patch::Kubeconfig { config_map } => {
+            let kube = if *config_map {
+                json!({"configMapRef": {"name": "${KUBECONFIG_CONFIGMAP}"}})
+            } else {
+                json!({"secretRef": {"name": "${KUBECONFIG_SECRET}", "key": "${KUBECONFIG_KEY}"}})
+            };
+            let patch = json!({"apiVersion": "helm.toolkit.fluxcd.io/v2", "kind": "HelmRelease", "metadata": {"name": "all"}, "spec": {"kubeConfig": kube}});
+            vec![entry(json!({"kind": "HelmRelease"}), &patch)]
+        }
+        Patch::Environment {
+            component,
+            environment,
+        } => environment_patches(fleet, *component, environment),
+        Patch::TenantAccount { tenant } => {
+            let t = &fleet.tenants[*tenant];
+            let sa = "- op: replace\n  path: /metadata/namespace\n  value: ${CLUSTER_NAME}\n";
+            let rb = "- op: replace\n  path: /subjects/0/namespace\n  value: ${CLUSTER_NAME}\n";
+            vec![
+                json!({"target": {"kind": "ServiceAccount", "name": t.name}, "patch": sa}),
+                json!({"target": {"kind": "RoleBinding", "name": format!("{}-reconciler", t.name)}, "patch": rb}),
+            ]
+        }
+    }
+}
+
+/// The environment's overrides of component `c`: values (deep merge) and version.
+fn environment_patches(fleet: &Fleet, c: usize, env: &str) -> Vec<Json> {
+    let comp = &fleet.components[c];
+    let Some(o) = comp.environments.get(env) else {
+        return Vec::new();
+    };
+    let ComponentSource::Chart { repository, .. } = &comp.source else {
+        return Vec::new();
+    };
+    let oci = repository.starts_with("oci://");
+    let mut spec = json!({});
+    if let Some(values) = &o.values {
+        super::merge(&mut spec, &json!({"values": values}));
+    }
+    if let (Some(v), false) = (&o.version, oci) {
+        super::merge(&mut spec, &json!({"chart": {"spec": {"version": v}}}));
+    }
+    let mut out = Vec::new();
+    if spec.as_object().is_some_and(|m| !m.is_empty()) {
+        let patch = json!({"apiVersion": "helm.toolkit.fluxcd.io/v2", "kind": "HelmRelease", "metadata": {"name": comp.name}, "spec": spec});
+        out.push(json!({"target": {"kind": "HelmRelease", "name": comp.name}, "patch": to_yaml(&patch, 0) + "\n"}));
+    }
+    if let (Some(v), true) = (&o.version, oci) {
+        let patch = json!({"apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "OCIRepository", "metadata": {"name": comp.name}, "spec": {"ref": {"semver": v}}});
+        out.push(json!({"target": {"kind": "OCIRepository", "name": comp.name}, "patch": to_yaml(&patch, 0) + "\n"}));
+    }
+    out
+}
