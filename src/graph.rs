@@ -185,6 +185,7 @@ mod tests {
             source_span: Span::default(),
             values: serde_json::Value::Null,
             values_span: Span::default(),
+            values_tree: None,
             depends_on: deps
                 .iter()
                 .map(|&index| Ref {

@@ -106,7 +106,7 @@ fn finish(loaded: Result<spec::Loaded, LoadError>, out_root: Option<&Path>) -> C
     };
     let (fleet, mut problems) = model::build(&loaded);
     let graph = Graph::build(&fleet);
-    problems.extend(check::check(&fleet, &graph, &loaded.root, out_root));
+    problems.extend(check::check(&fleet, &graph, out_root));
     // The layout needs a fleet whose names resolved and do not clash: it runs after the rules.
     let layout = if problems.iter().any(Problem::is_error) {
         None
@@ -142,11 +142,17 @@ pub struct Compiled {
 /// # Errors
 /// [`Stop::Invalid`] for a spec with errors or problems found while rendering; [`Stop::Io`]
 /// for a template that does not load.
-pub fn compile(checked: Checked, templates: Option<&Path>, spec_label: &str) -> Result<Compiled, Stop> {
+pub fn compile(
+    checked: Checked,
+    templates: Option<&Path>,
+    spec_label: &str,
+) -> Result<Compiled, Stop> {
     let mut checked = checked.valid()?;
     let renderer = Renderer::new(templates).map_err(Stop::Io)?;
     let (Some((fleet, _)), Some(layout)) = (&checked.fleet, &checked.layout) else {
-        return Err(Stop::Io("internal: a valid spec without a layout".to_owned()));
+        return Err(Stop::Io(
+            "internal: a valid spec without a layout".to_owned(),
+        ));
     };
     match render::render(fleet, &renderer, layout) {
         Ok(tree) => {
@@ -181,7 +187,10 @@ impl Compiled {
 
     /// The clusters and waves a change to `paths` touches.
     #[must_use]
-    pub fn blast_radius<'a>(&self, paths: impl IntoIterator<Item = &'a str>) -> (Vec<String>, Vec<String>) {
+    pub fn blast_radius<'a>(
+        &self,
+        paths: impl IntoIterator<Item = &'a str>,
+    ) -> (Vec<String>, Vec<String>) {
         match (&self.checked.fleet, &self.checked.layout) {
             (Some((fleet, _)), Some(layout)) => layout.blast_radius(fleet, paths),
             _ => (Vec::new(), Vec::new()),
@@ -199,6 +208,10 @@ impl Compiled {
 ///
 /// # Errors
 /// [`Stop::Io`] on the first file that cannot be written.
-pub fn write(root: &Path, plan: &Plan, progress: Option<&indicatif::ProgressBar>) -> Result<(), Stop> {
+pub fn write(
+    root: &Path,
+    plan: &Plan,
+    progress: Option<&indicatif::ProgressBar>,
+) -> Result<(), Stop> {
     output::apply(root, plan, progress).map_err(Stop::Io)
 }

@@ -60,9 +60,7 @@ fn var(inner: &str) -> Part<'_> {
         .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
         .unwrap_or(inner.len());
     let (name, op) = inner.split_at(end);
-    let default = [":=", ":-", "="]
-        .iter()
-        .find_map(|o| op.strip_prefix(o));
+    let default = [":=", ":-", "="].iter().find_map(|o| op.strip_prefix(o));
     Part::Var {
         name: if name.is_empty() { inner } else { name },
         default,

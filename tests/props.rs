@@ -12,17 +12,15 @@ const SEEDS: &[&str] = &[
 /// Runs the front end, and the renderer on whatever validates: neither may panic, and a spec
 /// that validated must render without an internal error.
 fn check(text: String) {
-    let Ok(checked) = synctl::pipeline::check_text("fleet.yaml", text, None) else {
-        return;
-    };
+    let checked = synctl::pipeline::check_text("fleet.yaml", text, None);
     if checked.has_errors() {
         return;
     }
-    let Some((fleet, graph)) = &checked.fleet else {
+    let (Some((fleet, _)), Some(layout)) = (&checked.fleet, &checked.layout) else {
         return;
     };
     let renderer = synctl::render::Renderer::new(None).unwrap();
-    if let Err(problems) = synctl::render::render(fleet, graph, &renderer, &[]) {
+    if let Err(problems) = synctl::render::render(fleet, &renderer, layout) {
         assert!(
             problems
                 .iter()

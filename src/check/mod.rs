@@ -10,36 +10,32 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use crate::diag::{Code, Problem};
+use crate::folders::{self, Folder};
 use crate::graph::Graph;
 use crate::model::{ComponentSource, Fleet};
-use crate::folders::{self, Folder};
 use crate::spec::source::Span;
-use crate::spec::yaml::Node;
 
 /// Runs every rule. `out_root` is the repository the tree is written into (for `path:`).
 #[must_use]
-pub fn check(fleet: &Fleet, graph: &Graph, root: &Node, out_root: Option<&Path>) -> Vec<Problem> {
+pub fn check(fleet: &Fleet, graph: &Graph, out_root: Option<&Path>) -> Vec<Problem> {
     let mut problems = Vec::new();
-    hub_count(fleet, root, &mut problems);
+    hub_count(fleet, &mut problems);
     duplicates(fleet, &mut problems);
     reserved(fleet, &mut problems);
     let folders = paths(fleet, out_root, &mut problems);
     order::cycles(fleet, graph, &mut problems);
     order::wave_order(fleet, graph, &mut problems);
     order::placement(fleet, &mut problems);
-    secrets::scan(fleet, root, &mut problems);
-    substitution::check(fleet, root, &folders, &mut problems);
+    secrets::scan(fleet, &mut problems);
+    substitution::check(fleet, &folders, &mut problems);
     problems
 }
 
-fn hub_count(fleet: &Fleet, root: &Node, problems: &mut Vec<Problem>) {
-    let hubs: Vec<_> = fleet.clusters.iter().filter(|c| c.hub).collect();
+fn hub_count(fleet: &Fleet, problems: &mut Vec<Problem>) {
+    let hubs: Vec<_> = fleet.clusters.iter().filter(|c| c.is_hub()).collect();
     match hubs.as_slice() {
         [] => {
-            let span = root
-                .get("spec")
-                .and_then(|s| s.entry("clusters"))
-                .map_or(root.span, |e| e.key_span);
+            let span = fleet.clusters_span;
             problems.push(
                 Problem::error(Code::Hub, "no cluster has `role: hub`")
                     .at(span, "one of these clusters must be the hub")
@@ -168,7 +164,7 @@ fn reserved(fleet: &Fleet, problems: &mut Vec<Problem>) {
                 .or_insert_with(|| format!("a namespace of tenant `{}`", t.name));
         }
     }
-    for c in fleet.clusters.iter().filter(|c| !c.hub) {
+    for c in fleet.clusters.iter().filter(|c| !c.is_hub()) {
         let why =
             if c.name == "flux-system" || c.name == "default" || c.name == fleet.argocd_namespace {
                 Some(format!("`{}` is a namespace of the hub", c.name))
@@ -193,7 +189,11 @@ fn reserved(fleet: &Fleet, problems: &mut Vec<Problem>) {
 /// rule, read again for `${…}` by the substitution rule).
 pub(crate) type Folders<'a> = HashMap<&'a str, Folder>;
 
-fn paths<'a>(fleet: &'a Fleet, out_root: Option<&Path>, problems: &mut Vec<Problem>) -> Folders<'a> {
+fn paths<'a>(
+    fleet: &'a Fleet,
+    out_root: Option<&Path>,
+    problems: &mut Vec<Problem>,
+) -> Folders<'a> {
     let mut seen: Folders<'a> = HashMap::new();
     for c in &fleet.components {
         let ComponentSource::Path(p) = &c.source else {
@@ -208,7 +208,9 @@ fn paths<'a>(fleet: &'a Fleet, out_root: Option<&Path>, problems: &mut Vec<Probl
             continue;
         }
         let Some(root) = out_root else { continue };
-        let folder = seen.entry(p.as_str()).or_insert_with(|| folders::scan(root, p));
+        let folder = seen
+            .entry(p.as_str())
+            .or_insert_with(|| folders::scan(root, p));
         if !folder.exists {
             let dir = root.join(p.trim_start_matches("./"));
             problems.push(

@@ -1,11 +1,9 @@
 //! Literal secrets in Helm values: a password committed to Git is readable by everyone with
 //! the repository. References (`existingSecret`, `secretName`, `${VAR}`) are fine.
 
-use serde_json::Value as Json;
-
 use crate::diag::{Code, Problem};
 use crate::model::Fleet;
-use crate::spec::yaml::Node;
+use crate::spec::yaml::{Node, Value};
 
 /// Key words that name a secret value.
 const SECRET_WORDS: &[&str] = &[
@@ -41,70 +39,39 @@ const REFERENCE_WORDS: &[&str] = &[
     "type",
 ];
 
-pub(super) fn scan(fleet: &Fleet, root: &Node, problems: &mut Vec<Problem>) {
-    for (i, comp) in fleet.components.iter().enumerate() {
-        let is = i.to_string();
-        let mut path = vec![
-            "spec".to_owned(),
-            "components".to_owned(),
-            is.clone(),
-            "values".to_owned(),
-        ];
-        walk(&comp.values, &mut path, root, &comp.name, problems);
-        for (env, o) in &comp.environments {
-            if let Some(values) = &o.values {
-                let mut path = vec![
-                    "spec".to_owned(),
-                    "components".to_owned(),
-                    is.clone(),
-                    "environments".to_owned(),
-                    env.clone(),
-                    "values".to_owned(),
-                ];
-                walk(values, &mut path, root, &comp.name, problems);
-            }
+pub(super) fn scan(fleet: &Fleet, problems: &mut Vec<Problem>) {
+    for comp in &fleet.components {
+        let trees = comp.values_tree.iter().chain(
+            comp.environments
+                .values()
+                .filter_map(|o| o.values_tree.as_ref()),
+        );
+        for tree in trees {
+            walk(tree, &comp.name, problems);
         }
     }
 }
 
-fn walk(
-    value: &Json,
-    path: &mut Vec<String>,
-    root: &Node,
-    comp: &str,
-    problems: &mut Vec<Problem>,
-) {
-    match value {
-        Json::Object(map) => {
-            for (k, v) in map {
-                if let Json::String(s) = v
-                    && (looks_like_secret_key(k) && looks_like_literal(s)
+/// Reports every key of `node` (at any depth) that holds a literal secret, at its value.
+fn walk(node: &Node, comp: &str, problems: &mut Vec<Problem>) {
+    match &node.value {
+        Value::Map(entries) => {
+            for e in entries {
+                if let Value::Str(s) = &e.value.value
+                    && (looks_like_secret_key(&e.key) && looks_like_literal(s)
                         || looks_like_key_material(s))
                 {
-                    path.push(k.clone());
-                    let span = root
-                        .at(path.iter().map(String::as_str))
-                        .map_or(root.span, |n| n.span);
-                    path.pop();
                     problems.push(
-                        Problem::error(Code::Secret, format!("`{k}` in the values of `{comp}` looks like a literal secret"))
-                            .at(span, "a secret in Git")
+                        Problem::error(Code::Secret, format!("`{}` in the values of `{comp}` looks like a literal secret", e.key))
+                            .at(e.value.span, "a secret in Git")
                             .help("keep secrets out of the spec: reference a Secret (e.g. `existingSecret`, or the HelmRelease's `valuesFrom`) or an external secret store"),
                     );
                     continue;
                 }
-                path.push(k.clone());
-                walk(v, path, root, comp, problems);
-                path.pop();
+                walk(&e.value, comp, problems);
             }
         }
-        Json::Array(items) => {
-            for (i, v) in items.iter().enumerate() {
-                path.push(i.to_string());
-                walk(v, path, root, comp, problems);
-                path.pop();
-            }
-        }
+        Value::Seq(items) => items.iter().for_each(|v| walk(v, comp, problems)),
         _ => {}
     }
 }

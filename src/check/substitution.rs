@@ -28,12 +28,7 @@ fn strings(v: &Json, out: &mut Vec<String>) {
     }
 }
 
-pub(super) fn check(
-    fleet: &Fleet,
-    root: &Node,
-    folders: &Folders<'_>,
-    problems: &mut Vec<Problem>,
-) {
+pub(super) fn check(fleet: &Fleet, folders: &Folders<'_>, problems: &mut Vec<Problem>) {
     let per_cluster: Vec<BTreeMap<String, String>> = (0..fleet.clusters.len())
         .map(|c| fleet.clusters[c].variables())
         .collect();
@@ -72,7 +67,7 @@ pub(super) fn check(
             let overrides = comp
                 .environments
                 .get(&cluster.environment)
-                .filter(|_| !cluster.hub)
+                .filter(|_| !cluster.is_hub())
                 .and_then(|o| o.values.as_ref());
             if overrides.is_none() && base_used.iter().all(|n| vars.contains_key(n.as_str())) {
                 continue;
@@ -92,14 +87,15 @@ pub(super) fn check(
         for (name, clusters) in missing {
             let span = match comp.source {
                 ComponentSource::Path(_) => comp.source_span,
-                ComponentSource::Chart { .. } => root
-                    .at(["spec", "components"])
-                    .and_then(|n| {
-                        n.items().iter().find(|i| {
-                            i.get("name").and_then(Node::as_str) == Some(comp.name.as_str())
-                        })
-                    })
-                    .and_then(|n| find_scalar(n, &format!("${{{name}")))
+                ComponentSource::Chart { .. } => comp
+                    .values_tree
+                    .iter()
+                    .chain(
+                        comp.environments
+                            .values()
+                            .filter_map(|o| o.values_tree.as_ref()),
+                    )
+                    .find_map(|n| find_scalar(n, &name))
                     .unwrap_or(comp.span),
             };
             let names: Vec<&str> = clusters
@@ -138,12 +134,12 @@ fn plural(what: &str, names: &[&str]) -> String {
     }
 }
 
-/// The first string node under `node` containing `needle`.
-fn find_scalar(node: &Node, needle: &str) -> Option<Span> {
+/// The first string node under `node` that needs variable `name`.
+fn find_scalar(node: &Node, name: &str) -> Option<Span> {
     match &node.value {
-        Value::Str(s) if s.contains(needle) => Some(node.span),
-        Value::Seq(items) => items.iter().find_map(|n| find_scalar(n, needle)),
-        Value::Map(entries) => entries.iter().find_map(|e| find_scalar(&e.value, needle)),
+        Value::Str(s) if subst::required(s).any(|n| n == name) => Some(node.span),
+        Value::Seq(items) => items.iter().find_map(|n| find_scalar(n, name)),
+        Value::Map(entries) => entries.iter().find_map(|e| find_scalar(&e.value, name)),
         _ => None,
     }
 }

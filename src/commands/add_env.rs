@@ -196,7 +196,7 @@ pub fn run(g: &Global, a: &Args) -> Result<(), Failure> {
     let environment = a
         .environment
         .clone()
-        .or_else(|| model.filter(|m| !m.hub).map(|m| m.environment.clone()));
+        .or_else(|| model.filter(|m| !m.is_hub()).map(|m| m.environment.clone()));
     let mut labels: Vec<(String, String)> = model
         .map(|m| m.labels.clone().into_iter().collect())
         .unwrap_or_default();
@@ -244,11 +244,7 @@ pub fn run(g: &Global, a: &Args) -> Result<(), Failure> {
     // --like: join every explicit `clusters:` list that names the model cluster.
     if let Some(l) = &a.like {
         for kind in ["components", "tenants"] {
-            for item in root
-                .at(["spec", kind])
-                .map(Node::items)
-                .unwrap_or_default()
-            {
+            for item in root.at(["spec", kind]).map(Node::items).unwrap_or_default() {
                 let Some(list) = item.get("clusters") else {
                     continue;
                 };

@@ -27,7 +27,9 @@ pub fn run(g: &Global, args: &Args) -> Result<(), Failure> {
         match pipeline::compile(checked, None, &g.spec_label()) {
             Ok(compiled) => {
                 checked = compiled.checked;
-                checked.problems.extend(tree_problems(&root, &compiled.wanted));
+                checked
+                    .problems
+                    .extend(tree_problems(&root, &compiled.wanted));
             }
             Err(Stop::Io(e)) => return Err(Failure::Usage(e)),
             Err(Stop::Invalid { source, problems }) => {

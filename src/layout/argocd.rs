@@ -22,7 +22,14 @@ struct Child<'a> {
 }
 
 impl Child<'_> {
-    fn app(&self, item: &str, sync_wave: i64, project: &str, namespace: Option<&str>, source: AppSource) -> Application {
+    fn app(
+        &self,
+        item: &str,
+        sync_wave: i64,
+        project: &str,
+        namespace: Option<&str>,
+        source: AppSource,
+    ) -> Application {
         Application {
             name: application_name(self.fleet, self.cluster, item),
             namespace: self.fleet.argocd_namespace.clone(),
@@ -60,7 +67,9 @@ pub(super) fn lay_out(b: &mut Builder<'_>, graph: &Graph) {
             .iter()
             .flat_map(|&c| {
                 let dest = destination(fleet, c);
-                t.namespaces.iter().map(move |(n, _)| (dest.clone(), n.clone()))
+                t.namespaces
+                    .iter()
+                    .map(move |(n, _)| (dest.clone(), n.clone()))
             })
             .collect();
         let file = format!("project-{}.yaml", t.name);
@@ -73,27 +82,47 @@ pub(super) fn lay_out(b: &mut Builder<'_>, graph: &Graph) {
             destinations,
             repo: apps.url.clone(),
         };
-        b.file(path, Item::Tenant(ti), [], t.clusters.iter().copied(), Content::docs(vec![project]));
+        b.file(
+            path,
+            Item::Tenant(ti),
+            [],
+            t.clusters.iter().copied(),
+            Content::docs(vec![project]),
+        );
         hub_children.push(file);
     }
     for (ci, cluster) in fleet.clusters.iter().enumerate() {
-        let dir = if cluster.hub {
+        let dir = if cluster.is_hub() {
             hub_dir.to_owned()
         } else {
             format!("fleet/{}/apps/{}", cluster.environment, cluster.name)
         };
         let me = Item::Cluster(ci);
-        let mut children = if cluster.hub { std::mem::take(&mut hub_children) } else { Vec::new() };
+        let mut children = if cluster.is_hub() {
+            std::mem::take(&mut hub_children)
+        } else {
+            Vec::new()
+        };
         let child = Child {
             fleet,
             cluster: ci,
             destination: destination(fleet, ci),
         };
-        let mut add = |b: &mut Builder<'_>, owner: Item, wave: Option<usize>, file: String, app: Application| {
+        let mut add = |b: &mut Builder<'_>,
+                       owner: Item,
+                       wave: Option<usize>,
+                       file: String,
+                       app: Application| {
             let path = format!("{dir}/{file}");
             b.object("Application", &ns, &app.name, &path, owner);
             let sources = [me].into_iter().chain(wave.map(Item::Wave));
-            b.file(path, owner, sources, [ci], Content::docs(vec![Doc::Application(app)]));
+            b.file(
+                path,
+                owner,
+                sources,
+                [ci],
+                Content::docs(vec![Doc::Application(app)]),
+            );
             children.push(file);
         };
         for &c in &graph.order {
@@ -109,22 +138,52 @@ pub(super) fn lay_out(b: &mut Builder<'_>, graph: &Graph) {
                     cluster: ci,
                 },
             };
-            let mut app = child.app(&comp.name, graph.sync_wave(fleet, c), "default", Some(&comp.namespace), source);
+            let mut app = child.app(
+                &comp.name,
+                graph.sync_wave(fleet, c),
+                "default",
+                Some(&comp.namespace),
+                source,
+            );
             app.sync_options = vec!["CreateNamespace=true".to_owned()];
-            add(b, Item::Component(c), Some(comp.wave), format!("{}.yaml", comp.name), app);
+            add(
+                b,
+                Item::Component(c),
+                Some(comp.wave),
+                format!("{}.yaml", comp.name),
+                app,
+            );
         }
         let tenants: Vec<usize> = (0..fleet.tenants.len())
             .filter(|&t| fleet.tenants[t].clusters.binary_search(&ci).is_ok())
             .collect();
         let first = fleet.waves.first().map_or(0, |w| w.base);
         if let Some(&t0) = tenants.first() {
-            let app = child.app("tenant-role", first, "default", None, child.own("deploy/tenant-role".to_owned()));
-            add(b, Item::Tenant(t0), Some(0), "tenant-role.yaml".to_owned(), app);
+            let app = child.app(
+                "tenant-role",
+                first,
+                "default",
+                None,
+                child.own("deploy/tenant-role".to_owned()),
+            );
+            add(
+                b,
+                Item::Tenant(t0),
+                Some(0),
+                "tenant-role.yaml".to_owned(),
+                app,
+            );
         }
         for &ti in &tenants {
             let t = &fleet.tenants[ti];
             let item = format!("tenant-{}", t.name);
-            let app = child.app(&item, first, "default", None, child.own(format!("deploy/tenants/{}", t.name)));
+            let app = child.app(
+                &item,
+                first,
+                "default",
+                None,
+                child.own(format!("deploy/tenants/{}", t.name)),
+            );
             add(b, Item::Tenant(ti), Some(0), format!("{item}.yaml"), app);
             if let Some(apps) = &t.apps {
                 let source = AppSource::Git {
@@ -133,11 +192,29 @@ pub(super) fn lay_out(b: &mut Builder<'_>, graph: &Graph) {
                     revision: apps.branch.clone(),
                 };
                 let wave = fleet.waves[apps.wave].base;
-                let app = child.app(&format!("{item}-apps"), wave, &t.name, Some(&t.namespaces[0].0), source);
-                add(b, Item::Tenant(ti), Some(apps.wave), format!("{item}-apps.yaml"), app);
+                let app = child.app(
+                    &format!("{item}-apps"),
+                    wave,
+                    &t.name,
+                    Some(&t.namespaces[0].0),
+                    source,
+                );
+                add(
+                    b,
+                    Item::Tenant(ti),
+                    Some(apps.wave),
+                    format!("{item}-apps.yaml"),
+                    app,
+                );
             }
         }
-        b.file(format!("{dir}/kustomization.yaml"), me, [], [ci], Content::resources(children));
+        b.file(
+            format!("{dir}/kustomization.yaml"),
+            me,
+            [],
+            [ci],
+            Content::resources(children),
+        );
         let root = Application {
             name: format!("{}-root", cluster.name),
             namespace: ns.clone(),
@@ -150,7 +227,10 @@ pub(super) fn lay_out(b: &mut Builder<'_>, graph: &Graph) {
         };
         let hub_file = format!("hub/{}.yaml", cluster.name);
         b.object("Application", &ns, &root.name, &hub_file, me);
-        let comment = format!("# Root Application of `{}`: its children live in {dir}/.\n", cluster.name);
+        let comment = format!(
+            "# Root Application of `{}`: its children live in {dir}/.\n",
+            cluster.name
+        );
         b.file(
             hub_file,
             me,
@@ -183,7 +263,7 @@ pub(super) fn lay_out(b: &mut Builder<'_>, graph: &Graph) {
 /// The destination of a cluster's Applications: `in-cluster` for the hub, else its name.
 fn destination(fleet: &Fleet, cluster: usize) -> String {
     let c = &fleet.clusters[cluster];
-    if c.hub {
+    if c.is_hub() {
         "in-cluster".to_owned()
     } else {
         c.name.clone()
@@ -194,6 +274,7 @@ fn destination(fleet: &Fleet, cluster: usize) -> String {
 #[must_use]
 pub fn health_provider(fleet: &Fleet) -> Option<usize> {
     fleet.components.iter().position(|c| {
-        c.provides.iter().any(|p| p == "argocd") && matches!(c.source, ComponentSource::Chart { .. })
+        c.provides.iter().any(|p| p == "argocd")
+            && matches!(c.source, ComponentSource::Chart { .. })
     })
 }

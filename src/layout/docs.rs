@@ -63,7 +63,9 @@ pub enum Doc {
     /// The ClusterRole every tenant's RoleBinding refers to.
     TenantRole,
     /// Namespaces, RoleBindings, quota, limits, isolation and account of a tenant.
-    Tenant { tenant: usize },
+    Tenant {
+        tenant: usize,
+    },
     Application(Application),
     AppProject {
         name: String,
@@ -74,7 +76,9 @@ pub enum Doc {
         repo: String,
     },
     /// `argocd-cm` with the Application health check, for an Argo CD installed elsewhere.
-    HealthConfigMap { namespace: String },
+    HealthConfigMap {
+        namespace: String,
+    },
 }
 
 /// A Flux GitRepository (template `flux/gitrepository.yaml.j2`).
@@ -149,7 +153,10 @@ pub enum Patch {
     /// ConfigMap reference, from substitution).
     Kubeconfig { config_map: bool },
     /// An environment's values and version of a component.
-    Environment { component: usize, environment: String },
+    Environment {
+        component: usize,
+        environment: String,
+    },
     /// A tenant's account moves to the namespace named like the fleet cluster.
     TenantAccount { tenant: usize },
 }

@@ -19,12 +19,18 @@ pub(super) fn lay_out(b: &mut Builder<'_>, graph: &Graph) {
     tenant_bases(b);
     if fleet.hub_index().is_some() {
         // The bootstrap Kustomization, which `flux bootstrap` writes and applies `hub/`.
-        b.object("Kustomization", "flux-system", "flux-system", "hub/flux-system/", Item::Fleet);
+        b.object(
+            "Kustomization",
+            "flux-system",
+            "flux-system",
+            "hub/flux-system/",
+            Item::Fleet,
+        );
     }
     let mut envs_done = BTreeSet::new();
     for (ci, cluster) in fleet.clusters.iter().enumerate() {
         let plans = cluster_waves(fleet, &graph.order, ci);
-        if cluster.hub {
+        if cluster.is_hub() {
             hub_cluster(b, ci, &plans);
         } else {
             if envs_done.insert(cluster.environment.as_str()) {
@@ -157,7 +163,11 @@ impl Ks<'_> {
             interval: d.interval.clone(),
             retry_interval: d.retry_interval.clone(),
             timeout: format_duration(parse_duration(&d.timeout) * 2),
-            kubeconfig: if remote { self.kubeconfig.clone() } else { None },
+            kubeconfig: if remote {
+                self.kubeconfig.clone()
+            } else {
+                None
+            },
             path: path.to_owned(),
             service_account: None,
             source: self.source.clone(),
@@ -334,7 +344,9 @@ fn hub_cluster(b: &mut Builder<'_>, ci: usize, plans: &[WavePlan]) {
     let mut sources = BTreeSet::from([me]);
     let mut docs = Vec::new();
     let mut prev: Vec<String> = Vec::new();
-    let first_wave = plans.first().map_or("", |p| fleet.waves[p.wave].name.as_str());
+    let first_wave = plans
+        .first()
+        .map_or("", |p| fleet.waves[p.wave].name.as_str());
     for (plan, ns_docs) in plans.iter().zip(namespaces_per_wave(fleet, plans)) {
         let wave = &fleet.waves[plan.wave].name;
         let owner = Item::Wave(plan.wave);
@@ -342,7 +354,12 @@ fn hub_cluster(b: &mut Builder<'_>, ci: usize, plans: &[WavePlan]) {
         let wave_sources: Vec<Item> = [me]
             .into_iter()
             .chain(plan.charts.iter().map(|&c| Item::Component(c)))
-            .chain(plan.tenants.iter().chain(&plan.apps).map(|&t| Item::Tenant(t)))
+            .chain(
+                plan.tenants
+                    .iter()
+                    .chain(&plan.apps)
+                    .map(|&t| Item::Tenant(t)),
+            )
             .collect();
         if plan.has_main() {
             let dir = format!("platform/{wave}");
@@ -387,12 +404,24 @@ fn hub_cluster(b: &mut Builder<'_>, ci: usize, plans: &[WavePlan]) {
                 Content::resources(resources),
             );
             b.object("Kustomization", "flux-system", wave, &hub_file, owner);
-            docs.push(Doc::Kustomization(ks.object(wave, &format!("./{dir}"), &prev, false, None)));
+            docs.push(Doc::Kustomization(ks.object(
+                wave,
+                &format!("./{dir}"),
+                &prev,
+                false,
+                None,
+            )));
         }
         for &p in &plan.paths {
             sources.insert(Item::Component(p));
             let k = path_kustomization(fleet, &ks, p, &prev, true);
-            b.object("Kustomization", "flux-system", &k.name, &hub_file, Item::Component(p));
+            b.object(
+                "Kustomization",
+                "flux-system",
+                &k.name,
+                &hub_file,
+                Item::Component(p),
+            );
             docs.push(Doc::Kustomization(k));
         }
         prev = wave_names(fleet, plan, true);

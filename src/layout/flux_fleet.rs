@@ -55,10 +55,12 @@ pub(super) fn env_overlays(b: &mut Builder<'_>, ci: usize, plans: &[WavePlan]) {
         .clusters
         .iter()
         .enumerate()
-        .filter(|(_, c)| !c.hub && c.environment == *env)
+        .filter(|(_, c)| !c.is_hub() && c.environment == *env)
         .map(|(i, _)| i)
         .collect();
-    let first_wave = plans.first().map_or("", |p| fleet.waves[p.wave].name.as_str());
+    let first_wave = plans
+        .first()
+        .map_or("", |p| fleet.waves[p.wave].name.as_str());
     for (plan, ns_docs) in plans.iter().zip(namespaces_per_wave(fleet, plans)) {
         let wave = &fleet.waves[plan.wave].name;
         let base = format!("fleet/{env}/{wave}");
@@ -67,16 +69,31 @@ pub(super) fn env_overlays(b: &mut Builder<'_>, ci: usize, plans: &[WavePlan]) {
             .iter()
             .map(|&c| Item::Cluster(c))
             .chain(plan.charts.iter().map(|&c| Item::Component(c)))
-            .chain(plan.tenants.iter().chain(&plan.apps).map(|&t| Item::Tenant(t)))
+            .chain(
+                plan.tenants
+                    .iter()
+                    .chain(&plan.apps)
+                    .map(|&t| Item::Tenant(t)),
+            )
             .collect();
         let file = |b: &mut Builder<'_>, path: String, content: Content| {
-            b.file(path, owner, sources.clone(), env_clusters.iter().copied(), content);
+            b.file(
+                path,
+                owner,
+                sources.clone(),
+                env_clusters.iter().copied(),
+                content,
+            );
         };
         if has_remote(fleet, plan, false) {
             let mut resources = Vec::new();
             let mut patches = Vec::new();
             if !ns_docs.is_empty() {
-                file(b, format!("{base}/remote/namespaces.yaml"), Content::docs(ns_docs));
+                file(
+                    b,
+                    format!("{base}/remote/namespaces.yaml"),
+                    Content::docs(ns_docs),
+                );
                 resources.push("namespaces.yaml".to_owned());
             }
             if !plan.tenants.is_empty() {
@@ -84,20 +101,35 @@ pub(super) fn env_overlays(b: &mut Builder<'_>, ci: usize, plans: &[WavePlan]) {
                     name: "${CLUSTER_NAME}".to_owned(),
                     labels: [("synctl.dev/tenant-accounts".to_owned(), "true".to_owned())].into(),
                 };
-                file(b, format!("{base}/remote/tenant-accounts.yaml"), Content::docs(vec![accounts]));
+                file(
+                    b,
+                    format!("{base}/remote/tenant-accounts.yaml"),
+                    Content::docs(vec![accounts]),
+                );
                 resources.push("tenant-accounts.yaml".to_owned());
                 resources.push("../../../../deploy/tenant-role".to_owned());
                 for &t in &plan.tenants {
-                    resources.push(format!("../../../../deploy/tenants/{}", fleet.tenants[t].name));
+                    resources.push(format!(
+                        "../../../../deploy/tenants/{}",
+                        fleet.tenants[t].name
+                    ));
                     patches.push(Patch::TenantAccount { tenant: t });
                 }
             }
             let apps = remote_tenant_apps(fleet, plan, Delivery::ArgoCd, first_wave);
             if !apps.is_empty() {
-                file(b, format!("{base}/remote/tenant-apps.yaml"), Content::docs(apps));
+                file(
+                    b,
+                    format!("{base}/remote/tenant-apps.yaml"),
+                    Content::docs(apps),
+                );
                 resources.push("tenant-apps.yaml".to_owned());
             }
-            file(b, format!("{base}/remote/kustomization.yaml"), Content::Kustomize { resources, patches });
+            file(
+                b,
+                format!("{base}/remote/kustomization.yaml"),
+                Content::Kustomize { resources, patches },
+            );
         }
         if plan.has_releases(fleet) {
             let mut resources: Vec<String> = plan
@@ -117,10 +149,18 @@ pub(super) fn env_overlays(b: &mut Builder<'_>, ci: usize, plans: &[WavePlan]) {
             }));
             let apps = remote_tenant_apps(fleet, plan, Delivery::Flux, first_wave);
             if !apps.is_empty() {
-                file(b, format!("{base}/releases/tenant-apps.yaml"), Content::docs(apps));
+                file(
+                    b,
+                    format!("{base}/releases/tenant-apps.yaml"),
+                    Content::docs(apps),
+                );
                 resources.push("tenant-apps.yaml".to_owned());
             }
-            file(b, format!("{base}/releases/kustomization.yaml"), Content::Kustomize { resources, patches });
+            file(
+                b,
+                format!("{base}/releases/kustomization.yaml"),
+                Content::Kustomize { resources, patches },
+            );
         }
     }
 }
@@ -173,7 +213,10 @@ pub(super) fn fleet_cluster(b: &mut Builder<'_>, ci: usize, plans: &[WavePlan]) 
             waves.push((owner, ks.object(&name, &path, &deps, false, Some(ns))));
             let releases = format!("fleet/{env}/{wave}/releases/tenant-apps.yaml");
             for &t in plan.apps.iter().filter(|&&t| {
-                fleet.tenants[t].apps.as_ref().is_some_and(|a| a.delivery == Delivery::Flux)
+                fleet.tenants[t]
+                    .apps
+                    .as_ref()
+                    .is_some_and(|a| a.delivery == Delivery::Flux)
             }) {
                 record_tenant_apps(b, t, ns, &releases);
             }
@@ -183,7 +226,10 @@ pub(super) fn fleet_cluster(b: &mut Builder<'_>, ci: usize, plans: &[WavePlan]) 
                 sparse.insert(clean_path(path));
             }
             sources.insert(Item::Component(p));
-            waves.push((Item::Component(p), path_kustomization(fleet, &ks, p, &prev, false)));
+            waves.push((
+                Item::Component(p),
+                path_kustomization(fleet, &ks, p, &prev, false),
+            ));
         }
         prev = wave_names(fleet, plan, false);
     }
@@ -195,7 +241,11 @@ pub(super) fn fleet_cluster(b: &mut Builder<'_>, ci: usize, plans: &[WavePlan]) 
     }
     let namespace = Doc::Namespace {
         name: cluster.name.clone(),
-        labels: [("kustomize.toolkit.fluxcd.io/prune".to_owned(), "disabled".to_owned())].into(),
+        labels: [(
+            "kustomize.toolkit.fluxcd.io/prune".to_owned(),
+            "disabled".to_owned(),
+        )]
+        .into(),
     };
     let git = GitRepository {
         name: cluster.name.clone(),
@@ -208,7 +258,10 @@ pub(super) fn fleet_cluster(b: &mut Builder<'_>, ci: usize, plans: &[WavePlan]) 
     };
     b.object("GitRepository", ns, &cluster.name, &hub_file, me);
     let mut docs = vec![namespace, Doc::GitRepository(git)];
-    let waves: Vec<Doc> = waves.into_iter().map(|(_, k)| Doc::Kustomization(k)).collect();
+    let waves: Vec<Doc> = waves
+        .into_iter()
+        .map(|(_, k)| Doc::Kustomization(k))
+        .collect();
     if split {
         b.file(
             waves_file,
@@ -228,9 +281,18 @@ pub(super) fn fleet_cluster(b: &mut Builder<'_>, ci: usize, plans: &[WavePlan]) 
             [ci],
             Content::resources(vec!["kustomizations.yaml".to_owned()]),
         );
-        let entry = Ks { substitute: None, ..ks };
+        let entry = Ks {
+            substitute: None,
+            ..ks
+        };
         b.object("Kustomization", ns, &cluster.name, &hub_file, me);
-        docs.push(Doc::Kustomization(entry.object(&cluster.name, &format!("./{split_dir}"), &[], false, None)));
+        docs.push(Doc::Kustomization(entry.object(
+            &cluster.name,
+            &format!("./{split_dir}"),
+            &[],
+            false,
+            None,
+        )));
     } else {
         docs.extend(waves);
     }

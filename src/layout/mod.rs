@@ -12,8 +12,8 @@ mod flux;
 mod flux_fleet;
 mod waves;
 
-pub use docs::{AppSource, Application, Content, Doc, GitRepository, Kustomization, Patch};
 pub use argocd::health_provider;
+pub use docs::{AppSource, Application, Content, Doc, GitRepository, Kustomization, Patch};
 pub use waves::{WavePlan, cluster_waves};
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -39,7 +39,7 @@ impl Item {
     #[must_use]
     pub fn describe(self, fleet: &Fleet) -> String {
         match self {
-            Item::Fleet => format!("the fleet `{}`", fleet.name),
+            Item::Fleet => format!("the fleet `{}` as a whole", fleet.name),
             Item::Wave(w) => format!("wave `{}`", fleet.waves[w].name),
             Item::Cluster(c) => format!("cluster `{}`", fleet.clusters[c].name),
             Item::Component(c) => format!("component `{}`", fleet.components[c].name),
@@ -101,6 +101,7 @@ impl Layout {
         let mut out = Builder {
             fleet,
             layout: Layout::default(),
+            reported: BTreeSet::new(),
         };
         match fleet.engine {
             Engine::Flux => flux::lay_out(&mut out, graph),
@@ -142,6 +143,8 @@ impl Layout {
 pub(crate) struct Builder<'a> {
     pub fleet: &'a Fleet,
     pub layout: Layout,
+    /// Pairs of items already reported as colliding (one problem per pair).
+    reported: BTreeSet<(Item, Item)>,
 }
 
 impl Builder<'_> {
@@ -158,18 +161,20 @@ impl Builder<'_> {
         let fleet = self.fleet;
         if let Some(first) = self.layout.files.get(&path) {
             let (a, b) = (first.owner, owner);
-            let p = collision(
-                fleet,
-                format!(
-                    "{} and {} would both be written to `{path}`",
-                    a.describe(fleet),
-                    b.describe(fleet)
-                ),
-                a,
-                b,
-                "rename one of them: each generated file belongs to one item of the spec",
-            );
-            self.layout.problems.push(p);
+            if self.reported.insert((a.min(b), a.max(b))) {
+                let p = collision(
+                    fleet,
+                    format!(
+                        "`{path}` would be written for both {} and {}",
+                        a.describe(fleet),
+                        b.describe(fleet)
+                    ),
+                    a,
+                    b,
+                    "rename one of them: each generated file belongs to one item of the spec",
+                );
+                self.layout.problems.push(p);
+            }
             return;
         }
         let mut all: BTreeSet<Item> = sources.into_iter().collect();
@@ -186,7 +191,14 @@ impl Builder<'_> {
     }
 
     /// Records object `kind` `namespace/name` of `file`, owned by `owner`.
-    pub fn object(&mut self, kind: &'static str, namespace: &str, name: &str, file: &str, owner: Item) {
+    pub fn object(
+        &mut self,
+        kind: &'static str,
+        namespace: &str,
+        name: &str,
+        file: &str,
+        owner: Item,
+    ) {
         self.layout.objects.push(Object {
             kind,
             namespace: namespace.to_owned(),
@@ -203,12 +215,11 @@ impl Builder<'_> {
         let path = "hub/kustomization.yaml";
         let mut resources: Vec<String> = hub_listing.to_vec();
         let mut clusters_first = BTreeSet::new();
-        for (ci, c) in fleet.clusters.iter().enumerate() {
+        for c in &fleet.clusters {
             let file = format!("hub/{}.yaml", c.name);
             if file != path && clusters_first.insert(file.clone()) {
                 resources.push(format!("{}.yaml", c.name));
             }
-            let _ = ci;
         }
         resources.extend(
             self.layout
@@ -219,13 +230,9 @@ impl Builder<'_> {
                 .map(str::to_owned),
         );
         let all = 0..fleet.clusters.len();
-        let owner = match fleet.hub_index() {
-            Some(h) => Item::Cluster(h),
-            None => Item::Fleet,
-        };
         self.file(
             path.to_owned(),
-            owner,
+            Item::Fleet,
             all.clone().map(Item::Cluster),
             all,
             Content::Kustomize {
@@ -240,7 +247,7 @@ impl Builder<'_> {
     fn object_collisions(&mut self) {
         let fleet = self.fleet;
         let mut seen: BTreeMap<(&str, &str, &str), &Object> = BTreeMap::new();
-        let mut reported = BTreeSet::new();
+        let reported = &mut self.reported;
         let mut problems = Vec::new();
         for o in &self.layout.objects {
             let key = (o.kind, o.namespace.as_str(), o.name.as_str());
@@ -248,7 +255,8 @@ impl Builder<'_> {
                 seen.insert(key, o);
                 continue;
             };
-            if first.owner == o.owner || !reported.insert((first.owner, o.owner)) {
+            let pair = (first.owner.min(o.owner), first.owner.max(o.owner));
+            if first.owner == o.owner || !reported.insert(pair) {
                 continue;
             }
             problems.push(collision(
@@ -274,13 +282,20 @@ impl Builder<'_> {
 fn collision(fleet: &Fleet, message: String, first: Item, second: Item, help: &str) -> Problem {
     let (a, b) = (first.span(fleet), second.span(fleet));
     // The item written last in the spec is the one to rename.
-    let (primary, other, other_item) = if b.offset >= a.offset { (b, a, first) } else { (a, b, second) };
+    let (primary, other, other_item) = if b.offset >= a.offset {
+        (b, a, first)
+    } else {
+        (a, b, second)
+    };
     let mut p = Problem::error(Code::Reserved, message).help(help);
     if primary.len > 0 {
         p = p.at(primary, "this one");
     }
     if other.len > 0 && other != primary {
-        p = p.also(other, format!("collides with {}", other_item.describe(fleet)));
+        p = p.also(
+            other,
+            format!("collides with {}", other_item.describe(fleet)),
+        );
     }
     p
 }

@@ -3,27 +3,52 @@
 //! as `synctl::unknown-ref` and left out, so later stages only see what resolved.
 
 mod build;
+pub mod defaults;
 
 pub use build::build;
 
 use std::collections::BTreeMap;
 
+use serde::Deserialize;
 use serde_json::Value as Json;
 
 use crate::spec::source::Span;
+use crate::spec::yaml::Node;
 
-/// What reconciles the platform layers.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// What reconciles the platform layers (`spec.engine`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Engine {
     Flux,
     ArgoCd,
 }
 
-/// How a tenant's own repository is delivered.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// How a tenant's own repository is delivered (`apps.delivery`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Delivery {
     Flux,
     ArgoCd,
+}
+
+/// What a cluster is to the fleet (`clusters[].role`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Runs Flux (or Argo CD) for the fleet.
+    Hub,
+    /// Reconciled from the hub.
+    Fleet,
+}
+
+/// A tenant's network boundary (`tenants[].isolation`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Isolation {
+    /// A NetworkPolicy admits only the tenant's namespaces and the ingress/monitoring ones.
+    Namespace,
+    /// No NetworkPolicy.
+    None,
 }
 
 /// The checked fleet.
@@ -38,6 +63,8 @@ pub struct Fleet {
     pub defaults: Defaults,
     pub waves: Vec<Wave>,
     pub clusters: Vec<Cluster>,
+    /// Where `spec.clusters` is written.
+    pub clusters_span: Span,
     pub components: Vec<Component>,
     pub tenants: Vec<Tenant>,
 }
@@ -75,7 +102,7 @@ pub enum Kubeconfig {
 pub struct Cluster {
     pub name: String,
     pub span: Span,
-    pub hub: bool,
+    pub role: Role,
     pub role_span: Span,
     pub environment: String,
     pub branch: String,
@@ -105,6 +132,8 @@ pub enum ComponentSource {
 pub struct Override {
     pub version: Option<String>,
     pub values: Option<Json>,
+    /// The values as written, with spans.
+    pub values_tree: Option<Node>,
 }
 
 /// A capability a component requires, and the components that provide it.
@@ -128,6 +157,8 @@ pub struct Component {
     pub source_span: Span,
     pub values: Json,
     pub values_span: Span,
+    /// The values as written, with spans (secrets and `${…}` are located in them).
+    pub values_tree: Option<Node>,
     pub depends_on: Vec<Ref>,
     /// Indexes of the clusters the component is placed on, sorted (binary search is fine).
     pub clusters: Vec<usize>,
@@ -156,11 +187,17 @@ pub struct Tenant {
     pub placement_span: Span,
     pub namespaces: Vec<(String, Span)>,
     pub quota: BTreeMap<String, String>,
-    pub isolation: bool,
+    pub isolation: Isolation,
     pub apps: Option<Apps>,
 }
 
 impl Cluster {
+    /// Whether this is the hub.
+    #[must_use]
+    pub fn is_hub(&self) -> bool {
+        self.role == Role::Hub
+    }
+
     /// The substitution variables the cluster gets: the built-ins (`CLUSTER_NAME`,
     /// `ENVIRONMENT`, `GIT_BRANCH`, the kubeconfig reference of a fleet cluster) and its `vars`.
     #[must_use]
@@ -169,7 +206,7 @@ impl Cluster {
         vars.insert("CLUSTER_NAME".to_owned(), self.name.clone());
         vars.insert("ENVIRONMENT".to_owned(), self.environment.clone());
         vars.insert("GIT_BRANCH".to_owned(), self.branch.clone());
-        if !self.hub {
+        if !self.is_hub() {
             match &self.kubeconfig {
                 Kubeconfig::Secret { name, key } => {
                     vars.insert("KUBECONFIG_SECRET".to_owned(), name.clone());
@@ -189,20 +226,25 @@ impl Fleet {
     /// The hub cluster (validation guarantees exactly one before rendering).
     #[must_use]
     pub fn hub(&self) -> Option<&Cluster> {
-        self.clusters.iter().find(|c| c.hub)
+        self.clusters.iter().find(|c| c.is_hub())
     }
 
     /// The hub's index.
     #[must_use]
     pub fn hub_index(&self) -> Option<usize> {
-        self.clusters.iter().position(|c| c.hub)
+        self.clusters.iter().position(|c| c.is_hub())
     }
 
     /// Environment name → indexes of its fleet clusters, sorted by environment.
     #[must_use]
     pub fn environments(&self) -> BTreeMap<&str, Vec<usize>> {
         let mut out: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
-        for (i, c) in self.clusters.iter().enumerate().filter(|(_, c)| !c.hub) {
+        for (i, c) in self
+            .clusters
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| !c.is_hub())
+        {
             out.entry(c.environment.as_str()).or_default().push(i);
         }
         out

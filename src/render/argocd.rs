@@ -59,7 +59,7 @@ pub(super) fn chart_source(fleet: &Fleet, ci: usize, c: usize) -> Result<Json, V
     if let Some(o) = comp
         .environments
         .get(&cluster.environment)
-        .filter(|_| !cluster.hub)
+        .filter(|_| !cluster.is_hub())
     {
         if let Some(v) = &o.values {
             merge(&mut values, v);

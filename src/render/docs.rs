@@ -77,10 +77,9 @@ struct ApplicationCtx<'a> {
 pub(super) fn render(fleet: &Fleet, r: &Renderer, doc: &Doc) -> Result<Vec<String>, Vec<Problem>> {
     let one = |res: Result<String, Problem>| res.map(|d| vec![d]).map_err(|p| vec![p]);
     match doc {
-        Doc::Namespace { name, labels } => one(r.object(
-            "k8s/namespace.yaml.j2",
-            &NamespaceCtx { name, labels },
-        )),
+        Doc::Namespace { name, labels } => {
+            one(r.object("k8s/namespace.yaml.j2", &NamespaceCtx { name, labels }))
+        }
         Doc::GitRepository(g) => one(r.object("flux/gitrepository.yaml.j2", g)),
         Doc::Kustomization(k) => one(r.object("flux/kustomization.yaml.j2", k)),
         Doc::Release {
@@ -98,7 +97,7 @@ pub(super) fn render(fleet: &Fleet, r: &Renderer, doc: &Doc) -> Result<Vec<Strin
                     account_namespace: namespaces[0],
                     namespaces,
                     quota: (!t.quota.is_empty()).then_some(&t.quota),
-                    isolation: t.isolation,
+                    isolation: t.isolation == crate::model::Isolation::Namespace,
                 },
             ))
         }
@@ -177,7 +176,11 @@ fn release(
             interval: &d.interval,
             namespace: &comp.namespace,
             timeout: &d.timeout,
-            values: comp.values.as_object().is_some_and(|m| !m.is_empty()).then_some(&comp.values),
+            values: comp
+                .values
+                .as_object()
+                .is_some_and(|m| !m.is_empty())
+                .then_some(&comp.values),
         },
     )?;
     Ok(vec![source, release])
@@ -217,7 +220,8 @@ fn application(fleet: &Fleet, r: &Renderer, app: &Application) -> Result<String,
 
 /// A kustomize patch of an overlay, as kustomize's `patches` entries.
 pub(super) fn patch(fleet: &Fleet, p: &Patch) -> Vec<Json> {
-    let entry = |target: Json, patch: &Json| json!({"target": target, "patch": to_yaml(patch, 0) + "\n"});
+    let entry =
+        |target: Json, patch: &Json| json!({"target": target, "patch": to_yaml(patch, 0) + "\n"});
     match p {
         Patch::Kubeconfig { config_map } => {
             let kube = if *config_map {

@@ -1,6 +1,7 @@
 //! Spec loading: read the file once, parse it into nodes with spans, check it against the
 //! JSON Schema, and deserialize the raw serde mirror.
 
+pub mod de;
 pub mod raw;
 pub mod schema;
 pub mod source;
@@ -61,16 +62,18 @@ pub fn load_source(source: Source) -> Result<Loaded, LoadError> {
     if !problems.is_empty() {
         return Err(LoadError::Invalid(source, problems));
     }
-    match serde_json::from_value::<raw::Fleet>(json) {
+    drop(json);
+    match de::from_node::<raw::Fleet>(&root) {
         Ok(raw) => Ok(Loaded { source, root, raw }),
-        Err(e) => Err(LoadError::Invalid(
-            source,
-            vec![Problem::error(
+        Err(e) => {
+            let problem = Problem::error(
                 Code::Internal,
                 format!(
                     "the spec passed the schema but not the model ({e}): this is a bug in synctl"
                 ),
-            )],
-        )),
+            )
+            .at(e.span, "here");
+            Err(LoadError::Invalid(source, vec![problem]))
+        }
     }
 }

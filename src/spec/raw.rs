@@ -1,10 +1,16 @@
 //! The spec as written: a serde mirror of the schema, every field optional where the schema
-//! allows it. Built only after the schema check passed, so its shape is known to be right.
+//! allows it (`Option`, never a flag beside a value), enums for the closed sets, and
+//! [`Spanned`] on every value a diagnostic may point at. Deserialized once, straight from the
+//! YAML nodes, after the schema check passed; defaults are applied by the model, from
+//! [`crate::model::defaults`].
 
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
-use serde_json::Value as Json;
+
+use super::de::Spanned;
+use super::yaml::Node;
+use crate::model::{Delivery, Engine, Isolation, Role};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -28,13 +34,13 @@ pub struct Metadata {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Spec {
-    pub engine: Option<String>,
+    pub engine: Option<Engine>,
     pub repository: Repository,
     pub hub: Option<Hub>,
     pub argocd: Option<ArgoCd>,
     pub defaults: Option<Defaults>,
     pub waves: Option<Vec<Wave>>,
-    pub clusters: Vec<Cluster>,
+    pub clusters: Spanned<Vec<Cluster>>,
     #[serde(default)]
     pub components: Vec<Component>,
     #[serde(default)]
@@ -73,15 +79,15 @@ pub struct Defaults {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Wave {
-    pub name: String,
-    pub sync_wave: Option<i64>,
+    pub name: Spanned<String>,
+    pub sync_wave: Option<Spanned<i64>>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Cluster {
-    pub name: String,
-    pub role: Option<String>,
+    pub name: Spanned<String>,
+    pub role: Option<Spanned<Role>>,
     pub environment: Option<String>,
     pub branch: Option<String>,
     pub kubeconfig: Option<Kubeconfig>,
@@ -118,39 +124,40 @@ pub struct Chart {
 #[serde(deny_unknown_fields)]
 pub struct Override {
     pub version: Option<String>,
-    pub values: Option<Json>,
+    pub values: Option<Node>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Component {
-    pub name: String,
-    pub wave: String,
-    pub namespace: Option<String>,
-    pub chart: Option<Chart>,
-    pub path: Option<String>,
-    pub values: Option<Json>,
+    pub name: Spanned<String>,
+    pub wave: Spanned<String>,
+    pub namespace: Option<Spanned<String>>,
+    pub chart: Option<Spanned<Chart>>,
+    pub path: Option<Spanned<String>>,
+    /// The values as written, spans included (secrets and `${…}` are located in them).
+    pub values: Option<Node>,
     #[serde(default)]
-    pub depends_on: Vec<String>,
-    pub clusters: Option<Vec<String>>,
-    pub selector: Option<Selector>,
+    pub depends_on: Vec<Spanned<String>>,
+    pub clusters: Option<Spanned<Vec<Spanned<String>>>>,
+    pub selector: Option<Spanned<Selector>>,
     #[serde(default)]
-    pub environments: BTreeMap<String, Override>,
+    pub environments: Spanned<BTreeMap<Spanned<String>, Override>>,
     #[serde(default)]
     pub provides: Vec<String>,
     #[serde(default)]
-    pub requires: Vec<String>,
+    pub requires: Vec<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Tenant {
-    pub name: String,
-    pub clusters: Option<Vec<String>>,
-    pub selector: Option<Selector>,
-    pub namespaces: Option<Vec<String>>,
-    pub quota: Option<BTreeMap<String, Json>>,
-    pub isolation: Option<String>,
+    pub name: Spanned<String>,
+    pub clusters: Option<Spanned<Vec<Spanned<String>>>>,
+    pub selector: Option<Spanned<Selector>>,
+    pub namespaces: Option<Vec<Spanned<String>>>,
+    pub quota: Option<BTreeMap<String, serde_json::Value>>,
+    pub isolation: Option<Isolation>,
     pub apps: Option<Apps>,
 }
 
@@ -158,8 +165,8 @@ pub struct Tenant {
 #[serde(deny_unknown_fields)]
 pub struct Apps {
     pub repository: AppsRepository,
-    pub delivery: Option<String>,
-    pub wave: Option<String>,
+    pub delivery: Option<Spanned<Delivery>>,
+    pub wave: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -583,6 +583,103 @@ fn explain_names_the_spec_lines_behind_a_file() {
 }
 
 #[test]
+fn explain_answers_for_every_file_generate_writes() {
+    for ex in EXAMPLES {
+        let spec = format!("{ex}/fleet.yaml");
+        for file in tree_files(&root().join(ex)) {
+            if file.starts_with("hub/flux-system/") {
+                continue;
+            }
+            let run = Synctl::new().args(["explain", "-f", &spec, &file]).run();
+            assert_eq!(run.status, 0, "explain {ex} {file}: {}", run.stderr);
+            assert!(
+                run.stdout.starts_with(&format!("{file} comes from:\n"))
+                    && run.stdout.lines().count() >= 2,
+                "explain {ex} {file}: {}",
+                run.stdout
+            );
+        }
+    }
+    // A path synctl does not write is a usage error.
+    let run = Synctl::new()
+        .args([
+            "explain",
+            "-f",
+            "examples/cortex/fleet.yaml",
+            "hub/nope.yaml",
+        ])
+        .run();
+    assert_eq!(run.status, 2, "{}", run.stderr);
+}
+
+#[test]
+fn explain_names_the_owners_of_shared_files() {
+    let run = Synctl::new()
+        .args([
+            "explain",
+            "-f",
+            "examples/cortex/fleet.yaml",
+            "hub/kustomization.yaml",
+        ])
+        .run();
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    for c in ["cluster `cortex`", "cluster `dev`", "cluster `production`"] {
+        assert!(run.stdout.contains(c), "{c}: {}", run.stdout);
+    }
+}
+
+/// Every `${…}` form: what `validate` accepts, `generate` renders, for both engines.
+#[test]
+fn validate_and_generate_agree_on_every_substitution_form() {
+    let forms = [
+        ("${CLUSTER_DOMAIN}", true),
+        ("${UNSET:=fallback}", true),
+        ("${UNSET:-fallback}", true),
+        ("${UNSET=fallback}", true),
+        ("$${UNSET}", true),
+        ("${UNSET}", false),
+        ("x-${CLUSTER_DOMAIN}-${UNSET:-y}", true),
+    ];
+    for engine in ["flux", "argocd"] {
+        for (form, valid) in forms {
+            let dir = tempfile::tempdir().unwrap();
+            let spec = dir.path().join("fleet.yaml");
+            fs::write(
+                &spec,
+                format!(
+                    "apiVersion: synctl.dev/v1alpha1\nkind: Fleet\nmetadata: {{name: t}}\nspec:\n  engine: {engine}\n  repository: {{url: https://github.com/acme/fleet}}\n  clusters:\n    - {{name: hub, role: hub, vars: {{CLUSTER_DOMAIN: hub.example.com}}}}\n    - {{name: dev, vars: {{CLUSTER_DOMAIN: dev.example.com}}}}\n  components:\n    - name: web\n      wave: controllers\n      chart: {{repository: https://charts.example.com, name: web}}\n      values: {{host: '{form}'}}\n"
+                ),
+            )
+            .unwrap();
+            let v = Synctl::new().args(["validate", "-f"]).args([&spec]).run();
+            let g = Synctl::new().args(["generate", "-f"]).args([&spec]).run();
+            let want = if valid { 0 } else { 1 };
+            assert_eq!(v.status, want, "{engine} {form}: validate: {}", v.stderr);
+            assert_eq!(g.status, want, "{engine} {form}: generate: {}", g.stderr);
+            if valid && engine == "argocd" {
+                // Argo CD has no substitution: synctl resolves every form itself.
+                let app =
+                    fs::read_to_string(dir.path().join("fleet/dev/apps/dev/web.yaml")).unwrap();
+                let host = app
+                    .lines()
+                    .find(|l| l.contains("host:"))
+                    .unwrap()
+                    .trim()
+                    .to_owned();
+                assert!(
+                    !host.contains("${") || form.starts_with("$$"),
+                    "{form}: {host}"
+                );
+                assert!(
+                    !host.contains(":-") && !host.contains(":="),
+                    "{form}: {host}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
 fn templates_can_be_overridden_from_a_folder() {
     let dir = scratch("homelab");
     let tdir = tempfile::tempdir().unwrap();

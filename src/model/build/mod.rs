@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde_json::Value as Json;
 
+use super::defaults;
 use super::{
     Cluster, Component, ComponentSource, Defaults, Engine, Fleet, Override, Ref, Repository,
     Requirement, Wave,
@@ -12,45 +13,10 @@ use super::{
 use crate::diag::{Code, Problem};
 use crate::spec::Loaded;
 use crate::spec::source::Span;
-use crate::spec::yaml::Node;
 use crate::suggest::did_you_mean;
 
 mod parts;
 use parts::{build_cluster, build_tenant, place};
-
-/// Spans of the spec, looked up by path.
-pub(super) struct At<'a>(&'a Node);
-
-impl At<'_> {
-    fn span<S: AsRef<str>>(&self, path: &[S]) -> Span {
-        let mut best = self.0.span;
-        let mut node = self.0;
-        for seg in path {
-            match node.at([seg.as_ref()]) {
-                Some(n) => {
-                    node = n;
-                    best = n.span;
-                }
-                None => break,
-            }
-        }
-        best
-    }
-}
-
-/// The span at `keys` under `node` (the deepest one found; the node's own when none).
-fn span_in(node: Option<&Node>, keys: &[&str]) -> Span {
-    let Some(mut node) = node else {
-        return Span::default();
-    };
-    for k in keys {
-        match node.at([*k]) {
-            Some(n) => node = n,
-            None => break,
-        }
-    }
-    node.span
-}
 
 /// Resolves names to indexes, reporting the ones that name nothing.
 pub(super) struct Names<'a> {
@@ -107,33 +73,31 @@ impl<'a> Names<'a> {
 #[must_use]
 pub fn build(loaded: &Loaded) -> (Fleet, Vec<Problem>) {
     let raw = &loaded.raw;
-    let at = At(&loaded.root);
     let spec = &raw.spec;
     let mut problems = Vec::new();
 
-    let default_waves = ["tenants", "controllers", "config"];
     let waves: Vec<Wave> = match &spec.waves {
         Some(ws) => ws
             .iter()
             .enumerate()
-            .map(|(i, w)| {
-                let is = i.to_string();
-                Wave {
-                    name: w.name.clone(),
-                    span: at.span(&["spec", "waves", &is, "name"]),
-                    base: w.sync_wave.unwrap_or(i as i64 * 10),
-                    base_span: at.span(&["spec", "waves", &is, "syncWave"]),
-                }
+            .map(|(i, w)| Wave {
+                name: w.name.value.clone(),
+                span: w.name.span,
+                base: w
+                    .sync_wave
+                    .as_ref()
+                    .map_or(i as i64 * defaults::WAVE_STEP, |s| s.value),
+                base_span: w.sync_wave.as_ref().map_or_else(Span::default, |s| s.span),
             })
             .collect(),
-        None => default_waves
+        None => defaults::WAVES
             .iter()
             .enumerate()
             .map(|(i, n)| Wave {
                 name: (*n).to_owned(),
                 // Default waves were not written anywhere: an empty span means "no label".
                 span: Span::default(),
-                base: i as i64 * 10,
+                base: i as i64 * defaults::WAVE_STEP,
                 base_span: Span::default(),
             })
             .collect(),
@@ -142,13 +106,12 @@ pub fn build(loaded: &Loaded) -> (Fleet, Vec<Problem>) {
         .repository
         .branch
         .clone()
-        .unwrap_or_else(|| "main".to_owned());
+        .unwrap_or_else(|| defaults::BRANCH.to_owned());
 
     let clusters: Vec<Cluster> = spec
         .clusters
         .iter()
-        .enumerate()
-        .map(|(i, c)| build_cluster(c, &at, i, &repo_branch))
+        .map(|c| build_cluster(c, &repo_branch))
         .collect();
 
     let wave_names = Names::new(waves.iter().map(|w| w.name.as_str()), "wave");
@@ -157,7 +120,7 @@ pub fn build(loaded: &Loaded) -> (Fleet, Vec<Problem>) {
     let environments: Vec<&str> = {
         let mut e: Vec<&str> = clusters
             .iter()
-            .filter(|c| !c.hub)
+            .filter(|c| !c.is_hub())
             .map(|c| c.environment.as_str())
             .collect();
         e.sort_unstable();
@@ -168,90 +131,53 @@ pub fn build(loaded: &Loaded) -> (Fleet, Vec<Problem>) {
     for (i, c) in spec.components.iter().enumerate() {
         providers.entry(c.name.as_str()).or_default().push(i);
         for p in &c.provides {
-            if p != &c.name {
+            if p != &c.name.value {
                 providers.entry(p.as_str()).or_default().push(i);
             }
         }
     }
 
     let mut components = Vec::with_capacity(spec.components.len());
-    let comps_node = loaded.root.at(["spec", "components"]);
-    for (i, c) in spec.components.iter().enumerate() {
-        let is = i.to_string();
-        let base = ["spec", "components", is.as_str()];
-        let cn = comps_node.and_then(|n| n.items().get(i));
-        let sp = |keys: &[&str]| span_in(cn, keys);
-        let wave_span = sp(&["wave"]);
-        let wave_index = wave_names.resolve(&c.wave, wave_span, "wave", &mut problems);
+    for c in &spec.components {
+        let wave_index = wave_names.resolve(&c.wave, c.wave.span, "wave", &mut problems);
         let wave = wave_index.unwrap_or(0);
         let depends_on = c
             .depends_on
             .iter()
-            .enumerate()
-            .filter_map(|(j, d)| {
-                let span = sp(&["dependsOn", &j.to_string()]);
+            .filter_map(|d| {
                 component_names
-                    .resolve(d, span, "dependsOn", &mut problems)
-                    .map(|index| Ref { index, span })
+                    .resolve(d, d.span, "dependsOn", &mut problems)
+                    .map(|index| Ref {
+                        index,
+                        span: d.span,
+                    })
             })
             .collect();
         let (clusters_of, placement_span) = place(
-            c.clusters.as_deref(),
+            c.clusters.as_ref(),
             c.selector.as_ref(),
+            c.name.span,
             &clusters,
             &cluster_names,
-            &at,
-            &base,
             false,
             &mut problems,
         );
         let requires = c
             .requires
             .iter()
-            .enumerate()
-            .filter_map(|(j, r)| {
-                let span = sp(&["requires", &j.to_string()]);
-                if let Some(p) = providers.get(r.as_str()) {
-                    return Some(Requirement {
-                        name: r.clone(),
-                        span,
-                        providers: p.clone(),
-                    });
-                }
-                let known: Vec<&str> = providers.keys().copied().collect();
-                let mut p = Problem::error(
-                    Code::UnknownRef,
-                    format!("`requires` names `{r}`, which no component is or provides"),
-                )
-                .at(span, "nothing provides this");
-                p = match did_you_mean(r, {
-                    let mut k = known;
-                    k.sort_unstable();
-                    k
-                }) {
-                    Some(s) => p.help(format!("did you mean `{s}`?")),
-                    None => p.help(format!(
-                        "add a component named `{r}` or one with `provides: [{r}]`"
-                    )),
-                };
-                problems.push(p);
-                None
-            })
+            .filter_map(|r| requirement(r, &providers, &mut problems))
             .collect();
         let mut overrides = BTreeMap::new();
-        for (env, o) in &c.environments {
+        for (env, o) in c.environments.iter() {
             if !environments.contains(&env.as_str()) {
-                let span = cn
-                    .and_then(|n| n.get("environments"))
-                    .and_then(|n| n.entry(env))
-                    .map_or(sp(&["environments"]), |e| e.key_span);
                 let mut p = Problem::error(
                     Code::UnknownRef,
                     format!(
-                        "`environments` names the environment `{env}`, which no fleet cluster is in"
+                        "`environments` names the environment `{}`, which no fleet cluster is in",
+                        env.value
                     ),
                 )
-                .at(span, "no such environment");
+                .at(env.span, "no such environment");
                 p = match did_you_mean(env, environments.iter().copied()) {
                     Some(s) => p.help(format!("did you mean `{s}`?")),
                     None => p.help(format!(
@@ -263,10 +189,11 @@ pub fn build(loaded: &Loaded) -> (Fleet, Vec<Problem>) {
                 continue;
             }
             overrides.insert(
-                env.clone(),
+                env.value.clone(),
                 Override {
                     version: o.version.clone(),
-                    values: o.values.clone(),
+                    values: o.values.as_ref().map(crate::spec::yaml::Node::to_json),
+                    values_tree: o.values.clone(),
                 },
             );
         }
@@ -275,27 +202,34 @@ pub fn build(loaded: &Loaded) -> (Fleet, Vec<Problem>) {
                 ComponentSource::Chart {
                     repository: ch.repository.trim_end_matches('/').to_owned(),
                     name: ch.name.clone(),
-                    version: ch.version.clone().unwrap_or_else(|| "*".to_owned()),
+                    version: ch
+                        .version
+                        .clone()
+                        .unwrap_or_else(|| defaults::CHART_VERSION.to_owned()),
                 },
-                sp(&["chart"]),
+                ch.span,
             ),
-            (None, Some(p)) => (ComponentSource::Path(p.clone()), sp(&["path"])),
-            (None, None) => (ComponentSource::Path(String::new()), sp(&[])),
+            (None, Some(p)) => (ComponentSource::Path(p.value.clone()), p.span),
+            (None, None) => (ComponentSource::Path(String::new()), c.name.span),
         };
         components.push(Component {
-            name: c.name.clone(),
-            span: sp(&["name"]),
+            name: c.name.value.clone(),
+            span: c.name.span,
             wave,
             wave_known: wave_index.is_some(),
-            namespace: c.namespace.clone().unwrap_or_else(|| c.name.clone()),
-            namespace_span: sp(&["namespace"]),
+            namespace: c
+                .namespace
+                .as_ref()
+                .map_or_else(|| c.name.value.clone(), |n| n.value.clone()),
+            namespace_span: c.namespace.as_ref().map_or(c.name.span, |n| n.span),
             source,
             source_span,
-            values: c
-                .values
-                .clone()
-                .unwrap_or_else(|| Json::Object(serde_json::Map::new())),
-            values_span: sp(&["values"]),
+            values: c.values.as_ref().map_or_else(
+                || Json::Object(serde_json::Map::new()),
+                crate::spec::yaml::Node::to_json,
+            ),
+            values_span: c.values.as_ref().map_or(c.name.span, |v| v.span),
+            values_tree: c.values.clone(),
             depends_on,
             clusters: clusters_of,
             placement_span,
@@ -308,12 +242,9 @@ pub fn build(loaded: &Loaded) -> (Fleet, Vec<Problem>) {
     let tenants = spec
         .tenants
         .iter()
-        .enumerate()
-        .filter_map(|(i, t)| {
+        .filter_map(|t| {
             build_tenant(
                 t,
-                i,
-                &at,
                 &clusters,
                 &cluster_names,
                 &wave_names,
@@ -325,11 +256,7 @@ pub fn build(loaded: &Loaded) -> (Fleet, Vec<Problem>) {
 
     let fleet = Fleet {
         name: raw.metadata.name.clone(),
-        engine: if spec.engine.as_deref() == Some("argocd") {
-            Engine::ArgoCd
-        } else {
-            Engine::Flux
-        },
+        engine: spec.engine.unwrap_or(Engine::Flux),
         repository: Repository {
             url: spec.repository.url.clone(),
             branch: repo_branch,
@@ -339,38 +266,70 @@ pub fn build(loaded: &Loaded) -> (Fleet, Vec<Problem>) {
             .hub
             .as_ref()
             .and_then(|h| h.source_ref.clone())
-            .unwrap_or_else(|| "flux-system".to_owned()),
+            .unwrap_or_else(|| defaults::HUB_SOURCE_REF.to_owned()),
         argocd_retry_limit: spec
             .argocd
             .as_ref()
             .and_then(|a| a.retry_limit)
-            .unwrap_or(-1),
+            .unwrap_or(defaults::ARGOCD_RETRY_LIMIT),
         argocd_namespace: spec
             .argocd
             .as_ref()
             .and_then(|a| a.namespace.clone())
-            .unwrap_or_else(|| "argocd".to_owned()),
-        defaults: Defaults {
-            interval: default_of(
-                spec.defaults.as_ref().and_then(|d| d.interval.clone()),
-                "10m",
-            ),
-            retry_interval: default_of(
-                spec.defaults
-                    .as_ref()
-                    .and_then(|d| d.retry_interval.clone()),
-                "2m",
-            ),
-            timeout: default_of(spec.defaults.as_ref().and_then(|d| d.timeout.clone()), "5m"),
+            .unwrap_or_else(|| defaults::ARGOCD_NAMESPACE.to_owned()),
+        defaults: {
+            let d = spec.defaults.as_ref();
+            let or = |v: Option<&String>, default: &str| {
+                v.map_or_else(|| default.to_owned(), Clone::clone)
+            };
+            Defaults {
+                interval: or(d.and_then(|d| d.interval.as_ref()), defaults::INTERVAL),
+                retry_interval: or(
+                    d.and_then(|d| d.retry_interval.as_ref()),
+                    defaults::RETRY_INTERVAL,
+                ),
+                timeout: or(d.and_then(|d| d.timeout.as_ref()), defaults::TIMEOUT),
+            }
         },
         waves,
         clusters,
+        clusters_span: spec.clusters.span,
         components,
         tenants,
     };
     (fleet, problems)
 }
 
-fn default_of(v: Option<String>, d: &str) -> String {
-    v.unwrap_or_else(|| d.to_owned())
+/// A `requires` entry: the components that are or provide it, or an unknown-ref problem.
+fn requirement(
+    r: &crate::spec::de::Spanned<String>,
+    providers: &HashMap<&str, Vec<usize>>,
+    problems: &mut Vec<Problem>,
+) -> Option<Requirement> {
+    if let Some(p) = providers.get(r.as_str()) {
+        return Some(Requirement {
+            name: r.value.clone(),
+            span: r.span,
+            providers: p.clone(),
+        });
+    }
+    let mut known: Vec<&str> = providers.keys().copied().collect();
+    known.sort_unstable();
+    let mut p = Problem::error(
+        Code::UnknownRef,
+        format!(
+            "`requires` names `{}`, which no component is or provides",
+            r.value
+        ),
+    )
+    .at(r.span, "nothing provides this");
+    p = match did_you_mean(r, known) {
+        Some(s) => p.help(format!("did you mean `{s}`?")),
+        None => p.help(format!(
+            "add a component named `{0}` or one with `provides: [{0}]`",
+            r.value
+        )),
+    };
+    problems.push(p);
+    None
 }

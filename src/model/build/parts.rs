@@ -1,13 +1,13 @@
 //! Building the clusters, the placement of components and tenants, and the tenants.
 
-use super::super::{Apps, Cluster, Delivery, Kubeconfig, Tenant, Wave};
-use super::{At, Names};
+use super::super::{Apps, Cluster, Delivery, Isolation, Kubeconfig, Role, Tenant, Wave, defaults};
+use super::Names;
 use crate::diag::Problem;
+use crate::spec::de::Spanned;
 use crate::spec::raw;
 use crate::spec::source::Span;
 
-pub(super) fn build_cluster(c: &raw::Cluster, at: &At<'_>, i: usize, repo_branch: &str) -> Cluster {
-    let is = i.to_string();
+pub(super) fn build_cluster(c: &raw::Cluster, repo_branch: &str) -> Cluster {
     let k = c.kubeconfig.as_ref();
     let kubeconfig = match k {
         Some(raw::Kubeconfig {
@@ -17,18 +17,21 @@ pub(super) fn build_cluster(c: &raw::Cluster, at: &At<'_>, i: usize, repo_branch
         _ => Kubeconfig::Secret {
             name: k
                 .and_then(|k| k.secret_ref.clone())
-                .unwrap_or_else(|| format!("{}-kubeconfig", c.name)),
+                .unwrap_or_else(|| defaults::kubeconfig_secret(&c.name)),
             key: k
                 .and_then(|k| k.key.clone())
-                .unwrap_or_else(|| "value".to_owned()),
+                .unwrap_or_else(|| defaults::KUBECONFIG_KEY.to_owned()),
         },
     };
     Cluster {
-        name: c.name.clone(),
-        span: at.span(&["spec", "clusters", &is, "name"]),
-        hub: c.role.as_deref() == Some("hub"),
-        role_span: at.span(&["spec", "clusters", &is, "role"]),
-        environment: c.environment.clone().unwrap_or_else(|| c.name.clone()),
+        name: c.name.value.clone(),
+        span: c.name.span,
+        role: c.role.as_ref().map_or(Role::Fleet, |r| r.value),
+        role_span: c.role.as_ref().map_or(c.name.span, |r| r.span),
+        environment: c
+            .environment
+            .clone()
+            .unwrap_or_else(|| c.name.value.clone()),
         branch: c.branch.clone().unwrap_or_else(|| repo_branch.to_owned()),
         kubeconfig,
         labels: c.labels.clone(),
@@ -37,33 +40,25 @@ pub(super) fn build_cluster(c: &raw::Cluster, at: &At<'_>, i: usize, repo_branch
 }
 
 /// Resolves `clusters:` or `selector:`; the default is every cluster (`fleet_only`: every
-/// fleet cluster).
-#[allow(clippy::too_many_arguments)] // reason: one call per placement kind, all context needed
+/// fleet cluster). Returns the indexes and the span of the placement (the item's name when
+/// nothing was written).
 pub(super) fn place(
-    names: Option<&[String]>,
-    selector: Option<&raw::Selector>,
+    names: Option<&Spanned<Vec<Spanned<String>>>>,
+    selector: Option<&Spanned<raw::Selector>>,
+    name_span: Span,
     clusters: &[Cluster],
     cluster_names: &Names<'_>,
-    at: &At<'_>,
-    base: &[&str],
     fleet_only: bool,
     problems: &mut Vec<Problem>,
 ) -> (Vec<usize>, Span) {
-    let with =
-        |f: &str| -> Vec<String> { base.iter().copied().chain([f]).map(str::to_owned).collect() };
     if let Some(names) = names {
         let mut out: Vec<usize> = names
             .iter()
-            .enumerate()
-            .filter_map(|(j, n)| {
-                let js = j.to_string();
-                let span = at.span(&[with("clusters").as_slice(), &[js]].concat());
-                cluster_names.resolve(n, span, "clusters", problems)
-            })
+            .filter_map(|n| cluster_names.resolve(n, n.span, "clusters", problems))
             .collect();
         out.sort_unstable();
         out.dedup();
-        return (out, at.span(&with("clusters")));
+        return (out, names.span);
     }
     if let Some(sel) = selector {
         let out = clusters
@@ -76,62 +71,42 @@ pub(super) fn place(
             })
             .map(|(i, _)| i)
             .collect();
-        return (out, at.span(&with("selector")));
+        return (out, sel.span);
     }
     let out = clusters
         .iter()
         .enumerate()
-        .filter(|(_, c)| !fleet_only || !c.hub)
+        .filter(|(_, c)| !fleet_only || !c.is_hub())
         .map(|(i, _)| i)
         .collect();
-    (out, at.span(&with("name")))
+    (out, name_span)
 }
 
-#[allow(clippy::too_many_arguments)] // reason: the tenant needs the resolved clusters and waves
 pub(super) fn build_tenant(
     t: &raw::Tenant,
-    i: usize,
-    at: &At<'_>,
     clusters: &[Cluster],
     cluster_names: &Names<'_>,
     wave_names: &Names<'_>,
     waves: &[Wave],
     problems: &mut Vec<Problem>,
 ) -> Option<Tenant> {
-    let is = i.to_string();
-    let base = ["spec", "tenants", is.as_str()];
     let (placed, placement_span) = place(
-        t.clusters.as_deref(),
+        t.clusters.as_ref(),
         t.selector.as_ref(),
+        t.name.span,
         clusters,
         cluster_names,
-        at,
-        &base,
         true,
         problems,
     );
     let namespaces = match &t.namespaces {
-        Some(ns) => ns
-            .iter()
-            .enumerate()
-            .map(|(j, n)| {
-                (
-                    n.clone(),
-                    at.span(&["spec", "tenants", &is, "namespaces", &j.to_string()]),
-                )
-            })
-            .collect(),
-        None => vec![(t.name.clone(), at.span(&["spec", "tenants", &is, "name"]))],
+        Some(ns) => ns.iter().map(|n| (n.value.clone(), n.span)).collect(),
+        None => vec![(t.name.value.clone(), t.name.span)],
     };
     let apps = match &t.apps {
         Some(a) => {
             let wave = match &a.wave {
-                Some(w) => wave_names.resolve(
-                    w,
-                    at.span(&["spec", "tenants", &is, "apps", "wave"]),
-                    "wave",
-                    problems,
-                )?,
+                Some(w) => wave_names.resolve(w, w.span, "wave", problems)?,
                 None => waves.len().saturating_sub(1),
             };
             Some(Apps {
@@ -140,23 +115,23 @@ pub(super) fn build_tenant(
                     .repository
                     .branch
                     .clone()
-                    .unwrap_or_else(|| "main".to_owned()),
-                path: a.repository.path.clone().unwrap_or_else(|| "./".to_owned()),
+                    .unwrap_or_else(|| defaults::APPS_BRANCH.to_owned()),
+                path: a
+                    .repository
+                    .path
+                    .clone()
+                    .unwrap_or_else(|| defaults::APPS_PATH.to_owned()),
                 secret_ref: a.repository.secret_ref.clone(),
-                delivery: if a.delivery.as_deref() == Some("argocd") {
-                    Delivery::ArgoCd
-                } else {
-                    Delivery::Flux
-                },
-                delivery_span: at.span(&["spec", "tenants", &is, "apps", "delivery"]),
+                delivery: a.delivery.as_ref().map_or(Delivery::Flux, |d| d.value),
+                delivery_span: a.delivery.as_ref().map_or(t.name.span, |d| d.span),
                 wave,
             })
         }
         None => None,
     };
     Some(Tenant {
-        name: t.name.clone(),
-        span: at.span(&["spec", "tenants", &is, "name"]),
+        name: t.name.value.clone(),
+        span: t.name.span,
         clusters: placed,
         placement_span,
         namespaces,
@@ -171,7 +146,7 @@ pub(super) fn build_tenant(
                 )
             })
             .collect(),
-        isolation: t.isolation.as_deref() != Some("none"),
+        isolation: t.isolation.unwrap_or(Isolation::Namespace),
         apps,
     })
 }

@@ -1,0 +1,155 @@
+//! Every default of the spec, in one place. The model applies them; a test checks that the
+//! JSON Schema's `default`s and `docs/spec.md` say the same.
+
+/// `spec.engine`.
+pub const ENGINE: &str = "flux";
+/// `spec.repository.branch`.
+pub const BRANCH: &str = "main";
+/// `spec.hub.sourceRef`: the bootstrap GitRepository.
+pub const HUB_SOURCE_REF: &str = "flux-system";
+/// `spec.argocd.retryLimit` (-1: Argo CD retries forever).
+pub const ARGOCD_RETRY_LIMIT: i64 = -1;
+/// `spec.argocd.namespace`.
+pub const ARGOCD_NAMESPACE: &str = "argocd";
+/// `spec.defaults.interval`.
+pub const INTERVAL: &str = "10m";
+/// `spec.defaults.retryInterval`.
+pub const RETRY_INTERVAL: &str = "2m";
+/// `spec.defaults.timeout`.
+pub const TIMEOUT: &str = "5m";
+/// `spec.waves` when none are written.
+pub const WAVES: &[&str] = &["tenants", "controllers", "config"];
+/// The Argo CD sync-wave base of the wave at index i: `i × WAVE_STEP`.
+pub const WAVE_STEP: i64 = 10;
+/// `clusters[].role`.
+pub const ROLE: &str = "fleet";
+/// `components[].chart.version`.
+pub const CHART_VERSION: &str = "*";
+/// `tenants[].isolation`.
+pub const ISOLATION: &str = "namespace";
+/// `tenants[].apps.repository.branch`.
+pub const APPS_BRANCH: &str = "main";
+/// `tenants[].apps.repository.path`.
+pub const APPS_PATH: &str = "./";
+/// `tenants[].apps.delivery`.
+pub const DELIVERY: &str = "flux";
+/// The key of a kubeconfig Secret (`clusters[].kubeconfig.key`).
+pub const KUBECONFIG_KEY: &str = "value";
+
+/// The kubeconfig Secret of cluster `name` when none is written.
+#[must_use]
+pub fn kubeconfig_secret(name: &str) -> String {
+    format!("{name}-kubeconfig")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn schema_default(pointer: &str) -> serde_json::Value {
+        let schema: serde_json::Value = serde_json::from_str(crate::spec::schema::SCHEMA).unwrap();
+        schema
+            .pointer(&format!("{pointer}/default"))
+            .unwrap_or_else(|| panic!("no default at {pointer}"))
+            .clone()
+    }
+
+    #[test]
+    fn the_schema_states_the_same_defaults() {
+        let spec = "/properties/spec/properties";
+        let cases: &[(&str, serde_json::Value)] = &[
+            (&format!("{spec}/engine"), ENGINE.into()),
+            (
+                &format!("{spec}/repository/properties/branch"),
+                BRANCH.into(),
+            ),
+            (
+                &format!("{spec}/hub/properties/sourceRef"),
+                HUB_SOURCE_REF.into(),
+            ),
+            (
+                &format!("{spec}/argocd/properties/retryLimit"),
+                ARGOCD_RETRY_LIMIT.into(),
+            ),
+            (
+                &format!("{spec}/argocd/properties/namespace"),
+                ARGOCD_NAMESPACE.into(),
+            ),
+            (
+                &format!("{spec}/defaults/properties/interval"),
+                INTERVAL.into(),
+            ),
+            (
+                &format!("{spec}/defaults/properties/retryInterval"),
+                RETRY_INTERVAL.into(),
+            ),
+            (
+                &format!("{spec}/defaults/properties/timeout"),
+                TIMEOUT.into(),
+            ),
+        ];
+        for (pointer, want) in cases {
+            assert_eq!(&schema_default(pointer), want, "{pointer}");
+        }
+        let schema = crate::spec::schema::SCHEMA;
+        for (what, value) in [
+            ("role", ROLE),
+            ("chart version", CHART_VERSION),
+            ("isolation", ISOLATION),
+            ("apps path", APPS_PATH),
+            ("delivery", DELIVERY),
+        ] {
+            assert!(
+                schema.contains(&format!("\"default\": \"{value}\"")),
+                "the schema has no default {value:?} for {what}"
+            );
+        }
+    }
+
+    #[test]
+    fn docs_spec_md_states_the_same_defaults() {
+        let doc = include_str!("../../docs/spec.md");
+        let row = |field: &str| {
+            doc.lines()
+                .find(|l| l.starts_with(&format!("| `{field}`")))
+                .unwrap_or_else(|| panic!("docs/spec.md has no row for `{field}`"))
+                .to_owned()
+        };
+        let has = |field: &str, value: &str| {
+            let r = row(field);
+            assert!(
+                r.contains(&format!("`{value}`")),
+                "docs/spec.md `{field}`: {r}"
+            );
+        };
+        has("engine", ENGINE);
+        has("repository.branch", BRANCH);
+        has("hub.sourceRef", HUB_SOURCE_REF);
+        has("argocd.retryLimit", &ARGOCD_RETRY_LIMIT.to_string());
+        has("argocd.namespace", ARGOCD_NAMESPACE);
+        let d = row("defaults.interval");
+        assert!(
+            d.contains(&format!("`{INTERVAL}` / `{RETRY_INTERVAL}` / `{TIMEOUT}`")),
+            "{d}"
+        );
+        assert!(row("waves[]").contains(&WAVES.join(", ")));
+        assert!(row("waves[]").contains(&format!("index × {WAVE_STEP}")));
+        has("role", ROLE);
+        has("isolation", ISOLATION);
+        has("apps.delivery", DELIVERY);
+        let k = row("kubeconfig");
+        assert!(
+            k.contains(&kubeconfig_secret("<name>"))
+                && k.contains(&format!("key: {KUBECONFIG_KEY}")),
+            "{k}"
+        );
+        let c = row("chart.name");
+        assert!(c.contains(&format!("`{CHART_VERSION}`")), "{c}");
+        let a = row("apps.repository");
+        assert!(
+            a.contains(&format!("branch: {APPS_BRANCH}"))
+                && a.contains(&format!("path: {APPS_PATH}")),
+            "{a}"
+        );
+    }
+}
