@@ -268,9 +268,41 @@ pub fn render_human(source: &Source, problems: &[Problem], color: bool) -> Strin
             problem,
             source: &named,
         };
+        // miette's snippet rendering panics past column 65,535: show such lines by position.
+        if problem
+            .primary
+            .iter()
+            .chain(&problem.secondary)
+            .any(|l| line_too_long(source, l.span.offset))
+        {
+            out.push_str(&plain(source, problem));
+            continue;
+        }
         if handler.render_report(&mut out, &shown).is_err() {
             out.push_str(&format!("{}: {}\n", problem.code, problem.message));
         }
+    }
+    out
+}
+
+/// Whether the line holding byte `offset` is too long to show as a snippet.
+fn line_too_long(source: &Source, offset: usize) -> bool {
+    let text = &source.text;
+    let offset = offset.min(text.len());
+    let start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    let end = text[offset..].find('\n').map_or(text.len(), |i| offset + i);
+    end - start > 10_000
+}
+
+/// A problem as plain lines: code, message, position, help.
+fn plain(source: &Source, p: &Problem) -> String {
+    let mut out = format!("{}\n\n  × {}\n", p.code, p.message);
+    for l in p.primary.iter().chain(&p.secondary) {
+        let (line, col) = source.line_col(l.span.offset);
+        out.push_str(&format!("  at {}:{line}:{col}: {}\n", source.name, l.text));
+    }
+    if let Some(h) = &p.help {
+        out.push_str(&format!("  help: {h}\n"));
     }
     out
 }

@@ -10,7 +10,7 @@ use git2::{
     FileMode, ObjectType, Repository, RepositoryState, Signature, TreeWalkMode, TreeWalkResult,
 };
 
-use crate::output::ROOTS;
+use crate::layout::{BOOTSTRAP_DIR, ROOTS};
 
 /// A repository ready to take synctl's commit.
 pub struct Target {
@@ -55,6 +55,20 @@ pub fn prepare(out_root: &Path, author: Option<&str>) -> Result<Target, String> 
     if state != RepositoryState::Clean {
         return Err(format!(
             "the repository is in the middle of {state:?}; finish or abort it, then rerun"
+        ));
+    }
+    // Another git (or a crashed one) holds the index or the branch: committing now would be
+    // undone by its next write. Refuse before anything is written.
+    let mut locks = vec![repo.path().join("index.lock")];
+    if let Ok(head) = repo.find_reference("HEAD")
+        && let Ok(Some(target)) = head.symbolic_target()
+    {
+        locks.push(repo.path().join(format!("{target}.lock")));
+    }
+    if let Some(lock) = locks.iter().find(|l| l.exists()) {
+        return Err(format!(
+            "`{}` exists: another git process is running (or crashed); wait for it or remove the file, then rerun; nothing was changed",
+            lock.display()
         ));
     }
     if repo.index().map_err(|e| err(&e))?.has_conflicts() {
@@ -164,7 +178,7 @@ impl Target {
             let top = rest.split('/').next().unwrap_or_default();
             if ROOTS.contains(&top)
                 && !generated.contains(rest)
-                && !rest.starts_with("hub/flux-system/")
+                && !rest.starts_with(&format!("{BOOTSTRAP_DIR}/"))
             {
                 let blob = base_tree
                     .get_path(Path::new(p))

@@ -150,7 +150,68 @@ fn duplicates(fleet: &Fleet, problems: &mut Vec<Problem>) {
     }
 }
 
+/// Why namespace `ns` can never belong to a tenant, if it cannot.
+fn system_namespace(fleet: &Fleet, ns: &str) -> Option<String> {
+    if ns == "flux-system" || ns == fleet.argocd_namespace {
+        Some(format!("`{ns}` is where the platform's controllers run"))
+    } else if ns == "default" || ns.starts_with("kube-") {
+        Some(format!("`{ns}` belongs to Kubernetes"))
+    } else {
+        None
+    }
+}
+
+/// Tenants may not claim the namespaces the platform runs in (they would get write access to
+/// its Secrets, and removing the tenant would prune the namespace), nor be named `default`
+/// with Argo CD (their AppProject would replace the one platform Applications use).
+fn reserved_tenants(fleet: &Fleet, problems: &mut Vec<Problem>) {
+    for t in &fleet.tenants {
+        for (ns, span) in &t.namespaces {
+            if let Some(why) = system_namespace(fleet, ns) {
+                problems.push(
+                    Problem::error(Code::Reserved, format!("tenant `{}` claims the namespace `{ns}`", t.name))
+                        .at(*span, why)
+                        .help("give the tenant namespaces of its own (set `namespaces:` or rename the tenant)"),
+                );
+            }
+        }
+        let argocd = fleet.engine == crate::model::Engine::ArgoCd
+            || t.apps
+                .as_ref()
+                .is_some_and(|a| a.delivery == crate::model::Delivery::ArgoCd);
+        if argocd && t.name == "default" {
+            problems.push(
+                Problem::error(
+                    Code::Reserved,
+                    "a tenant named `default` would replace Argo CD's AppProject `default`",
+                )
+                .at(
+                    t.span,
+                    "the platform's Applications use the AppProject `default`",
+                )
+                .help("rename the tenant"),
+            );
+        }
+    }
+}
+
+/// A HelmRelease's `releaseName` (the component's name) is at most 53 characters (Helm's
+/// limit, enforced by the HelmRelease CRD).
+fn release_names(fleet: &Fleet, problems: &mut Vec<Problem>) {
+    for c in &fleet.components {
+        if matches!(c.source, ComponentSource::Chart { .. }) && c.name.len() > 53 {
+            problems.push(
+                Problem::error(Code::Name, format!("the component name `{}` is {} characters long; a Helm release name has at most 53", c.name, c.name.len()))
+                    .at(c.span, "too long for a Helm release")
+                    .help("shorten the name to 53 characters or fewer"),
+            );
+        }
+    }
+}
+
 fn reserved(fleet: &Fleet, problems: &mut Vec<Problem>) {
+    reserved_tenants(fleet, problems);
+    release_names(fleet, problems);
     let mut taken: HashMap<&str, String> = HashMap::new();
     for c in &fleet.components {
         taken

@@ -280,6 +280,7 @@ pub fn run(g: &Global, a: &Args) -> Result<(), Failure> {
     } else {
         Some(crate::git::prepare(&root_dir, None).map_err(Failure::Usage)?)
     };
+    let _lock = crate::output::lock(&root_dir).map_err(Failure::Usage)?;
     // Compiled from the edited text already checked: the spec is parsed twice in all.
     let compiled = pipeline::compile(after, None, &g.spec_label()).map_err(|stop| g.fail(stop))?;
     let plan = compiled
@@ -306,11 +307,25 @@ pub fn run(g: &Global, a: &Args) -> Result<(), Failure> {
     Ok(())
 }
 
+/// Replaces the spec's content atomically: a fresh temporary file (exclusive, unpredictable
+/// name) beside the file the path finally names, renamed over it — so a symlinked spec keeps
+/// its link and the edit lands in its target.
 fn write_spec(path: &Path, text: &str) -> Result<(), Failure> {
-    let tmp = path.with_extension("yaml.synctl-tmp");
-    std::fs::write(&tmp, text)
-        .and_then(|()| std::fs::rename(&tmp, path))
-        .map_err(|e| Failure::Usage(format!("cannot write `{}`: {e}", path.display())))
+    let fail =
+        |e: std::io::Error| Failure::Usage(format!("cannot write `{}`: {e}", path.display()));
+    let target = std::fs::canonicalize(path).map_err(fail)?;
+    let dir = target.parent().unwrap_or(Path::new("."));
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".synctl-")
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(fail)?;
+    std::io::Write::write_all(&mut tmp, text.as_bytes()).map_err(fail)?;
+    if let Ok(meta) = std::fs::metadata(&target) {
+        let _ = tmp.as_file().set_permissions(meta.permissions());
+    }
+    tmp.persist(&target).map_err(|e| fail(e.error))?;
+    Ok(())
 }
 
 /// The steps left to do by hand, as exact commands.

@@ -53,6 +53,12 @@ pub fn compile(g: &Global, templates: Option<&std::path::Path>) -> Result<Compil
 /// See [`compile`] and [`plan`]; with `check`, [`Failure::Invalid`] when files differ.
 pub fn run(g: &Global, opts: &Args) -> Result<(), Failure> {
     let (check, force, templates) = (opts.check, opts.force, opts.templates.as_deref());
+    // One writer at a time: a second run waits here, before it reads the tree.
+    let _lock = if check {
+        None
+    } else {
+        Some(crate::output::lock(&g.out_root()).map_err(Failure::Usage)?)
+    };
     let compiled = compile(g, templates)?;
     // Everything that could stop the commit is checked before anything is written.
     let target = if opts.commit && !check {

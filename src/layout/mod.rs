@@ -23,6 +23,12 @@ use crate::graph::Graph;
 use crate::model::{Engine, Fleet};
 use crate::spec::source::Span;
 
+/// The folders of the output root synctl writes into; nothing outside them is generated.
+pub const ROOTS: &[&str] = &["hub", "deploy", "platform", "fleet"];
+
+/// The folder `flux bootstrap` owns inside `hub/`; synctl never writes or prunes there.
+pub const BOOTSTRAP_DIR: &str = "hub/flux-system";
+
 /// A spec item that a generated file or object comes from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Item {

@@ -51,6 +51,10 @@ impl Source {
     /// An I/O error (exit 2) or a `synctl::yaml` problem (exit 1).
     pub fn read(path: &Path, name: &str) -> Result<Source, ReadError> {
         let meta = std::fs::metadata(path).map_err(|e| ReadError::Io(e.to_string()))?;
+        if !meta.is_file() {
+            // A FIFO or a device would block or never end.
+            return Err(ReadError::Io(format!("`{name}` is not a regular file")));
+        }
         if meta.len() > MAX_SPEC_BYTES {
             return Err(ReadError::Invalid(Box::new(
                 Problem::error(
@@ -71,7 +75,22 @@ impl Source {
     ///
     /// # Errors
     /// A `synctl::yaml` problem naming the first invalid byte.
-    pub fn from_bytes(name: &str, bytes: Vec<u8>) -> Result<Source, Box<Problem>> {
+    pub fn from_bytes(name: &str, mut bytes: Vec<u8>) -> Result<Source, Box<Problem>> {
+        // A UTF-8 byte order mark is accepted (editors on Windows write one) and dropped.
+        if bytes.starts_with(&[0xEF, 0xBB, 0xBF]) {
+            bytes.drain(..3);
+        }
+        // A NUL byte ends the text for some YAML readers and not others: never guess.
+        if let Some(at) = bytes.iter().position(|b| *b == 0) {
+            let line = bytes[..at].iter().filter(|b| **b == b'\n').count() + 1;
+            return Err(Box::new(
+                Problem::error(
+                    Code::Yaml,
+                    format!("`{name}` holds a NUL byte at line {line} (byte {at})"),
+                )
+                .help("a spec is text: remove the NUL byte (the file may be binary or corrupted)"),
+            ));
+        }
         match String::from_utf8(bytes) {
             Ok(text) => Ok(Source::new(name, text)),
             Err(e) => {

@@ -760,6 +760,38 @@ fn argocd_delivers_path_components_as_directory_applications() {
 }
 
 #[test]
+fn tenant_app_projects_deny_boundaries_and_rbac() {
+    for file in [
+        "examples/aphex/platform/apps/project-acme-corp.yaml",
+        "examples/cortex/fleet/dev/config/remote/tenant-apps.yaml",
+    ] {
+        let text = fs::read_to_string(root().join(file)).unwrap();
+        let project = serde_yaml::Deserializer::from_str(&text)
+            .map(|d| serde_yaml::Value::deserialize(d).unwrap())
+            .find(|d| d["kind"] == "AppProject")
+            .unwrap();
+        let denied: Vec<String> = project["spec"]["namespaceResourceBlacklist"]
+            .as_sequence()
+            .unwrap()
+            .iter()
+            .map(|k| k["kind"].as_str().unwrap().to_owned())
+            .collect();
+        for kind in [
+            "ResourceQuota",
+            "LimitRange",
+            "NetworkPolicy",
+            "Role",
+            "RoleBinding",
+        ] {
+            assert!(
+                denied.contains(&kind.to_owned()),
+                "{file}: {kind} not denied"
+            );
+        }
+    }
+}
+
+#[test]
 fn the_tenant_role_cannot_write_boundaries_or_escalate() {
     let text =
         fs::read_to_string(root().join("examples/cortex/deploy/tenant-role/role.yaml")).unwrap();
@@ -786,6 +818,18 @@ fn the_tenant_role_cannot_write_boundaries_or_escalate() {
                     "`*` resources in group `{g}`"
                 );
             }
+        }
+        // Regression (hostile inputs, item 10): `endpoints` redirect Services (CVE-2021-25740),
+        // and `*` on serviceaccounts includes `impersonate`.
+        assert!(
+            !resources.contains(&"endpoints".to_owned()),
+            "the role grants endpoints"
+        );
+        if groups.iter().any(|g| g.is_empty()) {
+            assert!(
+                !verbs.contains(&"*".to_owned()) && !verbs.contains(&"impersonate".to_owned()),
+                "core resources with {verbs:?}"
+            );
         }
         if groups.iter().any(|g| g == "rbac.authorization.k8s.io") {
             for v in ["*", "bind", "escalate", "impersonate"] {

@@ -5,6 +5,7 @@ mod bad;
 mod commands;
 mod generate;
 mod git;
+mod hostile;
 
 use std::path::{Path, PathBuf};
 

@@ -1,0 +1,299 @@
+//! Hostile trees and inputs (issue "hostile trees and inputs"): each scenario runs the real
+//! binary in a temporary folder and checks that nothing outside the output root changed, that
+//! no person's file was lost, and that the exit code says what happened. Named after the case.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::os::unix::fs::symlink;
+use std::path::Path;
+use std::process::Command;
+
+use crate::{Synctl, root};
+
+/// A copy of the homelab example (spec, user folders, generated tree) next to an `outside`
+/// folder holding one file.
+struct World {
+    dir: tempfile::TempDir,
+}
+
+impl World {
+    fn new() -> World {
+        let dir = tempfile::tempdir().unwrap();
+        let src = root().join("examples/homelab");
+        let repo = dir.path().join("repo");
+        for e in walkdir::WalkDir::new(&src).into_iter().flatten() {
+            let to = repo.join(e.path().strip_prefix(&src).unwrap());
+            if e.file_type().is_dir() {
+                fs::create_dir_all(&to).unwrap();
+            } else {
+                fs::copy(e.path(), &to).unwrap();
+            }
+        }
+        fs::create_dir_all(dir.path().join("outside")).unwrap();
+        fs::write(dir.path().join("outside/precious.yaml"), "keep: me\n").unwrap();
+        World { dir }
+    }
+
+    fn repo(&self) -> std::path::PathBuf {
+        self.dir.path().join("repo")
+    }
+
+    fn outside(&self) -> std::path::PathBuf {
+        self.dir.path().join("outside")
+    }
+
+    fn run(&self, args: &[&str]) -> crate::Run {
+        Synctl::new()
+            .dir(&self.repo())
+            .args(args)
+            .args(["-f", "fleet.yaml"])
+            .run()
+    }
+}
+
+/// Every file under `dir` (symlinks as their target text), for before/after comparison.
+fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    for e in walkdir::WalkDir::new(dir)
+        .sort_by_file_name()
+        .into_iter()
+        .flatten()
+    {
+        let rel = e
+            .path()
+            .strip_prefix(dir)
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        let ft = e.file_type();
+        if ft.is_symlink() {
+            let t = fs::read_link(e.path()).unwrap();
+            out.insert(rel, format!("-> {}", t.display()).into_bytes());
+        } else if ft.is_file() {
+            out.insert(rel, fs::read(e.path()).unwrap());
+        }
+    }
+    out
+}
+
+#[test]
+fn fleet_folder_symlinked_outside_is_refused_and_outside_untouched() {
+    let w = World::new();
+    fs::remove_dir_all(w.repo().join("fleet")).ok();
+    symlink(w.outside(), w.repo().join("fleet")).unwrap();
+    let before = snapshot(&w.outside());
+    let run = w.run(&["generate"]);
+    assert_eq!(run.status, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("symbolic link"), "{}", run.stderr);
+    assert_eq!(snapshot(&w.outside()), before);
+}
+
+#[test]
+fn generated_file_symlinked_outside_is_refused_and_outside_untouched() {
+    let w = World::new();
+    let target = w.repo().join("hub/willingham-k8s.yaml");
+    fs::remove_file(&target).unwrap();
+    symlink(w.outside().join("precious.yaml"), &target).unwrap();
+    let before = snapshot(w.dir.path());
+    for args in [&["generate"][..], &["generate", "--force"], &["validate"]] {
+        let run = w.run(args);
+        assert_eq!(run.status, 1, "{args:?}: {}", run.stderr);
+    }
+    assert_eq!(snapshot(w.dir.path()), before, "nothing may change");
+}
+
+#[test]
+fn symlinked_folder_inside_the_tree_is_refused() {
+    let w = World::new();
+    symlink(w.outside(), w.repo().join("deploy/escape")).unwrap();
+    let before = snapshot(w.dir.path());
+    let run = w.run(&["generate"]);
+    assert_eq!(run.status, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("deploy/escape"), "{}", run.stderr);
+    assert_eq!(snapshot(w.dir.path()), before);
+}
+
+#[test]
+fn fifo_at_a_generated_path_is_refused_without_hanging() {
+    let w = World::new();
+    let target = w.repo().join("hub/willingham-k8s.yaml");
+    fs::remove_file(&target).unwrap();
+    let ok = Command::new("mkfifo").arg(&target).status().unwrap();
+    assert!(ok.success());
+    for args in [&["generate"][..], &["validate"]] {
+        let run = w.run(args);
+        assert_eq!(run.status, 1, "{args:?}: {}", run.stderr);
+        assert!(run.stderr.contains("special file"), "{}", run.stderr);
+    }
+}
+
+#[test]
+fn file_where_a_folder_must_be_writes_nothing() {
+    let w = World::new();
+    fs::remove_dir_all(w.repo().join("platform")).unwrap();
+    fs::write(w.repo().join("platform"), "a person's notes\n").unwrap();
+    fs::remove_file(w.repo().join("hub/willingham-k8s.yaml")).unwrap();
+    let before = snapshot(w.dir.path());
+    let run = w.run(&["generate"]);
+    assert_eq!(run.status, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("a file where a folder must be"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(snapshot(w.dir.path()), before, "no half-written tree");
+}
+
+#[test]
+fn nested_git_repository_in_the_tree_is_never_entered_or_pruned() {
+    let w = World::new();
+    let nested = w.repo().join("fleet/old-clone");
+    fs::create_dir_all(nested.join(".git")).unwrap();
+    // A copy of a generated file inside someone else's checkout.
+    fs::copy(
+        w.repo().join("hub/willingham-k8s.yaml"),
+        nested.join("willingham-k8s.yaml"),
+    )
+    .unwrap();
+    let run = w.run(&["generate"]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert!(
+        nested.join("willingham-k8s.yaml").exists(),
+        "a file in a nested repository was pruned"
+    );
+}
+
+#[test]
+fn temporary_files_are_unpredictable_and_planted_links_are_not_followed() {
+    let w = World::new();
+    // The old fixed temporary name, planted as a link to a file outside.
+    symlink(
+        w.outside().join("precious.yaml"),
+        w.repo().join("hub/.willingham-k8s.yaml.synctl-tmp"),
+    )
+    .unwrap();
+    fs::remove_file(w.repo().join("hub/willingham-k8s.yaml")).unwrap();
+    let before = snapshot(&w.outside());
+    let run = w.run(&["generate"]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert_eq!(snapshot(&w.outside()), before);
+    let written = fs::symlink_metadata(w.repo().join("hub/willingham-k8s.yaml")).unwrap();
+    assert!(
+        written.file_type().is_file(),
+        "hub/willingham-k8s.yaml must be a regular file"
+    );
+    let leftovers: Vec<_> = fs::read_dir(w.repo().join("hub"))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with(".synctl-"))
+        .collect();
+    assert!(leftovers.is_empty(), "temporary files left behind");
+}
+
+#[test]
+fn nul_byte_in_the_spec_is_a_located_yaml_error() {
+    let w = World::new();
+    let spec = w.repo().join("fleet.yaml");
+    let mut bytes = fs::read(&spec).unwrap();
+    bytes.extend_from_slice(b"\0  tenants: []\n");
+    fs::write(&spec, bytes).unwrap();
+    let before = snapshot(w.dir.path());
+    for args in [&["validate"][..], &["generate"]] {
+        let run = w.run(args);
+        assert_eq!(run.status, 1, "{args:?}: {}", run.stderr);
+        assert!(run.stderr.contains("NUL byte"), "{}", run.stderr);
+    }
+    assert_eq!(snapshot(w.dir.path()), before);
+}
+
+#[test]
+fn byte_order_mark_is_accepted() {
+    let w = World::new();
+    let spec = w.repo().join("fleet.yaml");
+    let mut bytes = vec![0xEF, 0xBB, 0xBF];
+    bytes.extend(fs::read(&spec).unwrap());
+    fs::write(&spec, bytes).unwrap();
+    let run = w.run(&["validate"]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+}
+
+#[test]
+fn diagnostic_past_column_65535_does_not_panic() {
+    let w = World::new();
+    let spec = w.repo().join("fleet.yaml");
+    let text = fs::read_to_string(&spec).unwrap();
+    let long = format!(
+        "{}\n  bogus: [{}x]\n",
+        text.trim_end(),
+        "a, ".repeat(30_000)
+    );
+    fs::write(&spec, long).unwrap();
+    let run = w.run(&["validate"]);
+    assert_eq!(run.status, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("synctl::schema"), "{}", run.stderr);
+}
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn index_lock_makes_commit_refuse_before_writing_anything() {
+    let w = World::new();
+    let repo = w.repo();
+    git(&repo, &["init", "-q", "-b", "main"]);
+    git(&repo, &["config", "user.name", "Bot"]);
+    git(&repo, &["config", "user.email", "bot@example.com"]);
+    git(&repo, &["add", "-A"]);
+    git(&repo, &["commit", "-q", "-m", "start"]);
+    let head = git(&repo, &["rev-parse", "HEAD"]);
+    fs::write(repo.join(".git/index.lock"), "").unwrap();
+    let spec = repo.join("fleet.yaml");
+    let text = fs::read_to_string(&spec)
+        .unwrap()
+        .replace("interval: 10m", "interval: 11m");
+    fs::write(&spec, &text).unwrap();
+    let before = snapshot(&repo);
+    let run = w.run(&["generate", "--commit"]);
+    assert_eq!(run.status, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("index.lock"), "{}", run.stderr);
+    assert_eq!(snapshot(&repo), before, "nothing may be written");
+    assert_eq!(git(&repo, &["rev-parse", "HEAD"]), head);
+}
+
+#[test]
+fn add_env_on_a_symlinked_spec_edits_the_target_and_keeps_the_link() {
+    let w = World::new();
+    let repo = w.repo();
+    fs::rename(repo.join("fleet.yaml"), repo.join("real-fleet.yaml")).unwrap();
+    symlink("real-fleet.yaml", repo.join("fleet.yaml")).unwrap();
+    let run = w.run(&[
+        "add-env",
+        "edge",
+        "--like",
+        "willingham-k8s",
+        "--environment",
+        "edge",
+        "--no-commit",
+    ]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let link = fs::symlink_metadata(repo.join("fleet.yaml")).unwrap();
+    assert!(
+        link.file_type().is_symlink(),
+        "the link was replaced by a file"
+    );
+    let text = fs::read_to_string(repo.join("real-fleet.yaml")).unwrap();
+    assert!(text.contains("name: edge"), "{text}");
+}
