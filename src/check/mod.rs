@@ -22,6 +22,7 @@ pub fn check(fleet: &Fleet, graph: &Graph, out_root: Option<&Path>) -> Vec<Probl
     hub_count(fleet, &mut problems);
     duplicates(fleet, &mut problems);
     reserved(fleet, &mut problems);
+    text_safety(fleet, &mut problems);
     let folders = paths(fleet, out_root, &mut problems);
     order::cycles(fleet, graph, &mut problems);
     order::wave_order(fleet, graph, &mut problems);
@@ -147,6 +148,102 @@ fn duplicates(fleet: &Fleet, problems: &mut Vec<Problem>) {
                 .help("platform components need their own namespace; set `namespace:` to another name"),
             );
         }
+    }
+}
+
+/// Paths, URLs and substitution values are copied into YAML and, for `vars`, substituted by
+/// Flux into the text of manifests: a line break (of any YAML version) or a control character
+/// there would become structure. Refused where written.
+fn text_safety(fleet: &Fleet, problems: &mut Vec<Problem>) {
+    use crate::render::yaml_out::needs_escape;
+    let bad = |s: &str| s.chars().any(needs_escape);
+    let help = "remove the line break or control character (YAML 1.1 also breaks lines at U+0085, U+2028 and U+2029)";
+    for c in &fleet.components {
+        if let ComponentSource::Path(p) = &c.source
+            && bad(p)
+        {
+            problems.push(
+                Problem::error(
+                    Code::Name,
+                    format!(
+                        "the path of component `{}` holds a line break or control character",
+                        c.name
+                    ),
+                )
+                .at(c.source_span, "not a plain path")
+                .help(help),
+            );
+        }
+    }
+    for t in &fleet.tenants {
+        if let Some(a) = &t.apps
+            && (bad(&a.path) || bad(&a.url) || bad(&a.branch))
+        {
+            problems.push(
+                Problem::error(
+                    Code::Name,
+                    format!(
+                        "the repository of tenant `{}` holds a line break or control character",
+                        t.name
+                    ),
+                )
+                .at(t.span, "in its `apps.repository`")
+                .help(help),
+            );
+        }
+    }
+    for c in &fleet.components {
+        let trees = c.values_tree.iter().chain(
+            c.environments
+                .values()
+                .filter_map(|o| o.values_tree.as_ref()),
+        );
+        for tree in trees {
+            control_characters(tree, &c.name, problems);
+        }
+    }
+    for c in &fleet.clusters {
+        for (k, v) in &c.vars {
+            if bad(k) || bad(v) {
+                problems.push(
+                    Problem::error(Code::Substitution, format!("the variable `{}` of cluster `{}` holds a line break or control character", k.escape_debug(), c.name))
+                        .at(c.span, "Flux substitutes it into the text of manifests")
+                        .help(help),
+                );
+            }
+        }
+    }
+}
+
+/// Control characters in Helm values: kustomize (go-yaml) refuses to write them, so an
+/// overlay holding one would not build. Line breaks and tabs in string values are fine.
+fn control_characters(node: &crate::spec::yaml::Node, comp: &str, problems: &mut Vec<Problem>) {
+    use crate::spec::yaml::Value;
+    let bad = |s: &str, allow_breaks: bool| {
+        s.chars()
+            .any(|c| c.is_control() && !(allow_breaks && matches!(c, '\n' | '\t' | '\r')))
+    };
+    let report = |problems: &mut Vec<Problem>, span, what: &str| {
+        problems.push(
+            Problem::error(Code::Yaml, format!("a {what} in the values of `{comp}` holds a control character"))
+                .at(span, "kustomize cannot write this")
+                .help("remove the control character (escape sequences such as \\u007F are still control characters)"),
+        );
+    };
+    match &node.value {
+        Value::Map(entries) => {
+            for e in entries {
+                if bad(&e.key, false) {
+                    report(problems, e.key_span, "key");
+                }
+                control_characters(&e.value, comp, problems);
+            }
+        }
+        Value::Seq(items) => items
+            .iter()
+            .for_each(|n| control_characters(n, comp, problems)),
+        Value::Str(s) if bad(s, true) => report(problems, node.span, "string"),
+        _ => {}
     }
 }
 

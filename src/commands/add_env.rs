@@ -9,7 +9,7 @@ use super::{Failure, Global, print_stdout, report};
 use crate::diag::Format;
 use crate::model::{Engine, Kubeconfig};
 use crate::pipeline::{self, check_text};
-use crate::render::yaml_out::scalar;
+use crate::render::yaml_out::flow_scalar;
 use crate::spec::yaml::{Node, Value};
 
 /// The flags of `add-env`.
@@ -140,7 +140,7 @@ fn append_item(text: &str, seq: &Node, first_line: &str, rest: &[String]) -> Res
 fn flow_map(pairs: &[(String, String)]) -> String {
     let inner: Vec<String> = pairs
         .iter()
-        .map(|(k, v)| format!("{}: {}", scalar(k), scalar(v)))
+        .map(|(k, v)| format!("{}: {}", flow_scalar(k), flow_scalar(v)))
         .collect();
     format!("{{{}}}", inner.join(", "))
 }
@@ -217,13 +217,13 @@ pub fn run(g: &Global, a: &Args) -> Result<(), Failure> {
     let clusters_node = root.at(["spec", "clusters"]).ok_or(Failure::Invalid)?;
     let mut rest = Vec::new();
     if let Some(env) = environment.as_ref().filter(|e| **e != a.name) {
-        rest.push(format!("environment: {}", scalar(env)));
+        rest.push(format!("environment: {}", flow_scalar(env)));
     }
     if let Some(b) = &a.branch {
-        rest.push(format!("branch: {}", scalar(b)));
+        rest.push(format!("branch: {}", flow_scalar(b)));
     }
     if let Some(s) = &a.kubeconfig_secret {
-        rest.push(format!("kubeconfig: {{secretRef: {}}}", scalar(s)));
+        rest.push(format!("kubeconfig: {{secretRef: {}}}", flow_scalar(s)));
     }
     if !labels.is_empty() {
         rest.push(format!("labels: {}", flow_map(&labels)));

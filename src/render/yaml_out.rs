@@ -86,7 +86,7 @@ fn block_safe(s: &str) -> bool {
         && s.trim_end_matches('\n')
             .split('\n')
             .all(|l| !l.ends_with([' ', '\t']))
-        && !s.chars().any(|c| c.is_control() && c != '\n')
+        && !s.chars().any(|c| needs_escape(c) && c != '\n')
         && !s.ends_with("\n\n")
 }
 
@@ -101,20 +101,53 @@ fn inline(v: &Json, _indent: usize) -> String {
     }
 }
 
-/// A string as a YAML scalar: plain when that reads back as the same string, quoted otherwise.
+/// Characters that may not appear raw in a YAML scalar: control characters (C0, DEL, C1 —
+/// NEL among them), the Unicode line and paragraph separators (which YAML 1.1 readers take
+/// for line breaks) and the byte order mark.
+pub fn needs_escape(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{feff}')
+}
+
+/// A string as a YAML scalar: plain when that reads back as the same string, quoted otherwise
+/// (double-quoted with escapes when it holds a character that may not appear raw).
 #[must_use]
 pub fn scalar(s: &str) -> String {
-    if plain_ok(s) {
+    if plain_ok(s) { s.to_owned() } else { quoted(s) }
+}
+
+/// A string as a scalar inside a flow collection (`{a: b}`, `[a, b]`), where `,[]{}` also
+/// end a plain scalar.
+#[must_use]
+pub fn flow_scalar(s: &str) -> String {
+    if plain_ok(s) && !s.contains([',', '[', ']', '{', '}']) {
         s.to_owned()
-    } else if s.chars().any(char::is_control) {
-        serde_json::to_string(s).unwrap_or_default()
     } else {
-        format!("'{}'", s.replace('\'', "''"))
+        quoted(s)
     }
 }
 
+fn quoted(s: &str) -> String {
+    if !s.chars().any(needs_escape) {
+        return format!("'{}'", s.replace('\'', "''"));
+    }
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            c if needs_escape(c) => out.push_str(&format!("\\u{:04X}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
 fn plain_ok(s: &str) -> bool {
-    if s.is_empty() || s.trim() != s || looks_typed(s) {
+    if s.is_empty() || s.trim() != s || looks_typed(s) || s.chars().any(needs_escape) {
         return false;
     }
     let first = s.chars().next().unwrap_or(' ');
@@ -204,6 +237,26 @@ mod tests {
             emit(&v, 0),
             "a:\n  b:\n    - 1\n    - c: x\n      d:\n        - true\ne: |\n  line1\n  line2\nf: {}\n"
         );
+    }
+
+    #[test]
+    fn line_breaks_of_any_yaml_version_and_control_characters_are_escaped() {
+        for s in [
+            "a\u{2028}  b: true",
+            "x\u{7f}",
+            "x\u{85}y",
+            "a\u{2029}b",
+            "\u{feff}x",
+            "./apps\n  force: true\nx: |",
+        ] {
+            let q = scalar(s);
+            assert!(q.starts_with('"'), "{s:?} -> {q}");
+            assert!(!q.chars().any(needs_escape), "{s:?} -> {q}");
+            let back: String = serde_yaml::from_str(&q).unwrap();
+            assert_eq!(back, s);
+        }
+        assert_eq!(flow_scalar("a,b"), "'a,b'");
+        assert_eq!(flow_scalar("plain"), "plain");
     }
 
     #[test]

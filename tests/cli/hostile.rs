@@ -297,3 +297,111 @@ fn add_env_on_a_symlinked_spec_edits_the_target_and_keeps_the_link() {
     let text = fs::read_to_string(repo.join("real-fleet.yaml")).unwrap();
     assert!(text.contains("name: edge"), "{text}");
 }
+
+#[test]
+fn tenant_repository_path_with_a_newline_cannot_inject_keys() {
+    let w = World::new();
+    let spec = w.repo().join("fleet.yaml");
+    let text = fs::read_to_string(&spec).unwrap();
+    let text = format!(
+        "{}\n  tenants:\n    - name: team\n      apps:\n        repository: {{url: https://github.com/acme/team, path: \"./apps\\n  force: true\\nx: |\"}}\n",
+        text.trim_end()
+    );
+    fs::write(&spec, text).unwrap();
+    let before = snapshot(w.dir.path());
+    let run = w.run(&["generate"]);
+    assert_eq!(run.status, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("line break"), "{}", run.stderr);
+    assert_eq!(snapshot(w.dir.path()), before);
+}
+
+#[test]
+fn add_env_var_with_a_line_separator_is_refused_and_changes_nothing() {
+    let w = World::new();
+    let before = snapshot(w.dir.path());
+    let run = w.run(&[
+        "add-env",
+        "edge",
+        "--like",
+        "willingham-k8s",
+        "--environment",
+        "edge",
+        "--var",
+        "ZZ=x\u{2028}  suspend:\u{2028}    true",
+        "--no-commit",
+    ]);
+    assert_eq!(run.status, 1, "{}", run.stderr);
+    assert_eq!(snapshot(w.dir.path()), before);
+}
+
+#[test]
+fn add_env_var_with_a_comma_is_quoted_in_the_flow_map() {
+    let w = World::new();
+    let run = w.run(&[
+        "add-env",
+        "edge",
+        "--like",
+        "willingham-k8s",
+        "--environment",
+        "edge",
+        "--var",
+        "CIDRS=10.0.0.0/8,192.168.0.0/16",
+        "--no-commit",
+    ]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let spec: serde_yaml::Value =
+        serde_yaml::from_str(&fs::read_to_string(w.repo().join("fleet.yaml")).unwrap()).unwrap();
+    let edge = spec["spec"]["clusters"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "edge")
+        .unwrap();
+    assert_eq!(edge["vars"]["CIDRS"], "10.0.0.0/8,192.168.0.0/16");
+    let check = w.run(&["generate", "--check"]);
+    assert_eq!(check.status, 0, "{}", check.stderr);
+}
+
+#[test]
+fn control_characters_in_values_are_refused_and_line_separators_escaped() {
+    let w = World::new();
+    let spec = w.repo().join("fleet.yaml");
+    let original = fs::read_to_string(&spec).unwrap();
+    let with = |values: &str| {
+        format!(
+            "{}\n    - name: odd-keys\n      wave: operators\n      chart: {{repository: https://charts.example.com, name: odd}}\n      values: {values}\n",
+            original.trim_end()
+        )
+    };
+    // DEL and NEL: kustomize cannot write them, so `validate` must not say "up to date".
+    for values in [r#"{"del\x7Fkey": 1}"#, r#"{key: "nel\x85value"}"#] {
+        fs::write(&spec, with(values)).unwrap();
+        let before = snapshot(w.dir.path());
+        let run = w.run(&["generate"]);
+        assert_eq!(run.status, 1, "{values}: {}", run.stderr);
+        assert!(run.stderr.contains("control character"), "{}", run.stderr);
+        assert_eq!(snapshot(w.dir.path()), before);
+    }
+    // A line separator is data: escaped, read back as written, and the overlay builds.
+    fs::write(&spec, with(r#"{key: "a\u2028b: c"}"#)).unwrap();
+    let run = w.run(&["generate"]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let release =
+        fs::read_to_string(w.repo().join("deploy/operators/odd-keys/release.yaml")).unwrap();
+    let docs: Vec<serde_yaml::Value> = serde_yaml::Deserializer::from_str(&release)
+        .map(|d| serde::Deserialize::deserialize(d).unwrap())
+        .collect();
+    let values = &docs[1]["spec"]["values"];
+    assert_eq!(values["key"], "a\u{2028}b: c", "{release}");
+    assert_eq!(values.as_mapping().unwrap().len(), 1, "{release}");
+    let out = Command::new("kubectl")
+        .args(["kustomize"])
+        .arg(w.repo().join("platform/operators"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
