@@ -255,7 +255,28 @@ impl Diagnostic for Shown<'_> {
 /// Renders problems for people: miette's graphical report, one after another.
 #[must_use]
 pub fn render_human(source: &Source, problems: &[Problem], color: bool) -> String {
-    let named = NamedSource::new(source.name.clone(), Arc::clone(&source.text));
+    // Control characters from the spec (terminal escape sequences among them) are never
+    // printed raw: each byte becomes `?`, so spans keep their offsets.
+    let shown_text: Arc<str> = if source.text.chars().any(is_unprintable) {
+        Arc::from(
+            source
+                .text
+                .chars()
+                .map(|c| {
+                    if is_unprintable(c) {
+                        "?".repeat(c.len_utf8())
+                    } else {
+                        c.to_string()
+                    }
+                })
+                .collect::<String>(),
+        )
+    } else {
+        Arc::clone(&source.text)
+    };
+    let named = NamedSource::new(source.name.clone(), shown_text);
+    let clean: Vec<Problem> = problems.iter().map(printable).collect();
+    let problems = &clean;
     let theme = if color {
         GraphicalTheme::unicode()
     } else {
@@ -283,6 +304,41 @@ pub fn render_human(source: &Source, problems: &[Problem], color: bool) -> Strin
         }
     }
     out
+}
+
+/// A character that must not reach a terminal as it is.
+fn is_unprintable(c: char) -> bool {
+    c.is_control() && c != '\n' && c != '\t'
+}
+
+/// The problem with every control character of its texts escaped (`\u{1b}`).
+fn printable(p: &Problem) -> Problem {
+    let clean = |s: &str| -> String {
+        if s.chars().any(is_unprintable) {
+            s.chars()
+                .map(|c| {
+                    if is_unprintable(c) {
+                        c.escape_unicode().to_string()
+                    } else {
+                        c.to_string()
+                    }
+                })
+                .collect()
+        } else {
+            s.to_owned()
+        }
+    };
+    let mut p = p.clone();
+    p.message = clean(&p.message);
+    p.help = p.help.as_deref().map(clean);
+    p.path = p.path.as_deref().map(clean);
+    if let Some(l) = &mut p.primary {
+        l.text = clean(&l.text);
+    }
+    for l in &mut p.secondary {
+        l.text = clean(&l.text);
+    }
+    p
 }
 
 /// Whether the line holding byte `offset` is too long to show as a snippet.

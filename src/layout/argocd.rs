@@ -103,6 +103,7 @@ pub(super) fn lay_out(b: &mut Builder<'_>, graph: &Graph) {
         } else {
             Vec::new()
         };
+        let mut cluster_waves = std::collections::BTreeSet::new();
         let child = Child {
             fleet,
             cluster: ci,
@@ -116,6 +117,7 @@ pub(super) fn lay_out(b: &mut Builder<'_>, graph: &Graph) {
             let path = format!("{dir}/{file}");
             b.object("Application", &ns, &app.name, &path, owner);
             let sources = [me].into_iter().chain(wave.map(Item::Wave));
+            cluster_waves.extend(wave.map(Item::Wave));
             b.file(
                 path,
                 owner,
@@ -231,10 +233,11 @@ pub(super) fn lay_out(b: &mut Builder<'_>, graph: &Graph) {
             "# Root Application of `{}`: its children live in {dir}/.\n",
             cluster.name
         );
+        // The root Application starts every wave of the cluster.
         b.file(
             hub_file,
             me,
-            [],
+            cluster_waves,
             [ci],
             Content::Docs {
                 comment: Some(comment),

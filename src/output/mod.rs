@@ -315,6 +315,11 @@ pub fn plan(
                         .in_file(rel.clone())
                         .help("put the change into the spec (or a template) and rerun, or pass --force to discard the edit"),
                 ),
+                _ if !force && fs::metadata(&path).is_ok_and(|m| m.permissions().readonly()) => problems.push(
+                    Problem::error(Code::UserFile, "this generated file is read-only")
+                        .in_file(rel.clone())
+                        .help("someone protected it: make it writable (`chmod u+w`) if synctl may replace it, or pass --force"),
+                ),
                 _ => {
                     plan.change.insert(rel.clone(), (current, content.clone()));
                 }
@@ -451,6 +456,17 @@ pub struct Lock(#[allow(dead_code)] fs::File);
 /// # Errors
 /// When the folder cannot be opened.
 pub fn lock(root: &Path) -> Result<Lock, String> {
+    match fs::metadata(root) {
+        Ok(m) if !m.is_dir() => {
+            return Err(format!(
+                "the output root `{}` is not a folder",
+                root.display()
+            ));
+        }
+        Ok(_) => {}
+        Err(_) => fs::create_dir_all(root)
+            .map_err(|e| format!("cannot create the output root `{}`: {e}", root.display()))?,
+    }
     let dir = fs::File::open(root)
         .map_err(|e| format!("cannot open the output root `{}`: {e}", root.display()))?;
     match dir.try_lock() {

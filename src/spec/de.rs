@@ -262,8 +262,20 @@ impl<'de> Deserializer<'de> for NodeDe<'de> {
         v.visit_newtype_struct(self)
     }
 
+    fn deserialize_i64<V: Visitor<'de>>(self, v: V) -> Result<V::Value, Error> {
+        // JSON Schema counts `1.0` as an integer; so does the model.
+        match self.0.value {
+            Value::Float(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => {
+                #[allow(clippy::cast_possible_truncation)] // reason: integral and within range
+                let i = f as i64;
+                v.visit_i64(i).map_err(|e| self.locate(e))
+            }
+            _ => self.deserialize_any(v),
+        }
+    }
+
     forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+        bool i8 i16 i32 i128 u8 u16 u32 u64 u128 f32 f64 char str string
         bytes byte_buf unit unit_struct seq tuple tuple_struct map identifier ignored_any
     }
 }
@@ -434,6 +446,17 @@ mod tests {
         let k = rest.entry("k").unwrap();
         assert_eq!(at(k.key_span), "k");
         assert_eq!(at(k.value.items()[1].span), "v");
+    }
+
+    #[test]
+    fn integral_floats_are_integers() {
+        #[derive(Deserialize)]
+        struct L {
+            limit: i64,
+        }
+        let src = Source::new("t.yaml", "limit: 1.0\n".to_owned());
+        let node = yaml::parse(&src).unwrap();
+        assert_eq!(from_node::<L>(&node).unwrap().limit, 1);
     }
 
     #[test]

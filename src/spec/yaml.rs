@@ -2,10 +2,10 @@
 //! event stream so that duplicate keys, alias bombs and runaway nesting are caught here,
 //! before anything else looks at the document.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use yaml_rust2::Yaml;
-use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
+use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser, Tag};
 use yaml_rust2::scanner::{Marker, TScalarStyle};
 
 use crate::diag::{Code, Problem};
@@ -13,6 +13,9 @@ use crate::spec::source::{Source, Span};
 
 /// Most nodes that aliases may add to a document (defeats "billion laughs").
 const MAX_ALIAS_NODES: usize = 100_000;
+/// Most bytes of text (scalars and keys) that aliases may add to a document: a few aliases
+/// of one long string must not make megabytes into gigabytes.
+const MAX_ALIAS_BYTES: usize = 16 << 20;
 /// Deepest nesting accepted.
 const MAX_DEPTH: usize = 64;
 
@@ -122,6 +125,8 @@ pub fn parse(source: &Source) -> Result<Node, Vec<Problem>> {
         stack: Vec::new(),
         anchors: HashMap::new(),
         alias_nodes: 0,
+        alias_bytes: 0,
+        plain_merge_keys: HashSet::new(),
         documents: Vec::new(),
         document_starts: Vec::new(),
         cursor: (0, 0),
@@ -184,8 +189,11 @@ enum Frame {
 struct Builder<'s> {
     source: &'s Source,
     stack: Vec<Frame>,
-    anchors: HashMap<usize, (Node, usize)>,
+    anchors: HashMap<usize, (Node, usize, usize)>,
     alias_nodes: usize,
+    alias_bytes: usize,
+    /// Offsets of the plain (unquoted) `<<` keys: only those are merge keys.
+    plain_merge_keys: HashSet<usize>,
     documents: Vec<Node>,
     document_starts: Vec<usize>,
     problems: Vec<Problem>,
@@ -266,7 +274,8 @@ impl Builder<'_> {
 
     fn push_node(&mut self, node: Node, anchor: usize, size: usize) {
         if anchor != 0 {
-            self.anchors.insert(anchor, (node.clone(), size));
+            let bytes = text_bytes(&node);
+            self.anchors.insert(anchor, (node.clone(), size, bytes));
         }
         match self.stack.last_mut() {
             None => self.documents.push(node),
@@ -357,7 +366,7 @@ impl Builder<'_> {
                 anchor,
                 ..
             } => {
-                let entries = merge_keys(entries);
+                let entries = merge_keys(entries, &self.plain_merge_keys, &mut self.problems);
                 // yaml-rust2 marks a block mapping after its first key: start at that key.
                 let span = match entries.first() {
                     Some(first) if first.key_span.offset < span.offset => {
@@ -380,20 +389,41 @@ impl Builder<'_> {
 }
 
 /// Applies YAML merge keys (`<<: *base`, `<<: [*a, *b]`): the merged mappings' entries are
-/// added where the mapping does not set them itself. The `<<` entries disappear.
-fn merge_keys(entries: Vec<Entry>) -> Vec<Entry> {
-    if !entries.iter().any(|e| e.key == "<<") {
+/// added where the mapping does not set them itself. The `<<` entries disappear. Only a plain
+/// `<<` is a merge key (a quoted `"<<"` is an ordinary key); merging anything but mappings is
+/// an error.
+fn merge_keys(
+    entries: Vec<Entry>,
+    plain: &HashSet<usize>,
+    problems: &mut Vec<Problem>,
+) -> Vec<Entry> {
+    let is_merge = |e: &Entry| e.key == "<<" && plain.contains(&e.key_span.offset);
+    if !entries.iter().any(is_merge) {
         return entries;
     }
-    let (merges, mut own): (Vec<Entry>, Vec<Entry>) =
-        entries.into_iter().partition(|e| e.key == "<<");
+    let (merges, mut own): (Vec<Entry>, Vec<Entry>) = entries.into_iter().partition(is_merge);
     for merge in merges {
         let sources: Vec<Node> = match merge.value.value {
             Value::Map(_) => vec![merge.value],
             Value::Seq(items) => items,
-            _ => Vec::new(),
+            _ => {
+                problems.push(
+                    Problem::error(Code::Yaml, "a merge key `<<` must name a mapping or a list of mappings")
+                        .at(merge.value.span, "not a mapping")
+                        .help("write `<<: *anchor` with an anchored mapping, or quote the key if `<<` is meant as text"),
+                );
+                continue;
+            }
         };
         for source in sources {
+            if !matches!(source.value, Value::Map(_)) {
+                problems.push(
+                    Problem::error(Code::Yaml, "a merge key `<<` must name mappings only")
+                        .at(source.span, "not a mapping")
+                        .help("list only anchored mappings after `<<:`"),
+                );
+                continue;
+            }
             if let Value::Map(inherited) = source.value {
                 for e in inherited {
                     if !own.iter().any(|o| o.key == e.key) {
@@ -406,11 +436,47 @@ fn merge_keys(entries: Vec<Entry>) -> Vec<Entry> {
     own
 }
 
+/// The bytes of text (scalars and keys) under `node`.
+fn text_bytes(node: &Node) -> usize {
+    match &node.value {
+        Value::Str(s) => s.len(),
+        Value::Seq(items) => items.iter().map(text_bytes).sum(),
+        Value::Map(entries) => entries
+            .iter()
+            .map(|e| e.key.len() + text_bytes(&e.value))
+            .sum(),
+        _ => 8,
+    }
+}
+
+/// Whether `tag` is one of the core schema's (`!!str`, `!!int`, …, or the non-specific `!`).
+fn core_tag(tag: &Tag) -> Option<&str> {
+    let handle_ok = tag.handle == "!!" || tag.handle == "tag:yaml.org,2002:";
+    if (tag.handle == "!" && tag.suffix.is_empty()) || (tag.handle.is_empty() && tag.suffix == "!")
+    {
+        return Some("");
+    }
+    (handle_ok).then_some(tag.suffix.as_str())
+}
+
 fn count(node: &Node) -> usize {
     1 + match &node.value {
         Value::Seq(items) => items.iter().map(count).sum(),
         Value::Map(entries) => entries.iter().map(|e| 1 + count(&e.value)).sum(),
         _ => 0,
+    }
+}
+
+impl Builder<'_> {
+    /// A tag outside the core schema: synctl would not know what it means, so it says so.
+    fn unknown_tag(&mut self, tag: Option<&Tag>, span: Span) {
+        let name = tag.map_or_else(String::new, |t| format!("{}{}", t.handle, t.suffix));
+        self.problems.push(
+            Problem::error(Code::Yaml, format!("unknown YAML tag `{name}`"))
+                .at(span, "synctl reads only plain YAML values")
+                .help("remove the tag (`!!str` to force a string is fine)"),
+        );
+        self.fatal = true;
     }
 }
 
@@ -421,9 +487,26 @@ impl MarkedEventReceiver for Builder<'_> {
         }
         let offset = self.offset(mark);
         match ev {
-            Event::Scalar(text, style, anchor, _tag) => {
+            Event::Scalar(text, style, anchor, tag) => {
                 let span = self.scalar_span(offset, &text, style);
-                let value = if style == TScalarStyle::Plain {
+                if style == TScalarStyle::Plain && text == "<<" {
+                    self.plain_merge_keys.insert(span.offset);
+                }
+                let tagged = match tag.as_ref().map(core_tag) {
+                    None => None,
+                    Some(Some(t))
+                        if matches!(t, "" | "str" | "int" | "float" | "bool" | "null") =>
+                    {
+                        Some(t)
+                    }
+                    Some(_) => {
+                        self.unknown_tag(tag.as_ref(), span);
+                        return;
+                    }
+                };
+                let value = if matches!(tagged, Some("" | "str")) {
+                    Value::Str(text)
+                } else if style == TScalarStyle::Plain {
                     match Yaml::from_str(&text) {
                         Yaml::Null => Value::Null,
                         Yaml::Boolean(b) => Value::Bool(b),
@@ -436,8 +519,15 @@ impl MarkedEventReceiver for Builder<'_> {
                 };
                 self.push_node(Node { value, span }, anchor, 1);
             }
-            Event::SequenceStart(anchor, _) => {
+            Event::SequenceStart(anchor, tag) => {
                 let span = self.line_span(offset);
+                if tag
+                    .as_ref()
+                    .is_some_and(|t| !matches!(core_tag(t), Some("seq" | "")))
+                {
+                    self.unknown_tag(tag.as_ref(), span);
+                    return;
+                }
                 self.open(
                     Frame::Seq {
                         items: Vec::new(),
@@ -447,8 +537,15 @@ impl MarkedEventReceiver for Builder<'_> {
                     span,
                 );
             }
-            Event::MappingStart(anchor, _) => {
+            Event::MappingStart(anchor, tag) => {
                 let span = self.line_span(offset);
+                if tag
+                    .as_ref()
+                    .is_some_and(|t| !matches!(core_tag(t), Some("map" | "")))
+                {
+                    self.unknown_tag(tag.as_ref(), span);
+                    return;
+                }
                 self.open(
                     Frame::Map {
                         entries: Vec::new(),
@@ -462,10 +559,32 @@ impl MarkedEventReceiver for Builder<'_> {
             }
             Event::SequenceEnd | Event::MappingEnd => self.close(),
             Event::Alias(id) => {
-                let Some((node, size)) = self.anchors.get(&id).cloned() else {
+                let Some((node, size, bytes)) = self.anchors.get(&id).cloned() else {
+                    self.problems.push(
+                        Problem::error(Code::Yaml, "an alias names an anchor that is not complete here")
+                            .at(Span::new(offset, 1), "refers to itself or to an anchor defined later")
+                            .help("an alias may only repeat a value anchored before it; write the value out"),
+                    );
+                    self.fatal = true;
                     return;
                 };
                 self.alias_nodes += size;
+                self.alias_bytes += bytes;
+                if self.alias_bytes > MAX_ALIAS_BYTES {
+                    self.problems.push(
+                        Problem::error(
+                            Code::Yaml,
+                            format!(
+                                "aliases expand to more than {} MiB of text (an alias bomb)",
+                                MAX_ALIAS_BYTES >> 20
+                            ),
+                        )
+                        .at(Span::new(offset, 1), "this alias crosses the limit")
+                        .help("write the values out instead of repeating long anchored values"),
+                    );
+                    self.fatal = true;
+                    return;
+                }
                 if self.alias_nodes > MAX_ALIAS_NODES {
                     self.problems.push(
                         Problem::error(
@@ -597,5 +716,42 @@ mod tests {
     fn several_documents_are_refused() {
         let err = parse_str("a: 1\n---\nb: 2\n").unwrap_err();
         assert!(err[0].message.contains("several YAML documents"));
+    }
+
+    #[track_caller]
+    fn yaml_error(text: &str, needle: &str) {
+        let problems = parse_str(text).expect_err(text);
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.code == Code::Yaml && p.message.contains(needle) && p.primary.is_some()),
+            "{text:?}: {problems:?}"
+        );
+    }
+
+    #[test]
+    fn hostile_yaml_is_a_located_error() {
+        yaml_error("a: &x [1, *x]\n", "not complete");
+        yaml_error("a: *nothing\n", "unknown anchor");
+        yaml_error("b: {<<: 5}\n", "merge key");
+        yaml_error("a: !custom x\n", "unknown YAML tag `!custom`");
+        yaml_error("a: !!binary aGk=\n", "unknown YAML tag");
+        yaml_error("a: !thing {b: 1}\n", "unknown YAML tag");
+        // A 1 MiB string repeated 20 times is 20 MiB of text from a 1 MiB file.
+        let long = "x".repeat(1 << 20);
+        let bomb = format!("a: &s {long}\nb: [{}]\n", vec!["*s"; 20].join(", "));
+        yaml_error(&bomb, "MiB of text");
+    }
+
+    #[test]
+    fn tags_of_the_core_schema_and_quoted_merge_keys_are_read_as_written() {
+        let n = parse_str("a: !!str 123\nb: ! 1.5\nc: {\"<<\": {d: 1}}\ne: !!int 7\n").unwrap();
+        assert_eq!(n.get("a").unwrap().value, Value::Str("123".to_owned()));
+        assert_eq!(n.get("b").unwrap().value, Value::Str("1.5".to_owned()));
+        assert!(
+            n.get("c").unwrap().get("<<").is_some(),
+            "a quoted << is a key"
+        );
+        assert_eq!(n.get("e").unwrap().value, Value::Int(7));
     }
 }

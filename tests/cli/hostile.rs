@@ -405,3 +405,78 @@ fn control_characters_in_values_are_refused_and_line_separators_escaped() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn output_root_that_is_not_a_folder_is_an_io_error() {
+    let run = Synctl::new()
+        .args([
+            "generate",
+            "-f",
+            "examples/homelab/fleet.yaml",
+            "-o",
+            "/dev/null",
+        ])
+        .run();
+    assert_eq!(run.status, 2, "{}", run.stderr);
+}
+
+#[test]
+fn read_only_generated_file_is_not_silently_replaced() {
+    use std::os::unix::fs::PermissionsExt;
+    let w = World::new();
+    let spec = w.repo().join("fleet.yaml");
+    let text = fs::read_to_string(&spec)
+        .unwrap()
+        .replace("wcloud.sh", "wcloud.dev");
+    fs::write(&spec, text).unwrap();
+    let file = w.repo().join("hub/willingham-k8s.yaml");
+    fs::set_permissions(&file, fs::Permissions::from_mode(0o444)).unwrap();
+    let before = fs::read(&file).unwrap();
+    let run = w.run(&["generate"]);
+    assert_eq!(run.status, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("read-only"), "{}", run.stderr);
+    assert_eq!(fs::read(&file).unwrap(), before);
+    let forced = w.run(&["generate", "--force"]);
+    assert_eq!(forced.status, 0, "{}", forced.stderr);
+}
+
+#[test]
+fn terminal_escape_sequences_from_the_spec_are_never_printed_raw() {
+    let w = World::new();
+    let spec = w.repo().join("fleet.yaml");
+    let text = fs::read_to_string(&spec).unwrap().replacen(
+        "wave: operators",
+        "wave: \"\u{1b}]0;owned\u{7}\u{1b}[2J\"",
+        1,
+    );
+    fs::write(&spec, text).unwrap();
+    for color in ["never", "always"] {
+        let run = w.run(&["validate", "--color", color]);
+        assert_eq!(run.status, 1, "{}", run.stderr);
+        assert!(
+            !run.stderr.contains("\u{1b}]0;"),
+            "{color}: {:?}",
+            run.stderr
+        );
+        assert!(
+            !run.stderr.contains("\u{1b}[2J"),
+            "{color}: {:?}",
+            run.stderr
+        );
+    }
+}
+
+#[test]
+fn integral_float_retry_limit_is_an_integer() {
+    let w = World::new();
+    let spec = w.repo().join("fleet.yaml");
+    let text = fs::read_to_string(&spec).unwrap().replacen(
+        "spec:\n",
+        "spec:\n  argocd: {retryLimit: 1.0}\n",
+        1,
+    );
+    fs::write(&spec, text).unwrap();
+    let run = w.run(&["validate"]);
+    assert!(!run.stderr.contains("bug in synctl"), "{}", run.stderr);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+}
