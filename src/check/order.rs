@@ -7,21 +7,39 @@ use crate::diag::{Code, Problem};
 use crate::graph::Graph;
 use crate::model::{ComponentSource, Delivery, Engine, Fleet};
 
+/// Edges of a cycle printed in full; a longer cycle is shown by its first edges and a count.
+const CYCLE_SHOWN: usize = 20;
+
 pub(super) fn cycles(fleet: &Fleet, graph: &Graph, problems: &mut Vec<Problem>) {
     for cycle in &graph.cycles {
         let name = |c: usize| fleet.components[c].name.as_str();
-        let mut path: Vec<&str> = cycle.iter().map(|(c, _)| name(*c)).collect();
-        path.push(name(cycle[0].0));
+        let shown = cycle.len().min(CYCLE_SHOWN);
+        let mut path: Vec<&str> = cycle[..shown].iter().map(|(c, _)| name(*c)).collect();
+        let circle = if shown < cycle.len() {
+            format!(
+                "{} → … {} more … → {}",
+                path.join(" → "),
+                cycle.len() - shown,
+                name(cycle[0].0)
+            )
+        } else {
+            path.push(name(cycle[0].0));
+            path.join(" → ")
+        };
         let (first, first_edge) = cycle[0];
         let mut p = Problem::error(
             Code::Cycle,
-            format!("dependency cycle: {}", path.join(" → ")),
+            if shown < cycle.len() {
+                format!("dependency cycle of {} components: {circle}", cycle.len())
+            } else {
+                format!("dependency cycle: {circle}")
+            },
         )
         .at(
             first_edge.span,
             format!("`{}` depends on `{}`", name(first), name(first_edge.index)),
         );
-        for (c, edge) in &cycle[1..] {
+        for (c, edge) in &cycle[1..shown] {
             p = p.also(
                 edge.span,
                 format!("`{}` depends on `{}`", name(*c), name(edge.index)),

@@ -112,3 +112,26 @@ fn argocd_cannot_substitute_in_path_manifests() {
     let got: Vec<Code> = checked.problems.iter().map(|p| p.code).collect();
     assert_eq!(got, [Code::Substitution]);
 }
+
+#[test]
+fn a_long_cycle_is_printed_elided_with_a_bounded_number_of_labels() {
+    let n = 500;
+    let mut body = String::from("  clusters: [{name: hub, role: hub}]\n  components:\n");
+    for i in 0..n {
+        body.push_str(&format!(
+            "    - {{name: c{i}, wave: config, path: p, dependsOn: [c{}]}}\n",
+            (i + 1) % n
+        ));
+    }
+    let checked = check_text("fleet.yaml", format!("{HEAD}{body}"), None);
+    let cycle: Vec<_> = checked
+        .problems
+        .iter()
+        .filter(|p| p.code == Code::Cycle)
+        .collect();
+    assert_eq!(cycle.len(), 1);
+    let p = cycle[0];
+    assert!(p.message.contains("cycle of 500 components"), "{}", p.message);
+    assert!(p.message.contains("480 more"), "{}", p.message);
+    assert_eq!(1 + p.secondary.len(), 20, "labels are capped");
+}

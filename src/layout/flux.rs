@@ -27,16 +27,23 @@ pub(super) fn lay_out(b: &mut Builder<'_>, graph: &Graph) {
             Item::Fleet,
         );
     }
+    // Computed once: a lookup per cluster would make the layout quadratic in clusters.
+    let environments = fleet.environments();
+    let hub_branch = fleet
+        .hub()
+        .map_or(fleet.repository.branch.as_str(), |h| h.branch.as_str());
     let mut envs_done = BTreeSet::new();
     for (ci, cluster) in fleet.clusters.iter().enumerate() {
         let plans = cluster_waves(fleet, &graph.order, ci);
         if cluster.is_hub() {
             hub_cluster(b, ci, &plans);
         } else {
-            if envs_done.insert(cluster.environment.as_str()) {
-                flux_fleet::env_overlays(b, ci, &plans);
+            let env = cluster.environment.as_str();
+            if envs_done.insert(env) {
+                let members = environments.get(env).map_or(&[][..], Vec::as_slice);
+                flux_fleet::env_overlays(b, ci, members, &plans);
             }
-            flux_fleet::fleet_cluster(b, ci, &plans);
+            flux_fleet::fleet_cluster(b, ci, hub_branch, &plans);
         }
     }
 }

@@ -47,17 +47,15 @@ fn remote_tenant_apps(
 
 /// `fleet/<env>/<wave>/{remote,releases}/`, laid out from the first cluster of the environment
 /// (placement rules guarantee its clusters hold the same components and tenants).
-pub(super) fn env_overlays(b: &mut Builder<'_>, ci: usize, plans: &[WavePlan]) {
+pub(super) fn env_overlays(
+    b: &mut Builder<'_>,
+    ci: usize,
+    env_clusters: &[usize],
+    plans: &[WavePlan],
+) {
     let fleet = b.fleet;
     let cluster = &fleet.clusters[ci];
     let env = &cluster.environment;
-    let env_clusters: Vec<usize> = fleet
-        .clusters
-        .iter()
-        .enumerate()
-        .filter(|(_, c)| !c.is_hub() && c.environment == *env)
-        .map(|(i, _)| i)
-        .collect();
     let first_wave = plans
         .first()
         .map_or("", |p| fleet.waves[p.wave].name.as_str());
@@ -168,16 +166,13 @@ pub(super) fn env_overlays(b: &mut Builder<'_>, ci: usize, plans: &[WavePlan]) {
 /// `hub/<cluster>.yaml`: the cluster's Namespace and GitRepository on the hub and its wave
 /// Kustomizations — or, when it tracks another branch than the hub, one Kustomization applying
 /// `fleet/<env>/clusters/<cluster>/` from that branch, which holds them.
-pub(super) fn fleet_cluster(b: &mut Builder<'_>, ci: usize, plans: &[WavePlan]) {
+pub(super) fn fleet_cluster(b: &mut Builder<'_>, ci: usize, hub_branch: &str, plans: &[WavePlan]) {
     let fleet = b.fleet;
     let cluster = &fleet.clusters[ci];
     let env = &cluster.environment;
     let ns = cluster.name.as_str();
     let me = Item::Cluster(ci);
     let hub_file = format!("hub/{}.yaml", cluster.name);
-    let hub_branch = fleet
-        .hub()
-        .map_or(fleet.repository.branch.as_str(), |h| h.branch.as_str());
     let split = cluster.branch != hub_branch;
     let split_dir = format!("fleet/{env}/clusters/{}", cluster.name);
     let waves_file = if split {
