@@ -131,7 +131,11 @@ fn a_long_cycle_is_printed_elided_with_a_bounded_number_of_labels() {
         .collect();
     assert_eq!(cycle.len(), 1);
     let p = cycle[0];
-    assert!(p.message.contains("cycle of 500 components"), "{}", p.message);
+    assert!(
+        p.message.contains("cycle of 500 components"),
+        "{}",
+        p.message
+    );
     assert!(p.message.contains("480 more"), "{}", p.message);
     assert_eq!(1 + p.secondary.len(), 20, "labels are capped");
 }

@@ -72,6 +72,7 @@ pub struct Fleet {
 #[derive(Clone, Debug)]
 pub struct Repository {
     pub url: String,
+    pub url_span: Span,
     pub branch: String,
     pub secret_ref: Option<String>,
 }

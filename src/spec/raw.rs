@@ -50,7 +50,7 @@ pub struct Spec {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Repository {
-    pub url: String,
+    pub url: Spanned<String>,
     pub branch: Option<String>,
     pub secret_ref: Option<String>,
 }

@@ -258,7 +258,8 @@ pub fn build(loaded: &Loaded) -> (Fleet, Vec<Problem>) {
         name: raw.metadata.name.clone(),
         engine: spec.engine.unwrap_or(Engine::Flux),
         repository: Repository {
-            url: spec.repository.url.clone(),
+            url: spec.repository.url.value.clone(),
+            url_span: spec.repository.url.span,
             branch: repo_branch,
             secret_ref: spec.repository.secret_ref.clone(),
         },
