@@ -125,7 +125,8 @@ impl Target {
     }
 
     /// Commits the generated tree under `out_root` (every file in `generated`, relative to
-    /// it), the removal of generated files no longer produced, and `spec`.
+    /// it), the removal of the files synctl owns (`owned(path, content)`) that are no longer
+    /// produced, and `spec`.
     ///
     /// # Errors
     /// A git error, as a message.
@@ -133,6 +134,7 @@ impl Target {
         &self,
         out_root: &Path,
         generated: &BTreeSet<String>,
+        owned: &dyn Fn(&str, &[u8]) -> bool,
         spec: &Path,
         subject: &str,
         body: &dyn Fn(&Committed) -> String,
@@ -184,10 +186,7 @@ impl Target {
                     .get_path(Path::new(p))
                     .and_then(|e| e.to_object(repo))
                     .map_err(|e| err(&e))?;
-                if blob
-                    .as_blob()
-                    .is_some_and(|b| crate::output::is_generated(b.content()))
-                {
+                if blob.as_blob().is_some_and(|b| owned(rest, b.content())) {
                     paths.insert(p.clone());
                 }
             }

@@ -133,6 +133,8 @@ fn finish(loaded: Result<spec::Loaded, LoadError>, out_root: Option<&Path>) -> C
 #[derive(Debug)]
 pub struct Compiled {
     pub checked: Checked,
+    /// How file headers name the spec.
+    pub spec_label: String,
     /// Path relative to the output root → full file content.
     pub wanted: BTreeMap<String, String>,
 }
@@ -157,7 +159,11 @@ pub fn compile(
     match render::render(fleet, &renderer, layout) {
         Ok(tree) => {
             let wanted = output::finish(&tree, spec_label);
-            Ok(Compiled { checked, wanted })
+            Ok(Compiled {
+                checked,
+                spec_label: spec_label.to_owned(),
+                wanted,
+            })
         }
         Err(problems) => {
             checked.problems.extend(problems);
@@ -176,7 +182,7 @@ impl Compiled {
     /// # Errors
     /// [`Stop::Invalid`] when a file would be lost (a user file, a hand edit without `force`).
     pub fn plan(&self, root: &Path, force: bool) -> Result<Plan, Stop> {
-        output::plan(root, &self.wanted, force).map_err(|mut problems| {
+        output::plan(root, &self.wanted, &self.spec_label, force).map_err(|mut problems| {
             diag::sort(&mut problems);
             Stop::Invalid {
                 source: self.checked.source.clone(),

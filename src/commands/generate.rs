@@ -167,7 +167,14 @@ pub fn commit(
         body
     };
     let done = target
-        .commit(&root, &generated, &g.file, subject, &describe)
+        .commit(
+            &root,
+            &generated,
+            &|rel: &str, content: &[u8]| crate::output::owns(content, &compiled.spec_label, rel),
+            &g.file,
+            subject,
+            &describe,
+        )
         .map_err(Failure::Usage)?;
     if !g.quiet {
         match &done.id {

@@ -69,7 +69,20 @@ impl Global {
     /// How generated headers name the spec: relative to the output root when inside it.
     #[must_use]
     pub fn spec_label(&self) -> String {
-        relative_to(&self.file, &self.out_root())
+        // The folder is resolved, the file name kept as given: a symlinked spec keeps its
+        // own name in the headers.
+        let dir = match self.file.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let named = std::fs::canonicalize(dir)
+            .ok()
+            .zip(self.file.file_name())
+            .map(|(d, n)| d.join(n));
+        let root = std::fs::canonicalize(self.out_root()).ok();
+        named
+            .zip(root)
+            .and_then(|(f, r)| f.strip_prefix(r).ok().map(Path::to_path_buf))
             .map(|p| p.to_string_lossy().replace('\\', "/"))
             .unwrap_or_else(|| {
                 self.file

@@ -27,9 +27,11 @@ pub fn run(g: &Global, args: &Args) -> Result<(), Failure> {
         match pipeline::compile(checked, None, &g.spec_label()) {
             Ok(compiled) => {
                 checked = compiled.checked;
-                checked
-                    .problems
-                    .extend(tree_problems(&root, &compiled.wanted));
+                checked.problems.extend(tree_problems(
+                    &root,
+                    &compiled.wanted,
+                    &compiled.spec_label,
+                ));
             }
             Err(Stop::Io(e)) => return Err(Failure::Usage(e)),
             Err(Stop::Invalid { source, problems }) => {
@@ -71,14 +73,15 @@ pub fn run(g: &Global, args: &Args) -> Result<(), Failure> {
 fn tree_problems(
     root: &std::path::Path,
     wanted: &std::collections::BTreeMap<String, String>,
+    spec: &str,
 ) -> Vec<Problem> {
-    let refusals = match output::plan(root, wanted, false) {
+    let refusals = match output::plan(root, wanted, spec, false) {
         Ok(plan) => return plan.drift(),
         Err(problems) => problems,
     };
     // Hand edits and user files are reported as such; the rest of the drift too.
     let mut out = refusals;
-    if let Ok(plan) = output::plan(root, wanted, true) {
+    if let Ok(plan) = output::plan(root, wanted, spec, true) {
         let seen: Vec<String> = out.iter().filter_map(|p| p.path.clone()).collect();
         out.extend(
             plan.drift()
