@@ -201,9 +201,13 @@ impl Target {
             let on_disk = self.workdir.join(p);
             let old = base_tree.get_path(Path::new(p)).ok().map(|e| e.id());
             if on_disk.is_file() {
-                let bytes =
-                    std::fs::read(&on_disk).map_err(|e| format!("cannot read `{p}`: {e}"))?;
-                let id = repo.blob(&bytes).map_err(|e| err(&e))?;
+                // Through the index, so the blob is what `git add` would store: the repository's
+                // filters (`core.autocrlf`, `.gitattributes` eol) applied. Only written below.
+                index.add_path(Path::new(p)).map_err(|e| err(&e))?;
+                let id = index
+                    .get_path(Path::new(p), 0)
+                    .map(|e| e.id)
+                    .ok_or_else(|| format!("cannot stage `{p}`"))?;
                 if old == Some(id) {
                     continue;
                 }
@@ -238,7 +242,9 @@ impl Target {
                 &parents,
             )
             .map_err(|e| err(&e))?;
-        // Bring the index in line for exactly these paths; every other entry stays as it was.
+        // Bring the index in line for exactly these paths; every other entry stays as it was
+        // (the staging above is dropped: the index is read again from disk first).
+        index.read(true).map_err(|e| err(&e))?;
         for p in done.added.iter().chain(&done.changed) {
             index.add_path(Path::new(p)).map_err(|e| err(&e))?;
         }

@@ -128,11 +128,16 @@ fn append_item(text: &str, seq: &Node, first_line: &str, rest: &[String]) -> Res
     }
     let dash = dash_of(text, last.span.offset).ok_or("unexpected list layout")?;
     let col = column(text, dash);
-    let end = item_end(text, last.span.offset, col);
+    let mut end = item_end(text, last.span.offset, col);
+    // The spec's own line endings: CRLF stays CRLF.
+    let nl = if text.contains("\r\n") { "\r\n" } else { "\n" };
+    if text[..end].ends_with('\r') {
+        end -= 1;
+    }
     let pad = " ".repeat(col);
-    let mut out = format!("\n{pad}- {first_line}");
+    let mut out = format!("{nl}{pad}- {first_line}");
     for line in rest {
-        out.push_str(&format!("\n{pad}  {line}"));
+        out.push_str(&format!("{nl}{pad}  {line}"));
     }
     Ok(Edit { at: end, text: out })
 }

@@ -521,3 +521,38 @@ fn copies_of_generated_files_and_other_specs_trees_are_never_pruned() {
     assert!(repo.join("hub/willingham-k8s.yaml.bak").exists());
     assert!(repo.join("platform/other.yaml").exists());
 }
+
+#[test]
+fn crlf_spec_with_autocrlf_keeps_its_line_endings_and_leaves_no_phantom_change() {
+    let w = World::new();
+    let repo = w.repo();
+    git(&repo, &["init", "-q", "-b", "main"]);
+    git(&repo, &["config", "user.name", "Bot"]);
+    git(&repo, &["config", "user.email", "bot@example.com"]);
+    git(&repo, &["config", "core.autocrlf", "true"]);
+    let spec = repo.join("fleet.yaml");
+    let crlf = fs::read_to_string(&spec).unwrap().replace('\n', "\r\n");
+    fs::write(&spec, &crlf).unwrap();
+    git(&repo, &["add", "-A"]);
+    git(&repo, &["commit", "-q", "-m", "start"]);
+    let run = w.run(&[
+        "add-env",
+        "edge",
+        "--like",
+        "willingham-k8s",
+        "--environment",
+        "edge",
+    ]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let text = fs::read_to_string(&spec).unwrap();
+    assert!(text.contains("name: edge"), "{text}");
+    assert_eq!(
+        text.matches('\n').count(),
+        text.matches("\r\n").count(),
+        "mixed line endings"
+    );
+    assert_eq!(git(&repo, &["status", "--porcelain"]), "", "phantom change");
+    // The commit stores the spec as git would with autocrlf: LF.
+    let blob = git(&repo, &["show", "HEAD:fleet.yaml"]);
+    assert!(!blob.contains('\r'), "CRLF committed");
+}
