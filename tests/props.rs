@@ -20,13 +20,61 @@ fn check(text: String) {
         return;
     };
     let renderer = synctl::render::Renderer::new(None).unwrap();
-    if let Err(problems) = synctl::render::render(fleet, &renderer, layout) {
-        assert!(
+    match synctl::render::render(fleet, &renderer, layout) {
+        Err(problems) => assert!(
             problems
                 .iter()
                 .all(|p| p.code != synctl::diag::Code::Internal),
             "internal error rendering a valid spec: {problems:?}"
-        );
+        ),
+        Ok(tree) => {
+            for (path, body) in &tree {
+                read_back(path, body);
+            }
+        }
+    }
+}
+
+/// The keys a generated document may have at its top: anything else was injected by a value.
+const TOP_KEYS: &[&str] = &[
+    "apiVersion",
+    "kind",
+    "metadata",
+    "spec",
+    "data",
+    "rules",
+    "roleRef",
+    "subjects",
+    "resources",
+    "patches",
+];
+
+/// Every generated file parses back as YAML, and no document has a key it should not.
+fn read_back(path: &str, body: &str) {
+    for doc in serde_yaml::Deserializer::from_str(body) {
+        let value = <serde_yaml::Value as serde::Deserialize>::deserialize(doc)
+            .unwrap_or_else(|e| panic!("{path} does not parse back: {e}\n{body}"));
+        let Some(map) = value.as_mapping() else {
+            assert!(
+                value.is_null(),
+                "{path}: a document that is not a mapping\n{body}"
+            );
+            continue;
+        };
+        for key in map.keys() {
+            let k = key.as_str().unwrap_or_default();
+            assert!(
+                TOP_KEYS.contains(&k),
+                "{path}: injected top-level key {key:?}\n{body}"
+            );
+        }
+        if let Some(spec) = map.get("spec").and_then(serde_yaml::Value::as_mapping) {
+            // Objects synctl writes never suspend themselves.
+            assert!(
+                spec.get("suspend").is_none(),
+                "{path}: injected `suspend`\n{body}"
+            );
+        }
     }
 }
 
@@ -85,6 +133,25 @@ proptest! {
         check(text);
     }
 
+    /// Hostile strings placed where values reach the output (a substitution variable, a Helm
+    /// value and a values key): the spec is refused, or the output parses back with no key
+    /// injected.
+    #[test]
+    fn hostile_strings_in_values_never_become_structure(
+        value in "[ -~\n\t\u{85}\u{2028}\u{2029}\u{7f}é:#'\"{}\\[\\],&*!|>-]{0,24}",
+        key in "[a-z:#'\" \u{2028}\n-]{1,8}",
+    ) {
+        let quoted = |s: &str| serde_json::to_string(s).unwrap();
+        let text = SEEDS[3]
+            .replacen("DOMAIN: wcloud.sh", &format!("DOMAIN: {}", quoted(&value)), 1)
+            .replacen(
+                "configs: {cm: {url: \"https://argocd.${DOMAIN}\"}}",
+                &format!("configs: {{cm: {{url: \"https://argocd.${{DOMAIN}}\", {}: {}}}}}", quoted(&key), quoted(&value)),
+                1,
+            );
+        check(text);
+    }
+
     #[test]
     fn random_text_never_panics(text in "[ -~\\n\\t:\\-\\[\\]{}&*!|>'\"%@`#,?é]{0,300}") {
         check(text);
@@ -100,6 +167,23 @@ proptest! {
             .map(|((k, v), i)| format!("{}{k}: {v}\n", "  ".repeat(*i)))
             .collect();
         check(text);
+    }
+}
+
+#[test]
+fn every_example_renders_and_reads_back() {
+    for seed in SEEDS {
+        let checked = synctl::pipeline::check_text("fleet.yaml", (*seed).to_owned(), None);
+        assert!(!checked.has_errors(), "{:?}", checked.problems);
+        let (Some((fleet, _)), Some(layout)) = (&checked.fleet, &checked.layout) else {
+            panic!("no layout");
+        };
+        let renderer = synctl::render::Renderer::new(None).unwrap();
+        let tree = synctl::render::render(fleet, &renderer, layout).unwrap();
+        assert!(tree.len() > 10);
+        for (path, body) in &tree {
+            read_back(path, body);
+        }
     }
 }
 

@@ -423,6 +423,7 @@ pub fn apply(
     plan: &Plan,
     progress: Option<&indicatif::ProgressBar>,
 ) -> Result<(), String> {
+    remove_stale_temporaries(root, plan);
     let mut staged = Vec::with_capacity(plan.add.len() + plan.change.len());
     for (rel, content) in plan
         .add
@@ -466,6 +467,32 @@ pub fn apply(
         let _ = fs::remove_dir(d);
     }
     Ok(())
+}
+
+/// Temporary files a killed run left behind in the folders this plan writes to (the caller
+/// holds the lock, so no other synctl is writing them). Only regular files are removed.
+fn remove_stale_temporaries(root: &Path, plan: &Plan) {
+    let dirs: BTreeSet<PathBuf> = plan
+        .add
+        .keys()
+        .chain(plan.change.keys())
+        .filter_map(|rel| join(root, rel))
+        .filter_map(|p| p.parent().map(Path::to_path_buf))
+        .collect();
+    for dir in dirs {
+        let Ok(entries) = fs::read_dir(&dir) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if name.starts_with(".synctl-")
+                && name.ends_with(".tmp")
+                && e.file_type().is_ok_and(|t| t.is_file())
+            {
+                let _ = fs::remove_file(e.path());
+            }
+        }
+    }
 }
 
 /// Writes `content` to a new temporary file beside `path`.
