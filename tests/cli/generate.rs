@@ -563,6 +563,26 @@ fn diff_shows_a_unified_diff_and_the_blast_radius() {
 }
 
 #[test]
+fn a_change_to_one_hub_file_names_its_cluster_and_waves() {
+    let dir = scratch("cortex");
+    let spec = dir.path().join("fleet.yaml");
+    let text = fs::read_to_string(&spec).unwrap().replace(
+        "CLUSTER_DOMAIN: dev.synapse.dev",
+        "CLUSTER_DOMAIN: dev2.synapse.dev",
+    );
+    fs::write(&spec, text).unwrap();
+    let run = Synctl::new().args(["diff", "-f"]).args([&spec]).run();
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains(
+            "0 added, 1 changed, 0 removed; clusters touched: dev; waves touched: config, controllers, tenants"
+        ),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
 fn explain_names_the_spec_lines_behind_a_file() {
     let run = Synctl::new()
         .args([
