@@ -52,6 +52,28 @@ pub(super) fn cycles(fleet: &Fleet, graph: &Graph, problems: &mut Vec<Problem>) 
 }
 
 pub(super) fn wave_order(fleet: &Fleet, graph: &Graph, problems: &mut Vec<Problem>) {
+    // A tenant's repository needs its namespaces and account, which the first wave creates.
+    for t in &fleet.tenants {
+        if let Some(apps) = &t.apps
+            && apps.wave == 0
+            && fleet.waves.len() > 1
+        {
+            problems.push(
+                Problem::error(
+                    Code::WaveOrder,
+                    format!(
+                        "the apps of tenant `{}` are in the first wave `{}`",
+                        t.name, fleet.waves[0].name
+                    ),
+                )
+                .at(
+                    apps.wave_span,
+                    "the first wave creates the tenant's namespaces and account",
+                )
+                .help("put the tenant's apps in a later wave (the default is the last)"),
+            );
+        }
+    }
     for comp in fleet.components.iter().filter(|c| c.wave_known) {
         for dep in &comp.depends_on {
             let d = &fleet.components[dep.index];

@@ -52,6 +52,12 @@ pub enum Doc {
         name: String,
         labels: BTreeMap<String, String>,
     },
+    /// A ServiceAccount (a tenant's account where its Kustomizations run).
+    ServiceAccount {
+        name: String,
+        namespace: String,
+        labels: BTreeMap<String, String>,
+    },
     GitRepository(GitRepository),
     Kustomization(Kustomization),
     /// The chart source and HelmRelease of a chart component, with the names of the
@@ -157,6 +163,6 @@ pub enum Patch {
         component: usize,
         environment: String,
     },
-    /// A tenant's account moves to the namespace named like the fleet cluster.
+    /// The tenant's RoleBindings name its account in the namespace named like the fleet cluster.
     TenantAccount { tenant: usize },
 }

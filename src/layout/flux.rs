@@ -243,7 +243,7 @@ pub(super) fn tenant_flux_apps(
     fleet: &Fleet,
     t: &Tenant,
     namespace: &str,
-    dep: DependsOn,
+    deps: &[String],
     kubeconfig: Option<Json>,
 ) -> Vec<Doc> {
     let Some(apps) = &t.apps else {
@@ -263,7 +263,13 @@ pub(super) fn tenant_flux_apps(
     let ks = Kustomization {
         name: name.clone(),
         namespace: namespace.to_owned(),
-        depends_on: vec![dep],
+        depends_on: deps
+            .iter()
+            .map(|n| DependsOn {
+                name: n.clone(),
+                namespace: None,
+            })
+            .collect(),
         interval: d.interval.clone(),
         retry_interval: d.retry_interval.clone(),
         timeout: d.timeout.clone(),
@@ -312,23 +318,51 @@ pub(super) fn tenant_argocd_apps(fleet: &Fleet, t: &Tenant) -> Vec<Doc> {
     vec![project, app]
 }
 
-/// Hub tenants delivered in this wave: by Flux, source and Kustomization in the tenant's
-/// first namespace after the hub's first wave; by Argo CD, AppProject + Application.
-fn hub_tenant_apps(fleet: &Fleet, plan: &WavePlan, first_wave: &str) -> Vec<Doc> {
+/// What a tenant entry waits for (N5): every Kustomization of the cluster's first wave (its
+/// namespaces and account) and of the last non-empty wave before its own (the controllers its
+/// manifests need).
+pub(super) fn tenant_deps(first: &[String], prev: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = first.to_vec();
+    for p in prev {
+        if !out.contains(p) {
+            out.push(p.clone());
+        }
+    }
+    out
+}
+
+/// The ServiceAccounts of the tenants placed on a cluster, in the namespace its Kustomizations
+/// live in (A(K)); never pruned, since a Kustomization's finalizer needs its account.
+pub(super) fn tenant_accounts(fleet: &Fleet, cluster: usize, namespace: &str) -> Vec<Doc> {
+    fleet
+        .tenants
+        .iter()
+        .filter(|t| t.clusters.binary_search(&cluster).is_ok())
+        .map(|t| Doc::ServiceAccount {
+            name: t.name.clone(),
+            namespace: namespace.to_owned(),
+            labels: [
+                (
+                    "kustomize.toolkit.fluxcd.io/prune".to_owned(),
+                    "disabled".to_owned(),
+                ),
+                ("toolkit.fluxcd.io/tenant".to_owned(), t.name.clone()),
+            ]
+            .into(),
+        })
+        .collect()
+}
+
+/// Hub tenants delivered in this wave: by Flux, source and Kustomization in `flux-system`
+/// (where their account is); by Argo CD, AppProject + Application.
+fn hub_tenant_apps(fleet: &Fleet, plan: &WavePlan, deps: &[String]) -> Vec<Doc> {
     let mut docs = Vec::new();
     for &ti in &plan.apps {
         let t = &fleet.tenants[ti];
         match t.apps.as_ref().map(|a| a.delivery) {
-            Some(Delivery::Flux) => docs.extend(tenant_flux_apps(
-                fleet,
-                t,
-                &t.namespaces[0].0,
-                DependsOn {
-                    name: first_wave.to_owned(),
-                    namespace: Some("flux-system".to_owned()),
-                },
-                None,
-            )),
+            Some(Delivery::Flux) => {
+                docs.extend(tenant_flux_apps(fleet, t, "flux-system", deps, None));
+            }
             Some(Delivery::ArgoCd) => docs.extend(tenant_argocd_apps(fleet, t)),
             None => {}
         }
@@ -351,9 +385,10 @@ fn hub_cluster(b: &mut Builder<'_>, ci: usize, plans: &[WavePlan]) {
     let mut sources = BTreeSet::from([me]);
     let mut docs = Vec::new();
     let mut prev: Vec<String> = Vec::new();
-    let first_wave = plans
+    let first_names = plans
         .first()
-        .map_or("", |p| fleet.waves[p.wave].name.as_str());
+        .map(|p| wave_names(fleet, p, true))
+        .unwrap_or_default();
     for (plan, ns_docs) in plans.iter().zip(namespaces_per_wave(fleet, plans)) {
         let wave = &fleet.waves[plan.wave].name;
         let owner = Item::Wave(plan.wave);
@@ -394,11 +429,11 @@ fn hub_cluster(b: &mut Builder<'_>, ci: usize, plans: &[WavePlan]) {
                     .iter()
                     .map(|&c| format!("../../deploy/{wave}/{}", fleet.components[c].name)),
             );
-            let apps = hub_tenant_apps(fleet, plan, first_wave);
+            let apps = hub_tenant_apps(fleet, plan, &tenant_deps(&first_names, &prev));
             if !apps.is_empty() {
                 let file = format!("{dir}/tenant-apps.yaml");
                 for &t in &plan.apps {
-                    record_tenant_apps(b, t, &fleet.tenants[t].namespaces[0].0, &file);
+                    record_tenant_apps(b, t, "flux-system", &file);
                 }
                 b.file(file, owner, wave_sources.clone(), [ci], Content::docs(apps));
                 resources.push("tenant-apps.yaml".to_owned());
@@ -437,6 +472,17 @@ fn hub_cluster(b: &mut Builder<'_>, ci: usize, plans: &[WavePlan]) {
         "# Flux Kustomizations of the hub cluster `{}`, one per wave, applied in order.\n",
         cluster.name
     );
+    // The tenants' accounts where their Kustomizations run, before the waves.
+    let accounts = tenant_accounts(fleet, ci, "flux-system");
+    sources.extend(
+        fleet
+            .tenants
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| t.clusters.binary_search(&ci).is_ok())
+            .map(|(i, _)| Item::Tenant(i)),
+    );
+    let docs: Vec<Doc> = accounts.into_iter().chain(docs).collect();
     b.file(
         hub_file,
         me,

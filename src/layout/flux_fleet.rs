@@ -6,10 +6,11 @@ use std::collections::BTreeSet;
 
 use serde_json::json;
 
-use super::docs::{Content, DependsOn, Doc, GitRepository, Patch};
+use super::docs::{Content, Doc, GitRepository, Patch};
 use super::flux::{
     Ks, clean_path, has_remote, kubeconfig_ref, namespaces_per_wave, path_kustomization,
-    record_tenant_apps, tenant_argocd_apps, tenant_flux_apps, wave_names,
+    record_tenant_apps, tenant_accounts, tenant_argocd_apps, tenant_deps, tenant_flux_apps,
+    wave_names,
 };
 use super::waves::WavePlan;
 use super::{Builder, Item};
@@ -22,7 +23,7 @@ fn remote_tenant_apps(
     fleet: &Fleet,
     plan: &WavePlan,
     delivery: Delivery,
-    first_wave: &str,
+    deps: &[String],
 ) -> Vec<Doc> {
     let mut docs = Vec::new();
     for &ti in &plan.apps {
@@ -33,11 +34,7 @@ fn remote_tenant_apps(
         docs.extend(match delivery {
             Delivery::Flux => {
                 let kube = json!({"secretRef": {"name": "${KUBECONFIG_SECRET}", "key": "${KUBECONFIG_KEY}"}});
-                let dep = DependsOn {
-                    name: first_wave.to_owned(),
-                    namespace: None,
-                };
-                tenant_flux_apps(fleet, t, "flux-system", dep, Some(kube))
+                tenant_flux_apps(fleet, t, "flux-system", deps, Some(kube))
             }
             Delivery::ArgoCd => tenant_argocd_apps(fleet, t),
         });
@@ -56,10 +53,13 @@ pub(super) fn env_overlays(
     let fleet = b.fleet;
     let cluster = &fleet.clusters[ci];
     let env = &cluster.environment;
-    let first_wave = plans
+    let first_names = plans
         .first()
-        .map_or("", |p| fleet.waves[p.wave].name.as_str());
+        .map(|p| wave_names(fleet, p, false))
+        .unwrap_or_default();
+    let mut prev: Vec<String> = Vec::new();
     for (plan, ns_docs) in plans.iter().zip(namespaces_per_wave(fleet, plans)) {
+        let deps = tenant_deps(&first_names, &prev);
         let wave = &fleet.waves[plan.wave].name;
         let base = format!("fleet/{env}/{wave}");
         let owner = Item::Wave(plan.wave);
@@ -95,14 +95,32 @@ pub(super) fn env_overlays(
                 resources.push("namespaces.yaml".to_owned());
             }
             if !plan.tenants.is_empty() {
-                let accounts = Doc::Namespace {
+                // The namespace named like the cluster, holding the tenants' accounts that Flux
+                // impersonates there (`system:serviceaccount:<cluster>:<tenant>`); never pruned.
+                let namespace = Doc::Namespace {
                     name: "${CLUSTER_NAME}".to_owned(),
-                    labels: [("synctl.dev/tenant-accounts".to_owned(), "true".to_owned())].into(),
+                    labels: [
+                        (
+                            "kustomize.toolkit.fluxcd.io/prune".to_owned(),
+                            "disabled".to_owned(),
+                        ),
+                        ("synctl.dev/tenant-accounts".to_owned(), "true".to_owned()),
+                    ]
+                    .into(),
                 };
+                let accounts = plan.tenants.iter().map(|&t| Doc::ServiceAccount {
+                    name: fleet.tenants[t].name.clone(),
+                    namespace: "${CLUSTER_NAME}".to_owned(),
+                    labels: [(
+                        "toolkit.fluxcd.io/tenant".to_owned(),
+                        fleet.tenants[t].name.clone(),
+                    )]
+                    .into(),
+                });
                 file(
                     b,
                     format!("{base}/remote/tenant-accounts.yaml"),
-                    Content::docs(vec![accounts]),
+                    Content::docs(std::iter::once(namespace).chain(accounts).collect()),
                 );
                 resources.push("tenant-accounts.yaml".to_owned());
                 resources.push("../../../../deploy/tenant-role".to_owned());
@@ -114,7 +132,7 @@ pub(super) fn env_overlays(
                     patches.push(Patch::TenantAccount { tenant: t });
                 }
             }
-            let apps = remote_tenant_apps(fleet, plan, Delivery::ArgoCd, first_wave);
+            let apps = remote_tenant_apps(fleet, plan, Delivery::ArgoCd, &deps);
             if !apps.is_empty() {
                 file(
                     b,
@@ -145,7 +163,7 @@ pub(super) fn env_overlays(
                 component: c,
                 environment: env.clone(),
             }));
-            let apps = remote_tenant_apps(fleet, plan, Delivery::Flux, first_wave);
+            let apps = remote_tenant_apps(fleet, plan, Delivery::Flux, &deps);
             if !apps.is_empty() {
                 file(
                     b,
@@ -160,6 +178,7 @@ pub(super) fn env_overlays(
                 Content::Kustomize { resources, patches },
             );
         }
+        prev = wave_names(fleet, plan, false);
     }
 }
 
@@ -253,6 +272,8 @@ pub(super) fn fleet_cluster(b: &mut Builder<'_>, ci: usize, hub_branch: &str, pl
     };
     b.object("GitRepository", ns, &cluster.name, &hub_file, me);
     let mut docs = vec![namespace, Doc::GitRepository(git)];
+    // The tenants' accounts on the hub: Flux checks them before pruning (the finalizer).
+    docs.extend(tenant_accounts(fleet, ci, ns));
     let waves: Vec<Doc> = waves
         .into_iter()
         .map(|(_, k)| Doc::Kustomization(k))

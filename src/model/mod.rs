@@ -178,6 +178,8 @@ pub struct Apps {
     pub delivery: Delivery,
     pub delivery_span: Span,
     pub wave: usize,
+    /// Where `apps.wave` is written (the tenant's name when defaulted).
+    pub wave_span: Span,
 }
 
 #[derive(Clone, Debug)]

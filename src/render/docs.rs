@@ -16,6 +16,14 @@ struct NamespaceCtx<'a> {
     labels: &'a std::collections::BTreeMap<String, String>,
 }
 
+/// Context of `k8s/serviceaccount.yaml.j2`.
+#[derive(Serialize)]
+struct ServiceAccountCtx<'a> {
+    name: &'a str,
+    namespace: &'a str,
+    labels: &'a std::collections::BTreeMap<String, String>,
+}
+
 /// Context of `flux/helmrepository.yaml.j2` and `flux/ocirepository.yaml.j2`.
 #[derive(Serialize)]
 struct ChartSourceCtx<'a> {
@@ -80,6 +88,18 @@ pub(super) fn render(fleet: &Fleet, r: &Renderer, doc: &Doc) -> Result<Vec<Strin
         Doc::Namespace { name, labels } => {
             one(r.object("k8s/namespace.yaml.j2", &NamespaceCtx { name, labels }))
         }
+        Doc::ServiceAccount {
+            name,
+            namespace,
+            labels,
+        } => one(r.object(
+            "k8s/serviceaccount.yaml.j2",
+            &ServiceAccountCtx {
+                name,
+                namespace,
+                labels,
+            },
+        )),
         Doc::GitRepository(g) => one(r.object("flux/gitrepository.yaml.j2", g)),
         Doc::Kustomization(k) => one(r.object("flux/kustomization.yaml.j2", k)),
         Doc::Release {
@@ -94,7 +114,9 @@ pub(super) fn render(fleet: &Fleet, r: &Renderer, doc: &Doc) -> Result<Vec<Strin
                 "k8s/tenant.yaml.j2",
                 &TenantCtx {
                     tenant: &t.name,
-                    account_namespace: namespaces[0],
+                    // Where the tenant's Kustomizations run on a Flux-running cluster (A(K));
+                    // fleet overlays patch it to the cluster's namespace.
+                    account_namespace: "flux-system",
                     namespaces,
                     quota: (!t.quota.is_empty()).then_some(&t.quota),
                     isolation: t.isolation == crate::model::Isolation::Namespace,
@@ -238,10 +260,8 @@ pub(super) fn patch(fleet: &Fleet, p: &Patch) -> Vec<Json> {
         } => environment_patches(fleet, *component, environment),
         Patch::TenantAccount { tenant } => {
             let t = &fleet.tenants[*tenant];
-            let sa = "- op: replace\n  path: /metadata/namespace\n  value: ${CLUSTER_NAME}\n";
             let rb = "- op: replace\n  path: /subjects/0/namespace\n  value: ${CLUSTER_NAME}\n";
             vec![
-                json!({"target": {"kind": "ServiceAccount", "name": t.name}, "patch": sa}),
                 json!({"target": {"kind": "RoleBinding", "name": format!("{}-reconciler", t.name)}, "patch": rb}),
             ]
         }

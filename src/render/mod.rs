@@ -51,6 +51,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/k8s/namespace.yaml.j2"),
     ),
     (
+        "k8s/serviceaccount.yaml.j2",
+        include_str!("../../templates/k8s/serviceaccount.yaml.j2"),
+    ),
+    (
         "k8s/tenant.yaml.j2",
         include_str!("../../templates/k8s/tenant.yaml.j2"),
     ),

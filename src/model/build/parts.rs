@@ -125,6 +125,7 @@ pub(super) fn build_tenant(
                 delivery: a.delivery.as_ref().map_or(Delivery::Flux, |d| d.value),
                 delivery_span: a.delivery.as_ref().map_or(t.name.span, |d| d.span),
                 wave,
+                wave_span: a.wave.as_ref().map_or(t.name.span, |w| w.span),
             })
         }
         None => None,
