@@ -23,6 +23,7 @@ pub fn check(fleet: &Fleet, graph: &Graph, out_root: Option<&Path>) -> Vec<Probl
     duplicates(fleet, &mut problems);
     reserved(fleet, &mut problems);
     text_safety(fleet, &mut problems);
+    repository(fleet, out_root, &mut problems);
     let folders = paths(fleet, out_root, &mut problems);
     order::cycles(fleet, graph, &mut problems);
     order::wave_order(fleet, graph, &mut problems);
@@ -245,6 +246,83 @@ fn control_characters(node: &crate::spec::yaml::Node, comp: &str, problems: &mut
         Value::Str(s) if bad(s, true) => report(problems, node.span, "string"),
         _ => {}
     }
+}
+
+/// Whether `url` is cloned over SSH (`ssh://…` or scp-like `user@host:path`).
+fn is_ssh(url: &str) -> bool {
+    url.starts_with("ssh://") || (!url.contains("://") && url.contains('@') && url.contains(':'))
+}
+
+/// The repository facts of the fleet model (R1, R2): an SSH URL needs a `secretRef` wherever
+/// synctl writes a GitRepository for it; `repository.path` must be where the output root sits
+/// in the repository (checked when the enclosing work tree's `origin` is that repository).
+fn repository(fleet: &Fleet, out_root: Option<&Path>, problems: &mut Vec<Problem>) {
+    let repo = &fleet.repository;
+    let fleet_clusters =
+        fleet.engine == crate::model::Engine::Flux && fleet.clusters.iter().any(|c| !c.is_hub());
+    if is_ssh(&repo.url) && repo.secret_ref.is_none() && fleet_clusters {
+        problems.push(
+            Problem::error(Code::Repository, "the repository is cloned over SSH but names no `secretRef`")
+                .at(repo.url_span, "each fleet cluster's GitRepository needs a deploy key to clone this")
+                .help("add `secretRef: <name>` (a Secret with `identity` and `known_hosts` in each fleet cluster's hub namespace), or use an https:// URL"),
+        );
+    }
+    for t in &fleet.tenants {
+        if let Some(a) = &t.apps
+            && a.delivery == crate::model::Delivery::Flux
+            && is_ssh(&a.url)
+            && a.secret_ref.is_none()
+        {
+            problems.push(
+                Problem::error(
+                    Code::Repository,
+                    format!(
+                        "the repository of tenant `{}` is cloned over SSH but names no `secretRef`",
+                        t.name
+                    ),
+                )
+                .at(
+                    t.span,
+                    "its GitRepository cannot clone without a deploy key",
+                )
+                .help("add `apps.repository.secretRef: <name>`, or use an https:// URL"),
+            );
+        }
+    }
+    let Some(root) = out_root else { return };
+    let Some((rel, Some(origin))) = crate::git::location(root) else {
+        return;
+    };
+    if !crate::git::same_repository(&origin, &repo.url) || rel == repo.path {
+        return;
+    }
+    let shown = |p: &str| {
+        if p.is_empty() {
+            "./".to_owned()
+        } else {
+            format!("./{p}")
+        }
+    };
+    let span = if repo.path_span.len > 0 {
+        repo.path_span
+    } else {
+        repo.url_span
+    };
+    problems.push(
+        Problem::error(
+            Code::Repository,
+            format!(
+                "the output root is `{}` in the repository, but `repository.path` is `{}`",
+                shown(&rel),
+                shown(&repo.path)
+            ),
+        )
+        .at(
+            span,
+            "Flux and Argo CD read every path from the repository root",
+        )
+        .help(format!("set `repository.path: {}`", shown(&rel))),
+    );
 }
 
 /// Why namespace `ns` can never belong to a tenant, if it cannot.

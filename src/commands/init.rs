@@ -24,7 +24,17 @@ pub fn run(g: &Global) -> Result<(), Failure> {
             )),
             _ => Failure::Usage(format!("cannot create `{}`: {e}", path.display())),
         })?;
-    file.write_all(STARTER.as_bytes())
+    // Inside a Git work tree, say where this folder sits in it (every generated path starts
+    // there).
+    let starter = match crate::git::location(&g.out_root()) {
+        Some((rel, _)) if !rel.is_empty() => STARTER.replacen(
+            "    path: ./                       #",
+            &format!("    path: ./{rel:<23}#"),
+            1,
+        ),
+        _ => STARTER.to_owned(),
+    };
+    file.write_all(starter.as_bytes())
         .map_err(|e| Failure::Usage(format!("cannot write `{}`: {e}", path.display())))?;
     if !g.quiet {
         print_stdout(&format!(

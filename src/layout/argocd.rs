@@ -46,7 +46,7 @@ impl Child<'_> {
     fn own(&self, path: String) -> AppSource {
         AppSource::Git {
             repo_url: self.fleet.repository.url.clone(),
-            path,
+            path: self.fleet.repository.from_root(&path),
             revision: self.fleet.clusters[self.cluster].branch.clone(),
         }
     }

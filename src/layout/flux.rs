@@ -147,7 +147,8 @@ pub(super) struct Ks<'a> {
 }
 
 impl Ks<'_> {
-    /// One wave or component Kustomization: `wait`, with twice the HelmReleases' timeout.
+    /// One wave or component Kustomization of `path` (relative to the output root): `wait`,
+    /// with twice the HelmReleases' timeout.
     pub fn object(
         &self,
         name: &str,
@@ -175,7 +176,8 @@ impl Ks<'_> {
             } else {
                 None
             },
-            path: path.to_owned(),
+            // Relative to the output root in, from the repository root out (R1).
+            path: format!("./{}", self.fleet.repository.from_root(path)),
             service_account: None,
             source: self.source.clone(),
             target_namespace: target_namespace.map(str::to_owned),
@@ -446,13 +448,9 @@ fn hub_cluster(b: &mut Builder<'_>, ci: usize, plans: &[WavePlan]) {
                 Content::resources(resources),
             );
             b.object("Kustomization", "flux-system", wave, &hub_file, owner);
-            docs.push(Doc::Kustomization(ks.object(
-                wave,
-                &format!("./{dir}"),
-                &prev,
-                false,
-                None,
-            )));
+            docs.push(Doc::Kustomization(
+                ks.object(wave, &dir, &prev, false, None),
+            ));
         }
         for &p in &plan.paths {
             sources.insert(Item::Component(p));
@@ -538,7 +536,7 @@ pub(super) fn path_kustomization(
         });
     }
     let deps: Vec<String> = deps.into_iter().collect();
-    ks.object(&comp.name, &format!("./{path}"), &deps, !hub, None)
+    ks.object(&comp.name, &path, &deps, !hub, None)
 }
 
 /// The kubeconfig reference of a Kustomization or HelmRelease that reaches a fleet cluster.

@@ -216,13 +216,13 @@ pub(super) fn fleet_cluster(b: &mut Builder<'_>, ci: usize, hub_branch: &str, pl
         sources.insert(owner);
         let mut this = Vec::new();
         if has_remote(fleet, plan, false) {
-            let path = format!("./fleet/{env}/{wave}/remote");
+            let path = format!("fleet/{env}/{wave}/remote");
             waves.push((owner, ks.object(wave, &path, &prev, true, None)));
             this.push(wave.clone());
         }
         if plan.has_releases(fleet) {
             let deps: Vec<String> = prev.iter().chain(&this).cloned().collect();
-            let path = format!("./fleet/{env}/{wave}/releases");
+            let path = format!("fleet/{env}/{wave}/releases");
             let name = format!("{wave}-releases");
             waves.push((owner, ks.object(&name, &path, &deps, false, Some(ns))));
             let releases = format!("fleet/{env}/{wave}/releases/tenant-apps.yaml");
@@ -267,7 +267,13 @@ pub(super) fn fleet_cluster(b: &mut Builder<'_>, ci: usize, hub_branch: &str, pl
         interval: fleet.defaults.interval.clone(),
         branch: cluster.branch.clone(),
         secret_ref: fleet.repository.secret_ref.clone(),
-        sparse: Some(sparse.into_iter().collect()),
+        // Folders of the repository, from its root (R1).
+        sparse: Some(
+            sparse
+                .iter()
+                .map(|p| fleet.repository.from_root(p))
+                .collect(),
+        ),
         url: fleet.repository.url.clone(),
     };
     b.object("GitRepository", ns, &cluster.name, &hub_file, me);
@@ -304,7 +310,7 @@ pub(super) fn fleet_cluster(b: &mut Builder<'_>, ci: usize, hub_branch: &str, pl
         b.object("Kustomization", ns, &cluster.name, &hub_file, me);
         docs.push(Doc::Kustomization(entry.object(
             &cluster.name,
-            &format!("./{split_dir}"),
+            &split_dir,
             &[],
             false,
             None,

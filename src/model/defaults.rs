@@ -5,6 +5,8 @@
 pub const ENGINE: &str = "flux";
 /// `spec.repository.branch`.
 pub const BRANCH: &str = "main";
+/// `spec.repository.path`: the output root is the repository root.
+pub const REPOSITORY_PATH: &str = "./";
 /// `spec.hub.sourceRef`: the bootstrap GitRepository.
 pub const HUB_SOURCE_REF: &str = "flux-system";
 /// `spec.argocd.retryLimit` (-1: Argo CD retries forever).
@@ -124,6 +126,7 @@ mod tests {
         };
         has("engine", ENGINE);
         has("repository.branch", BRANCH);
+        has("repository.path", REPOSITORY_PATH);
         has("hub.sourceRef", HUB_SOURCE_REF);
         has("argocd.retryLimit", &ARGOCD_RETRY_LIMIT.to_string());
         has("argocd.namespace", ARGOCD_NAMESPACE);

@@ -75,6 +75,25 @@ pub struct Repository {
     pub url_span: Span,
     pub branch: String,
     pub secret_ref: Option<String>,
+    /// Where the output root sits inside the repository, without `./` or a trailing `/`
+    /// (empty at the root).
+    pub path: String,
+    /// Where `repository.path` is written (empty when defaulted).
+    pub path_span: Span,
+}
+
+impl Repository {
+    /// `path` (relative to the output root) as Flux and Argo CD read it: from the repository
+    /// root.
+    #[must_use]
+    pub fn from_root(&self, path: &str) -> String {
+        let path = path.trim_start_matches("./").trim_end_matches('/');
+        match (self.path.is_empty(), path.is_empty()) {
+            (true, _) => path.to_owned(),
+            (false, true) => self.path.clone(),
+            (false, false) => format!("{}/{path}", self.path),
+        }
+    }
 }
 
 #[derive(Clone, Debug)]

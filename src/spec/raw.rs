@@ -53,6 +53,7 @@ pub struct Repository {
     pub url: Spanned<String>,
     pub branch: Option<String>,
     pub secret_ref: Option<String>,
+    pub path: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

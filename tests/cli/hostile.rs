@@ -29,6 +29,14 @@ impl World {
                 fs::copy(e.path(), &to).unwrap();
             }
         }
+        // Fleet clusters added by the tests clone the repository: give it a deploy key.
+        let spec = repo.join("fleet.yaml");
+        let text = fs::read_to_string(&spec).unwrap().replacen(
+            "    url: ssh://git@github.com/willingham/k8s-config\n",
+            "    url: ssh://git@github.com/willingham/k8s-config\n    secretRef: k8s-config-git\n",
+            1,
+        );
+        fs::write(&spec, text).unwrap();
         fs::create_dir_all(dir.path().join("outside")).unwrap();
         fs::write(dir.path().join("outside/precious.yaml"), "keep: me\n").unwrap();
         World { dir }

@@ -3,6 +3,7 @@
 
 mod bad;
 mod commands;
+mod fleet_model;
 mod generate;
 mod git;
 mod hostile;

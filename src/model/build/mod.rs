@@ -262,6 +262,20 @@ pub fn build(loaded: &Loaded) -> (Fleet, Vec<Problem>) {
             url_span: spec.repository.url.span,
             branch: repo_branch,
             secret_ref: spec.repository.secret_ref.clone(),
+            path: spec
+                .repository
+                .path
+                .as_ref()
+                .map_or(defaults::REPOSITORY_PATH, |p| p.value.as_str())
+                .trim_start_matches("./")
+                .trim_start_matches('.')
+                .trim_end_matches('/')
+                .to_owned(),
+            path_span: spec
+                .repository
+                .path
+                .as_ref()
+                .map_or(Span::default(), |p| p.span),
         },
         hub_source_ref: spec
             .hub

@@ -1,0 +1,171 @@
+//! The fleet model beyond one hub (`../shared/DESIGN-fleet-model.md`): repository facts,
+//! tenants' accounts and order, and the invariants every example tree must keep.
+
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+
+use crate::{Synctl, root};
+
+fn git(dir: &Path, args: &[&str]) {
+    let out = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+const SPEC: &str = "apiVersion: synctl.dev/v1alpha1\nkind: Fleet\nmetadata: {name: t}\nspec:\n  repository: {url: https://github.com/acme/fleet, secretRef: git-auth}\n  clusters:\n    - {name: hub, role: hub}\n    - {name: dev}\n  components:\n    - {name: policies, wave: config, path: policies}\n";
+
+/// R1/R2: a spec in a subfolder of the repository its `origin` names must say where it sits,
+/// and then every path synctl writes starts there.
+#[test]
+fn a_spec_in_a_subfolder_of_its_repository_needs_repository_path_and_gets_it_everywhere() {
+    let dir = tempfile::tempdir().unwrap();
+    git(dir.path(), &["init", "-q", "-b", "main"]);
+    git(
+        dir.path(),
+        &["remote", "add", "origin", "git@github.com:acme/fleet.git"],
+    );
+    let sub = dir.path().join("clusters/fleet");
+    fs::create_dir_all(sub.join("policies")).unwrap();
+    fs::write(
+        sub.join("policies/cm.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x, namespace: default}\n",
+    )
+    .unwrap();
+    let spec = sub.join("fleet.yaml");
+    fs::write(&spec, SPEC).unwrap();
+    let run = Synctl::new().args(["validate", "-f"]).args([&spec]).run();
+    assert_eq!(run.status, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("synctl::repository"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("set `repository.path: ./clusters/fleet`"),
+        "{}",
+        run.stderr
+    );
+
+    let fixed = SPEC.replace(
+        "secretRef: git-auth}",
+        "secretRef: git-auth, path: ./clusters/fleet}",
+    );
+    fs::write(&spec, fixed).unwrap();
+    let run = Synctl::new().args(["generate", "-f"]).args([&spec]).run();
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let dev = fs::read_to_string(sub.join("hub/dev.yaml")).unwrap();
+    for want in [
+        "    - clusters/fleet/deploy\n",
+        "    - clusters/fleet/fleet/dev\n",
+        "    - clusters/fleet/policies\n",
+        "  path: ./clusters/fleet/policies\n",
+    ] {
+        assert!(dev.contains(want), "{want:?} missing in\n{dev}");
+    }
+    let hub = fs::read_to_string(sub.join("hub/hub.yaml")).unwrap();
+    assert!(hub.contains("  path: ./clusters/fleet/policies\n"), "{hub}");
+    // Every Flux path names a folder that exists from the repository root.
+    for text in [&dev, &hub] {
+        for line in text.lines().filter(|l| l.starts_with("  path: ./")) {
+            let p = line.trim_start_matches("  path: ./");
+            assert!(
+                dir.path().join(p).is_dir(),
+                "{p} does not exist from the repository root"
+            );
+        }
+    }
+}
+
+/// A repository elsewhere (another `origin`, or none) is not this spec's: nothing to check.
+#[test]
+fn a_spec_inside_another_repository_is_not_checked_against_it() {
+    let dir = tempfile::tempdir().unwrap();
+    git(dir.path(), &["init", "-q", "-b", "main"]);
+    git(
+        dir.path(),
+        &[
+            "remote",
+            "add",
+            "origin",
+            "https://github.com/acme/monorepo",
+        ],
+    );
+    let sub = dir.path().join("examples/fleet");
+    fs::create_dir_all(sub.join("policies")).unwrap();
+    fs::write(
+        sub.join("policies/cm.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n",
+    )
+    .unwrap();
+    fs::write(sub.join("fleet.yaml"), SPEC).unwrap();
+    let run = Synctl::new()
+        .args(["validate", "-f"])
+        .args([sub.join("fleet.yaml")])
+        .run();
+    assert_eq!(run.status, 0, "{}", run.stderr);
+}
+
+/// Section 7's invariants over every example tree: no `${` under `hub/`; every `sourceRef`,
+/// `chartRef` and `dependsOn` stays in the object's namespace.
+#[test]
+fn example_trees_keep_references_in_their_namespace() {
+    for ex in [
+        "examples/cortex",
+        "examples/d1",
+        "examples/aphex",
+        "examples/homelab",
+        "tests/fleets/argocd-fleet",
+        "tests/fleets/flux-kitchen",
+    ] {
+        for e in walkdir::WalkDir::new(root().join(ex)).into_iter().flatten() {
+            let p = e.path();
+            if !e.file_type().is_file()
+                || p.extension().is_none_or(|x| x != "yaml")
+                || p.ends_with("fleet.yaml")
+            {
+                continue;
+            }
+            let rel = p
+                .strip_prefix(root().join(ex))
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            if !["hub/", "deploy/", "platform/", "fleet/"]
+                .iter()
+                .any(|r| rel.starts_with(r))
+            {
+                continue;
+            }
+            let text = fs::read_to_string(p).unwrap();
+            if rel.starts_with("hub/") {
+                assert!(!text.contains("${"), "{ex}/{rel} holds ${{");
+            }
+            for doc in serde_yaml::Deserializer::from_str(&text) {
+                let v: serde_yaml::Value = serde::Deserialize::deserialize(doc).unwrap();
+                let spec = &v["spec"];
+                for r in [&spec["sourceRef"], &spec["chartRef"]] {
+                    assert!(
+                        r["namespace"].is_null(),
+                        "{ex}/{rel}: cross-namespace reference {r:?}"
+                    );
+                }
+                if let Some(deps) = spec["dependsOn"].as_sequence() {
+                    for d in deps {
+                        let ns = d["namespace"].as_str();
+                        assert!(
+                            ns.is_none() || ns == v["metadata"]["namespace"].as_str(),
+                            "{ex}/{rel}: cross-namespace dependsOn {d:?}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
