@@ -111,7 +111,11 @@ fn finish(loaded: Result<spec::Loaded, LoadError>, out_root: Option<&Path>) -> C
     let layout = if problems.iter().any(Problem::is_error) {
         None
     } else {
-        let listing = out_root.map(output::hub_listing).unwrap_or_default();
+        let listing = |entry: &str| {
+            out_root
+                .map(|root| output::bootstrap_listing(root, entry))
+                .unwrap_or_default()
+        };
         let mut layout = Layout::build(&fleet, &graph, &listing);
         problems.append(&mut layout.problems);
         Some(layout)

@@ -36,12 +36,14 @@ pub fn check(fleet: &Fleet, graph: &Graph, out_root: Option<&Path>) -> Vec<Probl
 fn hub_count(fleet: &Fleet, problems: &mut Vec<Problem>) {
     let hubs: Vec<_> = fleet.clusters.iter().filter(|c| c.is_hub()).collect();
     match hubs.as_slice() {
+        // Standalone clusters run their own Flux: a spec of them only needs no hub (T1).
+        [] if !fleet.clusters.iter().any(crate::model::Cluster::is_fleet) => {}
         [] => {
             let span = fleet.clusters_span;
             problems.push(
                 Problem::error(Code::Hub, "no cluster has `role: hub`")
                     .at(span, "one of these clusters must be the hub")
-                    .help("mark the cluster that runs Flux (or Argo CD) for the fleet with `role: hub`"),
+                    .help("mark the cluster that runs Flux (or Argo CD) for the fleet with `role: hub`, or make every cluster `role: standalone` (each runs its own Flux)"),
             );
         }
         [_] => {}
@@ -400,7 +402,7 @@ fn reserved(fleet: &Fleet, problems: &mut Vec<Problem>) {
                 .or_insert_with(|| format!("a namespace of tenant `{}`", t.name));
         }
     }
-    for c in fleet.clusters.iter().filter(|c| !c.is_hub()) {
+    for c in fleet.clusters.iter().filter(|c| c.is_fleet()) {
         let why =
             if c.name == "flux-system" || c.name == "default" || c.name == fleet.argocd_namespace {
                 Some(format!("`{}` is a namespace of the hub", c.name))

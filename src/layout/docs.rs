@@ -85,6 +85,35 @@ pub enum Doc {
     HealthConfigMap {
         namespace: String,
     },
+    /// The Flux Operator's FluxInstance of a cluster.
+    FluxInstance(FluxInstance),
+    /// A RoleBinding of one ServiceAccount to a ClusterRole.
+    RoleBinding {
+        name: String,
+        namespace: String,
+        cluster_role: String,
+        account: String,
+        account_namespace: String,
+        labels: BTreeMap<String, String>,
+    },
+}
+
+/// A FluxInstance `flux` in `flux-system` (template `flux/fluxinstance.yaml.j2`).
+#[derive(Clone, Debug, Serialize)]
+pub struct FluxInstance {
+    pub version: String,
+    pub registry: String,
+    /// Only when not Flux's default four.
+    pub components: Option<Vec<String>>,
+    pub multitenant: bool,
+    pub size: Option<String>,
+    pub url: String,
+    pub branch: String,
+    /// The entry folder, from the repository root.
+    pub path: String,
+    pub pull_secret: Option<String>,
+    /// Only when the bootstrap GitRepository is not named `flux-system`.
+    pub sync_name: Option<String>,
 }
 
 /// A Flux GitRepository (template `flux/gitrepository.yaml.j2`).
@@ -165,4 +194,6 @@ pub enum Patch {
     },
     /// The tenant's RoleBindings name its account in the namespace named like the fleet cluster.
     TenantAccount { tenant: usize },
+    /// A component's HelmRelease runs as `account` (fleet model section 3).
+    ReleaseAccount { component: usize, account: String },
 }

@@ -6,14 +6,14 @@ use std::collections::BTreeSet;
 use serde_json::{Value as Json, json};
 
 use super::docs::{Content, DependsOn, Doc, GitRepository, Kustomization};
-use super::flux_fleet;
 use super::waves::{WavePlan, cluster_waves};
 use super::{Builder, Item, system_namespace};
+use super::{flux_fleet, flux_local};
 use crate::graph::Graph;
 use crate::model::{ComponentSource, Delivery, Fleet, Tenant};
 use crate::render::{format_duration, parse_duration};
 
-pub(super) fn lay_out(b: &mut Builder<'_>, graph: &Graph) {
+pub(super) fn lay_out(b: &mut Builder<'_>, graph: &Graph, listing: &dyn Fn(&str) -> Vec<String>) {
     let fleet = b.fleet;
     bases(b);
     tenant_bases(b);
@@ -36,7 +36,15 @@ pub(super) fn lay_out(b: &mut Builder<'_>, graph: &Graph) {
     for (ci, cluster) in fleet.clusters.iter().enumerate() {
         let plans = cluster_waves(fleet, &graph.order, ci);
         if cluster.is_hub() {
-            hub_cluster(b, ci, &plans);
+            flux_local::hub(b, ci, &plans);
+        } else if cluster.is_standalone() {
+            let env = cluster.environment.as_str();
+            if envs_done.insert(env) {
+                let members = environments.get(env).map_or(&[][..], Vec::as_slice);
+                flux_local::standalone_overlays(b, ci, members, &plans);
+            }
+            let entry = format!("fleet/{env}/clusters/{}", cluster.name);
+            flux_local::standalone(b, ci, &plans, &listing(&entry));
         } else {
             let env = cluster.environment.as_str();
             if envs_done.insert(env) {
@@ -144,6 +152,8 @@ pub(super) struct Ks<'a> {
     pub source: String,
     pub kubeconfig: Option<Json>,
     pub substitute: Option<std::collections::BTreeMap<String, String>>,
+    /// The account every Kustomization of the cluster runs as (fleet model section 3).
+    pub account: Option<String>,
 }
 
 impl Ks<'_> {
@@ -178,7 +188,7 @@ impl Ks<'_> {
             },
             // Relative to the output root in, from the repository root out (R1).
             path: format!("./{}", self.fleet.repository.from_root(path)),
-            service_account: None,
+            service_account: self.account.clone(),
             source: self.source.clone(),
             target_namespace: target_namespace.map(str::to_owned),
             wait: true,
@@ -355,9 +365,9 @@ pub(super) fn tenant_accounts(fleet: &Fleet, cluster: usize, namespace: &str) ->
         .collect()
 }
 
-/// Hub tenants delivered in this wave: by Flux, source and Kustomization in `flux-system`
-/// (where their account is); by Argo CD, AppProject + Application.
-fn hub_tenant_apps(fleet: &Fleet, plan: &WavePlan, deps: &[String]) -> Vec<Doc> {
+/// Tenants of a Flux-running cluster delivered in this wave: by Flux, source and Kustomization
+/// in `flux-system` (where their account is); by Argo CD, AppProject + Application.
+pub(super) fn local_tenant_apps(fleet: &Fleet, plan: &WavePlan, deps: &[String]) -> Vec<Doc> {
     let mut docs = Vec::new();
     for &ti in &plan.apps {
         let t = &fleet.tenants[ti];
@@ -370,128 +380,6 @@ fn hub_tenant_apps(fleet: &Fleet, plan: &WavePlan, deps: &[String]) -> Vec<Doc> 
         }
     }
     docs
-}
-
-fn hub_cluster(b: &mut Builder<'_>, ci: usize, plans: &[WavePlan]) {
-    let fleet = b.fleet;
-    let cluster = &fleet.clusters[ci];
-    let ks = Ks {
-        fleet,
-        namespace: "flux-system".to_owned(),
-        source: fleet.hub_source_ref.clone(),
-        kubeconfig: None,
-        substitute: Some(cluster.variables()),
-    };
-    let me = Item::Cluster(ci);
-    let hub_file = format!("hub/{}.yaml", cluster.name);
-    let mut sources = BTreeSet::from([me]);
-    let mut docs = Vec::new();
-    let mut prev: Vec<String> = Vec::new();
-    let first_names = plans
-        .first()
-        .map(|p| wave_names(fleet, p, true))
-        .unwrap_or_default();
-    for (plan, ns_docs) in plans.iter().zip(namespaces_per_wave(fleet, plans)) {
-        let wave = &fleet.waves[plan.wave].name;
-        let owner = Item::Wave(plan.wave);
-        sources.insert(owner);
-        let wave_sources: Vec<Item> = [me]
-            .into_iter()
-            .chain(plan.charts.iter().map(|&c| Item::Component(c)))
-            .chain(
-                plan.tenants
-                    .iter()
-                    .chain(&plan.apps)
-                    .map(|&t| Item::Tenant(t)),
-            )
-            .collect();
-        if plan.has_main() {
-            let dir = format!("platform/{wave}");
-            let mut resources = Vec::new();
-            if !ns_docs.is_empty() {
-                b.file(
-                    format!("{dir}/namespaces.yaml"),
-                    owner,
-                    wave_sources.clone(),
-                    [ci],
-                    Content::docs(ns_docs),
-                );
-                resources.push("namespaces.yaml".to_owned());
-            }
-            if !plan.tenants.is_empty() {
-                resources.push("../../deploy/tenant-role".to_owned());
-            }
-            resources.extend(
-                plan.tenants
-                    .iter()
-                    .map(|&t| format!("../../deploy/tenants/{}", fleet.tenants[t].name)),
-            );
-            resources.extend(
-                plan.charts
-                    .iter()
-                    .map(|&c| format!("../../deploy/{wave}/{}", fleet.components[c].name)),
-            );
-            let apps = hub_tenant_apps(fleet, plan, &tenant_deps(&first_names, &prev));
-            if !apps.is_empty() {
-                let file = format!("{dir}/tenant-apps.yaml");
-                for &t in &plan.apps {
-                    record_tenant_apps(b, t, "flux-system", &file);
-                }
-                b.file(file, owner, wave_sources.clone(), [ci], Content::docs(apps));
-                resources.push("tenant-apps.yaml".to_owned());
-            }
-            b.file(
-                format!("{dir}/kustomization.yaml"),
-                owner,
-                wave_sources,
-                [ci],
-                Content::resources(resources),
-            );
-            b.object("Kustomization", "flux-system", wave, &hub_file, owner);
-            docs.push(Doc::Kustomization(
-                ks.object(wave, &dir, &prev, false, None),
-            ));
-        }
-        for &p in &plan.paths {
-            sources.insert(Item::Component(p));
-            let k = path_kustomization(fleet, &ks, p, &prev, true);
-            b.object(
-                "Kustomization",
-                "flux-system",
-                &k.name,
-                &hub_file,
-                Item::Component(p),
-            );
-            docs.push(Doc::Kustomization(k));
-        }
-        prev = wave_names(fleet, plan, true);
-    }
-    let comment = format!(
-        "# Flux Kustomizations of the hub cluster `{}`, one per wave, applied in order.\n",
-        cluster.name
-    );
-    // The tenants' accounts where their Kustomizations run, before the waves.
-    let accounts = tenant_accounts(fleet, ci, "flux-system");
-    sources.extend(
-        fleet
-            .tenants
-            .iter()
-            .enumerate()
-            .filter(|(_, t)| t.clusters.binary_search(&ci).is_ok())
-            .map(|(i, _)| Item::Tenant(i)),
-    );
-    let docs: Vec<Doc> = accounts.into_iter().chain(docs).collect();
-    b.file(
-        hub_file,
-        me,
-        sources,
-        [ci],
-        Content::Docs {
-            comment: Some(comment),
-            docs,
-            empty: Some("# No waves hold anything for this cluster.\n"),
-        },
-    );
 }
 
 /// Records the GitRepository and Kustomization (or AppProject and Application) of tenant `t`.

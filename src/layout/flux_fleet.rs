@@ -16,6 +16,19 @@ use super::waves::WavePlan;
 use super::{Builder, Item};
 use crate::model::{ComponentSource, Delivery, Fleet, Kubeconfig};
 
+/// The account a fleet cluster's platform objects run as on a locked hub (fleet model section
+/// 3): `synctl-platform`, which the hub and the fleet cluster both hold; none otherwise (the
+/// kubeconfig's identity).
+pub(super) fn platform_account(fleet: &Fleet) -> Option<String> {
+    fleet
+        .hub_index()
+        .filter(|&h| fleet.locked(h))
+        .map(|_| PLATFORM_ACCOUNT.to_owned())
+}
+
+/// The account of a locked hub's fleet clusters.
+pub(super) const PLATFORM_ACCOUNT: &str = "synctl-platform";
+
 /// Fleet-cluster tenants of this wave delivered by `delivery`: by Flux, in the hub namespace
 /// of the cluster (the releases overlay sets it), reaching the cluster through its kubeconfig;
 /// by Argo CD, as plain manifests for the Argo CD running on that cluster (seed 000).
@@ -163,6 +176,12 @@ pub(super) fn env_overlays(
                 component: c,
                 environment: env.clone(),
             }));
+            if let Some(account) = platform_account(fleet) {
+                patches.extend(plan.charts.iter().map(|&c| Patch::ReleaseAccount {
+                    component: c,
+                    account: account.clone(),
+                }));
+            }
             let apps = remote_tenant_apps(fleet, plan, Delivery::Flux, &deps);
             if !apps.is_empty() {
                 file(
@@ -205,6 +224,7 @@ pub(super) fn fleet_cluster(b: &mut Builder<'_>, ci: usize, hub_branch: &str, pl
         source: cluster.name.clone(),
         kubeconfig: Some(kubeconfig_ref(&cluster.kubeconfig)),
         substitute: Some(cluster.variables()),
+        account: platform_account(fleet),
     };
     let mut sources = BTreeSet::from([me]);
     let mut waves = Vec::new();
@@ -278,6 +298,27 @@ pub(super) fn fleet_cluster(b: &mut Builder<'_>, ci: usize, hub_branch: &str, pl
     };
     b.object("GitRepository", ns, &cluster.name, &hub_file, me);
     let mut docs = vec![namespace, Doc::GitRepository(git)];
+    // A locked hub runs the cluster's platform objects as `synctl-platform` (admin in the
+    // cluster's hub namespace here; bound to cluster-admin on the cluster by hand).
+    if let Some(account) = platform_account(fleet) {
+        let keep = [(
+            "kustomize.toolkit.fluxcd.io/prune".to_owned(),
+            "disabled".to_owned(),
+        )];
+        docs.push(Doc::ServiceAccount {
+            name: account.clone(),
+            namespace: ns.to_owned(),
+            labels: keep.clone().into(),
+        });
+        docs.push(Doc::RoleBinding {
+            name: account.clone(),
+            namespace: ns.to_owned(),
+            cluster_role: "admin".to_owned(),
+            account: account.clone(),
+            account_namespace: ns.to_owned(),
+            labels: keep.into(),
+        });
+    }
     // The tenants' accounts on the hub: Flux checks them before pruning (the finalizer).
     docs.extend(tenant_accounts(fleet, ci, ns));
     let waves: Vec<Doc> = waves

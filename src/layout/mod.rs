@@ -10,6 +10,7 @@ mod argocd;
 mod docs;
 mod flux;
 mod flux_fleet;
+mod flux_local;
 mod waves;
 
 pub use argocd::health_provider;
@@ -100,20 +101,24 @@ pub struct Layout {
 }
 
 impl Layout {
-    /// Lays out the tree of `fleet`. `hub_listing` is what `hub/kustomization.yaml` must keep
-    /// listing before the clusters (`flux-system`).
+    /// Lays out the tree of `fleet`. `listing(entry)` is what the `kustomization.yaml` of an
+    /// entry folder (`hub`, `fleet/<env>/clusters/<name>`) must keep listing first
+    /// (`flux-system`, once `flux bootstrap` wrote it).
     #[must_use]
-    pub fn build(fleet: &Fleet, graph: &Graph, hub_listing: &[String]) -> Layout {
+    pub fn build(fleet: &Fleet, graph: &Graph, listing: &dyn Fn(&str) -> Vec<String>) -> Layout {
         let mut out = Builder {
             fleet,
             layout: Layout::default(),
             reported: BTreeSet::new(),
         };
         match fleet.engine {
-            Engine::Flux => flux::lay_out(&mut out, graph),
+            Engine::Flux => flux::lay_out(&mut out, graph, listing),
             Engine::ArgoCd => argocd::lay_out(&mut out, graph),
         }
-        out.hub_kustomization(hub_listing);
+        // A fleet of standalone clusters only has no hub, and no `hub/`.
+        if fleet.hub_index().is_some() {
+            out.hub_kustomization(&listing("hub"));
+        }
         out.object_collisions();
         out.layout
     }

@@ -23,6 +23,19 @@ pub const TIMEOUT: &str = "5m";
 pub const WAVES: &[&str] = &["tenants", "controllers", "config"];
 /// The Argo CD sync-wave base of the wave at index i: `i × WAVE_STEP`.
 pub const WAVE_STEP: i64 = 10;
+/// `spec.flux.bootstrap`.
+pub const BOOTSTRAP: &str = "flux-cli";
+/// `spec.flux.version` (FluxInstance `distribution.version`).
+pub const FLUX_VERSION: &str = "2.x";
+/// `spec.flux.registry` (FluxInstance `distribution.registry`).
+pub const FLUX_REGISTRY: &str = "ghcr.io/fluxcd";
+/// `spec.flux.components`: Flux's default controllers.
+pub const FLUX_COMPONENTS: &[&str] = &[
+    "source-controller",
+    "kustomize-controller",
+    "helm-controller",
+    "notification-controller",
+];
 /// `clusters[].role`.
 pub const ROLE: &str = "fleet";
 /// `components[].chart.version`.
@@ -96,6 +109,9 @@ mod tests {
         let schema = crate::spec::schema::SCHEMA;
         for (what, value) in [
             ("role", ROLE),
+            ("flux bootstrap", BOOTSTRAP),
+            ("flux version", FLUX_VERSION),
+            ("flux registry", FLUX_REGISTRY),
             ("chart version", CHART_VERSION),
             ("isolation", ISOLATION),
             ("apps path", APPS_PATH),

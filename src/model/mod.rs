@@ -39,6 +39,30 @@ pub enum Role {
     Hub,
     /// Reconciled from the hub.
     Fleet,
+    /// Runs its own Flux (or Argo CD), bootstrapped at its entry `fleet/<env>/clusters/<name>/`.
+    Standalone,
+}
+
+/// Who installs Flux on a cluster that runs it (`flux.bootstrap`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Bootstrap {
+    /// `flux bootstrap`, which owns `<entry>/flux-system/`.
+    FluxCli,
+    /// The Flux Operator: synctl writes the FluxInstance.
+    FluxOperator,
+}
+
+/// How Flux runs on a hub or standalone cluster (`spec.flux` with the cluster's overrides).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FluxConfig {
+    pub bootstrap: Bootstrap,
+    /// `multitenant: true`; `false` is `auto` (locked when a tenant is placed on the cluster).
+    pub multitenant: bool,
+    pub version: String,
+    pub registry: String,
+    pub components: Vec<String>,
+    pub size: Option<String>,
 }
 
 /// A tenant's network boundary (`tenants[].isolation`).
@@ -124,6 +148,8 @@ pub struct Cluster {
     pub span: Span,
     pub role: Role,
     pub role_span: Span,
+    /// How Flux runs there (meaningful on the hub and standalone clusters).
+    pub flux: FluxConfig,
     pub environment: String,
     pub branch: String,
     pub kubeconfig: Kubeconfig,
@@ -220,6 +246,18 @@ impl Cluster {
         self.role == Role::Hub
     }
 
+    /// Whether this cluster runs its own Flux (or Argo CD) and reads its entry under `fleet/`.
+    #[must_use]
+    pub fn is_standalone(&self) -> bool {
+        self.role == Role::Standalone
+    }
+
+    /// Whether this cluster is reconciled from the hub.
+    #[must_use]
+    pub fn is_fleet(&self) -> bool {
+        self.role == Role::Fleet
+    }
+
     /// The substitution variables the cluster gets: the built-ins (`CLUSTER_NAME`,
     /// `ENVIRONMENT`, `GIT_BRANCH`, the kubeconfig reference of a fleet cluster) and its `vars`.
     #[must_use]
@@ -228,7 +266,7 @@ impl Cluster {
         vars.insert("CLUSTER_NAME".to_owned(), self.name.clone());
         vars.insert("ENVIRONMENT".to_owned(), self.environment.clone());
         vars.insert("GIT_BRANCH".to_owned(), self.branch.clone());
-        if !self.is_hub() {
+        if self.is_fleet() {
             match &self.kubeconfig {
                 Kubeconfig::Secret { name, key } => {
                     vars.insert("KUBECONFIG_SECRET".to_owned(), name.clone());
@@ -257,7 +295,21 @@ impl Fleet {
         self.clusters.iter().position(|c| c.is_hub())
     }
 
-    /// Environment name → indexes of its fleet clusters, sorted by environment.
+    /// Whether cluster `c` is locked down for tenants (fleet model section 3): it runs Flux and
+    /// has `multitenant: true`, or a tenant placed on it.
+    #[must_use]
+    pub fn locked(&self, c: usize) -> bool {
+        let cluster = &self.clusters[c];
+        !cluster.is_fleet()
+            && self.engine == Engine::Flux
+            && (cluster.flux.multitenant
+                || self
+                    .tenants
+                    .iter()
+                    .any(|t| t.clusters.binary_search(&c).is_ok()))
+    }
+
+    /// Environment name → indexes of its clusters (fleet and standalone), sorted by environment.
     #[must_use]
     pub fn environments(&self) -> BTreeMap<&str, Vec<usize>> {
         let mut out: BTreeMap<&str, Vec<usize>> = BTreeMap::new();

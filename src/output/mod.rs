@@ -553,9 +553,21 @@ pub fn lock(root: &Path) -> Result<Lock, String> {
 /// exists or an earlier generation listed it (Flux would otherwise prune its own controllers).
 #[must_use]
 pub fn hub_listing(root: &Path) -> Vec<String> {
-    let listed = fs::read_to_string(root.join("hub/kustomization.yaml"))
-        .is_ok_and(|t| t.lines().any(|l| l.trim() == "- flux-system"));
-    if root.join("hub/flux-system").is_dir() || listed {
+    bootstrap_listing(root, "hub")
+}
+
+/// What the `kustomization.yaml` of entry folder `entry` (`hub`, or a standalone cluster's
+/// `fleet/<env>/clusters/<name>`) must keep listing: `flux-system` when `flux bootstrap` wrote
+/// it there, or when an earlier generation listed it (Flux would otherwise prune itself).
+#[must_use]
+pub fn bootstrap_listing(root: &Path, entry: &str) -> Vec<String> {
+    let dir = root.join(entry);
+    let listed = read_regular(&dir.join("kustomization.yaml"), entry)
+        .ok()
+        .flatten()
+        .is_some_and(|t| t.lines().any(|l| l.trim() == "- flux-system"));
+    let bootstrapped = fs::symlink_metadata(dir.join("flux-system")).is_ok_and(|m| m.is_dir());
+    if bootstrapped || listed {
         vec!["flux-system".to_owned()]
     } else {
         Vec::new()

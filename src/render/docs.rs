@@ -143,6 +143,19 @@ pub(super) fn render(fleet: &Fleet, r: &Renderer, doc: &Doc) -> Result<Vec<Strin
             },
         )),
         Doc::Application(app) => application(fleet, r, app).map(|d| vec![d]),
+        Doc::FluxInstance(f) => one(r.object("flux/fluxinstance.yaml.j2", f)),
+        Doc::RoleBinding {
+            name,
+            namespace,
+            cluster_role,
+            account,
+            account_namespace,
+            labels,
+        } => one(r.object(
+            "k8s/rolebinding.yaml.j2",
+            &json!({"name": name, "namespace": namespace, "cluster_role": cluster_role,
+                    "account": account, "account_namespace": account_namespace, "labels": labels}),
+        )),
         Doc::HealthConfigMap { namespace } => {
             let cm = json!({
                 "apiVersion": "v1", "kind": "ConfigMap",
@@ -258,6 +271,11 @@ pub(super) fn patch(fleet: &Fleet, p: &Patch) -> Vec<Json> {
             component,
             environment,
         } => environment_patches(fleet, *component, environment),
+        Patch::ReleaseAccount { component, account } => {
+            let name = &fleet.components[*component].name;
+            let patch = json!({"apiVersion": "helm.toolkit.fluxcd.io/v2", "kind": "HelmRelease", "metadata": {"name": name}, "spec": {"serviceAccountName": account}});
+            vec![entry(json!({"kind": "HelmRelease", "name": name}), &patch)]
+        }
         Patch::TenantAccount { tenant } => {
             let t = &fleet.tenants[*tenant];
             let rb = "- op: replace\n  path: /subjects/0/namespace\n  value: ${CLUSTER_NAME}\n";

@@ -51,6 +51,14 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/k8s/namespace.yaml.j2"),
     ),
     (
+        "flux/fluxinstance.yaml.j2",
+        include_str!("../../templates/flux/fluxinstance.yaml.j2"),
+    ),
+    (
+        "k8s/rolebinding.yaml.j2",
+        include_str!("../../templates/k8s/rolebinding.yaml.j2"),
+    ),
+    (
         "k8s/serviceaccount.yaml.j2",
         include_str!("../../templates/k8s/serviceaccount.yaml.j2"),
     ),
@@ -338,7 +346,7 @@ mod tests {
         let checked = crate::pipeline::check_text("fleet.yaml", spec.to_owned(), None);
         assert!(!checked.has_errors(), "{:?}", checked.problems);
         let (fleet, graph) = checked.fleet.as_ref().unwrap();
-        let layout = Layout::build(fleet, graph, &[]);
+        let layout = Layout::build(fleet, graph, &|_| Vec::new());
         let tree = render(fleet, &Renderer::new(None).unwrap(), &layout).unwrap();
         let ns = &tree["platform/controllers/namespaces.yaml"];
         assert!(

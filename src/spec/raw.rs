@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use super::de::Spanned;
 use super::yaml::Node;
-use crate::model::{Delivery, Engine, Isolation, Role};
+use crate::model::{Bootstrap, Delivery, Engine, Isolation, Role};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -38,6 +38,7 @@ pub struct Spec {
     pub repository: Repository,
     pub hub: Option<Hub>,
     pub argocd: Option<ArgoCd>,
+    pub flux: Option<Flux>,
     pub defaults: Option<Defaults>,
     pub waves: Option<Vec<Wave>>,
     pub clusters: Spanned<Vec<Cluster>>,
@@ -69,6 +70,33 @@ pub struct ArgoCd {
     pub namespace: Option<String>,
 }
 
+/// `spec.flux` and `clusters[].flux`: every field optional (the cluster's overrides the fleet's).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Flux {
+    pub bootstrap: Option<Bootstrap>,
+    pub multitenant: Option<Multitenant>,
+    pub version: Option<String>,
+    pub registry: Option<String>,
+    pub components: Option<Vec<String>>,
+    pub size: Option<String>,
+}
+
+/// `multitenant: auto | true`.
+#[derive(Clone, Copy, Debug, Deserialize)]
+#[serde(untagged)]
+pub enum Multitenant {
+    On(bool),
+    Auto(AutoWord),
+}
+
+/// The word `auto`.
+#[derive(Clone, Copy, Debug, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AutoWord {
+    Auto,
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Defaults {
@@ -89,6 +117,7 @@ pub struct Wave {
 pub struct Cluster {
     pub name: Spanned<String>,
     pub role: Option<Spanned<Role>>,
+    pub flux: Option<Flux>,
     pub environment: Option<String>,
     pub branch: Option<String>,
     pub kubeconfig: Option<Kubeconfig>,

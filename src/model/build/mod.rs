@@ -111,7 +111,7 @@ pub fn build(loaded: &Loaded) -> (Fleet, Vec<Problem>) {
     let clusters: Vec<Cluster> = spec
         .clusters
         .iter()
-        .map(|c| build_cluster(c, &repo_branch))
+        .map(|c| build_cluster(c, &repo_branch, spec.flux.as_ref()))
         .collect();
 
     let wave_names = Names::new(waves.iter().map(|w| w.name.as_str()), "wave");

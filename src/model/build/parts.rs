@@ -1,13 +1,49 @@
 //! Building the clusters, the placement of components and tenants, and the tenants.
 
-use super::super::{Apps, Cluster, Delivery, Isolation, Kubeconfig, Role, Tenant, Wave, defaults};
+use super::super::{
+    Apps, Bootstrap, Cluster, Delivery, FluxConfig, Isolation, Kubeconfig, Role, Tenant, Wave,
+    defaults,
+};
 use super::Names;
 use crate::diag::Problem;
 use crate::spec::de::Spanned;
 use crate::spec::raw;
 use crate::spec::source::Span;
 
-pub(super) fn build_cluster(c: &raw::Cluster, repo_branch: &str) -> Cluster {
+/// How Flux runs on a cluster: its own `flux:` over the fleet's `spec.flux`, then defaults.
+fn flux_config(fleet: Option<&raw::Flux>, own: Option<&raw::Flux>) -> FluxConfig {
+    let pick = |f: fn(&raw::Flux) -> Option<String>| own.and_then(f).or_else(|| fleet.and_then(f));
+    let bootstrap = own
+        .and_then(|f| f.bootstrap)
+        .or_else(|| fleet.and_then(|f| f.bootstrap))
+        .unwrap_or(Bootstrap::FluxCli);
+    let multitenant = own
+        .and_then(|f| f.multitenant)
+        .or_else(|| fleet.and_then(|f| f.multitenant));
+    FluxConfig {
+        bootstrap,
+        multitenant: matches!(multitenant, Some(raw::Multitenant::On(true))),
+        version: pick(|f| f.version.clone()).unwrap_or_else(|| defaults::FLUX_VERSION.to_owned()),
+        registry: pick(|f| f.registry.clone())
+            .unwrap_or_else(|| defaults::FLUX_REGISTRY.to_owned()),
+        components: own
+            .and_then(|f| f.components.clone())
+            .or_else(|| fleet.and_then(|f| f.components.clone()))
+            .unwrap_or_else(|| {
+                defaults::FLUX_COMPONENTS
+                    .iter()
+                    .map(|c| (*c).to_owned())
+                    .collect()
+            }),
+        size: pick(|f| f.size.clone()),
+    }
+}
+
+pub(super) fn build_cluster(
+    c: &raw::Cluster,
+    repo_branch: &str,
+    fleet_flux: Option<&raw::Flux>,
+) -> Cluster {
     let k = c.kubeconfig.as_ref();
     let kubeconfig = match k {
         Some(raw::Kubeconfig {
@@ -28,6 +64,7 @@ pub(super) fn build_cluster(c: &raw::Cluster, repo_branch: &str) -> Cluster {
         span: c.name.span,
         role: c.role.as_ref().map_or(Role::Fleet, |r| r.value),
         role_span: c.role.as_ref().map_or(c.name.span, |r| r.span),
+        flux: flux_config(fleet_flux, c.flux.as_ref()),
         environment: c
             .environment
             .clone()
