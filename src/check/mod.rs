@@ -23,6 +23,7 @@ pub fn check(fleet: &Fleet, graph: &Graph, out_root: Option<&Path>) -> Vec<Probl
     duplicates(fleet, &mut problems);
     reserved(fleet, &mut problems);
     text_safety(fleet, &mut problems);
+    flux_running(fleet, out_root, &mut problems);
     repository(fleet, out_root, &mut problems);
     let folders = paths(fleet, out_root, &mut problems);
     order::cycles(fleet, graph, &mut problems);
@@ -247,6 +248,189 @@ fn control_characters(node: &crate::spec::yaml::Node, comp: &str, problems: &mut
             .for_each(|n| control_characters(n, comp, problems)),
         Value::Str(s) if bad(s, true) => report(problems, node.span, "string"),
         _ => {}
+    }
+}
+
+/// Clusters that run their own Flux (fleet model sections 2, 3 and 7): one role and one
+/// bootstrap kind per environment (T2), the waves named like entry folders (T7), the
+/// controllers the cluster needs (T9), and the lockdown of `flux-cli` clusters.
+fn flux_running(fleet: &Fleet, out_root: Option<&Path>, problems: &mut Vec<Problem>) {
+    use crate::model::{Bootstrap, Engine};
+    for c in &fleet.clusters {
+        if let (Some(span), false) = (c.kubeconfig_span, c.is_fleet()) {
+            problems.push(
+                Problem::error(
+                    Code::Schema,
+                    format!("`kubeconfig` on `{}`, which runs its own Flux", c.name),
+                )
+                .at(span, "only fleet clusters are reached through a kubeconfig")
+                .help("remove `kubeconfig`, or make the cluster a fleet cluster (no `role`)"),
+            );
+        }
+        if let (Some(span), true) = (c.flux_span, c.is_fleet()) {
+            problems.push(
+                Problem::error(
+                    Code::Schema,
+                    format!(
+                        "`flux` on the fleet cluster `{}`, which runs no Flux",
+                        c.name
+                    ),
+                )
+                .at(span, "the hub reconciles this cluster")
+                .help("remove `flux`, or make the cluster `role: standalone`"),
+            );
+        }
+    }
+    for (env, members) in fleet.environments() {
+        let first = &fleet.clusters[members[0]];
+        for &m in &members[1..] {
+            let c = &fleet.clusters[m];
+            let role_differs = c.role != first.role;
+            let kind_differs = !c.is_fleet() && c.flux.bootstrap != first.flux.bootstrap;
+            if role_differs || kind_differs {
+                problems.push(
+                    Problem::error(Code::Placement, format!("environment `{env}` mixes {} (`{}` and `{}`)", if role_differs { "roles" } else { "bootstrap kinds" }, first.name, c.name))
+                        .at(c.span, "differs from the rest of its environment")
+                        .also(first.span, "the environment's first cluster")
+                        .help("clusters of one environment share its overlays; give this one an `environment:` of its own"),
+                );
+            }
+        }
+    }
+    if fleet.engine != Engine::Flux {
+        return;
+    }
+    for w in &fleet.waves {
+        if w.name == "clusters" && fleet.clusters.iter().any(|c| !c.is_hub()) {
+            problems.push(
+                Problem::error(Code::Reserved, format!("a wave cannot be named `{}`", w.name))
+                    .at(w.span, "a folder of fleet/<env>/ already has this name")
+                    .help("rename the wave: `fleet/<env>/clusters/` holds the entries of the environment's clusters"),
+            );
+        }
+    }
+    for (ci, c) in fleet
+        .clusters
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| !c.is_fleet())
+    {
+        let has = |name: &str| c.flux.components.iter().any(|x| x == name);
+        let needs_helm = fleet.components.iter().any(|comp| {
+            matches!(comp.source, ComponentSource::Chart { .. })
+                && comp.clusters.binary_search(&ci).is_ok()
+        }) || fleet.tenants.iter().any(|t| {
+            t.clusters.binary_search(&ci).is_ok()
+                && t.apps
+                    .as_ref()
+                    .is_some_and(|a| a.delivery == crate::model::Delivery::Flux)
+        });
+        for (name, needed) in [
+            ("source-controller", true),
+            ("kustomize-controller", true),
+            ("helm-controller", needs_helm),
+        ] {
+            if needed && !has(name) {
+                problems.push(
+                    Problem::error(Code::Placement, format!("cluster `{}` runs Flux without `{name}`", c.name))
+                        .at(c.span, "its `flux.components` leave it out")
+                        .help(format!("add `{name}` to `flux.components` (charts need helm-controller; every cluster needs source- and kustomize-controller)")),
+                );
+            }
+        }
+        if c.flux.bootstrap == Bootstrap::FluxCli && fleet.locked(ci) {
+            lockdown(fleet, ci, out_root, problems);
+        }
+    }
+}
+
+/// The four patches of Flux's multi-tenancy lockdown, as `flux bootstrap` users write them in
+/// `<entry>/flux-system/kustomization.yaml` (fluxcd.io, "Multi-tenancy lockdown").
+const LOCKDOWN_BLOCK: &str = "patches:
+  - patch: |
+      - op: add
+        path: /spec/template/spec/containers/0/args/0
+        value: --no-cross-namespace-refs=true
+    target:
+      kind: Deployment
+      name: \"(kustomize-controller|helm-controller|notification-controller|image-reflector-controller|image-automation-controller)\"
+  - patch: |
+      - op: add
+        path: /spec/template/spec/containers/0/args/-
+        value: --no-remote-bases=true
+    target:
+      kind: Deployment
+      name: \"kustomize-controller\"
+  - patch: |
+      - op: add
+        path: /spec/template/spec/containers/0/args/0
+        value: --default-service-account=default
+    target:
+      kind: Deployment
+      name: \"(kustomize-controller|helm-controller)\"
+  - patch: |
+      - op: add
+        path: /spec/serviceAccountName
+        value: kustomize-controller
+    target:
+      kind: Kustomization
+      name: \"flux-system\"";
+
+/// A locked `flux-cli` cluster must run its controllers with the lockdown flags, which only
+/// its own `flux-system/kustomization.yaml` can set (`synctl::lockdown`).
+fn lockdown(fleet: &Fleet, ci: usize, out_root: Option<&Path>, problems: &mut Vec<Problem>) {
+    let c = &fleet.clusters[ci];
+    let entry = if c.is_hub() {
+        "hub".to_owned()
+    } else {
+        format!("fleet/{}/clusters/{}", c.environment, c.name)
+    };
+    let Some(root) = out_root else { return };
+    let file = root.join(&entry).join("flux-system/kustomization.yaml");
+    let help = format!(
+        "add the lockdown to {}/flux-system/kustomization.yaml (`flux bootstrap` keeps it):\n{LOCKDOWN_BLOCK}",
+        fleet.repository.from_root(&entry)
+    );
+    let Ok(text) = std::fs::read_to_string(&file) else {
+        problems.push(
+            Problem::warning(Code::Lockdown, format!("cluster `{}` is locked for tenants, but it has no `flux-system/kustomization.yaml` yet", c.name))
+                .at(c.span, "bootstrapped with flux bootstrap")
+                .help(help),
+        );
+        return;
+    };
+    let missing: Vec<&str> = [
+        (
+            "--no-cross-namespace-refs=true",
+            "--no-cross-namespace-refs=true",
+        ),
+        ("--default-service-account=", "--default-service-account"),
+        ("--no-remote-bases=true", "--no-remote-bases=true"),
+        (
+            "/spec/serviceAccountName",
+            "serviceAccountName on Kustomization flux-system",
+        ),
+    ]
+    .iter()
+    .filter(|(needle, _)| !text.contains(needle))
+    .map(|(_, what)| *what)
+    .collect();
+    if !missing.is_empty() {
+        problems.push(
+            Problem::error(
+                Code::Lockdown,
+                format!(
+                    "cluster `{}` is locked for tenants, but its Flux runs without {}",
+                    c.name,
+                    missing.join(", ")
+                ),
+            )
+            .at(
+                c.span,
+                "tenants here could act as Flux's own cluster-admin accounts",
+            )
+            .help(help),
+        );
     }
 }
 

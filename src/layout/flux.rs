@@ -17,16 +17,7 @@ pub(super) fn lay_out(b: &mut Builder<'_>, graph: &Graph, listing: &dyn Fn(&str)
     let fleet = b.fleet;
     bases(b);
     tenant_bases(b);
-    if fleet.hub_index().is_some() {
-        // The bootstrap Kustomization, which `flux bootstrap` writes and applies `hub/`.
-        b.object(
-            "Kustomization",
-            "flux-system",
-            "flux-system",
-            "hub/flux-system/",
-            Item::Fleet,
-        );
-    }
+
     // Computed once: a lookup per cluster would make the layout quadratic in clusters.
     let environments = fleet.environments();
     let hub_branch = fleet
@@ -35,6 +26,22 @@ pub(super) fn lay_out(b: &mut Builder<'_>, graph: &Graph, listing: &dyn Fn(&str)
     let mut envs_done = BTreeSet::new();
     for (ci, cluster) in fleet.clusters.iter().enumerate() {
         let plans = cluster_waves(fleet, &graph.order, ci);
+        // What the cluster's own Flux holds: on the hub for fleet clusters, else itself.
+        b.scope = Some(if cluster.is_fleet() {
+            fleet.hub_index().unwrap_or(ci)
+        } else {
+            ci
+        });
+        if !cluster.is_fleet() {
+            // The sync Kustomization `flux bootstrap` (or the FluxInstance) writes.
+            b.object(
+                "Kustomization",
+                "flux-system",
+                &fleet.hub_source_ref,
+                "flux-system/",
+                Item::Fleet,
+            );
+        }
         if cluster.is_hub() {
             flux_local::hub(b, ci, &plans);
         } else if cluster.is_standalone() {

@@ -83,6 +83,8 @@ pub struct File {
 /// A named object of the tree, where it is applied.
 #[derive(Clone, Debug)]
 pub struct Object {
+    /// The cluster the object is applied to (`None`: the bases every cluster applies).
+    pub cluster: Option<usize>,
     pub kind: &'static str,
     /// The namespace it lives in once applied.
     pub namespace: String,
@@ -110,6 +112,7 @@ impl Layout {
             fleet,
             layout: Layout::default(),
             reported: BTreeSet::new(),
+            scope: None,
         };
         match fleet.engine {
             Engine::Flux => flux::lay_out(&mut out, graph, listing),
@@ -156,6 +159,8 @@ pub(crate) struct Builder<'a> {
     pub layout: Layout,
     /// Pairs of items already reported as colliding (one problem per pair).
     reported: BTreeSet<(Item, Item)>,
+    /// The cluster being laid out: objects recorded now are applied there.
+    pub scope: Option<usize>,
 }
 
 impl Builder<'_> {
@@ -211,6 +216,7 @@ impl Builder<'_> {
         owner: Item,
     ) {
         self.layout.objects.push(Object {
+            cluster: self.scope,
             kind,
             namespace: namespace.to_owned(),
             name: name.to_owned(),
@@ -257,11 +263,11 @@ impl Builder<'_> {
     /// first when applied.
     fn object_collisions(&mut self) {
         let fleet = self.fleet;
-        let mut seen: BTreeMap<(&str, &str, &str), &Object> = BTreeMap::new();
+        let mut seen: BTreeMap<(Option<usize>, &str, &str, &str), &Object> = BTreeMap::new();
         let reported = &mut self.reported;
         let mut problems = Vec::new();
         for o in &self.layout.objects {
-            let key = (o.kind, o.namespace.as_str(), o.name.as_str());
+            let key = (o.cluster, o.kind, o.namespace.as_str(), o.name.as_str());
             let Some(first) = seen.get(&key) else {
                 seen.insert(key, o);
                 continue;

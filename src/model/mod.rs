@@ -150,6 +150,9 @@ pub struct Cluster {
     pub role_span: Span,
     /// How Flux runs there (meaningful on the hub and standalone clusters).
     pub flux: FluxConfig,
+    /// Where `kubeconfig:` and `flux:` are written, when they are.
+    pub kubeconfig_span: Option<Span>,
+    pub flux_span: Option<Span>,
     pub environment: String,
     pub branch: String,
     pub kubeconfig: Kubeconfig,

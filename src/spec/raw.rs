@@ -117,10 +117,10 @@ pub struct Wave {
 pub struct Cluster {
     pub name: Spanned<String>,
     pub role: Option<Spanned<Role>>,
-    pub flux: Option<Flux>,
+    pub flux: Option<Spanned<Flux>>,
     pub environment: Option<String>,
     pub branch: Option<String>,
-    pub kubeconfig: Option<Kubeconfig>,
+    pub kubeconfig: Option<Spanned<Kubeconfig>>,
     #[serde(default)]
     pub labels: BTreeMap<String, String>,
     #[serde(default)]

@@ -123,6 +123,7 @@ fn example_trees_keep_references_in_their_namespace() {
         "examples/homelab",
         "tests/fleets/argocd-fleet",
         "tests/fleets/flux-kitchen",
+        "tests/fleets/flux2-kustomize-helm",
     ] {
         for e in walkdir::WalkDir::new(root().join(ex)).into_iter().flatten() {
             let p = e.path();
@@ -168,4 +169,108 @@ fn example_trees_keep_references_in_their_namespace() {
             }
         }
     }
+}
+
+const LOCKED: &str = "apiVersion: synctl.dev/v1alpha1\nkind: Fleet\nmetadata: {name: t}\nspec:\n  repository: {url: https://github.com/acme/fleet}\n  clusters:\n    - {name: edge, role: standalone, environment: prod}\n  tenants:\n    - name: team-a\n      apps: {repository: {url: https://github.com/acme/team-a}}\n";
+
+/// Section 3: a `flux-cli` cluster with a tenant is locked, and only its own
+/// `flux-system/kustomization.yaml` can set the controller flags; `validate` checks it.
+#[test]
+fn a_locked_flux_cli_cluster_needs_the_lockdown_patches() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("fleet.yaml");
+    fs::write(&spec, LOCKED).unwrap();
+    // Before `flux bootstrap`: a warning with the block to add.
+    let run = Synctl::new().args(["validate", "-f"]).args([&spec]).run();
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("synctl::lockdown") && run.stderr.contains("--no-remote-bases=true"),
+        "{}",
+        run.stderr
+    );
+    // Bootstrapped without the lockdown: an error naming what is missing.
+    let fs_dir = dir.path().join("fleet/prod/clusters/edge/flux-system");
+    fs::create_dir_all(&fs_dir).unwrap();
+    fs::write(fs_dir.join("kustomization.yaml"), "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [gotk-components.yaml, gotk-sync.yaml]\n").unwrap();
+    let run = Synctl::new().args(["validate", "-f"]).args([&spec]).run();
+    assert_eq!(run.status, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("--default-service-account"),
+        "{}",
+        run.stderr
+    );
+    // With the four patches of the Flux documentation: clean, and generate lists flux-system.
+    let block = include_str!("../../src/check/mod.rs")
+        .split("const LOCKDOWN_BLOCK: &str = \"")
+        .nth(1)
+        .unwrap()
+        .split("\";")
+        .next()
+        .unwrap()
+        .replace("\\\"", "\"");
+    fs::write(fs_dir.join("kustomization.yaml"), format!("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [gotk-components.yaml, gotk-sync.yaml]\n{block}\n")).unwrap();
+    let run = Synctl::new().args(["generate", "-f"]).args([&spec]).run();
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert!(!run.stderr.contains("lockdown"), "{}", run.stderr);
+    let entry = fs::read_to_string(
+        dir.path()
+            .join("fleet/prod/clusters/edge/kustomization.yaml"),
+    )
+    .unwrap();
+    assert!(
+        entry.contains("  - flux-system\n  - kustomizations.yaml\n"),
+        "{entry}"
+    );
+    let waves = fs::read_to_string(
+        dir.path()
+            .join("fleet/prod/clusters/edge/kustomizations.yaml"),
+    )
+    .unwrap();
+    // The tenant's account where its Kustomization runs, kept from pruning.
+    assert!(
+        waves.contains(
+            "kind: ServiceAccount\nmetadata:\n  name: team-a\n  namespace: flux-system\n"
+        ),
+        "{waves}"
+    );
+}
+
+/// T6: with the Flux Operator, the entry holds the FluxInstance syncing it, multitenant when
+/// locked.
+#[test]
+fn a_flux_operator_cluster_gets_its_flux_instance() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("fleet.yaml");
+    let text = LOCKED.replace("role: standalone, environment: prod}", "role: standalone, environment: prod, branch: prod, flux: {bootstrap: flux-operator, version: \"2.7.x\"}}");
+    fs::write(&spec, text).unwrap();
+    let run = Synctl::new().args(["generate", "-f"]).args([&spec]).run();
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let instance = fs::read_to_string(
+        dir.path()
+            .join("fleet/prod/clusters/edge/flux-instance.yaml"),
+    )
+    .unwrap();
+    for want in [
+        "kind: FluxInstance",
+        "    kustomize.toolkit.fluxcd.io/prune: disabled\n",
+        "    version: \"2.7.x\"\n",
+        "    multitenant: true\n    tenantDefaultServiceAccount: default\n",
+        "    ref: refs/heads/prod\n",
+        "    path: fleet/prod/clusters/edge\n",
+    ] {
+        assert!(instance.contains(want), "{want:?} in\n{instance}");
+    }
+    let entry = fs::read_to_string(
+        dir.path()
+            .join("fleet/prod/clusters/edge/kustomization.yaml"),
+    )
+    .unwrap();
+    assert!(
+        entry.contains("  - flux-instance.yaml\n  - kustomizations.yaml\n"),
+        "{entry}"
+    );
+    assert!(
+        !dir.path().join("hub").exists(),
+        "a fleet of standalone clusters has no hub/"
+    );
 }

@@ -18,6 +18,7 @@ const EXAMPLES: &[&str] = &[
     "examples/homelab",
     "tests/fleets/argocd-fleet",
     "tests/fleets/flux-kitchen",
+    "tests/fleets/flux2-kustomize-helm",
 ];
 
 fn name_of(ex: &str) -> &str {

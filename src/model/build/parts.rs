@@ -44,7 +44,7 @@ pub(super) fn build_cluster(
     repo_branch: &str,
     fleet_flux: Option<&raw::Flux>,
 ) -> Cluster {
-    let k = c.kubeconfig.as_ref();
+    let k = c.kubeconfig.as_ref().map(|k| &k.value);
     let kubeconfig = match k {
         Some(raw::Kubeconfig {
             config_map_ref: Some(cm),
@@ -64,7 +64,9 @@ pub(super) fn build_cluster(
         span: c.name.span,
         role: c.role.as_ref().map_or(Role::Fleet, |r| r.value),
         role_span: c.role.as_ref().map_or(c.name.span, |r| r.span),
-        flux: flux_config(fleet_flux, c.flux.as_ref()),
+        flux: flux_config(fleet_flux, c.flux.as_ref().map(|f| &f.value)),
+        kubeconfig_span: c.kubeconfig.as_ref().map(|k| k.span),
+        flux_span: c.flux.as_ref().map(|f| f.span),
         environment: c
             .environment
             .clone()
