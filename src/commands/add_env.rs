@@ -38,6 +38,35 @@ pub struct Args {
     /// Write and generate, but do not commit
     #[arg(long)]
     pub no_commit: bool,
+    /// fleet (reconciled from the hub; default) or standalone (runs its own Flux)
+    #[arg(long, value_enum)]
+    pub role: Option<RoleArg>,
+    /// How a standalone cluster's Flux is installed (default: spec.flux.bootstrap)
+    #[arg(long, value_enum)]
+    pub bootstrap: Option<BootstrapArg>,
+}
+
+/// `--role`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RoleArg {
+    Fleet,
+    Standalone,
+}
+
+/// `--bootstrap`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum BootstrapArg {
+    FluxCli,
+    FluxOperator,
+}
+
+impl BootstrapArg {
+    fn as_str(self) -> &'static str {
+        match self {
+            BootstrapArg::FluxCli => "flux-cli",
+            BootstrapArg::FluxOperator => "flux-operator",
+        }
+    }
 }
 
 /// Parses `k=v`.
@@ -198,6 +227,36 @@ pub fn run(g: &Global, a: &Args) -> Result<(), Failure> {
         None => None,
     };
     let model = like.map(|i| &fleet.clusters[i]);
+    // The role: --role, else the model's (a hub model gives a fleet cluster).
+    let standalone = match a.role {
+        Some(RoleArg::Standalone) => true,
+        Some(RoleArg::Fleet) => false,
+        None => model.is_some_and(crate::model::Cluster::is_standalone),
+    };
+    if standalone && a.kubeconfig_secret.is_some() {
+        return Err(Failure::Usage(
+            "--kubeconfig-secret is for fleet clusters; a standalone cluster runs its own Flux; nothing changed".to_owned(),
+        ));
+    }
+    if !standalone && a.bootstrap.is_some() {
+        return Err(Failure::Usage(
+            "--bootstrap is for standalone clusters (--role standalone); nothing changed"
+                .to_owned(),
+        ));
+    }
+    let fleet_bootstrap = fleet
+        .clusters
+        .iter()
+        .find(|c| !c.is_fleet())
+        .map(|c| c.flux.bootstrap);
+    let bootstrap = a.bootstrap.map(BootstrapArg::as_str).or_else(|| {
+        model
+            .filter(|m| m.is_standalone() && Some(m.flux.bootstrap) != fleet_bootstrap)
+            .map(|m| match m.flux.bootstrap {
+                crate::model::Bootstrap::FluxCli => "flux-cli",
+                crate::model::Bootstrap::FluxOperator => "flux-operator",
+            })
+    });
     let environment = a
         .environment
         .clone()
@@ -221,14 +280,42 @@ pub fn run(g: &Global, a: &Args) -> Result<(), Failure> {
     let root = checked.root.as_ref().ok_or(Failure::Invalid)?;
     let clusters_node = root.at(["spec", "clusters"]).ok_or(Failure::Invalid)?;
     let mut rest = Vec::new();
+    if standalone {
+        rest.push("role: standalone".to_owned());
+    }
     if let Some(env) = environment.as_ref().filter(|e| **e != a.name) {
         rest.push(format!("environment: {}", flow_scalar(env)));
     }
-    if let Some(b) = &a.branch {
+    // --like copies the model's branch when it tracks another than the repository's.
+    let branch = a.branch.clone().or_else(|| {
+        model
+            .filter(|m| m.branch != fleet.repository.branch)
+            .map(|m| m.branch.clone())
+    });
+    if let Some(b) = &branch {
         rest.push(format!("branch: {}", flow_scalar(b)));
     }
     if let Some(s) = &a.kubeconfig_secret {
         rest.push(format!("kubeconfig: {{secretRef: {}}}", flow_scalar(s)));
+    }
+    if standalone {
+        // --like copies the model's own `flux:` overrides; --bootstrap sets the kind.
+        let mut flux: Vec<String> = Vec::new();
+        if let Some(b) = bootstrap {
+            flux.push(format!("bootstrap: {b}"));
+        }
+        if let Some(m) = model.filter(|m| m.is_standalone() && m.flux_span.is_some()) {
+            let defaults: Vec<String> = crate::model::defaults::FLUX_COMPONENTS
+                .iter()
+                .map(|c| (*c).to_owned())
+                .collect();
+            if m.flux.components != defaults {
+                flux.push(format!("components: [{}]", m.flux.components.join(", ")));
+            }
+        }
+        if !flux.is_empty() {
+            rest.push(format!("flux: {{{}}}", flux.join(", ")));
+        }
     }
     if !labels.is_empty() {
         rest.push(format!("labels: {}", flow_map(&labels)));
@@ -338,6 +425,9 @@ fn next_steps(fleet: &crate::model::Fleet, name: &str) -> String {
     let Some(c) = fleet.clusters.iter().find(|c| c.name == name) else {
         return String::new();
     };
+    if c.is_standalone() && fleet.engine == Engine::Flux {
+        return standalone_steps(fleet, c);
+    }
     let hub = fleet.hub().map_or("hub", |h| h.name.as_str());
     let mut out = format!(
         "added cluster `{name}` (environment `{}`)\n\nLeft to do by hand, against the hub `{hub}`:\n",
@@ -373,6 +463,72 @@ fn next_steps(fleet: &crate::model::Fleet, name: &str) -> String {
         ));
         n += 1;
     }
+    if fleet.hub_index().is_some_and(|h| fleet.locked(h)) {
+        out.push_str(&format!(
+            "  {n}. the hub is locked for tenants, so `{name}`'s platform objects run as `synctl-platform`; create it on `{name}`:\n       kubectl --context {name} create namespace {name}\n       kubectl --context {name} -n {name} create serviceaccount synctl-platform\n       kubectl --context {name} create clusterrolebinding synctl-platform-{name} --clusterrole=cluster-admin --serviceaccount={name}:synctl-platform\n"
+        ));
+        n += 1;
+    }
     out.push_str(&format!("  {n}. push the commit; Flux on `{hub}` reconciles hub/{name}.yaml and starts the waves of `{name}`\n"));
+    out
+}
+
+/// The steps that start a standalone cluster's own Flux at its entry (fleet model section 8).
+fn standalone_steps(fleet: &crate::model::Fleet, c: &crate::model::Cluster) -> String {
+    use crate::model::Bootstrap;
+    let name = &c.name;
+    let entry = fleet
+        .repository
+        .from_root(&format!("fleet/{}/clusters/{name}", c.environment));
+    let url = &fleet.repository.url;
+    let mut out = format!(
+        "added standalone cluster `{name}` (environment `{}`, branch `{}`); it runs its own Flux from {entry}/\n\nLeft to do by hand, against `{name}`:\n",
+        c.environment, c.branch
+    );
+    let mut n = 1;
+    match c.flux.bootstrap {
+        Bootstrap::FluxCli => {
+            let idx = fleet.clusters.iter().position(|x| x.name == *name);
+            if idx.is_some_and(|i| fleet.locked(i)) {
+                out.push_str(&format!(
+                    "  {n}. it is locked for tenants: commit {entry}/flux-system/kustomization.yaml with the lockdown patches (and empty gotk-components.yaml and gotk-sync.yaml beside it), as `synctl validate` prints them\n"
+                ));
+                n += 1;
+            }
+            let key = if url.starts_with("ssh://") {
+                " --private-key-file=<path-to-deploy-key>"
+            } else {
+                ""
+            };
+            out.push_str(&format!(
+                "  {n}. bootstrap Flux at the entry:\n       flux bootstrap git --url={url} --branch={} --path={entry}{key}\n",
+                c.branch
+            ));
+            n += 1;
+            out.push_str(&format!(
+                "  {n}. run `synctl generate` again and commit: the entry then lists flux-system\n"
+            ));
+        }
+        Bootstrap::FluxOperator => {
+            out.push_str(&format!(
+                "  {n}. install the Flux Operator:\n       helm install flux-operator oci://ghcr.io/controlplaneio-fluxcd/charts/flux-operator -n flux-system --create-namespace\n"
+            ));
+            n += 1;
+            if let Some(secret) = &fleet.repository.secret_ref {
+                let kind = if url.starts_with("ssh://") {
+                    "ssh"
+                } else {
+                    "basic-auth"
+                };
+                out.push_str(&format!(
+                    "  {n}. give it the Git credentials:\n       flux-operator create secret {kind} {secret} -n flux-system ...\n"
+                ));
+                n += 1;
+            }
+            out.push_str(&format!(
+                "  {n}. after pushing, apply the FluxInstance once (Flux manages itself from then on):\n       kubectl --context {name} apply -f {entry}/flux-instance.yaml\n"
+            ));
+        }
+    }
     out
 }

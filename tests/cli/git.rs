@@ -310,42 +310,109 @@ fn add_env_refuses_bad_input_and_changes_nothing() {
 
 #[test]
 fn add_env_like_joins_the_model_clusters_lists() {
-    let dir = repo("d1");
+    let dir = repo("cortex");
     let run = synctl(dir.path())
         .args([
             "add-env",
-            "production-d",
+            "production-2",
             "--like",
-            "production-c",
+            "production",
             "--var",
-            "CLUSTER_DOMAIN=d.d1.example.com",
+            "CLUSTER_DOMAIN=p2.synapse.dev",
             "--no-commit",
         ])
         .run();
     assert_eq!(run.status, 0, "{}", run.stderr);
     let spec = fs::read_to_string(dir.path().join("fleet.yaml")).unwrap();
     assert!(
-        spec.contains(
-            "    - name: production-d\n      environment: production\n      branch: prod\n"
-        ) || spec.contains("    - name: production-d\n      environment: production\n"),
+        spec.contains("    - name: production-2\n      environment: production\n"),
         "{spec}"
     );
     assert!(
-        spec.contains(
-            "clusters: [staging, production-a, production-b, production-c, production-d]"
-        ),
+        spec.contains("clusters: [dev, production, production-2]"),
         "{spec}"
     );
-    assert!(
-        dir.path()
-            .join("fleet/production/clusters/production-d/kustomizations.yaml")
-            .is_file()
-            || dir.path().join("hub/production-d.yaml").is_file()
-    );
+    assert!(dir.path().join("hub/production-2.yaml").is_file());
     assert_eq!(
         git(dir.path(), &["rev-list", "--all", "--count"]),
         "0\n",
         "--no-commit commits nothing"
+    );
+}
+
+#[test]
+fn add_env_like_a_standalone_cluster_copies_role_branch_and_prints_its_bootstrap() {
+    let dir = repo("d1");
+    let run = synctl(dir.path())
+        .args([
+            "add-env",
+            "prod-ap",
+            "--like",
+            "prod-us",
+            "--var",
+            "CLUSTER_DOMAIN=ap.example.com",
+        ])
+        .run();
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let spec = fs::read_to_string(dir.path().join("fleet.yaml")).unwrap();
+    assert!(
+        spec.contains("    - name: prod-ap\n      role: standalone\n      environment: production\n      branch: prod\n"),
+        "{spec}"
+    );
+    let entry = dir.path().join("fleet/production/clusters/prod-ap");
+    assert!(
+        entry.join("flux-instance.yaml").is_file() && entry.join("kustomizations.yaml").is_file()
+    );
+    assert!(
+        !dir.path().join("hub").exists(),
+        "no hub/ for standalone clusters"
+    );
+    assert!(
+        run.stdout.contains("kubectl --context prod-ap apply -f fleet/production/clusters/prod-ap/flux-instance.yaml"),
+        "{}",
+        run.stdout
+    );
+    assert!(git(dir.path(), &["log", "--format=%s"]).contains("synctl: add environment prod-ap"));
+}
+
+#[test]
+fn add_env_standalone_flux_cli_prints_flux_bootstrap_and_refuses_a_kubeconfig() {
+    let dir = repo("cortex");
+    let refused = synctl(dir.path())
+        .args([
+            "add-env",
+            "edge",
+            "--role",
+            "standalone",
+            "--kubeconfig-secret",
+            "x",
+            "--no-commit",
+        ])
+        .run();
+    assert_eq!(refused.status, 2, "{}", refused.stderr);
+    let run = synctl(dir.path())
+        .args([
+            "add-env",
+            "edge",
+            "--role",
+            "standalone",
+            "--bootstrap",
+            "flux-cli",
+            "--var",
+            "CLUSTER_DOMAIN=edge.synapse.dev",
+            "--no-commit",
+        ])
+        .run();
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("flux bootstrap git --url=ssh://git@github.com/synapse/cortex --branch=main --path=fleet/edge/clusters/edge --private-key-file="),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        dir.path()
+            .join("fleet/edge/clusters/edge/kustomizations.yaml")
+            .is_file()
     );
 }
 
