@@ -36,6 +36,8 @@ pub struct Folder {
     pub kustomization: bool,
     /// Its YAML and JSON files (hidden entries skipped), sorted by path.
     pub manifests: Vec<PathBuf>,
+    /// A remote base its `kustomization.yaml` lists (`https://…`, `github.com/…`), if any.
+    pub remote_base: Option<String>,
 }
 
 impl Folder {
@@ -77,10 +79,23 @@ pub fn scan(root: &Path, path: &str) -> Folder {
         })
         .map(walkdir::DirEntry::into_path)
         .collect();
+    let remote_base = std::fs::read_to_string(dir.join("kustomization.yaml"))
+        .ok()
+        .and_then(|text| serde_yaml::from_str::<serde_yaml::Value>(&text).ok())
+        .and_then(|k| {
+            ["resources", "bases", "components"]
+                .iter()
+                .filter_map(|key| k.get(*key).and_then(serde_yaml::Value::as_sequence))
+                .flatten()
+                .filter_map(serde_yaml::Value::as_str)
+                .find(|r| r.contains("://") || r.starts_with("github.com/") || r.starts_with("git@"))
+                .map(str::to_owned)
+        });
     Folder {
         exists: true,
         kustomization: dir.join("kustomization.yaml").is_file(),
         manifests,
+        remote_base,
     }
 }
 

@@ -633,6 +633,15 @@ fn paths<'a>(
         let folder = seen
             .entry(p.as_str())
             .or_insert_with(|| folders::scan(root, p));
+        if let Some(base) = &folder.remote_base
+            && let Some(&locked) = c.clusters.iter().find(|&&k| fleet.locked(k))
+        {
+            problems.push(
+                Problem::error(Code::Lockdown, format!("the folder of component `{}` lists the remote base `{base}`", c.name))
+                    .at(c.source_span, "kustomize-controller refuses remote bases on a locked cluster")
+                    .help(format!("`{}` runs Flux with --no-remote-bases: vendor the base into the repository", fleet.clusters[locked].name)),
+            );
+        }
         if !folder.exists {
             let dir = root.join(p.trim_start_matches("./"));
             problems.push(

@@ -57,52 +57,69 @@ pub(super) fn lay_out(b: &mut Builder<'_>, graph: &Graph) {
     let ns = fleet.argocd_namespace.clone();
     tenant_bases(b);
     let hub_dir = "platform/apps";
-    let mut hub_children: Vec<String> = Vec::new();
-    // One AppProject per tenant with apps: its repository only, its (cluster, namespace)
-    // pairs; synced by the hub's root Application before any Application that uses it.
-    for (ti, t) in fleet.tenants.iter().enumerate() {
-        let Some(apps) = &t.apps else { continue };
-        let destinations = t
-            .clusters
-            .iter()
-            .flat_map(|&c| {
-                let dest = destination(fleet, c);
-                t.namespaces
-                    .iter()
-                    .map(move |(n, _)| (dest.clone(), n.clone()))
-            })
-            .collect();
-        let file = format!("project-{}.yaml", t.name);
-        let path = format!("{hub_dir}/{file}");
-        b.object("AppProject", &ns, &t.name, &path, Item::Tenant(ti));
-        let project = Doc::AppProject {
-            name: t.name.clone(),
-            namespace: ns.clone(),
-            sync_wave: Some(fleet.waves.first().map_or(0, |w| w.base) - 1),
-            destinations,
-            repo: apps.url.clone(),
-        };
-        b.file(
-            path,
-            Item::Tenant(ti),
-            [],
-            t.clusters.iter().copied(),
-            Content::docs(vec![project]),
-        );
-        hub_children.push(file);
+    // One AppProject per tenant with apps and Argo CD instance: its repository only, its
+    // (cluster, namespace) pairs; synced by the root Application one wave before anything that
+    // uses it. The hub's Argo CD serves the hub and the fleet clusters; a standalone cluster's
+    // serves itself.
+    let mut projects: std::collections::BTreeMap<usize, Vec<String>> = Default::default();
+    for (ci, cluster) in fleet
+        .clusters
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| !c.is_fleet())
+    {
+        let dir = children_dir(fleet, ci, hub_dir);
+        for (ti, t) in fleet.tenants.iter().enumerate() {
+            let Some(apps) = &t.apps else { continue };
+            let served: Vec<usize> = t
+                .clusters
+                .iter()
+                .copied()
+                .filter(|&c| c == ci || (cluster.is_hub() && fleet.clusters[c].is_fleet()))
+                .collect();
+            if served.is_empty() {
+                continue;
+            }
+            let destinations = served
+                .iter()
+                .flat_map(|&c| {
+                    let dest = destination(fleet, c);
+                    t.namespaces
+                        .iter()
+                        .map(move |(n, _)| (dest.clone(), n.clone()))
+                })
+                .collect();
+            let file = format!("project-{}.yaml", t.name);
+            let path = format!("{dir}/{file}");
+            b.scope = Some(ci);
+            b.object("AppProject", &ns, &t.name, &path, Item::Tenant(ti));
+            let project = Doc::AppProject {
+                name: t.name.clone(),
+                namespace: ns.clone(),
+                sync_wave: Some(fleet.waves.first().map_or(0, |w| w.base) - 1),
+                destinations,
+                repo: apps.url.clone(),
+            };
+            b.file(
+                path,
+                Item::Tenant(ti),
+                [],
+                served,
+                Content::docs(vec![project]),
+            );
+            projects.entry(ci).or_default().push(file);
+        }
     }
     for (ci, cluster) in fleet.clusters.iter().enumerate() {
-        let dir = if cluster.is_hub() {
-            hub_dir.to_owned()
+        let dir = children_dir(fleet, ci, hub_dir);
+        // Applications live in the Argo CD that serves the cluster.
+        b.scope = Some(if cluster.is_fleet() {
+            fleet.hub_index().unwrap_or(ci)
         } else {
-            format!("fleet/{}/apps/{}", cluster.environment, cluster.name)
-        };
+            ci
+        });
         let me = Item::Cluster(ci);
-        let mut children = if cluster.is_hub() {
-            std::mem::take(&mut hub_children)
-        } else {
-            Vec::new()
-        };
+        let mut children = projects.remove(&ci).unwrap_or_default();
         let mut cluster_waves = std::collections::BTreeSet::new();
         let child = Child {
             fleet,
@@ -227,17 +244,24 @@ pub(super) fn lay_out(b: &mut Builder<'_>, graph: &Graph) {
             source: child.own(dir.clone()),
             sync_options: Vec::new(),
         };
-        let hub_file = format!("hub/{}.yaml", cluster.name);
-        b.object("Application", &ns, &root.name, &hub_file, me);
+        // A standalone cluster runs its own Argo CD (T8): its root Application lives in its
+        // entry, applied once with `kubectl apply -k`; every other root is in `hub/`.
+        let entry = format!("fleet/{}/clusters/{}", cluster.environment, cluster.name);
+        let root_file = if cluster.is_standalone() {
+            format!("{entry}/root.yaml")
+        } else {
+            format!("hub/{}.yaml", cluster.name)
+        };
+        b.object("Application", &ns, &root.name, &root_file, me);
         let comment = format!(
             "# Root Application of `{}`: its children live in {dir}/.\n",
             cluster.name
         );
         // The root Application starts every wave of the cluster.
         b.file(
-            hub_file,
+            root_file,
             me,
-            cluster_waves,
+            cluster_waves.clone(),
             [ci],
             Content::Docs {
                 comment: Some(comment),
@@ -245,28 +269,73 @@ pub(super) fn lay_out(b: &mut Builder<'_>, graph: &Graph) {
                 empty: None,
             },
         );
+        if cluster.is_standalone() {
+            let mut resources = vec!["root.yaml".to_owned()];
+            if health_provider(fleet).is_none() {
+                health_check(
+                    b,
+                    &format!("{entry}/argocd-cm-health.yaml"),
+                    ci,
+                    &ns,
+                    "kubectl apply -k",
+                );
+                resources.push("argocd-cm-health.yaml".to_owned());
+            }
+            b.file(
+                format!("{entry}/kustomization.yaml"),
+                me,
+                cluster_waves,
+                [ci],
+                Content::resources(resources),
+            );
+        }
     }
-    if health_provider(fleet).is_none() {
-        let comment = "# Argo CD is installed outside this fleet: this adds the Application health check\n# that makes sync waves over Applications wait (merged into argocd-cm by `kubectl apply -k hub/`).\n";
-        let hub = fleet.hub_index().map_or(Item::Fleet, Item::Cluster);
-        b.file(
-            "hub/argocd-cm-health.yaml".to_owned(),
-            Item::Fleet,
-            [hub],
-            fleet.hub_index(),
-            Content::Docs {
-                comment: Some(comment.to_owned()),
-                docs: vec![Doc::HealthConfigMap { namespace: ns }],
-                empty: None,
-            },
+    if let (None, Some(hub)) = (health_provider(fleet), fleet.hub_index()) {
+        health_check(
+            b,
+            "hub/argocd-cm-health.yaml",
+            hub,
+            &ns,
+            "kubectl apply -k hub/",
         );
     }
 }
 
-/// The destination of a cluster's Applications: `in-cluster` for the hub, else its name.
+/// Where the child Applications of cluster `ci` live.
+fn children_dir(fleet: &Fleet, ci: usize, hub_dir: &str) -> String {
+    let c = &fleet.clusters[ci];
+    if c.is_hub() {
+        hub_dir.to_owned()
+    } else {
+        format!("fleet/{}/apps/{}", c.environment, c.name)
+    }
+}
+
+/// `argocd-cm` with the Application health check, for an Argo CD installed outside the fleet.
+fn health_check(b: &mut Builder<'_>, file: &str, cluster: usize, ns: &str, applied_by: &str) {
+    let comment = format!(
+        "# Argo CD is installed outside this fleet: this adds the Application health check\n# that makes sync waves over Applications wait (merged into argocd-cm by `{applied_by}`).\n"
+    );
+    b.file(
+        file.to_owned(),
+        Item::Fleet,
+        [Item::Cluster(cluster)],
+        [cluster],
+        Content::Docs {
+            comment: Some(comment),
+            docs: vec![Doc::HealthConfigMap {
+                namespace: ns.to_owned(),
+            }],
+            empty: None,
+        },
+    );
+}
+
+/// The destination of a cluster's Applications: `in-cluster` where Argo CD runs (the hub, a
+/// standalone cluster), else the cluster's name.
 fn destination(fleet: &Fleet, cluster: usize) -> String {
     let c = &fleet.clusters[cluster];
-    if c.is_hub() {
+    if !c.is_fleet() {
         "in-cluster".to_owned()
     } else {
         c.name.clone()

@@ -274,3 +274,125 @@ fn a_flux_operator_cluster_gets_its_flux_instance() {
         "a fleet of standalone clusters has no hub/"
     );
 }
+
+/// T8: with `engine: argocd`, a standalone cluster runs its own Argo CD: its root Application
+/// is in its entry (applied once with `kubectl apply -k`), its children — tenant AppProjects
+/// included — in `fleet/<env>/apps/<name>/`, every destination `in-cluster`.
+#[test]
+fn argocd_on_a_standalone_cluster_is_rooted_at_its_entry() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("fleet.yaml");
+    fs::write(
+        &spec,
+        "apiVersion: synctl.dev/v1alpha1\nkind: Fleet\nmetadata: {name: t}\nspec:\n  engine: argocd\n  repository: {url: https://github.com/acme/fleet}\n  clusters:\n    - {name: edge, role: standalone, environment: lab}\n  components:\n    - {name: web, wave: controllers, chart: {repository: https://charts.example.com, name: web}}\n  tenants:\n    - name: team-a\n      apps: {repository: {url: https://github.com/acme/team-a}, delivery: argocd}\n",
+    )
+    .unwrap();
+    let run = Synctl::new().args(["generate", "-f"]).args([&spec]).run();
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert!(!dir.path().join("hub").exists(), "no hub/ without a hub");
+    let entry = dir.path().join("fleet/lab/clusters/edge");
+    let root = fs::read_to_string(entry.join("root.yaml")).unwrap();
+    assert!(root.contains("    path: fleet/lab/apps/edge\n"), "{root}");
+    let listing = fs::read_to_string(entry.join("kustomization.yaml")).unwrap();
+    assert!(
+        listing.contains("  - root.yaml\n  - argocd-cm-health.yaml\n"),
+        "{listing}"
+    );
+    let children = dir.path().join("fleet/lab/apps/edge");
+    let web = fs::read_to_string(children.join("web.yaml")).unwrap();
+    assert!(web.contains("    name: in-cluster\n"), "{web}");
+    let project = fs::read_to_string(children.join("project-team-a.yaml")).unwrap();
+    assert!(
+        project.contains("    - name: in-cluster\n      namespace: team-a\n"),
+        "{project}"
+    );
+    let out = Command::new("kubectl")
+        .args(["kustomize"])
+        .arg(&entry)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Section 7's invariant over every example: every Flux object applied on a cluster that runs
+/// Flux names the account it runs as (built with the real kustomize, overlays' patches applied).
+#[test]
+fn every_flux_object_on_a_flux_running_cluster_names_its_account() {
+    for ex in [
+        "examples/cortex",
+        "examples/d1",
+        "examples/homelab",
+        "tests/fleets/flux-kitchen",
+        "tests/fleets/flux2-kustomize-helm",
+    ] {
+        let base = root().join(ex);
+        let mut dirs: Vec<std::path::PathBuf> = Vec::new();
+        for top in ["platform", "fleet"] {
+            for e in walkdir::WalkDir::new(base.join(top))
+                .min_depth(1)
+                .max_depth(2)
+                .into_iter()
+                .flatten()
+            {
+                let p = e.path();
+                let rel = p
+                    .strip_prefix(&base)
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned();
+                // The overlays of clusters running Flux: platform/<wave>, fleet/<env>/<wave> of a
+                // standalone environment (fleet clusters' overlays split into remote/releases).
+                if p.join("kustomization.yaml").is_file() && !rel.contains("/clusters") {
+                    dirs.push(p.to_path_buf());
+                }
+            }
+        }
+        let mut entries: Vec<String> = Vec::new();
+        for e in walkdir::WalkDir::new(&base).into_iter().flatten() {
+            let rel = e
+                .path()
+                .strip_prefix(&base)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            let hub_entry = rel.starts_with("hub/") && rel.ends_with(".yaml");
+            if hub_entry || rel.ends_with("/kustomizations.yaml") {
+                entries.push(fs::read_to_string(e.path()).unwrap());
+            }
+        }
+        for d in &dirs {
+            let out = Command::new("kubectl")
+                .args(["kustomize"])
+                .arg(d)
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{}: {}",
+                d.display(),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            entries.push(String::from_utf8_lossy(&out.stdout).into_owned());
+        }
+        for text in entries {
+            for doc in serde_yaml::Deserializer::from_str(&text) {
+                let v: serde_yaml::Value = serde::Deserialize::deserialize(doc).unwrap();
+                let kind = v["kind"].as_str().unwrap_or_default();
+                let ns = v["metadata"]["namespace"].as_str().unwrap_or_default();
+                // flux-system: objects of a Flux-running cluster (fleet clusters' live in their
+                // hub namespace and run as the kubeconfig's identity unless the hub is locked).
+                if ns == "flux-system" && matches!(kind, "Kustomization" | "HelmRelease") {
+                    assert!(
+                        v["spec"]["serviceAccountName"].as_str().is_some(),
+                        "{ex}: {kind} {} names no account",
+                        v["metadata"]["name"].as_str().unwrap_or_default()
+                    );
+                }
+            }
+        }
+    }
+}
