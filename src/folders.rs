@@ -88,7 +88,9 @@ pub fn scan(root: &Path, path: &str) -> Folder {
                 .filter_map(|key| k.get(*key).and_then(serde_yaml::Value::as_sequence))
                 .flatten()
                 .filter_map(serde_yaml::Value::as_str)
-                .find(|r| r.contains("://") || r.starts_with("github.com/") || r.starts_with("git@"))
+                .find(|r| {
+                    r.contains("://") || r.starts_with("github.com/") || r.starts_with("git@")
+                })
                 .map(str::to_owned)
         });
     Folder {

@@ -637,9 +637,21 @@ fn paths<'a>(
             && let Some(&locked) = c.clusters.iter().find(|&&k| fleet.locked(k))
         {
             problems.push(
-                Problem::error(Code::Lockdown, format!("the folder of component `{}` lists the remote base `{base}`", c.name))
-                    .at(c.source_span, "kustomize-controller refuses remote bases on a locked cluster")
-                    .help(format!("`{}` runs Flux with --no-remote-bases: vendor the base into the repository", fleet.clusters[locked].name)),
+                Problem::error(
+                    Code::Lockdown,
+                    format!(
+                        "the folder of component `{}` lists the remote base `{base}`",
+                        c.name
+                    ),
+                )
+                .at(
+                    c.source_span,
+                    "kustomize-controller refuses remote bases on a locked cluster",
+                )
+                .help(format!(
+                    "`{}` runs Flux with --no-remote-bases: vendor the base into the repository",
+                    fleet.clusters[locked].name
+                )),
             );
         }
         if !folder.exists {

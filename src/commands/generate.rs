@@ -115,8 +115,33 @@ pub fn run(g: &Global, opts: &Args) -> Result<(), Failure> {
             plan.remove.len(),
             plan.unchanged
         ));
+        print_stdout(&platform_account_steps(&plan));
     }
     Ok(())
+}
+
+/// When a fleet cluster's `hub/<C>.yaml` gains the `synctl-platform` account (the hub became
+/// locked, or the cluster is new), the binding synctl cannot make on the cluster itself.
+fn platform_account_steps(plan: &crate::output::Plan) -> String {
+    const MARK: &str = "kind: ServiceAccount\nmetadata:\n  name: synctl-platform\n";
+    let gained = plan
+        .add
+        .iter()
+        .map(|(p, new)| (p, "", new.as_str()))
+        .chain(
+            plan.change
+                .iter()
+                .map(|(p, (old, new))| (p, old.as_str(), new.as_str())),
+        )
+        .filter(|(p, old, new)| p.starts_with("hub/") && new.contains(MARK) && !old.contains(MARK))
+        .filter_map(|(p, _, _)| p.strip_prefix("hub/")?.strip_suffix(".yaml"));
+    let mut out = String::new();
+    for c in gained {
+        out.push_str(&format!(
+            "\n`{c}` now runs as `synctl-platform` (the hub is locked for tenants); create it on `{c}`:\n  kubectl --context {c} create namespace {c}\n  kubectl --context {c} -n {c} create serviceaccount synctl-platform\n  kubectl --context {c} create clusterrolebinding synctl-platform-{c} --clusterrole=cluster-admin --serviceaccount={c}:synctl-platform\n"
+        ));
+    }
+    out
 }
 
 /// Commits the tree just written and prints what the commit holds.
