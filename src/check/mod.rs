@@ -517,6 +517,12 @@ fn system_namespace(fleet: &Fleet, ns: &str) -> Option<String> {
         Some(format!("`{ns}` is where the platform's controllers run"))
     } else if ns == "default" || ns.starts_with("kube-") {
         Some(format!("`{ns}` belongs to Kubernetes"))
+    } else if ns.starts_with("synctl-") {
+        Some("`synctl-*` namespaces are synctl's".to_owned())
+    } else if fleet.clusters.iter().any(|c| c.is_fleet() && c.name == ns) {
+        Some(format!(
+            "`{ns}` holds the Flux objects of the fleet cluster `{ns}`"
+        ))
     } else {
         None
     }
@@ -535,6 +541,18 @@ fn reserved_tenants(fleet: &Fleet, problems: &mut Vec<Problem>) {
                         .help("give the tenant namespaces of its own (set `namespaces:` or rename the tenant)"),
                 );
             }
+        }
+        // Tenant accounts live in flux-system beside Flux's own (fleet model N1).
+        let n = t.name.as_str();
+        if n == "flux-operator" || n.ends_with("-controller") || n.starts_with("synctl-") {
+            problems.push(
+                Problem::error(Code::Reserved, format!("a tenant cannot be named `{n}`"))
+                    .at(
+                        t.span,
+                        "its account in flux-system would be one of Flux's or synctl's",
+                    )
+                    .help("rename the tenant"),
+            );
         }
         let argocd = fleet.engine == crate::model::Engine::ArgoCd
             || t.apps
