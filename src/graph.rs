@@ -198,6 +198,7 @@ mod tests {
             environments: Default::default(),
             provides: Vec::new(),
             requires: Vec::new(),
+            knobs: Default::default(),
         }
     }
 

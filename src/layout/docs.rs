@@ -153,6 +153,11 @@ pub struct Kustomization {
     pub target_namespace: Option<String>,
     pub wait: bool,
     pub substitute: Option<BTreeMap<String, String>>,
+    /// `path:` components' knobs (fleet model K3).
+    pub patches: Vec<serde_json::Value>,
+    pub decryption: Option<String>,
+    pub substitute_from: Vec<serde_json::Value>,
+    pub health_checks: Vec<serde_json::Value>,
 }
 
 /// The source of an Argo CD Application.

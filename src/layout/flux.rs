@@ -200,6 +200,10 @@ impl Ks<'_> {
             target_namespace: target_namespace.map(str::to_owned),
             wait: true,
             substitute: self.substitute.clone(),
+            patches: Vec::new(),
+            decryption: None,
+            substitute_from: Vec::new(),
+            health_checks: Vec::new(),
         }
     }
 }
@@ -299,6 +303,10 @@ pub(super) fn tenant_flux_apps(
         target_namespace: (t.namespaces.len() == 1).then(|| t.namespaces[0].0.clone()),
         wait: false,
         substitute: None,
+        patches: Vec::new(),
+        decryption: None,
+        substitute_from: Vec::new(),
+        health_checks: Vec::new(),
     };
     vec![Doc::GitRepository(git), Doc::Kustomization(ks)]
 }
@@ -408,11 +416,13 @@ pub(super) fn record_tenant_apps(b: &mut Builder<'_>, t: usize, namespace: &str,
     }
 }
 
-/// The Kustomization of a `path:` component: after its dependencies and the previous wave.
+/// The Kustomization of a `path:` component on `cluster`: after its dependencies and the
+/// previous wave, with the component's knobs and its environment's (fleet model K3, K4).
 pub(super) fn path_kustomization(
     fleet: &Fleet,
     ks: &Ks<'_>,
     c: usize,
+    cluster: usize,
     prev: &[String],
     hub: bool,
 ) -> Kustomization {
@@ -431,7 +441,59 @@ pub(super) fn path_kustomization(
         });
     }
     let deps: Vec<String> = deps.into_iter().collect();
-    ks.object(&comp.name, &path, &deps, !hub, None)
+    let mut k = ks.object(&comp.name, &path, &deps, !hub, None);
+    let knobs = &comp.knobs;
+    let target = &fleet.clusters[cluster];
+    let env = comp
+        .environments
+        .get(&target.environment)
+        .filter(|_| !target.is_hub());
+    let pick = |base: &Option<String>, over: Option<&Option<String>>| {
+        over.and_then(Clone::clone).or_else(|| base.clone())
+    };
+    if let Some(v) = pick(&knobs.interval, env.map(|o| &o.interval)) {
+        k.interval = v;
+    }
+    if let Some(v) = pick(&knobs.retry_interval, env.map(|o| &o.retry_interval)) {
+        k.retry_interval = v;
+    }
+    if let Some(v) = pick(&knobs.timeout, env.map(|o| &o.timeout)) {
+        k.timeout = v;
+    }
+    if let Some(sa) = &knobs.service_account {
+        k.service_account = Some(sa.clone());
+    }
+    // Patches sit in per-cluster entries that nothing substitutes: resolve `${…}` here.
+    let vars = target.variables();
+    k.patches = knobs
+        .patches
+        .iter()
+        .chain(env.and_then(|o| o.patches.as_ref()).into_iter().flatten())
+        .map(|p| resolve_vars(p, &vars))
+        .collect();
+    k.decryption.clone_from(&knobs.decryption);
+    k.substitute_from.clone_from(&knobs.substitute_from);
+    if !knobs.health_checks.is_empty() {
+        // `wait: true` ignores healthChecks (kustomize-controller).
+        k.health_checks.clone_from(&knobs.health_checks);
+        k.wait = false;
+    }
+    k
+}
+
+/// `value` with `${…}` resolved in every string from `vars` (unresolved ones are left; the
+/// substitution rule reports them).
+fn resolve_vars(value: &Json, vars: &std::collections::BTreeMap<String, String>) -> Json {
+    match value {
+        Json::String(s) => Json::String(crate::subst::substitute(s, vars, &mut Vec::new())),
+        Json::Array(a) => Json::Array(a.iter().map(|v| resolve_vars(v, vars)).collect()),
+        Json::Object(m) => Json::Object(
+            m.iter()
+                .map(|(k, v)| (k.clone(), resolve_vars(v, vars)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
 }
 
 /// The kubeconfig reference of a Kustomization or HelmRelease that reaches a fleet cluster.

@@ -177,10 +177,15 @@ pub(super) fn env_overlays(
                 environment: env.clone(),
             }));
             if let Some(account) = platform_account(fleet) {
-                patches.extend(plan.charts.iter().map(|&c| Patch::ReleaseAccount {
-                    component: c,
-                    account: account.clone(),
-                }));
+                patches.extend(
+                    plan.charts
+                        .iter()
+                        .filter(|&&c| fleet.components[c].knobs.service_account.is_none())
+                        .map(|&c| Patch::ReleaseAccount {
+                            component: c,
+                            account: account.clone(),
+                        }),
+                );
             }
             let apps = remote_tenant_apps(fleet, plan, Delivery::Flux, &deps);
             if !apps.is_empty() {
@@ -262,7 +267,7 @@ pub(super) fn fleet_cluster(b: &mut Builder<'_>, ci: usize, hub_branch: &str, pl
             sources.insert(Item::Component(p));
             waves.push((
                 Item::Component(p),
-                path_kustomization(fleet, &ks, p, &prev, false),
+                path_kustomization(fleet, &ks, p, ci, &prev, false),
             ));
         }
         prev = wave_names(fleet, plan, false);

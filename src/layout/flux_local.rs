@@ -245,10 +245,13 @@ fn overlays(b: &mut Builder<'_>, site: &Site<'_>, plans: &[WavePlan]) {
                         environment: env.to_owned(),
                     });
                 }
-                patches.push(Patch::ReleaseAccount {
-                    component: c,
-                    account: HELM_ACCOUNT.to_owned(),
-                });
+                // A component's own account is written in its base and never overridden.
+                if fleet.components[c].knobs.service_account.is_none() {
+                    patches.push(Patch::ReleaseAccount {
+                        component: c,
+                        account: HELM_ACCOUNT.to_owned(),
+                    });
+                }
             }
             b.file(
                 format!("{dir}/kustomization.yaml"),
@@ -306,7 +309,7 @@ fn entry_docs(
         }
         for &p in &plan.paths {
             sources.insert(Item::Component(p));
-            let k = path_kustomization(fleet, &ks, p, &prev, true);
+            let k = path_kustomization(fleet, &ks, p, ci, &prev, true);
             b.object(
                 "Kustomization",
                 "flux-system",

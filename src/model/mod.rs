@@ -183,6 +183,39 @@ pub struct Override {
     pub values: Option<Json>,
     /// The values as written, with spans.
     pub values_tree: Option<Node>,
+    /// Knobs of the environment (fleet model K4): `valuesFrom` replaces the list, `helm` merges.
+    pub values_from: Option<Json>,
+    pub interval: Option<String>,
+    pub timeout: Option<String>,
+    pub retry_interval: Option<String>,
+    pub helm: Option<Json>,
+    pub patches: Option<Vec<Json>>,
+}
+
+/// The per-object settings of a component (fleet model sections 1 and 5); `None` and empty
+/// mean "the default" (each documented with its field).
+#[derive(Clone, Debug, Default)]
+pub struct Knobs {
+    /// Helm release name (default: the component's name).
+    pub release_name: String,
+    pub release_name_span: Span,
+    /// Flux: the account its HelmRelease or Kustomization runs as.
+    pub service_account: Option<String>,
+    pub interval: Option<String>,
+    pub timeout: Option<String>,
+    pub retry_interval: Option<String>,
+    /// `helm:` as written (`crds`, `strategy`, `retries`, `test`, `driftDetection`).
+    pub helm: Json,
+    pub values_from: Json,
+    pub patches: Vec<Json>,
+    pub health_checks: Vec<Json>,
+    pub decryption: Option<String>,
+    pub substitute_from: Vec<Json>,
+    pub namespace_labels: BTreeMap<String, String>,
+    pub namespace_annotations: BTreeMap<String, String>,
+    pub namespace_metadata_span: Option<Span>,
+    pub sync_options: Vec<String>,
+    pub ignore_differences: Vec<Json>,
 }
 
 /// A capability a component requires, and the components that provide it.
@@ -215,6 +248,7 @@ pub struct Component {
     pub environments: BTreeMap<String, Override>,
     pub provides: Vec<String>,
     pub requires: Vec<Requirement>,
+    pub knobs: Knobs,
 }
 
 #[derive(Clone, Debug)]

@@ -45,6 +45,16 @@ struct HelmReleaseCtx<'a> {
     namespace: &'a str,
     timeout: &'a str,
     values: Option<&'a Json>,
+    release_name: &'a str,
+    service_account: Option<&'a str>,
+    crds: &'a str,
+    /// Remediation retries (RemediateOnFailure only).
+    retries: Option<i64>,
+    /// The install/upgrade strategy, when written.
+    strategy: Option<&'a str>,
+    test: bool,
+    drift_detection: Option<&'a Json>,
+    values_from: Option<&'a Json>,
 }
 
 /// Context of `k8s/tenant.yaml.j2`.
@@ -185,9 +195,13 @@ fn release(
         return Ok(Vec::new());
     };
     let oci = repository.starts_with("oci://");
+    let k = &comp.knobs;
+    let interval = k.interval.as_deref().unwrap_or(&d.interval);
+    let helm = &k.helm;
+    let strategy = helm["strategy"].as_str();
     let source = ChartSourceCtx {
         name: &comp.name,
-        interval: &d.interval,
+        interval,
         url: if oci {
             format!("{repository}/{name}")
         } else {
@@ -208,14 +222,30 @@ fn release(
             chart: name,
             version,
             depends_on: depends_on.iter().map(|n| json!({"name": n})).collect(),
-            interval: &d.interval,
+            interval,
             namespace: &comp.namespace,
-            timeout: &d.timeout,
+            timeout: k.timeout.as_deref().unwrap_or(&d.timeout),
             values: comp
                 .values
                 .as_object()
                 .is_some_and(|m| !m.is_empty())
                 .then_some(&comp.values),
+            release_name: &k.release_name,
+            service_account: k.service_account.as_deref(),
+            crds: helm["crds"].as_str().unwrap_or("CreateReplace"),
+            // RetryOnFailure retries without remediation (helm-controller).
+            retries: (strategy != Some("RetryOnFailure"))
+                .then(|| helm["retries"].as_i64().unwrap_or(3)),
+            strategy,
+            test: helm["test"].as_bool().unwrap_or(false),
+            drift_detection: helm
+                .get("driftDetection")
+                .filter(|d| d["mode"].as_str().is_some_and(|m| m != "disabled")),
+            values_from: k
+                .values_from
+                .as_array()
+                .is_some_and(|a| !a.is_empty())
+                .then_some(&k.values_from),
         },
     )?;
     Ok(vec![source, release])
@@ -302,6 +332,48 @@ fn environment_patches(fleet: &Fleet, c: usize, env: &str) -> Vec<Json> {
     }
     if let (Some(v), false) = (&o.version, oci) {
         super::merge(&mut spec, &json!({"chart": {"spec": {"version": v}}}));
+    }
+    // The environment's knobs (K4): a merge patch, so maps merge and lists (valuesFrom)
+    // replace.
+    for (key, value) in [("interval", &o.interval), ("timeout", &o.timeout)] {
+        if let Some(v) = value {
+            spec[key] = json!(v);
+        }
+    }
+    if let Some(v) = &o.values_from {
+        spec["valuesFrom"] = v.clone();
+    }
+    if let Some(h) = &o.helm {
+        let mut helm = comp.knobs.helm.clone();
+        if helm.is_null() {
+            helm = json!({});
+        }
+        super::merge(&mut helm, h);
+        let strategy = helm["strategy"].as_str().map(str::to_owned);
+        for action in ["install", "upgrade"] {
+            if let Some(crds) = h.get("crds") {
+                spec[action]["crds"] = crds.clone();
+            }
+            if let Some(st) = h.get("strategy") {
+                spec[action]["strategy"] = json!({"name": st});
+                if st == "RetryOnFailure" {
+                    // No remediation with RetryOnFailure: drop the base's.
+                    spec[action]["remediation"] = Json::Null;
+                }
+            }
+            if let Some(r) = h
+                .get("retries")
+                .filter(|_| strategy.as_deref() != Some("RetryOnFailure"))
+            {
+                spec[action]["remediation"] = json!({"retries": r});
+            }
+        }
+        if let Some(t) = h.get("test").and_then(Json::as_bool) {
+            spec["test"] = json!({"enable": t});
+        }
+        if let Some(d) = h.get("driftDetection") {
+            spec["driftDetection"] = d.clone();
+        }
     }
     let mut out = Vec::new();
     if spec.as_object().is_some_and(|m| !m.is_empty()) {

@@ -151,10 +151,16 @@ pub struct Chart {
 }
 
 #[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Override {
     pub version: Option<String>,
     pub values: Option<Node>,
+    pub values_from: Option<Vec<serde_json::Value>>,
+    pub interval: Option<String>,
+    pub timeout: Option<String>,
+    pub retry_interval: Option<String>,
+    pub helm: Option<serde_json::Value>,
+    pub patches: Option<Vec<serde_json::Value>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -177,6 +183,43 @@ pub struct Component {
     pub provides: Vec<String>,
     #[serde(default)]
     pub requires: Vec<Spanned<String>>,
+    pub release_name: Option<Spanned<String>>,
+    pub service_account_name: Option<String>,
+    pub interval: Option<String>,
+    pub timeout: Option<String>,
+    pub retry_interval: Option<String>,
+    pub helm: Option<serde_json::Value>,
+    #[serde(default)]
+    pub values_from: Vec<serde_json::Value>,
+    #[serde(default)]
+    pub patches: Vec<serde_json::Value>,
+    #[serde(default)]
+    pub health_checks: Vec<serde_json::Value>,
+    pub decryption: Option<Decryption>,
+    #[serde(default)]
+    pub substitute_from: Vec<serde_json::Value>,
+    pub namespace_metadata: Option<Spanned<NamespaceMetadata>>,
+    #[serde(default)]
+    pub sync_options: Vec<String>,
+    #[serde(default)]
+    pub ignore_differences: Vec<serde_json::Value>,
+}
+
+/// `decryption: {secretRef}` (SOPS).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Decryption {
+    pub secret_ref: String,
+}
+
+/// `namespaceMetadata`: labels and annotations of a namespace synctl creates.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct NamespaceMetadata {
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    #[serde(default)]
+    pub annotations: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Deserialize)]

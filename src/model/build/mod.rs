@@ -194,6 +194,12 @@ pub fn build(loaded: &Loaded) -> (Fleet, Vec<Problem>) {
                     version: o.version.clone(),
                     values: o.values.as_ref().map(crate::spec::yaml::Node::to_json),
                     values_tree: o.values.clone(),
+                    values_from: o.values_from.clone().map(Json::Array),
+                    interval: o.interval.clone(),
+                    timeout: o.timeout.clone(),
+                    retry_interval: o.retry_interval.clone(),
+                    helm: o.helm.clone(),
+                    patches: o.patches.clone(),
                 },
             );
         }
@@ -236,6 +242,7 @@ pub fn build(loaded: &Loaded) -> (Fleet, Vec<Problem>) {
             environments: overrides,
             provides: c.provides.clone(),
             requires,
+            knobs: knobs(c),
         });
     }
 
@@ -313,6 +320,33 @@ pub fn build(loaded: &Loaded) -> (Fleet, Vec<Problem>) {
         tenants,
     };
     (fleet, problems)
+}
+
+/// The component's per-object settings as written; defaults are applied where they are used.
+fn knobs(c: &crate::spec::raw::Component) -> super::Knobs {
+    let meta = c.namespace_metadata.as_ref();
+    super::Knobs {
+        release_name: c
+            .release_name
+            .as_ref()
+            .map_or_else(|| c.name.value.clone(), |r| r.value.clone()),
+        release_name_span: c.release_name.as_ref().map_or(c.name.span, |r| r.span),
+        service_account: c.service_account_name.clone(),
+        interval: c.interval.clone(),
+        timeout: c.timeout.clone(),
+        retry_interval: c.retry_interval.clone(),
+        helm: c.helm.clone().unwrap_or(Json::Null),
+        values_from: Json::Array(c.values_from.clone()),
+        patches: c.patches.clone(),
+        health_checks: c.health_checks.clone(),
+        decryption: c.decryption.as_ref().map(|d| d.secret_ref.clone()),
+        substitute_from: c.substitute_from.clone(),
+        namespace_labels: meta.map(|m| m.labels.clone()).unwrap_or_default(),
+        namespace_annotations: meta.map(|m| m.annotations.clone()).unwrap_or_default(),
+        namespace_metadata_span: meta.map(|m| m.span),
+        sync_options: c.sync_options.clone(),
+        ignore_differences: c.ignore_differences.clone(),
+    }
 }
 
 /// A `requires` entry: the components that are or provide it, or an unknown-ref problem.
