@@ -39,6 +39,9 @@ impl Child<'_> {
             destination_namespace: namespace.map(str::to_owned),
             source,
             sync_options: Vec::new(),
+            namespace_metadata: None,
+            ignore_differences: Vec::new(),
+            kustomize_patches: Vec::new(),
         }
     }
 
@@ -164,7 +167,36 @@ pub(super) fn lay_out(b: &mut Builder<'_>, graph: &Graph) {
                 Some(&comp.namespace),
                 source,
             );
-            app.sync_options = vec!["CreateNamespace=true".to_owned()];
+            // synctl's sync options, then the component's (K7); its namespace's metadata (K6).
+            app.sync_options = std::iter::once("CreateNamespace=true".to_owned())
+                .chain(comp.knobs.sync_options.iter().cloned())
+                .collect();
+            app.ignore_differences
+                .clone_from(&comp.knobs.ignore_differences);
+            if matches!(comp.source, ComponentSource::Path(_)) {
+                let env = comp
+                    .environments
+                    .get(&cluster.environment)
+                    .filter(|_| cluster.is_fleet() || cluster.is_standalone());
+                app.kustomize_patches = comp
+                    .knobs
+                    .patches
+                    .iter()
+                    .chain(env.and_then(|o| o.patches.as_ref()).into_iter().flatten())
+                    .cloned()
+                    .collect();
+            }
+            let (labels, annotations) = namespace_metadata(fleet, &comp.namespace);
+            if !labels.is_empty() || !annotations.is_empty() {
+                let mut meta = serde_json::Map::new();
+                if !annotations.is_empty() {
+                    meta.insert("annotations".to_owned(), serde_json::json!(annotations));
+                }
+                if !labels.is_empty() {
+                    meta.insert("labels".to_owned(), serde_json::json!(labels));
+                }
+                app.namespace_metadata = Some(serde_json::Value::Object(meta));
+            }
             add(
                 b,
                 Item::Component(c),
@@ -243,6 +275,9 @@ pub(super) fn lay_out(b: &mut Builder<'_>, graph: &Graph) {
             destination_namespace: Some(ns.clone()),
             source: child.own(dir.clone()),
             sync_options: Vec::new(),
+            namespace_metadata: None,
+            ignore_differences: Vec::new(),
+            kustomize_patches: Vec::new(),
         };
         // A standalone cluster runs its own Argo CD (T8): its root Application lives in its
         // entry, applied once with `kubectl apply -k`; every other root is in `hub/`.
@@ -299,6 +334,23 @@ pub(super) fn lay_out(b: &mut Builder<'_>, graph: &Graph) {
             "kubectl apply -k hub/",
         );
     }
+}
+
+/// The labels and annotations of namespace `ns`, merged over the components sharing it.
+fn namespace_metadata(
+    fleet: &Fleet,
+    ns: &str,
+) -> (
+    std::collections::BTreeMap<String, String>,
+    std::collections::BTreeMap<String, String>,
+) {
+    let mut labels = std::collections::BTreeMap::new();
+    let mut annotations = std::collections::BTreeMap::new();
+    for c in fleet.components.iter().filter(|c| c.namespace == ns) {
+        labels.extend(c.knobs.namespace_labels.clone());
+        annotations.extend(c.knobs.namespace_annotations.clone());
+    }
+    (labels, annotations)
 }
 
 /// Where the child Applications of cluster `ci` live.

@@ -51,6 +51,7 @@ pub enum Doc {
     Namespace {
         name: String,
         labels: BTreeMap<String, String>,
+        annotations: BTreeMap<String, String>,
     },
     /// A ServiceAccount (a tenant's account where its Kustomizations run).
     ServiceAccount {
@@ -184,6 +185,11 @@ pub struct Application {
     pub destination_namespace: Option<String>,
     pub source: AppSource,
     pub sync_options: Vec<String>,
+    /// `syncPolicy.managedNamespaceMetadata` (with `CreateNamespace=true`).
+    pub namespace_metadata: Option<serde_json::Value>,
+    pub ignore_differences: Vec<serde_json::Value>,
+    /// `source.kustomize.patches` of a `path:` component.
+    pub kustomize_patches: Vec<serde_json::Value>,
 }
 
 /// A kustomize patch of an overlay.

@@ -208,6 +208,33 @@ impl Ks<'_> {
     }
 }
 
+/// The timeout of a wave's Kustomization (fleet model K5): twice the longest HelmRelease
+/// action it applies (its `timeout`, doubled when Helm tests run), at least twice
+/// `defaults.timeout`.
+pub(super) fn wave_timeout(fleet: &Fleet, plan: &WavePlan, env: Option<&str>) -> String {
+    let floor = parse_duration(&fleet.defaults.timeout);
+    let longest = plan
+        .charts
+        .iter()
+        .map(|&c| {
+            let comp = &fleet.components[c];
+            let over = env.and_then(|e| comp.environments.get(e));
+            let timeout = over
+                .and_then(|o| o.timeout.clone())
+                .or_else(|| comp.knobs.timeout.clone())
+                .map_or(floor, |t| parse_duration(&t));
+            let test = over
+                .and_then(|o| o.helm.as_ref())
+                .and_then(|h| h["test"].as_bool())
+                .or_else(|| comp.knobs.helm["test"].as_bool())
+                .unwrap_or(false);
+            if test { timeout * 2 } else { timeout }
+        })
+        .max()
+        .unwrap_or(floor);
+    format_duration(2 * longest.max(floor))
+}
+
 /// The names of the Kustomizations one wave of a cluster produces (what the next wave waits for).
 pub(super) fn wave_names(fleet: &Fleet, plan: &WavePlan, hub: bool) -> Vec<String> {
     let w = &fleet.waves[plan.wave].name;
@@ -251,9 +278,20 @@ pub(super) fn namespaces_per_wave(fleet: &Fleet, plans: &[WavePlan]) -> Vec<Vec<
             names
                 .into_iter()
                 .filter(|ns| !system_namespace(ns) && created.insert(*ns))
-                .map(|ns| Doc::Namespace {
-                    name: ns.to_owned(),
-                    labels: std::collections::BTreeMap::new(),
+                .map(|ns| {
+                    // `namespaceMetadata` of every component sharing it (K6; conflicts are
+                    // reported by the duplicate rule).
+                    let mut labels = std::collections::BTreeMap::new();
+                    let mut annotations = std::collections::BTreeMap::new();
+                    for comp in fleet.components.iter().filter(|c| c.namespace == ns) {
+                        labels.extend(comp.knobs.namespace_labels.clone());
+                        annotations.extend(comp.knobs.namespace_annotations.clone());
+                    }
+                    Doc::Namespace {
+                        name: ns.to_owned(),
+                        labels,
+                        annotations,
+                    }
                 })
                 .collect()
         })
@@ -341,6 +379,9 @@ pub(super) fn tenant_argocd_apps(fleet: &Fleet, t: &Tenant) -> Vec<Doc> {
             revision: apps.branch.clone(),
         },
         sync_options: Vec::new(),
+        namespace_metadata: None,
+        ignore_differences: Vec::new(),
+        kustomize_patches: Vec::new(),
     });
     vec![project, app]
 }

@@ -2,7 +2,7 @@
 //! (shared by the environment's clusters; per-cluster values come from substitution) and
 //! `hub/<cluster>.yaml` with the cluster's wave Kustomizations.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::json;
 
@@ -10,7 +10,7 @@ use super::docs::{Content, Doc, GitRepository, Patch};
 use super::flux::{
     Ks, clean_path, has_remote, kubeconfig_ref, namespaces_per_wave, path_kustomization,
     record_tenant_apps, tenant_accounts, tenant_argocd_apps, tenant_deps, tenant_flux_apps,
-    wave_names,
+    wave_names, wave_timeout,
 };
 use super::waves::WavePlan;
 use super::{Builder, Item};
@@ -120,6 +120,7 @@ pub(super) fn env_overlays(
                         ("synctl.dev/tenant-accounts".to_owned(), "true".to_owned()),
                     ]
                     .into(),
+                    annotations: BTreeMap::new(),
                 };
                 let accounts = plan.tenants.iter().map(|&t| Doc::ServiceAccount {
                     name: fleet.tenants[t].name.clone(),
@@ -249,7 +250,9 @@ pub(super) fn fleet_cluster(b: &mut Builder<'_>, ci: usize, hub_branch: &str, pl
             let deps: Vec<String> = prev.iter().chain(&this).cloned().collect();
             let path = format!("fleet/{env}/{wave}/releases");
             let name = format!("{wave}-releases");
-            waves.push((owner, ks.object(&name, &path, &deps, false, Some(ns))));
+            let mut k = ks.object(&name, &path, &deps, false, Some(ns));
+            k.timeout = wave_timeout(fleet, plan, Some(env));
+            waves.push((owner, k));
             let releases = format!("fleet/{env}/{wave}/releases/tenant-apps.yaml");
             for &t in plan.apps.iter().filter(|&&t| {
                 fleet.tenants[t]
@@ -285,6 +288,7 @@ pub(super) fn fleet_cluster(b: &mut Builder<'_>, ci: usize, hub_branch: &str, pl
             "disabled".to_owned(),
         )]
         .into(),
+        annotations: BTreeMap::new(),
     };
     let git = GitRepository {
         name: cluster.name.clone(),

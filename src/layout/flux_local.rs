@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use super::docs::{Content, Doc, FluxInstance, Patch};
 use super::flux::{
     Ks, local_tenant_apps, namespaces_per_wave, path_kustomization, record_tenant_apps,
-    tenant_accounts, tenant_deps, wave_names,
+    tenant_accounts, tenant_deps, wave_names, wave_timeout,
 };
 use super::waves::WavePlan;
 use super::{Builder, Item};
@@ -303,9 +303,10 @@ fn entry_docs(
         if plan.has_main() {
             b.object("Kustomization", "flux-system", wave, file, owner);
             let path = format!("{overlay_dir}/{wave}");
-            docs.push(Doc::Kustomization(
-                ks.object(wave, &path, &prev, false, None),
-            ));
+            let mut k = ks.object(wave, &path, &prev, false, None);
+            let env = (!cluster.is_hub()).then_some(cluster.environment.as_str());
+            k.timeout = wave_timeout(fleet, plan, env);
+            docs.push(Doc::Kustomization(k));
         }
         for &p in &plan.paths {
             sources.insert(Item::Component(p));

@@ -94,7 +94,7 @@ pub(super) fn chart_source(fleet: &Fleet, ci: usize, c: usize) -> Result<Json, V
         return Err(problems);
     }
     let repo_url = repository.strip_prefix("oci://").unwrap_or(repository);
-    let mut helm = json!({"releaseName": comp.name});
+    let mut helm = json!({"releaseName": comp.knobs.release_name});
     if values.as_object().is_some_and(|m| !m.is_empty()) {
         helm["valuesObject"] = values;
     }

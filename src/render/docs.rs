@@ -14,6 +14,7 @@ use crate::model::{ComponentSource, Fleet};
 struct NamespaceCtx<'a> {
     name: &'a str,
     labels: &'a std::collections::BTreeMap<String, String>,
+    annotations: &'a std::collections::BTreeMap<String, String>,
 }
 
 /// Context of `k8s/serviceaccount.yaml.j2`.
@@ -89,15 +90,26 @@ struct ApplicationCtx<'a> {
     retry: bool,
     retry_limit: i64,
     sync_options: &'a [String],
+    namespace_metadata: Option<&'a Json>,
+    ignore_differences: &'a [Json],
 }
 
 /// The text of `doc`: one YAML document, or the fixed group of a release.
 pub(super) fn render(fleet: &Fleet, r: &Renderer, doc: &Doc) -> Result<Vec<String>, Vec<Problem>> {
     let one = |res: Result<String, Problem>| res.map(|d| vec![d]).map_err(|p| vec![p]);
     match doc {
-        Doc::Namespace { name, labels } => {
-            one(r.object("k8s/namespace.yaml.j2", &NamespaceCtx { name, labels }))
-        }
+        Doc::Namespace {
+            name,
+            labels,
+            annotations,
+        } => one(r.object(
+            "k8s/namespace.yaml.j2",
+            &NamespaceCtx {
+                name,
+                labels,
+                annotations,
+            },
+        )),
         Doc::ServiceAccount {
             name,
             namespace,
@@ -257,7 +269,13 @@ fn application(fleet: &Fleet, r: &Renderer, app: &Application) -> Result<String,
             repo_url,
             path,
             revision,
-        } => json!({"repoURL": repo_url, "path": path, "targetRevision": revision}),
+        } => {
+            let mut git = json!({"repoURL": repo_url, "path": path, "targetRevision": revision});
+            if !app.kustomize_patches.is_empty() {
+                git["kustomize"] = json!({"patches": app.kustomize_patches});
+            }
+            git
+        }
         AppSource::Chart { component, cluster } => {
             super::argocd::chart_source(fleet, *cluster, *component)?
         }
@@ -278,6 +296,8 @@ fn application(fleet: &Fleet, r: &Renderer, app: &Application) -> Result<String,
             retry: true,
             retry_limit: fleet.argocd_retry_limit,
             sync_options: &app.sync_options,
+            namespace_metadata: app.namespace_metadata.as_ref(),
+            ignore_differences: &app.ignore_differences,
         },
     )
     .map_err(|p| vec![p])
