@@ -519,10 +519,6 @@ fn system_namespace(fleet: &Fleet, ns: &str) -> Option<String> {
         Some(format!("`{ns}` belongs to Kubernetes"))
     } else if ns.starts_with("synctl-") {
         Some("`synctl-*` namespaces are synctl's".to_owned())
-    } else if fleet.clusters.iter().any(|c| c.is_fleet() && c.name == ns) {
-        Some(format!(
-            "`{ns}` holds the Flux objects of the fleet cluster `{ns}`"
-        ))
     } else {
         None
     }
@@ -578,18 +574,70 @@ fn reserved_tenants(fleet: &Fleet, problems: &mut Vec<Problem>) {
 /// limit, enforced by the HelmRelease CRD).
 fn release_names(fleet: &Fleet, problems: &mut Vec<Problem>) {
     for c in &fleet.components {
-        if matches!(c.source, ComponentSource::Chart { .. }) && c.name.len() > 53 {
+        if matches!(c.source, ComponentSource::Chart { .. }) && c.knobs.release_name.len() > 53 {
             problems.push(
                 Problem::error(Code::Name, format!("the component name `{}` is {} characters long; a Helm release name has at most 53", c.name, c.name.len()))
                     .at(c.span, "too long for a Helm release")
-                    .help("shorten the name to 53 characters or fewer"),
+                    .help("shorten the name to 53 characters or fewer, or set `releaseName`"),
             );
+        }
+    }
+}
+
+/// `namespaceMetadata` (K6): keys Kubernetes, Flux and synctl set are not the spec's, and
+/// components sharing a namespace must agree on every key they both set.
+fn namespace_metadata(fleet: &Fleet, problems: &mut Vec<Problem>) {
+    let reserved = |k: &str| {
+        k == "kubernetes.io/metadata.name"
+            || k == "toolkit.fluxcd.io/tenant"
+            || k.starts_with("kustomize.toolkit.fluxcd.io/")
+    };
+    let mut seen: HashMap<(&str, &str, &str), (&str, &str, Span)> = HashMap::new();
+    for c in &fleet.components {
+        let Some(span) = c.knobs.namespace_metadata_span else {
+            continue;
+        };
+        for (kind, map) in [
+            ("label", &c.knobs.namespace_labels),
+            ("annotation", &c.knobs.namespace_annotations),
+        ] {
+            for (k, v) in map {
+                if reserved(k) {
+                    problems.push(
+                        Problem::error(
+                            Code::Reserved,
+                            format!(
+                                "the namespace {kind} `{k}` is set by Kubernetes, Flux or synctl"
+                            ),
+                        )
+                        .at(span, format!("in the `namespaceMetadata` of `{}`", c.name))
+                        .help("remove it; synctl and the controllers manage this key"),
+                    );
+                    continue;
+                }
+                match seen.get(&(c.namespace.as_str(), kind, k.as_str())) {
+                    Some((other, value, first)) if *value != v.as_str() => problems.push(
+                        Problem::error(
+                            Code::Duplicate,
+                            format!("components `{other}` and `{}` give namespace `{}` different values for the {kind} `{k}`", c.name, c.namespace),
+                        )
+                        .at(span, format!("`{v}` here"))
+                        .also(*first, format!("`{value}` here"))
+                        .help("components sharing a namespace must agree on its metadata"),
+                    ),
+                    Some(_) => {}
+                    None => {
+                        seen.insert((c.namespace.as_str(), kind, k.as_str()), (c.name.as_str(), v.as_str(), span));
+                    }
+                }
+            }
         }
     }
 }
 
 fn reserved(fleet: &Fleet, problems: &mut Vec<Problem>) {
     reserved_tenants(fleet, problems);
+    namespace_metadata(fleet, problems);
     release_names(fleet, problems);
     let mut taken: HashMap<&str, String> = HashMap::new();
     for c in &fleet.components {
@@ -670,6 +718,31 @@ fn paths<'a>(
                     "`{}` runs Flux with --no-remote-bases: vendor the base into the repository",
                     fleet.clusters[locked].name
                 )),
+            );
+        }
+        if fleet.engine == crate::model::Engine::ArgoCd
+            && folder.exists
+            && !folder.kustomization
+            && (!c.knobs.patches.is_empty()
+                || c.environments
+                    .values()
+                    .any(|o| o.patches.as_ref().is_some_and(|p| !p.is_empty())))
+        {
+            problems.push(
+                Problem::error(
+                    Code::UnknownRef,
+                    format!(
+                        "component `{}` has `patches`, but its folder has no kustomization.yaml",
+                        c.name
+                    ),
+                )
+                .at(
+                    c.source_span,
+                    "Argo CD applies kustomize patches only to a kustomization",
+                )
+                .help(
+                    "add a kustomization.yaml listing the folder's manifests, or drop the patches",
+                ),
             );
         }
         if !folder.exists {

@@ -321,7 +321,7 @@ mod tests {
         let out = r
             .object(
                 "k8s/namespace.yaml.j2",
-                &serde_json::json!({"name": "a&b<c>", "labels": {}}),
+                &serde_json::json!({"name": "a&b<c>", "labels": {}, "annotations": {}}),
             )
             .unwrap();
         assert_eq!(

@@ -180,6 +180,9 @@ fn describe(
             .at(node.span, "this component")
             .help("give exactly one of `chart:` (a Helm chart) or `path:` (manifests in the repository)")
         }
+        ValidationErrorKind::Not { .. } if not_problem(node).is_some() => {
+            not_problem(node).unwrap_or_else(|| Problem::error(Code::Internal, "unreachable"))
+        }
         ValidationErrorKind::Not { .. } => {
             let (a, b) = if node.get("configMapRef").is_some() {
                 ("secretRef", "configMapRef")
@@ -289,6 +292,70 @@ fn message_of(kind: &ValidationErrorKind) -> String {
         ValidationErrorKind::Maximum { limit } => format!("must be at most {limit}"),
         other => format!("{other:?}").to_lowercase(),
     }
+}
+
+/// Fields of one engine only (DESIGN-fleet-model.md section 1).
+const FLUX_ONLY: &[&str] = &[
+    "valuesFrom",
+    "serviceAccountName",
+    "helm",
+    "retryInterval",
+    "healthChecks",
+    "decryption",
+    "substituteFrom",
+    "interval",
+    "timeout",
+];
+const ARGO_ONLY: &[&str] = &["syncOptions", "ignoreDifferences"];
+
+/// The `not` rules beyond "exclude each other": a field of the other engine, `flux` with
+/// engine argocd, `retries` with `RetryOnFailure`.
+fn not_problem(node: &Node) -> Option<Problem> {
+    let at = |key: &str| node.entry(key).map_or(node.span, |e| e.key_span);
+    if node.get("strategy").and_then(Node::as_str) == Some("RetryOnFailure")
+        && node.get("retries").is_some()
+    {
+        return Some(
+            Problem::error(Code::Schema, "`retries` with `strategy: RetryOnFailure`")
+                .at(at("retries"), "RetryOnFailure retries without remediation")
+                .help("remove `retries`, or use `strategy: RemediateOnFailure`"),
+        );
+    }
+    if let Some(k) = ARGO_ONLY.iter().find(|k| node.get(k).is_some()) {
+        return Some(
+            Problem::error(
+                Code::Schema,
+                format!("`{k}` is an Argo CD field, and this fleet runs engine flux"),
+            )
+            .at(at(k), "Argo CD only")
+            .help(format!(
+                "remove `{k}` (see docs/spec.md for the Flux knobs)"
+            )),
+        );
+    }
+    if let Some(k) = FLUX_ONLY.iter().find(|k| node.get(k).is_some()) {
+        return Some(
+            Problem::error(
+                Code::Schema,
+                format!("`{k}` is a Flux field, and this fleet runs engine argocd"),
+            )
+            .at(at(k), "Flux only")
+            .help(format!(
+                "remove `{k}` (see docs/spec.md for the Argo CD knobs)"
+            )),
+        );
+    }
+    if node.get("engine").is_some() && node.get("flux").is_some() {
+        return Some(
+            Problem::error(Code::Schema, "`flux` with engine argocd")
+                .at(
+                    at("flux"),
+                    "how Flux is installed: meaningless without Flux",
+                )
+                .help("remove `flux`"),
+        );
+    }
+    None
 }
 
 #[cfg(test)]
