@@ -180,8 +180,9 @@ fn text_safety(fleet: &Fleet, problems: &mut Vec<Problem>) {
         }
     }
     for t in &fleet.tenants {
-        if let Some(a) = &t.apps
-            && (bad(&a.path) || bad(&a.url) || bad(&a.branch))
+        if t.apps
+            .iter()
+            .any(|a| bad(&a.path) || bad(&a.url) || bad(&a.branch))
         {
             problems.push(
                 Problem::error(
@@ -320,10 +321,9 @@ fn flux_running(fleet: &Fleet, out_root: Option<&Path>, problems: &mut Vec<Probl
             matches!(comp.source, ComponentSource::Chart { .. })
                 && comp.clusters.binary_search(&ci).is_ok()
         }) || fleet.tenants.iter().any(|t| {
-            t.clusters.binary_search(&ci).is_ok()
-                && t.apps
-                    .as_ref()
-                    .is_some_and(|a| a.delivery == crate::model::Delivery::Flux)
+            t.apps.iter().any(|a| {
+                a.delivery == crate::model::Delivery::Flux && a.clusters.binary_search(&ci).is_ok()
+            })
         });
         for (name, needed) in [
             ("source-controller", true),
@@ -454,11 +454,9 @@ fn repository(fleet: &Fleet, out_root: Option<&Path>, problems: &mut Vec<Problem
         );
     }
     for t in &fleet.tenants {
-        if let Some(a) = &t.apps
-            && a.delivery == crate::model::Delivery::Flux
-            && is_ssh(&a.url)
-            && a.secret_ref.is_none()
-        {
+        if t.apps.iter().any(|a| {
+            a.delivery == crate::model::Delivery::Flux && is_ssh(&a.url) && a.secret_ref.is_none()
+        }) {
             problems.push(
                 Problem::error(
                     Code::Repository,
@@ -552,8 +550,8 @@ fn reserved_tenants(fleet: &Fleet, problems: &mut Vec<Problem>) {
         }
         let argocd = fleet.engine == crate::model::Engine::ArgoCd
             || t.apps
-                .as_ref()
-                .is_some_and(|a| a.delivery == crate::model::Delivery::ArgoCd);
+                .iter()
+                .any(|a| a.delivery == crate::model::Delivery::ArgoCd);
         if argocd && t.name == "default" {
             problems.push(
                 Problem::error(

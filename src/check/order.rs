@@ -53,11 +53,12 @@ pub(super) fn cycles(fleet: &Fleet, graph: &Graph, problems: &mut Vec<Problem>) 
 
 pub(super) fn wave_order(fleet: &Fleet, graph: &Graph, problems: &mut Vec<Problem>) {
     // A tenant's repository needs its namespaces and account, which the first wave creates.
-    for t in &fleet.tenants {
-        if let Some(apps) = &t.apps
-            && apps.wave == 0
-            && fleet.waves.len() > 1
-        {
+    for (t, apps) in fleet
+        .tenants
+        .iter()
+        .flat_map(|t| t.apps.iter().map(move |a| (t, a)))
+    {
+        if apps.wave == 0 && fleet.waves.len() > 1 {
             problems.push(
                 Problem::error(
                     Code::WaveOrder,
@@ -339,7 +340,7 @@ fn kubeconfig_kinds(fleet: &Fleet, problems: &mut Vec<Problem>) {
 fn argocd_delivery(fleet: &Fleet, problems: &mut Vec<Problem>) {
     if fleet.engine == Engine::ArgoCd {
         for t in &fleet.tenants {
-            if let Some(apps) = t.apps.as_ref().filter(|a| a.delivery == Delivery::Flux) {
+            if let Some(apps) = t.apps.iter().find(|a| a.delivery == Delivery::Flux) {
                 problems.push(
                     Problem::error(Code::Placement, format!("tenant `{}` is delivered by Flux, but this fleet runs `engine: argocd`", t.name))
                         .at(apps.delivery_span, "no Flux runs here")
@@ -349,12 +350,15 @@ fn argocd_delivery(fleet: &Fleet, problems: &mut Vec<Problem>) {
         }
         return;
     }
-    for t in &fleet.tenants {
-        let Some(apps) = &t.apps else { continue };
+    for (t, apps) in fleet
+        .tenants
+        .iter()
+        .flat_map(|t| t.apps.iter().map(move |a| (t, a)))
+    {
         if apps.delivery != Delivery::ArgoCd {
             continue;
         }
-        for &c in &t.clusters {
+        for &c in &apps.clusters {
             let ok = fleet.components.iter().any(|comp| {
                 comp.provides.iter().any(|p| p == "argocd")
                     && comp.clusters.binary_search(&c).is_ok()

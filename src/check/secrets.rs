@@ -49,7 +49,7 @@ pub(super) fn scan(fleet: &Fleet, problems: &mut Vec<Problem>) {
         );
     }
     for t in &fleet.tenants {
-        if t.apps.as_ref().is_some_and(|a| url_password(&a.url)) {
+        if t.apps.iter().any(|a| url_password(&a.url)) {
             problems.push(
                 Problem::error(
                     Code::Secret,

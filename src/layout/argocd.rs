@@ -73,7 +73,9 @@ pub(super) fn lay_out(b: &mut Builder<'_>, graph: &Graph) {
     {
         let dir = children_dir(fleet, ci, hub_dir);
         for (ti, t) in fleet.tenants.iter().enumerate() {
-            let Some(apps) = &t.apps else { continue };
+            if t.apps.is_empty() {
+                continue;
+            }
             let served: Vec<usize> = t
                 .clusters
                 .iter()
@@ -101,7 +103,8 @@ pub(super) fn lay_out(b: &mut Builder<'_>, graph: &Graph) {
                 namespace: ns.clone(),
                 sync_wave: Some(fleet.waves.first().map_or(0, |w| w.base) - 1),
                 destinations,
-                repo: apps.url.clone(),
+                repos: super::flux::tenant_repos(t),
+                cluster_admin: t.role == crate::model::TenantRole::ClusterAdmin,
             };
             b.file(
                 path,
@@ -209,7 +212,10 @@ pub(super) fn lay_out(b: &mut Builder<'_>, graph: &Graph) {
             .filter(|&t| fleet.tenants[t].clusters.binary_search(&ci).is_ok())
             .collect();
         let first = fleet.waves.first().map_or(0, |w| w.base);
-        if let Some(&t0) = tenants.first() {
+        if let Some(&t0) = tenants
+            .iter()
+            .find(|&&t| fleet.tenants[t].role == crate::model::TenantRole::Reconciler)
+        {
             let app = child.app(
                 "tenant-role",
                 first,
@@ -236,25 +242,27 @@ pub(super) fn lay_out(b: &mut Builder<'_>, graph: &Graph) {
                 child.own(format!("deploy/tenants/{}", t.name)),
             );
             add(b, Item::Tenant(ti), Some(0), format!("{item}.yaml"), app);
-            if let Some(apps) = &t.apps {
+            for (e, apps) in t.apps.iter().enumerate() {
+                if apps.clusters.binary_search(&ci).is_err() {
+                    continue;
+                }
                 let source = AppSource::Git {
                     repo_url: apps.url.clone(),
                     path: apps.path.clone(),
                     revision: apps.branch.clone(),
                 };
                 let wave = fleet.waves[apps.wave].base;
-                let app = child.app(
-                    &format!("{item}-apps"),
-                    wave,
-                    &t.name,
-                    Some(&t.namespaces[0].0),
-                    source,
-                );
+                let entry = format!("{}-apps", t.entry_name(e));
+                let target = apps
+                    .namespace
+                    .clone()
+                    .or_else(|| t.namespaces.first().map(|(n, _)| n.clone()));
+                let app = child.app(&entry, wave, &t.name, target.as_deref(), source);
                 add(
                     b,
                     Item::Tenant(ti),
                     Some(apps.wave),
-                    format!("{item}-apps.yaml"),
+                    format!("{entry}.yaml"),
                     app,
                 );
             }

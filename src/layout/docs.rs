@@ -80,7 +80,16 @@ pub enum Doc {
         sync_wave: Option<i64>,
         /// `(destination cluster name, namespace)` pairs.
         destinations: Vec<(String, String)>,
-        repo: String,
+        /// The tenant's repositories (`sourceRepos`).
+        repos: Vec<String>,
+        /// A `cluster-admin` tenant: every kind allowed, nothing denied.
+        cluster_admin: bool,
+    },
+    /// A ConfigMap of string data.
+    ConfigMap {
+        name: String,
+        namespace: String,
+        data: BTreeMap<String, String>,
     },
     /// `argocd-cm` with the Application health check, for an Argo CD installed elsewhere.
     HealthConfigMap {
@@ -88,6 +97,14 @@ pub enum Doc {
     },
     /// The Flux Operator's FluxInstance of a cluster.
     FluxInstance(FluxInstance),
+    /// A ClusterRoleBinding of a tenant's accounts to a ClusterRole (`cluster-admin` tenants).
+    ClusterRoleBinding {
+        name: String,
+        cluster_role: String,
+        /// `(account, namespace)` pairs.
+        subjects: Vec<(String, String)>,
+        labels: BTreeMap<String, String>,
+    },
     /// A RoleBinding of one ServiceAccount to a ClusterRole.
     RoleBinding {
         name: String,

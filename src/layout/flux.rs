@@ -115,21 +115,29 @@ pub(super) fn tenant_bases(b: &mut Builder<'_>) {
         .iter()
         .flat_map(|&t| fleet.tenants[t].clusters.iter().copied())
         .collect();
-    let sources: Vec<Item> = placed.iter().map(|&t| Item::Tenant(t)).collect();
-    b.file(
-        "deploy/tenant-role/role.yaml".to_owned(),
-        Item::Fleet,
-        sources.clone(),
-        everywhere.clone(),
-        Content::docs(vec![Doc::TenantRole]),
-    );
-    b.file(
-        "deploy/tenant-role/kustomization.yaml".to_owned(),
-        Item::Fleet,
-        sources,
-        everywhere,
-        Content::resources(vec!["role.yaml".to_owned()]),
-    );
+    // The generated ClusterRole, for the tenants bound to it (the default role).
+    let reconcilers: Vec<usize> = placed
+        .iter()
+        .copied()
+        .filter(|&t| fleet.tenants[t].role == crate::model::TenantRole::Reconciler)
+        .collect();
+    if !reconcilers.is_empty() {
+        let sources: Vec<Item> = reconcilers.iter().map(|&t| Item::Tenant(t)).collect();
+        b.file(
+            "deploy/tenant-role/role.yaml".to_owned(),
+            Item::Fleet,
+            sources.clone(),
+            everywhere.clone(),
+            Content::docs(vec![Doc::TenantRole]),
+        );
+        b.file(
+            "deploy/tenant-role/kustomization.yaml".to_owned(),
+            Item::Fleet,
+            sources,
+            everywhere,
+            Content::resources(vec!["role.yaml".to_owned()]),
+        );
+    }
     for t in placed {
         let tenant = &fleet.tenants[t];
         let dir = format!("deploy/tenants/{}", tenant.name);
@@ -298,81 +306,147 @@ pub(super) fn namespaces_per_wave(fleet: &Fleet, plans: &[WavePlan]) -> Vec<Vec<
         .collect()
 }
 
-/// The GitRepository and Kustomization `tenant-<t>` that deliver a tenant's repository with
-/// Flux, impersonating its account.
+/// The GitRepository and Kustomization of entry `e` of tenant `t` (`tenant-<t>[-<e>]`),
+/// reconciled under the tenant's account (fleet model N3–N6). `deps` is what the entry's wave
+/// waits for; the entry also waits for the entries it `dependsOn`.
 pub(super) fn tenant_flux_apps(
     fleet: &Fleet,
     t: &Tenant,
+    e: usize,
     namespace: &str,
     deps: &[String],
     kubeconfig: Option<Json>,
 ) -> Vec<Doc> {
-    let Some(apps) = &t.apps else {
-        return Vec::new();
-    };
+    let apps = &t.apps[e];
     let d = &fleet.defaults;
-    let name = format!("tenant-{}", t.name);
-    let git = GitRepository {
-        name: name.clone(),
-        namespace: namespace.to_owned(),
-        interval: d.interval.clone(),
-        branch: apps.branch.clone(),
-        secret_ref: apps.secret_ref.clone(),
-        sparse: None,
-        url: apps.url.clone(),
-    };
+    let name = t.entry_name(e);
+    // Entries of one tenant with one repository (and placement) share the first's source.
+    let shared = t.apps[..e].iter().position(|o| {
+        (&o.url, &o.branch, &o.secret_ref) == (&apps.url, &apps.branch, &apps.secret_ref)
+            && o.clusters == apps.clusters
+            && o.delivery == apps.delivery
+    });
+    let source = shared.map_or_else(|| name.clone(), |f| t.entry_name(f));
+    let mut docs = Vec::new();
+    if shared.is_none() {
+        docs.push(Doc::GitRepository(GitRepository {
+            name: name.clone(),
+            namespace: namespace.to_owned(),
+            interval: apps.interval.clone().unwrap_or_else(|| d.interval.clone()),
+            branch: apps.branch.clone(),
+            secret_ref: apps.secret_ref.clone(),
+            sparse: None,
+            url: apps.url.clone(),
+        }));
+    }
+    let mut depends_on: Vec<String> = deps.to_vec();
+    for dep in &apps.depends_on {
+        let n = t.entry_name(dep.index);
+        if !depends_on.contains(&n) {
+            depends_on.push(n);
+        }
+    }
+    let target = apps
+        .namespace
+        .clone()
+        .or_else(|| (t.namespaces.len() == 1).then(|| t.namespaces[0].0.clone()));
+    let mut patches = Vec::new();
+    if apps.force_service_account {
+        // N6: every HelmRelease and Kustomization the entry applies runs as the tenant.
+        patches.push(serde_json::json!({
+            "target": {"kind": "(HelmRelease|Kustomization)"},
+            "patch": format!("- op: add\n  path: /spec/serviceAccountName\n  value: {}\n", t.name),
+        }));
+    }
     let ks = Kustomization {
-        name: name.clone(),
+        name,
         namespace: namespace.to_owned(),
-        depends_on: deps
-            .iter()
+        depends_on: depends_on
+            .into_iter()
             .map(|n| DependsOn {
-                name: n.clone(),
+                name: n,
                 namespace: None,
             })
             .collect(),
-        interval: d.interval.clone(),
-        retry_interval: d.retry_interval.clone(),
-        timeout: d.timeout.clone(),
+        interval: apps.interval.clone().unwrap_or_else(|| d.interval.clone()),
+        retry_interval: apps
+            .retry_interval
+            .clone()
+            .unwrap_or_else(|| d.retry_interval.clone()),
+        timeout: apps.timeout.clone().unwrap_or_else(|| d.timeout.clone()),
         kubeconfig,
         path: apps.path.clone(),
         service_account: Some(t.name.clone()),
-        source: name,
-        target_namespace: (t.namespaces.len() == 1).then(|| t.namespaces[0].0.clone()),
+        source,
+        target_namespace: target,
         wait: false,
         substitute: None,
-        patches: Vec::new(),
+        patches,
         decryption: None,
-        substitute_from: Vec::new(),
+        substitute_from: if apps.substitute {
+            vec![serde_json::json!({"kind": "ConfigMap", "name": SYNCTL_VARS})]
+        } else {
+            Vec::new()
+        },
         health_checks: Vec::new(),
     };
-    vec![Doc::GitRepository(git), Doc::Kustomization(ks)]
+    docs.push(Doc::Kustomization(ks));
+    docs
 }
 
-/// AppProject + Application of a tenant, for the Argo CD of the cluster it runs on.
-pub(super) fn tenant_argocd_apps(fleet: &Fleet, t: &Tenant) -> Vec<Doc> {
-    let Some(apps) = &t.apps else {
-        return Vec::new();
-    };
-    let ns = &fleet.argocd_namespace;
-    let project = Doc::AppProject {
-        name: t.name.clone(),
-        namespace: ns.clone(),
-        sync_wave: None,
-        destinations: t
-            .namespaces
+/// The ConfigMap of a cluster's built-ins and vars that `substitute: true` entries read (N4).
+pub(super) const SYNCTL_VARS: &str = "synctl-vars";
+
+/// ConfigMap `synctl-vars` in `namespace` when an entry placed on `cluster` substitutes.
+pub(super) fn synctl_vars(fleet: &Fleet, cluster: usize, namespace: &str) -> Option<Doc> {
+    let substitutes = fleet.tenants.iter().any(|t| {
+        t.apps
             .iter()
-            .map(|(n, _)| ("in-cluster".to_owned(), n.clone()))
-            .collect(),
-        repo: apps.url.clone(),
-    };
-    let app = Doc::Application(super::Application {
-        name: format!("tenant-{}", t.name),
+            .any(|a| a.substitute && a.clusters.binary_search(&cluster).is_ok())
+    });
+    if !substitutes {
+        return None;
+    }
+    let c = &fleet.clusters[cluster];
+    let mut data = c.variables();
+    data.retain(|k, _| !k.starts_with("KUBECONFIG_"));
+    Some(Doc::ConfigMap {
+        name: SYNCTL_VARS.to_owned(),
+        namespace: namespace.to_owned(),
+        data,
+    })
+}
+
+/// The AppProject of a tenant and the Application of its entry `e`, for the Argo CD of the
+/// cluster it runs on (`project`: whether this file also carries the AppProject).
+pub(super) fn tenant_argocd_apps(fleet: &Fleet, t: &Tenant, e: usize, project: bool) -> Vec<Doc> {
+    let apps = &t.apps[e];
+    let ns = &fleet.argocd_namespace;
+    let mut docs = Vec::new();
+    if project {
+        docs.push(Doc::AppProject {
+            name: t.name.clone(),
+            namespace: ns.clone(),
+            sync_wave: None,
+            destinations: t
+                .namespaces
+                .iter()
+                .map(|(n, _)| ("in-cluster".to_owned(), n.clone()))
+                .collect(),
+            repos: tenant_repos(t),
+            cluster_admin: t.role == crate::model::TenantRole::ClusterAdmin,
+        });
+    }
+    docs.push(Doc::Application(super::Application {
+        name: t.entry_name(e),
         namespace: ns.clone(),
         sync_wave: None,
         project: t.name.clone(),
         destination_name: "in-cluster".to_owned(),
-        destination_namespace: Some(t.namespaces[0].0.clone()),
+        destination_namespace: apps
+            .namespace
+            .clone()
+            .or_else(|| t.namespaces.first().map(|(n, _)| n.clone())),
         source: super::AppSource::Git {
             repo_url: apps.url.clone(),
             path: apps.path.clone(),
@@ -382,8 +456,26 @@ pub(super) fn tenant_argocd_apps(fleet: &Fleet, t: &Tenant) -> Vec<Doc> {
         namespace_metadata: None,
         ignore_differences: Vec::new(),
         kustomize_patches: Vec::new(),
-    });
-    vec![project, app]
+    }));
+    docs
+}
+
+/// The repositories a tenant's AppProject admits: its entries' URLs, each once.
+pub(super) fn tenant_repos(t: &Tenant) -> Vec<String> {
+    let mut repos: Vec<String> = Vec::new();
+    for a in &t.apps {
+        if !repos.contains(&a.url) {
+            repos.push(a.url.clone());
+        }
+    }
+    repos
+}
+
+/// Whether any of `tenants` is bound to the generated ClusterRole.
+pub(super) fn needs_tenant_role(fleet: &Fleet, tenants: &[usize]) -> bool {
+    tenants
+        .iter()
+        .any(|&t| fleet.tenants[t].role == crate::model::TenantRole::Reconciler)
 }
 
 /// What a tenant entry waits for (N5): every Kustomization of the cluster's first wave (its
@@ -421,39 +513,58 @@ pub(super) fn tenant_accounts(fleet: &Fleet, cluster: usize, namespace: &str) ->
         .collect()
 }
 
-/// Tenants of a Flux-running cluster delivered in this wave: by Flux, source and Kustomization
-/// in `flux-system` (where their account is); by Argo CD, AppProject + Application.
-pub(super) fn local_tenant_apps(fleet: &Fleet, plan: &WavePlan, deps: &[String]) -> Vec<Doc> {
+/// Tenant entries of a Flux-running cluster delivered in this wave: by Flux, source and
+/// Kustomization in `flux-system` (where their account is); by Argo CD, AppProject (with the
+/// tenant's first such entry on the cluster) + Application.
+pub(super) fn local_tenant_apps(
+    fleet: &Fleet,
+    cluster: usize,
+    plan: &WavePlan,
+    deps: &[String],
+) -> Vec<Doc> {
     let mut docs = Vec::new();
-    for &ti in &plan.apps {
+    for &(ti, e) in &plan.apps {
         let t = &fleet.tenants[ti];
-        match t.apps.as_ref().map(|a| a.delivery) {
-            Some(Delivery::Flux) => {
-                docs.extend(tenant_flux_apps(fleet, t, "flux-system", deps, None));
+        match t.apps[e].delivery {
+            Delivery::Flux => {
+                docs.extend(tenant_flux_apps(fleet, t, e, "flux-system", deps, None));
             }
-            Some(Delivery::ArgoCd) => docs.extend(tenant_argocd_apps(fleet, t)),
-            None => {}
+            Delivery::ArgoCd => {
+                let project = first_argocd_entry(t, cluster) == Some(e);
+                docs.extend(tenant_argocd_apps(fleet, t, e, project));
+            }
         }
     }
     docs
 }
 
-/// Records the GitRepository and Kustomization (or AppProject and Application) of tenant `t`.
-pub(super) fn record_tenant_apps(b: &mut Builder<'_>, t: usize, namespace: &str, file: &str) {
+/// The tenant's first Argo CD entry placed on `cluster` (its file carries the AppProject).
+pub(super) fn first_argocd_entry(t: &Tenant, cluster: usize) -> Option<usize> {
+    t.apps
+        .iter()
+        .position(|a| a.delivery == Delivery::ArgoCd && a.clusters.binary_search(&cluster).is_ok())
+}
+
+/// Records the objects of entry `e` of tenant `t` on the cluster being laid out.
+pub(super) fn record_tenant_apps(
+    b: &mut Builder<'_>,
+    t: usize,
+    e: usize,
+    namespace: &str,
+    file: &str,
+) {
     let fleet = b.fleet;
     let tenant = &fleet.tenants[t];
-    let name = format!("tenant-{}", tenant.name);
-    match tenant.apps.as_ref().map(|a| a.delivery) {
-        Some(Delivery::Flux) => {
+    let name = tenant.entry_name(e);
+    match tenant.apps[e].delivery {
+        Delivery::Flux => {
             b.object("GitRepository", namespace, &name, file, Item::Tenant(t));
             b.object("Kustomization", namespace, &name, file, Item::Tenant(t));
         }
-        Some(Delivery::ArgoCd) => {
+        Delivery::ArgoCd => {
             let ns = &fleet.argocd_namespace;
-            b.object("AppProject", ns, &tenant.name, file, Item::Tenant(t));
             b.object("Application", ns, &name, file, Item::Tenant(t));
         }
-        None => {}
     }
 }
 

@@ -8,9 +8,9 @@ use serde_json::json;
 
 use super::docs::{Content, Doc, GitRepository, Patch};
 use super::flux::{
-    Ks, clean_path, has_remote, kubeconfig_ref, namespaces_per_wave, path_kustomization,
-    record_tenant_apps, tenant_accounts, tenant_argocd_apps, tenant_deps, tenant_flux_apps,
-    wave_names, wave_timeout,
+    Ks, clean_path, first_argocd_entry, has_remote, kubeconfig_ref, namespaces_per_wave,
+    path_kustomization, record_tenant_apps, synctl_vars, tenant_accounts, tenant_argocd_apps,
+    tenant_deps, tenant_flux_apps, wave_names, wave_timeout,
 };
 use super::waves::WavePlan;
 use super::{Builder, Item};
@@ -34,22 +34,26 @@ pub(super) const PLATFORM_ACCOUNT: &str = "synctl-platform";
 /// by Argo CD, as plain manifests for the Argo CD running on that cluster (seed 000).
 fn remote_tenant_apps(
     fleet: &Fleet,
+    cluster: usize,
     plan: &WavePlan,
     delivery: Delivery,
     deps: &[String],
 ) -> Vec<Doc> {
     let mut docs = Vec::new();
-    for &ti in &plan.apps {
+    for &(ti, e) in &plan.apps {
         let t = &fleet.tenants[ti];
-        if t.apps.as_ref().is_none_or(|a| a.delivery != delivery) {
+        if t.apps[e].delivery != delivery {
             continue;
         }
         docs.extend(match delivery {
             Delivery::Flux => {
                 let kube = json!({"secretRef": {"name": "${KUBECONFIG_SECRET}", "key": "${KUBECONFIG_KEY}"}});
-                tenant_flux_apps(fleet, t, "flux-system", deps, Some(kube))
+                tenant_flux_apps(fleet, t, e, "flux-system", deps, Some(kube))
             }
-            Delivery::ArgoCd => tenant_argocd_apps(fleet, t),
+            Delivery::ArgoCd => {
+                let project = first_argocd_entry(t, cluster) == Some(e);
+                tenant_argocd_apps(fleet, t, e, project)
+            }
         });
     }
     docs
@@ -83,8 +87,9 @@ pub(super) fn env_overlays(
             .chain(
                 plan.tenants
                     .iter()
-                    .chain(&plan.apps)
-                    .map(|&t| Item::Tenant(t)),
+                    .copied()
+                    .chain(plan.apps.iter().map(|&(t, _)| t))
+                    .map(Item::Tenant),
             )
             .collect();
         let file = |b: &mut Builder<'_>, path: String, content: Content| {
@@ -137,7 +142,9 @@ pub(super) fn env_overlays(
                     Content::docs(std::iter::once(namespace).chain(accounts).collect()),
                 );
                 resources.push("tenant-accounts.yaml".to_owned());
-                resources.push("../../../../deploy/tenant-role".to_owned());
+                if super::flux::needs_tenant_role(fleet, &plan.tenants) {
+                    resources.push("../../../../deploy/tenant-role".to_owned());
+                }
                 for &t in &plan.tenants {
                     resources.push(format!(
                         "../../../../deploy/tenants/{}",
@@ -146,7 +153,7 @@ pub(super) fn env_overlays(
                     patches.push(Patch::TenantAccount { tenant: t });
                 }
             }
-            let apps = remote_tenant_apps(fleet, plan, Delivery::ArgoCd, &deps);
+            let apps = remote_tenant_apps(fleet, ci, plan, Delivery::ArgoCd, &deps);
             if !apps.is_empty() {
                 file(
                     b,
@@ -188,7 +195,7 @@ pub(super) fn env_overlays(
                         }),
                 );
             }
-            let apps = remote_tenant_apps(fleet, plan, Delivery::Flux, &deps);
+            let apps = remote_tenant_apps(fleet, ci, plan, Delivery::Flux, &deps);
             if !apps.is_empty() {
                 file(
                     b,
@@ -254,13 +261,12 @@ pub(super) fn fleet_cluster(b: &mut Builder<'_>, ci: usize, hub_branch: &str, pl
             k.timeout = wave_timeout(fleet, plan, Some(env));
             waves.push((owner, k));
             let releases = format!("fleet/{env}/{wave}/releases/tenant-apps.yaml");
-            for &t in plan.apps.iter().filter(|&&t| {
-                fleet.tenants[t]
-                    .apps
-                    .as_ref()
-                    .is_some_and(|a| a.delivery == Delivery::Flux)
-            }) {
-                record_tenant_apps(b, t, ns, &releases);
+            for &(t, e) in plan
+                .apps
+                .iter()
+                .filter(|&&(t, e)| fleet.tenants[t].apps[e].delivery == Delivery::Flux)
+            {
+                record_tenant_apps(b, t, e, ns, &releases);
             }
         }
         for &p in &plan.paths {
@@ -330,6 +336,8 @@ pub(super) fn fleet_cluster(b: &mut Builder<'_>, ci: usize, hub_branch: &str, pl
     }
     // The tenants' accounts on the hub: Flux checks them before pruning (the finalizer).
     docs.extend(tenant_accounts(fleet, ci, ns));
+    // What `substitute: true` entries read, in the namespace of their Kustomizations (N4).
+    docs.extend(synctl_vars(fleet, ci, ns));
     let waves: Vec<Doc> = waves
         .into_iter()
         .map(|(_, k)| Doc::Kustomization(k))

@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use super::docs::{Content, Doc, FluxInstance, Patch};
 use super::flux::{
     Ks, local_tenant_apps, namespaces_per_wave, path_kustomization, record_tenant_apps,
-    tenant_accounts, tenant_deps, wave_names, wave_timeout,
+    synctl_vars, tenant_accounts, tenant_deps, wave_names, wave_timeout,
 };
 use super::waves::WavePlan;
 use super::{Builder, Item};
@@ -190,8 +190,9 @@ fn overlays(b: &mut Builder<'_>, site: &Site<'_>, plans: &[WavePlan]) {
             .chain(
                 plan.tenants
                     .iter()
-                    .chain(&plan.apps)
-                    .map(|&t| Item::Tenant(t)),
+                    .copied()
+                    .chain(plan.apps.iter().map(|&(t, _)| t))
+                    .map(Item::Tenant),
             )
             .collect();
         let members = site.members.iter().copied();
@@ -209,7 +210,7 @@ fn overlays(b: &mut Builder<'_>, site: &Site<'_>, plans: &[WavePlan]) {
                 );
                 resources.push("namespaces.yaml".to_owned());
             }
-            if !plan.tenants.is_empty() {
+            if super::flux::needs_tenant_role(fleet, &plan.tenants) {
                 resources.push(format!("{up}/deploy/tenant-role"));
             }
             resources.extend(
@@ -222,11 +223,12 @@ fn overlays(b: &mut Builder<'_>, site: &Site<'_>, plans: &[WavePlan]) {
                     .iter()
                     .map(|&c| format!("{up}/deploy/{wave}/{}", fleet.components[c].name)),
             );
-            let apps = local_tenant_apps(fleet, plan, &tenant_deps(&first_names, &prev));
+            let first = site.members.first().copied().unwrap_or_default();
+            let apps = local_tenant_apps(fleet, first, plan, &tenant_deps(&first_names, &prev));
             if !apps.is_empty() {
                 let path = format!("{dir}/tenant-apps.yaml");
-                for &t in &plan.apps {
-                    record_tenant_apps(b, t, "flux-system", &path);
+                for &(t, e) in &plan.apps {
+                    record_tenant_apps(b, t, e, "flux-system", &path);
                 }
                 b.file(
                     path,
@@ -287,6 +289,8 @@ fn entry_docs(
     let me = Item::Cluster(ci);
     let mut sources = BTreeSet::from([me]);
     let mut docs = tenant_accounts(fleet, ci, "flux-system");
+    // What `substitute: true` entries read, beside them in flux-system (N4).
+    docs.extend(synctl_vars(fleet, ci, "flux-system"));
     sources.extend(
         fleet
             .tenants

@@ -14,8 +14,8 @@ pub struct WavePlan {
     pub paths: Vec<usize>,
     /// Tenants whose boundaries this wave creates (the first wave only).
     pub tenants: Vec<usize>,
-    /// Tenants whose own repository is delivered in this wave.
-    pub apps: Vec<usize>,
+    /// Tenant entries delivered in this wave: `(tenant, entry)`.
+    pub apps: Vec<(usize, usize)>,
 }
 
 impl WavePlan {
@@ -30,24 +30,20 @@ impl WavePlan {
     pub fn has_remote(&self, fleet: &Fleet) -> bool {
         !self.charts.is_empty()
             || !self.tenants.is_empty()
-            || self.apps.iter().any(|&t| {
-                fleet.tenants[t]
-                    .apps
-                    .as_ref()
-                    .is_some_and(|a| a.delivery == Delivery::ArgoCd)
-            })
+            || self
+                .apps
+                .iter()
+                .any(|&(t, e)| fleet.tenants[t].apps[e].delivery == Delivery::ArgoCd)
     }
 
     /// Whether a fleet cluster's wave applies objects on the hub (charts, Flux-delivered apps).
     #[must_use]
     pub fn has_releases(&self, fleet: &Fleet) -> bool {
         !self.charts.is_empty()
-            || self.apps.iter().any(|&t| {
-                fleet.tenants[t]
-                    .apps
-                    .as_ref()
-                    .is_some_and(|a| a.delivery == Delivery::Flux)
-            })
+            || self
+                .apps
+                .iter()
+                .any(|&(t, e)| fleet.tenants[t].apps[e].delivery == Delivery::Flux)
     }
 }
 
@@ -84,11 +80,12 @@ pub fn cluster_waves(fleet: &Fleet, order: &[usize], cluster: usize) -> Vec<Wave
             .collect();
     }
     for (i, t) in fleet.tenants.iter().enumerate() {
-        if let Some(apps) = &t.apps
-            && t.clusters.binary_search(&cluster).is_ok()
-            && let Some(plan) = plans.get_mut(apps.wave)
-        {
-            plan.apps.push(i);
+        for (e, apps) in t.apps.iter().enumerate() {
+            if apps.clusters.binary_search(&cluster).is_ok()
+                && let Some(plan) = plans.get_mut(apps.wave)
+            {
+                plan.apps.push((i, e));
+            }
         }
     }
     plans

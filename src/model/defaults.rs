@@ -48,6 +48,10 @@ pub const APPS_BRANCH: &str = "main";
 pub const APPS_PATH: &str = "./";
 /// `tenants[].apps.delivery`.
 pub const DELIVERY: &str = "flux";
+/// The label every tenant namespace gets unless its `namespaceMetadata` says otherwise.
+pub const TENANT_POD_SECURITY: (&str, &str) = ("pod-security.kubernetes.io/enforce", "baseline");
+/// `tenants[].role`.
+pub const TENANT_ROLE: &str = "synctl-tenant-reconciler";
 /// The key of a kubeconfig Secret (`clusters[].kubeconfig.key`).
 pub const KUBECONFIG_KEY: &str = "value";
 

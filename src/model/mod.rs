@@ -253,6 +253,10 @@ pub struct Component {
 
 #[derive(Clone, Debug)]
 pub struct Apps {
+    /// The entry's name (`None`: the unnamed entry, `tenant-<tenant>`).
+    pub name: Option<String>,
+    /// Where the entry is written.
+    pub span: Span,
     pub url: String,
     pub branch: String,
     pub path: String,
@@ -262,6 +266,41 @@ pub struct Apps {
     pub wave: usize,
     /// Where `apps.wave` is written (the tenant's name when defaulted).
     pub wave_span: Span,
+    /// `targetNamespace` (default: the tenant's only namespace).
+    pub namespace: Option<String>,
+    /// The clusters it is placed on (a subset of the tenant's), sorted.
+    pub clusters: Vec<usize>,
+    pub placement_span: Span,
+    /// Other entries of the tenant it waits for, by index.
+    pub depends_on: Vec<Ref>,
+    pub interval: Option<String>,
+    pub retry_interval: Option<String>,
+    pub timeout: Option<String>,
+    pub substitute: bool,
+    pub force_service_account: bool,
+}
+
+/// The ClusterRole a tenant is bound to (fleet model N2).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TenantRole {
+    /// `synctl-tenant-reconciler`, which synctl generates (the default).
+    Reconciler,
+    /// Any other ClusterRole, bound in each tenant namespace.
+    ClusterRole(String),
+    /// `cluster-admin`, bound cluster-wide (a privileged infrastructure tenant).
+    ClusterAdmin,
+}
+
+impl TenantRole {
+    /// The ClusterRole's name.
+    #[must_use]
+    pub fn cluster_role(&self) -> &str {
+        match self {
+            TenantRole::Reconciler => "synctl-tenant-reconciler",
+            TenantRole::ClusterRole(r) => r,
+            TenantRole::ClusterAdmin => "cluster-admin",
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -273,7 +312,23 @@ pub struct Tenant {
     pub namespaces: Vec<(String, Span)>,
     pub quota: BTreeMap<String, String>,
     pub isolation: Isolation,
-    pub apps: Option<Apps>,
+    /// Its repositories (entries), in spec order.
+    pub apps: Vec<Apps>,
+    pub role: TenantRole,
+    pub role_span: Span,
+    pub namespace_labels: BTreeMap<String, String>,
+    pub namespace_annotations: BTreeMap<String, String>,
+}
+
+impl Tenant {
+    /// The name of entry `e`'s Kustomization, GitRepository or Application.
+    #[must_use]
+    pub fn entry_name(&self, e: usize) -> String {
+        match &self.apps[e].name {
+            None => format!("tenant-{}", self.name),
+            Some(n) => format!("tenant-{}-{n}", self.name),
+        }
+    }
 }
 
 impl Cluster {

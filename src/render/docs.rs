@@ -66,6 +66,10 @@ struct TenantCtx<'a> {
     account_namespace: &'a str,
     quota: Option<&'a std::collections::BTreeMap<String, String>>,
     isolation: bool,
+    role: &'a str,
+    cluster_admin: bool,
+    labels: std::collections::BTreeMap<String, String>,
+    annotations: &'a std::collections::BTreeMap<String, String>,
 }
 
 /// Context of `argocd/appproject.yaml.j2`.
@@ -75,7 +79,8 @@ struct AppProjectCtx<'a> {
     namespace: &'a str,
     sync_wave: Option<i64>,
     destinations: Vec<Json>,
-    repo: &'a str,
+    repos: &'a [String],
+    cluster_admin: bool,
 }
 
 /// Context of `argocd/application.yaml.j2`.
@@ -142,6 +147,14 @@ pub(super) fn render(fleet: &Fleet, r: &Renderer, doc: &Doc) -> Result<Vec<Strin
                     namespaces,
                     quota: (!t.quota.is_empty()).then_some(&t.quota),
                     isolation: t.isolation == crate::model::Isolation::Namespace,
+                    role: t.role.cluster_role(),
+                    cluster_admin: t.role == crate::model::TenantRole::ClusterAdmin,
+                    labels: {
+                        let mut l = t.namespace_labels.clone();
+                        l.insert("toolkit.fluxcd.io/tenant".to_owned(), t.name.clone());
+                        l
+                    },
+                    annotations: &t.namespace_annotations,
                 },
             ))
         }
@@ -150,7 +163,8 @@ pub(super) fn render(fleet: &Fleet, r: &Renderer, doc: &Doc) -> Result<Vec<Strin
             namespace,
             sync_wave,
             destinations,
-            repo,
+            repos,
+            cluster_admin,
         } => one(r.object(
             "argocd/appproject.yaml.j2",
             &AppProjectCtx {
@@ -161,11 +175,48 @@ pub(super) fn render(fleet: &Fleet, r: &Renderer, doc: &Doc) -> Result<Vec<Strin
                     .iter()
                     .map(|(n, ns)| json!({"name": n, "namespace": ns}))
                     .collect(),
-                repo,
+                repos,
+                cluster_admin: *cluster_admin,
             },
         )),
         Doc::Application(app) => application(fleet, r, app).map(|d| vec![d]),
         Doc::FluxInstance(f) => one(r.object("flux/fluxinstance.yaml.j2", f)),
+        Doc::ConfigMap {
+            name,
+            namespace,
+            data,
+        } => {
+            let cm = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, "namespace": namespace}, "data": data});
+            let mut text = String::new();
+            for key in ["apiVersion", "kind", "metadata", "data"] {
+                text.push_str(&to_yaml(&json!({ key: cm[key] }), 0));
+                text.push('\n');
+            }
+            Ok(vec![text])
+        }
+        Doc::ClusterRoleBinding {
+            name,
+            cluster_role,
+            subjects,
+            labels,
+        } => {
+            let subjects: Vec<Json> = subjects
+                .iter()
+                .map(|(a, ns)| json!({"kind": "ServiceAccount", "name": a, "namespace": ns}))
+                .collect();
+            let crb = json!({
+                "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+                "metadata": {"name": name, "labels": labels},
+                "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": cluster_role},
+                "subjects": subjects,
+            });
+            let mut text = String::new();
+            for key in ["apiVersion", "kind", "metadata", "roleRef", "subjects"] {
+                text.push_str(&to_yaml(&json!({ key: crb[key] }), 0));
+                text.push('\n');
+            }
+            Ok(vec![text])
+        }
         Doc::RoleBinding {
             name,
             namespace,
@@ -329,9 +380,12 @@ pub(super) fn patch(fleet: &Fleet, p: &Patch) -> Vec<Json> {
         Patch::TenantAccount { tenant } => {
             let t = &fleet.tenants[*tenant];
             let rb = "- op: replace\n  path: /subjects/0/namespace\n  value: ${CLUSTER_NAME}\n";
-            vec![
-                json!({"target": {"kind": "RoleBinding", "name": format!("{}-reconciler", t.name)}, "patch": rb}),
-            ]
+            let target = if t.role == crate::model::TenantRole::ClusterAdmin {
+                json!({"kind": "ClusterRoleBinding", "name": format!("synctl-tenant-{}", t.name)})
+            } else {
+                json!({"kind": "RoleBinding", "name": format!("{}-reconciler", t.name)})
+            };
+            vec![json!({"target": target, "patch": rb})]
         }
     }
 }

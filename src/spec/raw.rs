@@ -223,7 +223,7 @@ pub struct NamespaceMetadata {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Tenant {
     pub name: Spanned<String>,
     pub clusters: Option<Spanned<Vec<Spanned<String>>>>,
@@ -231,15 +231,31 @@ pub struct Tenant {
     pub namespaces: Option<Vec<Spanned<String>>>,
     pub quota: Option<BTreeMap<String, serde_json::Value>>,
     pub isolation: Option<Isolation>,
-    pub apps: Option<Apps>,
+    /// One entry (the old form) or a list of them; read into [`Apps`] by the model.
+    pub apps: Option<Node>,
+    pub role: Option<Spanned<String>>,
+    pub namespace_metadata: Option<NamespaceMetadata>,
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Apps {
     pub repository: AppsRepository,
     pub delivery: Option<Spanned<Delivery>>,
     pub wave: Option<Spanned<String>>,
+    pub name: Option<Spanned<String>>,
+    pub namespace: Option<String>,
+    pub clusters: Option<Spanned<Vec<Spanned<String>>>>,
+    pub selector: Option<Spanned<Selector>>,
+    #[serde(default)]
+    pub depends_on: Vec<Spanned<String>>,
+    pub interval: Option<String>,
+    pub retry_interval: Option<String>,
+    pub timeout: Option<String>,
+    #[serde(default)]
+    pub substitute: bool,
+    #[serde(default)]
+    pub force_service_account: bool,
 }
 
 #[derive(Debug, Deserialize)]

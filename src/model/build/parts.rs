@@ -1,8 +1,8 @@
 //! Building the clusters, the placement of components and tenants, and the tenants.
 
 use super::super::{
-    Apps, Bootstrap, Cluster, Delivery, FluxConfig, Isolation, Kubeconfig, Role, Tenant, Wave,
-    defaults,
+    Apps, Bootstrap, Cluster, Delivery, FluxConfig, Isolation, Kubeconfig, Role, Tenant,
+    TenantRole, Wave, defaults,
 };
 use super::Names;
 use crate::diag::Problem;
@@ -142,33 +142,109 @@ pub(super) fn build_tenant(
         Some(ns) => ns.iter().map(|n| (n.value.clone(), n.span)).collect(),
         None => vec![(t.name.value.clone(), t.name.span)],
     };
-    let apps = match &t.apps {
-        Some(a) => {
-            let wave = match &a.wave {
-                Some(w) => wave_names.resolve(w, w.span, "wave", problems)?,
-                None => waves.len().saturating_sub(1),
-            };
-            Some(Apps {
-                url: a.repository.url.clone(),
-                branch: a
-                    .repository
-                    .branch
-                    .clone()
-                    .unwrap_or_else(|| defaults::APPS_BRANCH.to_owned()),
-                path: a
-                    .repository
-                    .path
-                    .clone()
-                    .unwrap_or_else(|| defaults::APPS_PATH.to_owned()),
-                secret_ref: a.repository.secret_ref.clone(),
-                delivery: a.delivery.as_ref().map_or(Delivery::Flux, |d| d.value),
-                delivery_span: a.delivery.as_ref().map_or(t.name.span, |d| d.span),
-                wave,
-                wave_span: a.wave.as_ref().map_or(t.name.span, |w| w.span),
-            })
+    // `apps:` is one entry or a list of them.
+    let nodes: Vec<&crate::spec::yaml::Node> = match &t.apps {
+        Some(n) if matches!(n.value, crate::spec::yaml::Value::Seq(_)) => {
+            n.items().iter().collect()
         }
-        None => None,
+        Some(n) => vec![n],
+        None => Vec::new(),
     };
+    let mut parsed: Vec<Spanned<raw::Apps>> = Vec::new();
+    for n in nodes {
+        match crate::spec::de::from_node::<Spanned<raw::Apps>>(n) {
+            Ok(e) => parsed.push(e),
+            Err(e) => problems.push(
+                Problem::error(crate::diag::Code::Internal, format!("a tenant entry passed the schema but not the model ({e}): this is a bug in synctl"))
+                    .at(e.span, "here"),
+            ),
+        }
+    }
+    let entries: Vec<&Spanned<raw::Apps>> = parsed.iter().collect();
+    // Entry names for `dependsOn`: the unnamed entry answers to the tenant's name.
+    let entry_names: Vec<&str> = entries
+        .iter()
+        .map(|e| e.name.as_ref().map_or(t.name.as_str(), |n| n.as_str()))
+        .collect();
+    let entry_index = Names::new(entry_names.iter().copied(), "entry of this tenant");
+    let mut apps = Vec::new();
+    for e in &entries {
+        let a = &e.value;
+        let wave = match &a.wave {
+            Some(w) => match wave_names.resolve(w, w.span, "wave", problems) {
+                Some(w) => w,
+                None => continue,
+            },
+            None => waves.len().saturating_sub(1),
+        };
+        let (entry_clusters, entry_span) = if a.clusters.is_some() || a.selector.is_some() {
+            place(
+                a.clusters.as_ref(),
+                a.selector.as_ref(),
+                e.span,
+                clusters,
+                cluster_names,
+                true,
+                problems,
+            )
+        } else {
+            (placed.clone(), placement_span)
+        };
+        let depends_on = a
+            .depends_on
+            .iter()
+            .filter_map(|d| {
+                entry_index
+                    .resolve(d, d.span, "dependsOn", problems)
+                    .map(|index| crate::model::Ref {
+                        index,
+                        span: d.span,
+                    })
+            })
+            .collect();
+        apps.push(Apps {
+            name: a.name.as_ref().map(|n| n.value.clone()),
+            span: a.name.as_ref().map_or(e.span, |n| n.span),
+            url: a.repository.url.clone(),
+            branch: a
+                .repository
+                .branch
+                .clone()
+                .unwrap_or_else(|| defaults::APPS_BRANCH.to_owned()),
+            path: a
+                .repository
+                .path
+                .clone()
+                .unwrap_or_else(|| defaults::APPS_PATH.to_owned()),
+            secret_ref: a.repository.secret_ref.clone(),
+            delivery: a.delivery.as_ref().map_or(Delivery::Flux, |d| d.value),
+            delivery_span: a.delivery.as_ref().map_or(t.name.span, |d| d.span),
+            wave,
+            wave_span: a.wave.as_ref().map_or(t.name.span, |w| w.span),
+            namespace: a.namespace.clone(),
+            clusters: entry_clusters,
+            placement_span: entry_span,
+            depends_on,
+            interval: a.interval.clone(),
+            retry_interval: a.retry_interval.clone(),
+            timeout: a.timeout.clone(),
+            substitute: a.substitute,
+            force_service_account: a.force_service_account,
+        });
+    }
+    let role = match t.role.as_ref().map(|r| r.as_str()) {
+        None | Some("synctl-tenant-reconciler") => TenantRole::Reconciler,
+        Some("cluster-admin") => TenantRole::ClusterAdmin,
+        Some(other) => TenantRole::ClusterRole(other.to_owned()),
+    };
+    // Tenant namespaces enforce the baseline pod security standard unless told otherwise (N8).
+    let meta = t.namespace_metadata.clone().unwrap_or_default();
+    let mut namespace_labels: std::collections::BTreeMap<String, String> = [(
+        defaults::TENANT_POD_SECURITY.0.to_owned(),
+        defaults::TENANT_POD_SECURITY.1.to_owned(),
+    )]
+    .into();
+    namespace_labels.extend(meta.labels);
     Some(Tenant {
         name: t.name.value.clone(),
         span: t.name.span,
@@ -188,5 +264,9 @@ pub(super) fn build_tenant(
             .collect(),
         isolation: t.isolation.unwrap_or(Isolation::Namespace),
         apps,
+        role_span: t.role.as_ref().map_or(t.name.span, |r| r.span),
+        role,
+        namespace_labels,
+        namespace_annotations: meta.annotations,
     })
 }
