@@ -5,6 +5,7 @@
 mod order;
 mod secrets;
 mod substitution;
+mod tenants;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -23,6 +24,7 @@ pub fn check(fleet: &Fleet, graph: &Graph, out_root: Option<&Path>) -> Vec<Probl
     duplicates(fleet, &mut problems);
     reserved(fleet, &mut problems);
     text_safety(fleet, &mut problems);
+    tenants::check(fleet, &mut problems);
     flux_running(fleet, out_root, &mut problems);
     repository(fleet, out_root, &mut problems);
     let folders = paths(fleet, out_root, &mut problems);

@@ -279,7 +279,12 @@ fn partial_environments(fleet: &Fleet, problems: &mut Vec<Problem>) {
                 .tenants
                 .iter()
                 .map(|t| ("tenant", &t.name, &t.clusters, t.placement_span)),
-        );
+        )
+        .chain(fleet.tenants.iter().flat_map(|t| {
+            t.apps
+                .iter()
+                .map(move |a| ("entry of tenant", &t.name, &a.clusters, a.placement_span))
+        }));
     for (what, name, placed, span) in items {
         for (env, members) in &envs {
             let inside: BTreeSet<usize> = members
