@@ -94,7 +94,7 @@ fn walk(node: &Node, comp: &str, problems: &mut Vec<Problem>) {
                     problems.push(
                         Problem::error(Code::Secret, format!("`{}` in the values of `{comp}` looks like a literal secret", e.key))
                             .at(e.value.span, "a secret in Git")
-                            .help("keep secrets out of the spec: reference a Secret (e.g. `existingSecret`, or the HelmRelease's `valuesFrom`) or an external secret store"),
+                            .help(format!("keep secrets out of the spec: with Flux, move it to a Secret (in `flux-system` on a hub or standalone cluster, in the hub namespace of a fleet cluster) and add `valuesFrom: [{{kind: Secret, name: …, valuesKey: …, targetPath: {}}}]`; with Argo CD, use the chart's existing-Secret value", e.key)),
                     );
                     continue;
                 }

@@ -422,6 +422,74 @@ fn write_spec(path: &Path, text: &str) -> Result<(), Failure> {
 
 /// The steps left to do by hand, as exact commands.
 fn next_steps(fleet: &crate::model::Fleet, name: &str) -> String {
+    let mut out = cluster_steps(fleet, name);
+    out.push_str(&needed_secrets(fleet, name));
+    out
+}
+
+/// The Secrets the new cluster's objects read (fleet model K2, section 8): `valuesFrom`,
+/// `decryption` and `substituteFrom` of its components and its tenant entries' `secretRef`s,
+/// in the namespace where Flux reads them (`flux-system` where Flux runs, else the hub
+/// namespace of the cluster).
+fn needed_secrets(fleet: &crate::model::Fleet, name: &str) -> String {
+    use std::collections::BTreeSet;
+    let Some(ci) = fleet.clusters.iter().position(|c| c.name == name) else {
+        return String::new();
+    };
+    if fleet.engine == Engine::ArgoCd {
+        return String::new();
+    }
+    let c = &fleet.clusters[ci];
+    let ns = if c.is_fleet() { name } else { "flux-system" };
+    let mut secrets: BTreeSet<(String, String)> = BTreeSet::new();
+    for comp in fleet
+        .components
+        .iter()
+        .filter(|x| x.clusters.binary_search(&ci).is_ok())
+    {
+        let k = &comp.knobs;
+        let refs = k
+            .values_from
+            .as_array()
+            .into_iter()
+            .flatten()
+            .chain(&k.substitute_from)
+            .filter(|r| r["kind"] == "Secret" && r["optional"] != true)
+            .filter_map(|r| r["name"].as_str());
+        for r in refs {
+            secrets.insert((r.to_owned(), format!("read by `{}`", comp.name)));
+        }
+        if let Some(d) = &k.decryption {
+            secrets.insert((d.clone(), format!("SOPS key of `{}`", comp.name)));
+        }
+    }
+    for t in &fleet.tenants {
+        for a in t.apps.iter().filter(|a| {
+            a.clusters.binary_search(&ci).is_ok() && a.delivery == crate::model::Delivery::Flux
+        }) {
+            if let Some(s) = &a.secret_ref {
+                secrets.insert((s.clone(), format!("Git credentials of tenant `{}`", t.name)));
+            }
+        }
+    }
+    if secrets.is_empty() {
+        return String::new();
+    }
+    let context = if c.is_fleet() {
+        fleet.hub().map_or("hub", |h| h.name.as_str())
+    } else {
+        name
+    };
+    let mut out = format!("\nSecrets its objects read, in namespace `{ns}` on `{context}`:\n");
+    for (secret, why) in secrets {
+        out.push_str(&format!(
+            "  kubectl --context {context} -n {ns} create secret generic {secret} ...   # {why}\n"
+        ));
+    }
+    out
+}
+
+fn cluster_steps(fleet: &crate::model::Fleet, name: &str) -> String {
     let Some(c) = fleet.clusters.iter().find(|c| c.name == name) else {
         return String::new();
     };
