@@ -159,7 +159,19 @@ mod tests {
         assert!(row("waves[]").contains(&format!("index × {WAVE_STEP}")));
         has("role", ROLE);
         has("isolation", ISOLATION);
-        has("apps.delivery", DELIVERY);
+        has("apps[].delivery", DELIVERY);
+        let pod_security = format!("{}: {}", TENANT_POD_SECURITY.0, TENANT_POD_SECURITY.1);
+        assert!(
+            doc.lines()
+                .filter(|l| l.starts_with("| `namespaceMetadata`"))
+                .any(|l| l.contains(&pod_security)),
+            "docs/spec.md: the tenants' namespaceMetadata default"
+        );
+        let role = doc
+            .lines()
+            .filter(|l| l.starts_with("| `role`"))
+            .any(|l| l.contains(&format!("`{TENANT_ROLE}`")));
+        assert!(role, "docs/spec.md: the tenants' role default");
         let k = row("kubeconfig");
         assert!(
             k.contains(&kubeconfig_secret("<name>"))
@@ -168,7 +180,7 @@ mod tests {
         );
         let c = row("chart.name");
         assert!(c.contains(&format!("`{CHART_VERSION}`")), "{c}");
-        let a = row("apps.repository");
+        let a = row("apps[].repository");
         assert!(
             a.contains(&format!("branch: {APPS_BRANCH}"))
                 && a.contains(&format!("path: {APPS_PATH}")),
