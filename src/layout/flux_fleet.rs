@@ -336,6 +336,25 @@ pub(super) fn fleet_cluster(b: &mut Builder<'_>, ci: usize, hub_branch: &str, pl
     }
     // The tenants' accounts on the hub: Flux checks them before pruning (the finalizer).
     docs.extend(tenant_accounts(fleet, ci, ns));
+    // The components' own accounts their objects name, on the hub too: a Kustomization's
+    // finalizer checks that the account exists before it prunes (fleet model section 3).
+    let own: BTreeSet<&str> = fleet
+        .components
+        .iter()
+        .filter(|c| c.clusters.binary_search(&ci).is_ok())
+        .filter_map(|c| c.knobs.service_account.as_deref())
+        .collect();
+    for account in own {
+        docs.push(Doc::ServiceAccount {
+            name: account.to_owned(),
+            namespace: ns.to_owned(),
+            labels: [(
+                "kustomize.toolkit.fluxcd.io/prune".to_owned(),
+                "disabled".to_owned(),
+            )]
+            .into(),
+        });
+    }
     // What `substitute: true` entries read, in the namespace of their Kustomizations (N4).
     docs.extend(synctl_vars(fleet, ci, ns));
     let waves: Vec<Doc> = waves

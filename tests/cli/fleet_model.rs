@@ -124,6 +124,7 @@ fn example_trees_keep_references_in_their_namespace() {
         "tests/fleets/argocd-fleet",
         "tests/fleets/flux-kitchen",
         "tests/fleets/flux2-kustomize-helm",
+        "tests/fleets/flux2-hub-spoke",
     ] {
         for e in walkdir::WalkDir::new(root().join(ex)).into_iter().flatten() {
             let p = e.path();
@@ -328,6 +329,7 @@ fn every_flux_object_on_a_flux_running_cluster_names_its_account() {
         "examples/homelab",
         "tests/fleets/flux-kitchen",
         "tests/fleets/flux2-kustomize-helm",
+        "tests/fleets/flux2-hub-spoke",
     ] {
         let base = root().join(ex);
         let mut dirs: Vec<std::path::PathBuf> = Vec::new();
