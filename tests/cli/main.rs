@@ -7,6 +7,7 @@ mod fleet_model;
 mod generate;
 mod git;
 mod hostile;
+mod real_trees;
 
 use std::path::{Path, PathBuf};
 
