@@ -116,6 +116,7 @@ pub(super) fn lay_out(b: &mut Builder<'_>, graph: &Graph) {
             projects.entry(ci).or_default().push(file);
         }
     }
+    let ns_meta = fleet.namespace_meta();
     for (ci, cluster) in fleet.clusters.iter().enumerate() {
         let dir = children_dir(fleet, ci, hub_dir);
         // Applications live in the Argo CD that serves the cluster.
@@ -189,7 +190,10 @@ pub(super) fn lay_out(b: &mut Builder<'_>, graph: &Graph) {
                     .cloned()
                     .collect();
             }
-            let (labels, annotations) = namespace_metadata(fleet, &comp.namespace);
+            let (labels, annotations) = ns_meta
+                .get(comp.namespace.as_str())
+                .cloned()
+                .unwrap_or_default();
             if !labels.is_empty() || !annotations.is_empty() {
                 let mut meta = serde_json::Map::new();
                 if !annotations.is_empty() {
@@ -342,23 +346,6 @@ pub(super) fn lay_out(b: &mut Builder<'_>, graph: &Graph) {
             "kubectl apply -k hub/",
         );
     }
-}
-
-/// The labels and annotations of namespace `ns`, merged over the components sharing it.
-fn namespace_metadata(
-    fleet: &Fleet,
-    ns: &str,
-) -> (
-    std::collections::BTreeMap<String, String>,
-    std::collections::BTreeMap<String, String>,
-) {
-    let mut labels = std::collections::BTreeMap::new();
-    let mut annotations = std::collections::BTreeMap::new();
-    for c in fleet.components.iter().filter(|c| c.namespace == ns) {
-        labels.extend(c.knobs.namespace_labels.clone());
-        annotations.extend(c.knobs.namespace_annotations.clone());
-    }
-    (labels, annotations)
 }
 
 /// Where the child Applications of cluster `ci` live.

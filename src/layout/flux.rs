@@ -275,6 +275,7 @@ pub(super) fn clean_path(p: &str) -> String {
 /// would take the cluster, or Flux itself, down).
 pub(super) fn namespaces_per_wave(fleet: &Fleet, plans: &[WavePlan]) -> Vec<Vec<Doc>> {
     let mut created = BTreeSet::new();
+    let meta = fleet.namespace_meta();
     plans
         .iter()
         .map(|plan| {
@@ -289,12 +290,7 @@ pub(super) fn namespaces_per_wave(fleet: &Fleet, plans: &[WavePlan]) -> Vec<Vec<
                 .map(|ns| {
                     // `namespaceMetadata` of every component sharing it (K6; conflicts are
                     // reported by the duplicate rule).
-                    let mut labels = std::collections::BTreeMap::new();
-                    let mut annotations = std::collections::BTreeMap::new();
-                    for comp in fleet.components.iter().filter(|c| c.namespace == ns) {
-                        labels.extend(comp.knobs.namespace_labels.clone());
-                        annotations.extend(comp.knobs.namespace_annotations.clone());
-                    }
+                    let (labels, annotations) = meta.get(ns).cloned().unwrap_or_default();
                     Doc::Namespace {
                         name: ns.to_owned(),
                         labels,

@@ -93,6 +93,9 @@ pub struct Fleet {
     pub tenants: Vec<Tenant>,
 }
 
+/// Labels and annotations of a namespace synctl creates.
+pub type NamespaceMeta = (BTreeMap<String, String>, BTreeMap<String, String>);
+
 #[derive(Clone, Debug)]
 pub struct Repository {
     pub url: String,
@@ -399,6 +402,22 @@ impl Fleet {
                     .tenants
                     .iter()
                     .any(|t| t.clusters.binary_search(&c).is_ok()))
+    }
+
+    /// The `namespaceMetadata` of namespace `ns`, merged over the components sharing it.
+    #[must_use]
+    pub fn namespace_meta(&self) -> BTreeMap<&str, NamespaceMeta> {
+        let mut out: BTreeMap<&str, NamespaceMeta> = BTreeMap::new();
+        for c in self
+            .components
+            .iter()
+            .filter(|c| c.knobs.namespace_metadata_span.is_some())
+        {
+            let entry = out.entry(c.namespace.as_str()).or_default();
+            entry.0.extend(c.knobs.namespace_labels.clone());
+            entry.1.extend(c.knobs.namespace_annotations.clone());
+        }
+        out
     }
 
     /// Environment name → indexes of its clusters (fleet and standalone), sorted by environment.
