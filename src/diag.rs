@@ -427,20 +427,25 @@ pub fn render_json(source: &Source, problems: &[Problem]) -> String {
 
 /// Renders problems as GitHub Actions workflow commands (`::error file=…,line=…::…`).
 #[must_use]
-pub fn render_github(source: &Source, problems: &[Problem]) -> String {
+pub fn render_github(source: &Source, problems: &[Problem], tree_prefix: &str) -> String {
     let mut out = String::new();
     for p in problems {
         let level = match p.severity {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
-        let file = p.path.as_deref().unwrap_or(&source.name);
-        let mut props = format!("file={}", escape_property(file));
+        // A problem about a generated file names it from the output root: GitHub wants it from
+        // the job's working directory.
+        let file = p
+            .path
+            .as_deref()
+            .map_or_else(|| source.name.clone(), |f| format!("{tree_prefix}{f}"));
+        let mut props = format!("file={}", escape_property(&file));
         if let Some(label) = &p.primary {
             let (line, col) = source.line_col(label.span.offset);
             props.push_str(&format!(",line={line},col={col}"));
         }
-        props.push_str(&format!(",title={}", p.code));
+        props.push_str(&format!(",title={}", escape_property(p.code.as_str())));
         let mut message = p.message.clone();
         if let Some(help) = &p.help {
             message.push_str(&format!(" (help: {help})"));
@@ -507,10 +512,21 @@ mod tests {
     fn github_annotations_escape_newlines_and_commas() {
         let src = source("a: 1\n");
         let p = Problem::error(Code::Schema, "two\nlines").at(Span::new(0, 1), "x");
-        let out = render_github(&src, &[p]);
+        let out = render_github(&src, &[p], "");
         assert_eq!(
             out,
-            "::error file=fleet.yaml,line=1,col=1,title=synctl::schema::two%0Alines\n"
+            "::error file=fleet.yaml,line=1,col=1,title=synctl%3A%3Aschema::two%0Alines\n"
+        );
+    }
+
+    #[test]
+    fn github_annotations_name_generated_files_from_the_working_directory() {
+        let src = source("a: 1\n");
+        let p = Problem::error(Code::Drift, "100% wrong, really: yes").in_file("hub/dev.yaml");
+        let out = render_github(&src, &[p], "examples/cortex/");
+        assert_eq!(
+            out,
+            "::error file=examples/cortex/hub/dev.yaml,title=synctl%3A%3Adrift::100%25 wrong, really: yes\n"
         );
     }
 }

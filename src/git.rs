@@ -16,7 +16,10 @@ use crate::layout::{BOOTSTRAP_DIR, ROOTS};
 pub struct Target {
     repo: Repository,
     workdir: PathBuf,
+    /// The author (`--author`, `GIT_AUTHOR_*`, or git config).
     signature: Signature<'static>,
+    /// The committer (`GIT_COMMITTER_*`, or git config).
+    committer: Signature<'static>,
 }
 
 /// What a commit recorded.
@@ -74,17 +77,108 @@ pub fn prepare(out_root: &Path, author: Option<&str>) -> Result<Target, String> 
     if repo.index().map_err(|e| err(&e))?.has_conflicts() {
         return Err("the index has conflicts; resolve them, then rerun".to_owned());
     }
-    let signature = match author {
-        Some(a) => parse_author(a)?,
-        None => repo.signature().map_err(|_| {
-            "no git identity: set `git config user.name` and `git config user.email`, or pass --author \"Name <email>\"".to_owned()
-        })?,
-    };
+    let config = repo.config().map_err(|e| err(&e))?;
+    if config.get_bool("commit.gpgsign").unwrap_or(false) {
+        return Err("`commit.gpgsign` is set, and synctl cannot sign commits: run `synctl generate` without --commit and commit with `git commit -S`, or unset commit.gpgsign for this repository; nothing was changed".to_owned());
+    }
+    let signature = identity(&config, author, "AUTHOR")?;
+    let committer = identity(&config, None, "COMMITTER")?;
     Ok(Target {
         repo,
         workdir,
         signature,
+        committer,
     })
+}
+
+/// An identity as git resolves it: `--author` (author only), then `GIT_<ROLE>_NAME` /
+/// `GIT_<ROLE>_EMAIL`, then `user.name` / `user.email`; the time from `GIT_<ROLE>_DATE` when set.
+fn identity(
+    config: &git2::Config,
+    author: Option<&str>,
+    role: &str,
+) -> Result<Signature<'static>, String> {
+    let env = |k: &str| {
+        std::env::var(format!("GIT_{role}_{k}"))
+            .ok()
+            .filter(|v| !v.is_empty())
+    };
+    let (name, email) = match author {
+        Some(a) => {
+            let s = parse_author(a)?;
+            (
+                s.name().unwrap_or_default().to_owned(),
+                s.email().unwrap_or_default().to_owned(),
+            )
+        }
+        None => {
+            let name = env("NAME").or_else(|| config.get_string("user.name").ok());
+            let email = env("EMAIL").or_else(|| config.get_string("user.email").ok());
+            match (name, email) {
+                (Some(n), Some(e)) => (n, e),
+                _ => {
+                    return Err("no git identity: set `git config user.name` and `git config user.email` (or GIT_AUTHOR_NAME/GIT_AUTHOR_EMAIL), or pass --author \"Name <email>\"".to_owned());
+                }
+            }
+        }
+    };
+    match env("DATE") {
+        Some(date) => {
+            let (secs, offset) = parse_git_date(&date).ok_or_else(|| {
+                format!("GIT_{role}_DATE `{date}` is not a date git reads (`@<seconds> <+hhmm>` or ISO 8601)")
+            })?;
+            let time = git2::Time::new(secs, offset);
+            Signature::new(&name, &email, &time).map_err(|e| err(&e))
+        }
+        None => Signature::now(&name, &email).map_err(|e| err(&e)),
+    }
+}
+
+/// Git's internal date format (`@1700000000 +0100`, or without `@`) and ISO 8601
+/// (`2026-01-01T00:00:00Z`, `2026-01-01 10:00:00 +0200`): seconds and offset in minutes.
+fn parse_git_date(s: &str) -> Option<(i64, i32)> {
+    let s = s.trim();
+    let offset_of = |tz: &str| -> Option<i32> {
+        if tz == "Z" || tz.is_empty() {
+            return Some(0);
+        }
+        let sign = if tz.starts_with('-') { -1 } else { 1 };
+        let digits: String = tz.chars().filter(char::is_ascii_digit).collect();
+        if digits.len() != 4 {
+            return None;
+        }
+        let h: i32 = digits[..2].parse().ok()?;
+        let m: i32 = digits[2..].parse().ok()?;
+        Some(sign * (h * 60 + m))
+    };
+    let raw = s.trim_start_matches('@');
+    if let Some((secs, tz)) = raw.split_once(' ')
+        && let Ok(secs) = secs.parse::<i64>()
+    {
+        return Some((secs, offset_of(tz)?));
+    }
+    if let Ok(secs) = raw.parse::<i64>() {
+        return Some((secs, 0));
+    }
+    // ISO 8601: date, `T` or space, time, then `Z` or an offset.
+    let (date, rest) = s.split_at(s.find(['T', ' '])?);
+    let rest = &rest[1..];
+    let split = rest.find(['Z', '+', '-']).unwrap_or(rest.len());
+    let (time, tz) = rest.split_at(split);
+    let mut d = date.split('-').map(|p| p.parse::<i64>().ok());
+    let (y, mo, da) = (d.next()??, d.next()??, d.next()??);
+    let mut t = time.trim().split(':').map(|p| p.parse::<i64>().ok());
+    let (h, mi, se) = (t.next()??, t.next()??, t.next().flatten().unwrap_or(0));
+    let offset = offset_of(tz.trim())?;
+    // Days from the civil date (Howard Hinnant's algorithm).
+    let y2 = if mo <= 2 { y - 1 } else { y };
+    let era = y2.div_euclid(400);
+    let yoe = y2 - era * 400;
+    let doy = (153 * (if mo > 2 { mo - 3 } else { mo + 9 }) + 2) / 5 + da - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    let secs = days * 86_400 + h * 3600 + mi * 60 + se - i64::from(offset) * 60;
+    Some((secs, offset))
 }
 
 fn parse_author(a: &str) -> Result<Signature<'static>, String> {
@@ -274,7 +368,7 @@ impl Target {
             .commit(
                 Some("HEAD"),
                 &self.signature,
-                &self.signature,
+                &self.committer,
                 &message,
                 &tree,
                 &parents,
@@ -298,6 +392,24 @@ impl Target {
 #[cfg(test)]
 mod tests {
     use super::same_repository;
+
+    #[test]
+    fn git_dates_are_read_like_git() {
+        use super::parse_git_date;
+        assert_eq!(
+            parse_git_date("2026-01-01T00:00:00Z"),
+            Some((1_767_225_600, 0))
+        );
+        assert_eq!(
+            parse_git_date("@1767225600 +0100"),
+            Some((1_767_225_600, 60))
+        );
+        assert_eq!(
+            parse_git_date("2026-01-01 02:00:00 +0200"),
+            Some((1_767_225_600, 120))
+        );
+        assert_eq!(parse_git_date("yesterday"), None);
+    }
 
     #[test]
     fn urls_of_one_repository_compare_equal() {

@@ -36,6 +36,9 @@ pub struct DiffArgs {
     /// A folder of templates overriding the built-in ones (same names)
     #[arg(long, value_name = "DIR")]
     pub templates: Option<PathBuf>,
+    /// Exit 1 when generate would change something, 0 when not (as `git diff --exit-code`)
+    #[arg(long)]
+    pub exit_code: bool,
 }
 
 /// Checks, lays out and renders the spec named by the flags.
@@ -262,5 +265,8 @@ pub fn diff(g: &Global, args: &DiffArgs) -> Result<(), Failure> {
         list_or_none(&waves),
     ));
     print_stdout(&out);
+    if args.exit_code && !plan.is_empty() {
+        return Err(Failure::Invalid);
+    }
     Ok(())
 }

@@ -60,6 +60,26 @@ impl Global {
             })
     }
 
+    /// The output root as seen from the working directory, ending with `/` (empty when it is
+    /// the working directory): what generated paths are prefixed with for GitHub.
+    #[must_use]
+    pub fn tree_prefix(&self) -> String {
+        let root = self.out_root();
+        let rel = match std::env::current_dir() {
+            Ok(cwd) if root.is_absolute() => root
+                .strip_prefix(&cwd)
+                .map_or_else(|_| root.clone(), Path::to_path_buf),
+            _ => root.clone(),
+        };
+        let text = rel.to_string_lossy().replace('\\', "/");
+        let text = text.trim_start_matches("./").trim_end_matches('/');
+        if text.is_empty() || text == "." {
+            String::new()
+        } else {
+            format!("{text}/")
+        }
+    }
+
     /// How the spec is named in diagnostics: the path as given.
     #[must_use]
     pub fn spec_name(&self) -> String {
@@ -97,7 +117,15 @@ impl Global {
             Color::Always => true,
             Color::Never => false,
             Color::Auto => {
-                std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal()
+                // NO_COLOR counts only when set to something (no-color.org); CLICOLOR_FORCE
+                // forces colour even into a pipe.
+                let force =
+                    std::env::var_os("CLICOLOR_FORCE").is_some_and(|v| !v.is_empty() && v != "0");
+                if force {
+                    return true;
+                }
+                let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+                !no_color && std::io::stderr().is_terminal()
             }
         }
     }
@@ -144,7 +172,13 @@ pub fn print_stdout(text: &str) {
 /// `GITHUB_ACTIONS=true`.
 pub fn report(g: &Global, source: &Source, problems: &[Problem], format: Format) {
     if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
-        print_stdout(&diag::render_github(source, problems));
+        let annotations = diag::render_github(source, problems, &g.tree_prefix());
+        // stdout carries the machine format alone; the runner reads commands on stderr too.
+        if format == Format::Json {
+            eprint!("{annotations}");
+        } else {
+            print_stdout(&annotations);
+        }
     }
     match format {
         Format::Json => print_stdout(&diag::render_json(source, problems)),

@@ -2,6 +2,7 @@
 //! args, scrubbed environment), the corpus of bad specs, the examples and every command.
 
 mod bad;
+mod ci;
 mod commands;
 mod fleet_model;
 mod generate;

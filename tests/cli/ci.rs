@@ -1,0 +1,184 @@
+//! Where teams run synctl (issue "synctl where teams run it"): GitHub Actions annotations, machine
+//! formats, `diff --exit-code`, the identity and signing of commits, colour switches.
+
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+
+use crate::{Synctl, root};
+
+/// A copy of the cortex example with one drifted file and one spec error, run from the
+/// copy's parent so paths are relative to a working directory, as in a CI job.
+fn drifted() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let src = root().join("examples/cortex");
+    let dst = dir.path().join("fleet-repo");
+    for e in walkdir::WalkDir::new(&src).into_iter().flatten() {
+        let to = dst.join(e.path().strip_prefix(&src).unwrap());
+        if e.file_type().is_dir() {
+            fs::create_dir_all(&to).unwrap();
+        } else {
+            fs::copy(e.path(), &to).unwrap();
+        }
+    }
+    fs::remove_file(dst.join("hub/dev.yaml")).unwrap();
+    dir
+}
+
+#[test]
+fn github_annotations_escape_their_properties_and_name_files_from_the_job_directory() {
+    let dir = drifted();
+    let run = Synctl::new()
+        .dir(dir.path())
+        .env("GITHUB_ACTIONS", "true")
+        .args(["validate", "-f", "fleet-repo/fleet.yaml"])
+        .run();
+    assert_eq!(run.status, 1, "{}", run.stderr);
+    let line = run
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("::error "))
+        .unwrap_or_else(|| panic!("no annotation: {}", run.stdout));
+    assert!(
+        line.starts_with("::error file=fleet-repo/hub/dev.yaml,title=synctl%3A%3Adrift::"),
+        "{line}"
+    );
+}
+
+#[test]
+fn json_output_stays_json_under_github_actions() {
+    let dir = drifted();
+    let run = Synctl::new()
+        .dir(dir.path())
+        .env("GITHUB_ACTIONS", "true")
+        .args([
+            "validate",
+            "--format",
+            "json",
+            "-f",
+            "fleet-repo/fleet.yaml",
+        ])
+        .run();
+    assert_eq!(run.status, 1, "{}", run.stderr);
+    let v: serde_json::Value = serde_json::from_str(&run.stdout)
+        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}", run.stdout));
+    assert!(v.as_array().is_some_and(|a| !a.is_empty()));
+    assert!(
+        run.stderr.contains("::error "),
+        "annotations go to stderr: {}",
+        run.stderr
+    );
+}
+
+#[test]
+fn diff_exit_code_says_whether_generate_would_change_anything() {
+    let dir = drifted();
+    let spec = dir.path().join("fleet-repo/fleet.yaml");
+    let run = Synctl::new()
+        .args(["diff", "--exit-code", "-f"])
+        .args([&spec])
+        .run();
+    assert_eq!(run.status, 1, "{}", run.stderr);
+    assert!(run.stdout.contains("+++ b/hub/dev.yaml"), "{}", run.stdout);
+    let plain = Synctl::new().args(["diff", "-f"]).args([&spec]).run();
+    assert_eq!(plain.status, 0, "without --exit-code diff succeeds");
+    let clean = Synctl::new()
+        .args(["diff", "--exit-code", "-f", "examples/cortex/fleet.yaml"])
+        .run();
+    assert_eq!(clean.status, 0, "{}", clean.stderr);
+}
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn repo() -> tempfile::TempDir {
+    let dir = drifted();
+    let r = dir.path().join("fleet-repo");
+    git(&r, &["init", "-q", "-b", "main"]);
+    git(&r, &["config", "user.name", "Config Person"]);
+    git(&r, &["config", "user.email", "config@example.com"]);
+    dir
+}
+
+#[test]
+fn commits_take_the_identity_and_dates_from_the_environment_like_git() {
+    let dir = repo();
+    let r = dir.path().join("fleet-repo");
+    let run = Synctl::new()
+        .dir(&r)
+        .env("GIT_AUTHOR_NAME", "CI Bot")
+        .env("GIT_AUTHOR_EMAIL", "bot@ci.example")
+        .env("GIT_COMMITTER_NAME", "Committer Bot")
+        .env("GIT_COMMITTER_EMAIL", "committer@ci.example")
+        .env("GIT_AUTHOR_DATE", "@1700000000 +0100")
+        .env("GIT_COMMITTER_DATE", "2026-03-01T12:00:00Z")
+        .args(["generate", "--commit"])
+        .run();
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let log = git(
+        &r,
+        &["log", "-1", "--format=%an <%ae>|%cn <%ce>|%at %ai|%ct"],
+    );
+    assert_eq!(
+        log.trim(),
+        "CI Bot <bot@ci.example>|Committer Bot <committer@ci.example>|1700000000 2023-11-14 23:13:20 +0100|1772366400"
+    );
+}
+
+#[test]
+fn commit_gpgsign_is_refused_before_anything_is_written() {
+    let dir = repo();
+    let r = dir.path().join("fleet-repo");
+    git(&r, &["config", "commit.gpgsign", "true"]);
+    let before = fs::read_dir(r.join("hub")).unwrap().count();
+    let run = Synctl::new().dir(&r).args(["generate", "--commit"]).run();
+    assert_eq!(run.status, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("gpgsign"), "{}", run.stderr);
+    assert_eq!(
+        fs::read_dir(r.join("hub")).unwrap().count(),
+        before,
+        "nothing written"
+    );
+    let head = Command::new("git")
+        .args(["rev-parse", "HEAD"])
+        .current_dir(&r)
+        .output()
+        .unwrap();
+    assert!(!head.status.success(), "no commit was made");
+}
+
+#[test]
+fn an_empty_no_color_does_not_switch_colour_off_and_clicolor_force_switches_it_on() {
+    let run = Synctl::new()
+        .env("NO_COLOR", "")
+        .env("CLICOLOR_FORCE", "1")
+        .args(["validate", "-f", "tests/bad/cycle-self.yaml"])
+        .run();
+    assert_eq!(run.status, 1);
+    assert!(
+        run.stderr.contains('\u{1b}'),
+        "colour forced: {:?}",
+        run.stderr
+    );
+    let off = Synctl::new()
+        .args(["validate", "-f", "tests/bad/cycle-self.yaml"])
+        .run();
+    assert!(
+        !off.stderr.contains('\u{1b}'),
+        "NO_COLOR=1 (the harness): {:?}",
+        off.stderr
+    );
+}
