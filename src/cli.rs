@@ -22,20 +22,41 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Check the spec (and, when it exists, the generated tree); exit 1 on problems
+    #[command(
+        after_help = "Examples:\n  synctl validate                       # ./fleet.yaml and its tree\n  synctl validate -f clusters/fleet.yaml --format json\n  GITHUB_ACTIONS=true synctl validate   # also ::error annotations"
+    )]
     Validate(validate::Args),
     /// Compile the spec into hub/, deploy/, platform/ and fleet/
+    #[command(
+        after_help = "Examples:\n  synctl generate                       # write the tree beside fleet.yaml\n  synctl generate --check               # CI: exit 1 when the committed tree differs\n  synctl generate --commit -m \"platform: bump cert-manager\""
+    )]
     Generate(generate::Args),
     /// Add a fleet cluster to the spec, generate its files, commit, and print the manual steps
+    #[command(
+        after_help = "Examples:\n  synctl add-env staging-2 --like staging --var CLUSTER_DOMAIN=s2.example.com\n  synctl add-env edge --role standalone --bootstrap flux-operator --no-commit"
+    )]
     AddEnv(add_env::Args),
     /// Show what generate would change, as a unified diff, and which clusters and waves it touches
+    #[command(
+        after_help = "Examples:\n  synctl diff                           # review a spec change\n  synctl diff --exit-code               # exit 1 when something would change"
+    )]
     Diff(generate::DiffArgs),
     /// Name the spec lines behind a generated file
+    #[command(
+        after_help = "Examples:\n  synctl explain hub/dev.yaml\n  synctl explain -f examples/cortex/fleet.yaml deploy/controllers/kyverno/release.yaml"
+    )]
     Explain(explain::Args),
     /// Print the JSON Schema of the spec
     Schema,
     /// Print the dependency graph of the components, grouped by wave
+    #[command(
+        after_help = "Examples:\n  synctl graph\n  synctl graph --format mermaid > graph.md\n  synctl graph --format dot | dot -Tsvg > graph.svg"
+    )]
     Graph(graph::Args),
     /// Write a commented starter fleet.yaml (never overwrites one)
+    #[command(
+        after_help = "Examples:\n  synctl init                           # ./fleet.yaml and ./fleet.schema.json\n  synctl init -f clusters/fleet.yaml"
+    )]
     Init,
     /// Print shell completions
     Completions {

@@ -81,13 +81,19 @@ pub fn scan(root: &Path, path: &str) -> Folder {
         .collect();
     let remote_base = std::fs::read_to_string(dir.join("kustomization.yaml"))
         .ok()
-        .and_then(|text| serde_yaml::from_str::<serde_yaml::Value>(&text).ok())
+        .and_then(|text| {
+            crate::spec::yaml::parse(&crate::spec::source::Source::new(
+                "kustomization.yaml",
+                text,
+            ))
+            .ok()
+        })
         .and_then(|k| {
             ["resources", "bases", "components"]
                 .iter()
-                .filter_map(|key| k.get(*key).and_then(serde_yaml::Value::as_sequence))
-                .flatten()
-                .filter_map(serde_yaml::Value::as_str)
+                .filter_map(|key| k.get(key))
+                .flat_map(crate::spec::yaml::Node::items)
+                .filter_map(crate::spec::yaml::Node::as_str)
                 .find(|r| {
                     r.contains("://") || r.starts_with("github.com/") || r.starts_with("git@")
                 })

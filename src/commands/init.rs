@@ -34,11 +34,23 @@ pub fn run(g: &Global) -> Result<(), Failure> {
         ),
         _ => STARTER.to_owned(),
     };
+    // The editor schema the modeline names, beside the spec (a user's file is kept).
+    let schema = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .map_or_else(
+            || std::path::PathBuf::from("fleet.schema.json"),
+            |p| p.join("fleet.schema.json"),
+        );
+    if !schema.exists() {
+        std::fs::write(&schema, crate::spec::schema::SCHEMA)
+            .map_err(|e| Failure::Usage(format!("cannot write `{}`: {e}", schema.display())))?;
+    }
     file.write_all(starter.as_bytes())
         .map_err(|e| Failure::Usage(format!("cannot write `{}`: {e}", path.display())))?;
     if !g.quiet {
         print_stdout(&format!(
-            "wrote {}; next: edit it, then `synctl validate -f {0}` and `synctl generate -f {0}`\n",
+            "wrote {} and fleet.schema.json (for editors); next: edit it, then `synctl validate -f {0}` and `synctl generate -f {0}`\n",
             path.display()
         ));
     }

@@ -182,3 +182,79 @@ fn an_empty_no_color_does_not_switch_colour_off_and_clicolor_force_switches_it_o
         off.stderr
     );
 }
+
+#[test]
+fn every_command_shows_examples_in_its_help() {
+    for cmd in [
+        "validate", "generate", "add-env", "diff", "explain", "graph", "init",
+    ] {
+        let run = Synctl::new().args([cmd, "--help"]).run();
+        assert_eq!(run.status, 0);
+        assert!(
+            run.stdout.contains("Examples:\n  synctl "),
+            "{cmd}: {}",
+            run.stdout
+        );
+    }
+}
+
+/// The README's Renovate managers find every chart component that states a version, in every
+/// example and test fleet (the chart's name and version read back as the spec says).
+#[test]
+fn the_readme_renovate_regexes_find_every_chart_version() {
+    let readme = fs::read_to_string(root().join("README.md")).unwrap();
+    let section = readme
+        .split("## Keep chart versions current")
+        .nth(1)
+        .unwrap();
+    let json = section
+        .split("```json")
+        .nth(1)
+        .unwrap()
+        .split("```")
+        .next()
+        .unwrap();
+    let config: serde_json::Value = serde_json::from_str(json).unwrap();
+    let patterns: Vec<regex::Regex> = config["customManagers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|m| m["matchStrings"].as_array().unwrap().iter())
+        .map(|p| regex::Regex::new(p.as_str().unwrap()).unwrap())
+        .collect();
+    let mut fleets: Vec<std::path::PathBuf> = Vec::new();
+    for dir in ["examples", "tests/fleets"] {
+        for e in fs::read_dir(root().join(dir)).unwrap().flatten() {
+            if e.path().join("fleet.yaml").is_file() {
+                fleets.push(e.path().join("fleet.yaml"));
+            }
+        }
+    }
+    let mut found = 0;
+    for f in &fleets {
+        let text = fs::read_to_string(f).unwrap();
+        let spec: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
+        let mut want: Vec<(String, String)> = spec["spec"]["components"]
+            .as_sequence()
+            .into_iter()
+            .flatten()
+            .filter_map(|c| {
+                let ch = &c["chart"];
+                Some((
+                    ch["name"].as_str()?.to_owned(),
+                    ch["version"].as_str()?.to_owned(),
+                ))
+            })
+            .collect();
+        let mut got: Vec<(String, String)> = patterns
+            .iter()
+            .flat_map(|p| p.captures_iter(&text))
+            .map(|c| (c["depName"].to_owned(), c["currentValue"].to_owned()))
+            .collect();
+        want.sort();
+        got.sort();
+        assert_eq!(got, want, "{}", f.display());
+        found += got.len();
+    }
+    assert!(found > 30, "only {found} charts found");
+}

@@ -164,6 +164,13 @@ fn init_writes_a_starter_that_validates_and_never_overwrites() {
     assert_eq!(run.status, 0, "{}", run.stderr);
     let written = fs::read_to_string(dir.path().join("fleet.yaml")).unwrap();
     assert!(written.contains("kind: Fleet"));
+    // The schema its modeline names is written beside it.
+    assert!(written.starts_with("# yaml-language-server: $schema=fleet.schema.json\n"));
+    let schema = Synctl::new().args(["schema"]).run();
+    assert_eq!(
+        fs::read_to_string(dir.path().join("fleet.schema.json")).unwrap(),
+        schema.stdout
+    );
     let run = Synctl::new().dir(dir.path()).args(["validate"]).run();
     assert_eq!(run.status, 0, "{}", run.stderr);
 
