@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use super::{Failure, Global, print_stdout, report};
+use super::{Failure, Global, print_stdout, report, status};
 use crate::diag::Format;
 use crate::pipeline::{self, Compiled};
 
@@ -74,9 +74,10 @@ pub fn run(g: &Global, opts: &Args) -> Result<(), Failure> {
         .map_err(|stop| g.fail(stop))?;
     if check {
         if plan.is_empty() {
-            if !g.quiet {
-                print_stdout(&format!("up to date: {} generated files\n", plan.unchanged));
-            }
+            status(
+                g,
+                &format!("up to date: {} generated files\n", plan.unchanged),
+            );
             return Ok(());
         }
         report(g, &compiled.checked.source, &plan.drift(), Format::Human);
@@ -110,16 +111,18 @@ pub fn run(g: &Global, opts: &Args) -> Result<(), Failure> {
             .unwrap_or_else(|| format!("synctl: generate from {}", g.spec_label()));
         return commit(g, &compiled, target, &subject);
     }
-    if !g.quiet {
-        print_stdout(&format!(
+    status(
+        g,
+        &format!(
             "{} added, {} changed, {} removed, {} unchanged\n",
             plan.add.len(),
             plan.change.len(),
             plan.remove.len(),
             plan.unchanged
-        ));
-        print_stdout(&platform_account_steps(&plan));
-    }
+        ),
+    );
+    // Steps left to do by hand are output, not status.
+    print_stdout(&platform_account_steps(&plan));
     Ok(())
 }
 
@@ -204,19 +207,21 @@ pub fn commit(
             &describe,
         )
         .map_err(Failure::Usage)?;
-    if !g.quiet {
-        match &done.id {
-            Some(id) => print_stdout(&format!(
+    match &done.id {
+        Some(id) => status(
+            g,
+            &format!(
                 "committed {}: {} added, {} changed, {} removed\n",
                 &id[..12.min(id.len())],
                 done.added.len(),
                 done.changed.len(),
                 done.removed.len()
-            )),
-            None => {
-                print_stdout("nothing to commit: the tree and the spec are already committed\n")
-            }
-        }
+            ),
+        ),
+        None => status(
+            g,
+            "nothing to commit: the tree and the spec are already committed\n",
+        ),
     }
     Ok(())
 }

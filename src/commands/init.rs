@@ -2,7 +2,7 @@
 
 use std::io::Write as _;
 
-use super::{Failure, Global, print_stdout};
+use super::{Failure, Global, status};
 
 /// The starter spec.
 pub const STARTER: &str = include_str!("../../templates/starter-fleet.yaml");
@@ -48,11 +48,14 @@ pub fn run(g: &Global) -> Result<(), Failure> {
     }
     file.write_all(starter.as_bytes())
         .map_err(|e| Failure::Usage(format!("cannot write `{}`: {e}", path.display())))?;
-    if !g.quiet {
-        print_stdout(&format!(
-            "wrote {} and fleet.schema.json (for editors); next: edit it, then `synctl validate -f {0}` and `synctl generate -f {0}`\n",
-            path.display()
-        ));
+    {
+        status(
+            g,
+            &format!(
+                "wrote {} and fleet.schema.json (for editors); next: edit it, then `synctl validate -f {0}` and `synctl generate -f {0}`\n",
+                path.display()
+            ),
+        );
     }
     Ok(())
 }

@@ -161,6 +161,15 @@ pub enum Failure {
     Usage(String),
 }
 
+/// Writes a status line (what a command did) to stderr, as Flux does: stdout is for data.
+/// `--quiet` silences it.
+pub fn status(g: &Global, text: &str) {
+    if !g.quiet {
+        let mut err = std::io::stderr().lock();
+        let _ = err.write_all(text.as_bytes());
+    }
+}
+
 /// Writes data to stdout, ignoring a closed pipe.
 pub fn print_stdout(text: &str) {
     let mut out = std::io::stdout().lock();

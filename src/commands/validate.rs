@@ -1,7 +1,7 @@
 //! `synctl validate`: every problem of the spec in one run, sorted by position; when the
 //! generated tree exists, also drift and hand-edited generated files.
 
-use super::{Failure, Global, print_stdout, report};
+use super::{Failure, Global, report, status};
 use crate::diag::{self, Format, Problem};
 use crate::output;
 use crate::pipeline::{self, Stop};
@@ -46,23 +46,25 @@ pub fn run(g: &Global, args: &Args) -> Result<(), Failure> {
         std::mem::forget(checked);
         return Err(Failure::Invalid);
     }
-    if !g.quiet
-        && format == Format::Human
+    if format == Format::Human
         && let Some((fleet, _)) = &checked.fleet
     {
-        print_stdout(&format!(
-            "{}: valid ({} clusters, {} waves, {} components, {} tenants){}\n",
-            checked.source.name,
-            fleet.clusters.len(),
-            fleet.waves.len(),
-            fleet.components.len(),
-            fleet.tenants.len(),
-            if tree_exists {
-                "; the tree is up to date"
-            } else {
-                ""
-            }
-        ));
+        status(
+            g,
+            &format!(
+                "{}: valid ({} clusters, {} waves, {} components, {} tenants){}\n",
+                checked.source.name,
+                fleet.clusters.len(),
+                fleet.waves.len(),
+                fleet.components.len(),
+                fleet.tenants.len(),
+                if tree_exists {
+                    "; the tree is up to date"
+                } else {
+                    ""
+                }
+            ),
+        );
     }
     // A large spec's model is freed by the process exit, not piece by piece.
     std::mem::forget(checked);

@@ -13,8 +13,20 @@ fn every_example_validates_cleanly() {
             .args(["validate", "-f", &format!("examples/{ex}/fleet.yaml")])
             .run();
         assert_eq!(run.status, 0, "{ex}: {}", run.stderr);
-        assert_eq!(run.stderr, "", "{ex}: no warnings expected");
-        assert!(run.stdout.contains(": valid ("), "{}", run.stdout);
+        // Status on stderr, nothing else: no warnings, no data on stdout.
+        assert!(
+            run.stderr
+                .starts_with(&format!("examples/{ex}/fleet.yaml: valid (")),
+            "{ex}: {}",
+            run.stderr
+        );
+        assert_eq!(
+            run.stderr.lines().count(),
+            1,
+            "{ex}: no warnings expected: {}",
+            run.stderr
+        );
+        assert_eq!(run.stdout, "", "{ex}: status is not data");
     }
 }
 
@@ -42,7 +54,7 @@ fn github_actions_gets_annotations() {
     assert_eq!(run.status, 1);
     assert!(
         run.stdout.starts_with(
-            "::error file=tests/bad/unknown-ref-depends-on-typo.yaml,line=19,col=19,title=synctl::unknown-ref::"
+            "::error file=tests/bad/unknown-ref-depends-on-typo.yaml,line=19,col=19,title=synctl%3A%3Aunknown-ref::"
         ),
         "{}",
         run.stdout
@@ -208,5 +220,5 @@ fn a_long_chain_validates() {
     fs::write(&spec, synctl::synthetic::chain(20_000)).unwrap();
     let run = Synctl::new().args(["validate", "-f"]).args([&spec]).run();
     assert_eq!(run.status, 0, "{}", run.stderr);
-    assert!(run.stdout.contains("20000 components"));
+    assert!(run.stderr.contains("20000 components"), "{}", run.stderr);
 }

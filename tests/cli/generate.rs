@@ -406,7 +406,7 @@ fn generating_twice_gives_identical_bytes_and_rewrites_nothing() {
     let run = Synctl::new().args(["generate", "-f"]).args([&spec]).run();
     assert_eq!(run.status, 0, "{}", run.stderr);
     assert!(
-        run.stdout.starts_with("0 added, 0 changed, 0 removed"),
+        run.stderr.starts_with("0 added, 0 changed, 0 removed"),
         "{}",
         run.stdout
     );
@@ -473,7 +473,7 @@ fn a_hand_edit_is_refused_unless_forced_and_user_files_elsewhere_survive() {
         .run();
     assert_eq!(run.status, 0, "{}", run.stderr);
     assert!(
-        run.stdout.starts_with("0 added, 1 changed, 0 removed"),
+        run.stderr.starts_with("0 added, 1 changed, 0 removed"),
         "{}",
         run.stdout
     );

@@ -64,13 +64,13 @@ fn commit_in_an_empty_repository_records_exactly_what_synctl_reported() {
     let run = synctl(dir.path()).args(["generate", "--commit"]).run();
     assert_eq!(run.status, 0, "{}", run.stderr);
     let reported: usize = run
-        .stdout
+        .stderr
         .split_whitespace()
         .nth(2)
         .unwrap()
         .parse()
         .unwrap();
-    assert!(run.stdout.starts_with("committed "), "{}", run.stdout);
+    assert!(run.stderr.starts_with("committed "), "{}", run.stderr);
     let log = git(dir.path(), &["log", "--format=%an <%ae>|%s"]);
     assert_eq!(
         log,
@@ -92,7 +92,7 @@ fn commit_in_an_empty_repository_records_exactly_what_synctl_reported() {
 
     let run = synctl(dir.path()).args(["generate", "--commit"]).run();
     assert_eq!(run.status, 0);
-    assert!(run.stdout.contains("nothing to commit"), "{}", run.stdout);
+    assert!(run.stderr.contains("nothing to commit"), "{}", run.stderr);
     assert_eq!(git(dir.path(), &["rev-list", "--count", "HEAD"]), "1\n");
 }
 

@@ -513,7 +513,7 @@ fn copies_of_generated_files_and_other_specs_trees_are_never_pruned() {
     let before = snapshot(&repo);
     let run = w.run(&["generate"]);
     assert_eq!(run.status, 0, "{}", run.stderr);
-    assert!(run.stdout.contains("0 removed"), "{}", run.stdout);
+    assert!(run.stderr.contains("0 removed"), "{}", run.stderr);
     assert_eq!(snapshot(&repo), before, "copies must survive");
     // The spec dropping a component still prunes what synctl generated for it.
     let spec = repo.join("fleet.yaml");
