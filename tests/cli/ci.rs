@@ -258,3 +258,65 @@ fn the_readme_renovate_regexes_find_every_chart_version() {
     }
     assert!(found > 30, "only {found} charts found");
 }
+
+/// The GitHub Action's shell steps, run here with a fake job environment: the install step
+/// finds the synctl on PATH, the summary step writes the diff and its blast radius.
+#[test]
+fn the_github_action_steps_run_locally() {
+    let action: serde_yaml::Value =
+        serde_yaml::from_str(&fs::read_to_string(root().join("action.yml")).unwrap()).unwrap();
+    assert_eq!(action["runs"]["using"], "composite");
+    for step in action["runs"]["steps"].as_sequence().unwrap() {
+        let run = step["run"].as_str().unwrap();
+        if let Some(script) = run.split('"').find(|p| p.contains("scripts/action/")) {
+            let rel = script.trim_start_matches("$GITHUB_ACTION_PATH/");
+            assert!(root().join(rel).is_file(), "{rel}");
+        }
+    }
+    let bin_dir = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_synctl"), bin_dir.path().join("synctl"))
+        .unwrap();
+    let path = format!(
+        "{}:{}",
+        bin_dir.path().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let install = Command::new("bash")
+        .arg(root().join("scripts/action/install.sh"))
+        .env("PATH", &path)
+        .env("SYNCTL_VERSION", "latest")
+        .output()
+        .unwrap();
+    assert!(
+        install.status.success(),
+        "{}",
+        String::from_utf8_lossy(&install.stderr)
+    );
+    assert!(String::from_utf8_lossy(&install.stdout).contains("is installed"));
+
+    let dir = drifted();
+    let workspace = dir.path().join("fleet-repo");
+    let summary = dir.path().join("summary.md");
+    let run = Command::new("bash")
+        .arg(root().join("scripts/action/summary.sh"))
+        .current_dir(&workspace)
+        .env("PATH", &path)
+        .env("NO_COLOR", "1")
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .env("GITHUB_WORKSPACE", &workspace)
+        .env("SYNCTL_SPEC", "fleet.yaml")
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let text = fs::read_to_string(&summary).unwrap();
+    assert!(text.starts_with("## synctl: `fleet.yaml`\n"), "{text}");
+    assert!(
+        text.contains("```diff\n") && text.contains("+++ b/hub/dev.yaml"),
+        "{text}"
+    );
+    assert!(text.contains("clusters touched: dev"), "{text}");
+}
