@@ -191,6 +191,8 @@ pub fn sort(problems: &mut Vec<Problem>) {
 pub enum Format {
     Human,
     Json,
+    /// SARIF 2.1.0, for code-scanning uploads.
+    Sarif,
 }
 
 /// A problem together with the source it points into, as miette wants it.
@@ -387,6 +389,56 @@ struct JsonProblem<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     help: Option<&'a str>,
     labels: Vec<JsonLabel<'a>>,
+}
+
+/// The problems as a SARIF 2.1.0 log (one run, one result per problem).
+#[must_use]
+pub fn render_sarif(source: &Source, problems: &[Problem]) -> String {
+    let mut rules: Vec<&str> = problems.iter().map(|p| p.code.as_str()).collect();
+    rules.sort_unstable();
+    rules.dedup();
+    let results: Vec<serde_json::Value> = problems
+        .iter()
+        .map(|p| {
+            let file = p.path.as_deref().unwrap_or(&source.name);
+            let mut region = serde_json::Map::new();
+            if let Some(l) = &p.primary {
+                let (line, column) = source.line_col(l.span.offset);
+                region.insert("startLine".to_owned(), line.into());
+                region.insert("startColumn".to_owned(), column.into());
+            }
+            let mut location = serde_json::json!({"physicalLocation": {"artifactLocation": {"uri": file}}});
+            if !region.is_empty() {
+                location["physicalLocation"]["region"] = serde_json::Value::Object(region);
+            }
+            let text = match &p.help {
+                Some(h) => format!("{} (help: {h})", p.message),
+                None => p.message.clone(),
+            };
+            serde_json::json!({
+                "ruleId": p.code.as_str(),
+                "level": match p.severity { Severity::Error => "error", Severity::Warning => "warning" },
+                "message": {"text": text},
+                "locations": [location],
+            })
+        })
+        .collect();
+    let log = serde_json::json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "synctl",
+                "version": env!("CARGO_PKG_VERSION"),
+                "informationUri": "https://github.com/synctl/synctl",
+                "rules": rules.iter().map(|r| serde_json::json!({"id": r})).collect::<Vec<_>>(),
+            }},
+            "results": results,
+        }],
+    });
+    let mut out = serde_json::to_string_pretty(&log).unwrap_or_default();
+    out.push('\n');
+    out
 }
 
 /// Renders problems as a JSON array (one object per problem, 1-based lines and columns).

@@ -8,6 +8,9 @@ use super::{Failure, Global, print_stdout};
 pub struct Args {
     /// A generated file, relative to the output root
     pub path: String,
+    /// Print `{path, sources: [{item, file, line, column, text}]}` as JSON
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Prints the spec lines behind `path`.
@@ -27,6 +30,7 @@ pub fn run(g: &Global, args: &Args) -> Result<(), Failure> {
         )));
     };
     let mut lines: Vec<(usize, String)> = Vec::new();
+    let mut records: Vec<(usize, serde_json::Value)> = Vec::new();
     let mut defaults = Vec::new();
     for item in items {
         let span = item.span(fleet);
@@ -43,12 +47,31 @@ pub fn run(g: &Global, args: &Args) -> Result<(), Failure> {
             .nth(line - 1)
             .unwrap_or_default();
         let text = text.split(" #").next().unwrap_or(text).trim();
+        records.push((
+            span.offset,
+            serde_json::json!({"item": what, "file": checked.source.name, "line": line, "column": col, "text": text}),
+        ));
         lines.push((
             span.offset,
             format!("  {}:{line}:{col}  {what}: {text}\n", checked.source.name),
         ));
     }
     lines.sort();
+    if args.json {
+        records.sort_by_key(|(o, _)| *o);
+        let mut sources: Vec<serde_json::Value> = records.into_iter().map(|(_, r)| r).collect();
+        sources.extend(
+            defaults
+                .iter()
+                .map(|what| serde_json::json!({"item": what, "file": null})),
+        );
+        let doc = serde_json::json!({"path": path, "sources": sources});
+        print_stdout(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(&doc).unwrap_or_default()
+        ));
+        return Ok(());
+    }
     let mut out = format!("{path} comes from:\n");
     for (_, l) in lines {
         out.push_str(&l);

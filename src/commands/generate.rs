@@ -39,6 +39,18 @@ pub struct DiffArgs {
     /// Exit 1 when generate would change something, 0 when not (as `git diff --exit-code`)
     #[arg(long)]
     pub exit_code: bool,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
+    pub format: DiffFormat,
+}
+
+/// How `diff` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DiffFormat {
+    /// Unified diffs, then the blast radius.
+    Text,
+    /// `{files: [{path, change, diff}], added, changed, removed, clusters, waves}`.
+    Json,
 }
 
 /// Checks, lays out and renders the spec named by the flags.
@@ -261,6 +273,30 @@ pub fn diff(g: &Global, args: &DiffArgs) -> Result<(), Failure> {
         out.push_str(&udiff(old, "", &format!("a/{p}"), "/dev/null"));
     }
     let (clusters, waves) = compiled.blast_radius(plan.paths());
+    if args.format == DiffFormat::Json {
+        let mut files = Vec::new();
+        for (p, new) in &plan.add {
+            files.push(serde_json::json!({"path": p, "change": "added", "diff": udiff("", new, "/dev/null", &format!("b/{p}"))}));
+        }
+        for (p, (old, new)) in &plan.change {
+            files.push(serde_json::json!({"path": p, "change": "changed", "diff": udiff(old, new, &format!("a/{p}"), &format!("b/{p}"))}));
+        }
+        for (p, old) in &plan.remove {
+            files.push(serde_json::json!({"path": p, "change": "removed", "diff": udiff(old, "", &format!("a/{p}"), "/dev/null")}));
+        }
+        let doc = serde_json::json!({
+            "files": files, "added": plan.add.len(), "changed": plan.change.len(),
+            "removed": plan.remove.len(), "clusters": clusters, "waves": waves,
+        });
+        print_stdout(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(&doc).unwrap_or_default()
+        ));
+        if args.exit_code && !plan.is_empty() {
+            return Err(Failure::Invalid);
+        }
+        return Ok(());
+    }
     out.push_str(&format!(
         "\n{} added, {} changed, {} removed; clusters touched: {}; waves touched: {}\n",
         plan.add.len(),

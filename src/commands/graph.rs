@@ -13,6 +13,7 @@ pub enum GraphFormat {
     Text,
     Mermaid,
     Dot,
+    Json,
 }
 
 /// Flags of `graph`.
@@ -36,6 +37,7 @@ pub fn run(g: &Global, args: &Args) -> Result<(), Failure> {
         GraphFormat::Text => text(fleet, graph),
         GraphFormat::Mermaid => mermaid(fleet, graph),
         GraphFormat::Dot => dot(fleet, graph),
+        GraphFormat::Json => json(fleet, graph),
     });
     Ok(())
 }
@@ -47,6 +49,48 @@ fn clusters_of(fleet: &Fleet, c: usize) -> String {
         .map(|&i| fleet.clusters[i].name.as_str())
         .collect();
     names.join(", ")
+}
+
+/// The graph as JSON: waves (in order, with their Argo CD base), nodes (in apply order, with
+/// wave, depth, sync wave, source kind and clusters) and edges (dependency → dependent).
+#[must_use]
+pub fn json(fleet: &Fleet, graph: &Graph) -> String {
+    let waves: Vec<serde_json::Value> = fleet
+        .waves
+        .iter()
+        .map(|w| serde_json::json!({"name": w.name, "syncWave": w.base}))
+        .collect();
+    let nodes: Vec<serde_json::Value> = graph
+        .order
+        .iter()
+        .map(|&c| {
+            let comp = &fleet.components[c];
+            let clusters: Vec<&str> = comp.clusters.iter().map(|&i| fleet.clusters[i].name.as_str()).collect();
+            serde_json::json!({
+                "name": comp.name,
+                "wave": fleet.waves[comp.wave].name,
+                "depth": graph.depth[c],
+                "syncWave": graph.sync_wave(fleet, c),
+                "kind": if matches!(comp.source, ComponentSource::Chart { .. }) { "chart" } else { "path" },
+                "clusters": clusters,
+            })
+        })
+        .collect();
+    let edges: Vec<serde_json::Value> = fleet
+        .components
+        .iter()
+        .flat_map(|comp| {
+            comp.depends_on.iter().map(move |d| {
+                serde_json::json!({"from": fleet.components[d.index].name, "to": comp.name})
+            })
+        })
+        .collect();
+    let mut out = serde_json::to_string_pretty(
+        &serde_json::json!({"waves": waves, "nodes": nodes, "edges": edges}),
+    )
+    .unwrap_or_default();
+    out.push('\n');
+    out
 }
 
 /// The plain-text form: one block per wave, components in the order they apply.

@@ -183,7 +183,7 @@ pub fn report(g: &Global, source: &Source, problems: &[Problem], format: Format)
     if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
         let annotations = diag::render_github(source, problems, &g.tree_prefix());
         // stdout carries the machine format alone; the runner reads commands on stderr too.
-        if format == Format::Json {
+        if format != Format::Human {
             eprint!("{annotations}");
         } else {
             print_stdout(&annotations);
@@ -191,6 +191,7 @@ pub fn report(g: &Global, source: &Source, problems: &[Problem], format: Format)
     }
     match format {
         Format::Json => print_stdout(&diag::render_json(source, problems)),
+        Format::Sarif => print_stdout(&diag::render_sarif(source, problems)),
         Format::Human => {
             if !problems.is_empty() {
                 eprint!("{}", diag::render_human(source, problems, g.color_on()));

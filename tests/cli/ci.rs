@@ -320,3 +320,79 @@ fn the_github_action_steps_run_locally() {
     );
     assert!(text.contains("clusters touched: dev"), "{text}");
 }
+
+/// Every machine format parses, with the fields docs/formats.md names.
+#[test]
+fn machine_formats_parse() {
+    let json = |args: &[&str]| -> serde_json::Value {
+        let run = Synctl::new().args(args).run();
+        serde_json::from_str(&run.stdout)
+            .unwrap_or_else(|e| panic!("{args:?}: not JSON ({e}): {}{}", run.stdout, run.stderr))
+    };
+    let sarif = json(&[
+        "validate",
+        "--format",
+        "sarif",
+        "-f",
+        "tests/bad/cycle-three.yaml",
+    ]);
+    assert_eq!(sarif["version"], "2.1.0");
+    let result = &sarif["runs"][0]["results"][0];
+    assert_eq!(result["ruleId"], "synctl::cycle");
+    assert_eq!(result["level"], "error");
+    assert!(
+        result["locations"][0]["physicalLocation"]["region"]["startLine"]
+            .as_u64()
+            .is_some()
+    );
+
+    let graph = json(&[
+        "graph",
+        "--format",
+        "json",
+        "-f",
+        "examples/homelab/fleet.yaml",
+    ]);
+    let nodes = graph["nodes"].as_array().unwrap();
+    assert!(nodes.len() > 10);
+    assert!(
+        nodes
+            .iter()
+            .all(|n| n["syncWave"].is_i64() && n["wave"].is_string())
+    );
+    assert!(
+        graph["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["from"] == "crds")
+    );
+
+    let explain = json(&[
+        "explain",
+        "--json",
+        "-f",
+        "examples/cortex/fleet.yaml",
+        "hub/dev.yaml",
+    ]);
+    assert_eq!(explain["path"], "hub/dev.yaml");
+    assert!(
+        explain["sources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["item"] == "cluster `dev`" && s["line"].is_u64())
+    );
+
+    let dir = drifted();
+    let spec = dir.path().join("fleet-repo/fleet.yaml");
+    let run = Synctl::new()
+        .args(["diff", "--format", "json", "-f"])
+        .args([&spec])
+        .run();
+    let diff: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(diff["added"], 1);
+    assert_eq!(diff["files"][0]["path"], "hub/dev.yaml");
+    assert_eq!(diff["files"][0]["change"], "added");
+    assert_eq!(diff["clusters"], serde_json::json!(["dev"]));
+}
