@@ -33,7 +33,7 @@ pub enum Command {
     Generate(generate::Args),
     /// Add a fleet cluster to the spec, generate its files, commit, and print the manual steps
     #[command(
-        after_help = "Examples:\n  synctl add-env staging-2 --like staging --var CLUSTER_DOMAIN=s2.example.com\n  synctl add-env edge --role standalone --bootstrap flux-operator --no-commit"
+        after_help = "Examples:\n  synctl add-env staging-2 --like staging --var CLUSTER_DOMAIN=s2.example.com\n  synctl add-env edge --role standalone --bootstrap flux-operator --no-commit\n  synctl add-env qa --like staging --format json   # what it did and the steps left, as JSON"
     )]
     AddEnv(add_env::Args),
     /// Show what generate would change, as a unified diff, and which clusters and waves it touches

@@ -5,9 +5,10 @@
 
 use std::path::Path;
 
-use super::{Failure, Global, print_stdout, report};
+use super::{DataFormat, Failure, Global, print_stdout, report};
 use crate::diag::Format;
 use crate::model::{Engine, Kubeconfig};
+use crate::output::Plan;
 use crate::pipeline::{self, check_text};
 use crate::render::yaml_out::flow_scalar;
 use crate::spec::yaml::{Node, Value};
@@ -44,6 +45,10 @@ pub struct Args {
     /// How a standalone cluster's Flux is installed (default: spec.flux.bootstrap)
     #[arg(long, value_enum)]
     pub bootstrap: Option<BootstrapArg>,
+    /// text: the steps left to do by hand; json: `{cluster, environment, role, branch, spec,
+    /// committed, added, changed, removed, context, entry, steps, secrets}` (docs/formats.md)
+    #[arg(long, value_enum, default_value_t = DataFormat::Text)]
+    pub format: DataFormat,
 }
 
 /// `--role`.
@@ -333,21 +338,32 @@ pub fn run(g: &Global, a: &Args) -> Result<(), Failure> {
         .map_err(Failure::Usage)?,
     ];
 
-    // --like: join every explicit `clusters:` list that names the model cluster.
+    // --like: join every explicit `clusters:` list that names the model cluster — components,
+    // tenants and the tenants' entries.
     if let Some(l) = &a.like {
-        for kind in ["components", "tenants"] {
-            for item in root.at(["spec", kind]).map(Node::items).unwrap_or_default() {
-                let Some(list) = item.get("clusters") else {
-                    continue;
-                };
-                if list.items().iter().any(|n| n.as_str() == Some(l.as_str())) {
-                    let edit = if let Value::Seq(_) = list.value {
-                        append_item(&original, list, &a.name, &[]).map_err(Failure::Usage)?
-                    } else {
-                        continue;
-                    };
-                    edits.push(edit);
-                }
+        let tenants = root
+            .at(["spec", "tenants"])
+            .map(Node::items)
+            .unwrap_or_default();
+        let placed = root
+            .at(["spec", "components"])
+            .map(Node::items)
+            .unwrap_or_default()
+            .iter()
+            .chain(tenants)
+            .chain(
+                tenants
+                    .iter()
+                    .flat_map(|t| t.get("apps").map(Node::items).unwrap_or_default().iter()),
+            );
+        for item in placed {
+            let Some(list) = item.get("clusters") else {
+                continue;
+            };
+            if let Value::Seq(_) = list.value
+                && list.items().iter().any(|n| n.as_str() == Some(l.as_str()))
+            {
+                edits.push(append_item(&original, list, &a.name, &[]).map_err(Failure::Usage)?);
             }
         }
     }
@@ -395,7 +411,21 @@ pub fn run(g: &Global, a: &Args) -> Result<(), Failure> {
         super::generate::commit(g, &compiled, target, &subject)?;
     }
     let (fleet_after, _) = compiled.checked.fleet.as_ref().ok_or(Failure::Invalid)?;
-    print_stdout(&next_steps(fleet_after, &a.name));
+    let done = outcome(
+        fleet_after,
+        &a.name,
+        spec_path.display().to_string(),
+        &plan,
+        target.is_some(),
+    );
+    print_stdout(&match a.format {
+        DataFormat::Text => done.text(),
+        DataFormat::Json => {
+            let mut json = serde_json::to_string_pretty(&done).unwrap_or_default();
+            json.push('\n');
+            json
+        }
+    });
     Ok(())
 }
 
@@ -420,24 +450,149 @@ fn write_spec(path: &Path, text: &str) -> Result<(), Failure> {
     Ok(())
 }
 
+/// What `add-env` did and what is left to do by hand: printed as numbered steps, or as JSON
+/// with `--format json` (docs/formats.md).
+#[derive(Debug, serde::Serialize)]
+struct Outcome {
+    cluster: String,
+    environment: String,
+    role: &'static str,
+    branch: String,
+    /// The spec file edited, as given.
+    spec: String,
+    committed: bool,
+    /// Generated files, relative to the output root.
+    added: Vec<String>,
+    changed: Vec<String>,
+    removed: Vec<String>,
+    /// The kube context the steps run against.
+    context: String,
+    /// Where a standalone cluster's own Flux starts (its entry folder).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    entry: Option<String>,
+    steps: Vec<Step>,
+    secrets: Vec<NeededSecret>,
+}
+
+/// One manual step: run `commands` in order, or the `or` alternative instead.
+#[derive(Debug, serde::Serialize)]
+struct Step {
+    what: String,
+    commands: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    or: Vec<String>,
+}
+
+impl Step {
+    fn new(what: impl Into<String>, commands: &[String]) -> Step {
+        Step {
+            what: what.into(),
+            commands: commands.to_vec(),
+            or: Vec::new(),
+        }
+    }
+}
+
+/// A Secret the new cluster's objects read, which nobody has created yet.
+#[derive(Debug, serde::Serialize)]
+struct NeededSecret {
+    name: String,
+    namespace: String,
+    context: String,
+    reason: String,
+    command: String,
+}
+
+impl Outcome {
+    fn text(&self) -> String {
+        let mut out = if let Some(entry) = &self.entry {
+            format!(
+                "added standalone cluster `{}` (environment `{}`, branch `{}`); it runs its own Flux from {}/\n\nLeft to do by hand, against `{}`:\n",
+                self.cluster, self.environment, self.branch, entry, self.context
+            )
+        } else {
+            format!(
+                "added cluster `{}` (environment `{}`)\n\nLeft to do by hand, against the hub `{}`:\n",
+                self.cluster, self.environment, self.context
+            )
+        };
+        for (i, s) in self.steps.iter().enumerate() {
+            let colon = if s.commands.is_empty() { "" } else { ":" };
+            out.push_str(&format!("  {}. {}{colon}\n", i + 1, s.what));
+            for c in &s.commands {
+                out.push_str(&format!("       {c}\n"));
+            }
+            for c in &s.or {
+                out.push_str(&format!("     or: {c}\n"));
+            }
+        }
+        if let Some(first) = self.secrets.first() {
+            out.push_str(&format!(
+                "\nSecrets its objects read, in namespace `{}` on `{}`:\n",
+                first.namespace, first.context
+            ));
+            for s in &self.secrets {
+                out.push_str(&format!("  {}   # {}\n", s.command, s.reason));
+            }
+        }
+        out
+    }
+}
+
 /// The steps left to do by hand, as exact commands.
-fn next_steps(fleet: &crate::model::Fleet, name: &str) -> String {
-    let mut out = cluster_steps(fleet, name);
-    out.push_str(&needed_secrets(fleet, name));
-    out
+fn outcome(
+    fleet: &crate::model::Fleet,
+    name: &str,
+    spec: String,
+    plan: &Plan,
+    committed: bool,
+) -> Outcome {
+    let c = fleet.clusters.iter().find(|c| c.name == name);
+    let standalone = c.is_some_and(|c| c.is_standalone());
+    let (context, steps) = match c {
+        Some(c) if standalone && fleet.engine == Engine::Flux => {
+            (name.to_owned(), standalone_steps(fleet, c))
+        }
+        Some(c) => (
+            fleet.hub().map_or("hub", |h| h.name.as_str()).to_owned(),
+            cluster_steps(fleet, c),
+        ),
+        None => (String::new(), Vec::new()),
+    };
+    Outcome {
+        cluster: name.to_owned(),
+        environment: c.map(|c| c.environment.clone()).unwrap_or_default(),
+        role: if standalone { "standalone" } else { "fleet" },
+        branch: c.map(|c| c.branch.clone()).unwrap_or_default(),
+        spec,
+        committed,
+        added: plan.add.keys().cloned().collect(),
+        changed: plan.change.keys().cloned().collect(),
+        removed: plan.remove.keys().cloned().collect(),
+        context,
+        entry: c
+            .filter(|c| c.is_standalone() && fleet.engine == Engine::Flux)
+            .map(|c| {
+                fleet
+                    .repository
+                    .from_root(&format!("fleet/{}/clusters/{name}", c.environment))
+            }),
+        steps,
+        secrets: needed_secrets(fleet, name),
+    }
 }
 
 /// The Secrets the new cluster's objects read (fleet model K2, section 8): `valuesFrom`,
 /// `decryption` and `substituteFrom` of its components and its tenant entries' `secretRef`s,
 /// in the namespace where Flux reads them (`flux-system` where Flux runs, else the hub
 /// namespace of the cluster).
-fn needed_secrets(fleet: &crate::model::Fleet, name: &str) -> String {
+fn needed_secrets(fleet: &crate::model::Fleet, name: &str) -> Vec<NeededSecret> {
     use std::collections::BTreeSet;
     let Some(ci) = fleet.clusters.iter().position(|c| c.name == name) else {
-        return String::new();
+        return Vec::new();
     };
     if fleet.engine == Engine::ArgoCd {
-        return String::new();
+        return Vec::new();
     }
     let c = &fleet.clusters[ci];
     let ns = if c.is_fleet() { name } else { "flux-system" };
@@ -472,131 +627,149 @@ fn needed_secrets(fleet: &crate::model::Fleet, name: &str) -> String {
             }
         }
     }
-    if secrets.is_empty() {
-        return String::new();
-    }
     let context = if c.is_fleet() {
         fleet.hub().map_or("hub", |h| h.name.as_str())
     } else {
         name
     };
-    let mut out = format!("\nSecrets its objects read, in namespace `{ns}` on `{context}`:\n");
-    for (secret, why) in secrets {
-        out.push_str(&format!(
-            "  kubectl --context {context} -n {ns} create secret generic {secret} ...   # {why}\n"
-        ));
-    }
-    out
+    secrets
+        .into_iter()
+        .map(|(secret, reason)| NeededSecret {
+            command: format!(
+                "kubectl --context {context} -n {ns} create secret generic {secret} ..."
+            ),
+            name: secret,
+            namespace: ns.to_owned(),
+            context: context.to_owned(),
+            reason,
+        })
+        .collect()
 }
 
-fn cluster_steps(fleet: &crate::model::Fleet, name: &str) -> String {
-    let Some(c) = fleet.clusters.iter().find(|c| c.name == name) else {
-        return String::new();
-    };
-    if c.is_standalone() && fleet.engine == Engine::Flux {
-        return standalone_steps(fleet, c);
-    }
+fn cluster_steps(fleet: &crate::model::Fleet, c: &crate::model::Cluster) -> Vec<Step> {
+    let name = &c.name;
     let hub = fleet.hub().map_or("hub", |h| h.name.as_str());
-    let mut out = format!(
-        "added cluster `{name}` (environment `{}`)\n\nLeft to do by hand, against the hub `{hub}`:\n",
-        c.environment
-    );
-    let mut n = 1;
+    let mut steps = Vec::new();
     if fleet.engine == Engine::ArgoCd {
-        out.push_str(&format!(
-            "  {n}. register the cluster with Argo CD on the hub (a cluster Secret named `{name}`):\n       argocd cluster add <kube-context-of-{name}> --name {name}\n     or: kubectl --context {hub} -n {} create secret generic {name} --from-literal=name={name} --from-literal=server=https://<api-server-of-{name}> --from-file=config=./{name}-cluster-config.json && kubectl --context {hub} -n {} label secret {name} argocd.argoproj.io/secret-type=cluster\n",
-            fleet.argocd_namespace, fleet.argocd_namespace
+        let ns = &fleet.argocd_namespace;
+        let mut register = Step::new(
+            format!(
+                "register the cluster with Argo CD on the hub (a cluster Secret named `{name}`)"
+            ),
+            &[format!(
+                "argocd cluster add <kube-context-of-{name}> --name {name}"
+            )],
+        );
+        register.or.push(format!(
+            "kubectl --context {hub} -n {ns} create secret generic {name} --from-literal=name={name} --from-literal=server=https://<api-server-of-{name}> --from-file=config=./{name}-cluster-config.json && kubectl --context {hub} -n {ns} label secret {name} argocd.argoproj.io/secret-type=cluster"
         ));
-        out.push_str(&format!(
-            "  {}. after pushing, apply the cluster's root Application once (hub/ is applied by hand with engine argocd):\n       kubectl --context {hub} apply -f hub/{name}.yaml\n",
-            n + 1
+        steps.push(register);
+        steps.push(Step::new(
+            "after pushing, apply the cluster's root Application once (hub/ is applied by hand with engine argocd)",
+            &[format!("kubectl --context {hub} apply -f hub/{name}.yaml")],
         ));
-        return out;
+        return steps;
     }
-    out.push_str(&format!("  {n}. create the namespace `{name}` on the hub (Flux creates it too; the Secret needs it first):\n       kubectl --context {hub} create namespace {name}\n"));
-    n += 1;
-    match &c.kubeconfig {
-        Kubeconfig::Secret { name: secret, key } => out.push_str(&format!(
-            "  {n}. store the kubeconfig of `{name}` (with a long-lived token, not an exec plugin):\n       kubectl --context {hub} -n {name} create secret generic {secret} --from-file={key}=./{name}.kubeconfig\n"
-        )),
-        Kubeconfig::ConfigMap { name: cm } => out.push_str(&format!(
-            "  {n}. describe the cluster for workload identity:\n       kubectl --context {hub} -n {name} create configmap {cm} --from-literal=provider=<aws|azure|gcp> --from-literal=cluster=<cluster-resource-name> --from-literal=address=https://<api-server-of-{name}>\n"
-        )),
-    }
-    n += 1;
+    steps.push(Step::new(
+        format!("create the namespace `{name}` on the hub (Flux creates it too; the Secret needs it first)"),
+        &[format!("kubectl --context {hub} create namespace {name}")],
+    ));
+    steps.push(match &c.kubeconfig {
+        Kubeconfig::Secret { name: secret, key } => Step::new(
+            format!("store the kubeconfig of `{name}` (with a long-lived token, not an exec plugin)"),
+            &[format!("kubectl --context {hub} -n {name} create secret generic {secret} --from-file={key}=./{name}.kubeconfig")],
+        ),
+        Kubeconfig::ConfigMap { name: cm } => Step::new(
+            "describe the cluster for workload identity",
+            &[format!("kubectl --context {hub} -n {name} create configmap {cm} --from-literal=provider=<aws|azure|gcp> --from-literal=cluster=<cluster-resource-name> --from-literal=address=https://<api-server-of-{name}>")],
+        ),
+    });
     if let Some(secret) = &fleet.repository.secret_ref {
-        out.push_str(&format!(
-            "  {n}. give the cluster's GitRepository its Git credentials:\n       flux create secret git {secret} --namespace={name} --url={} (with --username/--password for HTTPS, or --private-key-file for SSH)\n",
-            fleet.repository.url
+        steps.push(Step::new(
+            "give the cluster's GitRepository its Git credentials",
+            &[format!(
+                "flux create secret git {secret} --namespace={name} --url={} (with --username/--password for HTTPS, or --private-key-file for SSH)",
+                fleet.repository.url
+            )],
         ));
-        n += 1;
     }
     if fleet.hub_index().is_some_and(|h| fleet.locked(h)) {
-        out.push_str(&format!(
-            "  {n}. the hub is locked for tenants, so `{name}`'s platform objects run as `synctl-platform`; create it on `{name}`:\n       kubectl --context {name} create namespace {name}\n       kubectl --context {name} -n {name} create serviceaccount synctl-platform\n       kubectl --context {name} create clusterrolebinding synctl-platform-{name} --clusterrole=cluster-admin --serviceaccount={name}:synctl-platform\n"
+        steps.push(Step::new(
+            format!("the hub is locked for tenants, so `{name}`'s platform objects run as `synctl-platform`; create it on `{name}`"),
+            &[
+                format!("kubectl --context {name} create namespace {name}"),
+                format!("kubectl --context {name} -n {name} create serviceaccount synctl-platform"),
+                format!("kubectl --context {name} create clusterrolebinding synctl-platform-{name} --clusterrole=cluster-admin --serviceaccount={name}:synctl-platform"),
+            ],
         ));
-        n += 1;
     }
-    out.push_str(&format!("  {n}. push the commit; Flux on `{hub}` reconciles hub/{name}.yaml and starts the waves of `{name}`\n"));
-    out
+    steps.push(Step::new(
+        format!("push the commit; Flux on `{hub}` reconciles hub/{name}.yaml and starts the waves of `{name}`"),
+        &[],
+    ));
+    steps
 }
 
 /// The steps that start a standalone cluster's own Flux at its entry (fleet model section 8).
-fn standalone_steps(fleet: &crate::model::Fleet, c: &crate::model::Cluster) -> String {
+fn standalone_steps(fleet: &crate::model::Fleet, c: &crate::model::Cluster) -> Vec<Step> {
     use crate::model::Bootstrap;
     let name = &c.name;
     let entry = fleet
         .repository
         .from_root(&format!("fleet/{}/clusters/{name}", c.environment));
     let url = &fleet.repository.url;
-    let mut out = format!(
-        "added standalone cluster `{name}` (environment `{}`, branch `{}`); it runs its own Flux from {entry}/\n\nLeft to do by hand, against `{name}`:\n",
-        c.environment, c.branch
-    );
-    let mut n = 1;
+    let mut steps = Vec::new();
     match c.flux.bootstrap {
         Bootstrap::FluxCli => {
             let idx = fleet.clusters.iter().position(|x| x.name == *name);
             if idx.is_some_and(|i| fleet.locked(i)) {
-                out.push_str(&format!(
-                    "  {n}. it is locked for tenants: commit {entry}/flux-system/kustomization.yaml with the lockdown patches (and empty gotk-components.yaml and gotk-sync.yaml beside it), as `synctl validate` prints them\n"
+                steps.push(Step::new(
+                    format!("it is locked for tenants: commit {entry}/flux-system/kustomization.yaml with the lockdown patches (and empty gotk-components.yaml and gotk-sync.yaml beside it), as `synctl validate` prints them"),
+                    &[],
                 ));
-                n += 1;
             }
             let key = if url.starts_with("ssh://") {
                 " --private-key-file=<path-to-deploy-key>"
             } else {
                 ""
             };
-            out.push_str(&format!(
-                "  {n}. bootstrap Flux at the entry:\n       flux bootstrap git --url={url} --branch={} --path={entry}{key}\n",
-                c.branch
+            steps.push(Step::new(
+                "bootstrap Flux at the entry",
+                &[format!(
+                    "flux bootstrap git --url={url} --branch={} --path={entry}{key}",
+                    c.branch
+                )],
             ));
-            n += 1;
-            out.push_str(&format!(
-                "  {n}. run `synctl generate` again and commit: the entry then lists flux-system\n"
+            steps.push(Step::new(
+                "run `synctl generate` again and commit: the entry then lists flux-system",
+                &[],
             ));
         }
         Bootstrap::FluxOperator => {
-            out.push_str(&format!(
-                "  {n}. install the Flux Operator:\n       helm install flux-operator oci://ghcr.io/controlplaneio-fluxcd/charts/flux-operator -n flux-system --create-namespace\n"
+            steps.push(Step::new(
+                "install the Flux Operator",
+                &["helm install flux-operator oci://ghcr.io/controlplaneio-fluxcd/charts/flux-operator -n flux-system --create-namespace".to_owned()],
             ));
-            n += 1;
             if let Some(secret) = &fleet.repository.secret_ref {
                 let kind = if url.starts_with("ssh://") {
                     "ssh"
                 } else {
                     "basic-auth"
                 };
-                out.push_str(&format!(
-                    "  {n}. give it the Git credentials:\n       flux-operator create secret {kind} {secret} -n flux-system ...\n"
+                steps.push(Step::new(
+                    "give it the Git credentials",
+                    &[format!(
+                        "flux-operator create secret {kind} {secret} -n flux-system ..."
+                    )],
                 ));
-                n += 1;
             }
-            out.push_str(&format!(
-                "  {n}. after pushing, apply the FluxInstance once (Flux manages itself from then on):\n       kubectl --context {name} apply -f {entry}/flux-instance.yaml\n"
+            steps.push(Step::new(
+                "after pushing, apply the FluxInstance once (Flux manages itself from then on)",
+                &[format!(
+                    "kubectl --context {name} apply -f {entry}/flux-instance.yaml"
+                )],
             ));
         }
     }
-    out
+    steps
 }

@@ -1,16 +1,16 @@
 //! `synctl explain PATH`: which lines of the spec produced a generated file — a lookup in the
 //! layout, so it answers for every file `generate` writes.
 
-use super::{Failure, Global, print_stdout};
+use super::{DataFormat, Failure, Global, print_stdout};
 
 /// Flags of `explain`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct Args {
     /// A generated file, relative to the output root
     pub path: String,
-    /// Print `{path, sources: [{item, file, line, column, text}]}` as JSON
-    #[arg(long)]
-    pub json: bool,
+    /// json: `{path, sources: [{item, file, line, column, text}]}` (docs/formats.md)
+    #[arg(long, value_enum, default_value_t = DataFormat::Text)]
+    pub format: DataFormat,
 }
 
 /// Prints the spec lines behind `path`.
@@ -57,7 +57,7 @@ pub fn run(g: &Global, args: &Args) -> Result<(), Failure> {
         ));
     }
     lines.sort();
-    if args.json {
+    if args.format == DataFormat::Json {
         records.sort_by_key(|(o, _)| *o);
         let mut sources: Vec<serde_json::Value> = records.into_iter().map(|(_, r)| r).collect();
         sources.extend(

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use super::{Failure, Global, print_stdout, report, status};
+use super::{DataFormat, Failure, Global, print_stdout, report, status};
 use crate::diag::Format;
 use crate::pipeline::{self, Compiled};
 
@@ -39,18 +39,10 @@ pub struct DiffArgs {
     /// Exit 1 when generate would change something, 0 when not (as `git diff --exit-code`)
     #[arg(long)]
     pub exit_code: bool,
-    /// Output format
-    #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
-    pub format: DiffFormat,
-}
-
-/// How `diff` prints.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum DiffFormat {
-    /// Unified diffs, then the blast radius.
-    Text,
-    /// `{files: [{path, change, diff}], added, changed, removed, clusters, waves}`.
-    Json,
+    /// text: unified diffs, then the blast radius; json: `{files: [{path, change, diff}], added,
+    /// changed, removed, clusters, waves}` (docs/formats.md)
+    #[arg(long, value_enum, default_value_t = DataFormat::Text)]
+    pub format: DataFormat,
 }
 
 /// Checks, lays out and renders the spec named by the flags.
@@ -273,7 +265,7 @@ pub fn diff(g: &Global, args: &DiffArgs) -> Result<(), Failure> {
         out.push_str(&udiff(old, "", &format!("a/{p}"), "/dev/null"));
     }
     let (clusters, waves) = compiled.blast_radius(plan.paths());
-    if args.format == DiffFormat::Json {
+    if args.format == DataFormat::Json {
         let mut files = Vec::new();
         for (p, new) in &plan.add {
             files.push(serde_json::json!({"path": p, "change": "added", "diff": udiff("", new, "/dev/null", &format!("b/{p}"))}));

@@ -177,6 +177,14 @@ pub fn print_stdout(text: &str) {
     let _ = out.flush();
 }
 
+/// How a data command prints: for people, or as JSON (docs/formats.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum DataFormat {
+    #[default]
+    Text,
+    Json,
+}
+
 /// Prints problems in `format` (human: stderr; json: stdout), plus GitHub annotations under
 /// `GITHUB_ACTIONS=true`.
 pub fn report(g: &Global, source: &Source, problems: &[Problem], format: Format) {

@@ -370,7 +370,8 @@ fn machine_formats_parse() {
 
     let explain = json(&[
         "explain",
-        "--json",
+        "--format",
+        "json",
         "-f",
         "examples/cortex/fleet.yaml",
         "hub/dev.yaml",

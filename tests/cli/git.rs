@@ -551,3 +551,59 @@ fn add_env_extends_a_flow_style_cluster_list() {
             .is_file()
     );
 }
+
+#[test]
+fn add_env_like_joins_tenant_entries_and_reports_json() {
+    // d1: `update` (a tenant entry) is placed on staging only; a cluster like staging must
+    // join that list too, or the environment would be split and the spec refused.
+    let dir = repo("d1");
+    let run = synctl(dir.path()).args(["generate", "--commit"]).run();
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let run = synctl(dir.path())
+        .args(["add-env", "qa", "--like", "staging", "--format", "json"])
+        .run();
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let out: serde_json::Value = serde_json::from_str(&run.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", run.stdout));
+    assert_eq!(out["cluster"], "qa");
+    assert_eq!(out["environment"], "staging");
+    assert_eq!(out["role"], "standalone");
+    assert_eq!(out["committed"], true);
+    assert_eq!(out["entry"], "fleet/staging/clusters/qa");
+    let added: Vec<&str> = out["added"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|v| v.as_str())
+        .collect();
+    assert!(
+        added.contains(&"fleet/staging/clusters/qa/flux-instance.yaml"),
+        "{added:?}"
+    );
+    for p in &added {
+        assert!(dir.path().join(p).is_file(), "{p} reported but not written");
+    }
+    let steps = out["steps"].as_array().unwrap();
+    assert!(
+        steps.iter().any(|s| s["commands"][0]
+            == "kubectl --context qa apply -f fleet/staging/clusters/qa/flux-instance.yaml"),
+        "{steps:?}"
+    );
+    let secrets: Vec<&str> = out["secrets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s["name"].as_str())
+        .collect();
+    assert_eq!(secrets, ["flux-apps", "flux-system"]);
+
+    let diff = git(dir.path(), &["diff", "HEAD~1", "HEAD", "--", "fleet.yaml"]);
+    assert_eq!(
+        diff.matches("+          clusters: [staging, qa]").count(),
+        1,
+        "the tenant entry joins qa:\n{diff}"
+    );
+    assert!(diff.contains("+      clusters: [staging, qa]"), "{diff}");
+    let run = synctl(dir.path()).args(["generate", "--check"]).run();
+    assert_eq!(run.status, 0, "{}{}", run.stdout, run.stderr);
+}
