@@ -397,3 +397,122 @@ fn machine_formats_parse() {
     assert_eq!(diff["files"][0]["change"], "added");
     assert_eq!(diff["clusters"], serde_json::json!(["dev"]));
 }
+
+/// Runs `pre-commit run --all-files` in `dir` with its own home (no user configuration), the
+/// Rust toolchain of this machine, pip offline on the venv's wheel cache (where `.ci/test` put
+/// maturin) and cargo offline on the shared target directory.
+fn pre_commit(dir: &Path, home: &Path, path: &str) -> (bool, String) {
+    let python = std::env::var("SYNCTL_VALIDATOR_PYTHON")
+        .unwrap_or_else(|_| root().join(".venv/bin/python").display().to_string());
+    let bin = Path::new(&python).parent().unwrap().to_path_buf();
+    let real_home = std::env::var("HOME").unwrap_or_default();
+    let target = std::env::var("CARGO_TARGET_DIR")
+        .unwrap_or_else(|_| root().join("target").display().to_string());
+    let out = Command::new(bin.join("pre-commit"))
+        .args(["run", "--all-files"])
+        .current_dir(dir)
+        .env("HOME", home)
+        .env("PRE_COMMIT_HOME", home.join("pre-commit"))
+        .env(
+            "RUSTUP_HOME",
+            std::env::var("RUSTUP_HOME").unwrap_or_else(|_| format!("{real_home}/.rustup")),
+        )
+        .env(
+            "CARGO_HOME",
+            std::env::var("CARGO_HOME").unwrap_or_else(|_| format!("{real_home}/.cargo")),
+        )
+        .env("PATH", path)
+        .env("PIP_NO_INDEX", "1")
+        .env("PIP_FIND_LINKS", bin.parent().unwrap().join("wheels"))
+        .env("CARGO_TARGET_DIR", target)
+        .env("CARGO_NET_OFFLINE", "true")
+        .env("NO_COLOR", "1")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .output()
+        .unwrap();
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), all)
+}
+
+/// The hooks of `.pre-commit-hooks.yaml`, as a fleet repository uses them: the `language:
+/// python` ids make pre-commit pip-install this repository, which maturin (from the wheel
+/// cache) builds into a `bindings = "bin"` wheel; the `-system` ids run the synctl on PATH.
+/// pre-commit clones this repository at HEAD, so the test reads the committed hooks.
+#[test]
+fn the_pre_commit_hooks_install_the_wheel_and_both_variants_catch_a_broken_spec() {
+    let dir = repo();
+    let r = dir.path().join("fleet-repo");
+    let run = Synctl::new().dir(&r).args(["generate", "-q"]).run();
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    git(&r, &["add", "-A"]);
+    git(&r, &["commit", "-q", "-m", "fleet"]);
+    let head = git(&root(), &["rev-parse", "HEAD"]);
+    let system_path = format!(
+        "{}:{}",
+        Path::new(env!("CARGO_BIN_EXE_synctl"))
+            .parent()
+            .unwrap()
+            .display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let home = tempfile::tempdir().unwrap();
+    let spec = r.join("fleet.yaml");
+    let good = fs::read_to_string(&spec).unwrap();
+    for (ids, path) in [
+        (
+            ["synctl-validate", "synctl-generate-check"],
+            std::env::var("PATH").unwrap_or_default(),
+        ),
+        (
+            ["synctl-validate-system", "synctl-generate-check-system"],
+            system_path,
+        ),
+    ] {
+        fs::write(
+            r.join(".pre-commit-config.yaml"),
+            format!(
+                "repos:\n  - repo: {}\n    rev: {}\n    hooks:\n      - id: {}\n      - id: {}\n",
+                root().display(),
+                head.trim(),
+                ids[0],
+                ids[1]
+            ),
+        )
+        .unwrap();
+        fs::write(&spec, &good).unwrap();
+        let (ok, all) = pre_commit(&r, home.path(), &path);
+        assert!(ok, "{ids:?} on a good fleet:\n{all}");
+        assert_eq!(all.matches("Passed").count(), 2, "{all}");
+
+        let broken = good.replacen("dependsOn: [", "dependsOn: [nosuch, ", 1);
+        assert_ne!(broken, good);
+        fs::write(&spec, &broken).unwrap();
+        let (ok, all) = pre_commit(&r, home.path(), &path);
+        assert!(!ok, "{ids:?} must refuse a broken spec:\n{all}");
+        assert!(all.contains("synctl::unknown-ref"), "{all}");
+    }
+    // The python hooks ran the binary from the wheel pip installed into pre-commit's venv.
+    let installed: Vec<_> = walkdir::WalkDir::new(home.path().join("pre-commit"))
+        .into_iter()
+        .flatten()
+        .filter(|e| {
+            e.file_name() == "synctl"
+                && e.path().parent().is_some_and(|p| p.ends_with("bin"))
+                && e.path().to_string_lossy().contains("py_env-")
+        })
+        .collect();
+    assert_eq!(installed.len(), 1, "{installed:?}");
+    let version = Command::new(installed[0].path())
+        .arg("--version")
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&version.stdout).trim(),
+        format!("synctl {}", env!("CARGO_PKG_VERSION"))
+    );
+}
