@@ -1,7 +1,11 @@
 //! `cargo bench --bench generate`: `synctl generate` on synthetic fleets of 10, 100 and 1,000
-//! clusters × 100 components, into an empty folder and into an up-to-date one, next to the
-//! floor — the time to merely write the same files. Also `validate` of a 100,000-component
-//! chain. Peak memory comes from `/usr/bin/time -f %M` when it is installed.
+//! clusters × 100 components and 1,000 to 8,000 clusters × 20 (the per-cluster cost shows the
+//! scaling), into an empty folder and into an up-to-date one, each next to its floor: a
+//! temporary file and a rename per file (what synctl does) for the empty folder, reading and
+//! comparing every file for the up-to-date one. Also `validate` of a 100,000-component chain.
+//! Trees go to tmpfs (`/dev/shm`) when there is one, so the disk's file-creation cost does not
+//! hide synctl's own; the bench prints which filesystem it used. Peak memory comes from
+//! `/usr/bin/time -f %M` when it is installed.
 
 use std::fs;
 use std::path::Path;
@@ -53,14 +57,58 @@ fn files(dir: &Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
         .collect()
 }
 
-fn write_floor(files: &[(std::path::PathBuf, Vec<u8>)]) -> Duration {
-    let dir = tempfile::tempdir().unwrap();
+/// Where the trees go: `/dev/shm` when it is a tmpfs, else the system's temporary folder.
+fn scratch() -> (std::path::PathBuf, String) {
+    let mounts = fs::read_to_string("/proc/mounts").unwrap_or_default();
+    let fs_of = |dir: &str| {
+        mounts
+            .lines()
+            .filter_map(|l| {
+                let mut f = l.split_whitespace();
+                let (_, at, kind) = (f.next()?, f.next()?, f.next()?);
+                dir.starts_with(at).then(|| (at.len(), kind.to_owned()))
+            })
+            .max()
+            .map(|(_, kind)| kind)
+            .unwrap_or_else(|| "unknown".to_owned())
+    };
+    if fs_of("/dev/shm") == "tmpfs" {
+        return ("/dev/shm".into(), "tmpfs (/dev/shm)".to_owned());
+    }
+    let tmp = std::env::temp_dir();
+    let kind = fs_of(&tmp.to_string_lossy());
+    (tmp.clone(), format!("{kind} ({})", tmp.display()))
+}
+
+fn tempdir(base: &Path) -> tempfile::TempDir {
+    tempfile::tempdir_in(base).unwrap()
+}
+
+/// A temporary file and a rename per file, as synctl writes: the floor of an empty folder.
+fn write_floor(base: &Path, files: &[(std::path::PathBuf, Vec<u8>)]) -> Duration {
+    let dir = tempdir(base);
     let start = Instant::now();
     for (rel, bytes) in files {
         let p = dir.path().join(rel);
-        fs::create_dir_all(p.parent().unwrap()).unwrap();
-        fs::write(p, bytes).unwrap();
+        let parent = p.parent().unwrap();
+        fs::create_dir_all(parent).unwrap();
+        let tmp = parent.join(format!(
+            ".{}.tmp",
+            rel.file_name().unwrap().to_string_lossy()
+        ));
+        fs::write(&tmp, bytes).unwrap();
+        fs::rename(&tmp, &p).unwrap();
     }
+    start.elapsed()
+}
+
+/// Reading every file and comparing it: the floor of an up-to-date tree.
+fn compare_floor(dir: &Path, files: &[(std::path::PathBuf, Vec<u8>)]) -> Duration {
+    let start = Instant::now();
+    let same = files
+        .iter()
+        .all(|(rel, bytes)| fs::read(dir.join(rel)).is_ok_and(|b| b == *bytes));
+    assert!(same);
     start.elapsed()
 }
 
@@ -69,17 +117,27 @@ fn ms(d: Duration) -> String {
 }
 
 fn main() {
+    let (base, fs_name) = scratch();
+    println!("trees on {fs_name}\n");
     println!(
-        "| clusters × components | files | MiB | empty folder | up to date | write floor | × floor | peak RSS |"
+        "| clusters × components | files | MiB | empty folder | temp+rename floor | × | up to date | compare floor | × | per cluster (empty) | peak RSS |"
     );
-    println!("|---|---|---|---|---|---|---|---|");
-    for clusters in [10, 100, 1000] {
-        let spec_dir = tempfile::tempdir().unwrap();
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
+    for (clusters, components) in [
+        (10, 100),
+        (100, 100),
+        (1000, 100),
+        (1000, 20),
+        (2000, 20),
+        (4000, 20),
+        (8000, 20),
+    ] {
+        let spec_dir = tempdir(&base);
         let spec = spec_dir.path().join("fleet.yaml");
-        fs::write(&spec, synctl::synthetic::fleet(clusters, 100)).unwrap();
+        fs::write(&spec, synctl::synthetic::fleet(clusters, components)).unwrap();
         let spec_s = spec.to_string_lossy().into_owned();
         let (empty, rss) = best((0..RUNS).map(|_| {
-            let out = tempfile::tempdir().unwrap();
+            let out = tempdir(&base);
             synctl(&[
                 "generate",
                 "-f",
@@ -88,26 +146,36 @@ fn main() {
                 &out.path().to_string_lossy(),
             ])
         }));
-        let out = tempfile::tempdir().unwrap();
+        let out = tempdir(&base);
         let out_s = out.path().to_string_lossy().into_owned();
         synctl(&["generate", "-f", &spec_s, "-o", &out_s]);
         let (uptodate, _) =
             best((0..RUNS).map(|_| synctl(&["generate", "-f", &spec_s, "-o", &out_s])));
         let written = files(out.path());
         let bytes: usize = written.iter().map(|(_, b)| b.len()).sum();
-        let floor = (0..RUNS).map(|_| write_floor(&written)).min().unwrap();
+        let floor = (0..RUNS)
+            .map(|_| write_floor(&base, &written))
+            .min()
+            .unwrap();
+        let cmp = (0..RUNS)
+            .map(|_| compare_floor(out.path(), &written))
+            .min()
+            .unwrap();
         println!(
-            "| {clusters} × 100 | {} | {:.1} | {} | {} | {} | {:.1} | {} |",
+            "| {clusters} × {components} | {} | {:.1} | {} | {} | {:.1} | {} | {} | {:.1} | {:.0} µs | {} |",
             written.len(),
             bytes as f64 / 1048576.0,
             ms(empty),
-            ms(uptodate),
             ms(floor),
             empty.as_secs_f64() / floor.as_secs_f64(),
+            ms(uptodate),
+            ms(cmp),
+            uptodate.as_secs_f64() / cmp.as_secs_f64(),
+            empty.as_secs_f64() * 1e6 / clusters as f64,
             rss.map_or("n/a".to_owned(), |kb| format!("{} MiB", kb / 1024)),
         );
     }
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempdir(&base);
     let chain = dir.path().join("fleet.yaml");
     fs::write(&chain, synctl::synthetic::chain(100_000)).unwrap();
     let (took, rss) =
