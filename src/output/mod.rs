@@ -24,15 +24,43 @@ const FOR: &str = " for ";
 /// body and the path it was generated for (so a copy elsewhere is not synctl's).
 #[must_use]
 pub fn with_header(spec: &str, rel: &str, body: &str) -> String {
-    format!(
-        "{MARK}{spec}; DO NOT EDIT.\n{DIGEST}{}{FOR}{rel}\n{body}",
-        digest(body)
-    )
+    // Sized once: `format!` would grow the buffer step by step for every file of the tree.
+    let digest = digest(body);
+    let mut out = String::with_capacity(
+        MARK.len()
+            + spec.len()
+            + DIGEST.len()
+            + digest.len()
+            + FOR.len()
+            + rel.len()
+            + body.len()
+            + 16,
+    );
+    for part in [
+        MARK,
+        spec,
+        "; DO NOT EDIT.\n",
+        DIGEST,
+        &digest,
+        FOR,
+        rel,
+        "\n",
+        body,
+    ] {
+        out.push_str(part);
+    }
+    out
 }
 
 fn digest(body: &str) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let hash = Sha256::digest(body.as_bytes());
-    hash.iter().take(16).map(|b| format!("{b:02x}")).collect()
+    let mut out = String::with_capacity(32);
+    for b in hash.iter().take(16) {
+        out.push(char::from(HEX[usize::from(b >> 4)]));
+        out.push(char::from(HEX[usize::from(b & 0xf)]));
+    }
+    out
 }
 
 /// Whether file content carries synctl's header (a generated file, edited or not).
