@@ -5,22 +5,14 @@ use std::fs;
 use std::path::Path;
 use std::process::Command;
 
-use crate::{Synctl, root};
+use crate::{Synctl, copy_example, git, root};
 
 /// A copy of the cortex example with one drifted file and one spec error, run from the
 /// copy's parent so paths are relative to a working directory, as in a CI job.
 fn drifted() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    let src = root().join("examples/cortex");
     let dst = dir.path().join("fleet-repo");
-    for e in walkdir::WalkDir::new(&src).into_iter().flatten() {
-        let to = dst.join(e.path().strip_prefix(&src).unwrap());
-        if e.file_type().is_dir() {
-            fs::create_dir_all(&to).unwrap();
-        } else {
-            fs::copy(e.path(), &to).unwrap();
-        }
-    }
+    copy_example("cortex", &dst, true);
     fs::remove_file(dst.join("hub/dev.yaml")).unwrap();
     dir
 }
@@ -86,22 +78,6 @@ fn diff_exit_code_says_whether_generate_would_change_anything() {
         .args(["diff", "--exit-code", "-f", "examples/cortex/fleet.yaml"])
         .run();
     assert_eq!(clean.status, 0, "{}", clean.stderr);
-}
-
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 fn repo() -> tempfile::TempDir {

@@ -2,25 +2,9 @@
 //! tenants' accounts and order, and the invariants every example tree must keep.
 
 use std::fs;
-use std::path::Path;
 use std::process::Command;
 
-use crate::{Synctl, root};
-
-fn git(dir: &Path, args: &[&str]) {
-    let out = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
+use crate::{Synctl, git, root};
 
 const SPEC: &str = "apiVersion: synctl.dev/v1alpha1\nkind: Fleet\nmetadata: {name: t}\nspec:\n  repository: {url: https://github.com/acme/fleet, secretRef: git-auth}\n  clusters:\n    - {name: hub, role: hub}\n    - {name: dev}\n  components:\n    - {name: policies, wave: config, path: policies}\n";
 

@@ -8,7 +8,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::{Synctl, bless, root};
+use crate::{Synctl, bless, copy_example, root};
 
 /// The bundled examples and the test fleets that cover what the examples leave out.
 const EXAMPLES: &[&str] = &[
@@ -375,16 +375,7 @@ fn normalize(p: &Path) -> String {
 /// A copy of an example in a temporary folder, generated once.
 fn scratch(ex: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    let src = root().join("examples").join(ex);
-    for e in walkdir::WalkDir::new(&src).into_iter().flatten() {
-        let rel = e.path().strip_prefix(&src).unwrap();
-        let to = dir.path().join(rel);
-        if e.file_type().is_dir() {
-            fs::create_dir_all(&to).unwrap();
-        } else {
-            fs::copy(e.path(), &to).unwrap();
-        }
-    }
+    copy_example(ex, dir.path(), true);
     dir
 }
 

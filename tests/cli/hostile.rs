@@ -8,7 +8,7 @@ use std::os::unix::fs::symlink;
 use std::path::Path;
 use std::process::Command;
 
-use crate::{Synctl, root};
+use crate::{Synctl, copy_example, git};
 
 /// A copy of the homelab example (spec, user folders, generated tree) next to an `outside`
 /// folder holding one file.
@@ -19,16 +19,8 @@ struct World {
 impl World {
     fn new() -> World {
         let dir = tempfile::tempdir().unwrap();
-        let src = root().join("examples/homelab");
         let repo = dir.path().join("repo");
-        for e in walkdir::WalkDir::new(&src).into_iter().flatten() {
-            let to = repo.join(e.path().strip_prefix(&src).unwrap());
-            if e.file_type().is_dir() {
-                fs::create_dir_all(&to).unwrap();
-            } else {
-                fs::copy(e.path(), &to).unwrap();
-            }
-        }
+        copy_example("homelab", &repo, true);
         // Fleet clusters added by the tests clone the repository: give it a deploy key.
         let spec = repo.join("fleet.yaml");
         let text = fs::read_to_string(&spec).unwrap().replacen(
@@ -239,22 +231,6 @@ fn diagnostic_past_column_65535_does_not_panic() {
     let run = w.run(&["validate"]);
     assert_eq!(run.status, 1, "{}", run.stderr);
     assert!(run.stderr.contains("synctl::schema"), "{}", run.stderr);
-}
-
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 #[test]

@@ -79,6 +79,51 @@ impl Synctl {
     }
 }
 
+/// Copies `examples/<example>` to `to`; without `with_tree`, only the spec and the folders a
+/// person writes (no generated `hub/`, `deploy/`, `platform/`, `fleet/`).
+pub fn copy_example(example: &str, to: &Path, with_tree: bool) {
+    let src = root().join("examples").join(example);
+    for e in walkdir::WalkDir::new(&src).into_iter().flatten() {
+        let rel = e.path().strip_prefix(&src).unwrap();
+        let top = rel
+            .components()
+            .next()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if !with_tree && ["hub", "deploy", "platform", "fleet"].contains(&top.as_str()) {
+            continue;
+        }
+        let dst = to.join(rel);
+        if e.file_type().is_dir() {
+            std::fs::create_dir_all(&dst).unwrap();
+        } else {
+            std::fs::copy(e.path(), &dst).unwrap();
+        }
+    }
+}
+
+/// Runs git in `dir`, away from the machine's and the user's configuration, with a fixed
+/// identity for the commits tests make themselves; fails the test when git fails. Returns stdout.
+pub fn git(dir: &Path, args: &[&str]) -> String {
+    let out = std::process::Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_AUTHOR_NAME", "Test")
+        .env("GIT_AUTHOR_EMAIL", "test@example.com")
+        .env("GIT_COMMITTER_NAME", "Test")
+        .env("GIT_COMMITTER_EMAIL", "test@example.com")
+        .output()
+        .expect("git must be installed");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 /// Whether golden files should be rewritten (`SYNCTL_BLESS=1`).
 pub fn bless() -> bool {
     std::env::var_os("SYNCTL_BLESS").is_some()
