@@ -80,18 +80,7 @@ pub(super) fn env_overlays(
         let wave = &fleet.waves[plan.wave].name;
         let base = format!("fleet/{env}/{wave}");
         let owner = Item::Wave(plan.wave);
-        let sources: Vec<Item> = env_clusters
-            .iter()
-            .map(|&c| Item::Cluster(c))
-            .chain(plan.charts.iter().map(|&c| Item::Component(c)))
-            .chain(
-                plan.tenants
-                    .iter()
-                    .copied()
-                    .chain(plan.apps.iter().map(|&(t, _)| t))
-                    .map(Item::Tenant),
-            )
-            .collect();
+        let sources = plan.sources(env_clusters);
         let file = |b: &mut Builder<'_>, path: String, content: Content| {
             b.file(
                 path,

@@ -182,19 +182,7 @@ fn overlays(b: &mut Builder<'_>, site: &Site<'_>, plans: &[WavePlan]) {
     for (plan, ns_docs) in plans.iter().zip(namespaces_per_wave(fleet, plans)) {
         let wave = &fleet.waves[plan.wave].name;
         let owner = Item::Wave(plan.wave);
-        let sources: Vec<Item> = site
-            .members
-            .iter()
-            .map(|&c| Item::Cluster(c))
-            .chain(plan.charts.iter().map(|&c| Item::Component(c)))
-            .chain(
-                plan.tenants
-                    .iter()
-                    .copied()
-                    .chain(plan.apps.iter().map(|&(t, _)| t))
-                    .map(Item::Tenant),
-            )
-            .collect();
+        let sources = plan.sources(site.members);
         let members = site.members.iter().copied();
         if plan.has_main() {
             let dir = format!("{}/{wave}", site.dir);

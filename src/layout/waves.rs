@@ -2,6 +2,7 @@
 //! dependency order), the tenants whose boundaries it creates and the tenant repositories it
 //! delivers. Both engines lay their waves out from this.
 
+use super::Item;
 use crate::model::{ComponentSource, Delivery, Fleet};
 
 /// What one wave holds on one cluster.
@@ -23,6 +24,24 @@ impl WavePlan {
     #[must_use]
     pub fn has_main(&self) -> bool {
         !self.charts.is_empty() || !self.tenants.is_empty() || !self.apps.is_empty()
+    }
+
+    /// The spec items behind the wave's files on `clusters`: the clusters, the charts, the
+    /// tenants whose boundaries or entries it holds.
+    #[must_use]
+    pub fn sources(&self, clusters: &[usize]) -> Vec<Item> {
+        clusters
+            .iter()
+            .map(|&c| Item::Cluster(c))
+            .chain(self.charts.iter().map(|&c| Item::Component(c)))
+            .chain(
+                self.tenants
+                    .iter()
+                    .copied()
+                    .chain(self.apps.iter().map(|&(t, _)| t))
+                    .map(Item::Tenant),
+            )
+            .collect()
     }
 
     /// Whether a fleet cluster's wave applies anything to the cluster itself.
