@@ -385,7 +385,7 @@ fn lockdown(fleet: &Fleet, ci: usize, out_root: Option<&Path>, problems: &mut Ve
     let entry = if c.is_hub() {
         "hub".to_owned()
     } else {
-        format!("fleet/{}/clusters/{}", c.environment, c.name)
+        c.folder()
     };
     let Some(root) = out_root else { return };
     let file = root.join(&entry).join("flux-system/kustomization.yaml");

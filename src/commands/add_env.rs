@@ -549,15 +549,18 @@ fn outcome(
 ) -> Outcome {
     let c = fleet.clusters.iter().find(|c| c.name == name);
     let standalone = c.is_some_and(|c| c.is_standalone());
-    let (context, steps) = match c {
+    let (context, entry, steps) = match c {
         Some(c) if standalone && fleet.engine == Engine::Flux => {
-            (name.to_owned(), standalone_steps(fleet, c))
+            let entry = fleet.repository.from_root(&c.folder());
+            let steps = standalone_steps(fleet, c, &entry);
+            (name.to_owned(), Some(entry), steps)
         }
         Some(c) => (
             fleet.hub().map_or("hub", |h| h.name.as_str()).to_owned(),
+            None,
             cluster_steps(fleet, c),
         ),
-        None => (String::new(), Vec::new()),
+        None => (String::new(), None, Vec::new()),
     };
     Outcome {
         cluster: name.to_owned(),
@@ -570,13 +573,7 @@ fn outcome(
         changed: plan.change.keys().cloned().collect(),
         removed: plan.remove.keys().cloned().collect(),
         context,
-        entry: c
-            .filter(|c| c.is_standalone() && fleet.engine == Engine::Flux)
-            .map(|c| {
-                fleet
-                    .repository
-                    .from_root(&format!("fleet/{}/clusters/{name}", c.environment))
-            }),
+        entry,
         steps,
         secrets: needed_secrets(fleet, name),
     }
@@ -711,12 +708,13 @@ fn cluster_steps(fleet: &crate::model::Fleet, c: &crate::model::Cluster) -> Vec<
 }
 
 /// The steps that start a standalone cluster's own Flux at its entry (fleet model section 8).
-fn standalone_steps(fleet: &crate::model::Fleet, c: &crate::model::Cluster) -> Vec<Step> {
+fn standalone_steps(
+    fleet: &crate::model::Fleet,
+    c: &crate::model::Cluster,
+    entry: &str,
+) -> Vec<Step> {
     use crate::model::Bootstrap;
     let name = &c.name;
-    let entry = fleet
-        .repository
-        .from_root(&format!("fleet/{}/clusters/{name}", c.environment));
     let url = &fleet.repository.url;
     let mut steps = Vec::new();
     match c.flux.bootstrap {

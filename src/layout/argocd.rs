@@ -293,7 +293,7 @@ pub(super) fn lay_out(b: &mut Builder<'_>, graph: &Graph) {
         };
         // A standalone cluster runs its own Argo CD (T8): its root Application lives in its
         // entry, applied once with `kubectl apply -k`; every other root is in `hub/`.
-        let entry = format!("fleet/{}/clusters/{}", cluster.environment, cluster.name);
+        let entry = cluster.folder();
         let root_file = if cluster.is_standalone() {
             format!("{entry}/root.yaml")
         } else {

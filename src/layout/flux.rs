@@ -50,7 +50,7 @@ pub(super) fn lay_out(b: &mut Builder<'_>, graph: &Graph, listing: &dyn Fn(&str)
                 let members = environments.get(env).map_or(&[][..], Vec::as_slice);
                 flux_local::standalone_overlays(b, ci, members, &plans);
             }
-            let entry = format!("fleet/{env}/clusters/{}", cluster.name);
+            let entry = cluster.folder();
             flux_local::standalone(b, ci, &plans, &listing(&entry));
         } else {
             let env = cluster.environment.as_str();

@@ -214,7 +214,7 @@ pub(super) fn fleet_cluster(b: &mut Builder<'_>, ci: usize, hub_branch: &str, pl
     let me = Item::Cluster(ci);
     let hub_file = format!("hub/{}.yaml", cluster.name);
     let split = cluster.branch != hub_branch;
-    let split_dir = format!("fleet/{env}/clusters/{}", cluster.name);
+    let split_dir = cluster.folder();
     let waves_file = if split {
         format!("{split_dir}/kustomizations.yaml")
     } else {

@@ -90,7 +90,7 @@ pub(super) fn standalone(b: &mut Builder<'_>, ci: usize, plans: &[WavePlan], lis
     let fleet = b.fleet;
     let cluster = &fleet.clusters[ci];
     let env = &cluster.environment;
-    let dir = format!("fleet/{env}/clusters/{}", cluster.name);
+    let dir = cluster.folder();
     let waves_file = format!("{dir}/kustomizations.yaml");
     let (docs, sources) = entry_docs(b, ci, &format!("fleet/{env}"), plans, &waves_file);
     let me = Item::Cluster(ci);

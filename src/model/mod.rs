@@ -335,6 +335,13 @@ impl Tenant {
 }
 
 impl Cluster {
+    /// The cluster's own folder, `fleet/<environment>/clusters/<name>` (relative to the
+    /// output root): a standalone cluster's entry, a fleet cluster's branch split.
+    #[must_use]
+    pub fn folder(&self) -> String {
+        format!("fleet/{}/clusters/{}", self.environment, self.name)
+    }
+
     /// Whether this is the hub.
     #[must_use]
     pub fn is_hub(&self) -> bool {
