@@ -75,7 +75,10 @@ pub fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };
-    match run(&cli) {
+    let total = crate::timing::stage("total");
+    let result = run(&cli);
+    drop(total);
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::Invalid) => ExitCode::from(1),
         Err(Failure::Usage(msg)) => {

@@ -104,9 +104,16 @@ fn finish(loaded: Result<spec::Loaded, LoadError>, out_root: Option<&Path>) -> C
             };
         }
     };
+    let t = crate::timing::stage("model");
     let (fleet, mut problems) = model::build(&loaded);
+    drop(t);
+    let t = crate::timing::stage("graph");
     let graph = Graph::build(&fleet);
+    drop(t);
+    let t = crate::timing::stage("check");
     problems.extend(check::check(&fleet, &graph, out_root));
+    drop(t);
+    let t = crate::timing::stage("layout");
     // The layout needs a fleet whose names resolved and do not clash: it runs after the rules.
     let layout = if problems.iter().any(Problem::is_error) {
         None
@@ -120,6 +127,7 @@ fn finish(loaded: Result<spec::Loaded, LoadError>, out_root: Option<&Path>) -> C
         problems.append(&mut layout.problems);
         Some(layout)
     };
+    drop(t);
     diag::sort(&mut problems);
     let spec::Loaded { source, root, raw } = loaded;
     // A large spec's raw mirror is freed by the process exit, not piece by piece.
@@ -154,7 +162,10 @@ pub fn compile(
     spec_label: &str,
 ) -> Result<Compiled, Stop> {
     let mut checked = checked.valid()?;
+    let t = crate::timing::stage("templates");
     let renderer = Renderer::new(templates).map_err(Stop::Io)?;
+    drop(t);
+    let _t = crate::timing::stage("render");
     let (Some((fleet, _)), Some(layout)) = (&checked.fleet, &checked.layout) else {
         return Err(Stop::Io(
             "internal: a valid spec without a layout".to_owned(),
@@ -162,7 +173,7 @@ pub fn compile(
     };
     match render::render(fleet, &renderer, layout) {
         Ok(tree) => {
-            let wanted = output::finish(&tree, spec_label);
+            let wanted = output::finish(tree, spec_label);
             Ok(Compiled {
                 checked,
                 spec_label: spec_label.to_owned(),
@@ -186,6 +197,7 @@ impl Compiled {
     /// # Errors
     /// [`Stop::Invalid`] when a file would be lost (a user file, a hand edit without `force`).
     pub fn plan(&self, root: &Path, force: bool) -> Result<Plan, Stop> {
+        let _t = crate::timing::stage("plan");
         output::plan(root, &self.wanted, &self.spec_label, force).map_err(|mut problems| {
             diag::sort(&mut problems);
             Stop::Invalid {
@@ -223,5 +235,6 @@ pub fn write(
     plan: &Plan,
     progress: Option<&indicatif::ProgressBar>,
 ) -> Result<(), Stop> {
+    let _t = crate::timing::stage("write");
     output::apply(root, plan, progress).map_err(Stop::Io)
 }

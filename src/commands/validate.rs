@@ -77,6 +77,7 @@ fn tree_problems(
     wanted: &std::collections::BTreeMap<String, String>,
     spec: &str,
 ) -> Vec<Problem> {
+    let _t = crate::timing::stage("plan");
     let refusals = match output::plan(root, wanted, spec, false) {
         Ok(plan) => return plan.drift(),
         Err(problems) => problems,

@@ -14,7 +14,9 @@ mod flux_local;
 mod waves;
 
 pub use argocd::health_provider;
-pub use docs::{AppSource, Application, Content, Doc, GitRepository, Kustomization, Patch};
+pub use docs::{
+    AppSource, Application, Content, DependsOn, Doc, GitRepository, Kustomization, Patch,
+};
 pub use waves::{WavePlan, cluster_waves};
 
 use std::collections::{BTreeMap, BTreeSet};

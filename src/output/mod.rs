@@ -258,14 +258,22 @@ fn nested_repository(dir: &Path) -> bool {
     fs::symlink_metadata(dir.join(".git")).is_ok()
 }
 
-/// The generated files already in the tree (those with a synctl header), by relative path.
-/// Symbolic links anywhere under the output folders are refused; nested Git repositories
-/// (submodules, clones) and `hub/flux-system/` are never entered.
-///
-/// # Errors
-/// Problems reading the tree, and every symbolic link in it.
-pub fn existing(root: &Path) -> Result<BTreeMap<String, String>, Vec<Problem>> {
-    let mut out = BTreeMap::new();
+/// What one walk of the output folders found.
+#[derive(Debug, Default)]
+struct Scan {
+    /// Every regular file, by relative path: its text, or why it is a person's file synctl
+    /// leaves alone (not UTF-8, over 32 MiB, a FIFO or device).
+    files: BTreeMap<String, Result<String, Problem>>,
+    /// The plain folders the walk entered: a file missing from `files` whose folder is here
+    /// does not exist.
+    dirs: BTreeSet<PathBuf>,
+}
+
+/// Walks the output folders once and reads every regular file in them. Symbolic links
+/// anywhere under the output folders are refused; nested Git repositories (submodules, clones)
+/// and `hub/flux-system/` are never entered.
+fn scan(root: &Path) -> Result<Scan, Vec<Problem>> {
+    let mut out = Scan::default();
     let mut problems = Vec::new();
     for top in ROOTS {
         let dir = root.join(top);
@@ -305,21 +313,28 @@ pub fn existing(root: &Path) -> Result<BTreeMap<String, String>, Vec<Problem>> {
                 continue;
             };
             let rel = rel.to_string_lossy().replace('\\', "/");
+            let kind = entry.file_type();
             if entry.path_is_symlink() {
                 problems.push(in_the_way(&rel, "a symbolic link"));
-                continue;
-            }
-            if !entry.file_type().is_file() {
-                continue;
-            }
-            match read_regular(entry.path(), &rel) {
-                Ok(Some(content)) if is_generated(content.as_bytes()) => {
-                    out.insert(rel, content);
+            } else if kind.is_dir() {
+                out.dirs.insert(entry.into_path());
+            } else if kind.is_file() {
+                match read_regular(entry.path(), &rel) {
+                    Ok(Some(content)) => {
+                        out.files.insert(rel, Ok(content));
+                    }
+                    // Gone since the walk listed it.
+                    Ok(None) => {}
+                    // A person's binary or huge file is not ours: left alone unless synctl
+                    // must write there.
+                    Err(p) if p.code == Code::UserFile => {
+                        out.files.insert(rel, Err(p));
+                    }
+                    Err(p) => problems.push(p),
                 }
-                Ok(_) => {}
-                // A person's binary or huge file is not ours: leave it alone.
-                Err(p) if p.code == Code::UserFile => {}
-                Err(p) => problems.push(p),
+            } else {
+                let p = in_the_way(&rel, "a special file (FIFO, socket or device)");
+                out.files.insert(rel, Err(p));
             }
         }
     }
@@ -342,9 +357,12 @@ pub fn plan(
     force: bool,
 ) -> Result<Plan, Vec<Problem>> {
     let mut problems = Vec::new();
-    let on_disk = existing(root)?;
+    // One walk reads the tree; a wanted file is read again only where the walk did not go.
+    let Scan {
+        files: mut on_disk,
+        dirs: mut dirs_ok,
+    } = scan(root)?;
     let mut plan = Plan::default();
-    let mut dirs_ok: BTreeSet<PathBuf> = BTreeSet::new();
     for (rel, content) in wanted {
         let Some(path) = join(root, rel) else {
             problems.push(Problem::error(
@@ -353,11 +371,20 @@ pub fn plan(
             ));
             continue;
         };
-        if let Err(p) = check_folders(root, rel, &mut dirs_ok) {
-            problems.push(p);
-            continue;
-        }
-        match read_regular(&path, rel) {
+        let folders_exist = match check_folders(root, rel, &mut dirs_ok) {
+            Ok(exist) => exist,
+            Err(p) => {
+                problems.push(p);
+                continue;
+            }
+        };
+        let walked = path.parent().is_some_and(|d| dirs_ok.contains(d)) && !dirs_ok.contains(&path);
+        let read = match on_disk.remove(rel) {
+            Some(read) => read.map(Some),
+            None if !folders_exist || walked => Ok(None),
+            None => read_regular(&path, rel),
+        };
+        match read {
             Err(p) => problems.push(p),
             Ok(None) => {
                 plan.add.insert(rel.clone(), content.clone());
@@ -385,8 +412,9 @@ pub fn plan(
             },
         }
     }
-    for (rel, content) in on_disk {
-        if wanted.contains_key(&rel) {
+    for (rel, read) in on_disk {
+        let Ok(content) = read else { continue };
+        if wanted.contains_key(&rel) || !is_generated(content.as_bytes()) {
             continue;
         }
         let owned = ownership(&content, spec, &rel);
@@ -415,8 +443,8 @@ pub fn plan(
 }
 
 /// Checks that every folder above `rel` is a plain folder (or missing): never a symbolic
-/// link, never a file where a folder must be.
-fn check_folders(root: &Path, rel: &str, ok: &mut BTreeSet<PathBuf>) -> Result<(), Problem> {
+/// link, never a file where a folder must be. `Ok(false)` when one is missing.
+fn check_folders(root: &Path, rel: &str, ok: &mut BTreeSet<PathBuf>) -> Result<bool, Problem> {
     let mut dir = root.to_path_buf();
     let parts: Vec<&str> = rel.split('/').collect();
     for (i, part) in parts[..parts.len().saturating_sub(1)].iter().enumerate() {
@@ -432,11 +460,11 @@ fn check_folders(root: &Path, rel: &str, ok: &mut BTreeSet<PathBuf>) -> Result<(
             Ok(m) if !m.is_dir() => return Err(in_the_way(&here, "a file where a folder must be")),
             Ok(_) => {}
             // Missing: created when written, and nothing below it exists.
-            Err(_) => return Ok(()),
+            Err(_) => return Ok(false),
         }
         ok.insert(dir.clone());
     }
-    Ok(())
+    Ok(true)
 }
 
 /// Writes the plan: every file to a fresh temporary file (created exclusively, with an
@@ -604,10 +632,10 @@ pub fn bootstrap_listing(root: &Path, entry: &str) -> Vec<String> {
 
 /// Adds headers to every body.
 #[must_use]
-pub fn finish(tree: &Tree, spec: &str) -> BTreeMap<String, String> {
-    tree.iter()
-        .map(|(p, body)| (p.clone(), with_header(spec, p, body)))
-        .collect()
+pub fn finish(tree: Tree, spec: &str) -> BTreeMap<String, String> {
+    let files: Vec<(String, String)> = tree.into_iter().collect();
+    let headed = crate::par::map(&files, |(p, body)| with_header(spec, p, body));
+    files.into_iter().map(|(p, _)| p).zip(headed).collect()
 }
 
 #[cfg(test)]

@@ -107,6 +107,13 @@ pub(super) fn render(fleet: &Fleet, r: &Renderer, doc: &Doc) -> Result<Vec<Strin
             name,
             labels,
             annotations,
+        } if r.is_fast("k8s/namespace.yaml.j2") => {
+            Ok(vec![super::fast::namespace(name, labels, annotations)])
+        }
+        Doc::Namespace {
+            name,
+            labels,
+            annotations,
         } => one(r.object(
             "k8s/namespace.yaml.j2",
             &NamespaceCtx {
@@ -127,7 +134,13 @@ pub(super) fn render(fleet: &Fleet, r: &Renderer, doc: &Doc) -> Result<Vec<Strin
                 labels,
             },
         )),
+        Doc::GitRepository(g) if r.is_fast("flux/gitrepository.yaml.j2") => {
+            Ok(vec![super::fast::git_repository(g)])
+        }
         Doc::GitRepository(g) => one(r.object("flux/gitrepository.yaml.j2", g)),
+        Doc::Kustomization(k) if r.is_fast("flux/kustomization.yaml.j2") => {
+            Ok(vec![super::fast::kustomization(k)])
+        }
         Doc::Kustomization(k) => one(r.object("flux/kustomization.yaml.j2", k)),
         Doc::Release {
             component,

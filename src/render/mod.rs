@@ -6,6 +6,7 @@
 
 mod argocd;
 mod docs;
+mod fast;
 pub mod yaml_out;
 
 pub use argocd::HEALTH_LUA;
@@ -83,6 +84,8 @@ const TEMPLATES: &[(&str, &str)] = &[
 /// The template environment.
 pub struct Renderer {
     env: Environment<'static>,
+    /// Built-in templates that are written in Rust as well ([`fast`]) and not overridden.
+    fast: Vec<&'static str>,
 }
 
 impl Renderer {
@@ -109,16 +112,25 @@ impl Renderer {
             let s = v.as_str().map_or_else(|| v.to_string(), str::to_owned);
             minijinja::Value::from_safe_string(serde_json::to_string(&s).unwrap_or_default())
         });
+        let mut fast = Vec::new();
         for (name, builtin) in TEMPLATES {
             let source = match overrides.map(|d| d.join(name)).filter(|p| p.is_file()) {
                 Some(p) => std::fs::read_to_string(&p)
                     .map_err(|e| format!("cannot read template `{}`: {e}", p.display()))?,
-                None => (*builtin).to_owned(),
+                None => {
+                    fast.extend(fast::TEMPLATES.iter().filter(|t| *t == name));
+                    (*builtin).to_owned()
+                }
             };
             env.add_template_owned(*name, source)
                 .map_err(|e| format!("template `{name}`: {e}"))?;
         }
-        Ok(Renderer { env })
+        Ok(Renderer { env, fast })
+    }
+
+    /// Whether the built-in template `name` is in use and written in Rust as well.
+    fn is_fast(&self, name: &str) -> bool {
+        self.fast.contains(&name)
     }
 
     /// Renders template `name` with `ctx`; the result ends with exactly one newline.
@@ -212,8 +224,11 @@ pub fn merge(base: &mut Json, over: &Json) {
 pub fn render(fleet: &Fleet, renderer: &Renderer, layout: &Layout) -> Result<Tree, Vec<Problem>> {
     let mut tree = Tree::new();
     let mut problems = Vec::new();
-    for (path, file) in &layout.files {
-        match body(fleet, renderer, &file.content) {
+    // Files render independently, on every core; the tree is assembled in path order.
+    let files: Vec<_> = layout.files.iter().collect();
+    let bodies = crate::par::map(&files, |(_, file)| body(fleet, renderer, &file.content));
+    for ((path, _), text) in files.into_iter().zip(bodies) {
+        match text {
             Ok(text) => {
                 tree.insert(path.clone(), text);
             }

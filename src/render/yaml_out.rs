@@ -9,24 +9,42 @@ use serde_json::Value as Json;
 #[must_use]
 pub fn emit(value: &Json, indent: usize) -> String {
     let mut out = String::new();
-    match value {
-        Json::Object(m) if !m.is_empty() => map(value, indent, &mut out),
-        Json::Array(a) if !a.is_empty() => seq(value, indent, &mut out),
-        other => {
-            out.push_str(&" ".repeat(indent));
-            out.push_str(&inline(other, indent));
-            out.push('\n');
-        }
-    }
+    emit_into(value, indent, &mut out);
     out
 }
 
-fn map(value: &Json, indent: usize, out: &mut String) {
+/// [`emit`], appended to `out`.
+pub fn emit_into(value: &Json, indent: usize, out: &mut String) {
+    match value {
+        Json::Object(m) if !m.is_empty() => map(value, indent, false, out),
+        Json::Array(a) if !a.is_empty() => seq(value, indent, out),
+        other => {
+            pad(indent, out);
+            inline(other, out);
+            out.push('\n');
+        }
+    }
+}
+
+/// `n` spaces.
+fn pad(n: usize, out: &mut String) {
+    const SPACES: &str = "                                                                ";
+    let mut left = n;
+    while left > 0 {
+        let step = left.min(SPACES.len());
+        out.push_str(&SPACES[..step]);
+        left -= step;
+    }
+}
+
+/// A mapping at `indent`; with `after_dash`, its first key continues the line of a `- `.
+fn map(value: &Json, indent: usize, after_dash: bool, out: &mut String) {
     let Json::Object(m) = value else { return };
-    let pad = " ".repeat(indent);
-    for (k, v) in m {
-        out.push_str(&pad);
-        out.push_str(&scalar(k));
+    for (i, (k, v)) in m.iter().enumerate() {
+        if i > 0 || !after_dash {
+            pad(indent, out);
+        }
+        scalar_into(k, out);
         out.push(':');
         nested(v, indent, indent + 2, out);
     }
@@ -34,17 +52,14 @@ fn map(value: &Json, indent: usize, out: &mut String) {
 
 fn seq(value: &Json, indent: usize, out: &mut String) {
     let Json::Array(items) = value else { return };
-    let pad = " ".repeat(indent);
     for v in items {
-        out.push_str(&pad);
+        pad(indent, out);
         out.push('-');
         match v {
             Json::Object(m) if !m.is_empty() => {
                 // The first key goes on the dash's line.
-                let mut inner = String::new();
-                map(v, indent + 2, &mut inner);
                 out.push(' ');
-                out.push_str(&inner[indent + 2..]);
+                map(v, indent + 2, true, out);
             }
             _ => nested(v, indent, indent + 2, out),
         }
@@ -56,7 +71,7 @@ fn nested(v: &Json, indent: usize, child: usize, out: &mut String) {
     match v {
         Json::Object(m) if !m.is_empty() => {
             out.push('\n');
-            map(v, child, out);
+            map(v, child, false, out);
         }
         Json::Array(a) if !a.is_empty() => {
             out.push('\n');
@@ -64,10 +79,9 @@ fn nested(v: &Json, indent: usize, child: usize, out: &mut String) {
         }
         Json::String(s) if s.contains('\n') && block_safe(s) => {
             out.push_str(if s.ends_with('\n') { " |\n" } else { " |-\n" });
-            let pad = " ".repeat(indent + 2);
             for line in s.trim_end_matches('\n').split('\n') {
                 if !line.is_empty() {
-                    out.push_str(&pad);
+                    pad(indent + 2, out);
                     out.push_str(line);
                 }
                 out.push('\n');
@@ -75,7 +89,7 @@ fn nested(v: &Json, indent: usize, child: usize, out: &mut String) {
         }
         other => {
             out.push(' ');
-            out.push_str(&inline(other, indent));
+            inline(other, out);
             out.push('\n');
         }
     }
@@ -90,14 +104,14 @@ fn block_safe(s: &str) -> bool {
         && !s.ends_with("\n\n")
 }
 
-fn inline(v: &Json, _indent: usize) -> String {
+fn inline(v: &Json, out: &mut String) {
     match v {
-        Json::Null => "null".to_owned(),
-        Json::Bool(b) => b.to_string(),
-        Json::Number(n) => n.to_string(),
-        Json::String(s) => scalar(s),
-        Json::Array(_) => "[]".to_owned(),
-        Json::Object(_) => "{}".to_owned(),
+        Json::Null => out.push_str("null"),
+        Json::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Json::Number(n) => out.push_str(&n.to_string()),
+        Json::String(s) => scalar_into(s, out),
+        Json::Array(_) => out.push_str("[]"),
+        Json::Object(_) => out.push_str("{}"),
     }
 }
 
@@ -112,7 +126,18 @@ pub fn needs_escape(c: char) -> bool {
 /// (double-quoted with escapes when it holds a character that may not appear raw).
 #[must_use]
 pub fn scalar(s: &str) -> String {
-    if plain_ok(s) { s.to_owned() } else { quoted(s) }
+    let mut out = String::with_capacity(s.len() + 2);
+    scalar_into(s, &mut out);
+    out
+}
+
+/// [`scalar`], appended to `out`.
+pub fn scalar_into(s: &str, out: &mut String) {
+    if plain_ok(s) {
+        out.push_str(s);
+    } else {
+        out.push_str(&quoted(s));
+    }
 }
 
 /// A string as a scalar inside a flow collection (`{a: b}`, `[a, b]`), where `,[]{}` also
@@ -147,18 +172,29 @@ fn quoted(s: &str) -> String {
 }
 
 fn plain_ok(s: &str) -> bool {
-    if s.is_empty() || s.trim() != s || looks_typed(s) || s.chars().any(needs_escape) {
+    let Some(first) = s.chars().next() else {
+        return false;
+    };
+    if "-?:,[]{}#&*!|>'\"%@`".contains(first) || s.trim() != s || looks_typed(s) {
         return false;
     }
-    let first = s.chars().next().unwrap_or(' ');
-    if "-?:,[]{}#&*!|>'\"%@`".contains(first) {
-        return false;
-    }
-    !(s.contains(": ") || s.contains(" #") || s.ends_with(':') || s.chars().any(char::is_control))
+    // Plain ASCII needs no per-character decoding.
+    let escapes = if s.is_ascii() {
+        s.bytes().any(|b| b.is_ascii_control())
+    } else {
+        s.chars().any(needs_escape)
+    };
+    !(escapes || s.contains(": ") || s.contains(" #") || s.ends_with(':'))
 }
 
 /// Whether a plain scalar would be read as null, a boolean or a number (YAML 1.1 or 1.2).
 fn looks_typed(s: &str) -> bool {
+    // Every such scalar is a short word or made of digits, signs, dots, `_`, `:` and `~`.
+    let number_like =
+        |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'+' | b'-' | b'_' | b':' | b'~');
+    if !s.bytes().all(number_like) || (s.len() > 6 && !s.bytes().any(|b| b.is_ascii_digit())) {
+        return false;
+    }
     let lower = s.to_ascii_lowercase();
     if matches!(
         lower.as_str(),

@@ -53,16 +53,21 @@ pub fn load(path: &Path, name: &str) -> Result<Loaded, LoadError> {
 /// # Errors
 /// See [`LoadError`].
 pub fn load_source(source: Source) -> Result<Loaded, LoadError> {
+    let t = crate::timing::stage("parse");
     let root = match yaml::parse(&source) {
         Ok(root) => root,
         Err(problems) => return Err(LoadError::Invalid(source, problems)),
     };
+    drop(t);
+    let t = crate::timing::stage("schema");
     let json = root.to_json();
     let problems = schema::check(&root, &json);
     if !problems.is_empty() {
         return Err(LoadError::Invalid(source, problems));
     }
     drop(json);
+    drop(t);
+    let _t = crate::timing::stage("typed");
     match de::from_node::<raw::Fleet>(&root) {
         Ok(raw) => Ok(Loaded { source, root, raw }),
         Err(e) => {

@@ -1,0 +1,64 @@
+//! Data parallelism without a dependency: [`map`] runs a function over a slice on every core
+//! and returns the results in the slice's order, so the output never depends on the number of
+//! threads or on which thread finished first.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// How many threads [`map`] uses: `SYNCTL_THREADS` when set to a positive number, else one per
+/// core.
+#[must_use]
+pub fn threads() -> usize {
+    std::env::var("SYNCTL_THREADS")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
+}
+
+/// Items are handed out in blocks of this many: small enough to balance uneven items, large
+/// enough that the shared counter is not contended.
+const BLOCK: usize = 16;
+
+/// `items.iter().map(f).collect()`, computed on [`threads`] threads; results in `items` order.
+pub fn map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = threads().min(items.len().div_ceil(BLOCK));
+    if threads <= 1 {
+        return items.iter().map(f).collect();
+    }
+    let next = AtomicUsize::new(0);
+    let work = || {
+        let mut done = Vec::new();
+        loop {
+            let start = next.fetch_add(BLOCK, Ordering::Relaxed);
+            if start >= items.len() {
+                return done;
+            }
+            let end = (start + BLOCK).min(items.len());
+            done.push((start, items[start..end].iter().map(&f).collect::<Vec<R>>()));
+        }
+    };
+    let mut blocks: Vec<(usize, Vec<R>)> = std::thread::scope(|s| {
+        let helpers: Vec<_> = (1..threads).map(|_| s.spawn(work)).collect();
+        let mut all = work();
+        for h in helpers {
+            // A panic in a helper is a bug: re-raise it on this thread.
+            all.extend(h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
+        }
+        all
+    });
+    blocks.sort_unstable_by_key(|(start, _)| *start);
+    blocks.into_iter().flat_map(|(_, block)| block).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn results_keep_the_order_of_the_items() {
+        let items: Vec<u64> = (0..1000).collect();
+        let out = map(&items, |n| n * n);
+        assert_eq!(out, items.iter().map(|n| n * n).collect::<Vec<_>>());
+        assert!(map(&[] as &[u64], |n| *n).is_empty());
+    }
+}

@@ -1,0 +1,365 @@
+//! The built-in templates of the objects a large fleet has thousands of (Flux Kustomizations,
+//! GitRepositories, Namespaces), written straight into a string: the same bytes as the
+//! template (a test renders every object of every example both ways), without building a
+//! template context. Used only when `--templates` does not override that template.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value as Json;
+
+use super::yaml_out::{emit_into, scalar_into};
+use crate::layout::{GitRepository, Kustomization};
+
+/// The templates [`render`] stands in for.
+pub(super) const TEMPLATES: &[&str] = &[
+    "flux/kustomization.yaml.j2",
+    "flux/gitrepository.yaml.j2",
+    "k8s/namespace.yaml.j2",
+];
+
+/// A block of YAML lines being written.
+struct Doc(String);
+
+impl Doc {
+    fn new(head: &str) -> Doc {
+        let mut out = String::with_capacity(1024);
+        out.push_str(head);
+        Doc(out)
+    }
+
+    /// `key: value` at `indent`, the value a quoted-when-needed scalar.
+    fn field(&mut self, indent: &str, key: &str, value: &str) -> &mut Doc {
+        self.0.push_str(indent);
+        self.0.push_str(key);
+        self.0.push_str(": ");
+        scalar_into(value, &mut self.0);
+        self.0.push('\n');
+        self
+    }
+
+    /// A line written as is.
+    fn raw(&mut self, line: &str) -> &mut Doc {
+        self.0.push_str(line);
+        self.0.push('\n');
+        self
+    }
+
+    /// `value` as a block below the line just written (the template's `| yaml(indent)`).
+    fn block(&mut self, value: &Json, indent: usize) -> &mut Doc {
+        let start = self.0.len();
+        emit_into(value, indent, &mut self.0);
+        // `yaml` trims what the emitter ends with; the line is then ended by the template.
+        let end = start + self.0[start..].trim_end().len();
+        self.0.truncate(end);
+        self.0.push('\n');
+        self
+    }
+
+    fn map(&mut self, value: &BTreeMap<String, String>, indent: usize) -> &mut Doc {
+        let json = Json::Object(
+            value
+                .iter()
+                .map(|(k, v)| (k.clone(), Json::String(v.clone())))
+                .collect(),
+        );
+        self.block(&json, indent)
+    }
+
+    fn finish(mut self) -> String {
+        let end = self.0.trim_end().len();
+        self.0.truncate(end);
+        self.0.push('\n');
+        self.0
+    }
+}
+
+/// `flux/kustomization.yaml.j2`.
+pub(super) fn kustomization(k: &Kustomization) -> String {
+    let mut d =
+        Doc::new("apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n");
+    d.field("  ", "name", &k.name)
+        .field("  ", "namespace", &k.namespace)
+        .raw("spec:");
+    if !k.depends_on.is_empty() {
+        let deps = Json::Array(
+            k.depends_on
+                .iter()
+                .map(|dep| {
+                    let mut m = serde_json::Map::new();
+                    m.insert("name".to_owned(), Json::String(dep.name.clone()));
+                    if let Some(ns) = &dep.namespace {
+                        m.insert("namespace".to_owned(), Json::String(ns.clone()));
+                    }
+                    Json::Object(m)
+                })
+                .collect(),
+        );
+        d.raw("  dependsOn:").block(&deps, 4);
+    }
+    if let Some(secret) = k.decryption.as_deref().filter(|s| !s.is_empty()) {
+        d.raw("  decryption:")
+            .raw("    provider: sops")
+            .raw("    secretRef:")
+            .field("      ", "name", secret);
+    }
+    if !k.health_checks.is_empty() {
+        d.raw("  healthChecks:")
+            .block(&Json::Array(k.health_checks.clone()), 4);
+    }
+    d.field("  ", "interval", &k.interval)
+        .field("  ", "retryInterval", &k.retry_interval)
+        .field("  ", "timeout", &k.timeout);
+    if let Some(kubeconfig) = k.kubeconfig.as_ref().filter(|v| truthy(v)) {
+        d.raw("  kubeConfig:").block(kubeconfig, 4);
+    }
+    d.field("  ", "path", &k.path);
+    if !k.patches.is_empty() {
+        d.raw("  patches:")
+            .block(&Json::Array(k.patches.clone()), 4);
+    }
+    d.raw("  prune: true");
+    if let Some(account) = k.service_account.as_deref().filter(|s| !s.is_empty()) {
+        d.field("  ", "serviceAccountName", account);
+    }
+    d.raw("  sourceRef:")
+        .raw("    kind: GitRepository")
+        .field("    ", "name", &k.source);
+    if let Some(ns) = k.target_namespace.as_deref().filter(|s| !s.is_empty()) {
+        d.field("  ", "targetNamespace", ns);
+    }
+    d.raw(if k.wait {
+        "  wait: true"
+    } else {
+        "  wait: false"
+    });
+    let substitute = k.substitute.as_ref().filter(|m| !m.is_empty());
+    if substitute.is_some() || !k.substitute_from.is_empty() {
+        d.raw("  postBuild:");
+        if let Some(vars) = substitute {
+            d.raw("    substitute:").map(vars, 6);
+        }
+        if !k.substitute_from.is_empty() {
+            d.raw("    substituteFrom:")
+                .block(&Json::Array(k.substitute_from.clone()), 6);
+        }
+    }
+    d.finish()
+}
+
+/// `flux/gitrepository.yaml.j2`.
+pub(super) fn git_repository(g: &GitRepository) -> String {
+    let mut d =
+        Doc::new("apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata:\n");
+    d.field("  ", "name", &g.name)
+        .field("  ", "namespace", &g.namespace)
+        .raw("spec:")
+        .field("  ", "interval", &g.interval)
+        .raw("  ref:")
+        .field("    ", "branch", &g.branch);
+    if let Some(secret) = g.secret_ref.as_deref().filter(|s| !s.is_empty()) {
+        d.raw("  secretRef:").field("    ", "name", secret);
+    }
+    if let Some(sparse) = g.sparse.as_ref().filter(|s| !s.is_empty()) {
+        d.raw("  sparseCheckout:");
+        for p in sparse {
+            d.0.push_str("    - ");
+            scalar_into(p, &mut d.0);
+            d.0.push('\n');
+        }
+    }
+    d.field("  ", "url", &g.url);
+    d.finish()
+}
+
+/// `k8s/namespace.yaml.j2`.
+pub(super) fn namespace(
+    name: &str,
+    labels: &BTreeMap<String, String>,
+    annotations: &BTreeMap<String, String>,
+) -> String {
+    let mut d = Doc::new("apiVersion: v1\nkind: Namespace\nmetadata:\n");
+    d.field("  ", "name", name);
+    if !annotations.is_empty() {
+        d.raw("  annotations:").map(annotations, 4);
+    }
+    if !labels.is_empty() {
+        d.raw("  labels:").map(labels, 4);
+    }
+    d.finish()
+}
+
+/// Whether a template's `{% if value %}` takes the branch.
+fn truthy(v: &Json) -> bool {
+    match v {
+        Json::Null => false,
+        Json::Bool(b) => *b,
+        Json::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
+        Json::String(s) => !s.is_empty(),
+        Json::Array(a) => !a.is_empty(),
+        Json::Object(m) => !m.is_empty(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::layout::{Content, Doc as LayoutDoc};
+    use crate::render::Renderer;
+
+    /// Renders `doc` with the template and with the Rust writer; `None` for other kinds.
+    fn both(r: &Renderer, doc: &LayoutDoc) -> Option<(String, String)> {
+        let out = match doc {
+            LayoutDoc::Kustomization(k) => (
+                r.object("flux/kustomization.yaml.j2", k).ok()?,
+                kustomization(k),
+            ),
+            LayoutDoc::GitRepository(g) => (
+                r.object("flux/gitrepository.yaml.j2", g).ok()?,
+                git_repository(g),
+            ),
+            LayoutDoc::Namespace {
+                name,
+                labels,
+                annotations,
+            } => (
+                r.object(
+                    "k8s/namespace.yaml.j2",
+                    &serde_json::json!({"name": name, "labels": labels, "annotations": annotations}),
+                )
+                .ok()?,
+                namespace(name, labels, annotations),
+            ),
+            _ => return None,
+        };
+        Some(out)
+    }
+
+    #[test]
+    fn the_rust_writers_match_the_templates_on_every_object_of_every_example() {
+        let r = Renderer::new(None).expect("built-in templates");
+        let mut specs: Vec<std::path::PathBuf> = ["examples", "tests/fleets"]
+            .iter()
+            .flat_map(|d| std::fs::read_dir(d).expect("folder").flatten())
+            .map(|e| e.path().join("fleet.yaml"))
+            .filter(|p| p.is_file())
+            .collect();
+        specs.sort();
+        assert!(specs.len() >= 6, "{specs:?}");
+        let mut compared = [0usize; 3];
+        for spec in &specs {
+            let root = spec.parent().expect("folder");
+            let checked = crate::pipeline::check_file(spec, "fleet.yaml", Some(root))
+                .expect("readable")
+                .valid()
+                .unwrap_or_else(|_| panic!("{} is valid", spec.display()));
+            let layout = checked.layout.expect("laid out");
+            for file in layout.files.values() {
+                let Content::Docs { docs, .. } = &file.content else {
+                    continue;
+                };
+                for doc in docs {
+                    let Some((template, rust)) = both(&r, doc) else {
+                        continue;
+                    };
+                    assert_eq!(rust, template, "{}", spec.display());
+                    compared[match doc {
+                        LayoutDoc::Kustomization(_) => 0,
+                        LayoutDoc::GitRepository(_) => 1,
+                        _ => 2,
+                    }] += 1;
+                }
+            }
+        }
+        assert!(compared.iter().all(|n| *n > 10), "{compared:?}");
+    }
+
+    #[test]
+    fn every_optional_field_and_awkward_value_is_written_as_the_template_writes_it() {
+        let r = Renderer::new(None).expect("built-in templates");
+        let strings = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect()
+        };
+        let k = Kustomization {
+            name: "yes".to_owned(),
+            namespace: "a: b".to_owned(),
+            depends_on: vec![
+                crate::layout::DependsOn {
+                    name: "one".to_owned(),
+                    namespace: None,
+                },
+                crate::layout::DependsOn {
+                    name: "two".to_owned(),
+                    namespace: Some("flux-system".to_owned()),
+                },
+            ],
+            interval: "1.0".to_owned(),
+            retry_interval: "2m".to_owned(),
+            timeout: "~".to_owned(),
+            kubeconfig: Some(serde_json::json!({"secretRef": {"name": "kc", "key": "value"}})),
+            path: "./deploy/x #y".to_owned(),
+            service_account: Some("kustomize-controller".to_owned()),
+            source: "on".to_owned(),
+            target_namespace: Some("team\u{2028}a".to_owned()),
+            wait: true,
+            substitute: Some(strings(&[("CLUSTER", "0x1F"), ("MULTI", "a\nb\n")])),
+            patches: vec![
+                serde_json::json!({"patch": "- op: add\n  path: /x\n", "target": {"kind": "HelmRelease"}}),
+            ],
+            decryption: Some("sops-age".to_owned()),
+            substitute_from: vec![
+                serde_json::json!({"kind": "ConfigMap", "name": "vars", "optional": true}),
+            ],
+            health_checks: vec![
+                serde_json::json!({"apiVersion": "apps/v1", "kind": "Deployment", "name": "x", "namespace": "y"}),
+            ],
+        };
+        let doc = LayoutDoc::Kustomization(k.clone());
+        let (template, rust) = both(&r, &doc).expect("rendered");
+        assert_eq!(rust, template);
+        let bare = Kustomization {
+            depends_on: Vec::new(),
+            kubeconfig: None,
+            service_account: Some(String::new()),
+            target_namespace: None,
+            wait: false,
+            substitute: Some(BTreeMap::new()),
+            patches: Vec::new(),
+            decryption: None,
+            substitute_from: Vec::new(),
+            health_checks: Vec::new(),
+            ..k
+        };
+        let (template, rust) = both(&r, &LayoutDoc::Kustomization(bare)).expect("rendered");
+        assert_eq!(rust, template);
+        for (secret, sparse) in [
+            (
+                Some("deploy-key".to_owned()),
+                Some(vec!["./hub".to_owned(), "yes".to_owned()]),
+            ),
+            (None, Some(Vec::new())),
+            (Some(String::new()), None),
+        ] {
+            let g = GitRepository {
+                name: "null".to_owned(),
+                namespace: "flux-system".to_owned(),
+                interval: "1m".to_owned(),
+                branch: "1.0".to_owned(),
+                secret_ref: secret,
+                sparse,
+                url: "ssh://git@example.com/a b".to_owned(),
+            };
+            let (template, rust) = both(&r, &LayoutDoc::GitRepository(g)).expect("rendered");
+            assert_eq!(rust, template);
+        }
+        let ns = LayoutDoc::Namespace {
+            name: "true".to_owned(),
+            labels: strings(&[("a", "yes"), ("b/c", "")]),
+            annotations: strings(&[("note", "x: y")]),
+        };
+        let (template, rust) = both(&r, &ns).expect("rendered");
+        assert_eq!(rust, template);
+    }
+}
