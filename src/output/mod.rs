@@ -3,7 +3,7 @@
 //! person edited them. A plan is computed first and checked as a whole; only then are files
 //! written (atomically) and pruned.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::fs;
 use std::io::Write as _;
 use std::path::{Component, Path, PathBuf};
@@ -266,7 +266,7 @@ struct Scan {
     files: BTreeMap<String, Result<String, Problem>>,
     /// The plain folders the walk entered: a file missing from `files` whose folder is here
     /// does not exist.
-    dirs: BTreeSet<PathBuf>,
+    dirs: HashSet<PathBuf>,
 }
 
 /// Walks the output folders once and reads every regular file in them. Symbolic links
@@ -444,7 +444,7 @@ pub fn plan(
 
 /// Checks that every folder above `rel` is a plain folder (or missing): never a symbolic
 /// link, never a file where a folder must be. `Ok(false)` when one is missing.
-fn check_folders(root: &Path, rel: &str, ok: &mut BTreeSet<PathBuf>) -> Result<bool, Problem> {
+fn check_folders(root: &Path, rel: &str, ok: &mut HashSet<PathBuf>) -> Result<bool, Problem> {
     let mut dir = root.to_path_buf();
     let parts: Vec<&str> = rel.split('/').collect();
     for (i, part) in parts[..parts.len().saturating_sub(1)].iter().enumerate() {

@@ -22,8 +22,24 @@ fn schema_json() -> &'static Json {
 fn validator() -> Option<&'static Validator> {
     static VALIDATOR: OnceLock<Option<Validator>> = OnceLock::new();
     VALIDATOR
-        .get_or_init(|| jsonschema::validator_for(schema_json()).ok())
+        .get_or_init(|| {
+            // The `regex` engine: linear-time matching, and it compiles faster than
+            // `fancy-regex`; the schema's patterns need no look-around.
+            jsonschema::options()
+                .with_pattern_options(jsonschema::PatternOptions::regex())
+                .build(schema_json())
+                .ok()
+        })
         .as_ref()
+}
+
+/// Compiles the schema on another thread, so that the compilation (most of the time a small
+/// spec takes) overlaps reading and parsing the spec and the tree. The first [`check`] waits
+/// for it if it has not finished.
+pub fn compile_in_background() {
+    std::thread::spawn(|| {
+        let _ = validator();
+    });
 }
 
 /// Validates the document against the schema; every violation becomes a problem on its span.

@@ -78,7 +78,7 @@ fn schema_prints_the_compiled_in_schema() {
     assert_eq!(printed, file);
     assert_eq!(
         printed["$schema"],
-        "https://json-schema.org/draft/2020-12/schema"
+        "http://json-schema.org/draft-07/schema#"
     );
 }
 
