@@ -854,3 +854,40 @@ fn the_tenant_role_cannot_write_boundaries_or_escalate() {
         }
     }
 }
+
+/// Rendering runs on every core; the bytes may not depend on how many. One thread, two and
+/// seven write the same tree (a synthetic fleet of a few hundred files and the Argo CD and
+/// Flux Operator examples, most of whose objects are not written by the Rust fast paths).
+#[test]
+fn the_tree_is_the_same_bytes_whatever_the_number_of_threads() {
+    let tmp = tempfile::tempdir().unwrap();
+    for spec in ["synthetic", "aphex", "d1"] {
+        let mut trees = Vec::new();
+        for threads in ["1", "2", "7"] {
+            let dir = tmp.path().join(format!("{spec}-{threads}"));
+            if spec == "synthetic" {
+                fs::create_dir_all(&dir).unwrap();
+                fs::write(dir.join("fleet.yaml"), synctl::synthetic::fleet(40, 30)).unwrap();
+            } else {
+                copy_example(spec, &dir, false);
+            }
+            let run = Synctl::new()
+                .env("SYNCTL_THREADS", threads)
+                .args(["generate", "-q", "-f"])
+                .args([dir.join("fleet.yaml")])
+                .run();
+            assert_eq!(run.status, 0, "{}", run.stderr);
+            let files: BTreeMap<String, Vec<u8>> = tree_files(&dir)
+                .into_iter()
+                .map(|rel| {
+                    let bytes = fs::read(dir.join(&rel)).unwrap();
+                    (rel, bytes)
+                })
+                .collect();
+            assert!(files.len() > 20, "{spec} wrote {} files", files.len());
+            trees.push(files);
+        }
+        assert_eq!(trees[0], trees[1], "{spec}");
+        assert_eq!(trees[0], trees[2], "{spec}");
+    }
+}
