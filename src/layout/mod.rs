@@ -19,7 +19,8 @@ pub use docs::{
 };
 pub use waves::{WavePlan, cluster_waves};
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::hash_map::Entry;
+use std::collections::{BTreeMap, BTreeSet, HashMap, btree_map};
 
 use crate::diag::{Code, Problem};
 use crate::graph::Graph;
@@ -177,35 +178,35 @@ impl Builder<'_> {
         content: Content,
     ) {
         let fleet = self.fleet;
-        if let Some(first) = self.layout.files.get(&path) {
-            let (a, b) = (first.owner, owner);
-            if self.reported.insert((a.min(b), a.max(b))) {
-                let p = collision(
-                    fleet,
-                    format!(
-                        "`{path}` would be written for both {} and {}",
-                        a.describe(fleet),
-                        b.describe(fleet)
-                    ),
-                    a,
-                    b,
-                    "rename one of them: each generated file belongs to one item of the spec",
-                );
-                self.layout.problems.push(p);
+        let slot = match self.layout.files.entry(path) {
+            btree_map::Entry::Vacant(slot) => slot,
+            btree_map::Entry::Occupied(first) => {
+                let (path, a, b) = (first.key(), first.get().owner, owner);
+                if self.reported.insert((a.min(b), a.max(b))) {
+                    let p = collision(
+                        fleet,
+                        format!(
+                            "`{path}` would be written for both {} and {}",
+                            a.describe(fleet),
+                            b.describe(fleet)
+                        ),
+                        a,
+                        b,
+                        "rename one of them: each generated file belongs to one item of the spec",
+                    );
+                    self.layout.problems.push(p);
+                }
+                return;
             }
-            return;
-        }
+        };
         let mut all: BTreeSet<Item> = sources.into_iter().collect();
         all.insert(owner);
-        self.layout.files.insert(
-            path,
-            File {
-                content,
-                owner,
-                sources: all,
-                clusters: clusters.into_iter().collect(),
-            },
-        );
+        slot.insert(File {
+            content,
+            owner,
+            sources: all,
+            clusters: clusters.into_iter().collect(),
+        });
     }
 
     /// Records object `kind` `namespace/name` of `file`, owned by `owner`.
@@ -265,14 +266,20 @@ impl Builder<'_> {
     /// first when applied.
     fn object_collisions(&mut self) {
         let fleet = self.fleet;
-        let mut seen: BTreeMap<(Option<usize>, &str, &str, &str), &Object> = BTreeMap::new();
+        // Only looked up (problems come in the order of the objects): hashing beats comparing
+        // long names that share their prefixes.
+        let mut seen: HashMap<(Option<usize>, &str, &str, &str), &Object> =
+            HashMap::with_capacity(self.layout.objects.len());
         let reported = &mut self.reported;
         let mut problems = Vec::new();
         for o in &self.layout.objects {
             let key = (o.cluster, o.kind, o.namespace.as_str(), o.name.as_str());
-            let Some(first) = seen.get(&key) else {
-                seen.insert(key, o);
-                continue;
+            let first = match seen.entry(key) {
+                Entry::Vacant(slot) => {
+                    slot.insert(o);
+                    continue;
+                }
+                Entry::Occupied(first) => *first.get(),
             };
             let pair = (first.owner.min(o.owner), first.owner.max(o.owner));
             if first.owner == o.owner || !reported.insert(pair) {

@@ -59,16 +59,26 @@ pub fn load_source(source: Source) -> Result<Loaded, LoadError> {
         Err(problems) => return Err(LoadError::Invalid(source, problems)),
     };
     drop(t);
-    let t = crate::timing::stage("schema");
-    let json = root.to_json();
-    let problems = schema::check(&root, &json);
+    // The schema check and the typed read both only read the nodes: they run side by side,
+    // and the typed value is dropped when the schema finds a problem.
+    let (problems, typed) = std::thread::scope(|s| {
+        let schema = s.spawn(|| {
+            let _t = crate::timing::stage("schema");
+            schema::check(&root, &root.to_json())
+        });
+        let typed = {
+            let _t = crate::timing::stage("typed");
+            de::from_node::<raw::Fleet>(&root)
+        };
+        let problems = schema
+            .join()
+            .unwrap_or_else(|e| std::panic::resume_unwind(e));
+        (problems, typed)
+    });
     if !problems.is_empty() {
         return Err(LoadError::Invalid(source, problems));
     }
-    drop(json);
-    drop(t);
-    let _t = crate::timing::stage("typed");
-    match de::from_node::<raw::Fleet>(&root) {
+    match typed {
         Ok(raw) => Ok(Loaded { source, root, raw }),
         Err(e) => {
             let problem = Problem::error(
