@@ -82,6 +82,7 @@ pub fn run(g: &Global, opts: &Args) -> Result<(), Failure> {
                 g,
                 &format!("up to date: {} generated files\n", plan.unchanged),
             );
+            std::mem::forget((compiled, plan));
             return Ok(());
         }
         report(g, &compiled.checked.source, &plan.drift(), Format::Human);
@@ -127,6 +128,8 @@ pub fn run(g: &Global, opts: &Args) -> Result<(), Failure> {
     );
     // Steps left to do by hand are output, not status.
     print_stdout(&platform_account_steps(&plan));
+    // A large tree is freed by the process exit, not piece by piece.
+    std::mem::forget((compiled, plan));
     Ok(())
 }
 

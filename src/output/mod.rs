@@ -275,6 +275,7 @@ struct Scan {
 fn scan(root: &Path) -> Result<Scan, Vec<Problem>> {
     let mut out = Scan::default();
     let mut problems = Vec::new();
+    let mut regular: Vec<(PathBuf, String)> = Vec::new();
     for top in ROOTS {
         let dir = root.join(top);
         match fs::symlink_metadata(&dir) {
@@ -319,23 +320,28 @@ fn scan(root: &Path) -> Result<Scan, Vec<Problem>> {
             } else if kind.is_dir() {
                 out.dirs.insert(entry.into_path());
             } else if kind.is_file() {
-                match read_regular(entry.path(), &rel) {
-                    Ok(Some(content)) => {
-                        out.files.insert(rel, Ok(content));
-                    }
-                    // Gone since the walk listed it.
-                    Ok(None) => {}
-                    // A person's binary or huge file is not ours: left alone unless synctl
-                    // must write there.
-                    Err(p) if p.code == Code::UserFile => {
-                        out.files.insert(rel, Err(p));
-                    }
-                    Err(p) => problems.push(p),
-                }
+                regular.push((entry.into_path(), rel));
             } else {
                 let p = in_the_way(&rel, "a special file (FIFO, socket or device)");
                 out.files.insert(rel, Err(p));
             }
+        }
+    }
+    // The files are read on every core, once the walk has listed them.
+    let read = crate::par::map(&regular, |(path, rel)| read_regular(path, rel));
+    for ((_, rel), read) in regular.into_iter().zip(read) {
+        match read {
+            Ok(Some(content)) => {
+                out.files.insert(rel, Ok(content));
+            }
+            // Gone since the walk listed it.
+            Ok(None) => {}
+            // A person's binary or huge file is not ours: left alone unless synctl must write
+            // there.
+            Err(p) if p.code == Code::UserFile => {
+                out.files.insert(rel, Err(p));
+            }
+            Err(p) => problems.push(p),
         }
     }
     if problems.is_empty() {

@@ -284,19 +284,20 @@ impl Builder<'_> {
                 entries, seen, key, ..
             }) => match key.take() {
                 None => {
-                    let (text, span) = match &node.value {
-                        Value::Str(s) => (s.clone(), node.span),
-                        Value::Int(i) => (i.to_string(), node.span),
-                        Value::Bool(b) => (b.to_string(), node.span),
-                        Value::Float(f) => (f.to_string(), node.span),
-                        Value::Null => (String::new(), node.span),
+                    let span = node.span;
+                    let (text, span) = match node.value {
+                        Value::Str(s) => (s, span),
+                        Value::Int(i) => (i.to_string(), span),
+                        Value::Bool(b) => (b.to_string(), span),
+                        Value::Float(f) => (f.to_string(), span),
+                        Value::Null => (String::new(), span),
                         Value::Seq(_) | Value::Map(_) => {
                             self.problems.push(
                                 Problem::error(Code::Yaml, "a mapping key must be a plain value")
-                                    .at(node.span, "complex key")
+                                    .at(span, "complex key")
                                     .help("use a string as the key"),
                             );
-                            (String::new(), node.span)
+                            (String::new(), span)
                         }
                     };
                     let first = if entries.len() < 16 {
@@ -392,6 +393,20 @@ impl Builder<'_> {
 /// added where the mapping does not set them itself. The `<<` entries disappear. Only a plain
 /// `<<` is a merge key (a quoted `"<<"` is an ordinary key); merging anything but mappings is
 /// an error.
+/// Whether a plain scalar can be something other than a string: a null, a boolean or a number
+/// starts with a digit, a sign, a dot, `~`, or the first letter of `null`, `true` or `false`
+/// (in any of the cases YAML 1.2 allows). Anything else is a string without asking the
+/// resolver, which copies it.
+fn may_be_typed(text: &str) -> bool {
+    text.as_bytes().first().is_none_or(|b| {
+        b.is_ascii_digit()
+            || matches!(
+                b,
+                b'+' | b'-' | b'.' | b'~' | b'n' | b'N' | b't' | b'T' | b'f' | b'F'
+            )
+    })
+}
+
 fn merge_keys(
     entries: Vec<Entry>,
     plain: &HashSet<usize>,
@@ -506,7 +521,7 @@ impl MarkedEventReceiver for Builder<'_> {
                 };
                 let value = if matches!(tagged, Some("" | "str")) {
                     Value::Str(text)
-                } else if style == TScalarStyle::Plain {
+                } else if style == TScalarStyle::Plain && may_be_typed(&text) {
                     match Yaml::from_str(&text) {
                         Yaml::Null => Value::Null,
                         Yaml::Boolean(b) => Value::Bool(b),
