@@ -172,19 +172,35 @@ fn quoted(s: &str) -> String {
 }
 
 fn plain_ok(s: &str) -> bool {
-    let Some(first) = s.chars().next() else {
+    let bytes = s.as_bytes();
+    let (Some(&first), Some(&last)) = (bytes.first(), bytes.last()) else {
         return false;
     };
-    if "-?:,[]{}#&*!|>'\"%@`".contains(first) || s.trim() != s || looks_typed(s) {
+    if b"-?:,[]{}#&*!|>'\"%@`".contains(&first) || looks_typed(s) {
         return false;
     }
-    // Plain ASCII needs no per-character decoding.
-    let escapes = if s.is_ascii() {
-        s.bytes().any(|b| b.is_ascii_control())
-    } else {
-        s.chars().any(needs_escape)
-    };
-    !(escapes || s.contains(": ") || s.contains(" #") || s.ends_with(':'))
+    if !s.is_ascii() {
+        return s.trim() == s
+            && !s.chars().any(needs_escape)
+            && !(s.contains(": ") || s.contains(" #") || s.ends_with(':'));
+    }
+    // Plain ASCII, in one pass: no control character, no `: ` or `:` at the end (a key), no
+    // ` #` (a comment), no blank at either end.
+    if first.is_ascii_whitespace() || last.is_ascii_whitespace() {
+        return false;
+    }
+    for (i, &b) in bytes.iter().enumerate() {
+        let next = bytes.get(i + 1).copied();
+        let breaks = match b {
+            b':' => matches!(next, None | Some(b' ')),
+            b' ' => next == Some(b'#'),
+            _ => b.is_ascii_control(),
+        };
+        if breaks {
+            return false;
+        }
+    }
+    true
 }
 
 /// Whether a plain scalar would be read as null, a boolean or a number (YAML 1.1 or 1.2).
@@ -237,6 +253,45 @@ fn looks_typed(s: &str) -> bool {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// `plain_ok` as it was first written (one readable test per rule), for comparison.
+    fn plain_ok_reference(s: &str) -> bool {
+        if s.is_empty() || s.trim() != s || looks_typed(s) || s.chars().any(needs_escape) {
+            return false;
+        }
+        let first = s.chars().next().unwrap_or(' ');
+        if "-?:,[]{}#&*!|>'\"%@`".contains(first) {
+            return false;
+        }
+        !(s.contains(": ") || s.contains(" #") || s.ends_with(':'))
+    }
+
+    #[test]
+    fn the_one_pass_plain_check_agrees_with_the_rules_on_every_short_string() {
+        // Every string of up to three characters from an alphabet of the characters that
+        // matter, and longer ones around them.
+        let alphabet = [
+            'a', '1', ' ', ':', '#', '-', '\t', '\n', '\'', '"', '.', '\u{85}', 'é', '\u{2028}',
+        ];
+        let mut strings = vec![String::new()];
+        for _ in 0..3 {
+            let longer: Vec<String> = strings
+                .iter()
+                .flat_map(|s| alphabet.iter().map(move |c| format!("{s}{c}")))
+                .collect();
+            strings.extend(longer);
+        }
+        for s in &strings {
+            for t in [
+                s.clone(),
+                format!("x{s}y"),
+                format!("key{s}"),
+                format!("{s}value"),
+            ] {
+                assert_eq!(plain_ok(&t), plain_ok_reference(&t), "{t:?}");
+            }
+        }
+    }
 
     #[test]
     fn ambiguous_strings_are_quoted() {
