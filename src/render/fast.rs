@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value as Json;
 
-use super::yaml_out::{emit_into, scalar_into};
+use super::yaml_out::{emit_into, pad, scalar_into};
 use crate::layout::{GitRepository, Kustomization};
 
 /// The templates [`render`] stands in for.
@@ -56,6 +56,17 @@ impl Doc {
     }
 
     fn map(&mut self, value: &BTreeMap<String, String>, indent: usize) -> &mut Doc {
+        // One line per entry, as `emit` writes a mapping of one-line strings.
+        if !value.is_empty() && !value.values().any(|v| v.contains('\n')) {
+            for (k, v) in value {
+                pad(indent, &mut self.0);
+                scalar_into(k, &mut self.0);
+                self.0.push_str(": ");
+                scalar_into(v, &mut self.0);
+                self.0.push('\n');
+            }
+            return self;
+        }
         let json = Json::Object(
             value
                 .iter()

@@ -27,7 +27,7 @@ pub fn emit_into(value: &Json, indent: usize, out: &mut String) {
 }
 
 /// `n` spaces.
-fn pad(n: usize, out: &mut String) {
+pub(super) fn pad(n: usize, out: &mut String) {
     const SPACES: &str = "                                                                ";
     let mut left = n;
     while left > 0 {
