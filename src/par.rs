@@ -2,27 +2,48 @@
 //! and returns the results in the slice's order, so the output never depends on the number of
 //! threads or on which thread finished first.
 
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// How many threads [`map`] uses: `SYNCTL_THREADS` when set to a positive number, else one per
-/// core.
+/// How many threads [`map`] uses: `SYNCTL_THREADS` when set to a positive number (then even
+/// for a few items), else one per core.
 #[must_use]
 pub fn threads() -> usize {
-    std::env::var("SYNCTL_THREADS")
-        .ok()
-        .and_then(|v| v.parse::<usize>().ok())
-        .filter(|n| *n > 0)
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
+    setting().0
+}
+
+/// The thread count, and whether `SYNCTL_THREADS` chose it. Asked once:
+/// `available_parallelism` reads the cgroup files on every call.
+fn setting() -> (usize, bool) {
+    static THREADS: OnceLock<(usize, bool)> = OnceLock::new();
+    *THREADS.get_or_init(|| {
+        match std::env::var("SYNCTL_THREADS")
+            .ok()
+            .and_then(|v| v.parse::<usize>().ok())
+            .filter(|n| *n > 0)
+        {
+            Some(n) => (n, true),
+            None => (
+                std::thread::available_parallelism().map_or(1, usize::from),
+                false,
+            ),
+        }
+    })
 }
 
 /// Items are handed out in blocks of this many: small enough to balance uneven items, large
 /// enough that the shared counter is not contended.
 const BLOCK: usize = 16;
 
+/// Fewer items than this are mapped on the calling thread: starting a thread costs more than
+/// rendering or reading a small tree.
+const MIN_PARALLEL: usize = 128;
+
 /// `items.iter().map(f).collect()`, computed on [`threads`] threads; results in `items` order.
 pub fn map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let threads = threads().min(items.len().div_ceil(BLOCK));
-    if threads <= 1 {
+    let (threads, chosen) = setting();
+    let threads = threads.min(items.len().div_ceil(BLOCK));
+    if threads <= 1 || (items.len() < MIN_PARALLEL && !chosen) {
         return items.iter().map(f).collect();
     }
     let next = AtomicUsize::new(0);
