@@ -366,8 +366,10 @@ pub fn plan(
     // One walk reads the tree; a wanted file is read again only where the walk did not go.
     let Scan {
         files: mut on_disk,
-        dirs: mut dirs_ok,
+        dirs: walked_dirs,
     } = scan(root)?;
+    // Folders known to be plain: those walked, and those checked on the way.
+    let mut dirs_ok = walked_dirs.clone();
     let mut plan = Plan::default();
     for (rel, content) in wanted {
         let Some(path) = join(root, rel) else {
@@ -384,7 +386,10 @@ pub fn plan(
                 continue;
             }
         };
-        let walked = path.parent().is_some_and(|d| dirs_ok.contains(d)) && !dirs_ok.contains(&path);
+        // The walk skips hidden entries: only a name it would have listed can be missing.
+        let walked = path.parent().is_some_and(|d| walked_dirs.contains(d))
+            && !walked_dirs.contains(&path)
+            && !rel.split('/').any(|part| part.starts_with('.'));
         let read = match on_disk.remove(rel) {
             Some(read) => read.map(Some),
             None if !folders_exist || walked => Ok(None),
@@ -677,6 +682,72 @@ mod tests {
             own(&legacy, "fleet.yaml", "hub/dev.yaml"),
             Ownership::Legacy
         );
+    }
+
+    #[test]
+    fn one_walk_plans_like_reading_every_wanted_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let write = |rel: &str, text: &str| {
+            let p = root.join(rel);
+            fs::create_dir_all(p.parent().unwrap()).unwrap();
+            fs::write(p, text).unwrap();
+        };
+        let spec = "fleet.yaml";
+        write("hub/person.yaml", "mine: true\n");
+        write(
+            "hub/same.yaml",
+            &with_header(spec, "hub/same.yaml", "a: 1\n"),
+        );
+        write(
+            "hub/stale.yaml",
+            &with_header(spec, "hub/stale.yaml", "b: 1\n"),
+        );
+        // A nested clone is never walked: a wanted file in it is still read, and refused.
+        write("fleet/nested/.git/HEAD", "ref: refs/heads/main\n");
+        write("fleet/nested/c.yaml", "theirs: true\n");
+        fs::create_dir_all(root.join("deploy/folder.yaml")).unwrap();
+        let wanted: BTreeMap<String, String> = [
+            "hub/person.yaml",
+            "hub/same.yaml",
+            "hub/new.yaml",
+            "fleet/nested/c.yaml",
+            "deploy/folder.yaml",
+            "platform/fresh/x.yaml",
+        ]
+        .iter()
+        .map(|rel| {
+            let body = if *rel == "hub/same.yaml" {
+                "a: 1\n"
+            } else {
+                "z: 1\n"
+            };
+            ((*rel).to_owned(), with_header(spec, rel, body))
+        })
+        .collect();
+        let problems = plan(root, &wanted, spec, false).expect_err("three refusals");
+        let mut refused: Vec<&str> = problems.iter().filter_map(|p| p.path.as_deref()).collect();
+        refused.sort_unstable();
+        assert_eq!(
+            refused,
+            [
+                "deploy/folder.yaml",
+                "fleet/nested/c.yaml",
+                "hub/person.yaml"
+            ]
+        );
+        let wanted: BTreeMap<String, String> = wanted
+            .into_iter()
+            .filter(|(rel, _)| !refused.contains(&rel.as_str()))
+            .collect();
+        let plan = plan(root, &wanted, spec, false).expect("a plan");
+        assert_eq!(plan.unchanged, 1);
+        assert_eq!(
+            plan.add.keys().collect::<Vec<_>>(),
+            ["hub/new.yaml", "platform/fresh/x.yaml"]
+        );
+        assert!(plan.change.is_empty());
+        assert_eq!(plan.remove.keys().collect::<Vec<_>>(), ["hub/stale.yaml"]);
     }
 
     #[test]
