@@ -627,6 +627,52 @@ impl MarkedEventReceiver for Builder<'_> {
 mod tests {
     use super::*;
 
+    #[test]
+    fn scalars_skipped_by_the_resolver_are_strings_to_it() {
+        // Every plain scalar `may_be_typed` lets through as a string must be one for
+        // yaml-rust2's resolver too: words, numbers' look-alikes, every first character.
+        let mut samples: Vec<String> = [
+            "inf",
+            "Infinity",
+            "NaN",
+            "nan",
+            "e5",
+            "yes",
+            "No",
+            "on",
+            "OFF",
+            "y",
+            "x1",
+            "a.1",
+            "_1",
+            "controllers",
+            "https://charts.example.com",
+            "c12345",
+            "Null",
+            "nULL",
+            "True",
+        ]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+        for c in (0x21u8..0x7f).map(char::from).chain(['é', 'ß', '\u{2028}']) {
+            for rest in [
+                "", "1", "0", ".5", "e3", "x", "ull", "rue", "alse", "nf", "an",
+            ] {
+                samples.push(format!("{c}{rest}"));
+            }
+        }
+        for s in &samples {
+            if !may_be_typed(s) {
+                assert!(
+                    matches!(Yaml::from_str(s), Yaml::String(_)),
+                    "{s:?} skipped the resolver but is {:?} to it",
+                    Yaml::from_str(s)
+                );
+            }
+        }
+    }
+
     fn parse_str(text: &str) -> Result<Node, Vec<Problem>> {
         parse(&Source::new("f.yaml", text.to_owned()))
     }
