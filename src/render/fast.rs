@@ -10,7 +10,7 @@ use serde_json::Value as Json;
 use super::yaml_out::{emit_into, pad, scalar_into};
 use crate::layout::{GitRepository, Kustomization};
 
-/// The templates [`render`] stands in for.
+/// The templates this module stands in for (when not overridden).
 pub(super) const TEMPLATES: &[&str] = &[
     "flux/kustomization.yaml.j2",
     "flux/gitrepository.yaml.j2",
@@ -55,6 +55,7 @@ impl Doc {
         self
     }
 
+    /// A mapping of strings as a block below the line just written.
     fn map(&mut self, value: &BTreeMap<String, String>, indent: usize) -> &mut Doc {
         // One line per entry, as `emit` writes a mapping of one-line strings.
         if !value.is_empty() && !value.values().any(|v| v.contains('\n')) {
