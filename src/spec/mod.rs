@@ -4,6 +4,7 @@
 pub mod de;
 pub mod raw;
 pub mod schema;
+mod schema_node;
 pub mod source;
 pub mod yaml;
 
@@ -64,7 +65,7 @@ pub fn load_source(source: Source) -> Result<Loaded, LoadError> {
     let (problems, typed) = std::thread::scope(|s| {
         let schema = s.spawn(|| {
             let _t = crate::timing::stage("schema");
-            schema::check(&root, &root.to_json())
+            schema::check(&root)
         });
         let typed = {
             let _t = crate::timing::stage("typed");

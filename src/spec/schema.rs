@@ -7,6 +7,7 @@ use jsonschema::Validator;
 use jsonschema::error::ValidationErrorKind;
 use serde_json::Value as Json;
 
+use super::schema_node::Yaml;
 use crate::diag::{Code, Problem};
 use crate::spec::yaml::{Node, Value};
 use crate::suggest::did_you_mean;
@@ -19,13 +20,13 @@ fn schema_json() -> &'static Json {
     SCHEMA_JSON.get_or_init(|| serde_json::from_str(SCHEMA).unwrap_or(Json::Null))
 }
 
-fn validator() -> Option<&'static Validator> {
-    static VALIDATOR: OnceLock<Option<Validator>> = OnceLock::new();
+fn validator() -> Option<&'static Validator<Yaml>> {
+    static VALIDATOR: OnceLock<Option<Validator<Yaml>>> = OnceLock::new();
     VALIDATOR
         .get_or_init(|| {
             // The `regex` engine: linear-time matching, and it compiles faster than
             // `fancy-regex`; the schema's patterns need no look-around.
-            jsonschema::options()
+            jsonschema::options_for::<Yaml>()
                 .with_pattern_options(jsonschema::PatternOptions::regex())
                 .build(schema_json())
                 .ok()
@@ -44,7 +45,7 @@ pub fn compile_in_background() {
 
 /// Validates the document against the schema; every violation becomes a problem on its span.
 #[must_use]
-pub fn check(root: &Node, json: &Json) -> Vec<Problem> {
+pub fn check(root: &Node) -> Vec<Problem> {
     let Some(validator) = validator() else {
         return vec![Problem::error(
             Code::Internal,
@@ -53,10 +54,10 @@ pub fn check(root: &Node, json: &Json) -> Vec<Problem> {
     };
     let mut problems = Vec::new();
     // The common case, a valid spec, without collecting error paths.
-    if validator.is_valid(json) {
+    if validator.is_valid(root) {
         return problems;
     }
-    for error in validator.iter_errors(json) {
+    for error in validator.iter_errors(root) {
         let path: Vec<String> = error
             .instance_path()
             .as_str()
@@ -388,7 +389,7 @@ mod tests {
     fn problems(text: &str) -> Vec<Problem> {
         let src = Source::new("f", text.to_owned());
         let node = yaml::parse(&src).unwrap();
-        check(&node, &node.to_json())
+        check(&node)
     }
 
     const HEAD: &str = "apiVersion: synctl.dev/v1alpha1\nkind: Fleet\nmetadata: {name: x}\n";
@@ -396,6 +397,82 @@ mod tests {
     #[test]
     fn the_schema_compiles() {
         assert!(validator().is_some());
+    }
+
+    /// The schema reads the YAML nodes directly; it must judge them as it judges their JSON
+    /// copy: same verdict, same errors at the same paths, numbers and nulls included.
+    #[test]
+    fn the_nodes_are_judged_as_their_json_copy_would_be() {
+        let json_validator = jsonschema::options()
+            .with_pattern_options(jsonschema::PatternOptions::regex())
+            .build(schema_json())
+            .unwrap();
+        let node_validator = validator().unwrap();
+        let base =
+            "spec:\n  repository: {url: https://x/y}\n  clusters: [{name: hub, role: hub}]\n";
+        let bodies = [
+            String::new(),
+            "  defaults: {interval: 1.0}\n".to_owned(),
+            "  defaults: {interval: 5m}\n".to_owned(),
+            "  components: [{name: a, wave: w, chart: {repository: https://c, name: a}, helm: {retries: 1.0}}]\n  waves: [{name: w}]\n".to_owned(),
+            "  components: [{name: a, wave: w, chart: {repository: https://c, name: a}, helm: {retries: 1.5}}]\n  waves: [{name: w}]\n".to_owned(),
+            "  components: [{name: a, wave: w, chart: {repository: https://c, name: a}, helm: {retries: -1}}]\n  waves: [{name: w}]\n".to_owned(),
+            "  components: [{name: a, wave: w, chart: {repository: https://c, name: a}, helm: {retries: .inf}}]\n  waves: [{name: w}]\n".to_owned(),
+            "  components: [{name: a, wave: w, chart: {repository: https://c, name: a}, helm: {retries: 99999999999999999}}]\n  waves: [{name: w}]\n".to_owned(),
+            "  components: [{name: a, wave: w, chart: {repository: https://c, name: a}, values: {x: [1, 2.5, null, true, ~]}}]\n  waves: [{name: w}]\n".to_owned(),
+            "  components: [{name: a, wave: w, chart: null}]\n  waves: [{name: w}]\n".to_owned(),
+            "  tenants: [{name: t, namespaces: [a, a]}]\n".to_owned(),
+            "  clustrs: []\n".to_owned(),
+            "  repository: {url: 5}\n".to_owned(),
+        ];
+        let mut invalid = 0;
+        for body in bodies {
+            let text = format!("{HEAD}{base}{body}");
+            // A later `repository` replaces the first one: keep one of each key.
+            let text = if body.starts_with("  repository") {
+                format!("{HEAD}spec:\n{body}  clusters: [{{name: hub, role: hub}}]\n")
+            } else {
+                text
+            };
+            let node = yaml::parse(&Source::new("f", text.clone())).unwrap();
+            let json = node.to_json();
+            assert_eq!(
+                node_validator.is_valid(&node),
+                json_validator.is_valid(&json),
+                "{text}"
+            );
+            let paths = |errors: Vec<(String, String)>| {
+                let mut e = errors;
+                e.sort();
+                e
+            };
+            let from_nodes = paths(
+                node_validator
+                    .iter_errors(&node)
+                    .map(|e| {
+                        (
+                            e.instance_path().as_str().to_owned(),
+                            e.schema_path().as_str().to_owned(),
+                        )
+                    })
+                    .collect(),
+            );
+            let from_json = paths(
+                json_validator
+                    .iter_errors(&json)
+                    .map(|e| {
+                        (
+                            e.instance_path().as_str().to_owned(),
+                            e.schema_path().as_str().to_owned(),
+                        )
+                    })
+                    .collect(),
+            );
+            assert_eq!(from_nodes, from_json, "{text}");
+            invalid += usize::from(!from_nodes.is_empty());
+        }
+        // Both verdicts were exercised.
+        assert!((5..13).contains(&invalid), "{invalid} invalid");
     }
 
     #[test]

@@ -26,6 +26,16 @@ pub struct Node {
     pub span: Span,
 }
 
+impl Default for Node {
+    /// A null written nowhere.
+    fn default() -> Node {
+        Node {
+            value: Value::Null,
+            span: Span::default(),
+        }
+    }
+}
+
 /// One `key: value` of a mapping.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Entry {
