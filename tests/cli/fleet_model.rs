@@ -2,9 +2,8 @@
 //! tenants' accounts and order, and the invariants every example tree must keep.
 
 use std::fs;
-use std::process::Command;
 
-use crate::{Synctl, git, root};
+use crate::{Synctl, git, kustomize, root};
 
 const SPEC: &str = "apiVersion: synctl.dev/v1alpha1\nkind: Fleet\nmetadata: {name: t}\nspec:\n  repository: {url: https://github.com/acme/fleet, secretRef: git-auth}\n  clusters:\n    - {name: hub, role: hub}\n    - {name: dev}\n  components:\n    - {name: policies, wave: config, path: policies}\n";
 
@@ -291,16 +290,7 @@ fn argocd_on_a_standalone_cluster_is_rooted_at_its_entry() {
         project.contains("    - name: in-cluster\n      namespace: team-a\n"),
         "{project}"
     );
-    let out = Command::new("kubectl")
-        .args(["kustomize"])
-        .arg(&entry)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    kustomize(&entry);
 }
 
 /// Section 7's invariant over every example: every Flux object applied on a cluster that runs
@@ -351,18 +341,7 @@ fn every_flux_object_on_a_flux_running_cluster_names_its_account() {
             }
         }
         for d in &dirs {
-            let out = Command::new("kubectl")
-                .args(["kustomize"])
-                .arg(d)
-                .output()
-                .unwrap();
-            assert!(
-                out.status.success(),
-                "{}: {}",
-                d.display(),
-                String::from_utf8_lossy(&out.stderr)
-            );
-            entries.push(String::from_utf8_lossy(&out.stdout).into_owned());
+            entries.push(kustomize(d));
         }
         for text in entries {
             for doc in serde_yaml::Deserializer::from_str(&text) {

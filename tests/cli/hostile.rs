@@ -8,7 +8,7 @@ use std::os::unix::fs::symlink;
 use std::path::Path;
 use std::process::Command;
 
-use crate::{Synctl, copy_example, git};
+use crate::{Synctl, copy_example, git, kustomize};
 
 /// A copy of the homelab example (spec, user folders, generated tree) next to an `outside`
 /// folder holding one file.
@@ -378,16 +378,7 @@ fn control_characters_in_values_are_refused_and_line_separators_escaped() {
     let values = &docs[1]["spec"]["values"];
     assert_eq!(values["key"], "a\u{2028}b: c", "{release}");
     assert_eq!(values.as_mapping().unwrap().len(), 1, "{release}");
-    let out = Command::new("kubectl")
-        .args(["kustomize"])
-        .arg(w.repo().join("platform/operators"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    kustomize(&w.repo().join("platform/operators"));
 }
 
 #[test]

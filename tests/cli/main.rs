@@ -124,6 +124,23 @@ pub fn git(dir: &Path, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// `kubectl kustomize dir` (the real kustomize v5); fails the test when the build fails.
+/// Returns the built YAML.
+pub fn kustomize(dir: &Path) -> String {
+    let out = std::process::Command::new("kubectl")
+        .arg("kustomize")
+        .arg(dir)
+        .output()
+        .expect("kubectl (with kustomize v5) must be installed");
+    assert!(
+        out.status.success(),
+        "kustomize {}: {}",
+        dir.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 /// Whether golden files should be rewritten (`SYNCTL_BLESS=1`).
 pub fn bless() -> bool {
     std::env::var_os("SYNCTL_BLESS").is_some()

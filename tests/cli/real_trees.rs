@@ -4,9 +4,8 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::Command;
 
-use crate::root;
+use crate::{kustomize, root};
 
 fn kinds_of(text: &str, out: &mut BTreeMap<String, usize>) {
     for line in text.lines() {
@@ -20,17 +19,7 @@ fn kinds_of(text: &str, out: &mut BTreeMap<String, usize>) {
 fn count(base: &Path, dirs: &[&str], files: &[&str]) -> BTreeMap<String, usize> {
     let mut out = BTreeMap::new();
     for d in dirs {
-        let built = Command::new("kubectl")
-            .args(["kustomize"])
-            .arg(base.join(d))
-            .output()
-            .unwrap();
-        assert!(
-            built.status.success(),
-            "{d}: {}",
-            String::from_utf8_lossy(&built.stderr)
-        );
-        kinds_of(&String::from_utf8_lossy(&built.stdout), &mut out);
+        kinds_of(&kustomize(&base.join(d)), &mut out);
     }
     for f in files {
         kinds_of(&std::fs::read_to_string(base.join(f)).unwrap(), &mut out);
