@@ -399,6 +399,22 @@ mod tests {
         assert!(validator().is_some());
     }
 
+    /// (instance path, schema path) of every error, sorted.
+    fn error_paths<'a>(
+        errors: impl Iterator<Item = jsonschema::ValidationError<'a>>,
+    ) -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> = errors
+            .map(|e| {
+                (
+                    e.instance_path().as_str().to_owned(),
+                    e.schema_path().as_str().to_owned(),
+                )
+            })
+            .collect();
+        out.sort();
+        out
+    }
+
     /// The schema reads the YAML nodes directly; it must judge them as it judges their JSON
     /// copy: same verdict, same errors at the same paths, numbers and nulls included.
     #[test]
@@ -441,33 +457,8 @@ mod tests {
                 json_validator.is_valid(&json),
                 "{text}"
             );
-            let paths = |errors: Vec<(String, String)>| {
-                let mut e = errors;
-                e.sort();
-                e
-            };
-            let from_nodes = paths(
-                node_validator
-                    .iter_errors(&node)
-                    .map(|e| {
-                        (
-                            e.instance_path().as_str().to_owned(),
-                            e.schema_path().as_str().to_owned(),
-                        )
-                    })
-                    .collect(),
-            );
-            let from_json = paths(
-                json_validator
-                    .iter_errors(&json)
-                    .map(|e| {
-                        (
-                            e.instance_path().as_str().to_owned(),
-                            e.schema_path().as_str().to_owned(),
-                        )
-                    })
-                    .collect(),
-            );
+            let from_nodes = error_paths(node_validator.iter_errors(&node));
+            let from_json = error_paths(json_validator.iter_errors(&json));
             assert_eq!(from_nodes, from_json, "{text}");
             invalid += usize::from(!from_nodes.is_empty());
         }
