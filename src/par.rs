@@ -5,15 +5,9 @@
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// How many threads [`map`] uses: `SYNCTL_THREADS` when set to a positive number (then even
-/// for a few items), else one per core.
-#[must_use]
-pub fn threads() -> usize {
-    setting().0
-}
-
-/// The thread count, and whether `SYNCTL_THREADS` chose it. Asked once:
-/// `available_parallelism` reads the cgroup files on every call.
+/// How many threads [`map`] uses, and whether `SYNCTL_THREADS` chose it (then even for a few
+/// items); else one per core. Asked once: `available_parallelism` reads the cgroup files on
+/// every call.
 fn setting() -> (usize, bool) {
     static THREADS: OnceLock<(usize, bool)> = OnceLock::new();
     *THREADS.get_or_init(|| {
@@ -39,7 +33,8 @@ const BLOCK: usize = 16;
 /// rendering or reading a small tree.
 const MIN_PARALLEL: usize = 128;
 
-/// `items.iter().map(f).collect()`, computed on [`threads`] threads; results in `items` order.
+/// `items.iter().map(f).collect()`, computed on every core (`SYNCTL_THREADS` sets the count);
+/// results in `items` order.
 pub fn map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
     let (threads, chosen) = setting();
     let threads = threads.min(items.len().div_ceil(BLOCK));

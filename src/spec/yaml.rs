@@ -104,7 +104,7 @@ impl Node {
         }
     }
 
-    /// The node as JSON (for schema validation and serde).
+    /// The node as JSON (what a schema error shows of the value at fault).
     #[must_use]
     pub fn to_json(&self) -> serde_json::Value {
         use serde_json::Value as J;
