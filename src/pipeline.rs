@@ -69,7 +69,6 @@ impl Checked {
 /// # Errors
 /// Only when the file cannot be read at all.
 pub fn check_file(path: &Path, name: &str, out_root: Option<&Path>) -> Result<Checked, Stop> {
-    spec::schema::compile_in_background();
     match spec::load(path, name) {
         Err(LoadError::Io(e)) => Err(Stop::Io(e)),
         loaded => Ok(finish(loaded, out_root)),

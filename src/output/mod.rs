@@ -364,10 +364,13 @@ pub fn plan(
 ) -> Result<Plan, Vec<Problem>> {
     let mut problems = Vec::new();
     // One walk reads the tree; a wanted file is read again only where the walk did not go.
+    let t = crate::timing::stage("plan-scan");
     let Scan {
         files: mut on_disk,
         dirs: walked_dirs,
     } = scan(root)?;
+    drop(t);
+    let _t = crate::timing::stage("plan-compare");
     // Folders known to be plain: those walked, and those checked on the way.
     let mut dirs_ok = walked_dirs.clone();
     let mut plan = Plan::default();

@@ -6,6 +6,7 @@ pub mod raw;
 pub mod schema;
 mod schema_node;
 pub mod source;
+mod verdict;
 pub mod yaml;
 
 use std::path::Path;
@@ -13,6 +14,9 @@ use std::path::Path;
 use crate::diag::{Code, Problem};
 use source::{ReadError, Source};
 use yaml::Node;
+
+/// From this size on (bytes), the schema check runs on its own thread beside the typed read.
+const PARALLEL_FROM: usize = 256 * 1024;
 
 /// A spec that parsed and matches the schema.
 #[derive(Debug)]
@@ -60,22 +64,29 @@ pub fn load_source(source: Source) -> Result<Loaded, LoadError> {
         Err(problems) => return Err(LoadError::Invalid(source, problems)),
     };
     drop(t);
-    // The schema check and the typed read both only read the nodes: they run side by side,
-    // and the typed value is dropped when the schema finds a problem.
-    let (problems, typed) = std::thread::scope(|s| {
-        let schema = s.spawn(|| {
-            let _t = crate::timing::stage("schema");
-            schema::check(&root)
-        });
-        let typed = {
-            let _t = crate::timing::stage("typed");
-            de::from_node::<raw::Fleet>(&root)
-        };
-        let problems = schema
-            .join()
-            .unwrap_or_else(|e| std::panic::resume_unwind(e));
-        (problems, typed)
-    });
+    // The schema check and the typed read both only read the nodes: a large spec has them run
+    // side by side (the typed value is dropped when the schema finds a problem); a small one
+    // is done before a thread would have started.
+    let schema = || {
+        let _t = crate::timing::stage("schema");
+        schema::check(&root)
+    };
+    let typed = || {
+        let _t = crate::timing::stage("typed");
+        de::from_node::<raw::Fleet>(&root)
+    };
+    let (problems, typed) = if source.text.len() < PARALLEL_FROM {
+        (schema(), typed())
+    } else {
+        std::thread::scope(|s| {
+            let schema = s.spawn(schema);
+            let typed = typed();
+            let problems = schema
+                .join()
+                .unwrap_or_else(|e| std::panic::resume_unwind(e));
+            (problems, typed)
+        })
+    };
     if !problems.is_empty() {
         return Err(LoadError::Invalid(source, problems));
     }

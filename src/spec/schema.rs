@@ -20,7 +20,7 @@ fn schema_json() -> &'static Json {
     SCHEMA_JSON.get_or_init(|| serde_json::from_str(SCHEMA).unwrap_or(Json::Null))
 }
 
-fn validator() -> Option<&'static Validator<Yaml>> {
+pub(super) fn validator() -> Option<&'static Validator<Yaml>> {
     static VALIDATOR: OnceLock<Option<Validator<Yaml>>> = OnceLock::new();
     VALIDATOR
         .get_or_init(|| {
@@ -34,18 +34,13 @@ fn validator() -> Option<&'static Validator<Yaml>> {
         .as_ref()
 }
 
-/// Compiles the schema on another thread, so that the compilation (most of the time a small
-/// spec takes) overlaps reading and parsing the spec and the tree. The first [`check`] waits
-/// for it if it has not finished.
-pub fn compile_in_background() {
-    std::thread::spawn(|| {
-        let _ = validator();
-    });
-}
-
 /// Validates the document against the schema; every violation becomes a problem on its span.
 #[must_use]
 pub fn check(root: &Node) -> Vec<Problem> {
+    // The common case, a valid spec, is decided without compiling the schema.
+    if super::verdict::Verdict::shipped().is_some_and(|v| v.is_valid(root)) {
+        return Vec::new();
+    }
     let Some(validator) = validator() else {
         return vec![Problem::error(
             Code::Internal,
@@ -53,10 +48,6 @@ pub fn check(root: &Node) -> Vec<Problem> {
         )];
     };
     let mut problems = Vec::new();
-    // The common case, a valid spec, without collecting error paths.
-    if validator.is_valid(root) {
-        return problems;
-    }
     for error in validator.iter_errors(root) {
         let path: Vec<String> = error
             .instance_path()
