@@ -65,7 +65,39 @@ enum Rule {
 pub struct Verdict {
     /// The rules of each subschema; the root is 0.
     schemas: Vec<Vec<Rule>>,
-    patterns: Vec<(String, OnceLock<Option<Regex>>)>,
+    patterns: Vec<Pattern>,
+}
+
+/// A `pattern` keyword: matched by hand when it is one of the schema's own (see [`known`]),
+/// else by `regex`, compiled on first use.
+struct Pattern {
+    text: String,
+    by_hand: Option<fn(&str) -> bool>,
+    compiled: OnceLock<Option<Regex>>,
+}
+
+impl Pattern {
+    fn new(text: String) -> Pattern {
+        Pattern {
+            by_hand: known(&text),
+            text,
+            compiled: OnceLock::new(),
+        }
+    }
+
+    fn is_match(&self, s: &str) -> bool {
+        if let Some(by_hand) = self.by_hand {
+            return by_hand(s);
+        }
+        self.compiled
+            .get_or_init(|| {
+                // As jsonschema reads it: ECMA-262 syntax translated for `regex`.
+                let rust = jsonschema_regex::to_rust_regex(&self.text).ok()?;
+                Regex::new(&rust).ok()
+            })
+            .as_ref()
+            .is_some_and(|re| re.is_match(s))
+    }
 }
 
 /// Keywords that carry no rule.
@@ -83,61 +115,55 @@ const ANNOTATIONS: &[&str] = &[
 struct Builder<'a> {
     root: &'a Json,
     schemas: Vec<Vec<Rule>>,
-    by_pointer: HashMap<String, Id>,
+    /// Subschemas already built, by address in the schema document (references share them).
+    built: HashMap<*const Json, Id>,
     patterns: Vec<String>,
 }
 
-impl Builder<'_> {
-    /// Builds the subschema at JSON pointer `at` (memoized, so references cycle safely).
-    fn build(&mut self, at: &str) -> Option<Id> {
-        if let Some(&id) = self.by_pointer.get(at) {
+impl<'a> Builder<'a> {
+    /// Builds `schema` (once: a reference to it, or a cycle of references, reuses the id).
+    fn build(&mut self, schema: &'a Json) -> Option<Id> {
+        if let Some(&id) = self.built.get(&std::ptr::from_ref(schema)) {
             return Some(id);
         }
-        let schema = self.root.pointer(at)?;
         let id = self.schemas.len();
         self.schemas.push(Vec::new());
-        self.by_pointer.insert(at.to_owned(), id);
-        let rules = self.rules(schema, at)?;
+        self.built.insert(std::ptr::from_ref(schema), id);
+        let rules = self.rules(schema)?;
         self.schemas[id] = rules;
         Some(id)
     }
 
-    fn rules(&mut self, schema: &Json, at: &str) -> Option<Vec<Rule>> {
+    fn rules(&mut self, schema: &'a Json) -> Option<Vec<Rule>> {
         let obj = match schema {
             Json::Bool(b) => return Some(vec![Rule::Always(*b)]),
             Json::Object(obj) => obj,
             _ => return None,
         };
-        let child = |key: &str| format!("{at}/{}", key.replace('~', "~0").replace('/', "~1"));
         // Draft-07: the siblings of `$ref` are ignored.
         if let Some(target) = obj.get("$ref") {
             let target = target.as_str()?.strip_prefix('#')?;
-            let target = percent_free(target)?;
+            let target = self.root.pointer(percent_free(target)?)?;
             return Some(vec![Rule::Ref(self.build(target)?)]);
         }
         let mut rules = Vec::new();
-        let mut properties_done = false;
         for (key, value) in obj {
-            let here = child(key);
             let rule = match key.as_str() {
                 k if ANNOTATIONS.contains(&k) => continue,
                 "type" => Rule::Type(types(value)?),
+                // Read with `properties` (below), or alone when there is none.
+                "additionalProperties" if obj.contains_key("properties") => continue,
                 "properties" | "additionalProperties" => {
-                    if properties_done {
-                        continue;
-                    }
-                    properties_done = true;
                     let mut known = Vec::new();
                     if let Some(props) = obj.get("properties") {
-                        for name in props.as_object()?.keys() {
-                            let sub = format!("{}/{}", child("properties"), escape(name));
-                            known.push((name.clone(), self.build(&sub)?));
+                        for (name, sub) in props.as_object()? {
+                            known.push((name.clone(), self.build(sub)?));
                         }
                     }
                     known.sort_by(|a, b| a.0.cmp(&b.0));
                     let other = match obj.get("additionalProperties") {
                         None => None,
-                        Some(_) => Some(self.build(&child("additionalProperties"))?),
+                        Some(sub) => Some(self.build(sub)?),
                     };
                     Rule::Properties { known, other }
                 }
@@ -148,10 +174,10 @@ impl Builder<'_> {
                         .map(|v| v.as_str().map(str::to_owned))
                         .collect::<Option<_>>()?,
                 ),
-                "propertyNames" => Rule::PropertyNames(self.build(&here)?),
+                "propertyNames" => Rule::PropertyNames(self.build(value)?),
                 // Only the one-schema form of `items` is read.
                 "items" if value.is_object() || value.is_boolean() => {
-                    Rule::Items(self.build(&here)?)
+                    Rule::Items(self.build(value)?)
                 }
                 "minItems" => Rule::MinItems(usize::try_from(value.as_u64()?).ok()?),
                 "uniqueItems" => {
@@ -172,9 +198,10 @@ impl Builder<'_> {
                 "minimum" => Rule::Minimum(value.as_f64()?),
                 "maximum" => Rule::Maximum(value.as_f64()?),
                 "allOf" | "anyOf" | "oneOf" => {
-                    let n = value.as_array()?.len();
-                    let ids = (0..n)
-                        .map(|i| self.build(&format!("{here}/{i}")))
+                    let ids = value
+                        .as_array()?
+                        .iter()
+                        .map(|sub| self.build(sub))
                         .collect::<Option<Vec<_>>>()?;
                     match key.as_str() {
                         "allOf" => Rule::AllOf(ids),
@@ -182,17 +209,17 @@ impl Builder<'_> {
                         _ => Rule::OneOf(ids),
                     }
                 }
-                "not" => Rule::Not(self.build(&here)?),
+                "not" => Rule::Not(self.build(value)?),
                 "if" => {
                     let then = match obj.get("then") {
-                        Some(_) => Some(self.build(&child("then"))?),
+                        Some(sub) => Some(self.build(sub)?),
                         None => None,
                     };
                     let otherwise = match obj.get("else") {
-                        Some(_) => Some(self.build(&child("else"))?),
+                        Some(sub) => Some(self.build(sub)?),
                         None => None,
                     };
-                    Rule::IfThenElse(self.build(&here)?, then, otherwise)
+                    Rule::IfThenElse(self.build(value)?, then, otherwise)
                 }
                 // Without `if`, `then` and `else` do nothing.
                 "then" | "else" => continue,
@@ -205,13 +232,182 @@ impl Builder<'_> {
     }
 }
 
+/// The schema's own patterns, matched without a regular expression (compiling the fifteen of
+/// them cost more than the rest of a small spec's check). Each is held equal to `regex` by a
+/// test over every short string of the characters that matter.
+fn known(pattern: &str) -> Option<fn(&str) -> bool> {
+    Some(match pattern {
+        "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$" => |s| {
+            edges_and_body(
+                s,
+                |c| c.is_ascii_lowercase() || c.is_ascii_digit(),
+                |c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-',
+            )
+        },
+        "^[a-z0-9]([-a-z0-9.:]*[a-z0-9])?$" => |s| {
+            edges_and_body(
+                s,
+                |c| c.is_ascii_lowercase() || c.is_ascii_digit(),
+                |c| c.is_ascii_lowercase() || c.is_ascii_digit() || b"-.:".contains(&c),
+            )
+        },
+        "^(\\./)?([A-Za-z0-9._-]+/)*[A-Za-z0-9._-]*/?$" => {
+            |s| relative_path(s) || s.strip_prefix("./").is_some_and(relative_path)
+        }
+        "^[A-Za-z0-9._/-]+$" => {
+            |s| all_of(s, |c| c.is_ascii_alphanumeric() || b"._/-".contains(&c))
+        }
+        "^[A-Za-z0-9._-]+$" => |s| all_of(s, |c| c.is_ascii_alphanumeric() || b"._-".contains(&c)),
+        "^[-._a-zA-Z0-9]+$" => |s| all_of(s, |c| c.is_ascii_alphanumeric() || b"._-".contains(&c)),
+        "^(https?|ssh)://[^\\s]+$" => |s| url(s, &["http://", "https://", "ssh://"]),
+        "^(https?|oci)://[^\\s]+$" => |s| url(s, &["http://", "https://", "oci://"]),
+        "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$" => duration,
+        "^[0-9]+(\\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$" => quantity,
+        "^([a-z0-9.-]+/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$" => |s| {
+            let name = match s.split_once('/') {
+                Some((prefix, name)) => {
+                    let prefix_ok = all_of(prefix, |c| {
+                        c.is_ascii_lowercase() || c.is_ascii_digit() || b".-".contains(&c)
+                    });
+                    if !prefix_ok {
+                        return false;
+                    }
+                    name
+                }
+                None => s,
+            };
+            label_value(name) && !name.is_empty()
+        },
+        "^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$" => label_value,
+        "^[_a-zA-Z][_a-zA-Z0-9]*$" => identifier,
+        "\\$\\{[_a-zA-Z][_a-zA-Z0-9]*\\}" => |s| {
+            s.match_indices("${").any(|(i, _)| {
+                let rest = &s[i + 2..];
+                rest.split_once('}')
+                    .is_some_and(|(name, _)| identifier(name))
+            })
+        },
+        _ => return None,
+    })
+}
+
+/// Non-empty, every byte in `body`, the first and the last in `edge`.
+fn edges_and_body(s: &str, edge: fn(u8) -> bool, body: fn(u8) -> bool) -> bool {
+    let b = s.as_bytes();
+    match (b.first(), b.last()) {
+        (Some(&first), Some(&last)) => edge(first) && edge(last) && b.iter().all(|&c| body(c)),
+        _ => false,
+    }
+}
+
+/// Non-empty and every byte in the class.
+fn all_of(s: &str, class: fn(u8) -> bool) -> bool {
+    !s.is_empty() && s.bytes().all(class)
+}
+
+fn identifier(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.first()
+        .is_some_and(|&c| c == b'_' || c.is_ascii_alphabetic())
+        && b.iter().all(|&c| c == b'_' || c.is_ascii_alphanumeric())
+}
+
+/// `(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?`: empty, or alphanumeric at both ends.
+fn label_value(s: &str) -> bool {
+    s.is_empty()
+        || edges_and_body(
+            s,
+            |c| c.is_ascii_alphanumeric(),
+            |c| c.is_ascii_alphanumeric() || b"-_.".contains(&c),
+        )
+}
+
+/// `([S]+/)*[S]*/?` with S = `[A-Za-z0-9._-]`: no leading `/`, no `//` but one at the end.
+fn relative_path(s: &str) -> bool {
+    let segments = |r: &str| {
+        !r.starts_with('/')
+            && !r.contains("//")
+            && r.bytes()
+                .all(|c| c == b'/' || c.is_ascii_alphanumeric() || b"._-".contains(&c))
+    };
+    segments(s) || s.strip_suffix('/').is_some_and(segments)
+}
+
+/// One of `schemes`, then at least one character and no ECMA-262 whitespace.
+fn url(s: &str, schemes: &[&str]) -> bool {
+    schemes.iter().any(|scheme| {
+        s.strip_prefix(scheme).is_some_and(|rest| {
+            !rest.is_empty() && !rest.chars().any(jsonschema_regex::is_ecma_whitespace)
+        })
+    })
+}
+
+/// Leading ASCII digits of `b`: how many.
+fn digits(b: &[u8]) -> usize {
+    b.iter().take_while(|c| c.is_ascii_digit()).count()
+}
+
+/// `[0-9]+(\.[0-9]+)?`: the length of the number at the start of `b`, if there is one.
+fn decimal(b: &[u8]) -> Option<usize> {
+    let whole = digits(b);
+    if whole == 0 {
+        return None;
+    }
+    if b.get(whole) == Some(&b'.') {
+        let fraction = digits(&b[whole + 1..]);
+        if fraction > 0 {
+            return Some(whole + 1 + fraction);
+        }
+    }
+    Some(whole)
+}
+
+/// `([0-9]+(\.[0-9]+)?(ms|s|m|h))+` (a unit never starts with a digit: greedy is exact).
+fn duration(s: &str) -> bool {
+    let mut b = s.as_bytes();
+    if b.is_empty() {
+        return false;
+    }
+    while !b.is_empty() {
+        let Some(n) = decimal(b) else { return false };
+        b = &b[n..];
+        let unit = if b.starts_with(b"ms") {
+            2
+        } else if matches!(b.first(), Some(b's' | b'm' | b'h')) {
+            1
+        } else {
+            return false;
+        };
+        b = &b[unit..];
+    }
+    true
+}
+
+/// `[0-9]+(\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?`.
+fn quantity(s: &str) -> bool {
+    let b = s.as_bytes();
+    let Some(n) = decimal(b) else { return false };
+    matches!(
+        &b[n..],
+        b"" | b"m"
+            | b"k"
+            | b"M"
+            | b"G"
+            | b"T"
+            | b"P"
+            | b"E"
+            | b"Ki"
+            | b"Mi"
+            | b"Gi"
+            | b"Ti"
+            | b"Pi"
+            | b"Ei"
+    )
+}
+
 /// A JSON pointer without percent escapes (the schema writes none).
 fn percent_free(pointer: &str) -> Option<&str> {
     (!pointer.contains('%')).then_some(pointer)
-}
-
-fn escape(name: &str) -> String {
-    name.replace('~', "~0").replace('/', "~1")
 }
 
 fn types(value: &Json) -> Option<u8> {
@@ -326,17 +522,13 @@ impl Verdict {
         let mut b = Builder {
             root: schema,
             schemas: Vec::new(),
-            by_pointer: HashMap::new(),
+            built: HashMap::new(),
             patterns: Vec::new(),
         };
-        b.build("")?;
+        b.build(schema)?;
         Some(Verdict {
             schemas: b.schemas,
-            patterns: b
-                .patterns
-                .into_iter()
-                .map(|p| (p, OnceLock::new()))
-                .collect(),
+            patterns: b.patterns.into_iter().map(Pattern::new).collect(),
         })
     }
 
@@ -380,17 +572,7 @@ impl Verdict {
                 .all(|(i, a)| items[..i].iter().all(|b| !same(a, b))),
             (Rule::Enum(options), _) => options.iter().any(|j| equals(node, j)),
             (Rule::Const(j), _) => equals(node, j),
-            (Rule::Pattern(i), Value::Str(s)) => {
-                let (text, compiled) = &self.patterns[*i];
-                compiled
-                    .get_or_init(|| {
-                        // As jsonschema reads it: ECMA-262 syntax translated for `regex`.
-                        let rust = jsonschema_regex::to_rust_regex(text).ok()?;
-                        Regex::new(&rust).ok()
-                    })
-                    .as_ref()
-                    .is_some_and(|re| re.is_match(s))
-            }
+            (Rule::Pattern(i), Value::Str(s)) => self.patterns[*i].is_match(s),
             (Rule::MinLength(min), Value::Str(s)) => s.chars().count() >= *min,
             (Rule::MaxLength(max), Value::Str(s)) => s.chars().count() <= *max,
             (Rule::Minimum(min), _) => number(node).is_none_or(|x| x >= *min),
@@ -528,8 +710,54 @@ mod tests {
     }
 
     #[test]
-    fn the_shipped_schema_builds_here() {
-        assert!(Verdict::shipped().is_some());
+    fn the_shipped_schema_builds_here_with_every_pattern_matched_by_hand() {
+        let verdict = Verdict::shipped().unwrap();
+        assert!(verdict.patterns.len() >= 15);
+        for p in &verdict.patterns {
+            assert!(p.by_hand.is_some(), "no hand matcher for {}", p.text);
+        }
+    }
+
+    /// Every string of up to three characters from the ones the patterns treat apart, and
+    /// longer strings built from the patterns' own pieces: each hand matcher says what
+    /// `regex` says.
+    #[test]
+    fn hand_matchers_match_as_regex_does() {
+        const CHARS: &[char] = &[
+            'a', 'z', 'A', 'Z', '0', '9', '-', '.', '_', '/', ':', '$', '{', '}', ' ', '\u{a0}',
+            '\n', 'é', 'm', 's', 'h', 'i', 'k', 'K', 'G', 'E',
+        ];
+        let mut corpus = vec![String::new()];
+        let mut last = vec![String::new()];
+        for _ in 0..3 {
+            last = last
+                .iter()
+                .flat_map(|s| CHARS.iter().map(move |c| format!("{s}{c}")))
+                .collect();
+            corpus.extend(last.iter().cloned());
+        }
+        let pieces = [
+            "https://", "http://", "ssh://", "oci://", "./", "a/", "a//", "/", "1.5", "10", "ms",
+            "m", "s", "h", "Ki", "Gi", "${A}", "${_b9}", "${", "}", "x.y-z/", "aA9", "-", " ", "é",
+        ];
+        for a in pieces {
+            for b in pieces {
+                for c in pieces {
+                    corpus.push(format!("{a}{b}{c}"));
+                }
+            }
+        }
+        let verdict = Verdict::shipped().unwrap();
+        for p in &verdict.patterns {
+            let re = Regex::new(&jsonschema_regex::to_rust_regex(&p.text).unwrap()).unwrap();
+            let by_hand = p.by_hand.unwrap();
+            let mut matched = 0;
+            for s in &corpus {
+                assert_eq!(by_hand(s), re.is_match(s), "pattern {} on {s:?}", p.text);
+                matched += usize::from(re.is_match(s));
+            }
+            assert!(matched > 0, "{} matched nothing", p.text);
+        }
     }
 
     #[test]
