@@ -196,6 +196,37 @@ fn parse_author(a: &str) -> Result<Signature<'static>, String> {
 /// tree.
 #[must_use]
 pub fn location(out_root: &Path) -> Option<(String, Option<String>)> {
+    let started = PREFETCHED
+        .lock()
+        .ok()
+        .and_then(|mut slot| slot.take_if(|(root, _)| root == out_root));
+    match started {
+        Some((_, handle)) => handle.join().ok().flatten(),
+        None => find_location(out_root),
+    }
+}
+
+/// A [`location`] being found on another thread, and for which output root.
+type Started = (
+    PathBuf,
+    std::thread::JoinHandle<Option<(String, Option<String>)>>,
+);
+static PREFETCHED: std::sync::Mutex<Option<Started>> = std::sync::Mutex::new(None);
+
+/// Starts finding [`location`] of `out_root` on another thread: opening the repository and
+/// its configuration overlaps reading the spec. The next `location(out_root)` waits for it.
+pub fn prefetch_location(out_root: &Path) {
+    let root = out_root.to_path_buf();
+    let handle = std::thread::spawn({
+        let root = root.clone();
+        move || find_location(&root)
+    });
+    if let Ok(mut slot) = PREFETCHED.lock() {
+        *slot = Some((root, handle));
+    }
+}
+
+fn find_location(out_root: &Path) -> Option<(String, Option<String>)> {
     let repo = Repository::discover(out_root).ok()?;
     let workdir = repo.workdir()?.canonicalize().ok()?;
     let root = out_root.canonicalize().ok()?;

@@ -69,6 +69,9 @@ impl Checked {
 /// # Errors
 /// Only when the file cannot be read at all.
 pub fn check_file(path: &Path, name: &str, out_root: Option<&Path>) -> Result<Checked, Stop> {
+    if let Some(root) = out_root {
+        crate::git::prefetch_location(root);
+    }
     match spec::load(path, name) {
         Err(LoadError::Io(e)) => Err(Stop::Io(e)),
         loaded => Ok(finish(loaded, out_root)),

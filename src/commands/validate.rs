@@ -20,14 +20,17 @@ pub struct Args {
 /// [`Failure::Invalid`] on errors, [`Failure::Usage`] when the spec cannot be read.
 pub fn run(g: &Global, args: &Args) -> Result<(), Failure> {
     let format = args.format;
-    let mut checked = g.check()?;
     let root = g.out_root();
     let tree_exists = output::ROOTS.iter().any(|d| root.join(d).is_dir());
-    if !checked.has_errors() && tree_exists {
+    // The tree is read while the spec is checked.
+    let prefetched = tree_exists.then(|| output::prefetch(&root));
+    let mut checked = g.check()?;
+    if let Some(prefetched) = prefetched.filter(|_| !checked.has_errors()) {
         match pipeline::compile(checked, None, &g.spec_label()) {
             Ok(compiled) => {
                 checked = compiled.checked;
                 checked.problems.extend(tree_problems(
+                    prefetched,
                     &root,
                     &compiled.wanted,
                     &compiled.spec_label,
@@ -73,12 +76,13 @@ pub fn run(g: &Global, args: &Args) -> Result<(), Failure> {
 
 /// Drift and hand edits of the tree on disk.
 fn tree_problems(
+    prefetched: output::Prefetch,
     root: &std::path::Path,
     wanted: &std::collections::BTreeMap<String, String>,
     spec: &str,
 ) -> Vec<Problem> {
     let _t = crate::timing::stage("plan");
-    let refusals = match output::plan(root, wanted, spec, false) {
+    let refusals = match output::plan_prefetched(prefetched, root, wanted, spec, false) {
         Ok(plan) => return plan.drift(),
         Err(problems) => problems,
     };

@@ -236,16 +236,18 @@ fn read_regular(path: &Path, rel: &str) -> Result<Option<String>, Problem> {
     if meta.len() > MAX_FILE {
         return Err(in_the_way(rel, "a file over 32 MiB"));
     }
-    let mut text = String::new();
+    // Room for the whole file and one byte more: one read takes it, the next sees its end
+    // (reading through `Take` without room starts at 32 bytes and doubles).
+    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0) + 1);
     let opened = fs::File::open(path).and_then(|f| {
         use std::io::Read as _;
-        f.take(MAX_FILE + 1).read_to_string(&mut text)
+        f.take(MAX_FILE + 1).read_to_end(&mut bytes)
     });
     match opened {
-        Ok(_) => Ok(Some(text)),
-        Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
-            Err(in_the_way(rel, "a file that is not UTF-8 text"))
-        }
+        Ok(_) => match String::from_utf8(bytes) {
+            Ok(text) => Ok(Some(text)),
+            Err(_) => Err(in_the_way(rel, "a file that is not UTF-8 text")),
+        },
         Err(e) => Err(Problem::error(
             Code::Io,
             format!("cannot read `{rel}`: {e}"),
@@ -260,7 +262,7 @@ fn nested_repository(dir: &Path) -> bool {
 
 /// What one walk of the output folders found.
 #[derive(Debug, Default)]
-struct Scan {
+pub struct Scan {
     /// Every regular file, by relative path: its text, or why it is a person's file synctl
     /// leaves alone (not UTF-8, over 32 MiB, a FIFO or device).
     files: BTreeMap<String, Result<String, Problem>>,
@@ -362,14 +364,55 @@ pub fn plan(
     spec: &str,
     force: bool,
 ) -> Result<Plan, Vec<Problem>> {
+    let _t = crate::timing::stage("plan-scan");
+    let scanned = scan(root);
+    plan_scanned(scanned, root, wanted, spec, force)
+}
+
+/// A walk of the tree started on another thread, for a command that only reads it
+/// (`validate`): the walk overlaps reading and compiling the spec.
+pub struct Prefetch(std::thread::JoinHandle<Result<Scan, Vec<Problem>>>);
+
+/// Starts reading the tree under `root`.
+#[must_use]
+pub fn prefetch(root: &Path) -> Prefetch {
+    let root = root.to_path_buf();
+    Prefetch(std::thread::spawn(move || scan(&root)))
+}
+
+/// [`plan`] over the tree `prefetched` read.
+///
+/// # Errors
+/// As [`plan`].
+pub fn plan_prefetched(
+    prefetched: Prefetch,
+    root: &Path,
+    wanted: &BTreeMap<String, String>,
+    spec: &str,
+    force: bool,
+) -> Result<Plan, Vec<Problem>> {
+    let t = crate::timing::stage("plan-scan");
+    let scanned = prefetched
+        .0
+        .join()
+        .unwrap_or_else(|e| std::panic::resume_unwind(e));
+    drop(t);
+    plan_scanned(scanned, root, wanted, spec, force)
+}
+
+fn plan_scanned(
+    scanned: Result<Scan, Vec<Problem>>,
+    root: &Path,
+    wanted: &BTreeMap<String, String>,
+    spec: &str,
+    force: bool,
+) -> Result<Plan, Vec<Problem>> {
     let mut problems = Vec::new();
     // One walk reads the tree; a wanted file is read again only where the walk did not go.
-    let t = crate::timing::stage("plan-scan");
     let Scan {
         files: mut on_disk,
         dirs: walked_dirs,
-    } = scan(root)?;
-    drop(t);
+    } = scanned?;
     let _t = crate::timing::stage("plan-compare");
     // Folders known to be plain: those walked, and those checked on the way.
     let mut dirs_ok = walked_dirs.clone();

@@ -112,18 +112,26 @@ impl Renderer {
             let s = v.as_str().map_or_else(|| v.to_string(), str::to_owned);
             minijinja::Value::from_safe_string(serde_json::to_string(&s).unwrap_or_default())
         });
+        // A built-in template is compiled when first used (a small fleet uses few of them,
+        // and the ones written in Rust as well are never compiled); an override is compiled
+        // now, so that one that does not parse stops the run before anything is rendered.
+        env.set_loader(|name| {
+            Ok(TEMPLATES
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, source)| *source))
+        });
         let mut fast = Vec::new();
-        for (name, builtin) in TEMPLATES {
-            let source = match overrides.map(|d| d.join(name)).filter(|p| p.is_file()) {
-                Some(p) => std::fs::read_to_string(&p)
-                    .map_err(|e| format!("cannot read template `{}`: {e}", p.display()))?,
-                None => {
-                    fast.extend(fast::TEMPLATES.iter().filter(|t| *t == name));
-                    (*builtin).to_owned()
+        for (name, _) in TEMPLATES {
+            match overrides.map(|d| d.join(name)).filter(|p| p.is_file()) {
+                Some(p) => {
+                    let source = std::fs::read_to_string(&p)
+                        .map_err(|e| format!("cannot read template `{}`: {e}", p.display()))?;
+                    env.add_template_owned(*name, source)
+                        .map_err(|e| format!("template `{name}`: {e}"))?;
                 }
-            };
-            env.add_template_owned(*name, source)
-                .map_err(|e| format!("template `{name}`: {e}"))?;
+                None => fast.extend(fast::TEMPLATES.iter().filter(|t| *t == name)),
+            }
         }
         Ok(Renderer { env, fast })
     }
@@ -329,6 +337,16 @@ pub fn parse_duration(text: &str) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Built-in templates are compiled when first used: each of them must compile.
+    #[test]
+    fn every_builtin_template_compiles() {
+        let r = Renderer::new(None).unwrap();
+        for (name, _) in TEMPLATES {
+            assert!(r.env.get_template(name).is_ok(), "{name}");
+        }
+        assert!(r.env.get_template("flux/nothing.yaml.j2").is_err());
+    }
 
     #[test]
     fn templates_do_not_escape_yaml() {
