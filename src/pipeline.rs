@@ -200,8 +200,25 @@ impl Compiled {
     /// # Errors
     /// [`Stop::Invalid`] when a file would be lost (a user file, a hand edit without `force`).
     pub fn plan(&self, root: &Path, force: bool) -> Result<Plan, Stop> {
+        self.plan_prefetched(None, root, force)
+    }
+
+    /// [`Compiled::plan`] over the tree `prefetched` read, when it was.
+    ///
+    /// # Errors
+    /// As [`Compiled::plan`].
+    pub fn plan_prefetched(
+        &self,
+        prefetched: Option<output::Prefetch>,
+        root: &Path,
+        force: bool,
+    ) -> Result<Plan, Stop> {
         let _t = crate::timing::stage("plan");
-        output::plan(root, &self.wanted, &self.spec_label, force).map_err(|mut problems| {
+        let planned = match prefetched {
+            Some(p) => output::plan_prefetched(p, root, &self.wanted, &self.spec_label, force),
+            None => output::plan(root, &self.wanted, &self.spec_label, force),
+        };
+        planned.map_err(|mut problems| {
             diag::sort(&mut problems);
             Stop::Invalid {
                 source: self.checked.source.clone(),

@@ -66,6 +66,8 @@ pub fn run(g: &Global, opts: &Args) -> Result<(), Failure> {
     } else {
         Some(crate::output::lock(&g.out_root()).map_err(Failure::Usage)?)
     };
+    // The tree is read while the spec compiles (under the lock: no other synctl writes it).
+    let prefetched = crate::output::prefetch(&g.out_root());
     let compiled = compile(g, templates)?;
     // Everything that could stop the commit is checked before anything is written.
     let target = if opts.commit && !check {
@@ -74,7 +76,7 @@ pub fn run(g: &Global, opts: &Args) -> Result<(), Failure> {
         None
     };
     let plan = compiled
-        .plan(&g.out_root(), force || check)
+        .plan_prefetched(Some(prefetched), &g.out_root(), force || check)
         .map_err(|stop| g.fail(stop))?;
     if check {
         if plan.is_empty() {

@@ -364,13 +364,15 @@ pub fn plan(
     spec: &str,
     force: bool,
 ) -> Result<Plan, Vec<Problem>> {
-    let _t = crate::timing::stage("plan-scan");
+    let t = crate::timing::stage("plan-scan");
     let scanned = scan(root);
+    drop(t);
     plan_scanned(scanned, root, wanted, spec, force)
 }
 
-/// A walk of the tree started on another thread, for a command that only reads it
-/// (`validate`): the walk overlaps reading and compiling the spec.
+/// A walk of the tree started on another thread, so that it overlaps reading and compiling
+/// the spec: by `validate`, which only reads the tree, and by `generate` once it holds the
+/// writer's lock.
 pub struct Prefetch(std::thread::JoinHandle<Result<Scan, Vec<Problem>>>);
 
 /// Starts reading the tree under `root`.
