@@ -147,7 +147,7 @@ pub(super) fn lay_out(b: &mut Builder<'_>, graph: &Graph) {
                 owner,
                 sources,
                 [ci],
-                Content::docs(vec![Doc::Application(app)]),
+                Content::docs(vec![Doc::Application(Box::new(app))]),
             );
             children.push(file);
         };
@@ -312,7 +312,7 @@ pub(super) fn lay_out(b: &mut Builder<'_>, graph: &Graph) {
             [ci],
             Content::Docs {
                 comment: Some(comment),
-                docs: vec![Doc::Application(root)],
+                docs: vec![Doc::Application(Box::new(root))],
                 empty: None,
             },
         );

@@ -3,6 +3,7 @@
 //! text and nothing else; the typed structs here are the template contexts.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -59,8 +60,10 @@ pub enum Doc {
         namespace: String,
         labels: BTreeMap<String, String>,
     },
-    GitRepository(GitRepository),
-    Kustomization(Kustomization),
+    // The large variants are boxed: a Doc is as large as its largest variant, and a big
+    // fleet holds tens of thousands of them (mostly Namespaces).
+    GitRepository(Box<GitRepository>),
+    Kustomization(Box<Kustomization>),
     /// The chart source and HelmRelease of a chart component, with the names of the
     /// HelmReleases of its wave it depends on.
     Release {
@@ -73,7 +76,7 @@ pub enum Doc {
     Tenant {
         tenant: usize,
     },
-    Application(Application),
+    Application(Box<Application>),
     AppProject {
         name: String,
         namespace: String,
@@ -96,7 +99,7 @@ pub enum Doc {
         namespace: String,
     },
     /// The Flux Operator's FluxInstance of a cluster.
-    FluxInstance(FluxInstance),
+    FluxInstance(Box<FluxInstance>),
     /// A ClusterRoleBinding of a tenant's accounts to a ClusterRole (`cluster-admin` tenants).
     ClusterRoleBinding {
         name: String,
@@ -164,13 +167,15 @@ pub struct Kustomization {
     pub retry_interval: String,
     pub timeout: String,
     /// `secretRef`/`configMapRef` of the cluster the Kustomization applies to.
-    pub kubeconfig: Option<serde_json::Value>,
+    /// Shared by the Kustomizations of one cluster (a fleet holds thousands of them).
+    pub kubeconfig: Option<Arc<serde_json::Value>>,
     pub path: String,
     pub service_account: Option<String>,
     pub source: String,
     pub target_namespace: Option<String>,
     pub wait: bool,
-    pub substitute: Option<BTreeMap<String, String>>,
+    /// Shared by the Kustomizations of one cluster, as `kubeconfig`.
+    pub substitute: Option<Arc<BTreeMap<String, String>>>,
     /// `path:` components' knobs (fleet model K3).
     pub patches: Vec<serde_json::Value>,
     pub decryption: Option<String>,

@@ -165,8 +165,8 @@ pub(super) struct Ks<'a> {
     pub fleet: &'a Fleet,
     pub namespace: String,
     pub source: String,
-    pub kubeconfig: Option<Json>,
-    pub substitute: Option<std::collections::BTreeMap<String, String>>,
+    pub kubeconfig: Option<std::sync::Arc<Json>>,
+    pub substitute: Option<std::sync::Arc<std::collections::BTreeMap<String, String>>>,
     /// The account every Kustomization of the cluster runs as (fleet model section 3).
     pub account: Option<String>,
 }
@@ -325,7 +325,7 @@ pub(super) fn tenant_flux_apps(
     let source = shared.map_or_else(|| name.clone(), |f| t.entry_name(f));
     let mut docs = Vec::new();
     if shared.is_none() {
-        docs.push(Doc::GitRepository(GitRepository {
+        docs.push(Doc::GitRepository(Box::new(GitRepository {
             name: name.clone(),
             namespace: namespace.to_owned(),
             interval: apps.interval.clone().unwrap_or_else(|| d.interval.clone()),
@@ -333,7 +333,7 @@ pub(super) fn tenant_flux_apps(
             secret_ref: apps.secret_ref.clone(),
             sparse: None,
             url: apps.url.clone(),
-        }));
+        })));
     }
     let mut depends_on: Vec<String> = deps.to_vec();
     for dep in &apps.depends_on {
@@ -370,7 +370,7 @@ pub(super) fn tenant_flux_apps(
             .clone()
             .unwrap_or_else(|| d.retry_interval.clone()),
         timeout: apps.timeout.clone().unwrap_or_else(|| d.timeout.clone()),
-        kubeconfig,
+        kubeconfig: kubeconfig.map(std::sync::Arc::new),
         path: apps.path.clone(),
         service_account: Some(t.name.clone()),
         source,
@@ -386,7 +386,7 @@ pub(super) fn tenant_flux_apps(
         },
         health_checks: Vec::new(),
     };
-    docs.push(Doc::Kustomization(ks));
+    docs.push(Doc::Kustomization(Box::new(ks)));
     docs
 }
 
@@ -433,7 +433,7 @@ pub(super) fn tenant_argocd_apps(fleet: &Fleet, t: &Tenant, e: usize, project: b
             cluster_admin: t.role == crate::model::TenantRole::ClusterAdmin,
         });
     }
-    docs.push(Doc::Application(super::Application {
+    docs.push(Doc::Application(Box::new(super::Application {
         name: t.entry_name(e),
         namespace: ns.clone(),
         sync_wave: None,
@@ -452,7 +452,7 @@ pub(super) fn tenant_argocd_apps(fleet: &Fleet, t: &Tenant, e: usize, project: b
         namespace_metadata: None,
         ignore_differences: Vec::new(),
         kustomize_patches: Vec::new(),
-    }));
+    })));
     docs
 }
 

@@ -224,8 +224,8 @@ pub(super) fn fleet_cluster(b: &mut Builder<'_>, ci: usize, hub_branch: &str, pl
         fleet,
         namespace: cluster.name.clone(),
         source: cluster.name.clone(),
-        kubeconfig: Some(kubeconfig_ref(&cluster.kubeconfig)),
-        substitute: Some(cluster.variables()),
+        kubeconfig: Some(kubeconfig_ref(&cluster.kubeconfig).into()),
+        substitute: Some(cluster.variables().into()),
         account: platform_account(fleet),
     };
     let mut sources = BTreeSet::from([me]);
@@ -301,7 +301,7 @@ pub(super) fn fleet_cluster(b: &mut Builder<'_>, ci: usize, hub_branch: &str, pl
         url: fleet.repository.url.clone(),
     };
     b.object("GitRepository", ns, &cluster.name, &hub_file, me);
-    let mut docs = vec![namespace, Doc::GitRepository(git)];
+    let mut docs = vec![namespace, Doc::GitRepository(Box::new(git))];
     // A locked hub runs the cluster's platform objects as `synctl-platform` (admin in the
     // cluster's hub namespace here; bound to cluster-admin on the cluster by hand).
     if let Some(account) = platform_account(fleet) {
@@ -330,6 +330,7 @@ pub(super) fn fleet_cluster(b: &mut Builder<'_>, ci: usize, hub_branch: &str, pl
     let own: BTreeSet<&str> = fleet
         .components
         .iter()
+        .filter(|c| c.knobs.service_account.is_some())
         .filter(|c| c.clusters.binary_search(&ci).is_ok())
         .filter_map(|c| c.knobs.service_account.as_deref())
         .collect();
@@ -348,7 +349,7 @@ pub(super) fn fleet_cluster(b: &mut Builder<'_>, ci: usize, hub_branch: &str, pl
     docs.extend(synctl_vars(fleet, ci, ns));
     let waves: Vec<Doc> = waves
         .into_iter()
-        .map(|(_, k)| Doc::Kustomization(k))
+        .map(|(_, k)| Doc::Kustomization(Box::new(k)))
         .collect();
     if split {
         b.file(
@@ -374,13 +375,13 @@ pub(super) fn fleet_cluster(b: &mut Builder<'_>, ci: usize, hub_branch: &str, pl
             ..ks
         };
         b.object("Kustomization", ns, &cluster.name, &hub_file, me);
-        docs.push(Doc::Kustomization(entry.object(
+        docs.push(Doc::Kustomization(Box::new(entry.object(
             &cluster.name,
             &split_dir,
             &[],
             false,
             None,
-        )));
+        ))));
     } else {
         docs.extend(waves);
     }

@@ -162,7 +162,7 @@ fn flux_instance(b: &mut Builder<'_>, ci: usize, entry: &str, file: &str) {
                 cluster.name,
                 fleet.repository.from_root(entry)
             )),
-            docs: vec![Doc::FluxInstance(instance)],
+            docs: vec![Doc::FluxInstance(Box::new(instance))],
             empty: None,
         },
     );
@@ -271,7 +271,7 @@ fn entry_docs(
         namespace: "flux-system".to_owned(),
         source: fleet.hub_source_ref.clone(),
         kubeconfig: None,
-        substitute: Some(cluster.variables()),
+        substitute: Some(cluster.variables().into()),
         account: Some(KUSTOMIZE_ACCOUNT.to_owned()),
     };
     let me = Item::Cluster(ci);
@@ -298,7 +298,7 @@ fn entry_docs(
             let mut k = ks.object(wave, &path, &prev, false, None);
             let env = (!cluster.is_hub()).then_some(cluster.environment.as_str());
             k.timeout = wave_timeout(fleet, plan, env);
-            docs.push(Doc::Kustomization(k));
+            docs.push(Doc::Kustomization(Box::new(k)));
         }
         for &p in &plan.paths {
             sources.insert(Item::Component(p));
@@ -310,7 +310,7 @@ fn entry_docs(
                 file,
                 Item::Component(p),
             );
-            docs.push(Doc::Kustomization(k));
+            docs.push(Doc::Kustomization(Box::new(k)));
         }
         prev = wave_names(fleet, plan, true);
     }

@@ -310,13 +310,15 @@ mod tests {
             interval: "1.0".to_owned(),
             retry_interval: "2m".to_owned(),
             timeout: "~".to_owned(),
-            kubeconfig: Some(serde_json::json!({"secretRef": {"name": "kc", "key": "value"}})),
+            kubeconfig: Some(
+                serde_json::json!({"secretRef": {"name": "kc", "key": "value"}}).into(),
+            ),
             path: "./deploy/x #y".to_owned(),
             service_account: Some("kustomize-controller".to_owned()),
             source: "on".to_owned(),
             target_namespace: Some("team\u{2028}a".to_owned()),
             wait: true,
-            substitute: Some(strings(&[("CLUSTER", "0x1F"), ("MULTI", "a\nb\n")])),
+            substitute: Some(strings(&[("CLUSTER", "0x1F"), ("MULTI", "a\nb\n")]).into()),
             patches: vec![
                 serde_json::json!({"patch": "- op: add\n  path: /x\n", "target": {"kind": "HelmRelease"}}),
             ],
@@ -328,7 +330,7 @@ mod tests {
                 serde_json::json!({"apiVersion": "apps/v1", "kind": "Deployment", "name": "x", "namespace": "y"}),
             ],
         };
-        let doc = LayoutDoc::Kustomization(k.clone());
+        let doc = LayoutDoc::Kustomization(Box::new(k.clone()));
         let (template, rust) = both(&r, &doc).expect("rendered");
         assert_eq!(rust, template);
         let bare = Kustomization {
@@ -337,14 +339,15 @@ mod tests {
             service_account: Some(String::new()),
             target_namespace: None,
             wait: false,
-            substitute: Some(BTreeMap::new()),
+            substitute: Some(BTreeMap::new().into()),
             patches: Vec::new(),
             decryption: None,
             substitute_from: Vec::new(),
             health_checks: Vec::new(),
             ..k
         };
-        let (template, rust) = both(&r, &LayoutDoc::Kustomization(bare)).expect("rendered");
+        let (template, rust) =
+            both(&r, &LayoutDoc::Kustomization(Box::new(bare))).expect("rendered");
         assert_eq!(rust, template);
         for (secret, sparse) in [
             (
@@ -363,7 +366,8 @@ mod tests {
                 sparse,
                 url: "ssh://git@example.com/a b".to_owned(),
             };
-            let (template, rust) = both(&r, &LayoutDoc::GitRepository(g)).expect("rendered");
+            let (template, rust) =
+                both(&r, &LayoutDoc::GitRepository(Box::new(g))).expect("rendered");
             assert_eq!(rust, template);
         }
         let ns = LayoutDoc::Namespace {
