@@ -24,17 +24,16 @@ const FOR: &str = " for ";
 /// body and the path it was generated for (so a copy elsewhere is not synctl's).
 #[must_use]
 pub fn with_header(spec: &str, rel: &str, body: &str) -> String {
-    // Sized once: `format!` would grow the buffer step by step for every file of the tree.
+    let mut out = header(spec, rel, body);
+    out.push_str(body);
+    out
+}
+
+/// The two header lines of [`with_header`].
+fn header(spec: &str, rel: &str, body: &str) -> String {
     let digest = digest(body);
     let mut out = String::with_capacity(
-        MARK.len()
-            + spec.len()
-            + DIGEST.len()
-            + digest.len()
-            + FOR.len()
-            + rel.len()
-            + body.len()
-            + 16,
+        MARK.len() + spec.len() + DIGEST.len() + digest.len() + FOR.len() + rel.len() + 16,
     );
     for part in [
         MARK,
@@ -45,7 +44,6 @@ pub fn with_header(spec: &str, rel: &str, body: &str) -> String {
         FOR,
         rel,
         "\n",
-        body,
     ] {
         out.push_str(part);
     }
@@ -692,9 +690,14 @@ pub fn bootstrap_listing(root: &Path, entry: &str) -> Vec<String> {
 /// Adds headers to every body.
 #[must_use]
 pub fn finish(tree: Tree, spec: &str) -> BTreeMap<String, String> {
-    let files: Vec<(String, String)> = tree.into_iter().collect();
-    let headed = crate::par::map(&files, |(p, body)| with_header(spec, p, body));
-    files.into_iter().map(|(p, _)| p).zip(headed).collect()
+    let mut files: Vec<(String, String)> = tree.into_iter().collect();
+    // The digests on every core; each header then goes in front of its body in place (the
+    // renderer leaves room for it: no second copy of the tree).
+    let headers = crate::par::map(&files, |(p, body)| header(spec, p, body));
+    for ((_, body), header) in files.iter_mut().zip(headers) {
+        body.insert_str(0, &header);
+    }
+    files.into_iter().collect()
 }
 
 #[cfg(test)]

@@ -22,7 +22,7 @@ struct Doc(String);
 
 impl Doc {
     fn new(head: &str) -> Doc {
-        let mut out = String::with_capacity(1024);
+        let mut out = String::with_capacity(512);
         out.push_str(head);
         Doc(out)
     }

@@ -211,25 +211,27 @@ fn looks_typed(s: &str) -> bool {
     if !s.bytes().all(number_like) || (s.len() > 6 && !s.bytes().any(|b| b.is_ascii_digit())) {
         return false;
     }
-    let lower = s.to_ascii_lowercase();
-    if matches!(
-        lower.as_str(),
-        "~" | "null"
-            | "true"
-            | "false"
-            | "yes"
-            | "no"
-            | "y"
-            | "n"
-            | "on"
-            | "off"
-            | ".inf"
-            | "-.inf"
-            | "+.inf"
-            | ".nan"
-    ) {
+    const WORDS: &[&str] = &[
+        "~", "null", "true", "false", "yes", "no", "y", "n", "on", "off", ".inf", "-.inf", "+.inf",
+        ".nan",
+    ];
+    if WORDS.iter().any(|w| s.eq_ignore_ascii_case(w)) {
         return true;
     }
+    // Every number below is made of digits, hex digits, `x`, `o`, `.`, `:`, signs and `_`:
+    // anything else (most names) is not one, decided without building the lowercase copy.
+    let numeric = |b: u8| {
+        let b = b.to_ascii_lowercase();
+        b.is_ascii_digit()
+            || matches!(
+                b,
+                b'a'..=b'f' | b'x' | b'o' | b'.' | b':' | b'+' | b'-' | b'_'
+            )
+    };
+    if !s.bytes().all(numeric) {
+        return false;
+    }
+    let lower = s.to_ascii_lowercase();
     let t = lower.trim_start_matches(['+', '-']).replace('_', "");
     if t.is_empty() {
         return false;
@@ -264,6 +266,83 @@ mod tests {
             return false;
         }
         !(s.contains(": ") || s.contains(" #") || s.ends_with(':'))
+    }
+
+    /// `looks_typed` as it was before it skipped names without allocating.
+    fn looks_typed_reference(s: &str) -> bool {
+        let number_like = |b: u8| {
+            b.is_ascii_alphanumeric() || matches!(b, b'.' | b'+' | b'-' | b'_' | b':' | b'~')
+        };
+        if !s.bytes().all(number_like) || (s.len() > 6 && !s.bytes().any(|b| b.is_ascii_digit())) {
+            return false;
+        }
+        let lower = s.to_ascii_lowercase();
+        if matches!(
+            lower.as_str(),
+            "~" | "null"
+                | "true"
+                | "false"
+                | "yes"
+                | "no"
+                | "y"
+                | "n"
+                | "on"
+                | "off"
+                | ".inf"
+                | "-.inf"
+                | "+.inf"
+                | ".nan"
+        ) {
+            return true;
+        }
+        let t = lower.trim_start_matches(['+', '-']).replace('_', "");
+        if t.is_empty() {
+            return false;
+        }
+        if t.starts_with("0x") || t.starts_with("0o") || t.starts_with("0b") {
+            return t[2..].chars().all(|c| c.is_ascii_hexdigit());
+        }
+        if t.contains(':')
+            && t.split(':')
+                .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit() || c == '.'))
+        {
+            return true;
+        }
+        t.parse::<f64>().is_ok()
+            && t.chars()
+                .all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | '+' | '-'))
+    }
+
+    #[test]
+    fn the_typed_check_agrees_with_its_reference_on_every_short_string() {
+        let alphabet = [
+            '0', '1', '9', 'a', 'e', 'E', 'f', 'F', 'g', 'x', 'X', 'o', 'b', 'B', '.', ':', '+',
+            '-', '_', '~', 'n', 'N', 'i', 'l', 'u', 't', 'y', 's',
+        ];
+        let mut strings = vec![String::new()];
+        let mut last = vec![String::new()];
+        for _ in 0..4 {
+            last = last
+                .iter()
+                .flat_map(|s| alphabet.iter().map(move |c| format!("{s}{c}")))
+                .collect();
+            strings.extend(last.iter().cloned());
+        }
+        for w in [
+            "null", "True", "FALSE", "yes", "off", ".inf", "-.Inf", ".NaN", "0x1F", "0o17",
+        ] {
+            for t in [
+                w.to_owned(),
+                format!("{w}1"),
+                format!("_{w}"),
+                format!("+{w}"),
+            ] {
+                strings.push(t);
+            }
+        }
+        for s in &strings {
+            assert_eq!(looks_typed(s), looks_typed_reference(s), "{s:?}");
+        }
     }
 
     #[test]
