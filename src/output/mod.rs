@@ -537,19 +537,33 @@ pub fn apply(
     progress: Option<&indicatif::ProgressBar>,
 ) -> Result<(), String> {
     remove_stale_temporaries(root, plan);
-    let mut staged = Vec::with_capacity(plan.add.len() + plan.change.len());
+    let mut jobs = Vec::with_capacity(plan.add.len() + plan.change.len());
     for (rel, content) in plan
         .add
         .iter()
         .chain(plan.change.iter().map(|(k, (_, new))| (k, new)))
     {
         let path = join(root, rel).ok_or_else(|| format!("bad path {rel}"))?;
-        let tmp = stage(&path, content)
-            .map_err(|e| format!("cannot write `{rel}`: {e}; nothing was changed"))?;
-        staged.push((rel, path, tmp));
+        jobs.push((rel, path, content));
+    }
+    // Each folder is made once, then the files are staged on every core; the first failure
+    // (in path order) is reported, and every temporary file is removed with its handle.
+    let folders: BTreeSet<&Path> = jobs.iter().filter_map(|(_, p, _)| p.parent()).collect();
+    for dir in folders {
+        fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create `{}`: {e}; nothing was changed", dir.display()))?;
+    }
+    let written = crate::par::map(&jobs, |(rel, path, content)| {
+        let tmp = stage(path, content)
+            .map_err(|e| format!("cannot write `{rel}`: {e}; nothing was changed"));
         if let Some(bar) = progress {
             bar.inc(1);
         }
+        tmp
+    });
+    let mut staged = Vec::with_capacity(jobs.len());
+    for ((rel, path, _), tmp) in jobs.into_iter().zip(written) {
+        staged.push((rel, path, tmp?));
     }
     let total = staged.len();
     for (done, (rel, path, tmp)) in staged.into_iter().enumerate() {
@@ -608,10 +622,9 @@ fn remove_stale_temporaries(root: &Path, plan: &Plan) {
     }
 }
 
-/// Writes `content` to a new temporary file beside `path`.
+/// Writes `content` to a new temporary file beside `path` (its folder exists).
 fn stage(path: &Path, content: &str) -> std::io::Result<tempfile::NamedTempFile> {
     let dir = path.parent().unwrap_or(Path::new("."));
-    fs::create_dir_all(dir)?;
     let mut tmp = tempfile::Builder::new()
         .prefix(".synctl-")
         .suffix(".tmp")
