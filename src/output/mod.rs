@@ -546,24 +546,22 @@ pub fn apply(
         let path = join(root, rel).ok_or_else(|| format!("bad path {rel}"))?;
         jobs.push((rel, path, content));
     }
-    // Each folder is made once, then the files are staged on every core; the first failure
-    // (in path order) is reported, and every temporary file is removed with its handle.
+    // Each folder is made once, then the files are staged one by one (on two threads,
+    // creating files in the same folders contended and was slower); on a failure every
+    // temporary file is removed with its handle.
     let folders: BTreeSet<&Path> = jobs.iter().filter_map(|(_, p, _)| p.parent()).collect();
     for dir in folders {
         fs::create_dir_all(dir)
             .map_err(|e| format!("cannot create `{}`: {e}; nothing was changed", dir.display()))?;
     }
-    let written = crate::par::map(&jobs, |(rel, path, content)| {
-        let tmp = stage(path, content)
-            .map_err(|e| format!("cannot write `{rel}`: {e}; nothing was changed"));
+    let mut staged = Vec::with_capacity(jobs.len());
+    for (rel, path, content) in jobs {
+        let tmp = stage(&path, content)
+            .map_err(|e| format!("cannot write `{rel}`: {e}; nothing was changed"))?;
+        staged.push((rel, path, tmp));
         if let Some(bar) = progress {
             bar.inc(1);
         }
-        tmp
-    });
-    let mut staged = Vec::with_capacity(jobs.len());
-    for ((rel, path, _), tmp) in jobs.into_iter().zip(written) {
-        staged.push((rel, path, tmp?));
     }
     let total = staged.len();
     for (done, (rel, path, tmp)) in staged.into_iter().enumerate() {
