@@ -199,7 +199,7 @@ impl Compiled {
     ///
     /// # Errors
     /// [`Stop::Invalid`] when a file would be lost (a user file, a hand edit without `force`).
-    pub fn plan(&self, root: &Path, force: bool) -> Result<Plan, Stop> {
+    pub fn plan(&self, root: &Path, force: bool) -> Result<Plan<'_>, Stop> {
         self.plan_prefetched(None, root, force)
     }
 
@@ -212,7 +212,7 @@ impl Compiled {
         prefetched: Option<output::Prefetch>,
         root: &Path,
         force: bool,
-    ) -> Result<Plan, Stop> {
+    ) -> Result<Plan<'_>, Stop> {
         let _t = crate::timing::stage("plan");
         let planned = match prefetched {
             Some(p) => output::plan_prefetched(p, root, &self.wanted, &self.spec_label, force),

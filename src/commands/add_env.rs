@@ -395,17 +395,11 @@ pub fn run(g: &Global, a: &Args) -> Result<(), Failure> {
         .plan(&root_dir, false)
         .map_err(|stop| g.fail(stop))?;
     write_spec(spec_path, &text)?;
-    let written = pipeline::write(&root_dir, &plan, None)
-        .map(|()| compiled)
-        .map_err(|stop| g.fail(stop));
-    let compiled = match written {
-        Ok(compiled) => compiled,
-        Err(e) => {
-            // Put the spec back: the user's file is never left half-changed.
-            write_spec(spec_path, &original)?;
-            return Err(e);
-        }
-    };
+    if let Err(stop) = pipeline::write(&root_dir, &plan, None) {
+        // Put the spec back: the user's file is never left half-changed.
+        write_spec(spec_path, &original)?;
+        return Err(g.fail(stop));
+    }
     if let Some(target) = &target {
         let subject = format!("synctl: add environment {}", a.name);
         super::generate::commit(g, &compiled, target, &subject)?;

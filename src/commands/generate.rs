@@ -84,7 +84,8 @@ pub fn run(g: &Global, opts: &Args) -> Result<(), Failure> {
                 g,
                 &format!("up to date: {} generated files\n", plan.unchanged),
             );
-            std::mem::forget((compiled, plan));
+            std::mem::forget(plan);
+            std::mem::forget(compiled);
             return Ok(());
         }
         report(g, &compiled.checked.source, &plan.drift(), Format::Human);
@@ -131,7 +132,8 @@ pub fn run(g: &Global, opts: &Args) -> Result<(), Failure> {
     // Steps left to do by hand are output, not status.
     print_stdout(&platform_account_steps(&plan));
     // A large tree is freed by the process exit, not piece by piece.
-    std::mem::forget((compiled, plan));
+    std::mem::forget(plan);
+    std::mem::forget(compiled);
     Ok(())
 }
 
@@ -142,11 +144,11 @@ fn platform_account_steps(plan: &crate::output::Plan) -> String {
     let gained = plan
         .add
         .iter()
-        .map(|(p, new)| (p, "", new.as_str()))
+        .map(|(p, new)| (p, "", *new))
         .chain(
             plan.change
                 .iter()
-                .map(|(p, (old, new))| (p, old.as_str(), new.as_str())),
+                .map(|(p, (old, new))| (p, old.as_str(), *new)),
         )
         .filter(|(p, old, new)| p.starts_with("hub/") && new.contains(MARK) && !old.contains(MARK))
         .filter_map(|(p, _, _)| p.strip_prefix("hub/")?.strip_suffix(".yaml"));

@@ -128,14 +128,16 @@ pub fn owns(content: &[u8], spec: &str, rel: &str) -> bool {
 
 /// What `generate` will do.
 #[derive(Debug, Default)]
-pub struct Plan {
-    pub add: BTreeMap<String, String>,
-    pub change: BTreeMap<String, (String, String)>,
+pub struct Plan<'w> {
+    /// New files, with what to write (borrowed from the wanted tree: no second copy).
+    pub add: BTreeMap<String, &'w str>,
+    /// Files to replace: what is there now, and what to write.
+    pub change: BTreeMap<String, (String, &'w str)>,
     pub remove: BTreeMap<String, String>,
     pub unchanged: usize,
 }
 
-impl Plan {
+impl Plan<'_> {
     /// Whether the tree on disk already is what the spec compiles to.
     #[must_use]
     pub fn is_empty(&self) -> bool {
@@ -356,12 +358,12 @@ fn scan(root: &Path) -> Result<Scan, Vec<Problem>> {
 ///
 /// # Errors
 /// Every file that would be lost, as problems.
-pub fn plan(
+pub fn plan<'w>(
     root: &Path,
-    wanted: &BTreeMap<String, String>,
+    wanted: &'w BTreeMap<String, String>,
     spec: &str,
     force: bool,
-) -> Result<Plan, Vec<Problem>> {
+) -> Result<Plan<'w>, Vec<Problem>> {
     let t = crate::timing::stage("plan-scan");
     let scanned = scan(root);
     drop(t);
@@ -384,13 +386,13 @@ pub fn prefetch(root: &Path) -> Prefetch {
 ///
 /// # Errors
 /// As [`plan`].
-pub fn plan_prefetched(
+pub fn plan_prefetched<'w>(
     prefetched: Prefetch,
     root: &Path,
-    wanted: &BTreeMap<String, String>,
+    wanted: &'w BTreeMap<String, String>,
     spec: &str,
     force: bool,
-) -> Result<Plan, Vec<Problem>> {
+) -> Result<Plan<'w>, Vec<Problem>> {
     let t = crate::timing::stage("plan-scan");
     let scanned = prefetched
         .0
@@ -400,13 +402,13 @@ pub fn plan_prefetched(
     plan_scanned(scanned, root, wanted, spec, force)
 }
 
-fn plan_scanned(
+fn plan_scanned<'w>(
     scanned: Result<Scan, Vec<Problem>>,
     root: &Path,
-    wanted: &BTreeMap<String, String>,
+    wanted: &'w BTreeMap<String, String>,
     spec: &str,
     force: bool,
-) -> Result<Plan, Vec<Problem>> {
+) -> Result<Plan<'w>, Vec<Problem>> {
     let mut problems = Vec::new();
     // One walk reads the tree; a wanted file is read again only where the walk did not go.
     let Scan {
@@ -444,7 +446,7 @@ fn plan_scanned(
         match read {
             Err(p) => problems.push(p),
             Ok(None) => {
-                plan.add.insert(rel.clone(), content.clone());
+                plan.add.insert(rel.clone(), content.as_str());
             }
             Ok(Some(current)) if current == *content => plan.unchanged += 1,
             Ok(Some(current)) => match ownership(&current, spec, rel) {
@@ -464,7 +466,7 @@ fn plan_scanned(
                         .help("someone protected it: make it writable (`chmod u+w`) if synctl may replace it, or pass --force"),
                 ),
                 _ => {
-                    plan.change.insert(rel.clone(), (current, content.clone()));
+                    plan.change.insert(rel.clone(), (current, content.as_str()));
                 }
             },
         }
@@ -551,8 +553,12 @@ pub fn apply(
     // temporary file is removed with its handle.
     let folders: BTreeSet<&Path> = jobs.iter().filter_map(|(_, p, _)| p.parent()).collect();
     for dir in folders {
-        fs::create_dir_all(dir)
-            .map_err(|e| format!("cannot create `{}`: {e}; nothing was changed", dir.display()))?;
+        fs::create_dir_all(dir).map_err(|e| {
+            format!(
+                "cannot create `{}`: {e}; nothing was changed",
+                dir.display()
+            )
+        })?;
     }
     let mut staged = Vec::with_capacity(jobs.len());
     for (rel, path, content) in jobs {
