@@ -3,7 +3,7 @@
 //! person edited them. A plan is computed first and checked as a whole; only then are files
 //! written (atomically) and pruned.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fs;
 use std::io::Write as _;
 use std::path::{Component, Path, PathBuf};
@@ -417,7 +417,10 @@ fn plan_scanned<'w>(
     } = scanned?;
     let _t = crate::timing::stage("plan-compare");
     // Folders known to be plain: those walked, and those checked on the way.
-    let mut dirs_ok = walked_dirs.clone();
+    let mut dirs_ok = Folders {
+        plain: walked_dirs.clone(),
+        missing: HashSet::new(),
+    };
     let mut plan = Plan::default();
     for (rel, content) in wanted {
         let Some(path) = join(root, rel) else {
@@ -503,13 +506,16 @@ fn plan_scanned<'w>(
 
 /// Checks that every folder above `rel` is a plain folder (or missing): never a symbolic
 /// link, never a file where a folder must be. `Ok(false)` when one is missing.
-fn check_folders(root: &Path, rel: &str, ok: &mut HashSet<PathBuf>) -> Result<bool, Problem> {
+fn check_folders(root: &Path, rel: &str, known: &mut Folders) -> Result<bool, Problem> {
     let mut dir = root.to_path_buf();
     let parts: Vec<&str> = rel.split('/').collect();
     for (i, part) in parts[..parts.len().saturating_sub(1)].iter().enumerate() {
         dir.push(part);
-        if ok.contains(&dir) {
+        if known.plain.contains(&dir) {
             continue;
+        }
+        if known.missing.contains(&dir) {
+            return Ok(false);
         }
         let here = parts[..=i].join("/");
         match fs::symlink_metadata(&dir) {
@@ -519,11 +525,22 @@ fn check_folders(root: &Path, rel: &str, ok: &mut HashSet<PathBuf>) -> Result<bo
             Ok(m) if !m.is_dir() => return Err(in_the_way(&here, "a file where a folder must be")),
             Ok(_) => {}
             // Missing: created when written, and nothing below it exists.
-            Err(_) => return Ok(false),
+            Err(_) => {
+                known.missing.insert(dir);
+                return Ok(false);
+            }
         }
-        ok.insert(dir.clone());
+        known.plain.insert(dir.clone());
     }
     Ok(true)
+}
+
+/// Folders [`check_folders`] has seen during one plan.
+struct Folders {
+    /// Plain folders (walked, or checked on the way).
+    plain: HashSet<PathBuf>,
+    /// Folders found missing: nothing below them exists either.
+    missing: HashSet<PathBuf>,
 }
 
 /// Writes the plan: every file to a fresh temporary file (created exclusively, with an
@@ -538,31 +555,54 @@ pub fn apply(
     plan: &Plan,
     progress: Option<&indicatif::ProgressBar>,
 ) -> Result<(), String> {
+    // Absolute once: a relative folder would be resolved again for every temporary file.
+    let root =
+        &std::path::absolute(root).map_err(|e| format!("cannot resolve the output root: {e}"))?;
     remove_stale_temporaries(root, plan);
     let mut jobs = Vec::with_capacity(plan.add.len() + plan.change.len());
-    for (rel, content) in plan
-        .add
-        .iter()
-        .chain(plan.change.iter().map(|(k, (_, new))| (k, new)))
-    {
+    let added = plan.add.iter().map(|(k, new)| (k, *new, false));
+    let changed = plan.change.iter().map(|(k, (_, new))| (k, *new, true));
+    for (rel, content, replaces) in added.chain(changed) {
         let path = join(root, rel).ok_or_else(|| format!("bad path {rel}"))?;
-        jobs.push((rel, path, content));
+        jobs.push((rel, path, content, replaces));
     }
-    // Each folder is made once, then the files are staged one by one (on two threads,
-    // creating files in the same folders contended and was slower); on a failure every
-    // temporary file is removed with its handle.
-    let folders: BTreeSet<&Path> = jobs.iter().filter_map(|(_, p, _)| p.parent()).collect();
-    for dir in folders {
-        fs::create_dir_all(dir).map_err(|e| {
+    // Every folder is made once, parents first (a path sorts before the paths inside it);
+    // then the files are staged one by one (on two threads, creating files in the same
+    // folders contended and was slower). On a failure every temporary file is removed with
+    // its handle.
+    let mut folders: BTreeSet<&Path> = BTreeSet::new();
+    for (_, path, _, _) in &jobs {
+        let mut dir = path.parent();
+        while let Some(d) = dir.filter(|d| d.starts_with(root) && *d != root) {
+            if !folders.insert(d) {
+                break;
+            }
+            dir = d.parent();
+        }
+    }
+    if !folders.is_empty() {
+        fs::create_dir_all(root).map_err(|e| {
             format!(
                 "cannot create `{}`: {e}; nothing was changed",
-                dir.display()
+                root.display()
             )
         })?;
     }
+    for dir in folders {
+        match fs::create_dir(dir) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && dir.is_dir() => {}
+            Err(e) => {
+                return Err(format!(
+                    "cannot create `{}`: {e}; nothing was changed",
+                    dir.display()
+                ));
+            }
+        }
+    }
     let mut staged = Vec::with_capacity(jobs.len());
-    for (rel, path, content) in jobs {
-        let tmp = stage(&path, content)
+    for (rel, path, content, replaces) in jobs {
+        let tmp = stage(&path, content, replaces)
             .map_err(|e| format!("cannot write `{rel}`: {e}; nothing was changed"))?;
         staged.push((rel, path, tmp));
         if let Some(bar) = progress {
@@ -610,7 +650,21 @@ fn remove_stale_temporaries(root: &Path, plan: &Plan) {
         .filter_map(|rel| join(root, rel))
         .filter_map(|p| p.parent().map(Path::to_path_buf))
         .collect();
+    // Whether each folder exists, asked once: below a missing one there is nothing to clean
+    // (a first run into an empty folder asks once per top folder, not once per file).
+    let mut exists: HashMap<PathBuf, bool> = HashMap::new();
     for dir in dirs {
+        let rel = dir.strip_prefix(root).unwrap_or(&dir);
+        let mut above = root.to_path_buf();
+        let present = rel.components().all(|part| {
+            above.push(part);
+            *exists
+                .entry(above.clone())
+                .or_insert_with(|| fs::symlink_metadata(&above).is_ok_and(|m| m.is_dir()))
+        });
+        if !present {
+            continue;
+        }
         let Ok(entries) = fs::read_dir(&dir) else {
             continue;
         };
@@ -626,13 +680,25 @@ fn remove_stale_temporaries(root: &Path, plan: &Plan) {
     }
 }
 
-/// Writes `content` to a new temporary file beside `path` (its folder exists).
-fn stage(path: &Path, content: &str) -> std::io::Result<tempfile::NamedTempFile> {
+/// Writes `content` to a new temporary file beside `path` (its folder exists). A new file
+/// gets the mode any program's new file gets (`0666` less the umask; tempfile's own is
+/// `0600`); a file that `replaces` one keeps that one's mode.
+fn stage(path: &Path, content: &str, replaces: bool) -> std::io::Result<tempfile::NamedTempFile> {
+    use std::os::unix::fs::PermissionsExt as _;
     let dir = path.parent().unwrap_or(Path::new("."));
+    let kept = replaces
+        .then(|| fs::symlink_metadata(path).ok())
+        .flatten()
+        .filter(|m| m.is_file())
+        .map(|m| m.permissions());
     let mut tmp = tempfile::Builder::new()
         .prefix(".synctl-")
         .suffix(".tmp")
+        .permissions(fs::Permissions::from_mode(0o666))
         .tempfile_in(dir)?;
+    if let Some(mode) = kept {
+        tmp.as_file().set_permissions(mode)?;
+    }
     // No fsync: the rename is what makes the write atomic for readers, and the tree is
     // committed right after; fsync per file tripled the cost of a large fleet.
     tmp.write_all(content.as_bytes())?;

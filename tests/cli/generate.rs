@@ -418,6 +418,46 @@ fn generating_twice_gives_identical_bytes_and_rewrites_nothing() {
     );
 }
 
+/// New files get the mode any new file gets (`0666` less the umask), not the temporary file's
+/// `0600`; a file synctl replaces keeps the mode someone gave it.
+#[test]
+fn new_files_get_the_umask_mode_and_replaced_files_keep_theirs() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = scratch("aphex");
+    let out = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("fleet.yaml");
+    let generate = |umask: &str, to: &Path, force: bool| {
+        let status = Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "umask {umask} && exec \"$0\" generate -q {} -f \"$1\" -o \"$2\"",
+                if force { "--force" } else { "" }
+            ))
+            .arg(env!("CARGO_BIN_EXE_synctl"))
+            .arg(&spec)
+            .arg(to)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .status()
+            .unwrap();
+        assert!(status.success());
+    };
+    let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    generate("027", out.path(), false);
+    let files = tree_files(out.path());
+    assert!(files.len() > 10);
+    for f in &files {
+        assert_eq!(mode(&out.path().join(f)), 0o640, "{f}");
+    }
+    // A hand edit overwritten with --force: the content comes back, the mode stays.
+    let edited = dir.path().join("hub/kustomization.yaml");
+    let original = fs::read(&edited).unwrap();
+    fs::write(&edited, [original.as_slice(), b"# edited\n"].concat()).unwrap();
+    fs::set_permissions(&edited, fs::Permissions::from_mode(0o604)).unwrap();
+    generate("022", dir.path(), true);
+    assert_eq!(fs::read(&edited).unwrap(), original);
+    assert_eq!(mode(&edited), 0o604);
+}
+
 #[test]
 fn a_user_file_at_a_generated_path_stops_generation_and_survives() {
     let dir = scratch("cortex");
