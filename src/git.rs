@@ -219,7 +219,12 @@ pub fn prefetch_location(out_root: &Path) {
     let root = out_root.to_path_buf();
     let handle = std::thread::spawn({
         let root = root.clone();
-        move || find_location(&root)
+        move || {
+            // This thread starts before the spec is read: it builds the schema's verdict first
+            // (needed as soon as the spec is parsed), then opens the repository.
+            crate::spec::schema::prepare();
+            find_location(&root)
+        }
     });
     if let Ok(mut slot) = PREFETCHED.lock() {
         *slot = Some((root, handle));

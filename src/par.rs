@@ -5,24 +5,24 @@
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// How many threads [`map`] uses, and whether `SYNCTL_THREADS` chose it (then even for a few
-/// items); else one per core. Asked once: `available_parallelism` reads the cgroup files on
-/// every call.
-fn setting() -> (usize, bool) {
-    static THREADS: OnceLock<(usize, bool)> = OnceLock::new();
-    *THREADS.get_or_init(|| {
-        match std::env::var("SYNCTL_THREADS")
+/// How many threads [`map`] uses for `items` items: what `SYNCTL_THREADS` chose (even for a
+/// few items), else one per core, or one below [`MIN_PARALLEL`]. Asked once:
+/// `available_parallelism` reads the cgroup files on every call.
+fn setting(items: usize) -> usize {
+    static CHOSEN: OnceLock<Option<usize>> = OnceLock::new();
+    static CORES: OnceLock<usize> = OnceLock::new();
+    let chosen = *CHOSEN.get_or_init(|| {
+        std::env::var("SYNCTL_THREADS")
             .ok()
             .and_then(|v| v.parse::<usize>().ok())
             .filter(|n| *n > 0)
-        {
-            Some(n) => (n, true),
-            None => (
-                std::thread::available_parallelism().map_or(1, usize::from),
-                false,
-            ),
-        }
-    })
+    });
+    match chosen {
+        Some(n) => n,
+        // A few items stay on the calling thread, without asking how many cores there are.
+        None if items < MIN_PARALLEL => 1,
+        None => *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, usize::from)),
+    }
 }
 
 /// Items are handed out in blocks of this many: small enough to balance uneven items, large
@@ -36,9 +36,8 @@ const MIN_PARALLEL: usize = 128;
 /// `items.iter().map(f).collect()`, computed on every core (`SYNCTL_THREADS` sets the count);
 /// results in `items` order.
 pub fn map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let (threads, chosen) = setting();
-    let threads = threads.min(items.len().div_ceil(BLOCK));
-    if threads <= 1 || (items.len() < MIN_PARALLEL && !chosen) {
+    let threads = setting(items.len()).min(items.len().div_ceil(BLOCK));
+    if threads <= 1 {
         return items.iter().map(f).collect();
     }
     let next = AtomicUsize::new(0);

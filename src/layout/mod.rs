@@ -77,10 +77,11 @@ pub struct File {
     pub content: Content,
     /// The item the file exists for (collisions name it).
     pub owner: Item,
-    /// Every item whose lines shape the file (what `explain` prints), the owner first.
-    pub sources: BTreeSet<Item>,
-    /// The clusters the file reaches (the blast radius of a change to it).
-    pub clusters: BTreeSet<usize>,
+    /// Every item whose lines shape the file (what `explain` prints), the owner among them;
+    /// sorted, each once (a vector: a set's node per file was most of a large layout's memory).
+    pub sources: Vec<Item>,
+    /// The clusters the file reaches (the blast radius of a change to it); sorted, each once.
+    pub clusters: Vec<usize>,
 }
 
 /// A named object of the tree, where it is applied.
@@ -131,8 +132,8 @@ impl Layout {
 
     /// The spec items behind generated file `path`, or `None` when synctl does not write it.
     #[must_use]
-    pub fn explain(&self, path: &str) -> Option<&BTreeSet<Item>> {
-        self.files.get(path).map(|f| &f.sources)
+    pub fn explain(&self, path: &str) -> Option<&[Item]> {
+        self.files.get(path).map(|f| f.sources.as_slice())
     }
 
     /// The clusters and waves a change to `paths` touches, by name, sorted.
@@ -199,13 +200,18 @@ impl Builder<'_> {
                 return;
             }
         };
-        let mut all: BTreeSet<Item> = sources.into_iter().collect();
-        all.insert(owner);
+        let mut all: Vec<Item> = sources.into_iter().collect();
+        all.push(owner);
+        all.sort_unstable();
+        all.dedup();
+        let mut clusters: Vec<usize> = clusters.into_iter().collect();
+        clusters.sort_unstable();
+        clusters.dedup();
         slot.insert(File {
             content,
             owner,
             sources: all,
-            clusters: clusters.into_iter().collect(),
+            clusters,
         });
     }
 

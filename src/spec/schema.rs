@@ -34,6 +34,12 @@ pub(super) fn validator() -> Option<&'static Validator<Yaml>> {
         .as_ref()
 }
 
+/// Builds the schema's verdict (see [`super::verdict`]) now, so that the first [`check`] finds
+/// it ready (another thread may call this while the spec is parsed).
+pub fn prepare() {
+    let _ = super::verdict::Verdict::shipped();
+}
+
 /// Validates the document against the schema; every violation becomes a problem on its span.
 #[must_use]
 pub fn check(root: &Node) -> Vec<Problem> {
