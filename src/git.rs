@@ -222,7 +222,10 @@ pub fn prefetch_location(out_root: &Path) {
         move || {
             // This thread starts before the spec is read: it builds the schema's verdict first
             // (needed as soon as the spec is parsed), then opens the repository.
+            let t = crate::timing::stage("verdict-build");
             crate::spec::schema::prepare();
+            drop(t);
+            let _t = crate::timing::stage("git-location");
             find_location(&root)
         }
     });

@@ -285,16 +285,32 @@ fn partial_environments(fleet: &Fleet, problems: &mut Vec<Problem>) {
                 .iter()
                 .map(move |a| ("entry of tenant", &t.name, &a.clusters, a.placement_span))
         }));
+    // Each cluster's environment, by index into `envs`: an item's clusters are counted per
+    // environment in one pass over its placement (not a search per environment member).
+    let mut env_of = vec![None; fleet.clusters.len()];
+    for (e, (_, members)) in envs.iter().enumerate() {
+        for &c in members {
+            env_of[c] = Some(e);
+        }
+    }
+    let mut counts = vec![0usize; envs.len()];
     for (what, name, placed, span) in items {
-        for (env, members) in &envs {
+        counts.fill(0);
+        for &c in placed.iter() {
+            if let Some(e) = env_of.get(c).copied().flatten() {
+                counts[e] += 1;
+            }
+        }
+        for ((env, members), &count) in envs.iter().zip(&counts) {
+            // The sets are built only for an environment that is split.
+            if count == 0 || count == members.len() {
+                continue;
+            }
             let inside: BTreeSet<usize> = members
                 .iter()
                 .copied()
                 .filter(|c| placed.binary_search(c).is_ok())
                 .collect();
-            if inside.is_empty() || inside.len() == members.len() {
-                continue;
-            }
             let on: Vec<&str> = inside
                 .iter()
                 .map(|&c| fleet.clusters[c].name.as_str())
