@@ -25,4 +25,6 @@ pub mod spec;
 pub mod subst;
 pub mod suggest;
 pub mod synthetic;
+#[cfg(test)]
+mod testing;
 pub mod timing;

@@ -319,15 +319,7 @@ mod tests {
             '0', '1', '9', 'a', 'e', 'E', 'f', 'F', 'g', 'x', 'X', 'o', 'b', 'B', '.', ':', '+',
             '-', '_', '~', 'n', 'N', 'i', 'l', 'u', 't', 'y', 's',
         ];
-        let mut strings = vec![String::new()];
-        let mut last = vec![String::new()];
-        for _ in 0..4 {
-            last = last
-                .iter()
-                .flat_map(|s| alphabet.iter().map(move |c| format!("{s}{c}")))
-                .collect();
-            strings.extend(last.iter().cloned());
-        }
+        let mut strings = crate::testing::strings_up_to(&alphabet, 4);
         for w in [
             "null", "True", "FALSE", "yes", "off", ".inf", "-.Inf", ".NaN", "0x1F", "0o17",
         ] {
@@ -352,14 +344,7 @@ mod tests {
         let alphabet = [
             'a', '1', ' ', ':', '#', '-', '\t', '\n', '\'', '"', '.', '\u{85}', 'é', '\u{2028}',
         ];
-        let mut strings = vec![String::new()];
-        for _ in 0..3 {
-            let longer: Vec<String> = strings
-                .iter()
-                .flat_map(|s| alphabet.iter().map(move |c| format!("{s}{c}")))
-                .collect();
-            strings.extend(longer);
-        }
+        let strings = crate::testing::strings_up_to(&alphabet, 3);
         for s in &strings {
             for t in [
                 s.clone(),

@@ -727,15 +727,7 @@ mod tests {
             'a', 'z', 'A', 'Z', '0', '9', '-', '.', '_', '/', ':', '$', '{', '}', ' ', '\u{a0}',
             '\n', 'é', 'm', 's', 'h', 'i', 'k', 'K', 'G', 'E',
         ];
-        let mut corpus = vec![String::new()];
-        let mut last = vec![String::new()];
-        for _ in 0..3 {
-            last = last
-                .iter()
-                .flat_map(|s| CHARS.iter().map(move |c| format!("{s}{c}")))
-                .collect();
-            corpus.extend(last.iter().cloned());
-        }
+        let mut corpus = crate::testing::strings_up_to(CHARS, 3);
         let pieces = [
             "https://", "http://", "ssh://", "oci://", "./", "a/", "a//", "/", "1.5", "10", "ms",
             "m", "s", "h", "Ki", "Gi", "${A}", "${_b9}", "${", "}", "x.y-z/", "aA9", "-", " ", "é",
