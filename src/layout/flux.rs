@@ -23,25 +23,50 @@ pub(super) fn lay_out(b: &mut Builder<'_>, graph: &Graph, listing: &dyn Fn(&str)
     let hub_branch = fleet
         .hub()
         .map_or(fleet.repository.branch.as_str(), |h| h.branch.as_str());
+    // Fleet clusters only record files and objects: they are laid out on every core, each
+    // with its environment's overlays when it is the first of it, and replayed below in
+    // cluster order.
     let mut envs_done = BTreeSet::new();
-    for (ci, cluster) in fleet.clusters.iter().enumerate() {
+    let jobs: Vec<(usize, Option<&[usize]>)> = fleet
+        .clusters
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.is_fleet())
+        .map(|(ci, c)| {
+            let env = c.environment.as_str();
+            let first = envs_done.insert(env);
+            let members = first.then(|| environments.get(env).map_or(&[][..], Vec::as_slice));
+            (ci, members)
+        })
+        .collect();
+    let hub = fleet.hub_index();
+    let mut recorded = crate::par::map(&jobs, |&(ci, members)| {
         let plans = cluster_waves(fleet, &graph.order, ci);
-        // What the cluster's own Flux holds: on the hub for fleet clusters, else itself.
-        b.scope = Some(if cluster.is_fleet() {
-            fleet.hub_index().unwrap_or(ci)
-        } else {
-            ci
-        });
-        if !cluster.is_fleet() {
-            // The sync Kustomization `flux bootstrap` (or the FluxInstance) writes.
-            b.object(
-                "Kustomization",
-                "flux-system",
-                &fleet.hub_source_ref,
-                "flux-system/",
-                Item::Fleet,
-            );
+        // A fleet cluster's Flux objects are held by the hub's Flux.
+        let mut local = Builder::recording(fleet, Some(hub.unwrap_or(ci)));
+        if let Some(members) = members {
+            flux_fleet::env_overlays(&mut local, ci, members, &plans);
         }
+        flux_fleet::fleet_cluster(&mut local, ci, hub_branch, &plans);
+        local.into_recorded()
+    })
+    .into_iter();
+    for (ci, cluster) in fleet.clusters.iter().enumerate() {
+        if cluster.is_fleet() {
+            b.replay(recorded.next().unwrap_or_default());
+            continue;
+        }
+        let plans = cluster_waves(fleet, &graph.order, ci);
+        // What the cluster's own Flux holds: itself (a fleet cluster's is on the hub).
+        b.scope = Some(ci);
+        // The sync Kustomization `flux bootstrap` (or the FluxInstance) writes.
+        b.object(
+            "Kustomization",
+            "flux-system",
+            &fleet.hub_source_ref,
+            "flux-system/",
+            Item::Fleet,
+        );
         if cluster.is_hub() {
             flux_local::hub(b, ci, &plans);
         } else if cluster.is_standalone() {
@@ -52,13 +77,6 @@ pub(super) fn lay_out(b: &mut Builder<'_>, graph: &Graph, listing: &dyn Fn(&str)
             }
             let entry = cluster.folder();
             flux_local::standalone(b, ci, &plans, &listing(&entry));
-        } else {
-            let env = cluster.environment.as_str();
-            if envs_done.insert(env) {
-                let members = environments.get(env).map_or(&[][..], Vec::as_slice);
-                flux_fleet::env_overlays(b, ci, members, &plans);
-            }
-            flux_fleet::fleet_cluster(b, ci, hub_branch, &plans);
         }
     }
 }

@@ -112,12 +112,7 @@ impl Layout {
     /// (`flux-system`, once `flux bootstrap` wrote it).
     #[must_use]
     pub fn build(fleet: &Fleet, graph: &Graph, listing: &dyn Fn(&str) -> Vec<String>) -> Layout {
-        let mut out = Builder {
-            fleet,
-            layout: Layout::default(),
-            reported: BTreeSet::new(),
-            scope: None,
-        };
+        let mut out = Builder::new(fleet, None);
         match fleet.engine {
             Engine::Flux => flux::lay_out(&mut out, graph, listing),
             Engine::ArgoCd => argocd::lay_out(&mut out, graph),
@@ -165,6 +160,64 @@ pub(crate) struct Builder<'a> {
     reported: BTreeSet<(Item, Item)>,
     /// The cluster being laid out: objects recorded now are applied there.
     pub scope: Option<usize>,
+    /// When set, files and objects are only recorded, in call order, for [`Builder::replay`]
+    /// into the real builder (clusters are laid out on every core, then replayed in order:
+    /// the same calls in the same order as one thread would make).
+    recorded: Option<Vec<Recorded>>,
+}
+
+/// A call to [`Builder::file`] or [`Builder::object`] made while recording.
+pub(crate) enum Recorded {
+    File {
+        path: String,
+        owner: Item,
+        sources: Vec<Item>,
+        clusters: Vec<usize>,
+        content: Content,
+    },
+    Object(Object),
+}
+
+impl<'a> Builder<'a> {
+    /// A builder of `fleet`'s layout; `recording` for one that only records its calls.
+    pub fn new(fleet: &'a Fleet, scope: Option<usize>) -> Builder<'a> {
+        Builder {
+            fleet,
+            layout: Layout::default(),
+            reported: BTreeSet::new(),
+            scope,
+            recorded: None,
+        }
+    }
+
+    /// A builder that records its calls (see [`Builder::replay`]).
+    pub fn recording(fleet: &'a Fleet, scope: Option<usize>) -> Builder<'a> {
+        Builder {
+            recorded: Some(Vec::new()),
+            ..Builder::new(fleet, scope)
+        }
+    }
+
+    /// What a recording builder was asked to do, in order.
+    pub fn into_recorded(self) -> Vec<Recorded> {
+        self.recorded.unwrap_or_default()
+    }
+
+    /// Makes the calls `recorded` holds, in their order.
+    pub fn replay(&mut self, recorded: Vec<Recorded>) {
+        for r in recorded {
+            match r {
+                Recorded::File {
+                    path,
+                    owner,
+                    sources,
+                    clusters,
+                    content,
+                } => self.insert_file(path, owner, sources, clusters, content),
+                Recorded::Object(o) => self.layout.objects.push(o),
+            }
+        }
+    }
 }
 
 impl Builder<'_> {
@@ -176,6 +229,35 @@ impl Builder<'_> {
         owner: Item,
         sources: impl IntoIterator<Item = Item>,
         clusters: impl IntoIterator<Item = usize>,
+        content: Content,
+    ) {
+        let mut all: Vec<Item> = sources.into_iter().collect();
+        all.push(owner);
+        all.sort_unstable();
+        all.dedup();
+        let mut clusters: Vec<usize> = clusters.into_iter().collect();
+        clusters.sort_unstable();
+        clusters.dedup();
+        if let Some(recorded) = &mut self.recorded {
+            recorded.push(Recorded::File {
+                path,
+                owner,
+                sources: all,
+                clusters,
+                content,
+            });
+            return;
+        }
+        self.insert_file(path, owner, all, clusters, content);
+    }
+
+    /// [`Builder::file`] with its sets sorted.
+    fn insert_file(
+        &mut self,
+        path: String,
+        owner: Item,
+        sources: Vec<Item>,
+        clusters: Vec<usize>,
         content: Content,
     ) {
         let fleet = self.fleet;
@@ -200,17 +282,10 @@ impl Builder<'_> {
                 return;
             }
         };
-        let mut all: Vec<Item> = sources.into_iter().collect();
-        all.push(owner);
-        all.sort_unstable();
-        all.dedup();
-        let mut clusters: Vec<usize> = clusters.into_iter().collect();
-        clusters.sort_unstable();
-        clusters.dedup();
         slot.insert(File {
             content,
             owner,
-            sources: all,
+            sources,
             clusters,
         });
     }
@@ -224,14 +299,18 @@ impl Builder<'_> {
         file: &str,
         owner: Item,
     ) {
-        self.layout.objects.push(Object {
+        let object = Object {
             cluster: self.scope,
             kind,
             namespace: namespace.to_owned(),
             name: name.to_owned(),
             file: file.to_owned(),
             owner,
-        });
+        };
+        match &mut self.recorded {
+            Some(recorded) => recorded.push(Recorded::Object(object)),
+            None => self.layout.objects.push(object),
+        }
     }
 
     /// `hub/kustomization.yaml`: what `hub_listing` keeps, one file per cluster, then the
