@@ -898,6 +898,34 @@ fn the_tenant_role_cannot_write_boundaries_or_escalate() {
 /// Rendering runs on every core; the bytes may not depend on how many. One thread, two and
 /// seven write the same tree (a synthetic fleet of a few hundred files and the Argo CD and
 /// Flux Operator examples, most of whose objects are not written by the Rust fast paths).
+/// Fleet clusters are laid out on every core and replayed in order: the problems of a spec
+/// whose clusters collide with generated paths are the same whatever the number of threads.
+#[test]
+fn collisions_are_reported_alike_whatever_the_number_of_threads() {
+    let tmp = tempfile::tempdir().unwrap();
+    // One of forty clusters takes a name synctl writes itself (`hub/kustomization.yaml`).
+    let spec = synctl::synthetic::fleet(40, 12).replace("- name: c7\n", "- name: kustomization\n");
+    let path = tmp.path().join("fleet.yaml");
+    fs::write(&path, spec).unwrap();
+    let mut outputs = Vec::new();
+    for threads in ["1", "2", "7"] {
+        let run = Synctl::new()
+            .env("SYNCTL_THREADS", threads)
+            .args(["validate", "--format", "json", "-f"])
+            .args([&path])
+            .run();
+        assert_eq!(run.status, 1, "{}", run.stderr);
+        outputs.push(run.stdout);
+    }
+    assert!(
+        outputs[0].contains("hub/kustomization.yaml"),
+        "{}",
+        outputs[0]
+    );
+    assert_eq!(outputs[0], outputs[1]);
+    assert_eq!(outputs[0], outputs[2]);
+}
+
 #[test]
 fn the_tree_is_the_same_bytes_whatever_the_number_of_threads() {
     let tmp = tempfile::tempdir().unwrap();
