@@ -100,7 +100,8 @@ pub struct Object {
 /// Everything synctl writes for one fleet.
 #[derive(Clone, Debug, Default)]
 pub struct Layout {
-    pub files: BTreeMap<String, File>,
+    /// Boxed: a B-tree node moves its values on every insert, and a `File` is 128 bytes.
+    pub files: BTreeMap<String, Box<File>>,
     pub objects: Vec<Object>,
     /// Collisions found while laying out, as located problems.
     pub problems: Vec<Problem>,
@@ -282,12 +283,12 @@ impl Builder<'_> {
                 return;
             }
         };
-        slot.insert(File {
+        slot.insert(Box::new(File {
             content,
             owner,
             sources,
             clusters,
-        });
+        }));
     }
 
     /// Records object `kind` `namespace/name` of `file`, owned by `owner`.
