@@ -27,35 +27,35 @@ struct ServiceAccountCtx<'a> {
 
 /// Context of `flux/helmrepository.yaml.j2` and `flux/ocirepository.yaml.j2`.
 #[derive(Serialize)]
-struct ChartSourceCtx<'a> {
-    name: &'a str,
-    interval: &'a str,
-    url: String,
-    version: &'a str,
+pub(super) struct ChartSourceCtx<'a> {
+    pub name: &'a str,
+    pub interval: &'a str,
+    pub url: String,
+    pub version: &'a str,
 }
 
 /// Context of `flux/helmrelease.yaml.j2`.
 #[derive(Serialize)]
-struct HelmReleaseCtx<'a> {
-    name: &'a str,
-    oci: bool,
-    chart: &'a str,
-    version: &'a str,
-    depends_on: Vec<Json>,
-    interval: &'a str,
-    namespace: &'a str,
-    timeout: &'a str,
-    values: Option<&'a Json>,
-    release_name: &'a str,
-    service_account: Option<&'a str>,
-    crds: &'a str,
+pub(super) struct HelmReleaseCtx<'a> {
+    pub name: &'a str,
+    pub oci: bool,
+    pub chart: &'a str,
+    pub version: &'a str,
+    pub depends_on: Vec<Json>,
+    pub interval: &'a str,
+    pub namespace: &'a str,
+    pub timeout: &'a str,
+    pub values: Option<&'a Json>,
+    pub release_name: &'a str,
+    pub service_account: Option<&'a str>,
+    pub crds: &'a str,
     /// Remediation retries (RemediateOnFailure only).
-    retries: Option<i64>,
+    pub retries: Option<i64>,
     /// The install/upgrade strategy, when written.
-    strategy: Option<&'a str>,
-    test: bool,
-    drift_detection: Option<&'a Json>,
-    values_from: Option<&'a Json>,
+    pub strategy: Option<&'a str>,
+    pub test: bool,
+    pub drift_detection: Option<&'a Json>,
+    pub values_from: Option<&'a Json>,
 }
 
 /// Context of `k8s/tenant.yaml.j2`.
@@ -260,6 +260,17 @@ fn release(
     c: usize,
     depends_on: &[String],
 ) -> Result<Vec<String>, Problem> {
+    release_as(fleet, r, c, depends_on, &|name| r.is_fast(name))
+}
+
+/// [`release`], written in Rust for each template `fast` says (the tests say no to compare).
+fn release_as(
+    fleet: &Fleet,
+    r: &Renderer,
+    c: usize,
+    depends_on: &[String],
+    fast: &dyn Fn(&str) -> bool,
+) -> Result<Vec<String>, Problem> {
     let comp = &fleet.components[c];
     let d = &fleet.defaults;
     let ComponentSource::Chart {
@@ -285,45 +296,52 @@ fn release(
         },
         version,
     };
-    let source = if oci {
-        r.object("flux/ocirepository.yaml.j2", &source)?
+    let template = if oci {
+        "flux/ocirepository.yaml.j2"
     } else {
-        r.object("flux/helmrepository.yaml.j2", &source)?
+        "flux/helmrepository.yaml.j2"
     };
-    let release = r.object(
-        "flux/helmrelease.yaml.j2",
-        &HelmReleaseCtx {
-            name: &comp.name,
-            oci,
-            chart: name,
-            version,
-            depends_on: depends_on.iter().map(|n| json!({"name": n})).collect(),
-            interval,
-            namespace: &comp.namespace,
-            timeout: k.timeout.as_deref().unwrap_or(&d.timeout),
-            values: comp
-                .values
-                .as_object()
-                .is_some_and(|m| !m.is_empty())
-                .then_some(&comp.values),
-            release_name: &k.release_name,
-            service_account: k.service_account.as_deref(),
-            crds: helm["crds"].as_str().unwrap_or("CreateReplace"),
-            // RetryOnFailure retries without remediation (helm-controller).
-            retries: (strategy != Some("RetryOnFailure"))
-                .then(|| helm["retries"].as_i64().unwrap_or(3)),
-            strategy,
-            test: helm["test"].as_bool().unwrap_or(false),
-            drift_detection: helm
-                .get("driftDetection")
-                .filter(|d| d["mode"].as_str().is_some_and(|m| m != "disabled")),
-            values_from: k
-                .values_from
-                .as_array()
-                .is_some_and(|a| !a.is_empty())
-                .then_some(&k.values_from),
-        },
-    )?;
+    let source = if fast(template) {
+        super::fast::chart_source(&source, oci)
+    } else {
+        r.object(template, &source)?
+    };
+    let ctx = HelmReleaseCtx {
+        name: &comp.name,
+        oci,
+        chart: name,
+        version,
+        depends_on: depends_on.iter().map(|n| json!({"name": n})).collect(),
+        interval,
+        namespace: &comp.namespace,
+        timeout: k.timeout.as_deref().unwrap_or(&d.timeout),
+        values: comp
+            .values
+            .as_object()
+            .is_some_and(|m| !m.is_empty())
+            .then_some(&comp.values),
+        release_name: &k.release_name,
+        service_account: k.service_account.as_deref(),
+        crds: helm["crds"].as_str().unwrap_or("CreateReplace"),
+        // RetryOnFailure retries without remediation (helm-controller).
+        retries: (strategy != Some("RetryOnFailure"))
+            .then(|| helm["retries"].as_i64().unwrap_or(3)),
+        strategy,
+        test: helm["test"].as_bool().unwrap_or(false),
+        drift_detection: helm
+            .get("driftDetection")
+            .filter(|d| d["mode"].as_str().is_some_and(|m| m != "disabled")),
+        values_from: k
+            .values_from
+            .as_array()
+            .is_some_and(|a| !a.is_empty())
+            .then_some(&k.values_from),
+    };
+    let release = if fast("flux/helmrelease.yaml.j2") {
+        super::fast::helm_release(&ctx)
+    } else {
+        r.object("flux/helmrelease.yaml.j2", &ctx)?
+    };
     Ok(vec![source, release])
 }
 
@@ -472,4 +490,93 @@ fn environment_patches(fleet: &Fleet, c: usize, env: &str) -> Vec<Json> {
         out.push(json!({"target": {"kind": "OCIRepository", "name": comp.name}, "patch": to_yaml(&patch, 0) + "\n"}));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::layout::Content;
+
+    /// Every chart component's source and HelmRelease of `spec`, written by the templates and
+    /// by `fast`; how many were compared.
+    fn compare(spec: &str, text: String, root: Option<&std::path::Path>) -> usize {
+        let checked = crate::pipeline::check_text(spec, text, root)
+            .valid()
+            .unwrap_or_else(|_| panic!("{spec} is valid"));
+        let (Some((fleet, _)), Some(layout)) = (&checked.fleet, &checked.layout) else {
+            panic!("{spec} laid out");
+        };
+        let r = Renderer::new(None).expect("built-in templates");
+        let mut compared = 0;
+        for file in layout.files.values() {
+            let Content::Docs { docs, .. } = &file.content else {
+                continue;
+            };
+            for doc in docs {
+                if let Doc::Release {
+                    component,
+                    depends_on,
+                } = doc
+                {
+                    let rust = release_as(fleet, &r, *component, depends_on, &|_| true);
+                    let template = release_as(fleet, &r, *component, depends_on, &|_| false);
+                    assert_eq!(rust.unwrap(), template.unwrap(), "{spec}");
+                    compared += 1;
+                }
+            }
+        }
+        compared
+    }
+
+    #[test]
+    fn chart_objects_are_written_as_the_templates_write_them() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut compared = 0;
+        for dir in ["examples", "tests/fleets"] {
+            for e in std::fs::read_dir(root.join(dir)).unwrap().flatten() {
+                let spec = e.path().join("fleet.yaml");
+                if let Ok(text) = std::fs::read_to_string(&spec) {
+                    compared += compare(&spec.display().to_string(), text, Some(&e.path()));
+                }
+            }
+        }
+        assert!(compared > 20, "{compared}");
+    }
+
+    /// Every optional field, OCI and Helm repositories, and values YAML would misread.
+    #[test]
+    fn every_helm_knob_and_awkward_value_is_written_as_the_template_writes_it() {
+        let spec = r##"apiVersion: synctl.dev/v1alpha1
+kind: Fleet
+metadata: {name: t}
+spec:
+  repository: {url: "https://x/y"}
+  clusters: [{name: hub, role: hub}]
+  components:
+    - name: plain
+      wave: controllers
+      chart: {repository: "https://charts.example.com", name: "a.b", version: "1.0"}
+    - name: every-knob
+      wave: controllers
+      namespace: "on"
+      releaseName: "yes"
+      serviceAccountName: deployer
+      interval: 1h
+      timeout: 7m
+      dependsOn: [plain]
+      chart: {repository: "oci://registry.example.com/charts", name: knob, version: ">=1.0.0 <2"}
+      helm:
+        crds: Skip
+        strategy: RetryOnFailure
+        test: true
+        driftDetection: {mode: warn, ignore: [{paths: ["/spec/replicas"], target: {kind: Deployment}}]}
+      values: {a: "yes", b: "a: b", c: "1.0", d: "line\nline", e: [1, 2.5, true, ~], f: {g: "#x"}}
+      valuesFrom: [{kind: Secret, name: creds, valuesKey: "values.yaml", optional: true}]
+    - name: zero-retries
+      wave: controllers
+      chart: {repository: "https://charts.example.com", name: z, version: "*"}
+      helm: {retries: 0, driftDetection: {mode: disabled}}
+"##;
+        assert_eq!(compare("knobs.yaml", spec.to_owned(), None), 3);
+    }
 }

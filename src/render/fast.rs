@@ -1,5 +1,6 @@
 //! The built-in templates of the objects a large fleet has thousands of (Flux Kustomizations,
-//! GitRepositories, Namespaces), written straight into a string: the same bytes as the
+//! GitRepositories, Namespaces) and of every chart component (its HelmRepository or
+//! OCIRepository and HelmRelease), written straight into a string: the same bytes as the
 //! template (a test renders every object of every example both ways), without building a
 //! template context. Used only when `--templates` does not override that template.
 
@@ -15,6 +16,9 @@ pub(super) const TEMPLATES: &[&str] = &[
     "flux/kustomization.yaml.j2",
     "flux/gitrepository.yaml.j2",
     "k8s/namespace.yaml.j2",
+    "flux/helmrepository.yaml.j2",
+    "flux/ocirepository.yaml.j2",
+    "flux/helmrelease.yaml.j2",
 ];
 
 /// A block of YAML lines being written.
@@ -33,6 +37,17 @@ impl Doc {
         self.0.push_str(key);
         self.0.push_str(": ");
         scalar_into(value, &mut self.0);
+        self.0.push('\n');
+        self
+    }
+
+    /// `key: value` at `indent`, the value a JSON string (the template's `| quote`).
+    fn quoted(&mut self, indent: &str, key: &str, value: &str) -> &mut Doc {
+        self.0.push_str(indent);
+        self.0.push_str(key);
+        self.0.push_str(": ");
+        self.0
+            .push_str(&serde_json::to_string(value).unwrap_or_default());
         self.0.push('\n');
         self
     }
@@ -201,6 +216,92 @@ pub(super) fn namespace(
 }
 
 /// Whether a template's `{% if value %}` takes the branch.
+/// `flux/helmrepository.yaml.j2`, or `flux/ocirepository.yaml.j2` when `oci`.
+pub(super) fn chart_source(c: &super::docs::ChartSourceCtx<'_>, oci: bool) -> String {
+    let kind = if oci {
+        "apiVersion: source.toolkit.fluxcd.io/v1\nkind: OCIRepository\nmetadata:\n"
+    } else {
+        "apiVersion: source.toolkit.fluxcd.io/v1\nkind: HelmRepository\nmetadata:\n"
+    };
+    let mut d = Doc::new(kind);
+    d.field("  ", "name", c.name)
+        .raw("  namespace: flux-system")
+        .raw("spec:")
+        .field("  ", "interval", c.interval);
+    if oci {
+        d.raw("  layerSelector:")
+            .raw("    mediaType: application/vnd.cncf.helm.chart.content.v1.tar+gzip")
+            .raw("    operation: copy")
+            .raw("  ref:")
+            .quoted("    ", "semver", c.version);
+    }
+    d.field("  ", "url", &c.url);
+    d.finish()
+}
+
+/// `flux/helmrelease.yaml.j2`.
+pub(super) fn helm_release(c: &super::docs::HelmReleaseCtx<'_>) -> String {
+    let mut d = Doc::new("apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n");
+    d.field("  ", "name", c.name)
+        .raw("  namespace: flux-system")
+        .raw("spec:");
+    if c.oci {
+        d.raw("  chartRef:")
+            .raw("    kind: OCIRepository")
+            .field("    ", "name", c.name);
+    } else {
+        d.raw("  chart:")
+            .raw("    spec:")
+            .field("      ", "chart", c.chart)
+            .raw("      sourceRef:")
+            .raw("        kind: HelmRepository")
+            .field("        ", "name", c.name)
+            .quoted("      ", "version", c.version);
+    }
+    if !c.depends_on.is_empty() {
+        d.raw("  dependsOn:")
+            .block(&Json::Array(c.depends_on.clone()), 4);
+    }
+    if let Some(drift) = c.drift_detection.filter(|v| truthy(v)) {
+        d.raw("  driftDetection:").block(drift, 4);
+    }
+    for action in ["install", "upgrade"] {
+        if action == "upgrade" {
+            if let Some(account) = c.service_account.filter(|a| !a.is_empty()) {
+                d.field("  ", "serviceAccountName", account);
+            }
+            d.field("  ", "storageNamespace", c.namespace).field(
+                "  ",
+                "targetNamespace",
+                c.namespace,
+            );
+            if c.test {
+                d.raw("  test:").raw("    enable: true");
+            }
+            d.field("  ", "timeout", c.timeout);
+        }
+        d.raw(&format!("  {action}:")).field("    ", "crds", c.crds);
+        if let Some(retries) = c.retries {
+            d.raw("    remediation:")
+                .raw(&format!("      retries: {retries}"));
+        }
+        if let Some(strategy) = c.strategy.filter(|s| !s.is_empty()) {
+            d.raw("    strategy:").field("      ", "name", strategy);
+        }
+        if action == "install" {
+            d.field("  ", "interval", c.interval)
+                .field("  ", "releaseName", c.release_name);
+        }
+    }
+    if let Some(values) = c.values.filter(|v| truthy(v)) {
+        d.raw("  values:").block(values, 4);
+    }
+    if let Some(from) = c.values_from.filter(|v| truthy(v)) {
+        d.raw("  valuesFrom:").block(from, 4);
+    }
+    d.finish()
+}
+
 fn truthy(v: &Json) -> bool {
     match v {
         Json::Null => false,
