@@ -215,16 +215,14 @@ static PREFETCHED: std::sync::Mutex<Option<Started>> = std::sync::Mutex::new(Non
 
 /// Starts finding [`location`] of `out_root` on another thread: opening the repository and
 /// its configuration overlaps reading the spec. The next `location(out_root)` waits for it.
-pub fn prefetch_location(out_root: &Path) {
+/// `first` runs on that thread before (a thread costs ~100 page faults here: the caller's
+/// other early work shares it).
+pub fn prefetch_location(out_root: &Path, first: fn()) {
     let root = out_root.to_path_buf();
     let handle = std::thread::spawn({
         let root = root.clone();
         move || {
-            // This thread starts before the spec is read: it builds the schema's verdict first
-            // (needed as soon as the spec is parsed), then opens the repository.
-            let t = crate::timing::stage("verdict-build");
-            crate::spec::schema::prepare();
-            drop(t);
+            first();
             let _t = crate::timing::stage("git-location");
             find_location(&root)
         }

@@ -69,8 +69,13 @@ impl Checked {
 /// # Errors
 /// Only when the file cannot be read at all.
 pub fn check_file(path: &Path, name: &str, out_root: Option<&Path>) -> Result<Checked, Stop> {
+    // One thread, started before the spec is read: the schema's verdict (wanted as soon as
+    // the spec is parsed), then the Git facts of the repository rule.
     if let Some(root) = out_root {
-        crate::git::prefetch_location(root);
+        crate::git::prefetch_location(root, || {
+            let _t = crate::timing::stage("verdict-build");
+            spec::schema::prepare();
+        });
     }
     match spec::load(path, name) {
         Err(LoadError::Io(e)) => Err(Stop::Io(e)),
