@@ -219,17 +219,15 @@ impl Compiled {
         force: bool,
     ) -> Result<Plan<'_>, Stop> {
         let _t = crate::timing::stage("plan");
-        let planned = match prefetched {
-            Some(p) => output::plan_prefetched(p, root, &self.wanted, &self.spec_label, force),
-            None => output::plan(root, &self.wanted, &self.spec_label, force),
-        };
-        planned.map_err(|mut problems| {
-            diag::sort(&mut problems);
-            Stop::Invalid {
-                source: self.checked.source.clone(),
-                problems,
-            }
-        })
+        output::plan(prefetched, root, &self.wanted, &self.spec_label, force).map_err(
+            |mut problems| {
+                diag::sort(&mut problems);
+                Stop::Invalid {
+                    source: self.checked.source.clone(),
+                    problems,
+                }
+            },
+        )
     }
 
     /// The clusters and waves a change to `paths` touches.

@@ -82,13 +82,13 @@ fn tree_problems(
     spec: &str,
 ) -> Vec<Problem> {
     let _t = crate::timing::stage("plan");
-    let refusals = match output::plan_prefetched(prefetched, root, wanted, spec, false) {
+    let refusals = match output::plan(Some(prefetched), root, wanted, spec, false) {
         Ok(plan) => return plan.drift(),
         Err(problems) => problems,
     };
     // Hand edits and user files are reported as such; the rest of the drift too.
     let mut out = refusals;
-    if let Ok(plan) = output::plan(root, wanted, spec, true) {
+    if let Ok(plan) = output::plan(None, root, wanted, spec, true) {
         let seen: Vec<String> = out.iter().filter_map(|p| p.path.clone()).collect();
         out.extend(
             plan.drift()

@@ -353,26 +353,30 @@ fn scan(root: &Path) -> Result<Scan, Vec<Problem>> {
     }
 }
 
-/// Compares the wanted tree (with headers) with the disk. Refuses to touch user files and
-/// hand-edited files (unless `force`).
+/// Compares the wanted tree (with headers) with the disk, as `prefetched` read it or as read
+/// now. Refuses to touch user files and hand-edited files (unless `force`).
 ///
 /// # Errors
 /// Every file that would be lost, as problems.
 pub fn plan<'w>(
+    prefetched: Option<Prefetch>,
     root: &Path,
     wanted: &'w BTreeMap<String, String>,
     spec: &str,
     force: bool,
 ) -> Result<Plan<'w>, Vec<Problem>> {
     let t = crate::timing::stage("plan-scan");
-    let scanned = scan(root);
+    let scanned = match prefetched {
+        Some(p) => p.0.join().unwrap_or_else(|e| std::panic::resume_unwind(e)),
+        None => scan(root),
+    };
     drop(t);
     plan_scanned(scanned, root, wanted, spec, force)
 }
 
 /// A walk of the tree started on another thread, so that it overlaps reading and compiling
 /// the spec: by `validate`, which only reads the tree, and by `generate` once it holds the
-/// writer's lock.
+/// writer's lock. [`plan`] takes it.
 pub struct Prefetch(std::thread::JoinHandle<Result<Scan, Vec<Problem>>>);
 
 /// Starts reading the tree under `root`.
@@ -380,26 +384,6 @@ pub struct Prefetch(std::thread::JoinHandle<Result<Scan, Vec<Problem>>>);
 pub fn prefetch(root: &Path) -> Prefetch {
     let root = root.to_path_buf();
     Prefetch(std::thread::spawn(move || scan(&root)))
-}
-
-/// [`plan`] over the tree `prefetched` read.
-///
-/// # Errors
-/// As [`plan`].
-pub fn plan_prefetched<'w>(
-    prefetched: Prefetch,
-    root: &Path,
-    wanted: &'w BTreeMap<String, String>,
-    spec: &str,
-    force: bool,
-) -> Result<Plan<'w>, Vec<Problem>> {
-    let t = crate::timing::stage("plan-scan");
-    let scanned = prefetched
-        .0
-        .join()
-        .unwrap_or_else(|e| std::panic::resume_unwind(e));
-    drop(t);
-    plan_scanned(scanned, root, wanted, spec, force)
 }
 
 fn plan_scanned<'w>(
@@ -859,7 +843,7 @@ mod tests {
             ((*rel).to_owned(), with_header(spec, rel, body))
         })
         .collect();
-        let problems = plan(root, &wanted, spec, false).expect_err("three refusals");
+        let problems = plan(None, root, &wanted, spec, false).expect_err("three refusals");
         let mut refused: Vec<&str> = problems.iter().filter_map(|p| p.path.as_deref()).collect();
         refused.sort_unstable();
         assert_eq!(
@@ -874,7 +858,7 @@ mod tests {
             .into_iter()
             .filter(|(rel, _)| !refused.contains(&rel.as_str()))
             .collect();
-        let plan = plan(root, &wanted, spec, false).expect("a plan");
+        let plan = plan(None, root, &wanted, spec, false).expect("a plan");
         assert_eq!(plan.unchanged, 1);
         assert_eq!(
             plan.add.keys().collect::<Vec<_>>(),

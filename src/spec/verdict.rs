@@ -508,11 +508,9 @@ impl Verdict {
     #[must_use]
     pub fn shipped() -> Option<&'static Verdict> {
         static VERDICT: OnceLock<Option<Verdict>> = OnceLock::new();
+        // The schema's JSON is parsed once, for this and for jsonschema when it explains.
         VERDICT
-            .get_or_init(|| {
-                let json: Json = serde_json::from_str(super::schema::SCHEMA).ok()?;
-                Verdict::build(&json)
-            })
+            .get_or_init(|| Verdict::build(super::schema::schema_json()))
             .as_ref()
     }
 
