@@ -125,6 +125,30 @@ fn mutated() -> impl Strategy<Value = String> {
         })
 }
 
+/// Random lines of `key: value`, `- key: value`, `key:` and `- value` at random indents.
+fn shapes() -> impl Strategy<Value = String> {
+    (
+        prop::collection::vec("(apiVersion|kind|metadata|spec|clusters|components|name|wave|dependsOn|role|values|\"q\"|'s'|[a-z]{1,5})", 1..12),
+        prop::collection::vec("(hub|\\[a, b\\]|\\{\\}|\\{a: 1, b: \\[x\\]\\}|~|1|-1|\"x\"|'y''z'|synctl.dev/v1alpha1|Fleet|&a x|\\*a|a # c|[a-z]{0,4}|)", 1..12),
+        prop::collection::vec((0usize..4, 0u8..4), 1..12),
+    )
+        .prop_map(|(keys, vals, shapes)| {
+            keys.iter()
+                .zip(vals.iter().cycle())
+                .zip(shapes.iter().cycle())
+                .map(|((k, v), (i, shape))| {
+                    let pad = "  ".repeat(*i);
+                    match shape {
+                        0 => format!("{pad}{k}: {v}\n"),
+                        1 => format!("{pad}- {k}: {v}\n"),
+                        2 => format!("{pad}{k}:\n"),
+                        _ => format!("{pad}- {v}\n"),
+                    }
+                })
+                .collect()
+        })
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
 
@@ -152,20 +176,28 @@ proptest! {
         check(text);
     }
 
+    /// Whatever the fast YAML reader accepts of a mutated example or a random block of
+    /// `key: value` lines, yaml-rust2 reads to the same nodes and spans.
+    #[test]
+    fn the_fast_reader_reads_as_yaml_rust2_does(
+        text in prop_oneof![mutated(), shapes()],
+    ) {
+        if let Some(fast) = synctl::spec::yaml_fast::read(&text) {
+            let source = synctl::spec::source::Source::new("f", text.clone());
+            match synctl::spec::yaml::parse_events(&source) {
+                Ok(slow) => prop_assert_eq!(fast, slow, "{}", text),
+                Err(e) => prop_assert!(false, "read fast, refused by yaml-rust2: {:?}\n{}", e, text),
+            }
+        }
+    }
+
     #[test]
     fn random_text_never_panics(text in "[ -~\\n\\t:\\-\\[\\]{}&*!|>'\"%@`#,?é]{0,300}") {
         check(text);
     }
 
     #[test]
-    fn random_yaml_shapes_never_panic(
-        keys in prop::collection::vec("(apiVersion|kind|metadata|spec|clusters|components|name|wave|dependsOn|role|values|[a-z]{1,5})", 1..12),
-        vals in prop::collection::vec("(hub|\\[a, b\\]|\\{\\}|~|1|-1|\"x\"|synctl.dev/v1alpha1|Fleet|&a x|\\*a|[a-z]{0,4})", 1..12),
-        indents in prop::collection::vec(0usize..4, 1..12),
-    ) {
-        let text: String = keys.iter().zip(vals.iter().cycle()).zip(indents.iter().cycle())
-            .map(|((k, v), i)| format!("{}{k}: {v}\n", "  ".repeat(*i)))
-            .collect();
+    fn random_yaml_shapes_never_panic(text in shapes()) {
         check(text);
     }
 }

@@ -8,6 +8,7 @@ mod schema_node;
 pub mod source;
 mod verdict;
 pub mod yaml;
+pub mod yaml_fast;
 
 use std::path::Path;
 

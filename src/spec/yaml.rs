@@ -130,6 +130,15 @@ impl Node {
 /// # Errors
 /// Every `synctl::yaml` problem found (syntax, duplicate keys, aliases, depth, several documents).
 pub fn parse(source: &Source) -> Result<Node, Vec<Problem>> {
+    if let Some(root) = super::yaml_fast::read(&source.text) {
+        return Ok(root);
+    }
+    parse_events(source)
+}
+
+/// [`parse`] by yaml-rust2's events, for every document (public for the tests that hold the
+/// fast reader to it).
+pub fn parse_events(source: &Source) -> Result<Node, Vec<Problem>> {
     let mut builder = Builder {
         source,
         stack: Vec::new(),
@@ -233,53 +242,12 @@ impl Builder<'_> {
         bytes + delta
     }
 
-    /// The span of the first line of a container starting at `offset`.
     fn line_span(&self, offset: usize) -> Span {
-        let rest = &self.source.text[offset.min(self.source.text.len())..];
-        let line = &rest[..rest.find('\n').unwrap_or(rest.len())];
-        if line.starts_with(['[', '{']) {
-            let mut depth = 0usize;
-            for (i, c) in line.char_indices() {
-                match c {
-                    '[' | '{' => depth += 1,
-                    ']' | '}' => {
-                        depth = depth.saturating_sub(1);
-                        if depth == 0 {
-                            return Span::new(offset, i + 1);
-                        }
-                    }
-                    _ => {}
-                }
-            }
-        }
-        let text = line.split(" #").next().unwrap_or(line);
-        Span::new(offset, text.trim_end().len().max(1))
+        line_span(&self.source.text, offset)
     }
 
-    /// The span of a scalar as written: quotes included, plain text to the end of its run.
     fn scalar_span(&self, offset: usize, value: &str, style: TScalarStyle) -> Span {
-        let text = &self.source.text[offset.min(self.source.text.len())..];
-        let len = match style {
-            TScalarStyle::SingleQuoted | TScalarStyle::DoubleQuoted => {
-                let quote = if style == TScalarStyle::SingleQuoted {
-                    '\''
-                } else {
-                    '"'
-                };
-                let mut escaped = false;
-                text.char_indices()
-                    .skip(1)
-                    .find(|&(_, c)| {
-                        let close = c == quote && !escaped;
-                        escaped = c == '\\' && !escaped && quote == '"';
-                        close
-                    })
-                    .map_or(1, |(i, c)| i + c.len_utf8())
-            }
-            TScalarStyle::Plain if text.starts_with(value) && !value.is_empty() => value.len(),
-            _ => return self.line_span(offset),
-        };
-        Span::new(offset, len)
+        scalar_span(&self.source.text, offset, value, style)
     }
 
     fn push_node(&mut self, node: Node, anchor: usize, size: usize) {
@@ -295,21 +263,14 @@ impl Builder<'_> {
             }) => match key.take() {
                 None => {
                     let span = node.span;
-                    let (text, span) = match node.value {
-                        Value::Str(s) => (s, span),
-                        Value::Int(i) => (i.to_string(), span),
-                        Value::Bool(b) => (b.to_string(), span),
-                        Value::Float(f) => (f.to_string(), span),
-                        Value::Null => (String::new(), span),
-                        Value::Seq(_) | Value::Map(_) => {
-                            self.problems.push(
-                                Problem::error(Code::Yaml, "a mapping key must be a plain value")
-                                    .at(span, "complex key")
-                                    .help("use a string as the key"),
-                            );
-                            (String::new(), span)
-                        }
-                    };
+                    let text = key_text(node.value).unwrap_or_else(|| {
+                        self.problems.push(
+                            Problem::error(Code::Yaml, "a mapping key must be a plain value")
+                                .at(span, "complex key")
+                                .help("use a string as the key"),
+                        );
+                        String::new()
+                    });
                     let first = if entries.len() < 16 {
                         entries.iter().find(|e| e.key == text).map(|e| e.key_span)
                     } else {
@@ -399,10 +360,55 @@ impl Builder<'_> {
     }
 }
 
-/// Applies YAML merge keys (`<<: *base`, `<<: [*a, *b]`): the merged mappings' entries are
-/// added where the mapping does not set them itself. The `<<` entries disappear. Only a plain
-/// `<<` is a merge key (a quoted `"<<"` is an ordinary key); merging anything but mappings is
-/// an error.
+/// The span of the first line of a container starting at `offset`.
+pub(super) fn line_span(text: &str, offset: usize) -> Span {
+    let rest = &text[offset.min(text.len())..];
+    let line = &rest[..rest.find('\n').unwrap_or(rest.len())];
+    if line.starts_with(['[', '{']) {
+        let mut depth = 0usize;
+        for (i, c) in line.char_indices() {
+            match c {
+                '[' | '{' => depth += 1,
+                ']' | '}' => {
+                    depth = depth.saturating_sub(1);
+                    if depth == 0 {
+                        return Span::new(offset, i + 1);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    let text = line.split(" #").next().unwrap_or(line);
+    Span::new(offset, text.trim_end().len().max(1))
+}
+
+/// The span of a scalar as written: quotes included, plain text to the end of its run.
+pub(super) fn scalar_span(source: &str, offset: usize, value: &str, style: TScalarStyle) -> Span {
+    let text = &source[offset.min(source.len())..];
+    let len = match style {
+        TScalarStyle::SingleQuoted | TScalarStyle::DoubleQuoted => {
+            let quote = if style == TScalarStyle::SingleQuoted {
+                '\''
+            } else {
+                '"'
+            };
+            let mut escaped = false;
+            text.char_indices()
+                .skip(1)
+                .find(|&(_, c)| {
+                    let close = c == quote && !escaped;
+                    escaped = c == '\\' && !escaped && quote == '"';
+                    close
+                })
+                .map_or(1, |(i, c)| i + c.len_utf8())
+        }
+        TScalarStyle::Plain if text.starts_with(value) && !value.is_empty() => value.len(),
+        _ => return line_span(source, offset),
+    };
+    Span::new(offset, len)
+}
+
 /// Whether a plain scalar can be something other than a string: a null, a boolean or a number
 /// starts with a digit, a sign, a dot, `~`, or the first letter of `null`, `true` or `false`
 /// (in any of the cases YAML 1.2 allows). Anything else is a string without asking the
@@ -417,6 +423,37 @@ fn may_be_typed(text: &str) -> bool {
     })
 }
 
+/// The value of a plain (unquoted, untagged) scalar, resolved as YAML 1.2's core schema does.
+pub(super) fn plain_value(text: String) -> Value {
+    if !may_be_typed(&text) {
+        return Value::Str(text);
+    }
+    match Yaml::from_str(&text) {
+        Yaml::Null => Value::Null,
+        Yaml::Boolean(b) => Value::Bool(b),
+        Yaml::Integer(i) => Value::Int(i),
+        Yaml::Real(r) => r.parse().map_or(Value::Str(text), Value::Float),
+        _ => Value::Str(text),
+    }
+}
+
+/// The text of a mapping key written as a scalar (`1` is the key `"1"`, `~` the key `""`);
+/// `None` for a sequence or a mapping as a key.
+pub(super) fn key_text(value: Value) -> Option<String> {
+    match value {
+        Value::Str(s) => Some(s),
+        Value::Int(i) => Some(i.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        Value::Float(f) => Some(f.to_string()),
+        Value::Null => Some(String::new()),
+        Value::Seq(_) | Value::Map(_) => None,
+    }
+}
+
+/// Applies YAML merge keys (`<<: *base`, `<<: [*a, *b]`): the merged mappings' entries are
+/// added where the mapping does not set them itself. The `<<` entries disappear. Only a plain
+/// `<<` is a merge key (a quoted `"<<"` is an ordinary key); merging anything but mappings is
+/// an error.
 fn merge_keys(
     entries: Vec<Entry>,
     plain: &HashSet<usize>,
@@ -531,14 +568,8 @@ impl MarkedEventReceiver for Builder<'_> {
                 };
                 let value = if matches!(tagged, Some("" | "str")) {
                     Value::Str(text)
-                } else if style == TScalarStyle::Plain && may_be_typed(&text) {
-                    match Yaml::from_str(&text) {
-                        Yaml::Null => Value::Null,
-                        Yaml::Boolean(b) => Value::Bool(b),
-                        Yaml::Integer(i) => Value::Int(i),
-                        Yaml::Real(r) => r.parse().map_or(Value::Str(text), Value::Float),
-                        _ => Value::Str(text),
-                    }
+                } else if style == TScalarStyle::Plain {
+                    plain_value(text)
                 } else {
                     Value::Str(text)
                 };
