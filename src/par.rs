@@ -25,6 +25,12 @@ fn setting(items: usize) -> usize {
     }
 }
 
+/// Whether work on `items` items is spread over more than one thread (`SYNCTL_THREADS=1`
+/// keeps everything on the calling thread).
+pub fn parallel(items: usize) -> bool {
+    setting(items) > 1
+}
+
 /// Items are handed out in blocks of this many: small enough to balance uneven items, large
 /// enough that the shared counter is not contended.
 const BLOCK: usize = 16;

@@ -926,6 +926,51 @@ fn collisions_are_reported_alike_whatever_the_number_of_threads() {
     assert_eq!(outputs[0], outputs[2]);
 }
 
+/// A large fleet is laid out beside the rules and the layout dropped when they fail: a
+/// 2,500-component chain closed into a cycle is refused with the same problems, and the open
+/// chain written as the same tree, by one thread (rules, then layout) and by two and seven.
+#[test]
+fn large_fleets_are_checked_alike_whatever_the_number_of_threads() {
+    let tmp = tempfile::tempdir().unwrap();
+    let chain = synctl::synthetic::chain(2500);
+    let cycle = chain.replacen("name: c0}\n", "name: c0}\n      dependsOn: [c2499]\n", 1);
+    assert_ne!(cycle, chain);
+    let bad = tmp.path().join("cycle.yaml");
+    fs::write(&bad, cycle).unwrap();
+    let (mut refused, mut trees) = (Vec::new(), Vec::new());
+    for threads in ["1", "2", "7"] {
+        let run = Synctl::new()
+            .env("SYNCTL_THREADS", threads)
+            .args(["validate", "--format", "json", "-f"])
+            .args([&bad])
+            .run();
+        assert_eq!(run.status, 1, "{}", run.stderr);
+        refused.push(run.stdout);
+        let dir = tmp.path().join(format!("chain-{threads}"));
+        fs::create_dir_all(&dir).unwrap();
+        fs::write(dir.join("fleet.yaml"), &chain).unwrap();
+        let run = Synctl::new()
+            .env("SYNCTL_THREADS", threads)
+            .args(["generate", "-q", "-f"])
+            .args([dir.join("fleet.yaml")])
+            .run();
+        assert_eq!(run.status, 0, "{}", run.stderr);
+        let files: BTreeMap<String, Vec<u8>> = tree_files(&dir)
+            .into_iter()
+            .map(|rel| {
+                let bytes = fs::read(dir.join(&rel)).unwrap();
+                (rel, bytes)
+            })
+            .collect();
+        assert!(files.len() > 2500, "{} files", files.len());
+        trees.push(files);
+    }
+    assert!(refused[0].contains("synctl::cycle"), "{}", refused[0]);
+    assert_eq!(refused[0], refused[1]);
+    assert_eq!(refused[0], refused[2]);
+    assert!(trees[0] == trees[1] && trees[0] == trees[2]);
+}
+
 #[test]
 fn the_tree_is_the_same_bytes_whatever_the_number_of_threads() {
     let tmp = tempfile::tempdir().unwrap();

@@ -11,7 +11,7 @@ use super::{
     Requirement, Wave,
 };
 use crate::diag::{Code, Problem};
-use crate::spec::Loaded;
+use crate::spec::raw as spec_raw;
 use crate::spec::source::Span;
 use crate::suggest::did_you_mean;
 
@@ -69,10 +69,9 @@ impl<'a> Names<'a> {
     }
 }
 
-/// Builds the checked fleet from a loaded spec; unresolved references become problems.
+/// Builds the checked fleet from a spec's raw mirror; unresolved references become problems.
 #[must_use]
-pub fn build(loaded: &Loaded) -> (Fleet, Vec<Problem>) {
-    let raw = &loaded.raw;
+pub fn build(raw: &spec_raw::Fleet) -> (Fleet, Vec<Problem>) {
     let spec = &raw.spec;
     let mut problems = Vec::new();
 
