@@ -72,9 +72,11 @@ pub fn load_source(source: Source) -> Result<Loaded, LoadError> {
         let _t = crate::timing::stage("schema");
         schema::check(&root)
     };
-    let typed = || {
+    let typed = || -> Result<raw::Fleet, de::Error> {
         let _t = crate::timing::stage("typed");
-        de::from_node::<raw::Fleet>(&root)
+        let mut fleet = de::from_node::<raw::Fleet>(&root)?;
+        fleet.spec.components = de::items(root.at(["spec", "components"]))?;
+        Ok(fleet)
     };
     let (problems, typed) = if source.text.len() < PARALLEL_FROM {
         (schema(), typed())

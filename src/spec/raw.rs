@@ -42,7 +42,8 @@ pub struct Spec {
     pub defaults: Option<Defaults>,
     pub waves: Option<Vec<Wave>>,
     pub clusters: Spanned<Vec<Cluster>>,
-    #[serde(default)]
+    /// Read by [`super::load_source`] with [`super::de::items`] (a fleet may have 100,000).
+    #[serde(default, deserialize_with = "super::de::read_apart")]
     pub components: Vec<Component>,
     #[serde(default)]
     pub tenants: Vec<Tenant>,
