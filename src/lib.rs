@@ -15,6 +15,7 @@ pub mod diag;
 pub mod folders;
 pub mod git;
 pub mod graph;
+pub mod hashing;
 pub mod layout;
 pub mod model;
 pub mod output;

@@ -7,7 +7,7 @@ mod secrets;
 mod substitution;
 mod tenants;
 
-use std::collections::HashMap;
+use crate::hashing::Map as HashMap;
 use std::path::Path;
 
 use crate::diag::{Code, Problem};
@@ -69,7 +69,7 @@ fn report_duplicates<'a>(
     what: &str,
     problems: &mut Vec<Problem>,
 ) {
-    let mut seen: HashMap<&str, Span> = HashMap::new();
+    let mut seen: HashMap<&str, Span> = HashMap::default();
     for (name, span) in items {
         if let Some(first) = seen.get(name) {
             problems.push(
@@ -107,7 +107,7 @@ fn duplicates(fleet: &Fleet, problems: &mut Vec<Problem>) {
     );
 
     // A namespace belongs to one tenant, and never to a tenant and a component.
-    let mut owner: HashMap<&str, (&str, Span)> = HashMap::new();
+    let mut owner: HashMap<&str, (&str, Span)> = HashMap::default();
     for t in &fleet.tenants {
         let mut own: Vec<&str> = Vec::new();
         for (ns, span) in &t.namespaces {
@@ -592,7 +592,7 @@ fn namespace_metadata(fleet: &Fleet, problems: &mut Vec<Problem>) {
             || k == "toolkit.fluxcd.io/tenant"
             || k.starts_with("kustomize.toolkit.fluxcd.io/")
     };
-    let mut seen: HashMap<(&str, &str, &str), (&str, &str, Span)> = HashMap::new();
+    let mut seen: HashMap<(&str, &str, &str), (&str, &str, Span)> = HashMap::default();
     for c in &fleet.components {
         let Some(span) = c.knobs.namespace_metadata_span else {
             continue;
@@ -639,7 +639,7 @@ fn reserved(fleet: &Fleet, problems: &mut Vec<Problem>) {
     reserved_tenants(fleet, problems);
     namespace_metadata(fleet, problems);
     release_names(fleet, problems);
-    let mut taken: HashMap<&str, String> = HashMap::new();
+    let mut taken: HashMap<&str, String> = HashMap::default();
     for c in &fleet.components {
         taken
             .entry(c.namespace.as_str())
@@ -682,7 +682,7 @@ fn paths<'a>(
     out_root: Option<&Path>,
     problems: &mut Vec<Problem>,
 ) -> Folders<'a> {
-    let mut seen: Folders<'a> = HashMap::new();
+    let mut seen: Folders<'a> = HashMap::default();
     for c in &fleet.components {
         let ComponentSource::Path(p) = &c.source else {
             continue;

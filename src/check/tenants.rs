@@ -2,7 +2,7 @@
 //! tenant's, order among entries, the names Flux gives their objects, `${…}` in their
 //! repository, roles and what they let a tenant do.
 
-use std::collections::HashMap;
+use crate::hashing::Map as HashMap;
 
 use crate::diag::{Code, Problem};
 use crate::model::{Delivery, Fleet, Isolation, TenantRole};
@@ -23,7 +23,7 @@ pub(super) fn check(fleet: &Fleet, problems: &mut Vec<Problem>) {
 }
 
 fn entries(fleet: &Fleet, t: &crate::model::Tenant, problems: &mut Vec<Problem>) {
-    let mut names: HashMap<String, crate::spec::source::Span> = HashMap::new();
+    let mut names: HashMap<String, crate::spec::source::Span> = HashMap::default();
     for (e, a) in t.apps.iter().enumerate() {
         let name = t.entry_name(e);
         if let Some(first) = names.get(&name) {

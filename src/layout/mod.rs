@@ -20,7 +20,9 @@ pub use docs::{
 pub use waves::{WavePlan, cluster_waves};
 
 use std::collections::hash_map::Entry;
-use std::collections::{BTreeMap, BTreeSet, HashMap, btree_map};
+use std::collections::{BTreeMap, BTreeSet, btree_map};
+
+use crate::hashing::Map as HashMap;
 
 use crate::diag::{Code, Problem};
 use crate::graph::Graph;
@@ -355,7 +357,7 @@ impl Builder<'_> {
         // Only looked up (problems come in the order of the objects): hashing beats comparing
         // long names that share their prefixes.
         let mut seen: HashMap<(Option<usize>, &str, &str, &str), &Object> =
-            HashMap::with_capacity(self.layout.objects.len());
+            crate::hashing::map_with_capacity(self.layout.objects.len());
         let reported = &mut self.reported;
         let mut problems = Vec::new();
         for o in &self.layout.objects {

@@ -1,7 +1,9 @@
 //! Building the checked fleet from the raw spec: defaults applied here, in one place, and
 //! every name resolved to an index (or reported).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use crate::hashing::Map as HashMap;
 
 use serde_json::Value as Json;
 
@@ -26,7 +28,7 @@ pub(super) struct Names<'a> {
 
 impl<'a> Names<'a> {
     fn new(names: impl Iterator<Item = &'a str>, kind: &'static str) -> Names<'a> {
-        let mut index = HashMap::new();
+        let mut index = HashMap::default();
         for (i, n) in names.enumerate() {
             index.entry(n).or_insert(i);
         }
@@ -126,7 +128,7 @@ pub fn build(raw: &spec_raw::Fleet) -> (Fleet, Vec<Problem>) {
         e.dedup();
         e
     };
-    let mut providers: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut providers: HashMap<&str, Vec<usize>> = HashMap::default();
     for (i, c) in spec.components.iter().enumerate() {
         providers.entry(c.name.as_str()).or_default().push(i);
         for p in &c.provides {
