@@ -25,6 +25,16 @@ fn setting(items: usize) -> usize {
     }
 }
 
+/// `(a(), b())`, `a` on a thread of its own while `b` runs on the calling one; a panic in `a`
+/// is raised again here.
+pub fn beside<A: Send, B>(a: impl FnOnce() -> A + Send, b: impl FnOnce() -> B) -> (A, B) {
+    std::thread::scope(|s| {
+        let a = s.spawn(a);
+        let b = b();
+        (a.join().unwrap_or_else(|e| std::panic::resume_unwind(e)), b)
+    })
+}
+
 /// Whether work on `items` items is spread over more than one thread (`SYNCTL_THREADS=1`
 /// keeps everything on the calling thread).
 pub fn parallel(items: usize) -> bool {

@@ -158,14 +158,8 @@ fn finish(
     let items = fleet.components.len() + fleet.clusters.len();
     let (rule_problems, early) =
         if names_resolved && items >= LAY_OUT_BESIDE_FROM && crate::par::parallel(items) {
-            std::thread::scope(|s| {
-                let layout = s.spawn(lay_out);
-                let rules = rules();
-                let layout = layout
-                    .join()
-                    .unwrap_or_else(|e| std::panic::resume_unwind(e));
-                (rules, Some(layout))
-            })
+            let (layout, rules) = crate::par::beside(lay_out, rules);
+            (rules, Some(layout))
         } else {
             (rules(), None)
         };

@@ -81,14 +81,7 @@ pub fn load_source(source: Source) -> Result<Loaded, LoadError> {
     let (problems, typed) = if source.text.len() < PARALLEL_FROM {
         (schema(), typed())
     } else {
-        std::thread::scope(|s| {
-            let schema = s.spawn(schema);
-            let typed = typed();
-            let problems = schema
-                .join()
-                .unwrap_or_else(|e| std::panic::resume_unwind(e));
-            (problems, typed)
-        })
+        crate::par::beside(schema, typed)
     };
     if !problems.is_empty() {
         return Err(LoadError::Invalid(source, problems));

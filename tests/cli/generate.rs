@@ -926,6 +926,23 @@ fn collisions_are_reported_alike_whatever_the_number_of_threads() {
     assert_eq!(outputs[0], outputs[2]);
 }
 
+/// `generate` of `dir/fleet.yaml` with `SYNCTL_THREADS=threads`: the tree it wrote.
+fn generate_with_threads(dir: &Path, threads: &str) -> BTreeMap<String, Vec<u8>> {
+    let run = Synctl::new()
+        .env("SYNCTL_THREADS", threads)
+        .args(["generate", "-q", "-f"])
+        .args([dir.join("fleet.yaml")])
+        .run();
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    tree_files(dir)
+        .into_iter()
+        .map(|rel| {
+            let bytes = fs::read(dir.join(&rel)).unwrap();
+            (rel, bytes)
+        })
+        .collect()
+}
+
 /// A large fleet is laid out beside the rules and the layout dropped when they fail: a
 /// 2,500-component chain closed into a cycle is refused with the same problems, and the open
 /// chain written as the same tree, by one thread (rules, then layout) and by two and seven.
@@ -949,19 +966,7 @@ fn large_fleets_are_checked_alike_whatever_the_number_of_threads() {
         let dir = tmp.path().join(format!("chain-{threads}"));
         fs::create_dir_all(&dir).unwrap();
         fs::write(dir.join("fleet.yaml"), &chain).unwrap();
-        let run = Synctl::new()
-            .env("SYNCTL_THREADS", threads)
-            .args(["generate", "-q", "-f"])
-            .args([dir.join("fleet.yaml")])
-            .run();
-        assert_eq!(run.status, 0, "{}", run.stderr);
-        let files: BTreeMap<String, Vec<u8>> = tree_files(&dir)
-            .into_iter()
-            .map(|rel| {
-                let bytes = fs::read(dir.join(&rel)).unwrap();
-                (rel, bytes)
-            })
-            .collect();
+        let files = generate_with_threads(&dir, threads);
         assert!(files.len() > 2500, "{} files", files.len());
         trees.push(files);
     }
@@ -984,19 +989,7 @@ fn the_tree_is_the_same_bytes_whatever_the_number_of_threads() {
             } else {
                 copy_example(spec, &dir, false);
             }
-            let run = Synctl::new()
-                .env("SYNCTL_THREADS", threads)
-                .args(["generate", "-q", "-f"])
-                .args([dir.join("fleet.yaml")])
-                .run();
-            assert_eq!(run.status, 0, "{}", run.stderr);
-            let files: BTreeMap<String, Vec<u8>> = tree_files(&dir)
-                .into_iter()
-                .map(|rel| {
-                    let bytes = fs::read(dir.join(&rel)).unwrap();
-                    (rel, bytes)
-                })
-                .collect();
+            let files = generate_with_threads(&dir, threads);
             assert!(files.len() > 20, "{spec} wrote {} files", files.len());
             trees.push(files);
         }
