@@ -23,7 +23,8 @@ use super::yaml::{Entry, Node, Value, key_text, line_span, plain_value, scalar_s
 
 /// Deepest nesting read here (yaml-rust2's reader refuses 64 and reports it).
 const MAX_DEPTH: usize = 48;
-/// Longest plain key read here (YAML caps implicit keys at 1024 characters).
+/// Longest key read here, in bytes (yaml-rust2 stops taking a key for one after 1024
+/// characters).
 const MAX_KEY: usize = 512;
 /// From this many entries on, a mapping's duplicate keys are found with a set.
 const SET_FROM: usize = 16;
@@ -299,7 +300,10 @@ impl Reader<'_> {
         match self.at(at) {
             b'\'' | b'"' => {
                 let (node, end) = self.quoted(at)?;
-                if self.at(end) != b':' || !matches!(self.at(end + 1), b' ' | b'\n') {
+                if self.at(end) != b':'
+                    || !matches!(self.at(end + 1), b' ' | b'\n')
+                    || end - at > MAX_KEY
+                {
                     return None;
                 }
                 Some((key_text(node.value)?, node.span, end + 1))
@@ -477,7 +481,7 @@ impl Reader<'_> {
             b'\'' | b'"' => self.quoted(at)?,
             _ => self.flow_plain(at)?,
         };
-        if self.at(end) != b':' || self.at(end + 1) != b' ' {
+        if self.at(end) != b':' || self.at(end + 1) != b' ' || end - at > MAX_KEY {
             return None;
         }
         if node.value == Value::Str("<<".to_owned()) {
@@ -621,6 +625,28 @@ mod tests {
             Err(e) => panic!("{name}: read fast, refused by yaml-rust2: {e:?}\n{text}"),
         }
         true
+    }
+
+    /// Keys around yaml-rust2's 1024-character limit, plain, quoted and in a flow mapping,
+    /// and a long value: read alike or left to yaml-rust2.
+    #[test]
+    fn long_keys_are_read_alike_or_left_alone() {
+        for n in [500, 512, 513, 1000, 1023, 1024, 1025, 1030, 2000] {
+            let k = "k".repeat(n);
+            for text in [
+                format!("{k}: v\n"),
+                format!("\"{k}\": v\n"),
+                format!("'{k}': v\n"),
+                format!("a: {{{k}: v}}\n"),
+                format!("a: {{\"{k}\": v}}\n"),
+                format!("- {k}: v\n"),
+                format!("a: {k}\n"),
+                format!("a: [{k}]\n"),
+            ] {
+                same("long", &text);
+            }
+        }
+        assert!(same("short", "a: {b: c}\n\"d\": 'e'\n"));
     }
 
     /// Whatever the fast reader accepts, yaml-rust2 reads to the same nodes and spans; and it
