@@ -218,6 +218,14 @@ fn looks_typed(s: &str) -> bool {
     if WORDS.iter().any(|w| s.eq_ignore_ascii_case(w)) {
         return true;
     }
+    // A number starts with a digit or a dot once its signs and `_` are skipped (`0x`, `0o`
+    // and `0b` with a zero): a name like `c17` or `dead` is none, decided before any copy.
+    if s.bytes()
+        .find(|b| !matches!(b, b'+' | b'-' | b'_'))
+        .is_some_and(|b| b.is_ascii_alphabetic())
+    {
+        return false;
+    }
     // Every number below is made of digits, hex digits, `x`, `o`, `.`, `:`, signs and `_`:
     // anything else (most names) is not one, decided without building the lowercase copy.
     let numeric = |b: u8| {
