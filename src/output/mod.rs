@@ -211,9 +211,39 @@ fn in_the_way(rel: &str, what: &str) -> Problem {
 /// Reads the regular file at `path` (never through a symlink, never a FIFO or device), or
 /// `None` when nothing is there.
 fn read_regular(path: &Path, rel: &str) -> Result<Option<String>, Problem> {
+    let mut bytes = Vec::new();
+    if !read_bytes(path, rel, &mut bytes)? {
+        return Ok(None);
+    }
+    String::from_utf8(bytes)
+        .map(Some)
+        .map_err(|_| in_the_way(rel, "a file that is not UTF-8 text"))
+}
+
+/// The SHA-256 of the regular file at `path`, read as [`read_regular`] reads it (and refused
+/// alike when it is not UTF-8 text), or `None` when nothing is there. The bytes go into a
+/// buffer each thread keeps: digesting a tree allocates nothing per file.
+fn digest_regular(path: &Path, rel: &str) -> Result<Option<Fingerprint>, Problem> {
+    thread_local! {
+        static BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    BUFFER.with_borrow_mut(|bytes| {
+        if !read_bytes(path, rel, bytes)? {
+            return Ok(None);
+        }
+        match std::str::from_utf8(bytes) {
+            Ok(text) => Ok(Some(fingerprint(text))),
+            Err(_) => Err(in_the_way(rel, "a file that is not UTF-8 text")),
+        }
+    })
+}
+
+/// Reads the regular file at `path` into `bytes` (emptied first); `false` when nothing is
+/// there.
+fn read_bytes(path: &Path, rel: &str, bytes: &mut Vec<u8>) -> Result<bool, Problem> {
     let meta = match fs::symlink_metadata(path) {
         Ok(m) => m,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
         Err(e) => {
             return Err(Problem::error(
                 Code::Io,
@@ -238,16 +268,14 @@ fn read_regular(path: &Path, rel: &str) -> Result<Option<String>, Problem> {
     }
     // Room for the whole file and one byte more: one read takes it, the next sees its end
     // (reading through `Take` without room starts at 32 bytes and doubles).
-    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0) + 1);
+    bytes.clear();
+    bytes.reserve(usize::try_from(meta.len()).unwrap_or(0) + 1);
     let opened = fs::File::open(path).and_then(|f| {
         use std::io::Read as _;
-        f.take(MAX_FILE + 1).read_to_end(&mut bytes)
+        f.take(MAX_FILE + 1).read_to_end(bytes)
     });
     match opened {
-        Ok(_) => match String::from_utf8(bytes) {
-            Ok(text) => Ok(Some(text)),
-            Err(_) => Err(in_the_way(rel, "a file that is not UTF-8 text")),
-        },
+        Ok(_) => Ok(true),
         Err(e) => Err(Problem::error(
             Code::Io,
             format!("cannot read `{rel}`: {e}"),
@@ -339,11 +367,9 @@ fn scan(root: &Path) -> Result<Scan, Vec<Problem>> {
             }
         }
     }
-    // The files are read and digested on every core, once the walk has listed them; each
-    // text is dropped at once, so the next file reuses its memory.
-    let read = crate::par::map(&regular, |(path, rel)| {
-        read_regular(path, rel).map(|text| text.as_deref().map(fingerprint))
-    });
+    // The files are read and digested on every core, once the walk has listed them, each
+    // into its thread's one buffer.
+    let read = crate::par::map(&regular, |(path, rel)| digest_regular(path, rel));
     for ((_, rel), read) in regular.into_iter().zip(read) {
         match read {
             Ok(Some(sha)) => {
