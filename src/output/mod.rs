@@ -266,20 +266,84 @@ fn read_bytes(path: &Path, rel: &str, bytes: &mut Vec<u8>) -> Result<bool, Probl
     if meta.len() > MAX_FILE {
         return Err(in_the_way(rel, "a file over 32 MiB"));
     }
+    // The file opened is the one just looked at: opened without following a symbolic link
+    // and without blocking (a FIFO put there since), then checked to be that same regular
+    // file, so a swap after the look cannot make synctl read through a link.
+    let file = match open_no_follow(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+        Err(e) if is_link_error(&e) => return Err(in_the_way(rel, "a symbolic link")),
+        Err(e) => {
+            return Err(Problem::error(
+                Code::Io,
+                format!("cannot read `{rel}`: {e}"),
+            ));
+        }
+    };
+    match file.metadata() {
+        Ok(now) if now.is_file() && same_file(&meta, &now) => {}
+        Ok(_) => return Err(in_the_way(rel, "a file replaced while synctl read it")),
+        Err(e) => {
+            return Err(Problem::error(
+                Code::Io,
+                format!("cannot read `{rel}`: {e}"),
+            ));
+        }
+    }
     // Room for the whole file and one byte more: one read takes it, the next sees its end
     // (reading through `Take` without room starts at 32 bytes and doubles).
     bytes.clear();
     bytes.reserve(usize::try_from(meta.len()).unwrap_or(0) + 1);
-    let opened = fs::File::open(path).and_then(|f| {
+    let read = {
         use std::io::Read as _;
-        f.take(MAX_FILE + 1).read_to_end(bytes)
-    });
-    match opened {
+        file.take(MAX_FILE + 1).read_to_end(bytes)
+    };
+    match read {
         Ok(_) => Ok(true),
         Err(e) => Err(Problem::error(
             Code::Io,
             format!("cannot read `{rel}`: {e}"),
         )),
+    }
+}
+
+#[cfg(unix)]
+fn open_no_follow(path: &Path) -> std::io::Result<fs::File> {
+    use std::os::unix::fs::OpenOptionsExt as _;
+    fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(path)
+}
+
+#[cfg(not(unix))]
+fn open_no_follow(path: &Path) -> std::io::Result<fs::File> {
+    fs::File::open(path)
+}
+
+/// Whether opening failed because the last component is a symbolic link (`O_NOFOLLOW`).
+fn is_link_error(e: &std::io::Error) -> bool {
+    #[cfg(unix)]
+    {
+        e.raw_os_error() == Some(libc::ELOOP)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = e;
+        false
+    }
+}
+
+/// Whether two looks at a path saw the same file (device and inode where there are some).
+fn same_file(a: &fs::Metadata, b: &fs::Metadata) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt as _;
+        a.dev() == b.dev() && a.ino() == b.ino()
+    }
+    #[cfg(not(unix))]
+    {
+        a.len() == b.len()
     }
 }
 
@@ -828,6 +892,35 @@ pub fn finish(tree: Tree, spec: &str) -> BTreeMap<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A file is opened without following a link, and checked to be the one looked at.
+    #[cfg(unix)]
+    #[test]
+    fn links_are_never_opened_and_another_file_is_told_apart() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("t");
+        fs::write(&target, "x").unwrap();
+        let link = dir.path().join("l");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        let e = open_no_follow(&link).unwrap_err();
+        assert!(is_link_error(&e), "{e}");
+        let looked = fs::symlink_metadata(&target).unwrap();
+        let opened = open_no_follow(&target).unwrap().metadata().unwrap();
+        assert!(same_file(&looked, &opened));
+        let other = dir.path().join("o");
+        fs::write(&other, "x").unwrap();
+        assert!(!same_file(&looked, &fs::metadata(&other).unwrap()));
+        assert_eq!(read_regular(&target, "t").unwrap().as_deref(), Some("x"));
+        assert!(read_regular(&link, "l").is_err());
+        assert_eq!(
+            digest_regular(&target, "t").unwrap(),
+            Some(fingerprint("x"))
+        );
+        assert_eq!(
+            digest_regular(&dir.path().join("none"), "none").unwrap(),
+            None
+        );
+    }
 
     #[test]
     fn ownership_tells_user_generated_and_edited_files_apart() {
