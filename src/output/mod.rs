@@ -509,9 +509,12 @@ fn plan_scanned<'w>(
         missing: HashSet::new(),
     };
     let mut plan = Plan::default();
-    // What each wanted file's digest would be, on every core.
+    // The digest of each wanted file the walk digested too (only those can be compared by
+    // it: a file not on disk is added without one), on every core.
     let wanted_files: Vec<(&String, &String)> = wanted.iter().collect();
-    let wanted_shas = crate::par::map(&wanted_files, |(_, content)| fingerprint(content));
+    let wanted_shas = crate::par::map(&wanted_files, |(rel, content)| {
+        matches!(on_disk.get(*rel), Some(Ok(_))).then(|| fingerprint(content))
+    });
     for ((rel, content), sha) in wanted_files.into_iter().zip(wanted_shas) {
         let Some(path) = join(root, rel) else {
             problems.push(Problem::error(
@@ -532,7 +535,7 @@ fn plan_scanned<'w>(
             && !walked_dirs.contains(&path)
             && !rel.split('/').any(|part| part.starts_with('.'));
         let read = match on_disk.remove(rel) {
-            Some(Ok(on_disk)) if on_disk == sha => {
+            Some(Ok(on_disk)) if Some(on_disk) == sha => {
                 plan.unchanged += 1;
                 continue;
             }
