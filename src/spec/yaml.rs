@@ -272,23 +272,13 @@ impl Builder<'_> {
                         );
                         String::new()
                     });
-                    let first = if entries.len() < 16 {
-                        entries.iter().find(|e| e.key == text).map(|e| e.key_span)
-                    } else {
-                        if seen.is_empty() {
-                            seen.extend(entries.iter().map(|e| (e.key.clone(), e.key_span)));
-                        }
-                        seen.get(&text).copied()
-                    };
-                    if let Some(first) = first {
+                    if let Some(first) = defined_before(entries, seen, &text, span) {
                         self.problems.push(
                             Problem::error(Code::Yaml, format!("duplicate key `{text}`"))
                                 .at(span, "defined again here")
                                 .also(first, "first defined here")
                                 .help("YAML keeps only one of them; remove or merge the duplicate"),
                         );
-                    } else if !seen.is_empty() {
-                        seen.insert(text.clone(), span);
                     }
                     *key = Some((text, span));
                 }
@@ -359,6 +349,31 @@ impl Builder<'_> {
         let size = if anchor == 0 { 0 } else { count(&node) };
         self.push_node(node, anchor, size);
     }
+}
+
+/// From this many entries on, a mapping's keys are looked up in an index, not one by one.
+const INDEX_FROM: usize = 16;
+
+/// Where `key` was first defined in a mapping whose entries so far are `entries`, if it was;
+/// otherwise `key`, written at `span`, is remembered. `seen` is the index of the keys a large
+/// mapping builds once it has [`INDEX_FROM`] entries (shared by both readers of YAML).
+pub(super) fn defined_before(
+    entries: &[Entry],
+    seen: &mut HashMap<String, Span>,
+    key: &str,
+    span: Span,
+) -> Option<Span> {
+    if entries.len() < INDEX_FROM {
+        return entries.iter().find(|e| e.key == key).map(|e| e.key_span);
+    }
+    if seen.is_empty() {
+        seen.extend(entries.iter().map(|e| (e.key.clone(), e.key_span)));
+    }
+    if let Some(&first) = seen.get(key) {
+        return Some(first);
+    }
+    seen.insert(key.to_owned(), span);
+    None
 }
 
 /// The span of the first line of a container starting at `offset`.
@@ -770,6 +785,21 @@ mod tests {
         assert!(err[0].message.contains("duplicate key `a`"));
         assert_eq!(err[0].primary.as_ref().unwrap().span.offset, 10);
         assert_eq!(err[0].secondary[0].span.offset, 0);
+    }
+
+    #[test]
+    fn duplicate_keys_of_a_large_mapping_are_found_by_its_index() {
+        let mut text: String = (0..20).map(|i| format!("k{i}: {i}\n")).collect();
+        text.push_str("k3: again\n");
+        assert!(super::super::yaml_fast::read(&text).is_none());
+        let err = parse_str(&text).unwrap_err();
+        assert_eq!(err.len(), 1);
+        assert!(err[0].message.contains("duplicate key `k3`"));
+        assert_eq!(err[0].secondary[0].span.offset, text.find("k3").unwrap());
+        assert_eq!(
+            err[0].primary.as_ref().unwrap().span.offset,
+            text.rfind("k3").unwrap()
+        );
     }
 
     #[test]

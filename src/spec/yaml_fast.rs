@@ -17,20 +17,20 @@
 //! half of `validate` in it (478 ms). This reader builds the same nodes in ~135 ms, much of it
 //! allocating them (in perf, its own functions are under half of those samples).
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 
 use yaml_rust2::scanner::TScalarStyle;
 
 use super::source::Span;
-use super::yaml::{Entry, Node, Value, key_text, line_span, plain_value, scalar_span};
+use super::yaml::{
+    Entry, Node, Value, defined_before, key_text, line_span, plain_value, scalar_span,
+};
 
 /// Deepest nesting read here (yaml-rust2's reader refuses 64 and reports it).
 const MAX_DEPTH: usize = 48;
 /// Longest key read here, in bytes (yaml-rust2 stops taking a key for one after 1024
 /// characters).
 const MAX_KEY: usize = 512;
-/// From this many entries on, a mapping's duplicate keys are found with a set.
-const SET_FROM: usize = 16;
 
 /// The document, if it is in the subset this reader knows and has no problem.
 pub fn read(text: &str) -> Option<Node> {
@@ -256,7 +256,7 @@ impl Reader<'_> {
     fn map(&mut self, col: usize, first: usize) -> Option<Node> {
         self.deeper()?;
         let mut entries: Vec<Entry> = Vec::new();
-        let mut seen: HashSet<String> = HashSet::new();
+        let mut seen = HashMap::new();
         let mut at = first;
         loop {
             let (key, key_span, after) = self.key(at)?;
@@ -277,7 +277,7 @@ impl Reader<'_> {
                 self.end_line(end)?;
                 node
             };
-            if !fresh(&entries, &mut seen, &key) {
+            if defined_before(&entries, &mut seen, &key, key_span).is_some() {
                 return None;
             }
             entries.push(Entry {
@@ -423,7 +423,7 @@ impl Reader<'_> {
         let mut p = self.spaces(at + 1);
         let mut items = Vec::new();
         let mut entries: Vec<Entry> = Vec::new();
-        let mut seen: HashSet<String> = HashSet::new();
+        let mut seen = HashMap::new();
         if self.at(p) == close {
             p += 1;
         } else {
@@ -435,7 +435,7 @@ impl Reader<'_> {
                 } else {
                     let (key, key_span, end) = self.flow_key(p)?;
                     let (value, end) = self.flow_node(self.spaces(end))?;
-                    if !fresh(&entries, &mut seen, &key) {
+                    if defined_before(&entries, &mut seen, &key, key_span).is_some() {
                         return None;
                     }
                     entries.push(Entry {
@@ -525,17 +525,6 @@ impl Reader<'_> {
         }
         Some((self.plain(at, p)?, p))
     }
-}
-
-/// Whether `key` is not yet a key of `entries` (`seen` holds them once there are many).
-fn fresh(entries: &[Entry], seen: &mut HashSet<String>, key: &str) -> bool {
-    if entries.len() < SET_FROM {
-        return !entries.iter().any(|e| e.key == key);
-    }
-    if seen.is_empty() {
-        seen.extend(entries.iter().map(|e| e.key.clone()));
-    }
-    seen.insert(key.to_owned())
 }
 
 #[cfg(test)]
