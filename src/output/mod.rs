@@ -307,7 +307,8 @@ fn read_bytes(path: &Path, rel: &str, bytes: &mut Vec<u8>) -> Result<bool, Probl
     }
 }
 
-#[cfg(unix)]
+/// Opens `path` for reading, refusing a symbolic link (`ELOOP`) and never blocking on a FIFO.
+/// (synctl is built for Unix only: `stage` sets Unix file modes too.)
 fn open_no_follow(path: &Path) -> std::io::Result<fs::File> {
     use std::os::unix::fs::OpenOptionsExt as _;
     fs::OpenOptions::new()
@@ -316,35 +317,15 @@ fn open_no_follow(path: &Path) -> std::io::Result<fs::File> {
         .open(path)
 }
 
-#[cfg(not(unix))]
-fn open_no_follow(path: &Path) -> std::io::Result<fs::File> {
-    fs::File::open(path)
-}
-
 /// Whether opening failed because the last component is a symbolic link (`O_NOFOLLOW`).
 fn is_link_error(e: &std::io::Error) -> bool {
-    #[cfg(unix)]
-    {
-        e.raw_os_error() == Some(libc::ELOOP)
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = e;
-        false
-    }
+    e.raw_os_error() == Some(libc::ELOOP)
 }
 
-/// Whether two looks at a path saw the same file (device and inode where there are some).
+/// Whether two looks at a path saw the same file: same device, same inode.
 fn same_file(a: &fs::Metadata, b: &fs::Metadata) -> bool {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt as _;
-        a.dev() == b.dev() && a.ino() == b.ino()
-    }
-    #[cfg(not(unix))]
-    {
-        a.len() == b.len()
-    }
+    use std::os::unix::fs::MetadataExt as _;
+    a.dev() == b.dev() && a.ino() == b.ino()
 }
 
 /// Whether `dir` is the top of another Git repository (a nested clone or a submodule).
@@ -897,7 +878,6 @@ mod tests {
     use super::*;
 
     /// A file is opened without following a link, and checked to be the one looked at.
-    #[cfg(unix)]
     #[test]
     fn links_are_never_opened_and_another_file_is_told_apart() {
         let dir = tempfile::tempdir().unwrap();
