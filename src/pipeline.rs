@@ -187,11 +187,12 @@ pub struct Compiled {
     pub checked: Checked,
     /// How file headers name the spec.
     pub spec_label: String,
-    /// Path relative to the output root → full file content.
-    pub wanted: BTreeMap<String, String>,
+    /// Path relative to the output root → what synctl writes there.
+    pub wanted: BTreeMap<String, output::Wanted>,
 }
 
-/// Renders the layout of a valid spec. `spec_label` is how file headers name the spec.
+/// Renders the layout of a valid spec. `spec_label` is how file headers name the spec; `disk`
+/// is the walk of the tree, when there is one to compare each file with as it is rendered.
 ///
 /// # Errors
 /// [`Stop::Invalid`] for a spec with errors or problems found while rendering; [`Stop::Io`]
@@ -200,6 +201,7 @@ pub fn compile(
     checked: Checked,
     templates: Option<&Path>,
     spec_label: &str,
+    disk: Option<&output::Scan>,
 ) -> Result<Compiled, Stop> {
     let mut checked = checked.valid()?;
     let t = crate::timing::stage("templates");
@@ -211,15 +213,13 @@ pub fn compile(
             "internal: a valid spec without a layout".to_owned(),
         ));
     };
-    match render::render(fleet, &renderer, layout) {
-        Ok(tree) => {
-            let wanted = output::finish(tree, spec_label);
-            Ok(Compiled {
-                checked,
-                spec_label: spec_label.to_owned(),
-                wanted,
-            })
-        }
+    let finish = |rel: &str, body: String| output::finish(spec_label, rel, body, disk);
+    match render::render_each(fleet, &renderer, layout, finish) {
+        Ok(wanted) => Ok(Compiled {
+            checked,
+            spec_label: spec_label.to_owned(),
+            wanted,
+        }),
         Err(problems) => {
             checked.problems.extend(problems);
             diag::sort(&mut checked.problems);
@@ -237,21 +237,21 @@ impl Compiled {
     /// # Errors
     /// [`Stop::Invalid`] when a file would be lost (a user file, a hand edit without `force`).
     pub fn plan(&self, root: &Path, force: bool) -> Result<Plan<'_>, Stop> {
-        self.plan_prefetched(None, root, force)
+        self.plan_scanned(None, root, force)
     }
 
-    /// [`Compiled::plan`] over the tree `prefetched` read, when it was.
+    /// [`Compiled::plan`] over the walk `scanned`, when the tree was walked already.
     ///
     /// # Errors
     /// As [`Compiled::plan`].
-    pub fn plan_prefetched(
+    pub fn plan_scanned(
         &self,
-        prefetched: Option<output::Prefetch>,
+        scanned: Option<output::Scanned>,
         root: &Path,
         force: bool,
     ) -> Result<Plan<'_>, Stop> {
         let _t = crate::timing::stage("plan");
-        output::plan(prefetched, root, &self.wanted, &self.spec_label, force).map_err(
+        output::plan(scanned, root, &self.wanted, &self.spec_label, force).map_err(
             |mut problems| {
                 diag::sort(&mut problems);
                 Stop::Invalid {

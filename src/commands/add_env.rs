@@ -390,7 +390,8 @@ pub fn run(g: &Global, a: &Args) -> Result<(), Failure> {
     };
     let _lock = crate::output::lock(&root_dir).map_err(Failure::Usage)?;
     // Compiled from the edited text already checked: the spec is parsed twice in all.
-    let compiled = pipeline::compile(after, None, &g.spec_label()).map_err(|stop| g.fail(stop))?;
+    let compiled =
+        pipeline::compile(after, None, &g.spec_label(), None).map_err(|stop| g.fail(stop))?;
     let plan = compiled
         .plan(&root_dir, false)
         .map_err(|stop| g.fail(stop))?;

@@ -51,7 +51,7 @@ pub struct DiffArgs {
 /// [`Failure::Invalid`] on any error (printed), [`Failure::Usage`] on I/O or template errors.
 pub fn compile(g: &Global, templates: Option<&std::path::Path>) -> Result<Compiled, Failure> {
     let checked = g.check()?;
-    pipeline::compile(checked, templates, &g.spec_label()).map_err(|stop| g.fail(stop))
+    pipeline::compile(checked, templates, &g.spec_label(), None).map_err(|stop| g.fail(stop))
 }
 
 /// `synctl generate [--check] [--force]`.
@@ -66,9 +66,13 @@ pub fn run(g: &Global, opts: &Args) -> Result<(), Failure> {
     } else {
         Some(crate::output::lock(&g.out_root()).map_err(Failure::Usage)?)
     };
-    // The tree is read while the spec compiles (under the lock: no other synctl writes it).
+    // The tree is walked while the spec is checked (under the lock: no other synctl writes
+    // it), and each file compared with the disk as it is rendered.
     let prefetched = crate::output::prefetch(&g.out_root());
-    let compiled = compile(g, templates)?;
+    let checked = g.check()?;
+    let scanned = prefetched.join();
+    let compiled = pipeline::compile(checked, templates, &g.spec_label(), scanned.as_ref().ok())
+        .map_err(|stop| g.fail(stop))?;
     // Everything that could stop the commit is checked before anything is written.
     let target = if opts.commit && !check {
         Some(crate::git::prepare(&g.out_root(), opts.author.as_deref()).map_err(Failure::Usage)?)
@@ -76,7 +80,7 @@ pub fn run(g: &Global, opts: &Args) -> Result<(), Failure> {
         None
     };
     let plan = compiled
-        .plan_prefetched(Some(prefetched), &g.out_root(), force || check)
+        .plan_scanned(Some(scanned), &g.out_root(), force || check)
         .map_err(|stop| g.fail(stop))?;
     if check {
         if plan.is_empty() {

@@ -26,11 +26,12 @@ pub fn run(g: &Global, args: &Args) -> Result<(), Failure> {
     let prefetched = tree_exists.then(|| output::prefetch(&root));
     let mut checked = g.check()?;
     if let Some(prefetched) = prefetched.filter(|_| !checked.has_errors()) {
-        match pipeline::compile(checked, None, &g.spec_label()) {
+        let scanned = prefetched.join();
+        match pipeline::compile(checked, None, &g.spec_label(), scanned.as_ref().ok()) {
             Ok(compiled) => {
                 checked = compiled.checked;
                 checked.problems.extend(tree_problems(
-                    prefetched,
+                    scanned,
                     &root,
                     &compiled.wanted,
                     &compiled.spec_label,
@@ -76,13 +77,13 @@ pub fn run(g: &Global, args: &Args) -> Result<(), Failure> {
 
 /// Drift and hand edits of the tree on disk.
 fn tree_problems(
-    prefetched: output::Prefetch,
+    scanned: output::Scanned,
     root: &std::path::Path,
-    wanted: &std::collections::BTreeMap<String, String>,
+    wanted: &std::collections::BTreeMap<String, output::Wanted>,
     spec: &str,
 ) -> Vec<Problem> {
     let _t = crate::timing::stage("plan");
-    let refusals = match output::plan(Some(prefetched), root, wanted, spec, false) {
+    let refusals = match output::plan(Some(scanned), root, wanted, spec, false) {
         Ok(plan) => return plan.drift(),
         Err(problems) => problems,
     };

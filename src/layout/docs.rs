@@ -22,6 +22,10 @@ pub enum Content {
         resources: Vec<String>,
         patches: Vec<Patch>,
     },
+    /// A file of fleet cluster `cluster` (`hub/<cluster>.yaml`, and its folder's files when it
+    /// tracks another branch): built when it is rendered ([`super::Layout::content`]), so a
+    /// fleet of thousands of clusters never holds all their documents at once.
+    Cluster { cluster: usize },
 }
 
 impl Content {

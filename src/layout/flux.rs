@@ -40,10 +40,13 @@ pub(super) fn lay_out(b: &mut Builder<'_>, graph: &Graph, listing: &dyn Fn(&str)
         })
         .collect();
     let hub = fleet.hub_index();
+    if !jobs.is_empty() {
+        b.defer_with(&graph.order, hub_branch);
+    }
     let mut recorded = crate::par::map(&jobs, |&(ci, members)| {
         let plans = cluster_waves(fleet, &graph.order, ci);
         // A fleet cluster's Flux objects are held by the hub's Flux.
-        let mut local = Builder::recording(fleet, Some(hub.unwrap_or(ci)));
+        let mut local = Builder::recording(fleet, Some(hub.unwrap_or(ci))).deferring();
         if let Some(members) = members {
             flux_fleet::env_overlays(&mut local, ci, members, &plans);
         }

@@ -206,8 +206,13 @@ pub(super) fn env_overlays(
 /// `hub/<cluster>.yaml`: the cluster's Namespace and GitRepository on the hub and its wave
 /// Kustomizations — or, when it tracks another branch than the hub, one Kustomization applying
 /// `fleet/<env>/clusters/<cluster>/` from that branch, which holds them.
+///
+/// A builder that defers ([`Builder::deferring`]) records the files with
+/// [`Content::Cluster`] and builds none of their documents: [`super::Layout::content`] calls
+/// this again when the file is rendered.
 pub(super) fn fleet_cluster(b: &mut Builder<'_>, ci: usize, hub_branch: &str, plans: &[WavePlan]) {
     let fleet = b.fleet;
+    let build = !b.defers;
     let cluster = &fleet.clusters[ci];
     let env = &cluster.environment;
     let ns = cluster.name.as_str();
@@ -220,15 +225,16 @@ pub(super) fn fleet_cluster(b: &mut Builder<'_>, ci: usize, hub_branch: &str, pl
     } else {
         hub_file.clone()
     };
-    let ks = Ks {
+    let ks = build.then(|| Ks {
         fleet,
         namespace: cluster.name.clone(),
         source: cluster.name.clone(),
         kubeconfig: Some(kubeconfig_ref(&cluster.kubeconfig).into()),
         substitute: Some(cluster.variables().into()),
         account: platform_account(fleet),
-    };
+    });
     let mut sources = BTreeSet::from([me]);
+    // Each wave Kustomization's owner and name, and the Kustomization when it is built.
     let mut waves = Vec::new();
     let mut prev: Vec<String> = Vec::new();
     let mut sparse: BTreeSet<String> = ["deploy".to_owned(), format!("fleet/{env}")].into();
@@ -239,16 +245,22 @@ pub(super) fn fleet_cluster(b: &mut Builder<'_>, ci: usize, hub_branch: &str, pl
         let mut this = Vec::new();
         if has_remote(fleet, plan, false) {
             let path = format!("fleet/{env}/{wave}/remote");
-            waves.push((owner, ks.object(wave, &path, &prev, true, None)));
+            let k = ks
+                .as_ref()
+                .map(|ks| ks.object(wave, &path, &prev, true, None));
+            waves.push((owner, wave.clone(), k));
             this.push(wave.clone());
         }
         if plan.has_releases(fleet) {
-            let deps: Vec<String> = prev.iter().chain(&this).cloned().collect();
-            let path = format!("fleet/{env}/{wave}/releases");
             let name = format!("{wave}-releases");
-            let mut k = ks.object(&name, &path, &deps, false, Some(ns));
-            k.timeout = wave_timeout(fleet, plan, Some(env));
-            waves.push((owner, k));
+            let k = ks.as_ref().map(|ks| {
+                let deps: Vec<String> = prev.iter().chain(&this).cloned().collect();
+                let path = format!("fleet/{env}/{wave}/releases");
+                let mut k = ks.object(&name, &path, &deps, false, Some(ns));
+                k.timeout = wave_timeout(fleet, plan, Some(env));
+                k
+            });
+            waves.push((owner, name, k));
             let releases = format!("fleet/{env}/{wave}/releases/tenant-apps.yaml");
             for &(t, e) in plan
                 .apps
@@ -263,19 +275,33 @@ pub(super) fn fleet_cluster(b: &mut Builder<'_>, ci: usize, hub_branch: &str, pl
                 sparse.insert(clean_path(path));
             }
             sources.insert(Item::Component(p));
-            waves.push((
-                Item::Component(p),
-                path_kustomization(fleet, &ks, p, ci, &prev, false),
-            ));
+            let k = ks
+                .as_ref()
+                .map(|ks| path_kustomization(fleet, ks, p, ci, &prev, false));
+            waves.push((Item::Component(p), fleet.components[p].name.clone(), k));
         }
         prev = wave_names(fleet, plan, false);
     }
-    for (owner, k) in &waves {
-        b.object("Kustomization", ns, &k.name, &waves_file, *owner);
+    for (owner, name, _) in &waves {
+        b.object("Kustomization", ns, name, &waves_file, *owner);
     }
     if split {
         sparse.insert(split_dir.clone());
     }
+    b.object("GitRepository", ns, &cluster.name, &hub_file, me);
+    if split {
+        b.object("Kustomization", ns, &cluster.name, &hub_file, me);
+    }
+    let Some(ks) = ks else {
+        let deferred = || Content::Cluster { cluster: ci };
+        if split {
+            b.file(waves_file, me, sources.clone(), [ci], deferred());
+            let listing = format!("{split_dir}/kustomization.yaml");
+            b.file(listing, me, sources.clone(), [ci], deferred());
+        }
+        b.file(hub_file, me, sources, [ci], deferred());
+        return;
+    };
     let namespace = Doc::Namespace {
         name: cluster.name.clone(),
         labels: [(
@@ -300,7 +326,6 @@ pub(super) fn fleet_cluster(b: &mut Builder<'_>, ci: usize, hub_branch: &str, pl
         ),
         url: fleet.repository.url.clone(),
     };
-    b.object("GitRepository", ns, &cluster.name, &hub_file, me);
     let mut docs = vec![namespace, Doc::GitRepository(Box::new(git))];
     // A locked hub runs the cluster's platform objects as `synctl-platform` (admin in the
     // cluster's hub namespace here; bound to cluster-admin on the cluster by hand).
@@ -349,7 +374,8 @@ pub(super) fn fleet_cluster(b: &mut Builder<'_>, ci: usize, hub_branch: &str, pl
     docs.extend(synctl_vars(fleet, ci, ns));
     let waves: Vec<Doc> = waves
         .into_iter()
-        .map(|(_, k)| Doc::Kustomization(Box::new(k)))
+        .filter_map(|(_, _, k)| k)
+        .map(|k| Doc::Kustomization(Box::new(k)))
         .collect();
     if split {
         b.file(
@@ -374,7 +400,6 @@ pub(super) fn fleet_cluster(b: &mut Builder<'_>, ci: usize, hub_branch: &str, pl
             substitute: None,
             ..ks
         };
-        b.object("Kustomization", ns, &cluster.name, &hub_file, me);
         docs.push(Doc::Kustomization(Box::new(entry.object(
             &cluster.name,
             &split_dir,

@@ -19,6 +19,7 @@ pub use docs::{
 };
 pub use waves::{WavePlan, cluster_waves};
 
+use std::borrow::Cow;
 use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, BTreeSet, btree_map};
 
@@ -107,6 +108,17 @@ pub struct Layout {
     pub objects: Vec<Object>,
     /// Collisions found while laying out, as located problems.
     pub problems: Vec<Problem>,
+    /// What [`Layout::content`] needs to build a [`Content::Cluster`] file again.
+    deferred: Option<Deferred>,
+}
+
+/// What the files of fleet clusters are built from when they are rendered.
+#[derive(Clone, Debug)]
+struct Deferred {
+    /// The components in `dependsOn` order (the graph's).
+    order: Vec<usize>,
+    /// The branch the hub tracks.
+    hub_branch: String,
 }
 
 impl Layout {
@@ -126,6 +138,31 @@ impl Layout {
         }
         out.object_collisions();
         out.layout
+    }
+
+    /// What `file`, the file of `path`, holds: its content, or for a file of a fleet cluster
+    /// ([`Content::Cluster`]) the content built now, as the layout built it; `None` only if
+    /// the layout no longer builds that path (a bug).
+    #[must_use]
+    pub fn content<'l>(
+        &self,
+        fleet: &Fleet,
+        path: &str,
+        file: &'l File,
+    ) -> Option<Cow<'l, Content>> {
+        let Content::Cluster { cluster } = file.content else {
+            return Some(Cow::Borrowed(&file.content));
+        };
+        let deferred = self.deferred.as_ref()?;
+        let plans = cluster_waves(fleet, &deferred.order, cluster);
+        let mut b = Builder::recording(fleet, None);
+        flux_fleet::fleet_cluster(&mut b, cluster, &deferred.hub_branch, &plans);
+        b.into_recorded().into_iter().find_map(|r| match r {
+            Recorded::File {
+                path: p, content, ..
+            } if p == path => Some(Cow::Owned(content)),
+            _ => None,
+        })
     }
 
     /// The spec items behind generated file `path`, or `None` when synctl does not write it.
@@ -163,6 +200,9 @@ pub(crate) struct Builder<'a> {
     reported: BTreeSet<(Item, Item)>,
     /// The cluster being laid out: objects recorded now are applied there.
     pub scope: Option<usize>,
+    /// Whether the files of fleet clusters are recorded as [`Content::Cluster`], their
+    /// documents built only when rendered.
+    pub defers: bool,
     /// When set, files and objects are only recorded, in call order, for [`Builder::replay`]
     /// into the real builder (clusters are laid out on every core, then replayed in order:
     /// the same calls in the same order as one thread would make).
@@ -189,8 +229,27 @@ impl<'a> Builder<'a> {
             layout: Layout::default(),
             reported: BTreeSet::new(),
             scope,
+            defers: false,
             recorded: None,
         }
+    }
+
+    /// This builder, recording the files of fleet clusters as [`Content::Cluster`].
+    #[must_use]
+    pub fn deferring(self) -> Builder<'a> {
+        Builder {
+            defers: true,
+            ..self
+        }
+    }
+
+    /// Lets [`Layout::content`] build the files recorded as [`Content::Cluster`]: the graph's
+    /// order and the hub's branch.
+    pub fn defer_with(&mut self, order: &[usize], hub_branch: &str) {
+        self.layout.deferred = Some(Deferred {
+            order: order.to_vec(),
+            hub_branch: hub_branch.to_owned(),
+        });
     }
 
     /// A builder that records its calls (see [`Builder::replay`]).
@@ -417,4 +476,109 @@ fn collision(fleet: &Fleet, message: String, first: Item, second: Item, help: &s
 /// Namespaces that exist before synctl and must never become objects of a Kustomization.
 pub(crate) fn system_namespace(ns: &str) -> bool {
     ns == "default" || ns == "flux-system" || ns.starts_with("kube-")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A fleet cluster laid out without its documents records the same files, objects and
+    /// sources as one laid out with them, and each of its files is built again, whole, when
+    /// asked for (split clusters included: d1 and two fixtures have them).
+    #[test]
+    fn deferred_cluster_files_are_the_files_built_again() {
+        let mut specs: Vec<std::path::PathBuf> = ["examples", "tests/fleets"]
+            .iter()
+            .flat_map(|d| std::fs::read_dir(d).expect("folder").flatten())
+            .map(|e| e.path().join("fleet.yaml"))
+            .filter(|p| p.is_file())
+            .collect();
+        specs.sort();
+        let (mut built, mut split) = (0, 0);
+        // And a synthetic fleet of 30 clusters, two of them on their own branch.
+        let synthetic = crate::synthetic::fleet(30, 12).replacen(
+            "environment: env1\n",
+            "environment: env1\n      branch: next\n",
+            2,
+        );
+        assert_eq!(synthetic.matches("branch: next").count(), 2);
+        let checks = specs
+            .iter()
+            .map(|spec| {
+                let root = spec.parent().expect("folder");
+                crate::pipeline::check_file(spec, "fleet.yaml", Some(root)).expect("readable")
+            })
+            .chain([crate::pipeline::check_text("fleet.yaml", synthetic, None)]);
+        for (spec, checked) in specs
+            .iter()
+            .map(|p| p.display().to_string())
+            .chain(["synthetic".to_owned()])
+            .zip(checks)
+        {
+            let checked = checked
+                .valid()
+                .unwrap_or_else(|_| panic!("{spec} is valid"));
+            let (Some((fleet, graph)), Some(layout)) = (&checked.fleet, &checked.layout) else {
+                panic!("{spec} laid out");
+            };
+            let Some(deferred) = &layout.deferred else {
+                continue;
+            };
+            for (ci, cluster) in fleet.clusters.iter().enumerate() {
+                if !cluster.is_fleet() {
+                    continue;
+                }
+                let plans = cluster_waves(fleet, &graph.order, ci);
+                let record = |defers: bool| {
+                    let mut b = Builder::recording(fleet, Some(0));
+                    if defers {
+                        b = b.deferring();
+                    }
+                    flux_fleet::fleet_cluster(&mut b, ci, &deferred.hub_branch, &plans);
+                    b.into_recorded()
+                };
+                let (lazy, whole) = (record(true), record(false));
+                assert_eq!(lazy.len(), whole.len(), "{}", cluster.name);
+                for (l, w) in lazy.iter().zip(&whole) {
+                    match (l, w) {
+                        (Recorded::Object(a), Recorded::Object(b)) => {
+                            assert_eq!(
+                                (a.kind, &a.namespace, &a.name, &a.file, a.owner),
+                                (b.kind, &b.namespace, &b.name, &b.file, b.owner)
+                            );
+                        }
+                        (
+                            Recorded::File {
+                                path: a,
+                                sources: sa,
+                                clusters: ca,
+                                content: Content::Cluster { cluster },
+                                ..
+                            },
+                            Recorded::File {
+                                path: b,
+                                sources: sb,
+                                clusters: cb,
+                                content,
+                                ..
+                            },
+                        ) => {
+                            assert_eq!((a, sa, ca, *cluster), (b, sb, cb, ci));
+                            assert!(!matches!(content, Content::Cluster { .. }));
+                            let file = &layout.files[a];
+                            let again = layout.content(fleet, a, file).expect("built again");
+                            assert_eq!(format!("{:?}", again.as_ref()), format!("{content:?}"));
+                            built += 1;
+                            split += usize::from(a.ends_with("/kustomizations.yaml"));
+                        }
+                        _ => panic!("{}: the records differ in kind or content", cluster.name),
+                    }
+                }
+            }
+        }
+        assert!(
+            built > 30 && split > 2,
+            "{built} files built again, {split} of split clusters"
+        );
+    }
 }

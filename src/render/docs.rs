@@ -508,8 +508,9 @@ mod tests {
         };
         let r = Renderer::new(None).expect("built-in templates");
         let mut compared = 0;
-        for file in layout.files.values() {
-            let Content::Docs { docs, .. } = &file.content else {
+        for (path, file) in &layout.files {
+            let content = layout.content(fleet, path, file).expect("built");
+            let Content::Docs { docs, .. } = content.as_ref() else {
                 continue;
             };
             for doc in docs {

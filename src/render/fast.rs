@@ -366,8 +366,10 @@ mod tests {
                 .valid()
                 .unwrap_or_else(|_| panic!("{} is valid", spec.display()));
             let layout = checked.layout.expect("laid out");
-            for file in layout.files.values() {
-                let Content::Docs { docs, .. } = &file.content else {
+            let fleet = &checked.fleet.as_ref().expect("checked").0;
+            for (path, file) in &layout.files {
+                let content = layout.content(fleet, path, file).expect("built");
+                let Content::Docs { docs, .. } = content.as_ref() else {
                     continue;
                 };
                 for doc in docs {

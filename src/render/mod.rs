@@ -224,20 +224,55 @@ pub fn merge(base: &mut Json, over: &Json) {
 /// # Errors
 /// Problems found while rendering (unresolved substitutions, template failures).
 pub fn render(fleet: &Fleet, renderer: &Renderer, layout: &Layout) -> Result<Tree, Vec<Problem>> {
-    let mut tree = Tree::new();
+    render_each(fleet, renderer, layout, |_, text| text)
+}
+
+/// Renders every file of `layout` and hands each text, with its path, to `finish` on the
+/// thread that rendered it: what `finish` keeps is all that outlives the file (a tree the disk
+/// already holds need not be kept at all). Results in path order.
+///
+/// # Errors
+/// As [`render`].
+pub fn render_each<R: Send>(
+    fleet: &Fleet,
+    renderer: &Renderer,
+    layout: &Layout,
+    finish: impl Fn(&str, String) -> R + Sync,
+) -> Result<BTreeMap<String, R>, Vec<Problem>> {
+    let mut tree = BTreeMap::new();
     let mut problems = Vec::new();
     // Files render independently, on every core; the tree is assembled in path order.
     let files: Vec<_> = layout.files.iter().collect();
-    let bodies = crate::par::map(&files, |(_, file)| body(fleet, renderer, &file.content));
-    for ((path, _), text) in files.into_iter().zip(bodies) {
-        match text {
-            Ok(text) => {
-                tree.insert(path.clone(), text);
+    let done = crate::par::map(&files, |(path, file)| {
+        let content = layout.content(fleet, path, file).ok_or_else(|| {
+            vec![
+                Problem::error(Code::Internal, "the layout no longer builds this file")
+                    .in_file((*path).clone())
+                    .help("this is a bug in synctl; please report it with the spec"),
+            ]
+        })?;
+        let text = body(fleet, renderer, &content)?;
+        // Nothing under `hub/` may contain `${…}`: the bootstrap Kustomization has no postBuild.
+        if path.starts_with("hub/") && text.contains("${") {
+            return Err(vec![
+                Problem::error(
+                    Code::Substitution,
+                    "a `${…}` reached hub/, which Flux applies without substitution",
+                )
+                .in_file((*path).clone())
+                .help("this is a bug in synctl; please report it with the spec"),
+            ]);
+        }
+        Ok(finish(path, text))
+    });
+    for ((path, _), done) in files.into_iter().zip(done) {
+        match done {
+            Ok(done) => {
+                tree.insert(path.clone(), done);
             }
             Err(mut p) => problems.append(&mut p),
         }
     }
-    problems.extend(check_hub_substitutions(&tree));
     if problems.iter().any(Problem::is_error) {
         return Err(problems);
     }
@@ -283,22 +318,12 @@ fn body(fleet: &Fleet, r: &Renderer, content: &Content) -> Result<String, Vec<Pr
             }
             Ok(out)
         }
+        // Built by `Layout::content` before it gets here.
+        Content::Cluster { .. } => Err(vec![Problem::error(
+            Code::Internal,
+            "a fleet cluster's file reached the renderer unbuilt",
+        )]),
     }
-}
-
-/// Nothing under `hub/` may contain `${…}`: the bootstrap Kustomization has no postBuild.
-fn check_hub_substitutions(tree: &Tree) -> Vec<Problem> {
-    tree.iter()
-        .filter(|(p, body)| p.starts_with("hub/") && body.contains("${"))
-        .map(|(p, _)| {
-            Problem::error(
-                Code::Substitution,
-                "a `${…}` reached hub/, which Flux applies without substitution",
-            )
-            .in_file(p.clone())
-            .help("this is a bug in synctl; please report it with the spec")
-        })
-        .collect()
 }
 
 /// Formats seconds as a Go duration (`90s` → `1m30s`).
