@@ -171,12 +171,55 @@ fn quoted(s: &str) -> String {
     out
 }
 
+/// Bytes that never end or break a plain scalar wherever they are: ASCII letters, digits and
+/// `-._/` (what names, paths and URLs without ports are made of).
+const SAFE: u8 = 1;
+/// Bytes a null, a boolean or a number can be made of (see [`looks_typed`]).
+const NUMBER: u8 = 2;
+const DIGIT: u8 = 4;
+
+/// The classes of every byte, for [`plain_ok`]'s one pass.
+static CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        let alnum = c.is_ascii_alphanumeric();
+        if alnum || matches!(c, b'-' | b'.' | b'/' | b'_') {
+            t[b] |= SAFE;
+        }
+        if alnum || matches!(c, b'.' | b'+' | b'-' | b'_' | b':' | b'~') {
+            t[b] |= NUMBER;
+        }
+        if c.is_ascii_digit() {
+            t[b] |= DIGIT;
+        }
+        b += 1;
+    }
+    t
+};
+
 fn plain_ok(s: &str) -> bool {
     let bytes = s.as_bytes();
     let (Some(&first), Some(&last)) = (bytes.first(), bytes.last()) else {
         return false;
     };
-    if b"-?:,[]{}#&*!|>'\"%@`".contains(&first) || looks_typed(s) {
+    if b"-?:,[]{}#&*!|>'\"%@`".contains(&first) {
+        return false;
+    }
+    // Most scalars are names and paths: one pass over a table says so, and then only a word
+    // or number YAML would type can make it unplain.
+    let (mut all, mut any) = (u8::MAX, 0);
+    for &b in bytes {
+        let class = CLASS[usize::from(b)];
+        all &= class;
+        any |= class;
+    }
+    if all & SAFE != 0 {
+        let maybe_typed = all & NUMBER != 0 && (bytes.len() <= 6 || any & DIGIT != 0);
+        return !(maybe_typed && looks_typed(s));
+    }
+    if looks_typed(s) {
         return false;
     }
     if !s.is_ascii() {
@@ -351,6 +394,7 @@ mod tests {
         // matter, and longer ones around them.
         let alphabet = [
             'a', '1', ' ', ':', '#', '-', '\t', '\n', '\'', '"', '.', '\u{85}', 'é', '\u{2028}',
+            '/', '_', 'Z', '~', '+', '0', 'x', 'e', 'n',
         ];
         let strings = crate::testing::strings_up_to(&alphabet, 3);
         for s in &strings {
@@ -359,6 +403,10 @@ mod tests {
                 format!("x{s}y"),
                 format!("key{s}"),
                 format!("{s}value"),
+                // Long enough for the rules of longer words and numbers.
+                format!("{s}{s}{s}"),
+                format!("12345{s}"),
+                format!("{s}0.5e10"),
             ] {
                 assert_eq!(plain_ok(&t), plain_ok_reference(&t), "{t:?}");
             }
