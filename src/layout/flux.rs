@@ -43,7 +43,7 @@ pub(super) fn lay_out(b: &mut Builder<'_>, graph: &Graph, listing: &dyn Fn(&str)
     if !jobs.is_empty() {
         b.defer_with(&graph.order, hub_branch);
     }
-    let mut recorded = crate::par::map(&jobs, |&(ci, members)| {
+    let recorded = crate::par::map(&jobs, |&(ci, members)| {
         let plans = cluster_waves(fleet, &graph.order, ci);
         // A fleet cluster's Flux objects are held by the hub's Flux.
         let mut local = Builder::recording(fleet, Some(hub.unwrap_or(ci))).deferring();
@@ -52,8 +52,16 @@ pub(super) fn lay_out(b: &mut Builder<'_>, graph: &Graph, listing: &dyn Fn(&str)
         }
         flux_fleet::fleet_cluster(&mut local, ci, hub_branch, &plans);
         local.into_recorded()
-    })
-    .into_iter();
+    });
+    // Room for every recorded object at once: a vector doubling its way to tens of thousands
+    // of objects copies them into fresh memory each time.
+    let objects = recorded
+        .iter()
+        .flatten()
+        .filter(|r| matches!(r, super::Recorded::Object(_)))
+        .count();
+    b.layout.objects.reserve(objects);
+    let mut recorded = recorded.into_iter();
     for (ci, cluster) in fleet.clusters.iter().enumerate() {
         if cluster.is_fleet() {
             b.replay(recorded.next().unwrap_or_default());

@@ -126,6 +126,13 @@ pub(super) fn render(fleet: &Fleet, r: &Renderer, doc: &Doc) -> Result<Vec<Strin
             name,
             namespace,
             labels,
+        } if r.is_fast("k8s/serviceaccount.yaml.j2") => {
+            Ok(vec![super::fast::service_account(name, namespace, labels)])
+        }
+        Doc::ServiceAccount {
+            name,
+            namespace,
+            labels,
         } => one(r.object(
             "k8s/serviceaccount.yaml.j2",
             &ServiceAccountCtx {

@@ -16,6 +16,7 @@ pub(super) const TEMPLATES: &[&str] = &[
     "flux/kustomization.yaml.j2",
     "flux/gitrepository.yaml.j2",
     "k8s/namespace.yaml.j2",
+    "k8s/serviceaccount.yaml.j2",
     "flux/helmrepository.yaml.j2",
     "flux/ocirepository.yaml.j2",
     "flux/helmrelease.yaml.j2",
@@ -215,6 +216,21 @@ pub(super) fn namespace(
     d.finish()
 }
 
+/// `k8s/serviceaccount.yaml.j2`.
+pub(super) fn service_account(
+    name: &str,
+    namespace: &str,
+    labels: &BTreeMap<String, String>,
+) -> String {
+    let mut d = Doc::new("apiVersion: v1\nkind: ServiceAccount\nmetadata:\n");
+    d.field("  ", "name", name)
+        .field("  ", "namespace", namespace);
+    if !labels.is_empty() {
+        d.raw("  labels:").map(labels, 4);
+    }
+    d.finish()
+}
+
 /// Whether a template's `{% if value %}` takes the branch.
 /// `flux/helmrepository.yaml.j2`, or `flux/ocirepository.yaml.j2` when `oci`.
 pub(super) fn chart_source(c: &super::docs::ChartSourceCtx<'_>, oci: bool) -> String {
@@ -342,6 +358,18 @@ mod tests {
                 .ok()?,
                 namespace(name, labels, annotations),
             ),
+            LayoutDoc::ServiceAccount {
+                name,
+                namespace,
+                labels,
+            } => (
+                r.object(
+                    "k8s/serviceaccount.yaml.j2",
+                    &serde_json::json!({"name": name, "namespace": namespace, "labels": labels}),
+                )
+                .ok()?,
+                service_account(name, namespace, labels),
+            ),
             _ => return None,
         };
         Some(out)
@@ -358,7 +386,7 @@ mod tests {
             .collect();
         specs.sort();
         assert!(specs.len() >= 6, "{specs:?}");
-        let mut compared = [0usize; 3];
+        let mut compared = [0usize; 4];
         for spec in &specs {
             let root = spec.parent().expect("folder");
             let checked = crate::pipeline::check_file(spec, "fleet.yaml", Some(root))
@@ -380,6 +408,7 @@ mod tests {
                     compared[match doc {
                         LayoutDoc::Kustomization(_) => 0,
                         LayoutDoc::GitRepository(_) => 1,
+                        LayoutDoc::ServiceAccount { .. } => 3,
                         _ => 2,
                     }] += 1;
                 }
@@ -480,5 +509,17 @@ mod tests {
         };
         let (template, rust) = both(&r, &ns).expect("rendered");
         assert_eq!(rust, template);
+        for labels in [
+            strings(&[("a", "yes"), ("b/c", ""), ("d", "x\ny")]),
+            BTreeMap::new(),
+        ] {
+            let sa = LayoutDoc::ServiceAccount {
+                name: "null".to_owned(),
+                namespace: "a: b".to_owned(),
+                labels,
+            };
+            let (template, rust) = both(&r, &sa).expect("rendered");
+            assert_eq!(rust, template);
+        }
     }
 }

@@ -216,6 +216,10 @@ fn plain_ok(s: &str) -> bool {
         any |= class;
     }
     if all & SAFE != 0 {
+        // No number starts with a letter: a name is typed only as one of the short words.
+        if first.is_ascii_alphabetic() {
+            return bytes.len() > 5 || !TYPED_WORDS.iter().any(|w| s.eq_ignore_ascii_case(w));
+        }
         let maybe_typed = all & NUMBER != 0 && (bytes.len() <= 6 || any & DIGIT != 0);
         return !(maybe_typed && looks_typed(s));
     }
@@ -246,6 +250,12 @@ fn plain_ok(s: &str) -> bool {
     true
 }
 
+/// The words YAML 1.1 or 1.2 reads as null, a boolean or a special float, in any case.
+const TYPED_WORDS: &[&str] = &[
+    "~", "null", "true", "false", "yes", "no", "y", "n", "on", "off", ".inf", "-.inf", "+.inf",
+    ".nan",
+];
+
 /// Whether a plain scalar would be read as null, a boolean or a number (YAML 1.1 or 1.2).
 fn looks_typed(s: &str) -> bool {
     // Every such scalar is a short word or made of digits, signs, dots, `_`, `:` and `~`.
@@ -254,11 +264,7 @@ fn looks_typed(s: &str) -> bool {
     if !s.bytes().all(number_like) || (s.len() > 6 && !s.bytes().any(|b| b.is_ascii_digit())) {
         return false;
     }
-    const WORDS: &[&str] = &[
-        "~", "null", "true", "false", "yes", "no", "y", "n", "on", "off", ".inf", "-.inf", "+.inf",
-        ".nan",
-    ];
-    if WORDS.iter().any(|w| s.eq_ignore_ascii_case(w)) {
+    if TYPED_WORDS.iter().any(|w| s.eq_ignore_ascii_case(w)) {
         return true;
     }
     // A number starts with a digit or a dot once its signs and `_` are skipped (`0x`, `0o`
@@ -417,7 +423,7 @@ mod tests {
     fn ambiguous_strings_are_quoted() {
         for s in [
             "yes", "On", "1.0", "10", "0x1F", "1:20", "~", "", " a", "a: b", "#x", "*", "1e3",
-            "null",
+            "null", "False", "OFF", "N", "TRUE", ".NaN", "-.inf",
         ] {
             assert!(scalar(s).starts_with('\''), "{s} -> {}", scalar(s));
         }
