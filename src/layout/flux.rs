@@ -53,17 +53,22 @@ pub(super) fn lay_out(b: &mut Builder<'_>, graph: &Graph, listing: &dyn Fn(&str)
         flux_fleet::fleet_cluster(&mut local, ci, hub_branch, &plans);
         local.into_recorded()
     });
-    // Room for every recorded object at once: a vector doubling its way to tens of thousands
-    // of objects copies them into fresh memory each time.
-    let objects = recorded
-        .iter()
-        .flatten()
-        .filter(|r| matches!(r, super::Recorded::Object(_)))
-        .count();
-    b.layout.objects.reserve(objects);
+    // Room for every recorded object at once, made before the first replay (after the hub's
+    // own, which come first): a vector doubling its way to tens of thousands of objects
+    // copies them into fresh memory each time.
+    let mut unreserved = Some(
+        recorded
+            .iter()
+            .flatten()
+            .filter(|r| matches!(r, super::Recorded::Object(_)))
+            .count(),
+    );
     let mut recorded = recorded.into_iter();
     for (ci, cluster) in fleet.clusters.iter().enumerate() {
         if cluster.is_fleet() {
+            if let Some(objects) = unreserved.take() {
+                b.layout.objects.reserve(objects);
+            }
             b.replay(recorded.next().unwrap_or_default());
             continue;
         }

@@ -293,8 +293,11 @@ impl Builder<'_> {
         clusters: impl IntoIterator<Item = usize>,
         content: Content,
     ) {
-        let mut all: Vec<Item> = sources.into_iter().collect();
+        // The owner first, into room for all (a push after an exact collect doubles it).
+        let sources = sources.into_iter();
+        let mut all: Vec<Item> = Vec::with_capacity(sources.size_hint().0 + 1);
         all.push(owner);
+        all.extend(sources);
         all.sort_unstable();
         all.dedup();
         let mut clusters: Vec<usize> = clusters.into_iter().collect();
