@@ -531,12 +531,24 @@ fn plan_scanned<'w>(
     };
     let mut plan = Plan::default();
     // Each wanted text not yet compared with a file the walk listed is compared now, on
-    // every core.
+    // every core (none, when the files were compared as they were rendered).
     let wanted_files: Vec<(&String, &Wanted)> = wanted.iter().collect();
-    let same = crate::par::map(&wanted_files, |(rel, want)| match want {
-        Wanted::Same => true,
-        Wanted::Text(text) => holds(&scan, rel, text),
-    });
+    let unknown: Vec<(usize, &str, &str)> = wanted_files
+        .iter()
+        .enumerate()
+        .filter_map(|(i, (rel, want))| {
+            let text = want.text()?;
+            matches!(scan.files.get(rel.as_str()), Some(Ok(_))).then_some((i, rel.as_str(), text))
+        })
+        .collect();
+    let mut same: Vec<bool> = wanted_files
+        .iter()
+        .map(|(_, want)| **want == Wanted::Same)
+        .collect();
+    let held = crate::par::map(&unknown, |(_, rel, text)| holds(&scan, rel, text));
+    for ((i, _, _), held) in unknown.iter().zip(held) {
+        same[*i] = held;
+    }
     let Scan {
         root: _,
         files: mut on_disk,

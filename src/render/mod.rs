@@ -188,21 +188,15 @@ pub fn to_yaml(value: &Json, indent: usize) -> String {
 /// A kustomize `kustomization.yaml`.
 #[must_use]
 pub fn kustomization(resources: &[String], patches: &[Json]) -> String {
-    let mut doc = serde_json::json!({
-        "apiVersion": "kustomize.config.k8s.io/v1beta1",
-        "kind": "Kustomization",
-        "resources": resources,
-    });
+    let size = resources.iter().map(|r| r.len() + 8).sum::<usize>();
+    let mut out = String::with_capacity(HEADER_ROOM + 128 + size);
+    // The conventional key order: apiVersion, kind, resources, patches.
+    out.push_str("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n");
+    yaml_out::strings_field("resources", resources, &mut out);
     if !patches.is_empty() {
-        doc["patches"] = Json::Array(patches.to_vec());
-    }
-    let mut out = String::with_capacity(HEADER_ROOM + 512);
-    // Keep the conventional key order: apiVersion, kind, resources, patches.
-    for key in ["apiVersion", "kind", "resources", "patches"] {
-        if let Some(v) = doc.get(key) {
-            out.push_str(&to_yaml(&serde_json::json!({ key: v }), 0));
-            out.push('\n');
-        }
+        let patches = serde_json::json!({ "patches": patches });
+        out.push_str(&to_yaml(&patches, 0));
+        out.push('\n');
     }
     out
 }
@@ -421,6 +415,57 @@ mod tests {
             ns.contains("name: app") && !ns.contains("kube-system") && !ns.contains("flux-system"),
             "{ns}"
         );
+    }
+
+    /// A kustomization as it was first written: every key through the JSON emitter.
+    fn kustomization_reference(resources: &[String], patches: &[Json]) -> String {
+        let mut doc = serde_json::json!({
+            "apiVersion": "kustomize.config.k8s.io/v1beta1",
+            "kind": "Kustomization",
+            "resources": resources,
+        });
+        if !patches.is_empty() {
+            doc["patches"] = Json::Array(patches.to_vec());
+        }
+        let mut out = String::new();
+        for key in ["apiVersion", "kind", "resources", "patches"] {
+            if let Some(v) = doc.get(key) {
+                out.push_str(&to_yaml(&serde_json::json!({ key: v }), 0));
+                out.push('\n');
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn kustomizations_are_written_as_the_json_emitter_writes_them() {
+        let awkward = [
+            "../base",
+            "yes",
+            "a: b",
+            "x\ny",
+            "x\ny\n",
+            " lead",
+            "",
+            "- a",
+            "é",
+            "#c",
+            "1.0",
+            "tab\tin",
+            "\u{2028}",
+            "trail \nx",
+        ];
+        let patch = serde_json::json!({"patch": "- op: add\n  path: /x\n", "target": {"kind": "HelmRelease"}});
+        for n in 0..=awkward.len() {
+            let resources: Vec<String> = awkward[..n].iter().map(|s| (*s).to_owned()).collect();
+            for patches in [Vec::new(), vec![patch.clone()]] {
+                assert_eq!(
+                    kustomization(&resources, &patches),
+                    kustomization_reference(&resources, &patches),
+                    "{resources:?}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -77,21 +77,47 @@ fn nested(v: &Json, indent: usize, child: usize, out: &mut String) {
             out.push('\n');
             seq(v, child, out);
         }
-        Json::String(s) if s.contains('\n') && block_safe(s) => {
-            out.push_str(if s.ends_with('\n') { " |\n" } else { " |-\n" });
-            for line in s.trim_end_matches('\n').split('\n') {
-                if !line.is_empty() {
-                    pad(indent + 2, out);
-                    out.push_str(line);
-                }
-                out.push('\n');
-            }
-        }
+        Json::String(s) => nested_str(s, indent, out),
         other => {
             out.push(' ');
             inline(other, out);
             out.push('\n');
         }
+    }
+}
+
+/// [`nested`] of a string: a block scalar when it spans lines and can be one, else a scalar
+/// on the line.
+fn nested_str(s: &str, indent: usize, out: &mut String) {
+    if s.contains('\n') && block_safe(s) {
+        out.push_str(if s.ends_with('\n') { " |\n" } else { " |-\n" });
+        for line in s.trim_end_matches('\n').split('\n') {
+            if !line.is_empty() {
+                pad(indent + 2, out);
+                out.push_str(line);
+            }
+            out.push('\n');
+        }
+    } else {
+        out.push(' ');
+        scalar_into(s, out);
+        out.push('\n');
+    }
+}
+
+/// `key:` and a sequence of strings, at the top level, as [`emit`] writes `{key: [...]}`,
+/// without building the JSON value.
+pub fn strings_field(key: &str, items: &[String], out: &mut String) {
+    scalar_into(key, out);
+    if items.is_empty() {
+        out.push_str(": []\n");
+        return;
+    }
+    out.push_str(":\n");
+    for s in items {
+        pad(2, out);
+        out.push('-');
+        nested_str(s, 2, out);
     }
 }
 
