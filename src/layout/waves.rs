@@ -76,9 +76,12 @@ pub fn cluster_waves(fleet: &Fleet, order: &[usize], cluster: usize) -> Vec<Wave
             ..WavePlan::default()
         })
         .collect();
+    let all = fleet.clusters.len();
     for &c in order {
         let comp = &fleet.components[c];
-        if comp.clusters.binary_search(&cluster).is_err() {
+        // A component's clusters are sorted and distinct: as many as the fleet has are all
+        // of them (the usual placement, decided without a search).
+        if comp.clusters.len() != all && comp.clusters.binary_search(&cluster).is_err() {
             continue;
         }
         let Some(plan) = plans.get_mut(comp.wave) else {

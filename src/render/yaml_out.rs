@@ -203,6 +203,8 @@ const SAFE: u8 = 1;
 /// Bytes a null, a boolean or a number can be made of (see [`looks_typed`]).
 const NUMBER: u8 = 2;
 const DIGIT: u8 = 4;
+/// Bytes that may not start a plain scalar (YAML's indicators, and `-`, `?`, `:`).
+const INDICATOR: u8 = 8;
 
 /// The classes of every byte, for [`plain_ok`]'s one pass.
 static CLASS: [u8; 256] = {
@@ -220,6 +222,14 @@ static CLASS: [u8; 256] = {
         if c.is_ascii_digit() {
             t[b] |= DIGIT;
         }
+        let indicators = b"-?:,[]{}#&*!|>'\"%@`";
+        let mut i = 0;
+        while i < indicators.len() {
+            if indicators[i] == c {
+                t[b] |= INDICATOR;
+            }
+            i += 1;
+        }
         b += 1;
     }
     t
@@ -230,7 +240,7 @@ fn plain_ok(s: &str) -> bool {
     let (Some(&first), Some(&last)) = (bytes.first(), bytes.last()) else {
         return false;
     };
-    if b"-?:,[]{}#&*!|>'\"%@`".contains(&first) {
+    if CLASS[usize::from(first)] & INDICATOR != 0 {
         return false;
     }
     // Most scalars are names and paths: one pass over a table says so, and then only a word
