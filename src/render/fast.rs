@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value as Json;
 
-use super::yaml_out::{emit_into, pad, scalar_into};
+use super::yaml_out::{emit_into, nested_str, pad, scalar_into};
 use crate::layout::{GitRepository, Kustomization};
 
 /// The templates this module stands in for (when not overridden).
@@ -27,7 +27,8 @@ struct Doc(String);
 
 impl Doc {
     fn new(head: &str) -> Doc {
-        let mut out = String::with_capacity(512);
+        // Room for most documents (a fleet cluster's Kustomization is ~700 bytes).
+        let mut out = String::with_capacity(1024);
         out.push_str(head);
         Doc(out)
     }
@@ -109,20 +110,16 @@ pub(super) fn kustomization(k: &Kustomization) -> String {
         .field("  ", "namespace", &k.namespace)
         .raw("spec:");
     if !k.depends_on.is_empty() {
-        let deps = Json::Array(
-            k.depends_on
-                .iter()
-                .map(|dep| {
-                    let mut m = serde_json::Map::new();
-                    m.insert("name".to_owned(), Json::String(dep.name.clone()));
-                    if let Some(ns) = &dep.namespace {
-                        m.insert("namespace".to_owned(), Json::String(ns.clone()));
-                    }
-                    Json::Object(m)
-                })
-                .collect(),
-        );
-        d.raw("  dependsOn:").block(&deps, 4);
+        // As `| yaml(4)` writes the list of `{name, namespace}` maps, keys in order.
+        d.raw("  dependsOn:");
+        for dep in &k.depends_on {
+            d.0.push_str("    - name:");
+            nested_str(&dep.name, 6, &mut d.0);
+            if let Some(ns) = &dep.namespace {
+                d.0.push_str("      namespace:");
+                nested_str(ns, 6, &mut d.0);
+            }
+        }
     }
     if let Some(secret) = k.decryption.as_deref().filter(|s| !s.is_empty()) {
         d.raw("  decryption:")
@@ -437,6 +434,14 @@ mod tests {
                 crate::layout::DependsOn {
                     name: "two".to_owned(),
                     namespace: Some("flux-system".to_owned()),
+                },
+                crate::layout::DependsOn {
+                    name: "yes".to_owned(),
+                    namespace: Some("a\nb\n".to_owned()),
+                },
+                crate::layout::DependsOn {
+                    name: "x\ny".to_owned(),
+                    namespace: Some("- z".to_owned()),
                 },
             ],
             interval: "1.0".to_owned(),

@@ -88,7 +88,7 @@ fn nested(v: &Json, indent: usize, child: usize, out: &mut String) {
 
 /// [`nested`] of a string: a block scalar when it spans lines and can be one, else a scalar
 /// on the line.
-fn nested_str(s: &str, indent: usize, out: &mut String) {
+pub(super) fn nested_str(s: &str, indent: usize, out: &mut String) {
     if s.contains('\n') && block_safe(s) {
         out.push_str(if s.ends_with('\n') { " |\n" } else { " |-\n" });
         for line in s.trim_end_matches('\n').split('\n') {
