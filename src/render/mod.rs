@@ -323,16 +323,18 @@ fn body(fleet: &Fleet, r: &Renderer, content: &Content) -> Result<String, Vec<Pr
 /// Formats seconds as a Go duration (`90s` → `1m30s`).
 #[must_use]
 pub fn format_duration(secs: u64) -> String {
+    use std::fmt::Write as _;
     let (h, m, s) = (secs / 3600, secs % 3600 / 60, secs % 60);
-    let mut out = String::new();
+    let mut out = String::with_capacity(12);
+    // Writing to a String cannot fail.
     if h > 0 {
-        out.push_str(&format!("{h}h"));
+        let _ = write!(out, "{h}h");
     }
     if m > 0 {
-        out.push_str(&format!("{m}m"));
+        let _ = write!(out, "{m}m");
     }
     if s > 0 || out.is_empty() {
-        out.push_str(&format!("{s}s"));
+        let _ = write!(out, "{s}s");
     }
     out
 }
@@ -475,6 +477,9 @@ mod tests {
         assert_eq!(parse_duration("1500ms"), 2);
         assert_eq!(format_duration(600), "10m");
         assert_eq!(format_duration(5430), "1h30m30s");
+        assert_eq!(format_duration(0), "0s");
+        assert_eq!(format_duration(3600), "1h");
+        assert_eq!(format_duration(61), "1m1s");
     }
 
     #[test]
