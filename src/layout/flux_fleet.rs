@@ -261,13 +261,15 @@ pub(super) fn fleet_cluster(b: &mut Builder<'_>, ci: usize, hub_branch: &str, pl
                 k
             });
             waves.push((owner, name, k));
-            let releases = format!("fleet/{env}/{wave}/releases/tenant-apps.yaml");
+            let mut releases = None;
             for &(t, e) in plan
                 .apps
                 .iter()
                 .filter(|&&(t, e)| fleet.tenants[t].apps[e].delivery == Delivery::Flux)
             {
-                record_tenant_apps(b, t, e, ns, &releases);
+                let releases = releases
+                    .get_or_insert_with(|| format!("fleet/{env}/{wave}/releases/tenant-apps.yaml"));
+                record_tenant_apps(b, t, e, ns, releases);
             }
         }
         for &p in &plan.paths {

@@ -156,6 +156,7 @@ impl Layout {
         let deferred = self.deferred.as_ref()?;
         let plans = cluster_waves(fleet, &deferred.order, cluster);
         let mut b = Builder::recording(fleet, None);
+        b.records_objects = false;
         flux_fleet::fleet_cluster(&mut b, cluster, &deferred.hub_branch, &plans);
         b.into_recorded().into_iter().find_map(|r| match r {
             Recorded::File {
@@ -203,6 +204,9 @@ pub(crate) struct Builder<'a> {
     /// Whether the files of fleet clusters are recorded as [`Content::Cluster`], their
     /// documents built only when rendered.
     pub defers: bool,
+    /// Whether objects are recorded (not when a file's content is built again: the layout
+    /// has them already).
+    records_objects: bool,
     /// When set, files and objects are only recorded, in call order, for [`Builder::replay`]
     /// into the real builder (clusters are laid out on every core, then replayed in order:
     /// the same calls in the same order as one thread would make).
@@ -230,6 +234,7 @@ impl<'a> Builder<'a> {
             reported: BTreeSet::new(),
             scope,
             defers: false,
+            records_objects: true,
             recorded: None,
         }
     }
@@ -364,6 +369,9 @@ impl Builder<'_> {
         file: &str,
         owner: Item,
     ) {
+        if !self.records_objects {
+            return;
+        }
         let object = Object {
             cluster: self.scope,
             kind,
