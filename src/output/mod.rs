@@ -363,6 +363,7 @@ impl Wanted {
 /// anywhere under the output folders are refused; nested Git repositories (submodules, clones)
 /// and `hub/flux-system/` are never entered.
 fn scan(root: &Path) -> Scanned {
+    let _t = crate::timing::stage("walk");
     use std::os::unix::fs::MetadataExt as _;
     use walkdir::DirEntryExt as _;
     let mut out = Scan {
@@ -384,30 +385,54 @@ fn scan(root: &Path) -> Scanned {
             Ok(m) => m.dev(),
             Err(_) => continue,
         };
-        let walker = walkdir::WalkDir::new(&dir)
-            .sort_by_file_name()
+        // A folder holding `.git` (a clone, or a submodule's `.git` file) is another
+        // repository: never walked. `.git` is sorted first among its folder's entries, so the
+        // folder is left as soon as its listing shows it (no look for `.git` in every folder).
+        let git_first = |a: &walkdir::DirEntry, b: &walkdir::DirEntry| {
+            let key = |e: &walkdir::DirEntry| (e.file_name() != ".git", e.file_name().to_owned());
+            key(a).cmp(&key(b))
+        };
+        let mut walker = walkdir::WalkDir::new(&dir)
+            .sort_by(git_first)
             .into_iter()
             .filter_entry(|e| {
                 let bootstrap = e.depth() == 1 && *top == "hub" && e.file_name() == "flux-system";
-                let hidden = e.file_name().to_string_lossy().starts_with('.');
-                let nested = e.depth() > 0 && e.file_type().is_dir() && nested_repository(e.path());
-                !bootstrap && !hidden && !nested
+                let name = e.file_name().as_encoded_bytes();
+                let marks_nested = e.depth() > 1 && name == b".git";
+                let hidden = name.starts_with(b".") && !marks_nested;
+                !bootstrap && !hidden
             });
-        for entry in walker {
+        while let Some(entry) = walker.next() {
             let entry = match entry {
                 Ok(e) => e,
                 Err(e) => {
-                    problems.push(Problem::error(
-                        Code::Io,
-                        format!("cannot read the tree: {e}"),
-                    ));
+                    // A folder that cannot be listed is no problem inside another repository.
+                    let inside = e.path().and_then(Path::parent).filter(|p| *p != root);
+                    if !inside.is_some_and(nested_repository) {
+                        problems.push(Problem::error(
+                            Code::Io,
+                            format!("cannot read the tree: {e}"),
+                        ));
+                    }
                     continue;
                 }
             };
+            if entry.depth() > 1 && entry.file_name() == ".git" {
+                // Leave `.git` (when it is a folder, it is the one just entered), then the
+                // folder that holds it, which is forgotten.
+                if entry.file_type().is_dir() && !entry.path_is_symlink() {
+                    walker.skip_current_dir();
+                }
+                walker.skip_current_dir();
+                if let Some(folder) = entry.path().parent() {
+                    out.dirs.remove(folder);
+                }
+                continue;
+            }
             let Ok(rel) = entry.path().strip_prefix(root) else {
                 continue;
             };
-            let rel = rel.to_string_lossy().replace('\\', "/");
+            let rel = rel.to_string_lossy().into_owned();
             let kind = entry.file_type();
             if entry.path_is_symlink() {
                 problems.push(in_the_way(&rel, "a symbolic link"));
@@ -1075,6 +1100,23 @@ mod tests {
         // A nested clone is never walked: a wanted file in it is still read, and refused.
         write("fleet/nested/.git/HEAD", "ref: refs/heads/main\n");
         write("fleet/nested/c.yaml", "theirs: true\n");
+        // Nor is a submodule (a `.git` file), even with names that sort before `.git`: its
+        // generated-looking file is not pruned.
+        write("deploy/sub/.git", "gitdir: ../../.git/modules/sub\n");
+        write(
+            "deploy/sub/+old.yaml",
+            &with_header(spec, "deploy/sub/+old.yaml", "c: 1\n"),
+        );
+        write("deploy/sub/-deep/x.yaml", "x: 1\n");
+        let listing = super::scan(root).expect("a walk");
+        assert!(
+            listing.files.keys().all(|k| !k.starts_with("deploy/sub")),
+            "{:?}",
+            listing.files.keys().collect::<Vec<_>>()
+        );
+        assert!(!listing.dirs.contains(&root.join("deploy/sub")));
+        assert!(!listing.dirs.contains(&root.join("fleet/nested")));
+        assert!(listing.dirs.contains(&root.join("deploy")));
         fs::create_dir_all(root.join("deploy/folder.yaml")).unwrap();
         let wanted: BTreeMap<String, Wanted> = [
             "hub/person.yaml",
