@@ -389,8 +389,8 @@ fn scan(root: &Path) -> Scanned {
         // repository: never walked. `.git` is sorted first among its folder's entries, so the
         // folder is left as soon as its listing shows it (no look for `.git` in every folder).
         let git_first = |a: &walkdir::DirEntry, b: &walkdir::DirEntry| {
-            let key = |e: &walkdir::DirEntry| (e.file_name() != ".git", e.file_name().to_owned());
-            key(a).cmp(&key(b))
+            let (a, b) = (a.file_name(), b.file_name());
+            (a != ".git").cmp(&(b != ".git")).then_with(|| a.cmp(b))
         };
         let mut walker = walkdir::WalkDir::new(&dir)
             .sort_by(git_first)
