@@ -32,6 +32,8 @@ pub(super) fn check(fleet: &Fleet, folders: &Folders<'_>, problems: &mut Vec<Pro
     let per_cluster: Vec<BTreeMap<String, String>> = (0..fleet.clusters.len())
         .map(|c| fleet.clusters[c].variables())
         .collect();
+    // Variable → the clusters that lack it (sorted), computed when first needed.
+    let mut lacking: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     // The YAML files of each distinct `path:` folder, read once.
     let mut manifests: BTreeMap<&str, Vec<String>> = BTreeMap::new();
     for comp in &fleet.components {
@@ -61,7 +63,31 @@ pub(super) fn check(fleet: &Fleet, folders: &Folders<'_>, problems: &mut Vec<Pro
         base_used.dedup();
         // Variable → the clusters that lack it, in spec order.
         let mut missing: BTreeMap<String, Vec<usize>> = BTreeMap::new();
-        for &c in &comp.clusters {
+        if comp.environments.is_empty() {
+            // No environment adds values: a variable is missing on the component's clusters
+            // that lack it, found once per variable for the whole fleet (a component on a
+            // thousand clusters is not looked up a thousand times).
+            for name in &base_used {
+                let lacks = lacking.entry(name.clone()).or_insert_with(|| {
+                    (0..fleet.clusters.len())
+                        .filter(|&c| !per_cluster[c].contains_key(name.as_str()))
+                        .collect()
+                });
+                let on: Vec<usize> = lacks
+                    .iter()
+                    .copied()
+                    .filter(|c| comp.clusters.binary_search(c).is_ok())
+                    .collect();
+                if !on.is_empty() {
+                    missing.insert(name.clone(), on);
+                }
+            }
+        }
+        for &c in comp
+            .clusters
+            .iter()
+            .filter(|_| !comp.environments.is_empty())
+        {
             let cluster = &fleet.clusters[c];
             let vars = &per_cluster[c];
             let overrides = comp

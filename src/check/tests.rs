@@ -139,3 +139,29 @@ fn a_long_cycle_is_printed_elided_with_a_bounded_number_of_labels() {
     assert!(p.message.contains("480 more"), "{}", p.message);
     assert_eq!(1 + p.secondary.len(), 20, "labels are capped");
 }
+
+/// A variable some clusters lack is reported for exactly those of the component's clusters,
+/// in spec order, whether or not an environment adds values (two ways of finding them).
+#[test]
+fn a_missing_variable_names_the_clusters_that_lack_it_with_or_without_overrides() {
+    let clusters = "  clusters:\n    - {name: hub, role: hub, vars: {X: h}}\n    - {name: a, environment: prod}\n    - {name: b, environment: prod, vars: {X: b}}\n    - {name: c, environment: prod}\n    - {name: d, environment: prod}\n";
+    let messages = |extra: &str| -> Vec<String> {
+        let body = format!(
+            "{clusters}  components:\n    - name: x\n      wave: config\n      clusters: [d, b, a]\n      chart: {{repository: https://c, name: x}}\n      values: {{host: \"${{X}}.example\"}}\n{extra}"
+        );
+        check_text("fleet.yaml", format!("{HEAD}{body}"), None)
+            .problems
+            .iter()
+            .filter(|p| p.code == Code::Substitution)
+            .map(|p| p.message.clone())
+            .collect()
+    };
+    let plain = messages("");
+    assert_eq!(
+        plain,
+        ["`${X}` in `x` is not defined for clusters `a`, `d`"],
+        "{plain:?}"
+    );
+    let overridden = messages("      environments:\n        prod: {values: {replicas: 2}}\n");
+    assert_eq!(overridden, plain);
+}
