@@ -205,6 +205,11 @@ pub(super) fn placement(fleet: &Fleet, problems: &mut Vec<Problem>) {
         }
         for dep in &comp.depends_on {
             let d = &fleet.components[dep.index];
+            // Placements are sorted and distinct: one on every cluster, or the same one,
+            // holds the component's clusters without a search per cluster.
+            if d.clusters.len() == fleet.clusters.len() || d.clusters == comp.clusters {
+                continue;
+            }
             if let Some(&missing) = comp
                 .clusters
                 .iter()
