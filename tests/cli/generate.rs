@@ -389,6 +389,38 @@ fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
         .collect()
 }
 
+/// An up-to-date tree is compared byte for byte as it is rendered: an edit that keeps the
+/// file's size is still found, and a file written again with the same bytes (another inode,
+/// as editors save) is no change.
+#[test]
+fn files_are_compared_byte_for_byte_whatever_their_size_or_inode() {
+    let dir = scratch("cortex");
+    let spec = dir.path().join("fleet.yaml");
+    let file = dir.path().join("deploy/controllers/kyverno/release.yaml");
+    let text = fs::read_to_string(&file).unwrap();
+    // Same bytes, another file in its place.
+    fs::remove_file(&file).unwrap();
+    fs::write(&file, &text).unwrap();
+    let run = Synctl::new().args(["generate", "-f"]).args([&spec]).run();
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.starts_with("0 added, 0 changed, 0 removed"),
+        "{}",
+        run.stderr
+    );
+    // Same size, one byte changed.
+    let edited = text.replacen("interval: 10m", "interval: 20m", 1);
+    assert_ne!(edited, text);
+    assert_eq!(edited.len(), text.len());
+    fs::write(&file, &edited).unwrap();
+    for args in [&["validate", "-f"][..], &["generate", "-f"][..]] {
+        let run = Synctl::new().args(args).args([&spec]).run();
+        assert_eq!(run.status, 1, "{args:?}: {}", run.stderr);
+        assert!(run.stderr.contains("synctl::hand-edit"), "{}", run.stderr);
+    }
+    assert_eq!(fs::read_to_string(&file).unwrap(), edited);
+}
+
 #[test]
 fn generating_twice_gives_identical_bytes_and_rewrites_nothing() {
     let dir = scratch("d1");
