@@ -22,7 +22,7 @@ pub fn run(g: &Global, args: &Args) -> Result<(), Failure> {
     let format = args.format;
     let root = g.out_root();
     let tree_exists = output::ROOTS.iter().any(|d| root.join(d).is_dir());
-    // The tree is read while the spec is checked.
+    // The tree is walked while the spec is checked, and each file compared as it is rendered.
     let prefetched = tree_exists.then(|| output::prefetch(&root));
     let mut checked = g.check()?;
     if let Some(prefetched) = prefetched.filter(|_| !checked.has_errors()) {
