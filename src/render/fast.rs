@@ -5,6 +5,7 @@
 //! template context. Used only when `--templates` does not override that template.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde_json::Value as Json;
 
@@ -161,7 +162,8 @@ pub(super) fn kustomization(k: &Kustomization) -> String {
     if substitute.is_some() || !k.substitute_from.is_empty() {
         d.raw("  postBuild:");
         if let Some(vars) = substitute {
-            d.raw("    substitute:").map(vars, 6);
+            d.raw("    substitute:");
+            substitute_into(vars, &mut d);
         }
         if !k.substitute_from.is_empty() {
             d.raw("    substituteFrom:")
@@ -169,6 +171,29 @@ pub(super) fn kustomization(k: &Kustomization) -> String {
         }
     }
     d.finish()
+}
+
+/// A cluster's `substitute` map, as [`Doc::map`] writes it at indent 6. Every Kustomization of
+/// a cluster shares one map (an `Arc`): its lines are written once per thread and copied for
+/// the others. The cache holds the `Arc` it was written from, so the map cannot be freed and
+/// another take its address while it is cached: the same pointer is the same map.
+fn substitute_into(vars: &Arc<BTreeMap<String, String>>, d: &mut Doc) {
+    thread_local! {
+        static LAST: std::cell::RefCell<Option<(Arc<BTreeMap<String, String>>, String)>> =
+            const { std::cell::RefCell::new(None) };
+    }
+    LAST.with_borrow_mut(|last| {
+        if let Some((map, text)) = last.as_ref()
+            && Arc::ptr_eq(map, vars)
+        {
+            d.0.push_str(text);
+            return;
+        }
+        let mut lines = Doc(String::new());
+        lines.map(vars, 6);
+        d.0.push_str(&lines.0);
+        *last = Some((Arc::clone(vars), lines.0));
+    });
 }
 
 /// `flux/gitrepository.yaml.j2`.
@@ -470,6 +495,16 @@ mod tests {
         let doc = LayoutDoc::Kustomization(Box::new(k.clone()));
         let (template, rust) = both(&r, &doc).expect("rendered");
         assert_eq!(rust, template);
+        // A cluster's map written once and reused; another map in between is its own.
+        let other = Kustomization {
+            substitute: Some(strings(&[("CLUSTER", "b"), ("ZONE", "yes")]).into()),
+            ..k.clone()
+        };
+        for doc in [&other, &k, &k, &other] {
+            let doc = LayoutDoc::Kustomization(Box::new(doc.clone()));
+            let (template, rust) = both(&r, &doc).expect("rendered");
+            assert_eq!(rust, template);
+        }
         let bare = Kustomization {
             depends_on: Vec::new(),
             kubeconfig: None,
