@@ -173,13 +173,16 @@ pub(super) fn kustomization(k: &Kustomization) -> String {
     d.finish()
 }
 
+/// A cluster's variables: name → value.
+type Vars = BTreeMap<String, String>;
+
 /// A cluster's `substitute` map, as [`Doc::map`] writes it at indent 6. Every Kustomization of
 /// a cluster shares one map (an `Arc`): its lines are written once per thread and copied for
 /// the others. The cache holds the `Arc` it was written from, so the map cannot be freed and
 /// another take its address while it is cached: the same pointer is the same map.
-fn substitute_into(vars: &Arc<BTreeMap<String, String>>, d: &mut Doc) {
+fn substitute_into(vars: &Arc<Vars>, d: &mut Doc) {
     thread_local! {
-        static LAST: std::cell::RefCell<Option<(Arc<BTreeMap<String, String>>, String)>> =
+        static LAST: std::cell::RefCell<Option<(Arc<Vars>, String)>> =
             const { std::cell::RefCell::new(None) };
     }
     LAST.with_borrow_mut(|last| {
