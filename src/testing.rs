@@ -14,3 +14,16 @@ pub(crate) fn strings_up_to(alphabet: &[char], len: usize) -> Vec<String> {
     }
     all
 }
+
+/// The `fleet.yaml` of every example and test fleet of the repository, sorted.
+pub(crate) fn example_specs() -> Vec<std::path::PathBuf> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut specs: Vec<std::path::PathBuf> = ["examples", "tests/fleets"]
+        .iter()
+        .flat_map(|d| std::fs::read_dir(root.join(d)).expect("folder").flatten())
+        .map(|e| e.path().join("fleet.yaml"))
+        .filter(|p| p.is_file())
+        .collect();
+    specs.sort();
+    specs
+}

@@ -498,13 +498,7 @@ mod tests {
     /// asked for (split clusters included: d1 and two fixtures have them).
     #[test]
     fn deferred_cluster_files_are_the_files_built_again() {
-        let mut specs: Vec<std::path::PathBuf> = ["examples", "tests/fleets"]
-            .iter()
-            .flat_map(|d| std::fs::read_dir(d).expect("folder").flatten())
-            .map(|e| e.path().join("fleet.yaml"))
-            .filter(|p| p.is_file())
-            .collect();
-        specs.sort();
+        let specs = crate::testing::example_specs();
         let (mut built, mut split) = (0, 0);
         // And a synthetic fleet of 30 clusters, two of them on their own branch.
         let synthetic = crate::synthetic::fleet(30, 12).replacen(

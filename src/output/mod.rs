@@ -568,7 +568,7 @@ fn plan_scanned<'w>(
         .collect();
     let mut same: Vec<bool> = wanted_files
         .iter()
-        .map(|(_, want)| **want == Wanted::Same)
+        .map(|(_, want)| matches!(want, Wanted::Same))
         .collect();
     let held = crate::par::map(&unknown, |(_, rel, text)| holds(&scan, rel, text));
     for ((i, _, _), held) in unknown.iter().zip(held) {

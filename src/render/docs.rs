@@ -538,15 +538,10 @@ mod tests {
 
     #[test]
     fn chart_objects_are_written_as_the_templates_write_them() {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
         let mut compared = 0;
-        for dir in ["examples", "tests/fleets"] {
-            for e in std::fs::read_dir(root.join(dir)).unwrap().flatten() {
-                let spec = e.path().join("fleet.yaml");
-                if let Ok(text) = std::fs::read_to_string(&spec) {
-                    compared += compare(&spec.display().to_string(), text, Some(&e.path()));
-                }
-            }
+        for spec in crate::testing::example_specs() {
+            let text = std::fs::read_to_string(&spec).expect("readable");
+            compared += compare(&spec.display().to_string(), text, spec.parent());
         }
         assert!(compared > 20, "{compared}");
     }

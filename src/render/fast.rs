@@ -403,13 +403,7 @@ mod tests {
     #[test]
     fn the_rust_writers_match_the_templates_on_every_object_of_every_example() {
         let r = Renderer::new(None).expect("built-in templates");
-        let mut specs: Vec<std::path::PathBuf> = ["examples", "tests/fleets"]
-            .iter()
-            .flat_map(|d| std::fs::read_dir(d).expect("folder").flatten())
-            .map(|e| e.path().join("fleet.yaml"))
-            .filter(|p| p.is_file())
-            .collect();
-        specs.sort();
+        let specs = crate::testing::example_specs();
         assert!(specs.len() >= 6, "{specs:?}");
         let mut compared = [0usize; 4];
         for spec in &specs {

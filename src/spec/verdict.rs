@@ -608,13 +608,9 @@ mod tests {
     fn seeds() -> Vec<(String, String)> {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
         let mut out = Vec::new();
-        for dir in ["examples", "tests/fleets"] {
-            for e in std::fs::read_dir(root.join(dir)).unwrap().flatten() {
-                let spec = e.path().join("fleet.yaml");
-                if let Ok(text) = std::fs::read_to_string(&spec) {
-                    out.push((spec.display().to_string(), text));
-                }
-            }
+        for spec in crate::testing::example_specs() {
+            let text = std::fs::read_to_string(&spec).unwrap();
+            out.push((spec.display().to_string(), text));
         }
         for e in std::fs::read_dir(root.join("tests/bad")).unwrap().flatten() {
             let p = e.path();

@@ -939,16 +939,10 @@ fn collisions_are_reported_alike_whatever_the_number_of_threads() {
     let spec = synctl::synthetic::fleet(40, 12).replace("- name: c7\n", "- name: kustomization\n");
     let path = tmp.path().join("fleet.yaml");
     fs::write(&path, spec).unwrap();
-    let mut outputs = Vec::new();
-    for threads in ["1", "2", "7"] {
-        let run = Synctl::new()
-            .env("SYNCTL_THREADS", threads)
-            .args(["validate", "--format", "json", "-f"])
-            .args([&path])
-            .run();
-        assert_eq!(run.status, 1, "{}", run.stderr);
-        outputs.push(run.stdout);
-    }
+    let outputs: Vec<String> = ["1", "2", "7"]
+        .iter()
+        .map(|threads| refused_with_threads(&path, threads))
+        .collect();
     assert!(
         outputs[0].contains("hub/kustomization.yaml"),
         "{}",
@@ -966,13 +960,19 @@ fn generate_with_threads(dir: &Path, threads: &str) -> BTreeMap<String, Vec<u8>>
         .args([dir.join("fleet.yaml")])
         .run();
     assert_eq!(run.status, 0, "{}", run.stderr);
-    tree_files(dir)
-        .into_iter()
-        .map(|rel| {
-            let bytes = fs::read(dir.join(&rel)).unwrap();
-            (rel, bytes)
-        })
-        .collect()
+    snapshot(dir)
+}
+
+/// `validate --format json` of `spec` with `SYNCTL_THREADS=threads`, which must refuse it:
+/// what it printed.
+fn refused_with_threads(spec: &Path, threads: &str) -> String {
+    let run = Synctl::new()
+        .env("SYNCTL_THREADS", threads)
+        .args(["validate", "--format", "json", "-f"])
+        .args([spec])
+        .run();
+    assert_eq!(run.status, 1, "{}", run.stderr);
+    run.stdout
 }
 
 /// A large fleet is laid out beside the rules and the layout dropped when they fail: a
@@ -988,13 +988,7 @@ fn large_fleets_are_checked_alike_whatever_the_number_of_threads() {
     fs::write(&bad, cycle).unwrap();
     let (mut refused, mut trees) = (Vec::new(), Vec::new());
     for threads in ["1", "2", "7"] {
-        let run = Synctl::new()
-            .env("SYNCTL_THREADS", threads)
-            .args(["validate", "--format", "json", "-f"])
-            .args([&bad])
-            .run();
-        assert_eq!(run.status, 1, "{}", run.stderr);
-        refused.push(run.stdout);
+        refused.push(refused_with_threads(&bad, threads));
         let dir = tmp.path().join(format!("chain-{threads}"));
         fs::create_dir_all(&dir).unwrap();
         fs::write(dir.join("fleet.yaml"), &chain).unwrap();
