@@ -12,6 +12,7 @@ pub mod check;
 pub mod cli;
 pub mod commands;
 pub mod diag;
+pub mod duration;
 pub mod folders;
 pub mod git;
 pub mod graph;

@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
+use std::sync::Arc;
 
 use crate::check;
 use crate::diag::{self, Problem};
@@ -35,7 +36,7 @@ pub struct Checked {
     /// [`check_file`] frees it once the model is built.
     pub root: Option<Node>,
     /// The model and graph, when the spec got far enough to build them.
-    pub fleet: Option<(Fleet, Graph)>,
+    pub fleet: Option<(Arc<Fleet>, Graph)>,
     /// Where every file goes, when the spec had no errors before the layout stage.
     pub layout: Option<Layout>,
     pub problems: Vec<Problem>,
@@ -70,11 +71,11 @@ impl Checked {
 /// # Errors
 /// Only when the file cannot be read at all.
 pub fn check_file(path: &Path, name: &str, out_root: Option<&Path>) -> Result<Checked, Stop> {
-    // One thread, started before the spec is read: the schema's verdict (wanted as soon as
-    // the spec is parsed), then the Git facts of the repository rule.
+    // One thread, started before the spec is read: the schema compiled (wanted as soon as the
+    // spec is parsed), then the Git facts of the repository rule.
     if let Some(root) = out_root {
         crate::git::prefetch_location(root, || {
-            let _t = crate::timing::stage("verdict-build");
+            let _t = crate::timing::stage("schema-build");
             spec::schema::prepare();
         });
     }
@@ -130,6 +131,7 @@ fn finish(
     let root = keep_root.then_some(root);
     let t = crate::timing::stage("model");
     let (fleet, mut problems) = model::build(&raw);
+    let fleet = Arc::new(fleet);
     drop(t);
     let t = crate::timing::stage("free");
     drop(raw);
@@ -208,13 +210,13 @@ pub fn compile(
     let renderer = Renderer::new(templates).map_err(Stop::Io)?;
     drop(t);
     let _t = crate::timing::stage("render");
-    let (Some((fleet, _)), Some(layout)) = (&checked.fleet, &checked.layout) else {
+    let Some(layout) = &checked.layout else {
         return Err(Stop::Io(
             "internal: a valid spec without a layout".to_owned(),
         ));
     };
     let finish = |rel: &str, body: String| output::finish(spec_label, rel, body, disk);
-    match render::render_each(fleet, &renderer, layout, finish) {
+    match render::render_each(&renderer, layout, finish) {
         Ok(wanted) => Ok(Compiled {
             checked,
             spec_label: spec_label.to_owned(),

@@ -16,11 +16,11 @@ fn check(text: String) {
     if checked.has_errors() {
         return;
     }
-    let (Some((fleet, _)), Some(layout)) = (&checked.fleet, &checked.layout) else {
+    let Some(layout) = &checked.layout else {
         return;
     };
     let renderer = synctl::render::Renderer::new(None).unwrap();
-    match synctl::render::render(fleet, &renderer, layout) {
+    match synctl::render::render(&renderer, layout) {
         Err(problems) => assert!(
             problems
                 .iter()
@@ -176,21 +176,6 @@ proptest! {
         check(text);
     }
 
-    /// Whatever the fast YAML reader accepts of a mutated example or a random block of
-    /// `key: value` lines, yaml-rust2 reads to the same nodes and spans.
-    #[test]
-    fn the_fast_reader_reads_as_yaml_rust2_does(
-        text in prop_oneof![mutated(), shapes()],
-    ) {
-        if let Some(fast) = synctl::spec::yaml_fast::read(&text) {
-            let source = synctl::spec::source::Source::new("f", text.clone());
-            match synctl::spec::yaml::parse_events(&source) {
-                Ok(slow) => prop_assert_eq!(fast, slow, "{}", text),
-                Err(e) => prop_assert!(false, "read fast, refused by yaml-rust2: {:?}\n{}", e, text),
-            }
-        }
-    }
-
     #[test]
     fn random_text_never_panics(text in "[ -~\\n\\t:\\-\\[\\]{}&*!|>'\"%@`#,?é]{0,300}") {
         check(text);
@@ -207,11 +192,11 @@ fn every_example_renders_and_reads_back() {
     for seed in SEEDS {
         let checked = synctl::pipeline::check_text("fleet.yaml", (*seed).to_owned(), None);
         assert!(!checked.has_errors(), "{:?}", checked.problems);
-        let (Some((fleet, _)), Some(layout)) = (&checked.fleet, &checked.layout) else {
+        let Some(layout) = &checked.layout else {
             panic!("no layout");
         };
         let renderer = synctl::render::Renderer::new(None).unwrap();
-        let tree = synctl::render::render(fleet, &renderer, layout).unwrap();
+        let tree = synctl::render::render(&renderer, layout).unwrap();
         assert!(tree.len() > 10);
         for (path, body) in &tree {
             read_back(path, body);

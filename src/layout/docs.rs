@@ -1,6 +1,7 @@
 //! What a generated file holds, as data: the documents and kustomize files the layout decided
-//! on, with every name, path and reference already resolved. The renderers turn these into
-//! text and nothing else; the typed structs here are the template contexts.
+//! on, finished — every name, path, reference, default, knob and per-environment override
+//! already applied. The renderers turn these into text and nothing else, and read nothing
+//! but these; the typed structs here are the template contexts.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -68,18 +69,12 @@ pub enum Doc {
     // fleet holds tens of thousands of them (mostly Namespaces).
     GitRepository(Box<GitRepository>),
     Kustomization(Box<Kustomization>),
-    /// The chart source and HelmRelease of a chart component, with the names of the
-    /// HelmReleases of its wave it depends on.
-    Release {
-        component: usize,
-        depends_on: Vec<String>,
-    },
+    /// The chart source and HelmRelease of a chart component.
+    Release(Box<Release>),
     /// The ClusterRole every tenant's RoleBinding refers to.
     TenantRole,
     /// Namespaces, RoleBindings, quota, limits, isolation and account of a tenant.
-    Tenant {
-        tenant: usize,
-    },
+    Tenant(Box<Tenant>),
     Application(Box<Application>),
     AppProject {
         name: String,
@@ -196,8 +191,69 @@ pub enum AppSource {
         path: String,
         revision: String,
     },
-    /// The chart of a component, with the values it gets on a cluster (resolved when rendered).
-    Chart { component: usize, cluster: usize },
+    /// The Helm source of a component on one cluster (`repoURL`, `chart`, `targetRevision`,
+    /// `helm`), its environment's values merged and `${…}` resolved.
+    Helm(serde_json::Value),
+}
+
+/// A chart component's source (templates `flux/helmrepository.yaml.j2` and
+/// `flux/ocirepository.yaml.j2`).
+#[derive(Clone, Debug, Serialize)]
+pub struct ChartSource {
+    pub name: String,
+    pub interval: String,
+    /// The Helm repository, or the OCI artifact (`<repository>/<chart>`).
+    pub url: String,
+    pub version: String,
+    pub oci: bool,
+}
+
+/// A chart component's HelmRelease (template `flux/helmrelease.yaml.j2`).
+#[derive(Clone, Debug, Serialize)]
+pub struct HelmRelease {
+    pub name: String,
+    pub oci: bool,
+    pub chart: String,
+    pub version: String,
+    /// The HelmReleases of its wave it waits for.
+    pub depends_on: Vec<DependsOn>,
+    pub interval: String,
+    pub namespace: String,
+    pub timeout: String,
+    pub values: Option<serde_json::Value>,
+    pub release_name: String,
+    pub service_account: Option<String>,
+    /// The CRD policy of install and upgrade.
+    pub crds: String,
+    /// Remediation retries (none with `RetryOnFailure`).
+    pub retries: Option<i64>,
+    pub strategy: Option<String>,
+    pub test: bool,
+    pub drift_detection: Option<serde_json::Value>,
+    pub values_from: Option<serde_json::Value>,
+}
+
+/// The documents of a chart component.
+#[derive(Clone, Debug)]
+pub struct Release {
+    pub source: ChartSource,
+    pub release: HelmRelease,
+}
+
+/// A tenant's boundaries on a cluster (template `k8s/tenant.yaml.j2`).
+#[derive(Clone, Debug, Serialize)]
+pub struct Tenant {
+    pub tenant: String,
+    pub namespaces: Vec<String>,
+    /// Where the tenant's Kustomizations run.
+    pub account_namespace: String,
+    pub quota: Option<BTreeMap<String, String>>,
+    pub isolation: bool,
+    /// The ClusterRole its RoleBindings refer to.
+    pub role: String,
+    pub cluster_admin: bool,
+    pub labels: BTreeMap<String, String>,
+    pub annotations: BTreeMap<String, String>,
 }
 
 /// An Argo CD Application (template `argocd/application.yaml.j2`, with the source rendered).
@@ -216,21 +272,14 @@ pub struct Application {
     pub ignore_differences: Vec<serde_json::Value>,
     /// `source.kustomize.patches` of a `path:` component.
     pub kustomize_patches: Vec<serde_json::Value>,
+    /// `syncPolicy.retry.limit` (`spec.argocd.retryLimit`).
+    pub retry_limit: i64,
 }
 
-/// A kustomize patch of an overlay.
-#[derive(Clone, Debug)]
-pub enum Patch {
-    /// Every HelmRelease of a fleet overlay targets the cluster's kubeconfig (Secret or
-    /// ConfigMap reference, from substitution).
-    Kubeconfig { config_map: bool },
-    /// An environment's values and version of a component.
-    Environment {
-        component: usize,
-        environment: String,
-    },
-    /// The tenant's RoleBindings name its account in the namespace named like the fleet cluster.
-    TenantAccount { tenant: usize },
-    /// A component's HelmRelease runs as `account` (fleet model section 3).
-    ReleaseAccount { component: usize, account: String },
+/// A kustomize patch of an overlay: its target and the patch (a strategic-merge object, or a
+/// JSON 6902 list of operations), written as kustomize's `patches` entry.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Patch {
+    pub target: serde_json::Value,
+    pub patch: serde_json::Value,
 }

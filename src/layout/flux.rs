@@ -9,9 +9,9 @@ use super::docs::{Content, DependsOn, Doc, GitRepository, Kustomization};
 use super::waves::{WavePlan, cluster_waves};
 use super::{Builder, Item, system_namespace};
 use super::{flux_fleet, flux_local};
+use crate::duration::{format_duration, parse_duration};
 use crate::graph::Graph;
-use crate::model::{ComponentSource, Delivery, Fleet, Tenant};
-use crate::render::{format_duration, parse_duration};
+use crate::model::{ComponentSource, Delivery, Fleet, Tenant, defaults};
 
 pub(super) fn lay_out(b: &mut Builder<'_>, graph: &Graph, listing: &dyn Fn(&str) -> Vec<String>) {
     let fleet = b.fleet;
@@ -116,15 +116,16 @@ fn bases(b: &mut Builder<'_>) {
         let sources = [Item::Wave(comp.wave)];
         let release = format!("{dir}/release.yaml");
         b.object("HelmRelease", "flux-system", &comp.name, &release, owner);
+        let docs = super::release::release(fleet, ci, depends_on)
+            .map(|r| Doc::Release(Box::new(r)))
+            .into_iter()
+            .collect();
         b.file(
             release,
             owner,
             sources,
             comp.clusters.iter().copied(),
-            Content::docs(vec![Doc::Release {
-                component: ci,
-                depends_on,
-            }]),
+            Content::docs(docs),
         );
         b.file(
             format!("{dir}/kustomization.yaml"),
@@ -182,7 +183,7 @@ pub(super) fn tenant_bases(b: &mut Builder<'_>) {
             owner,
             [],
             clusters.clone(),
-            Content::docs(vec![Doc::Tenant { tenant: t }]),
+            Content::docs(vec![Doc::Tenant(Box::new(tenant_doc(tenant)))]),
         );
         b.file(
             format!("{dir}/kustomization.yaml"),
@@ -191,6 +192,23 @@ pub(super) fn tenant_bases(b: &mut Builder<'_>) {
             clusters,
             Content::resources(vec!["tenant.yaml".to_owned()]),
         );
+    }
+}
+
+/// Tenant `t`'s namespaces and what is in each (template `k8s/tenant.yaml.j2`).
+fn tenant_doc(t: &Tenant) -> super::docs::Tenant {
+    let mut labels = t.namespace_labels.clone();
+    labels.insert(defaults::TENANT_LABEL.to_owned(), t.name.clone());
+    super::docs::Tenant {
+        tenant: t.name.clone(),
+        namespaces: t.namespaces.iter().map(|(n, _)| n.clone()).collect(),
+        account_namespace: defaults::TENANT_ACCOUNT_NAMESPACE.to_owned(),
+        quota: (!t.quota.is_empty()).then(|| t.quota.clone()),
+        isolation: t.isolation == crate::model::Isolation::Namespace,
+        role: t.role.cluster_role().to_owned(),
+        cluster_admin: t.role == crate::model::TenantRole::ClusterAdmin,
+        labels,
+        annotations: t.namespace_annotations.clone(),
     }
 }
 
@@ -486,6 +504,7 @@ pub(super) fn tenant_argocd_apps(fleet: &Fleet, t: &Tenant, e: usize, project: b
         namespace_metadata: None,
         ignore_differences: Vec::new(),
         kustomize_patches: Vec::new(),
+        retry_limit: fleet.argocd_retry_limit,
     })));
     docs
 }

@@ -6,12 +6,13 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::json;
 
-use super::docs::{Content, Doc, GitRepository, Patch};
+use super::docs::{Content, Doc, GitRepository};
 use super::flux::{
     Ks, clean_path, first_argocd_entry, has_remote, kubeconfig_ref, namespaces_per_wave,
     path_kustomization, record_tenant_apps, synctl_vars, tenant_accounts, tenant_argocd_apps,
     tenant_deps, tenant_flux_apps, wave_names, wave_timeout,
 };
+use super::release;
 use super::waves::WavePlan;
 use super::{Builder, Item};
 use crate::model::{ComponentSource, Delivery, Fleet, Kubeconfig};
@@ -139,7 +140,7 @@ pub(super) fn env_overlays(
                         "../../../../deploy/tenants/{}",
                         fleet.tenants[t].name
                     ));
-                    patches.push(Patch::TenantAccount { tenant: t });
+                    patches.push(release::tenant_account_patch(fleet, t));
                 }
             }
             let apps = remote_tenant_apps(fleet, ci, plan, Delivery::ArgoCd, &deps);
@@ -165,23 +166,20 @@ pub(super) fn env_overlays(
                 .collect();
             let mut patches = Vec::new();
             if !plan.charts.is_empty() {
-                patches.push(Patch::Kubeconfig {
-                    config_map: matches!(cluster.kubeconfig, Kubeconfig::ConfigMap { .. }),
-                });
+                patches.push(release::kubeconfig_patch(matches!(
+                    cluster.kubeconfig,
+                    Kubeconfig::ConfigMap { .. }
+                )));
             }
-            patches.extend(plan.charts.iter().map(|&c| Patch::Environment {
-                component: c,
-                environment: env.clone(),
-            }));
+            for &c in &plan.charts {
+                patches.extend(release::environment_patches(fleet, c, env));
+            }
             if let Some(account) = platform_account(fleet) {
                 patches.extend(
                     plan.charts
                         .iter()
                         .filter(|&&c| fleet.components[c].knobs.service_account.is_none())
-                        .map(|&c| Patch::ReleaseAccount {
-                            component: c,
-                            account: account.clone(),
-                        }),
+                        .map(|&c| release::account_patch(fleet, c, &account)),
                 );
             }
             let apps = remote_tenant_apps(fleet, ci, plan, Delivery::Flux, &deps);

@@ -6,11 +6,12 @@
 
 use std::collections::BTreeSet;
 
-use super::docs::{Content, Doc, FluxInstance, Patch};
+use super::docs::{Content, Doc, FluxInstance};
 use super::flux::{
     Ks, local_tenant_apps, namespaces_per_wave, path_kustomization, record_tenant_apps,
     synctl_vars, tenant_accounts, tenant_deps, wave_names, wave_timeout,
 };
+use super::release;
 use super::waves::WavePlan;
 use super::{Builder, Item};
 use crate::model::{Bootstrap, Fleet};
@@ -230,17 +231,11 @@ fn overlays(b: &mut Builder<'_>, site: &Site<'_>, plans: &[WavePlan]) {
             let mut patches = Vec::new();
             for &c in &plan.charts {
                 if let Some(env) = site.env {
-                    patches.push(Patch::Environment {
-                        component: c,
-                        environment: env.to_owned(),
-                    });
+                    patches.extend(release::environment_patches(fleet, c, env));
                 }
                 // A component's own account is written in its base and never overridden.
                 if fleet.components[c].knobs.service_account.is_none() {
-                    patches.push(Patch::ReleaseAccount {
-                        component: c,
-                        account: HELM_ACCOUNT.to_owned(),
-                    });
+                    patches.push(release::account_patch(fleet, c, HELM_ACCOUNT));
                 }
             }
             b.file(

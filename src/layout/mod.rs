@@ -11,17 +11,21 @@ mod docs;
 mod flux;
 mod flux_fleet;
 mod flux_local;
+mod release;
 mod waves;
 
-pub use argocd::health_provider;
+pub use argocd::{HEALTH_KEY, HEALTH_LUA, health_provider};
 pub use docs::{
-    AppSource, Application, Content, DependsOn, Doc, GitRepository, Kustomization, Patch,
+    AppSource, Application, ChartSource, Content, DependsOn, Doc, GitRepository, HelmRelease,
+    Kustomization, Patch, Release, Tenant,
 };
+pub use release::merge;
 pub use waves::{WavePlan, cluster_waves};
 
 use std::borrow::Cow;
 use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, BTreeSet, btree_map};
+use std::sync::Arc;
 
 use crate::hashing::Map as HashMap;
 
@@ -110,6 +114,8 @@ pub struct Layout {
     pub problems: Vec<Problem>,
     /// What [`Layout::content`] needs to build a [`Content::Cluster`] file again.
     deferred: Option<Deferred>,
+    /// The fleet laid out (the files of fleet clusters are built from it when rendered).
+    fleet: Option<Arc<Fleet>>,
 }
 
 /// What the files of fleet clusters are built from when they are rendered.
@@ -126,7 +132,11 @@ impl Layout {
     /// entry folder (`hub`, `fleet/<env>/clusters/<name>`) must keep listing first
     /// (`flux-system`, once `flux bootstrap` wrote it).
     #[must_use]
-    pub fn build(fleet: &Fleet, graph: &Graph, listing: &dyn Fn(&str) -> Vec<String>) -> Layout {
+    pub fn build(
+        fleet: &Arc<Fleet>,
+        graph: &Graph,
+        listing: &dyn Fn(&str) -> Vec<String>,
+    ) -> Layout {
         let mut out = Builder::new(fleet, None);
         match fleet.engine {
             Engine::Flux => flux::lay_out(&mut out, graph, listing),
@@ -137,6 +147,7 @@ impl Layout {
             out.hub_kustomization(&listing("hub"));
         }
         out.object_collisions();
+        out.layout.fleet = Some(Arc::clone(fleet));
         out.layout
     }
 
@@ -144,16 +155,12 @@ impl Layout {
     /// ([`Content::Cluster`]) the content built now, as the layout built it; `None` only if
     /// the layout no longer builds that path (a bug).
     #[must_use]
-    pub fn content<'l>(
-        &self,
-        fleet: &Fleet,
-        path: &str,
-        file: &'l File,
-    ) -> Option<Cow<'l, Content>> {
+    pub fn content<'l>(&self, path: &str, file: &'l File) -> Option<Cow<'l, Content>> {
         let Content::Cluster { cluster } = file.content else {
             return Some(Cow::Borrowed(&file.content));
         };
         let deferred = self.deferred.as_ref()?;
+        let fleet = self.fleet.as_deref()?;
         let plans = cluster_waves(fleet, &deferred.order, cluster);
         let mut b = Builder::recording(fleet, None);
         b.records_objects = false;
@@ -358,6 +365,11 @@ impl Builder<'_> {
             sources,
             clusters,
         }));
+    }
+
+    /// Problems found while building a document (a `${…}` Argo CD cannot resolve).
+    pub fn problems(&mut self, problems: Vec<Problem>) {
+        self.layout.problems.extend(problems);
     }
 
     /// Records object `kind` `namespace/name` of `file`, owned by `owner`.
@@ -571,7 +583,7 @@ mod tests {
                             assert_eq!((a, sa, ca, *cluster), (b, sb, cb, ci));
                             assert!(!matches!(content, Content::Cluster { .. }));
                             let file = &layout.files[a];
-                            let again = layout.content(fleet, a, file).expect("built again");
+                            let again = layout.content(a, file).expect("built again");
                             assert_eq!(format!("{:?}", again.as_ref()), format!("{content:?}"));
                             built += 1;
                             split += usize::from(a.ends_with("/kustomizations.yaml"));

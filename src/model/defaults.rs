@@ -55,6 +55,18 @@ pub const TENANT_ROLE: &str = "synctl-tenant-reconciler";
 /// The key of a kubeconfig Secret (`clusters[].kubeconfig.key`).
 pub const KUBECONFIG_KEY: &str = "value";
 
+/// `components[].helm.crds`: the CRD policy of a HelmRelease's install and upgrade.
+pub const HELM_CRDS: &str = "CreateReplace";
+/// `components[].helm.retries`: remediation retries (with `RemediateOnFailure`).
+pub const HELM_RETRIES: i64 = 3;
+/// `components[].helm.test`.
+pub const HELM_TEST: bool = false;
+/// The namespace a tenant's Kustomizations run in on a cluster that runs Flux (A(K)); fleet
+/// overlays patch it to the cluster's namespace on the hub.
+pub const TENANT_ACCOUNT_NAMESPACE: &str = "flux-system";
+/// The label that names a tenant on its namespaces (Flux's multi-tenancy convention).
+pub const TENANT_LABEL: &str = "toolkit.fluxcd.io/tenant";
+
 /// The kubeconfig Secret of cluster `name` when none is written.
 #[must_use]
 pub fn kubeconfig_secret(name: &str) -> String {

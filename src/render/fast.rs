@@ -49,8 +49,7 @@ impl Doc {
         self.0.push_str(indent);
         self.0.push_str(key);
         self.0.push_str(": ");
-        self.0
-            .push_str(&serde_json::to_string(value).unwrap_or_default());
+        self.0.push_str(&super::yaml_out::double_quoted(value));
         self.0.push('\n');
         self
     }
@@ -258,86 +257,92 @@ pub(super) fn service_account(
 
 /// Whether a template's `{% if value %}` takes the branch.
 /// `flux/helmrepository.yaml.j2`, or `flux/ocirepository.yaml.j2` when `oci`.
-pub(super) fn chart_source(c: &super::docs::ChartSourceCtx<'_>, oci: bool) -> String {
+pub(super) fn chart_source(c: &crate::layout::ChartSource) -> String {
+    let oci = c.oci;
     let kind = if oci {
         "apiVersion: source.toolkit.fluxcd.io/v1\nkind: OCIRepository\nmetadata:\n"
     } else {
         "apiVersion: source.toolkit.fluxcd.io/v1\nkind: HelmRepository\nmetadata:\n"
     };
     let mut d = Doc::new(kind);
-    d.field("  ", "name", c.name)
+    d.field("  ", "name", &c.name)
         .raw("  namespace: flux-system")
         .raw("spec:")
-        .field("  ", "interval", c.interval);
+        .field("  ", "interval", &c.interval);
     if oci {
         d.raw("  layerSelector:")
             .raw("    mediaType: application/vnd.cncf.helm.chart.content.v1.tar+gzip")
             .raw("    operation: copy")
             .raw("  ref:")
-            .quoted("    ", "semver", c.version);
+            .quoted("    ", "semver", &c.version);
     }
     d.field("  ", "url", &c.url);
     d.finish()
 }
 
 /// `flux/helmrelease.yaml.j2`.
-pub(super) fn helm_release(c: &super::docs::HelmReleaseCtx<'_>) -> String {
+pub(super) fn helm_release(c: &crate::layout::HelmRelease) -> String {
     let mut d = Doc::new("apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n");
-    d.field("  ", "name", c.name)
+    d.field("  ", "name", &c.name)
         .raw("  namespace: flux-system")
         .raw("spec:");
     if c.oci {
         d.raw("  chartRef:")
             .raw("    kind: OCIRepository")
-            .field("    ", "name", c.name);
+            .field("    ", "name", &c.name);
     } else {
         d.raw("  chart:")
             .raw("    spec:")
-            .field("      ", "chart", c.chart)
+            .field("      ", "chart", &c.chart)
             .raw("      sourceRef:")
             .raw("        kind: HelmRepository")
-            .field("        ", "name", c.name)
-            .quoted("      ", "version", c.version);
+            .field("        ", "name", &c.name)
+            .quoted("      ", "version", &c.version);
     }
     if !c.depends_on.is_empty() {
-        d.raw("  dependsOn:")
-            .block(&Json::Array(c.depends_on.clone()), 4);
+        let deps = c
+            .depends_on
+            .iter()
+            .map(|d| serde_json::json!({"name": d.name}))
+            .collect();
+        d.raw("  dependsOn:").block(&Json::Array(deps), 4);
     }
-    if let Some(drift) = c.drift_detection.filter(|v| truthy(v)) {
+    if let Some(drift) = c.drift_detection.as_ref().filter(|v| truthy(v)) {
         d.raw("  driftDetection:").block(drift, 4);
     }
     for action in ["install", "upgrade"] {
         if action == "upgrade" {
-            if let Some(account) = c.service_account.filter(|a| !a.is_empty()) {
+            if let Some(account) = c.service_account.as_deref().filter(|a| !a.is_empty()) {
                 d.field("  ", "serviceAccountName", account);
             }
-            d.field("  ", "storageNamespace", c.namespace).field(
+            d.field("  ", "storageNamespace", &c.namespace).field(
                 "  ",
                 "targetNamespace",
-                c.namespace,
+                &c.namespace,
             );
             if c.test {
                 d.raw("  test:").raw("    enable: true");
             }
-            d.field("  ", "timeout", c.timeout);
+            d.field("  ", "timeout", &c.timeout);
         }
-        d.raw(&format!("  {action}:")).field("    ", "crds", c.crds);
+        d.raw(&format!("  {action}:"))
+            .field("    ", "crds", &c.crds);
         if let Some(retries) = c.retries {
             d.raw("    remediation:")
                 .raw(&format!("      retries: {retries}"));
         }
-        if let Some(strategy) = c.strategy.filter(|s| !s.is_empty()) {
+        if let Some(strategy) = c.strategy.as_deref().filter(|s| !s.is_empty()) {
             d.raw("    strategy:").field("      ", "name", strategy);
         }
         if action == "install" {
-            d.field("  ", "interval", c.interval)
-                .field("  ", "releaseName", c.release_name);
+            d.field("  ", "interval", &c.interval)
+                .field("  ", "releaseName", &c.release_name);
         }
     }
-    if let Some(values) = c.values.filter(|v| truthy(v)) {
+    if let Some(values) = c.values.as_ref().filter(|v| truthy(v)) {
         d.raw("  values:").block(values, 4);
     }
-    if let Some(from) = c.values_from.filter(|v| truthy(v)) {
+    if let Some(from) = c.values_from.as_ref().filter(|v| truthy(v)) {
         d.raw("  valuesFrom:").block(from, 4);
     }
     d.finish()
@@ -413,9 +418,8 @@ mod tests {
                 .valid()
                 .unwrap_or_else(|_| panic!("{} is valid", spec.display()));
             let layout = checked.layout.expect("laid out");
-            let fleet = &checked.fleet.as_ref().expect("checked").0;
             for (path, file) in &layout.files {
-                let content = layout.content(fleet, path, file).expect("built");
+                let content = layout.content(path, file).expect("built");
                 let Content::Docs { docs, .. } = content.as_ref() else {
                     continue;
                 };

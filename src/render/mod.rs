@@ -4,12 +4,9 @@
 //! template interpolates goes through one formatter, [`yaml_out::scalar`], so no value can
 //! become structure; nested values go through the `yaml` filter.
 
-mod argocd;
 mod docs;
 mod fast;
 pub mod yaml_out;
-
-pub use argocd::HEALTH_LUA;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -20,7 +17,6 @@ use serde_json::Value as Json;
 
 use crate::diag::{Code, Problem};
 use crate::layout::{Content, Layout};
-use crate::model::Fleet;
 
 /// The generated tree: path relative to the output root → file body (without header).
 pub type Tree = BTreeMap<String, String>;
@@ -110,7 +106,7 @@ impl Renderer {
         env.add_filter("yaml", yaml_filter);
         env.add_filter("quote", |v: minijinja::Value| -> minijinja::Value {
             let s = v.as_str().map_or_else(|| v.to_string(), str::to_owned);
-            minijinja::Value::from_safe_string(serde_json::to_string(&s).unwrap_or_default())
+            minijinja::Value::from_safe_string(yaml_out::double_quoted(&s))
         });
         // A built-in template is compiled when first used (a small fleet uses few of them,
         // and the ones written in Rust as well are never compiled); an override is compiled
@@ -201,24 +197,12 @@ pub fn kustomization(resources: &[String], patches: &[Json]) -> String {
     out
 }
 
-/// Deep merge of `over` into `base` (maps merge, everything else — lists included — replaces).
-pub fn merge(base: &mut Json, over: &Json) {
-    match (base, over) {
-        (Json::Object(b), Json::Object(o)) => {
-            for (k, v) in o {
-                merge(b.entry(k.clone()).or_insert(Json::Null), v);
-            }
-        }
-        (b, o) => *b = o.clone(),
-    }
-}
-
 /// Renders every file of `layout`.
 ///
 /// # Errors
 /// Problems found while rendering (unresolved substitutions, template failures).
-pub fn render(fleet: &Fleet, renderer: &Renderer, layout: &Layout) -> Result<Tree, Vec<Problem>> {
-    render_each(fleet, renderer, layout, |_, text| text)
+pub fn render(renderer: &Renderer, layout: &Layout) -> Result<Tree, Vec<Problem>> {
+    render_each(renderer, layout, |_, text| text)
 }
 
 /// Renders every file of `layout` and hands each text, with its path, to `finish` on the
@@ -228,7 +212,6 @@ pub fn render(fleet: &Fleet, renderer: &Renderer, layout: &Layout) -> Result<Tre
 /// # Errors
 /// As [`render`].
 pub fn render_each<R: Send>(
-    fleet: &Fleet,
     renderer: &Renderer,
     layout: &Layout,
     finish: impl Fn(&str, String) -> R + Sync,
@@ -238,14 +221,14 @@ pub fn render_each<R: Send>(
     // Files render independently, on every core; the tree is assembled in path order.
     let files: Vec<_> = layout.files.iter().collect();
     let done = crate::par::map(&files, |(path, file)| {
-        let content = layout.content(fleet, path, file).ok_or_else(|| {
+        let content = layout.content(path, file).ok_or_else(|| {
             vec![
                 Problem::error(Code::Internal, "the layout no longer builds this file")
                     .in_file((*path).clone())
                     .help("this is a bug in synctl; please report it with the spec"),
             ]
         })?;
-        let text = body(fleet, renderer, &content)?;
+        let text = body(renderer, &content)?;
         // Nothing under `hub/` may contain `${…}`: the bootstrap Kustomization has no postBuild.
         if path.starts_with("hub/") && text.contains("${") {
             return Err(vec![
@@ -278,10 +261,10 @@ pub fn render_each<R: Send>(
 const HEADER_ROOM: usize = 256;
 
 /// The text of one file.
-fn body(fleet: &Fleet, r: &Renderer, content: &Content) -> Result<String, Vec<Problem>> {
+fn body(r: &Renderer, content: &Content) -> Result<String, Vec<Problem>> {
     match content {
         Content::Kustomize { resources, patches } => {
-            let patches: Vec<Json> = patches.iter().flat_map(|p| docs::patch(fleet, p)).collect();
+            let patches: Vec<Json> = patches.iter().map(docs::patch).collect();
             Ok(kustomization(resources, &patches))
         }
         Content::Docs {
@@ -291,7 +274,7 @@ fn body(fleet: &Fleet, r: &Renderer, content: &Content) -> Result<String, Vec<Pr
         } => {
             let mut texts = Vec::new();
             for d in docs {
-                texts.extend(docs::render(fleet, r, d)?);
+                texts.extend(docs::render(r, d)?);
             }
             let comment = comment.as_deref().unwrap_or_default();
             let body = if texts.is_empty() {
@@ -318,51 +301,6 @@ fn body(fleet: &Fleet, r: &Renderer, content: &Content) -> Result<String, Vec<Pr
             "a fleet cluster's file reached the renderer unbuilt",
         )]),
     }
-}
-
-/// Formats seconds as a Go duration (`90s` → `1m30s`).
-#[must_use]
-pub fn format_duration(secs: u64) -> String {
-    use std::fmt::Write as _;
-    let (h, m, s) = (secs / 3600, secs % 3600 / 60, secs % 60);
-    let mut out = String::with_capacity(12);
-    // Writing to a String cannot fail.
-    if h > 0 {
-        let _ = write!(out, "{h}h");
-    }
-    if m > 0 {
-        let _ = write!(out, "{m}m");
-    }
-    if s > 0 || out.is_empty() {
-        let _ = write!(out, "{s}s");
-    }
-    out
-}
-
-/// Parses a Go duration made of h/m/s/ms parts into whole seconds.
-#[must_use]
-pub fn parse_duration(text: &str) -> u64 {
-    let mut total = 0f64;
-    let mut num = String::new();
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c.is_ascii_digit() || c == '.' {
-            num.push(c);
-            continue;
-        }
-        let n: f64 = num.parse().unwrap_or(0.0);
-        num.clear();
-        total += match c {
-            'h' => n * 3600.0,
-            'm' if chars.peek() == Some(&'s') => {
-                chars.next();
-                n / 1000.0
-            }
-            'm' => n * 60.0,
-            _ => n,
-        };
-    }
-    total.ceil() as u64
 }
 
 #[cfg(test)]
@@ -395,23 +333,13 @@ mod tests {
     }
 
     #[test]
-    fn merge_is_deep_for_maps_and_replaces_lists() {
-        let mut base = serde_json::json!({"a": {"b": 1, "c": [1, 2]}, "d": 1});
-        merge(&mut base, &serde_json::json!({"a": {"c": [3], "e": 2}}));
-        assert_eq!(
-            base,
-            serde_json::json!({"a": {"b": 1, "c": [3], "e": 2}, "d": 1})
-        );
-    }
-
-    #[test]
     fn system_namespaces_are_never_created_as_objects() {
         let spec = "apiVersion: synctl.dev/v1alpha1\nkind: Fleet\nmetadata: {name: t}\nspec:\n  repository: {url: https://x/y}\n  clusters: [{name: hub, role: hub}]\n  components:\n    - {name: metrics-server, wave: controllers, namespace: kube-system, chart: {repository: https://c, name: m}}\n    - {name: extra, wave: controllers, namespace: flux-system, chart: {repository: https://c, name: e}}\n    - {name: app, wave: controllers, chart: {repository: https://c, name: a}}\n";
         let checked = crate::pipeline::check_text("fleet.yaml", spec.to_owned(), None);
         assert!(!checked.has_errors(), "{:?}", checked.problems);
         let (fleet, graph) = checked.fleet.as_ref().unwrap();
         let layout = Layout::build(fleet, graph, &|_| Vec::new());
-        let tree = render(fleet, &Renderer::new(None).unwrap(), &layout).unwrap();
+        let tree = render(&Renderer::new(None).unwrap(), &layout).unwrap();
         let ns = &tree["platform/controllers/namespaces.yaml"];
         assert!(
             ns.contains("name: app") && !ns.contains("kube-system") && !ns.contains("flux-system"),
@@ -468,18 +396,6 @@ mod tests {
                 );
             }
         }
-    }
-
-    #[test]
-    fn durations_round_trip() {
-        assert_eq!(parse_duration("5m"), 300);
-        assert_eq!(parse_duration("1h30m"), 5400);
-        assert_eq!(parse_duration("1500ms"), 2);
-        assert_eq!(format_duration(600), "10m");
-        assert_eq!(format_duration(5430), "1h30m30s");
-        assert_eq!(format_duration(0), "0s");
-        assert_eq!(format_duration(3600), "1h");
-        assert_eq!(format_duration(61), "1m1s");
     }
 
     #[test]

@@ -6,9 +6,7 @@ pub mod raw;
 pub mod schema;
 mod schema_node;
 pub mod source;
-mod verdict;
 pub mod yaml;
-pub mod yaml_fast;
 
 use std::path::Path;
 

@@ -1,7 +1,6 @@
 //! YAML to a tree of nodes that remember where they were written. Built from yaml-rust2's
 //! event stream so that duplicate keys, alias bombs and runaway nesting are caught here,
-//! before anything else looks at the document; plain block YAML, the common case, is first
-//! offered to the fast reader of `yaml_fast.rs`, which builds the same nodes or steps aside.
+//! before anything else looks at the document.
 
 use std::collections::{HashMap, HashSet};
 
@@ -131,15 +130,6 @@ impl Node {
 /// # Errors
 /// Every `synctl::yaml` problem found (syntax, duplicate keys, aliases, depth, several documents).
 pub fn parse(source: &Source) -> Result<Node, Vec<Problem>> {
-    if let Some(root) = super::yaml_fast::read(&source.text) {
-        return Ok(root);
-    }
-    parse_events(source)
-}
-
-/// [`parse`] by yaml-rust2's events, for every document (public for the tests that hold the
-/// fast reader to it).
-pub fn parse_events(source: &Source) -> Result<Node, Vec<Problem>> {
     let mut builder = Builder {
         source,
         stack: Vec::new(),
@@ -791,7 +781,6 @@ mod tests {
     fn duplicate_keys_of_a_large_mapping_are_found_by_its_index() {
         let mut text: String = (0..20).map(|i| format!("k{i}: {i}\n")).collect();
         text.push_str("k3: again\n");
-        assert!(super::super::yaml_fast::read(&text).is_none());
         let err = parse_str(&text).unwrap_err();
         assert_eq!(err.len(), 1);
         assert!(err[0].message.contains("duplicate key `k3`"));

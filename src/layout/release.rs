@@ -1,0 +1,235 @@
+//! The finished documents of a chart component (its chart source and HelmRelease) and the
+//! kustomize patches of the overlays, with every default, knob and per-environment override
+//! applied: the renderers only write them.
+
+use serde_json::{Value as Json, json};
+
+use super::docs::{ChartSource, DependsOn, HelmRelease, Patch, Release};
+use crate::model::{ComponentSource, Fleet, TenantRole, defaults};
+
+/// Deep merge of `over` into `base` (maps merge, everything else — lists included — replaces).
+pub fn merge(base: &mut Json, over: &Json) {
+    match (base, over) {
+        (Json::Object(b), Json::Object(o)) => {
+            for (k, v) in o {
+                merge(b.entry(k.clone()).or_insert(Json::Null), v);
+            }
+        }
+        (b, o) => *b = o.clone(),
+    }
+}
+
+/// The chart source and HelmRelease of chart component `c`, after the HelmReleases of its
+/// wave named in `depends_on`; `None` for a `path:` component.
+pub(super) fn release(fleet: &Fleet, c: usize, depends_on: Vec<String>) -> Option<Release> {
+    let comp = &fleet.components[c];
+    let ComponentSource::Chart {
+        repository,
+        name,
+        version,
+    } = &comp.source
+    else {
+        return None;
+    };
+    let oci = repository.starts_with("oci://");
+    let k = &comp.knobs;
+    let d = &fleet.defaults;
+    let interval = k.interval.clone().unwrap_or_else(|| d.interval.clone());
+    let helm = &k.helm;
+    let strategy = helm["strategy"].as_str().filter(|s| !s.is_empty());
+    let non_empty = |v: &Json| -> Option<Json> {
+        match v {
+            Json::Null => None,
+            Json::Object(m) if m.is_empty() => None,
+            Json::Array(a) if a.is_empty() => None,
+            v => Some(v.clone()),
+        }
+    };
+    let source = ChartSource {
+        name: comp.name.clone(),
+        interval: interval.clone(),
+        url: if oci {
+            format!("{repository}/{name}")
+        } else {
+            repository.clone()
+        },
+        version: version.clone(),
+        oci,
+    };
+    let release = HelmRelease {
+        name: comp.name.clone(),
+        oci,
+        chart: name.clone(),
+        version: version.clone(),
+        depends_on: depends_on
+            .into_iter()
+            .map(|name| DependsOn {
+                name,
+                namespace: None,
+            })
+            .collect(),
+        interval,
+        namespace: comp.namespace.clone(),
+        timeout: k.timeout.clone().unwrap_or_else(|| d.timeout.clone()),
+        values: comp
+            .values
+            .as_object()
+            .and_then(|_| non_empty(&comp.values)),
+        release_name: k.release_name.clone(),
+        service_account: k.service_account.clone().filter(|a| !a.is_empty()),
+        crds: helm["crds"]
+            .as_str()
+            .unwrap_or(defaults::HELM_CRDS)
+            .to_owned(),
+        // RetryOnFailure retries without remediation (helm-controller).
+        retries: (strategy != Some("RetryOnFailure"))
+            .then(|| helm["retries"].as_i64().unwrap_or(defaults::HELM_RETRIES)),
+        strategy: strategy.map(str::to_owned),
+        test: helm["test"].as_bool().unwrap_or(defaults::HELM_TEST),
+        drift_detection: helm
+            .get("driftDetection")
+            .filter(|d| d["mode"].as_str().is_some_and(|m| m != "disabled"))
+            .and_then(non_empty),
+        values_from: k
+            .values_from
+            .as_array()
+            .and_then(|_| non_empty(&k.values_from)),
+    };
+    Some(Release { source, release })
+}
+
+/// A strategic-merge patch of the HelmRelease `name` (`all` for every HelmRelease).
+fn release_patch(name: &str, spec: Json) -> Patch {
+    let target = if name == "all" {
+        json!({"kind": "HelmRelease"})
+    } else {
+        json!({"kind": "HelmRelease", "name": name})
+    };
+    Patch {
+        target,
+        patch: json!({"apiVersion": "helm.toolkit.fluxcd.io/v2", "kind": "HelmRelease", "metadata": {"name": name}, "spec": spec}),
+    }
+}
+
+/// Every HelmRelease of a fleet overlay targets the cluster's kubeconfig (a Secret or a
+/// ConfigMap reference, from substitution).
+pub(super) fn kubeconfig_patch(config_map: bool) -> Patch {
+    let kube = if config_map {
+        json!({"configMapRef": {"name": "${KUBECONFIG_CONFIGMAP}"}})
+    } else {
+        json!({"secretRef": {"name": "${KUBECONFIG_SECRET}", "key": "${KUBECONFIG_KEY}"}})
+    };
+    release_patch("all", json!({"kubeConfig": kube}))
+}
+
+/// Component `c`'s HelmRelease runs as `account` (fleet model section 3).
+pub(super) fn account_patch(fleet: &Fleet, c: usize, account: &str) -> Patch {
+    release_patch(
+        &fleet.components[c].name,
+        json!({"serviceAccountName": account}),
+    )
+}
+
+/// Tenant `t`'s RoleBindings name its account in the namespace named like the fleet cluster.
+pub(super) fn tenant_account_patch(fleet: &Fleet, t: usize) -> Patch {
+    let t = &fleet.tenants[t];
+    let target = if t.role == TenantRole::ClusterAdmin {
+        json!({"kind": "ClusterRoleBinding", "name": format!("synctl-tenant-{}", t.name)})
+    } else {
+        json!({"kind": "RoleBinding", "name": format!("{}-reconciler", t.name)})
+    };
+    Patch {
+        target,
+        patch: json!([{"op": "replace", "path": "/subjects/0/namespace", "value": "${CLUSTER_NAME}"}]),
+    }
+}
+
+/// Environment `env`'s overrides of chart component `c`: values (deep merge), version and
+/// knobs (fleet model K4).
+pub(super) fn environment_patches(fleet: &Fleet, c: usize, env: &str) -> Vec<Patch> {
+    let comp = &fleet.components[c];
+    let Some(o) = comp.environments.get(env) else {
+        return Vec::new();
+    };
+    let ComponentSource::Chart { repository, .. } = &comp.source else {
+        return Vec::new();
+    };
+    let oci = repository.starts_with("oci://");
+    let mut spec = json!({});
+    if let Some(values) = &o.values {
+        merge(&mut spec, &json!({"values": values}));
+    }
+    if let (Some(v), false) = (&o.version, oci) {
+        merge(&mut spec, &json!({"chart": {"spec": {"version": v}}}));
+    }
+    // A merge patch: maps merge and lists (valuesFrom) replace.
+    for (key, value) in [("interval", &o.interval), ("timeout", &o.timeout)] {
+        if let Some(v) = value {
+            spec[key] = json!(v);
+        }
+    }
+    if let Some(v) = &o.values_from {
+        spec["valuesFrom"] = v.clone();
+    }
+    if let Some(h) = &o.helm {
+        helm_overrides(&comp.knobs.helm, h, &mut spec);
+    }
+    let mut out = Vec::new();
+    if spec.as_object().is_some_and(|m| !m.is_empty()) {
+        out.push(release_patch(&comp.name, spec));
+    }
+    if let (Some(v), true) = (&o.version, oci) {
+        out.push(Patch {
+            target: json!({"kind": "OCIRepository", "name": comp.name}),
+            patch: json!({"apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "OCIRepository", "metadata": {"name": comp.name}, "spec": {"ref": {"semver": v}}}),
+        });
+    }
+    out
+}
+
+/// An environment's `helm:` (`over`) over the component's (`base`), as HelmRelease fields.
+fn helm_overrides(base: &Json, over: &Json, spec: &mut Json) {
+    let mut helm = if base.is_null() {
+        json!({})
+    } else {
+        base.clone()
+    };
+    merge(&mut helm, over);
+    let strategy = helm["strategy"].as_str().map(str::to_owned);
+    for action in ["install", "upgrade"] {
+        if let Some(crds) = over.get("crds") {
+            spec[action]["crds"] = crds.clone();
+        }
+        if let Some(st) = over.get("strategy") {
+            spec[action]["strategy"] = json!({"name": st});
+            if st == "RetryOnFailure" {
+                // No remediation with RetryOnFailure: drop the base's.
+                spec[action]["remediation"] = Json::Null;
+            }
+        }
+        if let Some(r) = over
+            .get("retries")
+            .filter(|_| strategy.as_deref() != Some("RetryOnFailure"))
+        {
+            spec[action]["remediation"] = json!({"retries": r});
+        }
+    }
+    if let Some(t) = over.get("test").and_then(Json::as_bool) {
+        spec["test"] = json!({"enable": t});
+    }
+    if let Some(d) = over.get("driftDetection") {
+        spec["driftDetection"] = d.clone();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn merge_is_deep_for_maps_and_replaces_lists() {
+        let mut base = json!({"a": {"b": 1, "c": [1, 2]}, "d": 1});
+        merge(&mut base, &json!({"a": {"c": [3], "e": 2}, "d": null}));
+        assert_eq!(base, json!({"a": {"b": 1, "c": [3], "e": 2}, "d": null}));
+    }
+}
