@@ -38,6 +38,31 @@ pub enum Code {
 }
 
 impl Code {
+    /// Every code, in the order of the design's table (`docs/spec.md` lists each; tested).
+    pub const ALL: &[Code] = &[
+        Code::Schema,
+        Code::Yaml,
+        Code::Name,
+        Code::Duplicate,
+        Code::UnknownRef,
+        Code::Cycle,
+        Code::WaveOrder,
+        Code::Placement,
+        Code::Hub,
+        Code::Reserved,
+        Code::Secret,
+        Code::Substitution,
+        Code::ArgocdHealth,
+        Code::Repository,
+        Code::Lockdown,
+        Code::Drift,
+        Code::HandEdit,
+        Code::UserFile,
+        Code::Io,
+        Code::Git,
+        Code::Internal,
+    ];
+
     /// The code as printed, e.g. `synctl::unknown-ref`.
     #[must_use]
     pub fn as_str(self) -> &'static str {

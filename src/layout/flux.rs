@@ -679,6 +679,9 @@ pub(super) fn path_kustomization(
         k.health_checks.clone_from(&knobs.health_checks);
         k.wait = false;
     }
+    if let Some(wait) = knobs.wait {
+        k.wait = wait;
+    }
     k
 }
 

@@ -212,6 +212,9 @@ pub struct Knobs {
     pub values_from: Json,
     pub patches: Vec<Json>,
     pub health_checks: Vec<Json>,
+    /// Flux, `path:` components: whether the Kustomization waits (default: unless
+    /// `health_checks`).
+    pub wait: Option<bool>,
     pub decryption: Option<String>,
     pub substitute_from: Vec<Json>,
     pub namespace_labels: BTreeMap<String, String>,

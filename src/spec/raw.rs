@@ -196,6 +196,7 @@ pub struct Component {
     pub patches: Vec<serde_json::Value>,
     #[serde(default)]
     pub health_checks: Vec<serde_json::Value>,
+    pub wait: Option<bool>,
     pub decryption: Option<Decryption>,
     #[serde(default)]
     pub substitute_from: Vec<serde_json::Value>,
@@ -266,4 +267,82 @@ pub struct AppsRepository {
     pub branch: Option<String>,
     pub path: Option<String>,
     pub secret_ref: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use serde::de::DeserializeOwned;
+
+    /// The fields `T` reads, from serde's refusal of an unknown one ("expected one of …").
+    fn fields<T: DeserializeOwned>() -> Vec<String> {
+        let err = serde_json::from_value::<T>(serde_json::json!({"~unknown": 0}))
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        let list = err
+            .split("expected one of ")
+            .nth(1)
+            .or_else(|| err.split("expected ").nth(1));
+        let mut out: Vec<String> = list
+            .unwrap_or_default()
+            .split(", ")
+            .map(|f| {
+                f.trim_matches(|c: char| c == '`' || c.is_whitespace())
+                    .to_owned()
+            })
+            .filter(|f| !f.is_empty())
+            .collect();
+        out.sort();
+        out
+    }
+
+    fn schema_fields(pointer: &str) -> Vec<String> {
+        let schema: serde_json::Value =
+            serde_json::from_str(crate::spec::schema::SCHEMA).expect("JSON");
+        let mut out: Vec<String> = schema
+            .pointer(pointer)
+            .and_then(serde_json::Value::as_object)
+            .unwrap_or_else(|| panic!("{pointer}"))
+            .keys()
+            .cloned()
+            .collect();
+        out.sort();
+        out
+    }
+
+    /// Every field of the schema has its serde mirror here, and nothing more: a field added to
+    /// one and not the other fails (with `deny_unknown_fields`, a spec using it would pass the
+    /// schema and stop in the model).
+    #[test]
+    fn the_mirror_reads_exactly_the_schemas_fields() {
+        let cases: [(Vec<String>, &str); 8] = [
+            (fields::<super::Spec>(), "/properties/spec/properties"),
+            (fields::<super::Flux>(), "/definitions/flux/properties"),
+            (
+                fields::<super::Cluster>(),
+                "/definitions/cluster/properties",
+            ),
+            (
+                fields::<super::Component>(),
+                "/definitions/component/properties",
+            ),
+            (
+                fields::<super::Override>(),
+                "/definitions/override/properties",
+            ),
+            (fields::<super::Tenant>(), "/definitions/tenant/properties"),
+            (
+                fields::<super::Apps>(),
+                "/definitions/tenantEntry/properties",
+            ),
+            (
+                fields::<super::Repository>(),
+                "/properties/spec/properties/repository/properties",
+            ),
+        ];
+        for (mirror, pointer) in cases {
+            assert!(mirror.len() > 1, "{pointer}: {mirror:?}");
+            assert_eq!(mirror, schema_fields(pointer), "{pointer}");
+        }
+    }
 }

@@ -61,6 +61,13 @@ pub fn check(root: &Node) -> Vec<Problem> {
         let node = root.at(path.iter().map(String::as_str)).unwrap_or(root);
         let field = path.last().map_or("the spec", String::as_str);
         let schema_at = parent_schema(error.schema_path().as_str());
+        if let ValidationErrorKind::Not { .. } = error.kind() {
+            let excluded = exclusion(node, error.schema_path().as_str()).unwrap_or_default();
+            if !excluded.is_empty() {
+                problems.extend(excluded);
+                continue;
+            }
+        }
         let mut problem = describe(error.kind(), node, field, &path, schema_at);
         if let (ValidationErrorKind::Required { .. }, Some((last, parent))) =
             (error.kind(), path.split_last())
@@ -308,19 +315,84 @@ fn message_of(kind: &ValidationErrorKind) -> String {
     }
 }
 
-/// Fields of one engine only (DESIGN-fleet-model.md section 1).
-const FLUX_ONLY: &[&str] = &[
-    "valuesFrom",
-    "serviceAccountName",
-    "helm",
-    "retryInterval",
-    "healthChecks",
-    "decryption",
-    "substituteFrom",
-    "interval",
-    "timeout",
-];
-const ARGO_ONLY: &[&str] = &["syncOptions", "ignoreDifferences"];
+/// The fields the schema excludes where they would do nothing (a field of the other engine, of the
+/// other kind of component), as a diagnostic. The schema is the one table of these fields:
+/// each rule is `if: <condition>, then: {not: {anyOf: [{required: [field]}…]}}` (or `else:`),
+/// and the message is read off the rule that failed, at `keyword_path` (the `not`).
+fn exclusion(node: &Node, keyword_path: &str) -> Option<Vec<Problem>> {
+    // The schemas along the path (a `$ref` is followed where it stands).
+    let mut chain: Vec<(&str, &Json)> = vec![("", schema_json())];
+    for token in keyword_path.split('/').skip(1) {
+        let here = chain.last()?.1;
+        let next = if token == "$ref" {
+            let target = here["$ref"].as_str()?.strip_prefix('#')?;
+            schema_json().pointer(target)?
+        } else if let Ok(i) = token.parse::<usize>() {
+            here.get(i)?
+        } else {
+            here.get(token)?
+        };
+        chain.push((token, next));
+    }
+    let not = chain.last()?.1;
+    let fields: Vec<&str> = not["anyOf"]
+        .as_array()?
+        .iter()
+        .map(|r| r["required"].as_array().filter(|a| a.len() == 1)?[0].as_str())
+        .collect::<Option<_>>()?;
+    // The rule holding the `not`: the nearest `then` or `else` above it, beside its `if`.
+    let at = chain
+        .iter()
+        .rposition(|(token, _)| *token == "then" || *token == "else")?;
+    let branch = chain[at].0;
+    let condition = &chain[at.checked_sub(1)?].1["if"];
+    let when = if let Some(engine) = condition["properties"]["engine"]["const"].as_str() {
+        let engine = match (branch, engine) {
+            ("then", e) => e,
+            (_, "argocd") => "flux",
+            _ => "argocd",
+        };
+        (
+            format!("this fleet runs engine {engine}"),
+            if engine == "flux" {
+                "not read by Flux"
+            } else {
+                "not read by Argo CD"
+            },
+        )
+    } else {
+        let kind = condition["required"][0].as_str()?;
+        let kind = match (branch, kind) {
+            ("then", k) => k,
+            (_, "chart") => "path",
+            _ => "chart",
+        };
+        (
+            format!("this component has `{kind}:`"),
+            if kind == "chart" {
+                "not read for a chart"
+            } else {
+                "not read for a `path:` folder"
+            },
+        )
+    };
+    let (when, label) = when;
+    let problem = |field: &str| {
+        let at = node.entry(field).map_or(node.span, |e| e.key_span);
+        Problem::error(Code::Schema, format!("`{field}` does nothing here: {when}"))
+            .at(at, label)
+            .help(format!(
+                "remove `{field}` (docs/spec.md says which components and engines read it)"
+            ))
+    };
+    Some(
+        fields
+            .iter()
+            .filter(|f| node.get(f).is_some())
+            .map(|f| problem(f))
+            .collect(),
+    )
+}
 
 /// The `not` rules beyond "exclude each other": a field of the other engine, `flux` with
 /// engine argocd, `retries` with `RetryOnFailure`.
@@ -335,28 +407,20 @@ fn not_problem(node: &Node) -> Option<Problem> {
                 .help("remove `retries`, or use `strategy: RemediateOnFailure`"),
         );
     }
-    if let Some(k) = ARGO_ONLY.iter().find(|k| node.get(k).is_some()) {
+    if node
+        .get("wait")
+        .is_some_and(|w| w.value == Value::Bool(true))
+        && node.get("healthChecks").is_some()
+    {
         return Some(
-            Problem::error(
-                Code::Schema,
-                format!("`{k}` is an Argo CD field, and this fleet runs engine flux"),
-            )
-            .at(at(k), "Argo CD only")
-            .help(format!(
-                "remove `{k}` (see docs/spec.md for the Flux knobs)"
-            )),
-        );
-    }
-    if let Some(k) = FLUX_ONLY.iter().find(|k| node.get(k).is_some()) {
-        return Some(
-            Problem::error(
-                Code::Schema,
-                format!("`{k}` is a Flux field, and this fleet runs engine argocd"),
-            )
-            .at(at(k), "Flux only")
-            .help(format!(
-                "remove `{k}` (see docs/spec.md for the Argo CD knobs)"
-            )),
+            Problem::error(Code::Schema, "`wait: true` with `healthChecks`")
+                .at(
+                    at("wait"),
+                    "Flux then checks every object and ignores `healthChecks`",
+                )
+                .help(
+                    "remove `wait: true` (healthChecks turn waiting off), or remove `healthChecks`",
+                ),
         );
     }
     if node.get("engine").is_some() && node.get("flux").is_some() {
@@ -457,6 +521,33 @@ mod tests {
         }
         // Both verdicts were exercised.
         assert!((5..13).contains(&invalid), "{invalid} invalid");
+    }
+
+    /// Every field an exclusion rule names is a field of what it excludes it from.
+    #[test]
+    fn every_excluded_field_is_a_component_field() {
+        let fields = &schema_json()["definitions"]["component"]["properties"];
+        let mut rules = 0;
+        let mut stack = vec![schema_json()];
+        while let Some(v) = stack.pop() {
+            match v {
+                Json::Object(m) => {
+                    if let Some(any) = m.get("not").and_then(|n| n["anyOf"].as_array()) {
+                        for r in any {
+                            let f = r["required"][0].as_str().unwrap_or_default();
+                            let override_field =
+                                schema_json()["definitions"]["override"]["properties"].get(f);
+                            assert!(fields.get(f).is_some() || override_field.is_some(), "{f}");
+                        }
+                        rules += 1;
+                    }
+                    stack.extend(m.values());
+                }
+                Json::Array(a) => stack.extend(a),
+                _ => {}
+            }
+        }
+        assert!(rules >= 4, "{rules} exclusion rules");
     }
 
     #[test]

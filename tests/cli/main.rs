@@ -9,6 +9,7 @@ mod generate;
 mod git;
 mod hostile;
 mod real_trees;
+mod tables;
 
 use std::path::{Path, PathBuf};
 

@@ -340,6 +340,7 @@ fn knobs(c: &crate::spec::raw::Component) -> super::Knobs {
         values_from: Json::Array(c.values_from.clone()),
         patches: c.patches.clone(),
         health_checks: c.health_checks.clone(),
+        wait: c.wait,
         decryption: c.decryption.as_ref().map(|d| d.secret_ref.clone()),
         substitute_from: c.substitute_from.clone(),
         namespace_labels: meta.map(|m| m.labels.clone()).unwrap_or_default(),

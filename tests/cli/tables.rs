@@ -1,0 +1,91 @@
+//! The reference tables of `docs/spec.md` hold every field of the JSON Schema and every
+//! diagnostic code: a field or a code added without its row fails here.
+
+use super::root;
+
+/// The text of the section of `docs/spec.md` headed `heading`, up to the next `## `.
+fn section(doc: &str, heading: &str) -> String {
+    let start = doc
+        .find(&format!("\n{heading}\n"))
+        .unwrap_or_else(|| panic!("docs/spec.md has no section {heading}"));
+    let rest = &doc[start + heading.len() + 2..];
+    rest[..rest.find("\n## ").unwrap_or(rest.len())].to_owned()
+}
+
+/// Whether a row of a table in `text` names `field` in its first cell, alone or in a path
+/// (`helm.crds`, `apps[].name`) or a list (`interval` / `timeout`).
+fn documented(text: &str, field: &str) -> bool {
+    text.lines()
+        .filter_map(|l| l.strip_prefix("| "))
+        .filter_map(|l| l.split(" | ").next())
+        .any(|cell| {
+            cell.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .any(|word| word == field)
+        })
+}
+
+fn schema() -> serde_json::Value {
+    serde_json::from_str(synctl::spec::schema::SCHEMA).expect("the schema is JSON")
+}
+
+fn properties<'a>(schema: &'a serde_json::Value, pointer: &str) -> Vec<&'a str> {
+    schema
+        .pointer(pointer)
+        .and_then(serde_json::Value::as_object)
+        .unwrap_or_else(|| panic!("no properties at {pointer}"))
+        .keys()
+        .map(String::as_str)
+        .collect()
+}
+
+#[test]
+fn every_schema_field_has_its_row_in_the_spec_reference() {
+    let doc = std::fs::read_to_string(root().join("docs/spec.md")).expect("docs/spec.md");
+    let schema = schema();
+    let cases = [
+        ("/properties/spec/properties", "## `spec`"),
+        ("/definitions/flux/properties", "## `spec`"),
+        ("/definitions/cluster/properties", "## `clusters[]`"),
+        ("/definitions/component/properties", "## `components[]`"),
+        ("/definitions/override/properties", "## `components[]`"),
+        ("/definitions/helm/properties", "## `components[]`"),
+        ("/definitions/tenant/properties", "## `tenants[]`"),
+        ("/definitions/tenantEntry/properties", "## `tenants[]`"),
+    ];
+    let mut missing = Vec::new();
+    for (pointer, heading) in cases {
+        let text = section(&doc, heading);
+        for field in properties(&schema, pointer) {
+            if !documented(&text, field) {
+                missing.push(format!("{heading}: `{field}` ({pointer})"));
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "fields without a row in docs/spec.md:\n{}",
+        missing.join("\n")
+    );
+}
+
+#[test]
+fn every_diagnostic_code_has_its_row_in_the_spec_reference() {
+    let doc = std::fs::read_to_string(root().join("docs/spec.md")).expect("docs/spec.md");
+    let table = section(&doc, "## Diagnostics");
+    let missing: Vec<&str> = synctl::diag::Code::ALL
+        .iter()
+        .map(|c| c.as_str())
+        .filter(|code| !table.contains(&format!("`{code}`")))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "codes without a row in docs/spec.md: {missing:?}"
+    );
+    // And no row for a code that does not exist.
+    for word in table.split('`').filter(|w| w.starts_with("synctl::")) {
+        assert!(
+            synctl::diag::Code::ALL.iter().any(|c| c.as_str() == word),
+            "docs/spec.md lists `{word}`, which is no code"
+        );
+    }
+}
