@@ -12,6 +12,9 @@ pub struct Args {
     /// Output format of the problems
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
+    /// The folder of templates `generate` is run with, so that its tree is not drift
+    #[arg(long, value_name = "DIR")]
+    pub templates: Option<std::path::PathBuf>,
 }
 
 /// Checks the spec (and the tree); exit 1 when any error is found.
@@ -25,17 +28,23 @@ pub fn run(g: &Global, args: &Args) -> Result<(), Failure> {
     // The tree is walked while the spec is checked, and each file compared as it is rendered.
     let prefetched = tree_exists.then(|| output::prefetch(&root));
     let mut checked = g.check()?;
-    if let Some(prefetched) = prefetched.filter(|_| !checked.has_errors()) {
-        let scanned = prefetched.join();
-        match pipeline::compile(checked, None, &g.spec_label(), scanned.as_ref().ok()) {
+    // With the tree, or with templates of the team's own (what they write is checked as it
+    // is rendered), the spec is compiled too.
+    let templates = args.templates.as_deref();
+    if !checked.has_errors() && (prefetched.is_some() || templates.is_some()) {
+        let scanned = prefetched.map(output::Prefetch::join);
+        let walk = scanned.as_ref().and_then(|s| s.as_ref().ok());
+        match pipeline::compile(checked, templates, &g.spec_label(), walk) {
             Ok(compiled) => {
                 checked = compiled.checked;
-                checked.problems.extend(tree_problems(
-                    scanned,
-                    &root,
-                    &compiled.wanted,
-                    &compiled.spec_label,
-                ));
+                if let Some(scanned) = scanned {
+                    checked.problems.extend(tree_problems(
+                        scanned,
+                        &root,
+                        &compiled.wanted,
+                        &compiled.spec_label,
+                    ));
+                }
             }
             Err(Stop::Io(e)) => return Err(Failure::Usage(e)),
             Err(Stop::Invalid { source, problems }) => {

@@ -1,8 +1,11 @@
-//! Every default of the spec, in one place. The model applies them; a test checks that the
-//! JSON Schema's `default`s and `docs/spec.md` say the same.
+//! Every default of the spec, in one place, typed: the model and the layout apply them from
+//! here (no other code writes a default's value), and tests check that the JSON Schema's
+//! `default`s and `docs/spec.md` say the same.
+
+use super::{Bootstrap, Delivery, Engine, Isolation, Role};
 
 /// `spec.engine`.
-pub const ENGINE: &str = "flux";
+pub const ENGINE: Engine = Engine::Flux;
 /// `spec.repository.branch`.
 pub const BRANCH: &str = "main";
 /// `spec.repository.path`: the output root is the repository root.
@@ -24,7 +27,7 @@ pub const WAVES: &[&str] = &["tenants", "controllers", "config"];
 /// The Argo CD sync-wave base of the wave at index i: `i × WAVE_STEP`.
 pub const WAVE_STEP: i64 = 10;
 /// `spec.flux.bootstrap`.
-pub const BOOTSTRAP: &str = "flux-cli";
+pub const BOOTSTRAP: Bootstrap = Bootstrap::FluxCli;
 /// `spec.flux.version` (FluxInstance `distribution.version`).
 pub const FLUX_VERSION: &str = "2.x";
 /// `spec.flux.registry` (FluxInstance `distribution.registry`).
@@ -37,17 +40,17 @@ pub const FLUX_COMPONENTS: &[&str] = &[
     "notification-controller",
 ];
 /// `clusters[].role`.
-pub const ROLE: &str = "fleet";
+pub const ROLE: Role = Role::Fleet;
 /// `components[].chart.version`.
 pub const CHART_VERSION: &str = "*";
 /// `tenants[].isolation`.
-pub const ISOLATION: &str = "namespace";
+pub const ISOLATION: Isolation = Isolation::Namespace;
 /// `tenants[].apps.repository.branch`.
 pub const APPS_BRANCH: &str = "main";
 /// `tenants[].apps.repository.path`.
 pub const APPS_PATH: &str = "./";
 /// `tenants[].apps.delivery`.
-pub const DELIVERY: &str = "flux";
+pub const DELIVERY: Delivery = Delivery::Flux;
 /// The label every tenant namespace gets unless its `namespaceMetadata` says otherwise.
 pub const TENANT_POD_SECURITY: (&str, &str) = ("pod-security.kubernetes.io/enforce", "baseline");
 /// `tenants[].role`.
@@ -77,6 +80,14 @@ pub fn kubeconfig_secret(name: &str) -> String {
 mod tests {
     use super::*;
 
+    /// A typed default as the spec writes it (`flux`, `flux-cli`).
+    fn name<T: serde::Serialize>(value: T) -> String {
+        serde_json::to_value(value)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default()
+    }
+
     fn schema_default(pointer: &str) -> serde_json::Value {
         let schema: serde_json::Value = serde_json::from_str(crate::spec::schema::SCHEMA).unwrap();
         schema
@@ -89,7 +100,7 @@ mod tests {
     fn the_schema_states_the_same_defaults() {
         let spec = "/properties/spec/properties";
         let cases: &[(&str, serde_json::Value)] = &[
-            (&format!("{spec}/engine"), ENGINE.into()),
+            (&format!("{spec}/engine"), name(ENGINE).into()),
             (
                 &format!("{spec}/repository/properties/branch"),
                 BRANCH.into(),
@@ -124,14 +135,14 @@ mod tests {
         }
         let schema = crate::spec::schema::SCHEMA;
         for (what, value) in [
-            ("role", ROLE),
-            ("flux bootstrap", BOOTSTRAP),
-            ("flux version", FLUX_VERSION),
-            ("flux registry", FLUX_REGISTRY),
-            ("chart version", CHART_VERSION),
-            ("isolation", ISOLATION),
-            ("apps path", APPS_PATH),
-            ("delivery", DELIVERY),
+            ("role", name(ROLE)),
+            ("flux bootstrap", name(BOOTSTRAP)),
+            ("flux version", FLUX_VERSION.to_owned()),
+            ("flux registry", FLUX_REGISTRY.to_owned()),
+            ("chart version", CHART_VERSION.to_owned()),
+            ("isolation", name(ISOLATION)),
+            ("apps path", APPS_PATH.to_owned()),
+            ("delivery", name(DELIVERY)),
         ] {
             assert!(
                 schema.contains(&format!("\"default\": \"{value}\"")),
@@ -156,7 +167,7 @@ mod tests {
                 "docs/spec.md `{field}`: {r}"
             );
         };
-        has("engine", ENGINE);
+        has("engine", &name(ENGINE));
         has("repository.branch", BRANCH);
         has("repository.path", REPOSITORY_PATH);
         has("hub.sourceRef", HUB_SOURCE_REF);
@@ -169,9 +180,9 @@ mod tests {
         );
         assert!(row("waves[]").contains(&WAVES.join(", ")));
         assert!(row("waves[]").contains(&format!("index × {WAVE_STEP}")));
-        has("role", ROLE);
-        has("isolation", ISOLATION);
-        has("apps[].delivery", DELIVERY);
+        has("role", &name(ROLE));
+        has("isolation", &name(ISOLATION));
+        has("apps[].delivery", &name(DELIVERY));
         let pod_security = format!("{}: {}", TENANT_POD_SECURITY.0, TENANT_POD_SECURITY.1);
         assert!(
             doc.lines()

@@ -9,14 +9,14 @@ pub use build::build;
 
 use std::collections::BTreeMap;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 
 use crate::spec::source::Span;
 use crate::spec::yaml::Node;
 
 /// What reconciles the platform layers (`spec.engine`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Engine {
     Flux,
@@ -24,7 +24,7 @@ pub enum Engine {
 }
 
 /// How a tenant's own repository is delivered (`apps.delivery`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Delivery {
     Flux,
@@ -32,7 +32,7 @@ pub enum Delivery {
 }
 
 /// What a cluster is to the fleet (`clusters[].role`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     /// Runs Flux (or Argo CD) for the fleet.
@@ -44,7 +44,7 @@ pub enum Role {
 }
 
 /// Who installs Flux on a cluster that runs it (`flux.bootstrap`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Bootstrap {
     /// `flux bootstrap`, which owns `<entry>/flux-system/`.
@@ -66,7 +66,7 @@ pub struct FluxConfig {
 }
 
 /// A tenant's network boundary (`tenants[].isolation`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Isolation {
     /// A NetworkPolicy admits only the tenant's namespaces and the ingress/monitoring ones.
@@ -302,7 +302,7 @@ impl TenantRole {
     #[must_use]
     pub fn cluster_role(&self) -> &str {
         match self {
-            TenantRole::Reconciler => "synctl-tenant-reconciler",
+            TenantRole::Reconciler => defaults::TENANT_ROLE,
             TenantRole::ClusterRole(r) => r,
             TenantRole::ClusterAdmin => "cluster-admin",
         }

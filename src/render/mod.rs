@@ -82,6 +82,9 @@ pub struct Renderer {
     env: Environment<'static>,
     /// Built-in templates that are written in Rust as well ([`fast`]) and not overridden.
     fast: Vec<&'static str>,
+    /// The templates replaced by a file of `--templates`, with that file's path: what they
+    /// write is read back and checked like synctl's own output.
+    overridden: Vec<(&'static str, String)>,
 }
 
 impl Renderer {
@@ -118,6 +121,7 @@ impl Renderer {
                 .map(|(_, source)| *source))
         });
         let mut fast = Vec::new();
+        let mut overridden = Vec::new();
         for (name, _) in TEMPLATES {
             match overrides.map(|d| d.join(name)).filter(|p| p.is_file()) {
                 Some(p) => {
@@ -125,11 +129,16 @@ impl Renderer {
                         .map_err(|e| format!("cannot read template `{}`: {e}", p.display()))?;
                     env.add_template_owned(*name, source)
                         .map_err(|e| format!("template `{name}`: {e}"))?;
+                    overridden.push((*name, p.display().to_string()));
                 }
                 None => fast.extend(fast::TEMPLATES.iter().filter(|t| *t == name)),
             }
         }
-        Ok(Renderer { env, fast })
+        Ok(Renderer {
+            env,
+            fast,
+            overridden,
+        })
     }
 
     /// Whether the built-in template `name` is in use and written in Rust as well.
@@ -155,8 +164,54 @@ impl Renderer {
         let trimmed = out.trim_end().len();
         out.truncate(trimmed);
         out.push('\n');
+        if let Some((_, file)) = self.overridden.iter().find(|(n, _)| *n == name) {
+            check_override(name, file, &out)?;
+        }
         Ok(out)
     }
+}
+
+/// What a template of `--templates` wrote, read back as synctl's own output would be: YAML,
+/// one document (the tenant template writes several), each a Kubernetes object with a string
+/// `apiVersion`, `kind` and `metadata.name`.
+fn check_override(name: &str, file: &str, text: &str) -> Result<(), Problem> {
+    let refuse = |what: String| {
+        Problem::error(
+            Code::Yaml,
+            format!("template `{name}` (from --templates) wrote {what}"),
+        )
+        .in_file(file.to_owned())
+        .help("fix the template: synctl writes what it renders only once it reads back as the object it stands for")
+    };
+    let docs = yaml_rust2::YamlLoader::load_from_str(text).map_err(|e| {
+        let line = text
+            .lines()
+            .nth(e.marker().line().saturating_sub(1))
+            .unwrap_or_default();
+        refuse(format!(
+            "text that is not YAML ({}, at line {} of what it rendered: {line:?})",
+            e.info(),
+            e.marker().line()
+        ))
+    })?;
+    let several = name == "k8s/tenant.yaml.j2";
+    if docs.len() != 1 && !(several && !docs.is_empty()) {
+        return Err(refuse(format!(
+            "{} documents where one is expected",
+            docs.len()
+        )));
+    }
+    for doc in &docs {
+        let named = doc["apiVersion"].as_str().is_some()
+            && doc["kind"].as_str().is_some()
+            && doc["metadata"]["name"].as_str().is_some();
+        if !named {
+            return Err(refuse(
+                "a document that is no Kubernetes object (a string `apiVersion`, `kind` and `metadata.name`)".to_owned(),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// `value | yaml(indent)`: the value as block YAML, every line indented.

@@ -783,6 +783,66 @@ fn templates_can_be_overridden_from_a_folder() {
     assert_eq!(run.status, 0, "{}", run.stderr);
     let ns = fs::read_to_string(dir.path().join("platform/base/namespaces.yaml")).unwrap();
     assert!(ns.contains("  annotations:\n    team: platform\n"), "{ns}");
+    // `validate` with the same templates sees no drift; without them, the edit is drift.
+    let validate = |templates: bool| {
+        let mut s = Synctl::new()
+            .args(["validate", "-f"])
+            .args([dir.path().join("fleet.yaml")]);
+        if templates {
+            s = s.args(["--templates"]).args([tdir.path()]);
+        }
+        s.run()
+    };
+    let same = validate(true);
+    assert_eq!(same.status, 0, "{}", same.stderr);
+    let without = validate(false);
+    assert_eq!(without.status, 1, "{}", without.stderr);
+    assert!(
+        without.stderr.contains("synctl::drift"),
+        "{}",
+        without.stderr
+    );
+}
+
+/// What a template of `--templates` writes is read back: text that is not YAML, a second
+/// document, or something that is no object stops the run with the template named, and
+/// nothing is written.
+#[test]
+fn an_overriding_template_that_writes_no_object_is_refused() {
+    let cases = [
+        (
+            "metadata:\n",
+            "metadata:\n  labels: {a: [\n",
+            "text that is not YAML",
+        ),
+        (
+            "metadata:\n",
+            "metadata: {}\n---\nmetadata:\n",
+            "2 documents where one is expected",
+        ),
+        ("kind: Namespace\n", "", "no Kubernetes object"),
+    ];
+    for (from, to, said) in cases {
+        let dir = scratch("homelab");
+        let before = fs::read_to_string(dir.path().join("platform/base/namespaces.yaml")).unwrap();
+        let tdir = tempfile::tempdir().unwrap();
+        fs::create_dir_all(tdir.path().join("k8s")).unwrap();
+        let custom = include_str!("../../templates/k8s/namespace.yaml.j2").replace(from, to);
+        fs::write(tdir.path().join("k8s/namespace.yaml.j2"), custom).unwrap();
+        for command in ["generate", "validate"] {
+            let run = Synctl::new()
+                .args([command, "-f"])
+                .args([dir.path().join("fleet.yaml")])
+                .args(["--templates"])
+                .args([tdir.path()])
+                .run();
+            assert_eq!(run.status, 1, "{command} {said}: {}", run.stderr);
+            assert!(run.stderr.contains(said), "{command}: {}", run.stderr);
+            assert!(run.stderr.contains("namespace.yaml.j2"), "{}", run.stderr);
+        }
+        let after = fs::read_to_string(dir.path().join("platform/base/namespaces.yaml")).unwrap();
+        assert_eq!(before, after, "{said}: the tree was not touched");
+    }
 }
 
 #[test]

@@ -9,8 +9,8 @@ use serde_json::Value as Json;
 
 use super::defaults;
 use super::{
-    Cluster, Component, ComponentSource, Defaults, Engine, Fleet, Override, Ref, Repository,
-    Requirement, Wave,
+    Cluster, Component, ComponentSource, Defaults, Fleet, Override, Ref, Repository, Requirement,
+    Wave,
 };
 use crate::diag::{Code, Problem};
 use crate::spec::raw as spec_raw;
@@ -264,7 +264,7 @@ pub fn build(raw: &spec_raw::Fleet) -> (Fleet, Vec<Problem>) {
 
     let fleet = Fleet {
         name: raw.metadata.name.clone(),
-        engine: spec.engine.unwrap_or(Engine::Flux),
+        engine: spec.engine.unwrap_or(defaults::ENGINE),
         repository: Repository {
             url: spec.repository.url.value.clone(),
             url_span: spec.repository.url.span,

@@ -1,9 +1,6 @@
 //! Building the clusters, the placement of components and tenants, and the tenants.
 
-use super::super::{
-    Apps, Bootstrap, Cluster, Delivery, FluxConfig, Isolation, Kubeconfig, Role, Tenant,
-    TenantRole, Wave, defaults,
-};
+use super::super::{Apps, Cluster, FluxConfig, Kubeconfig, Tenant, TenantRole, Wave, defaults};
 use super::Names;
 use crate::diag::Problem;
 use crate::spec::de::Spanned;
@@ -16,7 +13,7 @@ fn flux_config(fleet: Option<&raw::Flux>, own: Option<&raw::Flux>) -> FluxConfig
     let bootstrap = own
         .and_then(|f| f.bootstrap)
         .or_else(|| fleet.and_then(|f| f.bootstrap))
-        .unwrap_or(Bootstrap::FluxCli);
+        .unwrap_or(defaults::BOOTSTRAP);
     let multitenant = own
         .and_then(|f| f.multitenant)
         .or_else(|| fleet.and_then(|f| f.multitenant));
@@ -62,7 +59,7 @@ pub(super) fn build_cluster(
     Cluster {
         name: c.name.value.clone(),
         span: c.name.span,
-        role: c.role.as_ref().map_or(Role::Fleet, |r| r.value),
+        role: c.role.as_ref().map_or(defaults::ROLE, |r| r.value),
         role_span: c.role.as_ref().map_or(c.name.span, |r| r.span),
         flux: flux_config(fleet_flux, c.flux.as_ref().map(|f| &f.value)),
         kubeconfig_span: c.kubeconfig.as_ref().map(|k| k.span),
@@ -217,7 +214,7 @@ pub(super) fn build_tenant(
                 .clone()
                 .unwrap_or_else(|| defaults::APPS_PATH.to_owned()),
             secret_ref: a.repository.secret_ref.clone(),
-            delivery: a.delivery.as_ref().map_or(Delivery::Flux, |d| d.value),
+            delivery: a.delivery.as_ref().map_or(defaults::DELIVERY, |d| d.value),
             delivery_span: a.delivery.as_ref().map_or(t.name.span, |d| d.span),
             wave,
             wave_span: a.wave.as_ref().map_or(t.name.span, |w| w.span),
@@ -233,7 +230,8 @@ pub(super) fn build_tenant(
         });
     }
     let role = match t.role.as_ref().map(|r| r.as_str()) {
-        None | Some("synctl-tenant-reconciler") => TenantRole::Reconciler,
+        None => TenantRole::Reconciler,
+        Some(r) if r == defaults::TENANT_ROLE => TenantRole::Reconciler,
         Some("cluster-admin") => TenantRole::ClusterAdmin,
         Some(other) => TenantRole::ClusterRole(other.to_owned()),
     };
@@ -262,7 +260,7 @@ pub(super) fn build_tenant(
                 )
             })
             .collect(),
-        isolation: t.isolation.unwrap_or(Isolation::Namespace),
+        isolation: t.isolation.unwrap_or(defaults::ISOLATION),
         apps,
         role_span: t.role.as_ref().map_or(t.name.span, |r| r.span),
         role,
