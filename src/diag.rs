@@ -9,7 +9,7 @@ use miette::{
 };
 use serde::Serialize;
 
-use crate::spec::source::{Source, Span};
+use crate::source::{Source, Span};
 
 /// The stable code of every kind of problem (the design's validation table).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]

@@ -191,81 +191,6 @@ fn parse_author(a: &str) -> Result<Signature<'static>, String> {
     Signature::now(name.trim(), email.trim()).map_err(|e| err(&e))
 }
 
-/// Where `out_root` sits in the Git work tree enclosing it: its path from the work tree's
-/// root (`""` at the root) and the URL of the remote `origin`, if any. `None` outside a work
-/// tree.
-#[must_use]
-pub fn location(out_root: &Path) -> Option<(String, Option<String>)> {
-    let started = PREFETCHED
-        .lock()
-        .ok()
-        .and_then(|mut slot| slot.take_if(|(root, _)| root == out_root));
-    match started {
-        Some((_, handle)) => handle.join().ok().flatten(),
-        None => find_location(out_root),
-    }
-}
-
-/// A [`location`] being found on another thread, and for which output root.
-type Started = (
-    PathBuf,
-    std::thread::JoinHandle<Option<(String, Option<String>)>>,
-);
-static PREFETCHED: std::sync::Mutex<Option<Started>> = std::sync::Mutex::new(None);
-
-/// Starts finding [`location`] of `out_root` on another thread: opening the repository and
-/// its configuration overlaps reading the spec. The next `location(out_root)` waits for it.
-/// `first` runs on that thread before (a thread costs ~100 page faults here: the caller's
-/// other early work shares it).
-pub fn prefetch_location(out_root: &Path, first: fn()) {
-    let root = out_root.to_path_buf();
-    let handle = std::thread::spawn({
-        let root = root.clone();
-        move || {
-            first();
-            let _t = crate::timing::stage("git-location");
-            find_location(&root)
-        }
-    });
-    if let Ok(mut slot) = PREFETCHED.lock() {
-        *slot = Some((root, handle));
-    }
-}
-
-fn find_location(out_root: &Path) -> Option<(String, Option<String>)> {
-    let repo = Repository::discover(out_root).ok()?;
-    let workdir = repo.workdir()?.canonicalize().ok()?;
-    let root = out_root.canonicalize().ok()?;
-    let rel = root
-        .strip_prefix(&workdir)
-        .ok()?
-        .to_string_lossy()
-        .replace('\\', "/");
-    let origin = repo
-        .find_remote("origin")
-        .ok()
-        .and_then(|r| r.url().ok().map(str::to_owned));
-    Some((rel, origin))
-}
-
-/// A Git URL reduced to host and path, so that `ssh://git@host/a/b.git`, `git@host:a/b` and
-/// `https://host/a/b` compare equal.
-#[must_use]
-pub fn same_repository(a: &str, b: &str) -> bool {
-    fn key(u: &str) -> String {
-        let u = u.trim().trim_end_matches('/').trim_end_matches(".git");
-        let rest = u.split_once("://").map_or(u, |(_, r)| r);
-        let rest = rest.split_once('@').map_or(rest, |(_, r)| r);
-        // scp-like `host:path`, or `host:port/path`.
-        let (host, path) = rest.split_once(['/', ':']).unwrap_or((rest, ""));
-        let path = path
-            .trim_start_matches(|c: char| c.is_ascii_digit())
-            .trim_start_matches('/');
-        format!("{}/{}", host.to_ascii_lowercase(), path)
-    }
-    key(a) == key(b)
-}
-
 impl Target {
     /// The path of `p` (absolute or relative to the current directory) inside the work tree.
     ///
@@ -428,8 +353,6 @@ impl Target {
 
 #[cfg(test)]
 mod tests {
-    use super::same_repository;
-
     #[test]
     fn git_dates_are_read_like_git() {
         use super::parse_git_date;
@@ -446,19 +369,5 @@ mod tests {
             Some((1_767_225_600, 120))
         );
         assert_eq!(parse_git_date("yesterday"), None);
-    }
-
-    #[test]
-    fn urls_of_one_repository_compare_equal() {
-        let a = "ssh://git@github.com/acme/fleet.git";
-        for b in [
-            "git@github.com:acme/fleet",
-            "https://github.com/acme/fleet",
-            "https://GitHub.com/acme/fleet/",
-            "ssh://git@github.com:22/acme/fleet",
-        ] {
-            assert!(same_repository(a, b), "{b}");
-        }
-        assert!(!same_repository(a, "https://github.com/acme/other"));
     }
 }

@@ -23,6 +23,8 @@ pub mod output;
 pub mod par;
 pub mod pipeline;
 pub mod render;
+pub mod repo;
+pub mod source;
 pub mod spec;
 pub mod subst;
 pub mod suggest;

@@ -74,7 +74,7 @@ pub fn check_file(path: &Path, name: &str, out_root: Option<&Path>) -> Result<Ch
     // One thread, started before the spec is read: the schema compiled (wanted as soon as the
     // spec is parsed), then the Git facts of the repository rule.
     if let Some(root) = out_root {
-        crate::git::prefetch_location(root, || {
+        crate::repo::prefetch_location(root, || {
             let _t = crate::timing::stage("schema-build");
             spec::schema::prepare();
         });

@@ -161,7 +161,7 @@ fn duplicates(fleet: &Fleet, problems: &mut Vec<Problem>) {
 /// Flux into the text of manifests: a line break (of any YAML version) or a control character
 /// there would become structure. Refused where written.
 fn text_safety(fleet: &Fleet, problems: &mut Vec<Problem>) {
-    use crate::render::yaml_out::needs_escape;
+    use crate::spec::yaml::needs_escape;
     let bad = |s: &str| s.chars().any(needs_escape);
     let help = "remove the line break or control character (YAML 1.1 also breaks lines at U+0085, U+2028 and U+2029)";
     for c in &fleet.components {
@@ -476,10 +476,10 @@ fn repository(fleet: &Fleet, out_root: Option<&Path>, problems: &mut Vec<Problem
         }
     }
     let Some(root) = out_root else { return };
-    let Some((rel, Some(origin))) = crate::git::location(root) else {
+    let Some((rel, Some(origin))) = crate::repo::location(root) else {
         return;
     };
-    if !crate::git::same_repository(&origin, &repo.url) || rel == repo.path {
+    if !crate::repo::same_repository(&origin, &repo.url) || rel == repo.path {
         return;
     }
     let shown = |p: &str| {

@@ -26,7 +26,7 @@ pub fn run(g: &Global) -> Result<(), Failure> {
         })?;
     // Inside a Git work tree, say where this folder sits in it (every generated path starts
     // there).
-    let starter = match crate::git::location(&g.out_root()) {
+    let starter = match crate::repo::location(&g.out_root()) {
         Some((rel, _)) if !rel.is_empty() => STARTER.replacen(
             "    path: ./                       #",
             &format!("    path: ./{rel:<23}#"),

@@ -9,49 +9,11 @@ pub use build::build;
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 
+pub use crate::spec::raw::{Bootstrap, Delivery, Engine, Isolation, Role};
 use crate::spec::source::Span;
 use crate::spec::yaml::Node;
-
-/// What reconciles the platform layers (`spec.engine`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Engine {
-    Flux,
-    ArgoCd,
-}
-
-/// How a tenant's own repository is delivered (`apps.delivery`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Delivery {
-    Flux,
-    ArgoCd,
-}
-
-/// What a cluster is to the fleet (`clusters[].role`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    /// Runs Flux (or Argo CD) for the fleet.
-    Hub,
-    /// Reconciled from the hub.
-    Fleet,
-    /// Runs its own Flux (or Argo CD), bootstrapped at its entry `fleet/<env>/clusters/<name>/`.
-    Standalone,
-}
-
-/// Who installs Flux on a cluster that runs it (`flux.bootstrap`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Bootstrap {
-    /// `flux bootstrap`, which owns `<entry>/flux-system/`.
-    FluxCli,
-    /// The Flux Operator: synctl writes the FluxInstance.
-    FluxOperator,
-}
 
 /// How Flux runs on a hub or standalone cluster (`spec.flux` with the cluster's overrides).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -63,16 +25,6 @@ pub struct FluxConfig {
     pub registry: String,
     pub components: Vec<String>,
     pub size: Option<String>,
-}
-
-/// A tenant's network boundary (`tenants[].isolation`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Isolation {
-    /// A NetworkPolicy admits only the tenant's namespaces and the ingress/monitoring ones.
-    Namespace,
-    /// No NetworkPolicy.
-    None,
 }
 
 /// The checked fleet.

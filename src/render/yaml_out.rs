@@ -141,16 +141,7 @@ fn inline(v: &Json, out: &mut String) {
     }
 }
 
-/// Characters that may not appear raw in a YAML scalar: control characters (C0, DEL, C1 —
-/// NEL among them), the Unicode line and paragraph separators (which YAML 1.1 readers take
-/// for line breaks), the byte order mark, and the two non-characters PyYAML refuses.
-pub fn needs_escape(c: char) -> bool {
-    c.is_control()
-        || matches!(
-            c,
-            '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}'
-        )
-}
+pub use crate::spec::yaml::needs_escape;
 
 /// A string as a YAML scalar: plain when every reader we write for reads it back as the same
 /// string (YAML 1.1 as PyYAML and Argo CD's go-yaml v2, YAML 1.2 as yaml-rust2, and go-yaml v3

@@ -39,7 +39,7 @@ pub enum LoadError {
 /// # Errors
 /// See [`LoadError`].
 pub fn load(path: &Path, name: &str) -> Result<Loaded, LoadError> {
-    let source = match Source::read(path, name) {
+    let source = match source::read(path, name) {
         Ok(s) => s,
         Err(ReadError::Io(e)) => return Err(LoadError::Io(format!("cannot read `{name}`: {e}"))),
         Err(ReadError::Invalid(p)) => {

@@ -6,11 +6,10 @@
 
 use std::collections::BTreeMap;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::de::Spanned;
 use super::yaml::Node;
-use crate::model::{Bootstrap, Delivery, Engine, Isolation, Role};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -267,6 +266,54 @@ pub struct AppsRepository {
     pub branch: Option<String>,
     pub path: Option<String>,
     pub secret_ref: Option<String>,
+}
+
+/// What reconciles the platform layers (`spec.engine`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Engine {
+    Flux,
+    ArgoCd,
+}
+
+/// How a tenant's own repository is delivered (`apps.delivery`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Delivery {
+    Flux,
+    ArgoCd,
+}
+
+/// What a cluster is to the fleet (`clusters[].role`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Runs Flux (or Argo CD) for the fleet.
+    Hub,
+    /// Reconciled from the hub.
+    Fleet,
+    /// Runs its own Flux (or Argo CD), bootstrapped at its entry `fleet/<env>/clusters/<name>/`.
+    Standalone,
+}
+
+/// Who installs Flux on a cluster that runs it (`flux.bootstrap`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Bootstrap {
+    /// `flux bootstrap`, which owns `<entry>/flux-system/`.
+    FluxCli,
+    /// The Flux Operator: synctl writes the FluxInstance.
+    FluxOperator,
+}
+
+/// A tenant's network boundary (`tenants[].isolation`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Isolation {
+    /// A NetworkPolicy admits only the tenant's namespaces and the ingress/monitoring ones.
+    Namespace,
+    /// No NetworkPolicy.
+    None,
 }
 
 #[cfg(test)]

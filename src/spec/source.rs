@@ -1,138 +1,74 @@
-//! The spec's text as read from disk, once: size and encoding limits, and the mapping from
-//! byte offsets to the 1-based lines and columns that diagnostics print.
+//! The spec as read from disk, once: size and encoding limits. The text and its spans are
+//! [`crate::source`].
 
 use std::path::Path;
-use std::sync::Arc;
 
 use crate::diag::{Code, Problem};
+pub use crate::source::{Source, Span};
 
 /// Largest spec synctl reads (a 100,000-component fleet is about 10 MiB).
 pub const MAX_SPEC_BYTES: u64 = 32 * 1024 * 1024;
 
-/// A byte range of the spec text.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Span {
-    pub offset: usize,
-    pub len: usize,
+/// Reads the spec at `path`, refusing files that are too large or not UTF-8.
+///
+/// # Errors
+/// An I/O error (exit 2) or a `synctl::yaml` problem (exit 1).
+pub fn read(path: &Path, name: &str) -> Result<Source, ReadError> {
+    let meta = std::fs::metadata(path).map_err(|e| ReadError::Io(e.to_string()))?;
+    if !meta.is_file() {
+        // A FIFO or a device would block or never end.
+        return Err(ReadError::Io(format!("`{name}` is not a regular file")));
+    }
+    if meta.len() > MAX_SPEC_BYTES {
+        return Err(ReadError::Invalid(Box::new(
+            Problem::error(
+                Code::Yaml,
+                format!(
+                    "`{name}` is {} bytes, more than the {MAX_SPEC_BYTES} bytes synctl reads",
+                    meta.len()
+                ),
+            )
+            .help("a fleet spec is a few kilobytes; check that -f points at the spec"),
+        )));
+    }
+    let bytes = std::fs::read(path).map_err(|e| ReadError::Io(e.to_string()))?;
+    from_bytes(name, bytes).map_err(ReadError::Invalid)
 }
 
-impl Span {
-    /// The span of `len` bytes starting at `offset`.
-    #[must_use]
-    pub fn new(offset: usize, len: usize) -> Span {
-        Span { offset, len }
+/// Checks that `bytes` are UTF-8 and wraps them.
+///
+/// # Errors
+/// A `synctl::yaml` problem naming the first invalid byte.
+pub fn from_bytes(name: &str, mut bytes: Vec<u8>) -> Result<Source, Box<Problem>> {
+    // A UTF-8 byte order mark is accepted (editors on Windows write one) and dropped.
+    if bytes.starts_with(&[0xEF, 0xBB, 0xBF]) {
+        bytes.drain(..3);
     }
-}
-
-/// The spec text and its name as shown in diagnostics.
-#[derive(Clone, Debug)]
-pub struct Source {
-    pub name: String,
-    pub text: Arc<str>,
-    line_starts: Vec<usize>,
-}
-
-impl Source {
-    /// Wraps `text`, shown as `name` in diagnostics.
-    #[must_use]
-    pub fn new(name: impl Into<String>, text: String) -> Source {
-        let mut line_starts = vec![0];
-        line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
-        Source {
-            name: name.into(),
-            text: Arc::from(text),
-            line_starts,
-        }
+    // A NUL byte ends the text for some YAML readers and not others: never guess.
+    if let Some(at) = bytes.iter().position(|b| *b == 0) {
+        let line = bytes[..at].iter().filter(|b| **b == b'\n').count() + 1;
+        return Err(Box::new(
+            Problem::error(
+                Code::Yaml,
+                format!("`{name}` holds a NUL byte at line {line} (byte {at})"),
+            )
+            .help("a spec is text: remove the NUL byte (the file may be binary or corrupted)"),
+        ));
     }
-
-    /// Reads the spec at `path`, refusing files that are too large or not UTF-8.
-    ///
-    /// # Errors
-    /// An I/O error (exit 2) or a `synctl::yaml` problem (exit 1).
-    pub fn read(path: &Path, name: &str) -> Result<Source, ReadError> {
-        let meta = std::fs::metadata(path).map_err(|e| ReadError::Io(e.to_string()))?;
-        if !meta.is_file() {
-            // A FIFO or a device would block or never end.
-            return Err(ReadError::Io(format!("`{name}` is not a regular file")));
-        }
-        if meta.len() > MAX_SPEC_BYTES {
-            return Err(ReadError::Invalid(Box::new(
-                Problem::error(
-                    Code::Yaml,
-                    format!(
-                        "`{name}` is {} bytes, more than the {MAX_SPEC_BYTES} bytes synctl reads",
-                        meta.len()
-                    ),
-                )
-                .help("a fleet spec is a few kilobytes; check that -f points at the spec"),
-            )));
-        }
-        let bytes = std::fs::read(path).map_err(|e| ReadError::Io(e.to_string()))?;
-        Source::from_bytes(name, bytes).map_err(ReadError::Invalid)
-    }
-
-    /// Checks that `bytes` are UTF-8 and wraps them.
-    ///
-    /// # Errors
-    /// A `synctl::yaml` problem naming the first invalid byte.
-    pub fn from_bytes(name: &str, mut bytes: Vec<u8>) -> Result<Source, Box<Problem>> {
-        // A UTF-8 byte order mark is accepted (editors on Windows write one) and dropped.
-        if bytes.starts_with(&[0xEF, 0xBB, 0xBF]) {
-            bytes.drain(..3);
-        }
-        // A NUL byte ends the text for some YAML readers and not others: never guess.
-        if let Some(at) = bytes.iter().position(|b| *b == 0) {
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(Source::new(name, text)),
+        Err(e) => {
+            let at = e.utf8_error().valid_up_to();
+            let bytes = e.as_bytes();
             let line = bytes[..at].iter().filter(|b| **b == b'\n').count() + 1;
-            return Err(Box::new(
+            Err(Box::new(
                 Problem::error(
                     Code::Yaml,
-                    format!("`{name}` holds a NUL byte at line {line} (byte {at})"),
+                    format!("`{name}` is not UTF-8: invalid byte at line {line} (byte {at})"),
                 )
-                .help("a spec is text: remove the NUL byte (the file may be binary or corrupted)"),
-            ));
+                .help("save the spec as UTF-8"),
+            ))
         }
-        match String::from_utf8(bytes) {
-            Ok(text) => Ok(Source::new(name, text)),
-            Err(e) => {
-                let at = e.utf8_error().valid_up_to();
-                let bytes = e.as_bytes();
-                let line = bytes[..at].iter().filter(|b| **b == b'\n').count() + 1;
-                Err(Box::new(
-                    Problem::error(
-                        Code::Yaml,
-                        format!("`{name}` is not UTF-8: invalid byte at line {line} (byte {at})"),
-                    )
-                    .help("save the spec as UTF-8"),
-                ))
-            }
-        }
-    }
-
-    /// The 1-based line and column (in characters) of byte `offset`.
-    #[must_use]
-    pub fn line_col(&self, offset: usize) -> (usize, usize) {
-        let offset = offset.min(self.text.len());
-        let line = self.line_starts.partition_point(|&s| s <= offset) - 1;
-        let start = self.line_starts[line];
-        let col = self
-            .text
-            .get(start..offset)
-            .map_or(offset - start, |s| s.chars().count());
-        (line + 1, col + 1)
-    }
-
-    /// The byte offset of 1-based `line` and 0-based character column `col`.
-    #[must_use]
-    pub fn offset_of(&self, line: usize, col: usize) -> usize {
-        let Some(&start) = self.line_starts.get(line.saturating_sub(1)) else {
-            return self.text.len();
-        };
-        let rest = &self.text[start..];
-        let end = rest.find('\n').unwrap_or(rest.len());
-        rest[..end]
-            .char_indices()
-            .nth(col)
-            .map_or(start + end, |(i, _)| start + i)
     }
 }
 
@@ -159,7 +95,7 @@ mod tests {
 
     #[test]
     fn non_utf8_is_a_yaml_problem_with_its_line() {
-        let err = Source::from_bytes("f", b"a: 1\nb: \xff\n".to_vec()).unwrap_err();
+        let err = from_bytes("f", b"a: 1\nb: \xff\n".to_vec()).unwrap_err();
         assert_eq!(err.code, Code::Yaml);
         assert!(err.message.contains("line 2"), "{}", err.message);
     }

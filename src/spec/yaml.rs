@@ -125,6 +125,17 @@ impl Node {
     }
 }
 
+/// Characters that may not appear raw in a YAML scalar: control characters (C0, DEL, C1 —
+/// NEL among them), the Unicode line and paragraph separators (which YAML 1.1 readers take
+/// for line breaks), the byte order mark, and the two non-characters PyYAML refuses.
+pub fn needs_escape(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}'
+        )
+}
+
 /// Parses `source` as a single YAML document.
 ///
 /// # Errors

@@ -89,3 +89,76 @@ fn every_diagnostic_code_has_its_row_in_the_spec_reference() {
         );
     }
 }
+
+/// The modules of the crate from the bottom up: a module's code (tests aside) may only name
+/// modules below it (`docs/architecture.md`, "stages import downward only").
+const LAYERS: &[&str] = &[
+    "hashing",
+    "suggest",
+    "timing",
+    "par",
+    "source",
+    "diag",
+    "subst",
+    "duration",
+    "spec",
+    "model",
+    "graph",
+    "folders",
+    "repo",
+    "check",
+    "layout",
+    "render",
+    "output",
+    "git",
+    "pipeline",
+    "synthetic",
+    "commands",
+    "cli",
+    "lib",
+    "main",
+    "testing",
+];
+
+#[test]
+fn stages_import_downward_only() {
+    let src = root().join("src");
+    let mut upward = Vec::new();
+    for entry in walkdir::WalkDir::new(&src).into_iter().flatten() {
+        let path = entry.path();
+        if path.extension().is_none_or(|e| e != "rs") || path.ends_with("tests.rs") {
+            continue;
+        }
+        let rel = path
+            .strip_prefix(&src)
+            .unwrap()
+            .to_string_lossy()
+            .replace('\\', "/");
+        let module = rel.split(['/', '.']).next().unwrap_or_default().to_owned();
+        let rank = |m: &str| LAYERS.iter().position(|l| *l == m);
+        let Some(mine) = rank(&module) else {
+            upward.push(format!("{rel}: module `{module}` is not in LAYERS"));
+            continue;
+        };
+        let text = std::fs::read_to_string(path).unwrap();
+        // The code before the unit tests, without comments.
+        let code = text
+            .split("\n#[cfg(test)]\nmod tests")
+            .next()
+            .unwrap_or_default();
+        for line in code.lines().filter(|l| !l.trim_start().starts_with("//")) {
+            for (i, _) in line.match_indices("crate::") {
+                let name: String = line[i + 7..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect();
+                if let Some(theirs) = rank(&name)
+                    && theirs > mine
+                {
+                    upward.push(format!("{rel}: `{module}` names `crate::{name}`, above it"));
+                }
+            }
+        }
+    }
+    assert!(upward.is_empty(), "\n{}", upward.join("\n"));
+}
