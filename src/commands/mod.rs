@@ -210,11 +210,3 @@ pub fn report(g: &Global, source: &Source, problems: &[Problem], format: Format)
         }
     }
 }
-
-/// The spec's path relative to `root` when it lies inside it (for messages and git).
-#[must_use]
-pub fn relative_to(path: &Path, root: &Path) -> Option<PathBuf> {
-    let path = std::fs::canonicalize(path).ok()?;
-    let root = std::fs::canonicalize(root).ok()?;
-    path.strip_prefix(root).ok().map(Path::to_path_buf)
-}

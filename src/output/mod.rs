@@ -927,13 +927,6 @@ pub fn lock(root: &Path) -> Result<Lock, String> {
     Ok(Lock(dir))
 }
 
-/// The entries `hub/kustomization.yaml` must keep: `flux-system` when `hub/flux-system/`
-/// exists or an earlier generation listed it (Flux would otherwise prune its own controllers).
-#[must_use]
-pub fn hub_listing(root: &Path) -> Vec<String> {
-    bootstrap_listing(root, "hub")
-}
-
 /// What the `kustomization.yaml` of entry folder `entry` (`hub`, or a standalone cluster's
 /// `fleet/<env>/clusters/<name>`) must keep listing: `flux-system` when `flux bootstrap` wrote
 /// it there, or when an earlier generation listed it (Flux would otherwise prune itself).

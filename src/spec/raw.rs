@@ -24,10 +24,6 @@ pub struct Fleet {
 #[serde(deny_unknown_fields)]
 pub struct Metadata {
     pub name: String,
-    #[serde(default)]
-    pub annotations: BTreeMap<String, String>,
-    #[serde(default)]
-    pub labels: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Deserialize)]
