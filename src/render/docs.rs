@@ -131,15 +131,10 @@ pub(super) fn render(r: &Renderer, doc: &Doc) -> Result<Vec<String>, Vec<Problem
             name,
             namespace,
             data,
-        } => {
-            let cm = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, "namespace": namespace}, "data": data});
-            let mut text = String::new();
-            for key in ["apiVersion", "kind", "metadata", "data"] {
-                text.push_str(&to_yaml(&json!({ key: cm[key] }), 0));
-                text.push('\n');
-            }
-            Ok(vec![text])
-        }
+        } => Ok(vec![in_order(
+            &json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, "namespace": namespace}, "data": data}),
+            &["apiVersion", "kind", "metadata", "data"],
+        )]),
         Doc::ClusterRoleBinding {
             name,
             cluster_role,
@@ -156,12 +151,10 @@ pub(super) fn render(r: &Renderer, doc: &Doc) -> Result<Vec<String>, Vec<Problem
                 "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": cluster_role},
                 "subjects": subjects,
             });
-            let mut text = String::new();
-            for key in ["apiVersion", "kind", "metadata", "roleRef", "subjects"] {
-                text.push_str(&to_yaml(&json!({ key: crb[key] }), 0));
-                text.push('\n');
-            }
-            Ok(vec![text])
+            Ok(vec![in_order(
+                &crb,
+                &["apiVersion", "kind", "metadata", "roleRef", "subjects"],
+            )])
         }
         Doc::RoleBinding {
             name,
@@ -184,6 +177,16 @@ pub(super) fn render(r: &Renderer, doc: &Doc) -> Result<Vec<String>, Vec<Problem
             Ok(vec![format!("{}\n", to_yaml(&cm, 0))])
         }
     }
+}
+
+/// The top-level fields of `doc` in the order `keys` gives (as Kubernetes objects are read).
+fn in_order(doc: &Json, keys: &[&str]) -> String {
+    let mut text = String::new();
+    for key in keys {
+        text.push_str(&to_yaml(&json!({ *key: doc[*key] }), 0));
+        text.push('\n');
+    }
+    text
 }
 
 /// The chart source (HelmRepository or OCIRepository) and HelmRelease of a component, written
