@@ -346,37 +346,33 @@ fn exclusion(node: &Node, keyword_path: &str) -> Option<Vec<Problem>> {
         .rposition(|(token, _)| *token == "then" || *token == "else")?;
     let branch = chain[at].0;
     let condition = &chain[at.checked_sub(1)?].1["if"];
-    let when = if let Some(engine) = condition["properties"]["engine"]["const"].as_str() {
-        let engine = match (branch, engine) {
-            ("then", e) => e,
-            (_, "argocd") => "flux",
-            _ => "argocd",
-        };
-        (
-            format!("this fleet runs engine {engine}"),
-            if engine == "flux" {
-                "not read by Flux"
-            } else {
-                "not read by Argo CD"
-            },
-        )
-    } else {
-        let kind = condition["required"][0].as_str()?;
-        let kind = match (branch, kind) {
-            ("then", k) => k,
-            (_, "chart") => "path",
-            _ => "chart",
-        };
-        (
-            format!("this component has `{kind}:`"),
-            if kind == "chart" {
-                "not read for a chart"
-            } else {
-                "not read for a `path:` folder"
-            },
-        )
+    // The rule tests the engine or the kind of component; `else` is the other of the two.
+    let (subject, named) = match condition["properties"]["engine"]["const"].as_str() {
+        Some(engine) => ("engine", engine),
+        None => ("kind", condition["required"][0].as_str()?),
     };
-    let (when, label) = when;
+    let pair = if subject == "engine" {
+        ["flux", "argocd"]
+    } else {
+        ["chart", "path"]
+    };
+    let value = match (branch, named == pair[0]) {
+        ("then", _) => named,
+        (_, true) => pair[1],
+        (_, false) => pair[0],
+    };
+    let (when, label) = match (subject, value) {
+        ("engine", "flux") => ("this fleet runs engine flux".to_owned(), "not read by Flux"),
+        ("engine", e) => (format!("this fleet runs engine {e}"), "not read by Argo CD"),
+        (_, "chart") => (
+            "this component has `chart:`".to_owned(),
+            "not read for a chart",
+        ),
+        (_, k) => (
+            format!("this component has `{k}:`"),
+            "not read for a `path:` folder",
+        ),
+    };
     let problem = |field: &str| {
         let at = node.entry(field).map_or(node.span, |e| e.key_span);
         Problem::error(Code::Schema, format!("`{field}` does nothing here: {when}"))
