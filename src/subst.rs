@@ -105,6 +105,24 @@ pub fn substitute(s: &str, vars: &BTreeMap<String, String>, missing: &mut Vec<St
     out
 }
 
+/// [`substitute`] in every string of `value`, in place (keys are left as written).
+pub fn substitute_value(
+    value: &mut serde_json::Value,
+    vars: &BTreeMap<String, String>,
+    missing: &mut Vec<String>,
+) {
+    match value {
+        serde_json::Value::String(s) => *s = substitute(s, vars, missing),
+        serde_json::Value::Array(items) => items
+            .iter_mut()
+            .for_each(|v| substitute_value(v, vars, missing)),
+        serde_json::Value::Object(map) => map
+            .values_mut()
+            .for_each(|v| substitute_value(v, vars, missing)),
+        _ => {}
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,8 +3,6 @@
 //! `platform/apps/` for the hub and `fleet/<env>/apps/<cluster>/` for a fleet cluster),
 //! ordered by sync waves.
 
-use std::collections::BTreeMap;
-
 use serde_json::{Value as Json, json};
 
 use super::docs::{AppSource, Application, Content, Doc};
@@ -428,17 +426,6 @@ pub fn health_provider(fleet: &Fleet) -> Option<usize> {
     })
 }
 
-/// Replaces `${…}` in every string of `value` (see [`crate::subst`]); collects the names no
-/// variable resolves.
-fn resolve(value: &mut Json, vars: &BTreeMap<String, String>, missing: &mut Vec<String>) {
-    match value {
-        Json::String(s) => *s = subst::substitute(s, vars, missing),
-        Json::Array(items) => items.iter_mut().for_each(|v| resolve(v, vars, missing)),
-        Json::Object(map) => map.values_mut().for_each(|v| resolve(v, vars, missing)),
-        _ => {}
-    }
-}
-
 /// The Helm source of chart component `c` on cluster `ci`: the environment's overrides merged,
 /// the health check injected into the chart providing Argo CD, `${VAR}` resolved (Argo CD has
 /// no substitution).
@@ -474,7 +461,7 @@ fn chart_source(fleet: &Fleet, ci: usize, c: usize) -> Result<Json, Vec<Problem>
         );
     }
     let mut missing = Vec::new();
-    resolve(&mut values, &cluster.variables(), &mut missing);
+    subst::substitute_value(&mut values, &cluster.variables(), &mut missing);
     missing.sort();
     missing.dedup();
     let problems: Vec<Problem> = missing

@@ -664,13 +664,18 @@ pub(super) fn path_kustomization(
     if let Some(sa) = &knobs.service_account {
         k.service_account = Some(sa.clone());
     }
-    // Patches sit in per-cluster entries that nothing substitutes: resolve `${…}` here.
+    // Patches sit in per-cluster entries that nothing substitutes: resolve `${…}` here
+    // (unresolved ones are left; the substitution rule reports them).
     let vars = target.variables();
     k.patches = knobs
         .patches
         .iter()
         .chain(env.and_then(|o| o.patches.as_ref()).into_iter().flatten())
-        .map(|p| resolve_vars(p, &vars))
+        .map(|p| {
+            let mut p = p.clone();
+            crate::subst::substitute_value(&mut p, &vars, &mut Vec::new());
+            p
+        })
         .collect();
     k.decryption.clone_from(&knobs.decryption);
     k.substitute_from.clone_from(&knobs.substitute_from);
@@ -683,21 +688,6 @@ pub(super) fn path_kustomization(
         k.wait = wait;
     }
     k
-}
-
-/// `value` with `${…}` resolved in every string from `vars` (unresolved ones are left; the
-/// substitution rule reports them).
-fn resolve_vars(value: &Json, vars: &std::collections::BTreeMap<String, String>) -> Json {
-    match value {
-        Json::String(s) => Json::String(crate::subst::substitute(s, vars, &mut Vec::new())),
-        Json::Array(a) => Json::Array(a.iter().map(|v| resolve_vars(v, vars)).collect()),
-        Json::Object(m) => Json::Object(
-            m.iter()
-                .map(|(k, v)| (k.clone(), resolve_vars(v, vars)))
-                .collect(),
-        ),
-        other => other.clone(),
-    }
 }
 
 /// The kubeconfig reference of a Kustomization or HelmRelease that reaches a fleet cluster.

@@ -19,7 +19,6 @@ pub use docs::{
     AppSource, Application, ChartSource, Content, DependsOn, Doc, GitRepository, HelmRelease,
     Kustomization, Patch, Release, Tenant,
 };
-pub use release::merge;
 pub use waves::{WavePlan, cluster_waves};
 
 use std::borrow::Cow;

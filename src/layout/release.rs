@@ -8,7 +8,7 @@ use super::docs::{ChartSource, DependsOn, HelmRelease, Patch, Release};
 use crate::model::{ComponentSource, Fleet, TenantRole, defaults};
 
 /// Deep merge of `over` into `base` (maps merge, everything else — lists included — replaces).
-pub fn merge(base: &mut Json, over: &Json) {
+pub(super) fn merge(base: &mut Json, over: &Json) {
     match (base, over) {
         (Json::Object(b), Json::Object(o)) => {
             for (k, v) in o {
@@ -98,16 +98,16 @@ pub(super) fn release(fleet: &Fleet, c: usize, depends_on: Vec<String>) -> Optio
     Some(Release { source, release })
 }
 
-/// A strategic-merge patch of the HelmRelease `name` (`all` for every HelmRelease).
-fn release_patch(name: &str, spec: Json) -> Patch {
-    let target = if name == "all" {
-        json!({"kind": "HelmRelease"})
-    } else {
-        json!({"kind": "HelmRelease", "name": name})
+/// A strategic-merge patch of the HelmRelease `name`, or of every HelmRelease of the overlay
+/// (`None`; its `metadata.name` is then `all`, which kustomize ignores with a target).
+fn release_patch(name: Option<&str>, spec: Json) -> Patch {
+    let target = match name {
+        Some(name) => json!({"kind": "HelmRelease", "name": name}),
+        None => json!({"kind": "HelmRelease"}),
     };
     Patch {
         target,
-        patch: json!({"apiVersion": "helm.toolkit.fluxcd.io/v2", "kind": "HelmRelease", "metadata": {"name": name}, "spec": spec}),
+        patch: json!({"apiVersion": "helm.toolkit.fluxcd.io/v2", "kind": "HelmRelease", "metadata": {"name": name.unwrap_or("all")}, "spec": spec}),
     }
 }
 
@@ -119,13 +119,13 @@ pub(super) fn kubeconfig_patch(config_map: bool) -> Patch {
     } else {
         json!({"secretRef": {"name": "${KUBECONFIG_SECRET}", "key": "${KUBECONFIG_KEY}"}})
     };
-    release_patch("all", json!({"kubeConfig": kube}))
+    release_patch(None, json!({"kubeConfig": kube}))
 }
 
 /// Component `c`'s HelmRelease runs as `account` (fleet model section 3).
 pub(super) fn account_patch(fleet: &Fleet, c: usize, account: &str) -> Patch {
     release_patch(
-        &fleet.components[c].name,
+        Some(&fleet.components[c].name),
         json!({"serviceAccountName": account}),
     )
 }
@@ -176,7 +176,7 @@ pub(super) fn environment_patches(fleet: &Fleet, c: usize, env: &str) -> Vec<Pat
     }
     let mut out = Vec::new();
     if spec.as_object().is_some_and(|m| !m.is_empty()) {
-        out.push(release_patch(&comp.name, spec));
+        out.push(release_patch(Some(&comp.name), spec));
     }
     if let (Some(v), true) = (&o.version, oci) {
         out.push(Patch {
@@ -225,6 +225,26 @@ fn helm_overrides(base: &Json, over: &Json, spec: &mut Json) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A component named `all` gets patches of its own HelmRelease only (the name is no
+    /// "every HelmRelease" marker).
+    #[test]
+    fn a_component_named_all_is_patched_alone() {
+        let spec = "apiVersion: synctl.dev/v1alpha1\nkind: Fleet\nmetadata: {name: t}\nspec:\n  repository: {url: https://x/y}\n  clusters: [{name: hub, role: hub}, {name: dev}]\n  components:\n    - {name: all, wave: controllers, chart: {repository: https://c, name: a}, environments: {dev: {values: {a: 1}}}}\n";
+        let checked = crate::pipeline::check_text("fleet.yaml", spec.to_owned(), None);
+        assert!(!checked.has_errors(), "{:?}", checked.problems);
+        let (fleet, _) = checked.fleet.as_ref().unwrap();
+        for p in [account_patch(fleet, 0, "x")]
+            .into_iter()
+            .chain(environment_patches(fleet, 0, "dev"))
+        {
+            assert_eq!(p.target, json!({"kind": "HelmRelease", "name": "all"}));
+        }
+        assert_eq!(
+            kubeconfig_patch(false).target,
+            json!({"kind": "HelmRelease"})
+        );
+    }
 
     #[test]
     fn merge_is_deep_for_maps_and_replaces_lists() {
