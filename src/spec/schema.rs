@@ -315,8 +315,8 @@ fn message_of(kind: &ValidationErrorKind) -> String {
     }
 }
 
-/// The fields the schema excludes where they would do nothing (a field of the other engine, of the
-/// other kind of component), as a diagnostic. The schema is the one table of these fields:
+/// The fields the schema excludes where they would do nothing (a field of the other engine, of
+/// the other kind of component), as diagnostics. The schema is the one table of these fields:
 /// each rule is `if: <condition>, then: {not: {anyOf: [{required: [field]}…]}}` (or `else:`),
 /// and the message is read off the rule that failed, at `keyword_path` (the `not`).
 fn exclusion(node: &Node, keyword_path: &str) -> Option<Vec<Problem>> {
@@ -390,8 +390,9 @@ fn exclusion(node: &Node, keyword_path: &str) -> Option<Vec<Problem>> {
     )
 }
 
-/// The `not` rules beyond "exclude each other": a field of the other engine, `flux` with
-/// engine argocd, `retries` with `RetryOnFailure`.
+/// The `not` rules beyond "exclude each other" and the engine and kind exclusions
+/// ([`exclusion`]): `retries` with `RetryOnFailure`, `wait: true` with `healthChecks`, `flux`
+/// with engine argocd.
 fn not_problem(node: &Node) -> Option<Problem> {
     let at = |key: &str| node.entry(key).map_or(node.span, |e| e.key_span);
     if node.get("strategy").and_then(Node::as_str) == Some("RetryOnFailure")
