@@ -7,6 +7,10 @@
 //! Trees go to tmpfs (`/dev/shm`) when there is one, so the disk's file-creation cost does not
 //! hide synctl's own; the bench prints which filesystem it used. Peak memory comes from
 //! `/usr/bin/time -f %M` when it is installed.
+#![expect(
+    clippy::cast_precision_loss,
+    reason = "sizes and times printed in a table, to one decimal"
+)]
 
 use std::fs;
 use std::path::Path;
@@ -70,8 +74,7 @@ fn scratch() -> (std::path::PathBuf, String) {
                 dir.starts_with(at).then(|| (at.len(), kind.to_owned()))
             })
             .max()
-            .map(|(_, kind)| kind)
-            .unwrap_or_else(|| "unknown".to_owned())
+            .map_or_else(|| "unknown".to_owned(), |(_, kind)| kind)
     };
     if fs_of("/dev/shm") == "tmpfs" {
         return ("/dev/shm".into(), "tmpfs (/dev/shm)".to_owned());
@@ -188,7 +191,7 @@ fn main() {
         println!(
             "| {clusters} × {components} | {} | {:.1} | {} | {} | {:.1} | {} | {} | {:.1} | {:.0} µs | {} |",
             written.len(),
-            bytes as f64 / 1048576.0,
+            bytes as f64 / 1_048_576.0,
             ms(empty),
             ms(floor),
             empty.as_secs_f64() / floor.as_secs_f64(),

@@ -12,15 +12,15 @@ use crate::commands::{
 /// synctl compiles a fleet spec into the tree Flux CD and Argo CD reconcile.
 #[derive(Debug, Parser)]
 #[command(name = "synctl", version, about, long_about = None)]
-pub struct Cli {
+pub(crate) struct Cli {
     #[command(flatten)]
-    pub global: Global,
+    pub(crate) global: Global,
     #[command(subcommand)]
-    pub command: Command,
+    pub(crate) command: Command,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Check the spec (and, when it exists, the generated tree); exit 1 on problems
     #[command(
         after_help = "Examples:\n  synctl validate                       # ./fleet.yaml and its tree\n  synctl validate -f clusters/fleet.yaml --format json\n  GITHUB_ACTIONS=true synctl validate   # also ::error annotations"

@@ -101,21 +101,21 @@ impl fmt::Display for Code {
 /// Whether a problem fails the run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Severity {
+pub(crate) enum Severity {
     Error,
     Warning,
 }
 
 /// A span of the spec with a short text, as shown under the YAML.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Label {
-    pub span: Span,
-    pub text: String,
+pub(crate) struct Label {
+    pub(crate) span: Span,
+    pub(crate) text: String,
 }
 
 impl Label {
     /// A label on `span` saying `text`.
-    pub fn new(span: Span, text: impl Into<String>) -> Label {
+    pub(crate) fn new(span: Span, text: impl Into<String>) -> Label {
         Label {
             span,
             text: text.into(),
@@ -127,19 +127,19 @@ impl Label {
 #[derive(Clone, Debug)]
 pub struct Problem {
     pub code: Code,
-    pub severity: Severity,
-    pub message: String,
+    pub(crate) severity: Severity,
+    pub(crate) message: String,
     /// The spec span at fault (absent for problems about the tree on disk).
-    pub primary: Option<Label>,
-    pub secondary: Vec<Label>,
-    pub help: Option<String>,
+    pub(crate) primary: Option<Label>,
+    pub(crate) secondary: Vec<Label>,
+    pub(crate) help: Option<String>,
     /// A generated file the problem is about (drift, hand edits), relative to the output root.
-    pub path: Option<String>,
+    pub(crate) path: Option<String>,
 }
 
 impl Problem {
     /// An error with `code` and `message`.
-    pub fn error(code: Code, message: impl Into<String>) -> Problem {
+    pub(crate) fn error(code: Code, message: impl Into<String>) -> Problem {
         Problem {
             code,
             severity: Severity::Error,
@@ -152,7 +152,7 @@ impl Problem {
     }
 
     /// A warning with `code` and `message`.
-    pub fn warning(code: Code, message: impl Into<String>) -> Problem {
+    pub(crate) fn warning(code: Code, message: impl Into<String>) -> Problem {
         Problem {
             severity: Severity::Warning,
             ..Problem::error(code, message)
@@ -161,14 +161,14 @@ impl Problem {
 
     /// Points the problem at `span` with the label `text`.
     #[must_use]
-    pub fn at(mut self, span: Span, text: impl Into<String>) -> Problem {
+    pub(crate) fn at(mut self, span: Span, text: impl Into<String>) -> Problem {
         self.primary = Some(Label::new(span, text));
         self
     }
 
     /// Adds a secondary label.
     #[must_use]
-    pub fn also(mut self, span: Span, text: impl Into<String>) -> Problem {
+    pub(crate) fn also(mut self, span: Span, text: impl Into<String>) -> Problem {
         // An empty span stands for something not written in the spec (a default).
         if span.len > 0 {
             self.secondary.push(Label::new(span, text));
@@ -178,14 +178,14 @@ impl Problem {
 
     /// Says how to fix it.
     #[must_use]
-    pub fn help(mut self, help: impl Into<String>) -> Problem {
+    pub(crate) fn help(mut self, help: impl Into<String>) -> Problem {
         self.help = Some(help.into());
         self
     }
 
     /// Names the generated file the problem is about.
     #[must_use]
-    pub fn in_file(mut self, path: impl Into<String>) -> Problem {
+    pub(crate) fn in_file(mut self, path: impl Into<String>) -> Problem {
         self.path = Some(path.into());
         self
     }
@@ -198,13 +198,13 @@ impl Problem {
 
     /// Whether this problem fails the run.
     #[must_use]
-    pub fn is_error(&self) -> bool {
+    pub(crate) fn is_error(&self) -> bool {
         self.severity == Severity::Error
     }
 }
 
 /// Sorts problems by position and removes exact repeats.
-pub fn sort(problems: &mut Vec<Problem>) {
+pub(crate) fn sort(problems: &mut Vec<Problem>) {
     problems.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     problems.dedup_by(|a, b| {
         a.code == b.code && a.message == b.message && a.primary == b.primary && a.path == b.path
@@ -213,7 +213,7 @@ pub fn sort(problems: &mut Vec<Problem>) {
 
 /// How problems are printed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum Format {
+pub(crate) enum Format {
     Human,
     Json,
     /// SARIF 2.1.0, for code-scanning uploads.
@@ -285,7 +285,7 @@ impl Diagnostic for Shown<'_> {
 
 /// Renders problems for people: miette's graphical report, one after another.
 #[must_use]
-pub fn render_human(source: &Source, problems: &[Problem], color: bool) -> String {
+pub(crate) fn render_human(source: &Source, problems: &[Problem], color: bool) -> String {
     // Control characters from the spec (terminal escape sequences among them) are never
     // printed raw: each byte becomes `?`, so spans keep their offsets.
     let shown_text: Arc<str> = if source.text.chars().any(is_unprintable) {
@@ -418,7 +418,7 @@ struct JsonProblem<'a> {
 
 /// The problems as a SARIF 2.1.0 log (one run, one result per problem).
 #[must_use]
-pub fn render_sarif(source: &Source, problems: &[Problem]) -> String {
+pub(crate) fn render_sarif(source: &Source, problems: &[Problem]) -> String {
     let mut rules: Vec<&str> = problems.iter().map(|p| p.code.as_str()).collect();
     rules.sort_unstable();
     rules.dedup();
@@ -468,7 +468,7 @@ pub fn render_sarif(source: &Source, problems: &[Problem]) -> String {
 
 /// Renders problems as a JSON array (one object per problem, 1-based lines and columns).
 #[must_use]
-pub fn render_json(source: &Source, problems: &[Problem]) -> String {
+pub(crate) fn render_json(source: &Source, problems: &[Problem]) -> String {
     let items: Vec<JsonProblem<'_>> = problems
         .iter()
         .map(|p| {
@@ -504,7 +504,7 @@ pub fn render_json(source: &Source, problems: &[Problem]) -> String {
 
 /// Renders problems as GitHub Actions workflow commands (`::error file=…,line=…::…`).
 #[must_use]
-pub fn render_github(source: &Source, problems: &[Problem], tree_prefix: &str) -> String {
+pub(crate) fn render_github(source: &Source, problems: &[Problem], tree_prefix: &str) -> String {
     let mut out = String::new();
     for p in problems {
         let level = match p.severity {

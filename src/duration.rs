@@ -2,7 +2,7 @@
 
 /// Formats seconds as a Go duration (`90s` → `1m30s`).
 #[must_use]
-pub fn format_duration(secs: u64) -> String {
+pub(crate) fn format_duration(secs: u64) -> String {
     use std::fmt::Write as _;
     let (h, m, s) = (secs / 3600, secs % 3600 / 60, secs % 60);
     let mut out = String::with_capacity(12);
@@ -21,7 +21,7 @@ pub fn format_duration(secs: u64) -> String {
 
 /// Parses a Go duration made of h/m/s/ms parts into whole seconds.
 #[must_use]
-pub fn parse_duration(text: &str) -> u64 {
+pub(crate) fn parse_duration(text: &str) -> u64 {
     let mut total = 0f64;
     let mut num = String::new();
     let mut chars = text.chars().peekable();
@@ -42,7 +42,13 @@ pub fn parse_duration(text: &str) -> u64 {
             _ => n,
         };
     }
-    total.ceil() as u64
+    #[expect(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        reason = "the parts are non-negative and `as` saturates: a huge duration is u64::MAX"
+    )]
+    let whole = total.ceil() as u64;
+    whole
 }
 
 #[cfg(test)]

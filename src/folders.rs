@@ -12,7 +12,7 @@ const MAX_DEPTH: usize = 8;
 ///
 /// # Errors
 /// Why it does not, as a phrase.
-pub fn check_relative_path(path: &str) -> Result<(), &'static str> {
+pub(crate) fn check_relative_path(path: &str) -> Result<(), &'static str> {
     if path.starts_with('/') || path.starts_with('\\') || path.get(1..2) == Some(":") {
         return Err("is absolute");
     }
@@ -30,7 +30,7 @@ pub fn check_relative_path(path: &str) -> Result<(), &'static str> {
 
 /// What a component's folder holds.
 #[derive(Clone, Debug, Default)]
-pub struct Folder {
+pub(crate) struct Folder {
     pub exists: bool,
     /// A `kustomization.yaml` at its top.
     pub kustomization: bool,
@@ -43,13 +43,13 @@ pub struct Folder {
 impl Folder {
     /// Whether Flux would apply anything from it.
     #[must_use]
-    pub fn has_manifests(&self) -> bool {
+    pub(crate) fn has_manifests(&self) -> bool {
         self.kustomization || !self.manifests.is_empty()
     }
 
     /// The text of its YAML manifests (files that cannot be read as UTF-8 are skipped).
     #[must_use]
-    pub fn texts(&self) -> Vec<String> {
+    pub(crate) fn texts(&self) -> Vec<String> {
         self.manifests
             .iter()
             .filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
@@ -60,7 +60,7 @@ impl Folder {
 
 /// Scans component folder `path` (relative to `root`).
 #[must_use]
-pub fn scan(root: &Path, path: &str) -> Folder {
+pub(crate) fn scan(root: &Path, path: &str) -> Folder {
     let dir = root.join(path.trim_start_matches("./"));
     if !dir.is_dir() {
         return Folder::default();

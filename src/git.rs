@@ -13,7 +13,7 @@ use git2::{
 use crate::layout::{BOOTSTRAP_DIR, ROOTS};
 
 /// A repository ready to take synctl's commit.
-pub struct Target {
+pub(crate) struct Target {
     repo: Repository,
     workdir: PathBuf,
     /// The author (`--author`, `GIT_AUTHOR_*`, or git config).
@@ -24,7 +24,7 @@ pub struct Target {
 
 /// What a commit recorded.
 #[derive(Debug, Default)]
-pub struct Committed {
+pub(crate) struct Committed {
     /// The new commit's id, or `None` when nothing changed.
     pub id: Option<String>,
     pub added: Vec<String>,
@@ -41,7 +41,7 @@ fn err(e: &git2::Error) -> String {
 ///
 /// # Errors
 /// Why not, as a sentence for the user.
-pub fn prepare(out_root: &Path, author: Option<&str>) -> Result<Target, String> {
+pub(crate) fn prepare(out_root: &Path, author: Option<&str>) -> Result<Target, String> {
     let repo = Repository::discover(out_root).map_err(|e| {
         format!(
             "`{}` is not inside a git repository ({}); run `git init` first",
@@ -103,22 +103,19 @@ fn identity(
             .ok()
             .filter(|v| !v.is_empty())
     };
-    let (name, email) = match author {
-        Some(a) => {
-            let s = parse_author(a)?;
-            (
-                s.name().unwrap_or_default().to_owned(),
-                s.email().unwrap_or_default().to_owned(),
-            )
-        }
-        None => {
-            let name = env("NAME").or_else(|| config.get_string("user.name").ok());
-            let email = env("EMAIL").or_else(|| config.get_string("user.email").ok());
-            match (name, email) {
-                (Some(n), Some(e)) => (n, e),
-                _ => {
-                    return Err("no git identity: set `git config user.name` and `git config user.email` (or GIT_AUTHOR_NAME/GIT_AUTHOR_EMAIL), or pass --author \"Name <email>\"".to_owned());
-                }
+    let (name, email) = if let Some(a) = author {
+        let s = parse_author(a)?;
+        (
+            s.name().unwrap_or_default().to_owned(),
+            s.email().unwrap_or_default().to_owned(),
+        )
+    } else {
+        let name = env("NAME").or_else(|| config.get_string("user.name").ok());
+        let email = env("EMAIL").or_else(|| config.get_string("user.email").ok());
+        match (name, email) {
+            (Some(n), Some(e)) => (n, e),
+            _ => {
+                return Err("no git identity: set `git config user.name` and `git config user.email` (or GIT_AUTHOR_NAME/GIT_AUTHOR_EMAIL), or pass --author \"Name <email>\"".to_owned());
             }
         }
     };
@@ -147,9 +144,9 @@ fn parse_git_date(s: &str) -> Option<(i64, i32)> {
         if digits.len() != 4 {
             return None;
         }
-        let h: i32 = digits[..2].parse().ok()?;
-        let m: i32 = digits[2..].parse().ok()?;
-        Some(sign * (h * 60 + m))
+        let hours: i32 = digits[..2].parse().ok()?;
+        let minutes: i32 = digits[2..].parse().ok()?;
+        Some(sign * (hours * 60 + minutes))
     };
     let raw = s.trim_start_matches('@');
     if let Some((secs, tz)) = raw.split_once(' ')
@@ -165,19 +162,23 @@ fn parse_git_date(s: &str) -> Option<(i64, i32)> {
     let rest = &rest[1..];
     let split = rest.find(['Z', '+', '-']).unwrap_or(rest.len());
     let (time, tz) = rest.split_at(split);
-    let mut d = date.split('-').map(|p| p.parse::<i64>().ok());
-    let (y, mo, da) = (d.next()??, d.next()??, d.next()??);
-    let mut t = time.trim().split(':').map(|p| p.parse::<i64>().ok());
-    let (h, mi, se) = (t.next()??, t.next()??, t.next().flatten().unwrap_or(0));
+    let mut ymd = date.split('-').map(|p| p.parse::<i64>().ok());
+    let (year, month, day) = (ymd.next()??, ymd.next()??, ymd.next()??);
+    let mut hms = time.trim().split(':').map(|p| p.parse::<i64>().ok());
+    let (hour, minute, second) = (
+        hms.next()??,
+        hms.next()??,
+        hms.next().flatten().unwrap_or(0),
+    );
     let offset = offset_of(tz.trim())?;
     // Days from the civil date (Howard Hinnant's algorithm).
-    let y2 = if mo <= 2 { y - 1 } else { y };
-    let era = y2.div_euclid(400);
-    let yoe = y2 - era * 400;
-    let doy = (153 * (if mo > 2 { mo - 3 } else { mo + 9 }) + 2) / 5 + da - 1;
+    let year_from_march = if month <= 2 { year - 1 } else { year };
+    let era = year_from_march.div_euclid(400);
+    let yoe = year_from_march - era * 400;
+    let doy = (153 * (if month > 2 { month - 3 } else { month + 9 }) + 2) / 5 + day - 1;
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     let days = era * 146_097 + doe - 719_468;
-    let secs = days * 86_400 + h * 3600 + mi * 60 + se - i64::from(offset) * 60;
+    let secs = days * 86_400 + hour * 3600 + minute * 60 + second - i64::from(offset) * 60;
     Some((secs, offset))
 }
 
@@ -196,7 +197,7 @@ impl Target {
     ///
     /// # Errors
     /// When `p` is outside the work tree.
-    pub fn rel(&self, p: &Path) -> Result<String, String> {
+    pub(crate) fn rel(&self, p: &Path) -> Result<String, String> {
         let abs = if p.exists() {
             p.canonicalize().map_err(|e| e.to_string())?
         } else {
@@ -224,7 +225,7 @@ impl Target {
     ///
     /// # Errors
     /// A git error, as a message.
-    pub fn commit(
+    pub(crate) fn commit(
         &self,
         out_root: &Path,
         generated: &BTreeSet<String>,
@@ -238,15 +239,14 @@ impl Target {
             Ok(h) => Some(h.peel_to_commit().map_err(|e| err(&e))?),
             Err(_) => None,
         };
-        let base_tree = match &head {
-            Some(c) => c.tree().map_err(|e| err(&e))?,
-            None => {
-                let empty = repo
-                    .treebuilder(None)
-                    .and_then(|b| b.write())
-                    .map_err(|e| err(&e))?;
-                repo.find_tree(empty).map_err(|e| err(&e))?
-            }
+        let base_tree = if let Some(c) = &head {
+            c.tree().map_err(|e| err(&e))?
+        } else {
+            let empty = repo
+                .treebuilder(None)
+                .and_then(|b| b.write())
+                .map_err(|e| err(&e))?;
+            repo.find_tree(empty).map_err(|e| err(&e))?
         };
         let root_rel = self.rel(out_root)?;
         let prefix = if root_rel.is_empty() {

@@ -170,8 +170,9 @@ fn find_cycles(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::ComponentSource;
+    use crate::model::{ComponentSource, Knobs};
     use crate::spec::source::Span;
+    use std::collections::BTreeMap;
 
     fn comp(name: &str, wave: usize, deps: &[usize]) -> Component {
         Component {
@@ -195,10 +196,10 @@ mod tests {
                 .collect(),
             clusters: Vec::new(),
             placement_span: Span::default(),
-            environments: Default::default(),
+            environments: BTreeMap::default(),
             provides: Vec::new(),
             requires: Vec::new(),
-            knobs: Default::default(),
+            knobs: Knobs::default(),
         }
     }
 

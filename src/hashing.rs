@@ -3,10 +3,10 @@
 //! checking a 100,000-component fleet. Nothing iterates these maps to produce output.
 
 /// A `HashMap` with foldhash.
-pub type Map<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
+pub(crate) type Map<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 
 /// An empty [`Map`] with room for `n` entries.
 #[must_use]
-pub fn map_with_capacity<K, V>(n: usize) -> Map<K, V> {
+pub(crate) fn map_with_capacity<K, V>(n: usize) -> Map<K, V> {
     Map::with_capacity_and_hasher(n, foldhash::fast::RandomState::default())
 }

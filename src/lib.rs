@@ -8,27 +8,27 @@
 //! writes, pruning) → [`git`]. [`commands`] are the commands over the driver; [`cli`] parses
 //! the command line.
 
-pub mod check;
+pub(crate) mod check;
 pub mod cli;
-pub mod commands;
+pub(crate) mod commands;
 pub mod diag;
-pub mod duration;
-pub mod folders;
-pub mod git;
-pub mod graph;
-pub mod hashing;
-pub mod layout;
-pub mod model;
-pub mod output;
-pub mod par;
+pub(crate) mod duration;
+pub(crate) mod folders;
+pub(crate) mod git;
+pub(crate) mod graph;
+pub(crate) mod hashing;
+pub(crate) mod layout;
+pub(crate) mod model;
+pub(crate) mod output;
+pub(crate) mod par;
 pub mod pipeline;
 pub mod render;
-pub mod repo;
-pub mod source;
+pub(crate) mod repo;
+pub(crate) mod source;
 pub mod spec;
-pub mod subst;
-pub mod suggest;
+pub(crate) mod subst;
+pub(crate) mod suggest;
 pub mod synthetic;
 #[cfg(test)]
 mod testing;
-pub mod timing;
+pub(crate) mod timing;

@@ -27,7 +27,7 @@ fn setting(items: usize) -> usize {
 
 /// `(a(), b())`, `a` on a thread of its own while `b` runs on the calling one; a panic in `a`
 /// is raised again here.
-pub fn beside<A: Send, B>(a: impl FnOnce() -> A + Send, b: impl FnOnce() -> B) -> (A, B) {
+pub(crate) fn beside<A: Send, B>(a: impl FnOnce() -> A + Send, b: impl FnOnce() -> B) -> (A, B) {
     std::thread::scope(|s| {
         let a = s.spawn(a);
         let b = b();
@@ -37,7 +37,7 @@ pub fn beside<A: Send, B>(a: impl FnOnce() -> A + Send, b: impl FnOnce() -> B) -
 
 /// Whether work on `items` items is spread over more than one thread (`SYNCTL_THREADS=1`
 /// keeps everything on the calling thread).
-pub fn parallel(items: usize) -> bool {
+pub(crate) fn parallel(items: usize) -> bool {
     setting(items) > 1
 }
 
@@ -51,7 +51,7 @@ const MIN_PARALLEL: usize = 128;
 
 /// `items.iter().map(f).collect()`, computed on every core (`SYNCTL_THREADS` sets the count);
 /// results in `items` order.
-pub fn map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+pub(crate) fn map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
     let threads = setting(items.len()).min(items.len().div_ceil(BLOCK));
     if threads <= 1 {
         return items.iter().map(f).collect();

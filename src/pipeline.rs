@@ -18,7 +18,7 @@ use crate::spec::{self, LoadError, source::Source};
 
 /// Why a stage stopped.
 #[derive(Debug)]
-pub enum Stop {
+pub(crate) enum Stop {
     /// The spec or the tree has errors (exit 1): report them against `source`.
     Invalid {
         source: Source,
@@ -31,12 +31,12 @@ pub enum Stop {
 /// A spec that was read, with what the checks found.
 #[derive(Debug)]
 pub struct Checked {
-    pub source: Source,
+    pub(crate) source: Source,
     /// The YAML as parsed, with spans, from [`check_text`] (`add-env` edits the spec as text);
     /// [`check_file`] frees it once the model is built.
-    pub root: Option<Node>,
+    pub(crate) root: Option<Node>,
     /// The model and graph, when the spec got far enough to build them.
-    pub fleet: Option<(Arc<Fleet>, Graph)>,
+    pub(crate) fleet: Option<(Arc<Fleet>, Graph)>,
     /// Where every file goes, when the spec had no errors before the layout stage.
     pub layout: Option<Layout>,
     pub problems: Vec<Problem>,
@@ -53,7 +53,7 @@ impl Checked {
     ///
     /// # Errors
     /// [`Stop::Invalid`] when any problem is an error.
-    pub fn valid(self) -> Result<Checked, Stop> {
+    pub(crate) fn valid(self) -> Result<Checked, Stop> {
         if self.has_errors() || self.fleet.is_none() || self.layout.is_none() {
             return Err(Stop::Invalid {
                 source: self.source,
@@ -70,7 +70,11 @@ impl Checked {
 ///
 /// # Errors
 /// Only when the file cannot be read at all.
-pub fn check_file(path: &Path, name: &str, out_root: Option<&Path>) -> Result<Checked, Stop> {
+pub(crate) fn check_file(
+    path: &Path,
+    name: &str,
+    out_root: Option<&Path>,
+) -> Result<Checked, Stop> {
     // One thread, started before the spec is read: the schema compiled (wanted as soon as the
     // spec is parsed), then the Git facts of the repository rule.
     if let Some(root) = out_root {
@@ -144,7 +148,7 @@ fn finish(
             .map(|root| output::bootstrap_listing(root, entry))
             .unwrap_or_default()
     };
-    let lay_out = || {
+    let build_layout = || {
         let _t = crate::timing::stage("layout");
         Layout::build(&fleet, &graph, &listing)
     };
@@ -160,8 +164,8 @@ fn finish(
     let items = fleet.components.len() + fleet.clusters.len();
     let (rule_problems, early) =
         if names_resolved && items >= LAY_OUT_BESIDE_FROM && crate::par::parallel(items) {
-            let (layout, rules) = crate::par::beside(lay_out, rules);
-            (rules, Some(layout))
+            let (built, found) = crate::par::beside(build_layout, rules);
+            (found, Some(built))
         } else {
             (rules(), None)
         };
@@ -169,7 +173,7 @@ fn finish(
     let layout = if problems.iter().any(Problem::is_error) {
         None
     } else {
-        let mut layout = early.unwrap_or_else(lay_out);
+        let mut layout = early.unwrap_or_else(build_layout);
         problems.append(&mut layout.problems);
         Some(layout)
     };
@@ -185,12 +189,12 @@ fn finish(
 
 /// A valid spec and the files it compiles to, with their headers.
 #[derive(Debug)]
-pub struct Compiled {
-    pub checked: Checked,
+pub(crate) struct Compiled {
+    pub(crate) checked: Checked,
     /// How file headers name the spec.
-    pub spec_label: String,
+    pub(crate) spec_label: String,
     /// Path relative to the output root → what synctl writes there.
-    pub wanted: BTreeMap<String, output::Wanted>,
+    pub(crate) wanted: BTreeMap<String, output::Wanted>,
 }
 
 /// Renders the layout of a valid spec. `spec_label` is how file headers name the spec; `disk`
@@ -199,7 +203,7 @@ pub struct Compiled {
 /// # Errors
 /// [`Stop::Invalid`] for a spec with errors or problems found while rendering; [`Stop::Io`]
 /// for a template that does not load.
-pub fn compile(
+pub(crate) fn compile(
     checked: Checked,
     templates: Option<&Path>,
     spec_label: &str,
@@ -238,7 +242,7 @@ impl Compiled {
     ///
     /// # Errors
     /// [`Stop::Invalid`] when a file would be lost (a user file, a hand edit without `force`).
-    pub fn plan(&self, root: &Path, force: bool) -> Result<Plan<'_>, Stop> {
+    pub(crate) fn plan(&self, root: &Path, force: bool) -> Result<Plan<'_>, Stop> {
         self.plan_scanned(None, root, force)
     }
 
@@ -246,7 +250,7 @@ impl Compiled {
     ///
     /// # Errors
     /// As [`Compiled::plan`].
-    pub fn plan_scanned(
+    pub(crate) fn plan_scanned(
         &self,
         scanned: Option<output::Scanned>,
         root: &Path,
@@ -266,7 +270,7 @@ impl Compiled {
 
     /// The clusters and waves a change to `paths` touches.
     #[must_use]
-    pub fn blast_radius<'a>(
+    pub(crate) fn blast_radius<'a>(
         &self,
         paths: impl IntoIterator<Item = &'a str>,
     ) -> (Vec<String>, Vec<String>) {
@@ -278,7 +282,7 @@ impl Compiled {
 
     /// The generated paths.
     #[must_use]
-    pub fn paths(&self) -> BTreeSet<String> {
+    pub(crate) fn paths(&self) -> BTreeSet<String> {
         self.wanted.keys().cloned().collect()
     }
 }
@@ -287,7 +291,7 @@ impl Compiled {
 ///
 /// # Errors
 /// [`Stop::Io`] on the first file that cannot be written.
-pub fn write(
+pub(crate) fn write(
     root: &Path,
     plan: &Plan,
     progress: Option<&indicatif::ProgressBar>,

@@ -10,7 +10,7 @@ use git2::Repository;
 /// root (`""` at the root) and the URL of the remote `origin`, if any. `None` outside a work
 /// tree.
 #[must_use]
-pub fn location(out_root: &Path) -> Option<(String, Option<String>)> {
+pub(crate) fn location(out_root: &Path) -> Option<(String, Option<String>)> {
     let started = PREFETCHED
         .lock()
         .ok()
@@ -32,7 +32,7 @@ static PREFETCHED: std::sync::Mutex<Option<Started>> = std::sync::Mutex::new(Non
 /// its configuration overlaps reading the spec. The next `location(out_root)` waits for it.
 /// `first` runs on that thread before (a thread costs ~100 page faults here: the caller's
 /// other early work shares it).
-pub fn prefetch_location(out_root: &Path, first: fn()) {
+pub(crate) fn prefetch_location(out_root: &Path, first: fn()) {
     let root = out_root.to_path_buf();
     let handle = std::thread::spawn({
         let root = root.clone();
@@ -66,7 +66,7 @@ fn find_location(out_root: &Path) -> Option<(String, Option<String>)> {
 /// A Git URL reduced to host and path, so that `ssh://git@host/a/b.git`, `git@host:a/b` and
 /// `https://host/a/b` compare equal.
 #[must_use]
-pub fn same_repository(a: &str, b: &str) -> bool {
+pub(crate) fn same_repository(a: &str, b: &str) -> bool {
     fn key(u: &str) -> String {
         let u = u.trim().trim_end_matches('/').trim_end_matches(".git");
         let rest = u.split_once("://").map_or(u, |(_, r)| r);

@@ -21,7 +21,7 @@ impl Span {
 
 /// The spec text and its name as shown in diagnostics.
 #[derive(Clone, Debug)]
-pub struct Source {
+pub(crate) struct Source {
     pub name: String,
     pub text: Arc<str>,
     line_starts: Vec<usize>,
@@ -30,7 +30,7 @@ pub struct Source {
 impl Source {
     /// Wraps `text`, shown as `name` in diagnostics.
     #[must_use]
-    pub fn new(name: impl Into<String>, text: String) -> Source {
+    pub(crate) fn new(name: impl Into<String>, text: String) -> Source {
         let mut line_starts = vec![0];
         line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
         Source {
@@ -42,7 +42,7 @@ impl Source {
 
     /// The 1-based line and column (in characters) of byte `offset`.
     #[must_use]
-    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+    pub(crate) fn line_col(&self, offset: usize) -> (usize, usize) {
         let offset = offset.min(self.text.len());
         let line = self.line_starts.partition_point(|&s| s <= offset) - 1;
         let start = self.line_starts[line];
@@ -55,7 +55,7 @@ impl Source {
 
     /// The byte offset of 1-based `line` and 0-based character column `col`.
     #[must_use]
-    pub fn offset_of(&self, line: usize, col: usize) -> usize {
+    pub(crate) fn offset_of(&self, line: usize, col: usize) -> usize {
         let Some(&start) = self.line_starts.get(line.saturating_sub(1)) else {
             return self.text.len();
         };

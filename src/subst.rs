@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 
 /// One piece of a string.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Part<'a> {
+pub(crate) enum Part<'a> {
     /// Text copied as it is.
     Text(&'a str),
     /// `$${…}`: written out as `${…}` (the text after the first `$`).
@@ -27,7 +27,7 @@ pub enum Part<'a> {
 
 /// Splits `s` into text, escapes and variables.
 #[must_use]
-pub fn parse(s: &str) -> Vec<Part<'_>> {
+pub(crate) fn parse(s: &str) -> Vec<Part<'_>> {
     let mut out = Vec::new();
     let mut rest = s;
     while let Some(i) = rest.find("${") {
@@ -68,7 +68,7 @@ fn var(inner: &str) -> Part<'_> {
 }
 
 /// The variables `s` needs: those without a default, not escaped, in order of use.
-pub fn required(s: &str) -> impl Iterator<Item = &str> {
+pub(crate) fn required(s: &str) -> impl Iterator<Item = &str> {
     parse(s).into_iter().filter_map(|p| match p {
         Part::Var {
             name,
@@ -81,7 +81,11 @@ pub fn required(s: &str) -> impl Iterator<Item = &str> {
 /// Substitutes `s` with `vars` as Flux would; names that resolve to nothing are pushed onto
 /// `missing` and left as written.
 #[must_use]
-pub fn substitute(s: &str, vars: &BTreeMap<String, String>, missing: &mut Vec<String>) -> String {
+pub(crate) fn substitute(
+    s: &str,
+    vars: &BTreeMap<String, String>,
+    missing: &mut Vec<String>,
+) -> String {
     if !s.contains("${") {
         return s.to_owned();
     }
@@ -106,7 +110,7 @@ pub fn substitute(s: &str, vars: &BTreeMap<String, String>, missing: &mut Vec<St
 }
 
 /// [`substitute`] in every string of `value`, in place (keys are left as written).
-pub fn substitute_value(
+pub(crate) fn substitute_value(
     value: &mut serde_json::Value,
     vars: &BTreeMap<String, String>,
     missing: &mut Vec<String>,

@@ -1,7 +1,7 @@
 //! "Did you mean …?" — the closest known name by edit distance.
 
 /// The candidate closest to `got`, if it is close enough to be a plausible typo.
-pub fn did_you_mean<'a>(
+pub(crate) fn did_you_mean<'a>(
     got: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<&'a str> {

@@ -11,14 +11,14 @@ fn enabled() -> bool {
 }
 
 /// A running stage; prints its time when dropped (only when timings are on).
-pub struct Stage {
+pub(crate) struct Stage {
     name: &'static str,
     start: Option<Instant>,
 }
 
 /// Starts timing `name`.
 #[must_use]
-pub fn stage(name: &'static str) -> Stage {
+pub(crate) fn stage(name: &'static str) -> Stage {
     Stage {
         name,
         start: enabled().then(Instant::now),

@@ -18,7 +18,7 @@ use crate::spec::source::Span;
 
 /// Runs every rule. `out_root` is the repository the tree is written into (for `path:`).
 #[must_use]
-pub fn check(fleet: &Fleet, graph: &Graph, out_root: Option<&Path>) -> Vec<Problem> {
+pub(crate) fn check(fleet: &Fleet, graph: &Graph, out_root: Option<&Path>) -> Vec<Problem> {
     let mut problems = Vec::new();
     hub_count(fleet, &mut problems);
     duplicates(fleet, &mut problems);
@@ -391,7 +391,7 @@ fn lockdown(fleet: &Fleet, ci: usize, out_root: Option<&Path>, problems: &mut Ve
     let file = root.join(&entry).join("flux-system/kustomization.yaml");
     let help = format!(
         "add the lockdown to {}/flux-system/kustomization.yaml (`flux bootstrap` keeps it):\n{LOCKDOWN_BLOCK}",
-        fleet.repository.from_root(&entry)
+        fleet.repository.repo_path(&entry)
     );
     let Ok(text) = std::fs::read_to_string(&file) else {
         problems.push(

@@ -301,7 +301,7 @@ fn partial_environments(fleet: &Fleet, problems: &mut Vec<Problem>) {
     let mut counts = vec![0usize; envs.len()];
     for (what, name, placed, span) in items {
         counts.fill(0);
-        for &c in placed.iter() {
+        for &c in placed {
             if let Some(e) = env_of.get(c).copied().flatten() {
                 counts[e] += 1;
             }

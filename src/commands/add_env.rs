@@ -15,7 +15,7 @@ use crate::spec::yaml::{Node, Value};
 
 /// The flags of `add-env`.
 #[derive(Debug, Clone, Default, clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// The new cluster's name (a DNS-1123 label)
     pub name: String,
     /// Its environment (overlay folder fleet/ENV); default: like --like, else the name
@@ -53,14 +53,14 @@ pub struct Args {
 
 /// `--role`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum RoleArg {
+pub(crate) enum RoleArg {
     Fleet,
     Standalone,
 }
 
 /// `--bootstrap`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum BootstrapArg {
+pub(crate) enum BootstrapArg {
     FluxCli,
     FluxOperator,
 }
@@ -78,7 +78,7 @@ impl BootstrapArg {
 ///
 /// # Errors
 /// When there is no `=`.
-pub fn key_value(s: &str) -> Result<(String, String), String> {
+pub(crate) fn key_value(s: &str) -> Result<(String, String), String> {
     s.split_once('=')
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
         .ok_or_else(|| format!("expected KEY=VALUE, got `{s}`"))
@@ -189,7 +189,7 @@ fn flow_map(pairs: &[(String, String)]) -> String {
 /// # Errors
 /// [`Failure::Usage`] for a taken or invalid name or an unknown `--like`; [`Failure::Invalid`]
 /// when the edited spec does not validate. Nothing is written in either case.
-pub fn run(g: &Global, a: &Args) -> Result<(), Failure> {
+pub(crate) fn run(g: &Global, a: &Args) -> Result<(), Failure> {
     let spec_path = &g.file;
     let original = std::fs::read_to_string(spec_path)
         .map_err(|e| Failure::Usage(format!("cannot read `{}`: {e}", spec_path.display())))?;
@@ -543,10 +543,10 @@ fn outcome(
     committed: bool,
 ) -> Outcome {
     let c = fleet.clusters.iter().find(|c| c.name == name);
-    let standalone = c.is_some_and(|c| c.is_standalone());
+    let standalone = c.is_some_and(super::super::model::Cluster::is_standalone);
     let (context, entry, steps) = match c {
         Some(c) if standalone && fleet.engine == Engine::Flux => {
-            let entry = fleet.repository.from_root(&c.folder());
+            let entry = fleet.repository.repo_path(&c.folder());
             let steps = standalone_steps(fleet, c, &entry);
             (name.to_owned(), Some(entry), steps)
         }

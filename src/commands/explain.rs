@@ -5,7 +5,7 @@ use super::{DataFormat, Failure, Global, print_stdout};
 
 /// Flags of `explain`.
 #[derive(Debug, Clone, clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// A generated file, relative to the output root
     pub path: String,
     /// json: `{path, sources: [{item, file, line, column, text}]}` (docs/formats.md)
@@ -17,7 +17,7 @@ pub struct Args {
 ///
 /// # Errors
 /// [`Failure::Invalid`] on spec errors, [`Failure::Usage`] when synctl does not write `path`.
-pub fn run(g: &Global, args: &Args) -> Result<(), Failure> {
+pub(crate) fn run(g: &Global, args: &Args) -> Result<(), Failure> {
     let checked = g.check()?.valid().map_err(|stop| g.fail(stop))?;
     let (Some((fleet, _)), Some(layout)) = (&checked.fleet, &checked.layout) else {
         return Err(Failure::Invalid);

@@ -9,7 +9,7 @@ use crate::pipeline::{self, Compiled};
 
 /// Flags of `generate`.
 #[derive(Debug, Clone, Default, clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// Write nothing; exit 1 and list the files that differ (CI)
     #[arg(long)]
     pub check: bool,
@@ -32,7 +32,7 @@ pub struct Args {
 
 /// Flags of `diff`.
 #[derive(Debug, Clone, clap::Args)]
-pub struct DiffArgs {
+pub(crate) struct DiffArgs {
     /// A folder of templates overriding the built-in ones (same names)
     #[arg(long, value_name = "DIR")]
     pub templates: Option<PathBuf>,
@@ -49,7 +49,10 @@ pub struct DiffArgs {
 ///
 /// # Errors
 /// [`Failure::Invalid`] on any error (printed), [`Failure::Usage`] on I/O or template errors.
-pub fn compile(g: &Global, templates: Option<&std::path::Path>) -> Result<Compiled, Failure> {
+pub(crate) fn compile(
+    g: &Global,
+    templates: Option<&std::path::Path>,
+) -> Result<Compiled, Failure> {
     let checked = g.check()?;
     pipeline::compile(checked, templates, &g.spec_label(), None).map_err(|stop| g.fail(stop))
 }
@@ -58,7 +61,7 @@ pub fn compile(g: &Global, templates: Option<&std::path::Path>) -> Result<Compil
 ///
 /// # Errors
 /// See [`compile`] and [`plan`]; with `check`, [`Failure::Invalid`] when files differ.
-pub fn run(g: &Global, opts: &Args) -> Result<(), Failure> {
+pub(crate) fn run(g: &Global, opts: &Args) -> Result<(), Failure> {
     let (check, force, templates) = (opts.check, opts.force, opts.templates.as_deref());
     // One writer at a time: a second run waits here, before it reads the tree.
     let _lock = if check {
@@ -169,7 +172,7 @@ fn platform_account_steps(plan: &crate::output::Plan) -> String {
 ///
 /// # Errors
 /// [`Failure::Usage`] on a git error.
-pub fn commit(
+pub(crate) fn commit(
     g: &Global,
     compiled: &Compiled,
     target: &crate::git::Target,
@@ -253,7 +256,7 @@ fn list_or_none(items: &[String]) -> String {
 ///
 /// # Errors
 /// See [`compile`].
-pub fn diff(g: &Global, args: &DiffArgs) -> Result<(), Failure> {
+pub(crate) fn diff(g: &Global, args: &DiffArgs) -> Result<(), Failure> {
     let compiled = compile(g, args.templates.as_deref())?;
     let plan = compiled
         .plan(&g.out_root(), true)

@@ -9,7 +9,7 @@ use crate::model::{ComponentSource, Engine, Fleet};
 
 /// How `graph` draws.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum GraphFormat {
+pub(crate) enum GraphFormat {
     Text,
     Mermaid,
     Dot,
@@ -18,7 +18,7 @@ pub enum GraphFormat {
 
 /// Flags of `graph`.
 #[derive(Debug, Clone, clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     #[arg(long, value_enum, default_value_t = GraphFormat::Text)]
     pub format: GraphFormat,
 }
@@ -27,7 +27,7 @@ pub struct Args {
 ///
 /// # Errors
 /// [`Failure::Invalid`] when the spec has errors.
-pub fn run(g: &Global, args: &Args) -> Result<(), Failure> {
+pub(crate) fn run(g: &Global, args: &Args) -> Result<(), Failure> {
     let format = args.format;
     let checked = g.check()?.valid().map_err(|stop| g.fail(stop))?;
     let Some((fleet, graph)) = &checked.fleet else {
@@ -54,7 +54,7 @@ fn clusters_of(fleet: &Fleet, c: usize) -> String {
 /// The graph as JSON: waves (in order, with their Argo CD base), nodes (in apply order, with
 /// wave, depth, sync wave, source kind and clusters) and edges (dependency → dependent).
 #[must_use]
-pub fn json(fleet: &Fleet, graph: &Graph) -> String {
+pub(crate) fn json(fleet: &Fleet, graph: &Graph) -> String {
     let waves: Vec<serde_json::Value> = fleet
         .waves
         .iter()
@@ -95,7 +95,7 @@ pub fn json(fleet: &Fleet, graph: &Graph) -> String {
 
 /// The plain-text form: one block per wave, components in the order they apply.
 #[must_use]
-pub fn text(fleet: &Fleet, graph: &Graph) -> String {
+pub(crate) fn text(fleet: &Fleet, graph: &Graph) -> String {
     let mut out = String::new();
     for (w, wave) in fleet.waves.iter().enumerate() {
         let _ = write!(out, "wave {}", wave.name);
@@ -138,7 +138,7 @@ fn node_id(name: &str) -> String {
 
 /// Mermaid flowchart: one subgraph per wave.
 #[must_use]
-pub fn mermaid(fleet: &Fleet, graph: &Graph) -> String {
+pub(crate) fn mermaid(fleet: &Fleet, graph: &Graph) -> String {
     let mut out = String::from("flowchart LR\n");
     for (w, wave) in fleet.waves.iter().enumerate() {
         let _ = writeln!(
@@ -169,7 +169,7 @@ pub fn mermaid(fleet: &Fleet, graph: &Graph) -> String {
 
 /// Graphviz DOT: one cluster subgraph per wave.
 #[must_use]
-pub fn dot(fleet: &Fleet, graph: &Graph) -> String {
+pub(crate) fn dot(fleet: &Fleet, graph: &Graph) -> String {
     let mut out = format!(
         "digraph \"{}\" {{\n  rankdir=LR;\n  node [shape=box];\n",
         fleet.name

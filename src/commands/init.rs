@@ -5,13 +5,13 @@ use std::io::Write as _;
 use super::{Failure, Global, status};
 
 /// The starter spec.
-pub const STARTER: &str = include_str!("../../templates/starter-fleet.yaml");
+pub(crate) const STARTER: &str = include_str!("../../templates/starter-fleet.yaml");
 
 /// Writes the starter spec to `-f` (default `./fleet.yaml`); refuses to overwrite.
 ///
 /// # Errors
 /// [`Failure::Usage`] when the file exists or cannot be written.
-pub fn run(g: &Global) -> Result<(), Failure> {
+pub(crate) fn run(g: &Global) -> Result<(), Failure> {
     let path = &g.file;
     let mut file = std::fs::OpenOptions::new()
         .write(true)

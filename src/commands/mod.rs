@@ -3,12 +3,12 @@
 //! failure type and how problems are printed — lives here, so `cli` depends on the commands
 //! and never the other way round.
 
-pub mod add_env;
-pub mod explain;
-pub mod generate;
-pub mod graph;
-pub mod init;
-pub mod validate;
+pub(crate) mod add_env;
+pub(crate) mod explain;
+pub(crate) mod generate;
+pub(crate) mod graph;
+pub(crate) mod init;
+pub(crate) mod validate;
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -21,7 +21,7 @@ use crate::spec::source::Source;
 
 /// Flags every command takes.
 #[derive(Debug, Clone, clap::Args)]
-pub struct Global {
+pub(crate) struct Global {
     /// The fleet spec
     #[arg(
         short = 'f',
@@ -42,7 +42,7 @@ pub struct Global {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Color {
+pub(crate) enum Color {
     Auto,
     Always,
     Never,
@@ -51,7 +51,7 @@ pub enum Color {
 impl Global {
     /// The output root: `-o`, or the folder of the spec.
     #[must_use]
-    pub fn out_root(&self) -> PathBuf {
+    pub(crate) fn out_root(&self) -> PathBuf {
         self.out
             .clone()
             .unwrap_or_else(|| match self.file.parent() {
@@ -63,7 +63,7 @@ impl Global {
     /// The output root as seen from the working directory, ending with `/` (empty when it is
     /// the working directory): what generated paths are prefixed with for GitHub.
     #[must_use]
-    pub fn tree_prefix(&self) -> String {
+    pub(crate) fn tree_prefix(&self) -> String {
         let root = self.out_root();
         let rel = match std::env::current_dir() {
             Ok(cwd) if root.is_absolute() => root
@@ -82,13 +82,13 @@ impl Global {
 
     /// How the spec is named in diagnostics: the path as given.
     #[must_use]
-    pub fn spec_name(&self) -> String {
+    pub(crate) fn spec_name(&self) -> String {
         self.file.display().to_string()
     }
 
     /// How generated headers name the spec: relative to the output root when inside it.
     #[must_use]
-    pub fn spec_label(&self) -> String {
+    pub(crate) fn spec_label(&self) -> String {
         // The folder is resolved, the file name kept as given: a symlinked spec keeps its
         // own name in the headers.
         let dir = match self.file.parent() {
@@ -103,13 +103,15 @@ impl Global {
         named
             .zip(root)
             .and_then(|(f, r)| f.strip_prefix(r).ok().map(Path::to_path_buf))
-            .map(|p| p.to_string_lossy().replace('\\', "/"))
-            .unwrap_or_else(|| {
-                self.file
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default()
-            })
+            .map_or_else(
+                || {
+                    self.file
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default()
+                },
+                |p| p.to_string_lossy().replace('\\', "/"),
+            )
     }
 
     fn color_on(&self) -> bool {
@@ -134,14 +136,14 @@ impl Global {
     ///
     /// # Errors
     /// An I/O error reading the spec.
-    pub fn check(&self) -> Result<Checked, Failure> {
+    pub(crate) fn check(&self) -> Result<Checked, Failure> {
         pipeline::check_file(&self.file, &self.spec_name(), Some(&self.out_root()))
             .map_err(|stop| self.fail(stop))
     }
 
     /// Reports why a stage stopped and turns it into the exit code.
     #[must_use]
-    pub fn fail(&self, stop: Stop) -> Failure {
+    pub(crate) fn fail(&self, stop: Stop) -> Failure {
         match stop {
             Stop::Io(msg) => Failure::Usage(msg),
             Stop::Invalid { source, problems } => {
@@ -154,7 +156,7 @@ impl Global {
 
 /// A failed command: what to print and the exit code.
 #[derive(Debug)]
-pub enum Failure {
+pub(crate) enum Failure {
     /// Validation failed or the tree drifted (exit 1); already printed.
     Invalid,
     /// Usage or I/O error (exit 2) with its message.
@@ -163,7 +165,7 @@ pub enum Failure {
 
 /// Writes a status line (what a command did) to stderr, as Flux does: stdout is for data.
 /// `--quiet` silences it.
-pub fn status(g: &Global, text: &str) {
+pub(crate) fn status(g: &Global, text: &str) {
     if !g.quiet {
         let mut err = std::io::stderr().lock();
         let _ = err.write_all(text.as_bytes());
@@ -171,7 +173,7 @@ pub fn status(g: &Global, text: &str) {
 }
 
 /// Writes data to stdout, ignoring a closed pipe.
-pub fn print_stdout(text: &str) {
+pub(crate) fn print_stdout(text: &str) {
     let mut out = std::io::stdout().lock();
     let _ = out.write_all(text.as_bytes());
     let _ = out.flush();
@@ -179,7 +181,7 @@ pub fn print_stdout(text: &str) {
 
 /// How a data command prints: for people, or as JSON (docs/formats.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
-pub enum DataFormat {
+pub(crate) enum DataFormat {
     #[default]
     Text,
     Json,
@@ -187,14 +189,14 @@ pub enum DataFormat {
 
 /// Prints problems in `format` (human: stderr; json: stdout), plus GitHub annotations under
 /// `GITHUB_ACTIONS=true`.
-pub fn report(g: &Global, source: &Source, problems: &[Problem], format: Format) {
+pub(crate) fn report(g: &Global, source: &Source, problems: &[Problem], format: Format) {
     if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
         let annotations = diag::render_github(source, problems, &g.tree_prefix());
         // stdout carries the machine format alone; the runner reads commands on stderr too.
-        if format != Format::Human {
-            eprint!("{annotations}");
-        } else {
+        if format == Format::Human {
             print_stdout(&annotations);
+        } else {
+            eprint!("{annotations}");
         }
     }
     match format {

@@ -8,7 +8,7 @@ use crate::pipeline::{self, Stop};
 
 /// Flags of `validate`.
 #[derive(Debug, Clone, clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// Output format of the problems
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
@@ -21,7 +21,7 @@ pub struct Args {
 ///
 /// # Errors
 /// [`Failure::Invalid`] on errors, [`Failure::Usage`] when the spec cannot be read.
-pub fn run(g: &Global, args: &Args) -> Result<(), Failure> {
+pub(crate) fn run(g: &Global, args: &Args) -> Result<(), Failure> {
     let format = args.format;
     let root = g.out_root();
     let tree_exists = output::ROOTS.iter().any(|d| root.join(d).is_dir());

@@ -3,6 +3,8 @@
 //! `platform/apps/` for the hub and `fleet/<env>/apps/<cluster>/` for a fleet cluster),
 //! ordered by sync waves.
 
+use std::collections::BTreeMap;
+
 use serde_json::{Value as Json, json};
 
 use super::docs::{AppSource, Application, Content, Doc};
@@ -15,7 +17,7 @@ use crate::model::{ComponentSource, Fleet};
 use crate::subst;
 
 /// The Application health check that makes sync waves over Applications wait.
-pub const HEALTH_LUA: &str = r#"hs = {}
+pub(crate) const HEALTH_LUA: &str = r#"hs = {}
 hs.status = "Progressing"
 hs.message = ""
 if obj.status ~= nil and obj.status.health ~= nil and obj.status.sync ~= nil then
@@ -30,7 +32,7 @@ return hs
 "#;
 
 /// The `argocd-cm` key of the Application health check.
-pub const HEALTH_KEY: &str = "resource.customizations.health.argoproj.io_Application";
+pub(crate) const HEALTH_KEY: &str = "resource.customizations.health.argoproj.io_Application";
 
 /// The name of the Argo CD Application of `item` on `cluster`.
 fn application_name(fleet: &Fleet, cluster: usize, item: &str) -> String {
@@ -70,10 +72,10 @@ impl Child<'_> {
     }
 
     /// A folder of the fleet's own repository, on the cluster's branch.
-    fn own(&self, path: String) -> AppSource {
+    fn own(&self, path: &str) -> AppSource {
         AppSource::Git {
             repo_url: self.fleet.repository.url.clone(),
-            path: self.fleet.repository.from_root(&path),
+            path: self.fleet.repository.repo_path(path),
             revision: self.fleet.clusters[self.cluster].branch.clone(),
         }
     }
@@ -88,7 +90,7 @@ pub(super) fn lay_out(b: &mut Builder<'_>, graph: &Graph) {
     // (cluster, namespace) pairs; synced by the root Application one wave before anything that
     // uses it. The hub's Argo CD serves the hub and the fleet clusters; a standalone cluster's
     // serves itself.
-    let mut projects: std::collections::BTreeMap<usize, Vec<String>> = Default::default();
+    let mut projects: BTreeMap<usize, Vec<String>> = BTreeMap::default();
     for (ci, cluster) in fleet
         .clusters
         .iter()
@@ -182,7 +184,7 @@ pub(super) fn lay_out(b: &mut Builder<'_>, graph: &Graph) {
             }
             let source = match &comp.source {
                 // Plain manifests (or a kustomization) from this repository, on its branch.
-                ComponentSource::Path(path) => child.own(clean_path(path)),
+                ComponentSource::Path(path) => child.own(&clean_path(path)),
                 ComponentSource::Chart { .. } => match chart_source(fleet, ci, c) {
                     Ok(helm) => AppSource::Helm(helm),
                     Err(problems) => {
@@ -252,7 +254,7 @@ pub(super) fn lay_out(b: &mut Builder<'_>, graph: &Graph) {
                 first,
                 "default",
                 None,
-                child.own("deploy/tenant-role".to_owned()),
+                child.own("deploy/tenant-role"),
             );
             add(
                 b,
@@ -270,7 +272,7 @@ pub(super) fn lay_out(b: &mut Builder<'_>, graph: &Graph) {
                 first,
                 "default",
                 None,
-                child.own(format!("deploy/tenants/{}", t.name)),
+                child.own(&format!("deploy/tenants/{}", t.name)),
             );
             add(b, Item::Tenant(ti), Some(0), format!("{item}.yaml"), app);
             for (e, apps) in t.apps.iter().enumerate() {
@@ -312,7 +314,7 @@ pub(super) fn lay_out(b: &mut Builder<'_>, graph: &Graph) {
             project: "default".to_owned(),
             destination_name: "in-cluster".to_owned(),
             destination_namespace: Some(ns.clone()),
-            source: child.own(dir.clone()),
+            source: child.own(&dir),
             sync_options: Vec::new(),
             namespace_metadata: None,
             ignore_differences: Vec::new(),
@@ -410,16 +412,16 @@ fn health_check(b: &mut Builder<'_>, file: &str, cluster: usize, ns: &str, appli
 /// standalone cluster), else the cluster's name.
 fn destination(fleet: &Fleet, cluster: usize) -> String {
     let c = &fleet.clusters[cluster];
-    if !c.is_fleet() {
-        "in-cluster".to_owned()
-    } else {
+    if c.is_fleet() {
         c.name.clone()
+    } else {
+        "in-cluster".to_owned()
     }
 }
 
 /// The chart component that installs Argo CD (its values get the Application health check).
 #[must_use]
-pub fn health_provider(fleet: &Fleet) -> Option<usize> {
+pub(crate) fn health_provider(fleet: &Fleet) -> Option<usize> {
     fleet.components.iter().position(|c| {
         c.provides.iter().any(|p| p == "argocd")
             && matches!(c.source, ComponentSource::Chart { .. })

@@ -242,6 +242,10 @@ pub struct Release {
 
 /// A tenant's boundaries on a cluster (template `k8s/tenant.yaml.j2`).
 #[derive(Clone, Debug, Serialize)]
+#[expect(
+    clippy::struct_field_names,
+    reason = "the template's context calls the tenant's name `tenant`"
+)]
 pub struct Tenant {
     pub tenant: String,
     pub namespaces: Vec<String>,

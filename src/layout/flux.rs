@@ -226,7 +226,7 @@ pub(super) struct Ks<'a> {
 impl Ks<'_> {
     /// One wave or component Kustomization of `path` (relative to the output root): `wait`,
     /// with twice the HelmReleases' timeout.
-    pub fn object(
+    pub(super) fn object(
         &self,
         name: &str,
         path: &str,
@@ -254,7 +254,7 @@ impl Ks<'_> {
                 None
             },
             // Relative to the output root in, from the repository root out (R1).
-            path: format!("./{}", self.fleet.repository.from_root(path)),
+            path: format!("./{}", self.fleet.repository.repo_path(path)),
             service_account: self.account.clone(),
             source: self.source.clone(),
             target_namespace: target_namespace.map(str::to_owned),

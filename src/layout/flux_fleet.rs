@@ -321,7 +321,7 @@ pub(super) fn fleet_cluster(b: &mut Builder<'_>, ci: usize, hub_branch: &str, pl
         sparse: Some(
             sparse
                 .iter()
-                .map(|p| fleet.repository.from_root(p))
+                .map(|p| fleet.repository.repo_path(p))
                 .collect(),
         ),
         url: fleet.repository.url.clone(),

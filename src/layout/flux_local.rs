@@ -141,7 +141,7 @@ fn flux_instance(b: &mut Builder<'_>, ci: usize, entry: &str, file: &str) {
         size: f.size.clone(),
         url: fleet.repository.url.clone(),
         branch: cluster.branch.clone(),
-        path: fleet.repository.from_root(entry),
+        path: fleet.repository.repo_path(entry),
         pull_secret: fleet.repository.secret_ref.clone(),
         sync_name: (fleet.hub_source_ref != "flux-system").then(|| fleet.hub_source_ref.clone()),
     };
@@ -161,7 +161,7 @@ fn flux_instance(b: &mut Builder<'_>, ci: usize, entry: &str, file: &str) {
             comment: Some(format!(
                 "# Flux on `{}`, installed and upgraded by the Flux Operator; it syncs {}/.\n",
                 cluster.name,
-                fleet.repository.from_root(entry)
+                fleet.repository.repo_path(entry)
             )),
             docs: vec![Doc::FluxInstance(Box::new(instance))],
             empty: None,

@@ -14,12 +14,14 @@ mod flux_local;
 mod release;
 mod waves;
 
-pub use argocd::{HEALTH_KEY, HEALTH_LUA, health_provider};
-pub use docs::{
-    AppSource, Application, ChartSource, Content, DependsOn, Doc, GitRepository, HelmRelease,
-    Kustomization, Patch, Release, Tenant,
+pub(crate) use argocd::{HEALTH_KEY, HEALTH_LUA};
+#[cfg(test)]
+pub(crate) use docs::DependsOn;
+pub(crate) use docs::{
+    AppSource, Application, ChartSource, Content, Doc, GitRepository, HelmRelease, Kustomization,
+    Patch, Release,
 };
-pub use waves::{WavePlan, cluster_waves};
+pub(crate) use waves::cluster_waves;
 
 use std::borrow::Cow;
 use std::collections::hash_map::Entry;
@@ -34,10 +36,10 @@ use crate::model::{Engine, Fleet};
 use crate::spec::source::Span;
 
 /// The folders of the output root synctl writes into; nothing outside them is generated.
-pub const ROOTS: &[&str] = &["hub", "deploy", "platform", "fleet"];
+pub(crate) const ROOTS: &[&str] = &["hub", "deploy", "platform", "fleet"];
 
 /// The folder `flux bootstrap` owns inside `hub/`; synctl never writes or prunes there.
-pub const BOOTSTRAP_DIR: &str = "hub/flux-system";
+pub(crate) const BOOTSTRAP_DIR: &str = "hub/flux-system";
 
 /// A spec item that a generated file or object comes from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -233,7 +235,7 @@ pub(crate) enum Recorded {
 
 impl<'a> Builder<'a> {
     /// A builder of `fleet`'s layout (see [`Builder::recording`] for one that only records).
-    pub fn new(fleet: &'a Fleet, scope: Option<usize>) -> Builder<'a> {
+    pub(crate) fn new(fleet: &'a Fleet, scope: Option<usize>) -> Builder<'a> {
         Builder {
             fleet,
             layout: Layout::default(),
@@ -247,7 +249,7 @@ impl<'a> Builder<'a> {
 
     /// This builder, recording the files of fleet clusters as [`Content::Cluster`].
     #[must_use]
-    pub fn deferring(self) -> Builder<'a> {
+    pub(crate) fn deferring(self) -> Builder<'a> {
         Builder {
             defers: true,
             ..self
@@ -256,7 +258,7 @@ impl<'a> Builder<'a> {
 
     /// Lets [`Layout::content`] build the files recorded as [`Content::Cluster`]: the graph's
     /// order and the hub's branch.
-    pub fn defer_with(&mut self, order: &[usize], hub_branch: &str) {
+    pub(crate) fn defer_with(&mut self, order: &[usize], hub_branch: &str) {
         self.layout.deferred = Some(Deferred {
             order: order.to_vec(),
             hub_branch: hub_branch.to_owned(),
@@ -264,7 +266,7 @@ impl<'a> Builder<'a> {
     }
 
     /// A builder that records its calls (see [`Builder::replay`]).
-    pub fn recording(fleet: &'a Fleet, scope: Option<usize>) -> Builder<'a> {
+    pub(crate) fn recording(fleet: &'a Fleet, scope: Option<usize>) -> Builder<'a> {
         Builder {
             recorded: Some(Vec::new()),
             ..Builder::new(fleet, scope)
@@ -272,12 +274,12 @@ impl<'a> Builder<'a> {
     }
 
     /// What a recording builder was asked to do, in order.
-    pub fn into_recorded(self) -> Vec<Recorded> {
+    pub(crate) fn into_recorded(self) -> Vec<Recorded> {
         self.recorded.unwrap_or_default()
     }
 
     /// Makes the calls `recorded` holds, in their order.
-    pub fn replay(&mut self, recorded: Vec<Recorded>) {
+    pub(crate) fn replay(&mut self, recorded: Vec<Recorded>) {
         for r in recorded {
             match r {
                 Recorded::File {
@@ -296,7 +298,7 @@ impl<'a> Builder<'a> {
 impl Builder<'_> {
     /// Adds file `path` owned by `owner`. A path already taken by another item is a collision
     /// (reported once, with both owners); the first file stays.
-    pub fn file(
+    pub(crate) fn file(
         &mut self,
         path: String,
         owner: Item,
@@ -367,12 +369,12 @@ impl Builder<'_> {
     }
 
     /// Problems found while building a document (a `${…}` Argo CD cannot resolve).
-    pub fn problems(&mut self, problems: Vec<Problem>) {
+    pub(crate) fn problems(&mut self, problems: Vec<Problem>) {
         self.layout.problems.extend(problems);
     }
 
     /// Records object `kind` `namespace/name` of `file`, owned by `owner`.
-    pub fn object(
+    pub(crate) fn object(
         &mut self,
         kind: &'static str,
         namespace: &str,

@@ -100,7 +100,7 @@ pub(super) fn release(fleet: &Fleet, c: usize, depends_on: Vec<String>) -> Optio
 
 /// A strategic-merge patch of the HelmRelease `name`, or of every HelmRelease of the overlay
 /// (`None`; its `metadata.name` is then `all`, which kustomize ignores with a target).
-fn release_patch(name: Option<&str>, spec: Json) -> Patch {
+fn release_patch(name: Option<&str>, spec: &Json) -> Patch {
     let target = match name {
         Some(name) => json!({"kind": "HelmRelease", "name": name}),
         None => json!({"kind": "HelmRelease"}),
@@ -119,14 +119,14 @@ pub(super) fn kubeconfig_patch(config_map: bool) -> Patch {
     } else {
         json!({"secretRef": {"name": "${KUBECONFIG_SECRET}", "key": "${KUBECONFIG_KEY}"}})
     };
-    release_patch(None, json!({"kubeConfig": kube}))
+    release_patch(None, &json!({"kubeConfig": kube}))
 }
 
 /// Component `c`'s HelmRelease runs as `account` (fleet model section 3).
 pub(super) fn account_patch(fleet: &Fleet, c: usize, account: &str) -> Patch {
     release_patch(
         Some(&fleet.components[c].name),
-        json!({"serviceAccountName": account}),
+        &json!({"serviceAccountName": account}),
     )
 }
 
@@ -176,7 +176,7 @@ pub(super) fn environment_patches(fleet: &Fleet, c: usize, env: &str) -> Vec<Pat
     }
     let mut out = Vec::new();
     if spec.as_object().is_some_and(|m| !m.is_empty()) {
-        out.push(release_patch(Some(&comp.name), spec));
+        out.push(release_patch(Some(&comp.name), &spec));
     }
     if let (Some(v), true) = (&o.version, oci) {
         out.push(Patch {

@@ -7,7 +7,7 @@ use crate::model::{ComponentSource, Delivery, Fleet};
 
 /// What one wave holds on one cluster.
 #[derive(Clone, Debug, Default)]
-pub struct WavePlan {
+pub(crate) struct WavePlan {
     pub wave: usize,
     /// Components with a chart placed on the cluster in this wave, in dependency order.
     pub charts: Vec<usize>,
@@ -22,14 +22,14 @@ pub struct WavePlan {
 impl WavePlan {
     /// Whether the wave's own Kustomization (namespaces, boundaries, charts on the hub) exists.
     #[must_use]
-    pub fn has_main(&self) -> bool {
+    pub(crate) fn has_main(&self) -> bool {
         !self.charts.is_empty() || !self.tenants.is_empty() || !self.apps.is_empty()
     }
 
     /// The spec items behind the wave's files on `clusters`: the clusters, the charts, the
     /// tenants whose boundaries or entries it holds.
     #[must_use]
-    pub fn sources(&self, clusters: &[usize]) -> Vec<Item> {
+    pub(crate) fn sources(&self, clusters: &[usize]) -> Vec<Item> {
         clusters
             .iter()
             .map(|&c| Item::Cluster(c))
@@ -46,7 +46,7 @@ impl WavePlan {
 
     /// Whether a fleet cluster's wave applies anything to the cluster itself.
     #[must_use]
-    pub fn has_remote(&self, fleet: &Fleet) -> bool {
+    pub(crate) fn has_remote(&self, fleet: &Fleet) -> bool {
         !self.charts.is_empty()
             || !self.tenants.is_empty()
             || self
@@ -57,7 +57,7 @@ impl WavePlan {
 
     /// Whether a fleet cluster's wave applies objects on the hub (charts, Flux-delivered apps).
     #[must_use]
-    pub fn has_releases(&self, fleet: &Fleet) -> bool {
+    pub(crate) fn has_releases(&self, fleet: &Fleet) -> bool {
         !self.charts.is_empty()
             || self
                 .apps
@@ -69,7 +69,7 @@ impl WavePlan {
 /// The waves of cluster `cluster` that hold anything, in wave order. `order` is the
 /// topological order of components.
 #[must_use]
-pub fn cluster_waves(fleet: &Fleet, order: &[usize], cluster: usize) -> Vec<WavePlan> {
+pub(crate) fn cluster_waves(fleet: &Fleet, order: &[usize], cluster: usize) -> Vec<WavePlan> {
     let mut plans: Vec<WavePlan> = (0..fleet.waves.len())
         .map(|wave| WavePlan {
             wave,

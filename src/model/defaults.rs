@@ -5,74 +5,75 @@
 use super::{Bootstrap, Delivery, Engine, Isolation, Role};
 
 /// `spec.engine`.
-pub const ENGINE: Engine = Engine::Flux;
+pub(crate) const ENGINE: Engine = Engine::Flux;
 /// `spec.repository.branch`.
-pub const BRANCH: &str = "main";
+pub(crate) const BRANCH: &str = "main";
 /// `spec.repository.path`: the output root is the repository root.
-pub const REPOSITORY_PATH: &str = "./";
+pub(crate) const REPOSITORY_PATH: &str = "./";
 /// `spec.hub.sourceRef`: the bootstrap GitRepository.
-pub const HUB_SOURCE_REF: &str = "flux-system";
+pub(crate) const HUB_SOURCE_REF: &str = "flux-system";
 /// `spec.argocd.retryLimit` (-1: Argo CD retries forever).
-pub const ARGOCD_RETRY_LIMIT: i64 = -1;
+pub(crate) const ARGOCD_RETRY_LIMIT: i64 = -1;
 /// `spec.argocd.namespace`.
-pub const ARGOCD_NAMESPACE: &str = "argocd";
+pub(crate) const ARGOCD_NAMESPACE: &str = "argocd";
 /// `spec.defaults.interval`.
-pub const INTERVAL: &str = "10m";
+pub(crate) const INTERVAL: &str = "10m";
 /// `spec.defaults.retryInterval`.
-pub const RETRY_INTERVAL: &str = "2m";
+pub(crate) const RETRY_INTERVAL: &str = "2m";
 /// `spec.defaults.timeout`.
-pub const TIMEOUT: &str = "5m";
+pub(crate) const TIMEOUT: &str = "5m";
 /// `spec.waves` when none are written.
-pub const WAVES: &[&str] = &["tenants", "controllers", "config"];
+pub(crate) const WAVES: &[&str] = &["tenants", "controllers", "config"];
 /// The Argo CD sync-wave base of the wave at index i: `i × WAVE_STEP`.
-pub const WAVE_STEP: i64 = 10;
+pub(crate) const WAVE_STEP: i64 = 10;
 /// `spec.flux.bootstrap`.
-pub const BOOTSTRAP: Bootstrap = Bootstrap::FluxCli;
+pub(crate) const BOOTSTRAP: Bootstrap = Bootstrap::FluxCli;
 /// `spec.flux.version` (FluxInstance `distribution.version`).
-pub const FLUX_VERSION: &str = "2.x";
+pub(crate) const FLUX_VERSION: &str = "2.x";
 /// `spec.flux.registry` (FluxInstance `distribution.registry`).
-pub const FLUX_REGISTRY: &str = "ghcr.io/fluxcd";
+pub(crate) const FLUX_REGISTRY: &str = "ghcr.io/fluxcd";
 /// `spec.flux.components`: Flux's default controllers.
-pub const FLUX_COMPONENTS: &[&str] = &[
+pub(crate) const FLUX_COMPONENTS: &[&str] = &[
     "source-controller",
     "kustomize-controller",
     "helm-controller",
     "notification-controller",
 ];
 /// `clusters[].role`.
-pub const ROLE: Role = Role::Fleet;
+pub(crate) const ROLE: Role = Role::Fleet;
 /// `components[].chart.version`.
-pub const CHART_VERSION: &str = "*";
+pub(crate) const CHART_VERSION: &str = "*";
 /// `tenants[].isolation`.
-pub const ISOLATION: Isolation = Isolation::Namespace;
+pub(crate) const ISOLATION: Isolation = Isolation::Namespace;
 /// `tenants[].apps.repository.branch`.
-pub const APPS_BRANCH: &str = "main";
+pub(crate) const APPS_BRANCH: &str = "main";
 /// `tenants[].apps.repository.path`.
-pub const APPS_PATH: &str = "./";
+pub(crate) const APPS_PATH: &str = "./";
 /// `tenants[].apps.delivery`.
-pub const DELIVERY: Delivery = Delivery::Flux;
+pub(crate) const DELIVERY: Delivery = Delivery::Flux;
 /// The label every tenant namespace gets unless its `namespaceMetadata` says otherwise.
-pub const TENANT_POD_SECURITY: (&str, &str) = ("pod-security.kubernetes.io/enforce", "baseline");
+pub(crate) const TENANT_POD_SECURITY: (&str, &str) =
+    ("pod-security.kubernetes.io/enforce", "baseline");
 /// `tenants[].role`.
-pub const TENANT_ROLE: &str = "synctl-tenant-reconciler";
+pub(crate) const TENANT_ROLE: &str = "synctl-tenant-reconciler";
 /// The key of a kubeconfig Secret (`clusters[].kubeconfig.key`).
-pub const KUBECONFIG_KEY: &str = "value";
+pub(crate) const KUBECONFIG_KEY: &str = "value";
 
 /// `components[].helm.crds`: the CRD policy of a HelmRelease's install and upgrade.
-pub const HELM_CRDS: &str = "CreateReplace";
+pub(crate) const HELM_CRDS: &str = "CreateReplace";
 /// `components[].helm.retries`: remediation retries (with `RemediateOnFailure`).
-pub const HELM_RETRIES: i64 = 3;
+pub(crate) const HELM_RETRIES: i64 = 3;
 /// `components[].helm.test`.
-pub const HELM_TEST: bool = false;
+pub(crate) const HELM_TEST: bool = false;
 /// The namespace a tenant's Kustomizations run in on a cluster that runs Flux (A(K)); fleet
 /// overlays patch it to the cluster's namespace on the hub.
-pub const TENANT_ACCOUNT_NAMESPACE: &str = "flux-system";
+pub(crate) const TENANT_ACCOUNT_NAMESPACE: &str = "flux-system";
 /// The label that names a tenant on its namespaces (Flux's multi-tenancy convention).
-pub const TENANT_LABEL: &str = "toolkit.fluxcd.io/tenant";
+pub(crate) const TENANT_LABEL: &str = "toolkit.fluxcd.io/tenant";
 
 /// The kubeconfig Secret of cluster `name` when none is written.
 #[must_use]
-pub fn kubeconfig_secret(name: &str) -> String {
+pub(crate) fn kubeconfig_secret(name: &str) -> String {
     format!("{name}-kubeconfig")
 }
 

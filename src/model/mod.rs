@@ -3,15 +3,15 @@
 //! as `synctl::unknown-ref` and left out, so later stages only see what resolved.
 
 mod build;
-pub mod defaults;
+pub(crate) mod defaults;
 
-pub use build::build;
+pub(crate) use build::build;
 
 use std::collections::BTreeMap;
 
 use serde_json::Value as Json;
 
-pub use crate::spec::raw::{Bootstrap, Delivery, Engine, Isolation, Role};
+pub(crate) use crate::spec::raw::{Bootstrap, Delivery, Engine, Isolation, Role};
 use crate::spec::source::Span;
 use crate::spec::yaml::Node;
 
@@ -46,7 +46,7 @@ pub struct Fleet {
 }
 
 /// Labels and annotations of a namespace synctl creates.
-pub type NamespaceMeta = (BTreeMap<String, String>, BTreeMap<String, String>);
+pub(crate) type NamespaceMeta = (BTreeMap<String, String>, BTreeMap<String, String>);
 
 #[derive(Clone, Debug)]
 pub struct Repository {
@@ -65,7 +65,7 @@ impl Repository {
     /// `path` (relative to the output root) as Flux and Argo CD read it: from the repository
     /// root.
     #[must_use]
-    pub fn from_root(&self, path: &str) -> String {
+    pub fn repo_path(&self, path: &str) -> String {
         let path = path.trim_start_matches("./").trim_end_matches('/');
         match (self.path.is_empty(), path.is_empty()) {
             (true, _) => path.to_owned(),
@@ -349,7 +349,7 @@ impl Fleet {
     /// The hub's index.
     #[must_use]
     pub fn hub_index(&self) -> Option<usize> {
-        self.clusters.iter().position(|c| c.is_hub())
+        self.clusters.iter().position(Cluster::is_hub)
     }
 
     /// Whether cluster `c` is locked down for tenants (fleet model section 3): it runs Flux and

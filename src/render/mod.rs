@@ -6,7 +6,7 @@
 
 mod docs;
 mod fast;
-pub mod yaml_out;
+pub(crate) mod yaml_out;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -150,7 +150,7 @@ impl Renderer {
     ///
     /// # Errors
     /// An `Internal` problem naming the template.
-    pub fn object<S: Serialize>(&self, name: &str, ctx: &S) -> Result<String, Problem> {
+    pub(crate) fn object<S: Serialize>(&self, name: &str, ctx: &S) -> Result<String, Problem> {
         let tmpl = self
             .env
             .get_template(name)
@@ -217,10 +217,10 @@ fn check_override(name: &str, file: &str, text: &str) -> Result<(), Problem> {
 
 /// `value | yaml(indent)`: the value as block YAML, every line indented.
 fn yaml_filter(
-    value: minijinja::Value,
+    value: &minijinja::Value,
     indent: Option<usize>,
 ) -> Result<minijinja::Value, minijinja::Error> {
-    let json: Json = serde_json::to_value(&value).map_err(|e| {
+    let json: Json = serde_json::to_value(value).map_err(|e| {
         minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, e.to_string())
     })?;
     Ok(minijinja::Value::from_safe_string(to_yaml(
@@ -231,7 +231,7 @@ fn yaml_filter(
 
 /// Serializes `value` as block YAML indented by `indent` spaces (no trailing newline).
 #[must_use]
-pub fn to_yaml(value: &Json, indent: usize) -> String {
+pub(crate) fn to_yaml(value: &Json, indent: usize) -> String {
     let mut text = yaml_out::emit(value, indent);
     text.truncate(text.trim_end().len());
     text
@@ -239,7 +239,7 @@ pub fn to_yaml(value: &Json, indent: usize) -> String {
 
 /// A kustomize `kustomization.yaml`.
 #[must_use]
-pub fn kustomization(resources: &[String], patches: &[Json]) -> String {
+pub(crate) fn kustomization(resources: &[String], patches: &[Json]) -> String {
     let size = resources.iter().map(|r| r.len() + 8).sum::<usize>();
     let mut out = String::with_capacity(HEADER_ROOM + 128 + size);
     // The conventional key order: apiVersion, kind, resources, patches.
@@ -267,7 +267,7 @@ pub fn render(renderer: &Renderer, layout: &Layout) -> Result<Tree, Vec<Problem>
 ///
 /// # Errors
 /// As [`render`].
-pub fn render_each<R: Send>(
+pub(crate) fn render_each<R: Send>(
     renderer: &Renderer,
     layout: &Layout,
     finish: impl Fn(&str, String) -> R + Sync,

@@ -7,14 +7,14 @@ use serde_json::Value as Json;
 /// `value` as block YAML, every line indented by `indent` spaces, ending with a newline
 /// (empty for an empty container at the top).
 #[must_use]
-pub fn emit(value: &Json, indent: usize) -> String {
+pub(crate) fn emit(value: &Json, indent: usize) -> String {
     let mut out = String::new();
     emit_into(value, indent, &mut out);
     out
 }
 
 /// [`emit`], appended to `out`.
-pub fn emit_into(value: &Json, indent: usize, out: &mut String) {
+pub(crate) fn emit_into(value: &Json, indent: usize, out: &mut String) {
     match value {
         Json::Object(m) if !m.is_empty() => map(value, indent, false, out),
         Json::Array(a) if !a.is_empty() => seq(value, indent, out),
@@ -107,7 +107,7 @@ pub(super) fn nested_str(s: &str, indent: usize, out: &mut String) {
 
 /// `key:` and a sequence of strings, at the top level, as [`emit`] writes `{key: [...]}`,
 /// without building the JSON value.
-pub fn strings_field(key: &str, items: &[String], out: &mut String) {
+pub(crate) fn strings_field(key: &str, items: &[String], out: &mut String) {
     scalar_into(key, out);
     if items.is_empty() {
         out.push_str(": []\n");
@@ -141,7 +141,7 @@ fn inline(v: &Json, out: &mut String) {
     }
 }
 
-pub use crate::spec::yaml::needs_escape;
+pub(crate) use crate::spec::yaml::needs_escape;
 
 /// A string as a YAML scalar: plain when every reader we write for reads it back as the same
 /// string (YAML 1.1 as PyYAML and Argo CD's go-yaml v2, YAML 1.2 as yaml-rust2, and go-yaml v3
@@ -149,14 +149,14 @@ pub use crate::spec::yaml::needs_escape;
 /// that may not appear raw. This is the one writer of string scalars: templates reach it
 /// through the formatter, the Rust writers and [`emit`] call it.
 #[must_use]
-pub fn scalar(s: &str) -> String {
+pub(crate) fn scalar(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     scalar_into(s, &mut out);
     out
 }
 
 /// [`scalar`], appended to `out`.
-pub fn scalar_into(s: &str, out: &mut String) {
+pub(crate) fn scalar_into(s: &str, out: &mut String) {
     if plain_ok(s) {
         out.push_str(s);
     } else {
@@ -167,7 +167,7 @@ pub fn scalar_into(s: &str, out: &mut String) {
 /// A string as a scalar inside a flow collection (`{a: b}`, `[a, b]`), where `,[]{}` also
 /// end a plain scalar.
 #[must_use]
-pub fn flow_scalar(s: &str) -> String {
+pub(crate) fn flow_scalar(s: &str) -> String {
     // Plain only when made of letters, digits and `-._/` (readers disagree on blanks and
     // indicators inside flow collections).
     if plain_ok(s) && s.bytes().all(|b| CLASS[usize::from(b)] & SAFE != 0) {
@@ -182,7 +182,7 @@ pub fn flow_scalar(s: &str) -> String {
 /// A string as a double-quoted scalar whatever it holds (the templates' `quote`: chart
 /// versions, which read best quoted).
 #[must_use]
-pub fn double_quoted(s: &str) -> String {
+pub(crate) fn double_quoted(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     double_quoted_into(s, &mut out);
     out
@@ -232,6 +232,7 @@ static CLASS: [u8; 256] = {
     let mut t = [0u8; 256];
     let mut b = 0;
     while b < 256 {
+        #[expect(clippy::cast_possible_truncation, reason = "b < 256")]
         let c = b as u8;
         if c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'/' | b'_') {
             t[b] |= SAFE;
@@ -327,7 +328,7 @@ const TYPED_WORDS: &[&str] = &[
 /// (kustomize): the union of their null, boolean, integer (decimal, `0x`, `0o`, `0b`, 1.1's
 /// `0`-octal, sexagesimal, underscores anywhere), float and timestamp forms, and `<<`, `=`.
 #[must_use]
-pub fn typed(s: &str) -> bool {
+pub(crate) fn typed(s: &str) -> bool {
     if s.len() <= 9 && TYPED_WORDS.iter().any(|w| s.eq_ignore_ascii_case(w)) {
         return true;
     }

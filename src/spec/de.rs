@@ -22,14 +22,14 @@ const FIELDS: &[&str] = &[OFFSET, LEN, VALUE];
 
 /// A value with the span of the YAML it was read from.
 #[derive(Clone, Debug)]
-pub struct Spanned<T> {
+pub(crate) struct Spanned<T> {
     pub value: T,
     pub span: Span,
 }
 
 impl<T> Spanned<T> {
     /// A value nobody wrote (a default): its span is empty.
-    pub fn unwritten(value: T) -> Spanned<T> {
+    pub(crate) fn unwritten(value: T) -> Spanned<T> {
         Spanned {
             value,
             span: Span::default(),
@@ -154,7 +154,7 @@ impl<'de> Deserialize<'de> for Value {
 
 /// Why a node did not deserialize (the schema check ran first, so this is rare).
 #[derive(Debug)]
-pub struct Error {
+pub(crate) struct Error {
     pub message: String,
     pub span: Span,
 }
@@ -181,7 +181,7 @@ impl de::Error for Error {
 ///
 /// # Errors
 /// Never from this deserializer.
-pub fn read_apart<'de, D: Deserializer<'de>, T: Default>(d: D) -> Result<T, D::Error> {
+pub(crate) fn read_apart<'de, D: Deserializer<'de>, T: Default>(d: D) -> Result<T, D::Error> {
     de::IgnoredAny::deserialize(d)?;
     Ok(T::default())
 }
@@ -192,7 +192,7 @@ pub fn read_apart<'de, D: Deserializer<'de>, T: Default>(d: D) -> Result<T, D::E
 ///
 /// # Errors
 /// The first item that does not have `T`'s shape.
-pub fn items<'de, T: Deserialize<'de>>(node: Option<&'de Node>) -> Result<Vec<T>, Error> {
+pub(crate) fn items<'de, T: Deserialize<'de>>(node: Option<&'de Node>) -> Result<Vec<T>, Error> {
     let nodes = node.map_or(&[][..], Node::items);
     let mut out = Vec::with_capacity(nodes.len());
     for n in nodes {
@@ -205,7 +205,7 @@ pub fn items<'de, T: Deserialize<'de>>(node: Option<&'de Node>) -> Result<Vec<T>
 ///
 /// # Errors
 /// When the node does not have `T`'s shape, located at the node that does not.
-pub fn from_node<'de, T: Deserialize<'de>>(node: &'de Node) -> Result<T, Error> {
+pub(crate) fn from_node<'de, T: Deserialize<'de>>(node: &'de Node) -> Result<T, Error> {
     T::deserialize(NodeDe(node))
 }
 
@@ -213,7 +213,7 @@ pub fn from_node<'de, T: Deserialize<'de>>(node: &'de Node) -> Result<T, Error> 
 #[derive(Clone, Copy)]
 struct NodeDe<'de>(&'de Node);
 
-impl<'de> NodeDe<'de> {
+impl NodeDe<'_> {
     fn locate(self, mut e: Error) -> Error {
         if e.span == Span::default() {
             e.span = self.0.span;

@@ -1,12 +1,12 @@
 //! Spec loading: read the file once, parse it into nodes with spans, check it against the
 //! JSON Schema, and deserialize the raw serde mirror.
 
-pub mod de;
-pub mod raw;
+pub(crate) mod de;
+pub(crate) mod raw;
 pub mod schema;
 mod schema_node;
 pub mod source;
-pub mod yaml;
+pub(crate) mod yaml;
 
 use std::path::Path;
 
@@ -19,15 +19,15 @@ const PARALLEL_FROM: usize = 256 * 1024;
 
 /// A spec that parsed and matches the schema.
 #[derive(Debug)]
-pub struct Loaded {
-    pub source: Source,
-    pub root: Node,
-    pub raw: raw::Fleet,
+pub(crate) struct Loaded {
+    pub(crate) source: Source,
+    pub(crate) root: Node,
+    pub(crate) raw: raw::Fleet,
 }
 
 /// Why a spec did not load.
 #[derive(Debug)]
-pub enum LoadError {
+pub(crate) enum LoadError {
     /// Could not read the file (exit 2).
     Io(String),
     /// The spec is invalid: YAML or schema problems (exit 1).
@@ -38,7 +38,7 @@ pub enum LoadError {
 ///
 /// # Errors
 /// See [`LoadError`].
-pub fn load(path: &Path, name: &str) -> Result<Loaded, LoadError> {
+pub(crate) fn load(path: &Path, name: &str) -> Result<Loaded, LoadError> {
     let source = match source::read(path, name) {
         Ok(s) => s,
         Err(ReadError::Io(e)) => return Err(LoadError::Io(format!("cannot read `{name}`: {e}"))),
@@ -56,7 +56,7 @@ pub fn load(path: &Path, name: &str) -> Result<Loaded, LoadError> {
 ///
 /// # Errors
 /// See [`LoadError`].
-pub fn load_source(source: Source) -> Result<Loaded, LoadError> {
+pub(crate) fn load_source(source: Source) -> Result<Loaded, LoadError> {
     let t = crate::timing::stage("parse");
     let root = match yaml::parse(&source) {
         Ok(root) => root,

@@ -13,8 +13,16 @@ use super::yaml::Node;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct Fleet {
+pub(crate) struct Fleet {
+    #[expect(
+        dead_code,
+        reason = "read so the mirror holds every schema field; the schema checks the value"
+    )]
     pub api_version: String,
+    #[expect(
+        dead_code,
+        reason = "read so the mirror holds every schema field; the schema checks the value"
+    )]
     pub kind: String,
     pub metadata: Metadata,
     pub spec: Spec,
@@ -22,13 +30,13 @@ pub struct Fleet {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Metadata {
+pub(crate) struct Metadata {
     pub name: String,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct Spec {
+pub(crate) struct Spec {
     pub engine: Option<Engine>,
     pub repository: Repository,
     pub hub: Option<Hub>,
@@ -46,7 +54,7 @@ pub struct Spec {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct Repository {
+pub(crate) struct Repository {
     pub url: Spanned<String>,
     pub branch: Option<String>,
     pub secret_ref: Option<String>,
@@ -55,13 +63,13 @@ pub struct Repository {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct Hub {
+pub(crate) struct Hub {
     pub source_ref: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct ArgoCd {
+pub(crate) struct ArgoCd {
     pub retry_limit: Option<i64>,
     pub namespace: Option<String>,
 }
@@ -69,7 +77,7 @@ pub struct ArgoCd {
 /// `spec.flux` and `clusters[].flux`: every field optional (the cluster's overrides the fleet's).
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct Flux {
+pub(crate) struct Flux {
     pub bootstrap: Option<Bootstrap>,
     pub multitenant: Option<Multitenant>,
     pub version: Option<String>,
@@ -81,7 +89,7 @@ pub struct Flux {
 /// `multitenant: auto | true`.
 #[derive(Clone, Copy, Debug, Deserialize)]
 #[serde(untagged)]
-pub enum Multitenant {
+pub(crate) enum Multitenant {
     On(bool),
     Auto(AutoWord),
 }
@@ -89,13 +97,13 @@ pub enum Multitenant {
 /// The word `auto`.
 #[derive(Clone, Copy, Debug, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum AutoWord {
+pub(crate) enum AutoWord {
     Auto,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct Defaults {
+pub(crate) struct Defaults {
     pub interval: Option<String>,
     pub retry_interval: Option<String>,
     pub timeout: Option<String>,
@@ -103,14 +111,14 @@ pub struct Defaults {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct Wave {
+pub(crate) struct Wave {
     pub name: Spanned<String>,
     pub sync_wave: Option<Spanned<i64>>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct Cluster {
+pub(crate) struct Cluster {
     pub name: Spanned<String>,
     pub role: Option<Spanned<Role>>,
     pub flux: Option<Spanned<Flux>>,
@@ -125,7 +133,7 @@ pub struct Cluster {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct Kubeconfig {
+pub(crate) struct Kubeconfig {
     pub secret_ref: Option<String>,
     pub key: Option<String>,
     pub config_map_ref: Option<String>,
@@ -133,14 +141,14 @@ pub struct Kubeconfig {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Selector {
+pub(crate) struct Selector {
     #[serde(rename = "matchLabels")]
     pub match_labels: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Chart {
+pub(crate) struct Chart {
     pub repository: String,
     pub name: String,
     pub version: Option<String>,
@@ -148,7 +156,7 @@ pub struct Chart {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct Override {
+pub(crate) struct Override {
     pub version: Option<String>,
     pub values: Option<Node>,
     pub values_from: Option<Vec<serde_json::Value>>,
@@ -161,7 +169,7 @@ pub struct Override {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct Component {
+pub(crate) struct Component {
     pub name: Spanned<String>,
     pub wave: Spanned<String>,
     pub namespace: Option<Spanned<String>>,
@@ -205,14 +213,14 @@ pub struct Component {
 /// `decryption: {secretRef}` (SOPS).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct Decryption {
+pub(crate) struct Decryption {
     pub secret_ref: String,
 }
 
 /// `namespaceMetadata`: labels and annotations of a namespace synctl creates.
 #[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
-pub struct NamespaceMetadata {
+pub(crate) struct NamespaceMetadata {
     #[serde(default)]
     pub labels: BTreeMap<String, String>,
     #[serde(default)]
@@ -221,7 +229,7 @@ pub struct NamespaceMetadata {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct Tenant {
+pub(crate) struct Tenant {
     pub name: Spanned<String>,
     pub clusters: Option<Spanned<Vec<Spanned<String>>>>,
     pub selector: Option<Spanned<Selector>>,
@@ -236,7 +244,7 @@ pub struct Tenant {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct Apps {
+pub(crate) struct Apps {
     pub repository: AppsRepository,
     pub delivery: Option<Spanned<Delivery>>,
     pub wave: Option<Spanned<String>>,
@@ -257,7 +265,7 @@ pub struct Apps {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct AppsRepository {
+pub(crate) struct AppsRepository {
     pub url: String,
     pub branch: Option<String>,
     pub path: Option<String>,

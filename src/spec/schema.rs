@@ -36,13 +36,13 @@ pub(super) fn validator() -> Option<&'static Validator<Yaml>> {
 
 /// Compiles the schema now, so that the first [`check`] finds it ready (another thread may call
 /// this while the spec is parsed).
-pub fn prepare() {
+pub(crate) fn prepare() {
     let _ = validator();
 }
 
 /// Validates the document against the schema; every violation becomes a problem on its span.
 #[must_use]
-pub fn check(root: &Node) -> Vec<Problem> {
+pub(crate) fn check(root: &Node) -> Vec<Problem> {
     let Some(validator) = validator() else {
         return vec![Problem::error(
             Code::Internal,
@@ -183,7 +183,7 @@ fn describe(
                 ))
         }
         ValidationErrorKind::Pattern { .. } | ValidationErrorKind::PropertyNames { .. } => {
-            pattern_problem(node, path, field_shown)
+            pattern_problem(node, path, &field_shown)
         }
         ValidationErrorKind::OneOfNotValid { .. }
         | ValidationErrorKind::OneOfMultipleValid { .. }
@@ -223,7 +223,7 @@ fn describe(
     }
 }
 
-fn pattern_problem(node: &Node, path: &[String], field_shown: String) -> Problem {
+fn pattern_problem(node: &Node, path: &[String], field_shown: &str) -> Problem {
     let parent = path.iter().rev().nth(1).map(String::as_str);
     let (what, help) = match (path.last().map(String::as_str), parent) {
         (_, Some("vars")) | (Some("vars"), _) => (
@@ -289,7 +289,7 @@ fn is_name_field(path: &[String]) -> bool {
 
 /// A best-effort DNS-1123 form of `name`, for help texts.
 #[must_use]
-pub fn to_dns_label(name: &str) -> String {
+pub(crate) fn to_dns_label(name: &str) -> String {
     let mut out: String = name
         .to_lowercase()
         .chars()

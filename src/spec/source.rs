@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use crate::diag::{Code, Problem};
-pub use crate::source::{Source, Span};
+pub(crate) use crate::source::{Source, Span};
 
 /// Largest spec synctl reads (a 100,000-component fleet is about 10 MiB).
 pub const MAX_SPEC_BYTES: u64 = 32 * 1024 * 1024;
@@ -13,7 +13,7 @@ pub const MAX_SPEC_BYTES: u64 = 32 * 1024 * 1024;
 ///
 /// # Errors
 /// An I/O error (exit 2) or a `synctl::yaml` problem (exit 1).
-pub fn read(path: &Path, name: &str) -> Result<Source, ReadError> {
+pub(crate) fn read(path: &Path, name: &str) -> Result<Source, ReadError> {
     let meta = std::fs::metadata(path).map_err(|e| ReadError::Io(e.to_string()))?;
     if !meta.is_file() {
         // A FIFO or a device would block or never end.
@@ -39,13 +39,14 @@ pub fn read(path: &Path, name: &str) -> Result<Source, ReadError> {
 ///
 /// # Errors
 /// A `synctl::yaml` problem naming the first invalid byte.
-pub fn from_bytes(name: &str, mut bytes: Vec<u8>) -> Result<Source, Box<Problem>> {
+pub(crate) fn from_bytes(name: &str, mut bytes: Vec<u8>) -> Result<Source, Box<Problem>> {
     // A UTF-8 byte order mark is accepted (editors on Windows write one) and dropped.
     if bytes.starts_with(&[0xEF, 0xBB, 0xBF]) {
         bytes.drain(..3);
     }
     // A NUL byte ends the text for some YAML readers and not others: never guess.
     if let Some(at) = bytes.iter().position(|b| *b == 0) {
+        #[expect(clippy::naive_bytecount, reason = "once, on the error path")]
         let line = bytes[..at].iter().filter(|b| **b == b'\n').count() + 1;
         return Err(Box::new(
             Problem::error(
@@ -60,6 +61,7 @@ pub fn from_bytes(name: &str, mut bytes: Vec<u8>) -> Result<Source, Box<Problem>
         Err(e) => {
             let at = e.utf8_error().valid_up_to();
             let bytes = e.as_bytes();
+            #[expect(clippy::naive_bytecount, reason = "once, on the error path")]
             let line = bytes[..at].iter().filter(|b| **b == b'\n').count() + 1;
             Err(Box::new(
                 Problem::error(
@@ -74,7 +76,7 @@ pub fn from_bytes(name: &str, mut bytes: Vec<u8>) -> Result<Source, Box<Problem>
 
 /// Why a spec could not be read.
 #[derive(Debug)]
-pub enum ReadError {
+pub(crate) enum ReadError {
     /// The file could not be read at all (exit 2).
     Io(String),
     /// The file is unacceptable as a spec (exit 1).

@@ -128,7 +128,7 @@ impl Node {
 /// Characters that may not appear raw in a YAML scalar: control characters (C0, DEL, C1 —
 /// NEL among them), the Unicode line and paragraph separators (which YAML 1.1 readers take
 /// for line breaks), the byte order mark, and the two non-characters PyYAML refuses.
-pub fn needs_escape(c: char) -> bool {
+pub(crate) fn needs_escape(c: char) -> bool {
     c.is_control()
         || matches!(
             c,
@@ -140,7 +140,7 @@ pub fn needs_escape(c: char) -> bool {
 ///
 /// # Errors
 /// Every `synctl::yaml` problem found (syntax, duplicate keys, aliases, depth, several documents).
-pub fn parse(source: &Source) -> Result<Node, Vec<Problem>> {
+pub(crate) fn parse(source: &Source) -> Result<Node, Vec<Problem>> {
     let mut builder = Builder {
         source,
         stack: Vec::new(),
@@ -790,7 +790,10 @@ mod tests {
 
     #[test]
     fn duplicate_keys_of_a_large_mapping_are_found_by_its_index() {
-        let mut text: String = (0..20).map(|i| format!("k{i}: {i}\n")).collect();
+        let mut text: String = (0..20).fold(String::new(), |mut t, i| {
+            t.push_str(&format!("k{i}: {i}\n"));
+            t
+        });
         text.push_str("k3: again\n");
         let err = parse_str(&text).unwrap_err();
         assert_eq!(err.len(), 1);

@@ -64,7 +64,11 @@ fn every_bad_spec_fails_with_its_code_at_its_line() {
                 errors[0]["code"]
             ));
         }
-        if errors[0]["line"].as_u64().map(|l| l as usize) != line {
+        if errors[0]["line"]
+            .as_u64()
+            .and_then(|l| usize::try_from(l).ok())
+            != line
+        {
             failures.push(format!(
                 "{name}: line {} instead of {line:?}",
                 errors[0]["line"]

@@ -335,7 +335,10 @@ fn every_flux_object_on_a_flux_running_cluster_names_its_account() {
                 .unwrap()
                 .to_string_lossy()
                 .into_owned();
-            let hub_entry = rel.starts_with("hub/") && rel.ends_with(".yaml");
+            let hub_entry = rel.starts_with("hub/")
+                && std::path::Path::new(&rel)
+                    .extension()
+                    .is_some_and(|e| e == "yaml");
             if hub_entry || rel.ends_with("/kustomizations.yaml") {
                 entries.push(fs::read_to_string(e.path()).unwrap());
             }

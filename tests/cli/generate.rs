@@ -328,7 +328,7 @@ fn every_reference_in_the_generated_trees_resolves() {
             }
         }
         // Every base deploy/ folder is used by some overlay.
-        let listed: BTreeMap<String, ()> = objs
+        let listed: BTreeSet<String> = objs
             .iter()
             .filter(|(_, v)| {
                 s(v, &["kind"]) == Some("Kustomization") && v.get("resources").is_some()
@@ -337,7 +337,7 @@ fn every_reference_in_the_generated_trees_resolves() {
                 let base = Path::new(f).parent().unwrap().to_path_buf();
                 v["resources"].as_sequence().unwrap().iter().map(move |r| {
                     let joined = base.join(r.as_str().unwrap());
-                    (normalize(&joined), ())
+                    normalize(&joined)
                 })
             })
             .collect();
@@ -350,7 +350,7 @@ fn every_reference_in_the_generated_trees_resolves() {
                 .unwrap()
                 .to_string_lossy()
                 .into_owned();
-            if !listed.contains_key(&folder) && !ex.contains("aphex") && !ex.contains("argocd") {
+            if !listed.contains(&folder) && !ex.contains("aphex") && !ex.contains("argocd") {
                 failures.push(format!("{ex}: {folder} is not used by any overlay"));
             }
         }
@@ -738,7 +738,7 @@ fn validate_and_generate_agree_on_every_substitution_form() {
             .unwrap();
             let v = Synctl::new().args(["validate", "-f"]).args([&spec]).run();
             let g = Synctl::new().args(["generate", "-f"]).args([&spec]).run();
-            let want = if valid { 0 } else { 1 };
+            let want = i32::from(!valid);
             assert_eq!(v.status, want, "{engine} {form}: validate: {}", v.stderr);
             assert_eq!(g.status, want, "{engine} {form}: generate: {}", g.stderr);
             if valid && engine == "argocd" {
@@ -970,7 +970,7 @@ fn the_tenant_role_cannot_write_boundaries_or_escalate() {
             !resources.contains(&"endpoints".to_owned()),
             "the role grants endpoints"
         );
-        if groups.iter().any(|g| g.is_empty()) {
+        if groups.iter().any(std::string::String::is_empty) {
             assert!(
                 !verbs.contains(&"*".to_owned()) && !verbs.contains(&"impersonate".to_owned()),
                 "core resources with {verbs:?}"

@@ -51,6 +51,7 @@ impl Synctl {
         Synctl { cmd, _home: home }
     }
 
+    #[must_use]
     pub fn args<I, S>(mut self, args: I) -> Synctl
     where
         I: IntoIterator<Item = S>,
@@ -60,11 +61,13 @@ impl Synctl {
         self
     }
 
+    #[must_use]
     pub fn env(mut self, k: &str, v: &str) -> Synctl {
         self.cmd.env(k, v);
         self
     }
 
+    #[must_use]
     pub fn dir(mut self, dir: &Path) -> Synctl {
         self.cmd.current_dir(dir);
         self

@@ -73,7 +73,7 @@ impl<'a> Names<'a> {
 
 /// Builds the checked fleet from a spec's raw mirror; unresolved references become problems.
 #[must_use]
-pub fn build(raw: &spec_raw::Fleet) -> (Fleet, Vec<Problem>) {
+pub(crate) fn build(raw: &spec_raw::Fleet) -> (Fleet, Vec<Problem>) {
     let spec = &raw.spec;
     let mut problems = Vec::new();
 
@@ -87,7 +87,7 @@ pub fn build(raw: &spec_raw::Fleet) -> (Fleet, Vec<Problem>) {
                 base: w
                     .sync_wave
                     .as_ref()
-                    .map_or(i as i64 * defaults::WAVE_STEP, |s| s.value),
+                    .map_or_else(|| default_base(i), |s| s.value),
                 base_span: w.sync_wave.as_ref().map_or_else(Span::default, |s| s.span),
             })
             .collect(),
@@ -98,7 +98,7 @@ pub fn build(raw: &spec_raw::Fleet) -> (Fleet, Vec<Problem>) {
                 name: (*n).to_owned(),
                 // Default waves were not written anywhere: an empty span means "no label".
                 span: Span::default(),
-                base: i as i64 * defaults::WAVE_STEP,
+                base: default_base(i),
                 base_span: Span::default(),
             })
             .collect(),
@@ -250,7 +250,7 @@ pub fn build(raw: &spec_raw::Fleet) -> (Fleet, Vec<Problem>) {
     let tenants = spec
         .tenants
         .iter()
-        .filter_map(|t| {
+        .map(|t| {
             build_tenant(
                 t,
                 &clusters,
@@ -383,4 +383,11 @@ fn requirement(
     };
     problems.push(p);
     None
+}
+
+/// The sync wave of the `i`-th wave when the spec gives none: `WAVE_STEP` apart.
+fn default_base(i: usize) -> i64 {
+    i64::try_from(i)
+        .unwrap_or(i64::MAX)
+        .saturating_mul(defaults::WAVE_STEP)
 }

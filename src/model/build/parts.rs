@@ -125,7 +125,7 @@ pub(super) fn build_tenant(
     wave_names: &Names<'_>,
     waves: &[Wave],
     problems: &mut Vec<Problem>,
-) -> Option<Tenant> {
+) -> Tenant {
     let (placed, placement_span) = place(
         t.clusters.as_ref(),
         t.selector.as_ref(),
@@ -139,96 +139,26 @@ pub(super) fn build_tenant(
         Some(ns) => ns.iter().map(|n| (n.value.clone(), n.span)).collect(),
         None => vec![(t.name.value.clone(), t.name.span)],
     };
-    // `apps:` is one entry or a list of them.
-    let nodes: Vec<&crate::spec::yaml::Node> = match &t.apps {
-        Some(n) if matches!(n.value, crate::spec::yaml::Value::Seq(_)) => {
-            n.items().iter().collect()
-        }
-        Some(n) => vec![n],
-        None => Vec::new(),
-    };
-    let mut parsed: Vec<Spanned<raw::Apps>> = Vec::new();
-    for n in nodes {
-        match crate::spec::de::from_node::<Spanned<raw::Apps>>(n) {
-            Ok(e) => parsed.push(e),
-            Err(e) => problems.push(
-                Problem::error(crate::diag::Code::Internal, format!("a tenant entry passed the schema but not the model ({e}): this is a bug in synctl"))
-                    .at(e.span, "here"),
-            ),
-        }
-    }
-    let entries: Vec<&Spanned<raw::Apps>> = parsed.iter().collect();
+    let entries = tenant_entries(t, problems);
     // Entry names for `dependsOn`: the unnamed entry answers to the tenant's name.
     let entry_names: Vec<&str> = entries
         .iter()
         .map(|e| e.name.as_ref().map_or(t.name.as_str(), |n| n.as_str()))
         .collect();
     let entry_index = Names::new(entry_names.iter().copied(), "entry of this tenant");
-    let mut apps = Vec::new();
-    for e in &entries {
-        let a = &e.value;
-        let wave = match &a.wave {
-            Some(w) => match wave_names.resolve(w, w.span, "wave", problems) {
-                Some(w) => w,
-                None => continue,
-            },
-            None => waves.len().saturating_sub(1),
-        };
-        let (entry_clusters, entry_span) = if a.clusters.is_some() || a.selector.is_some() {
-            place(
-                a.clusters.as_ref(),
-                a.selector.as_ref(),
-                e.span,
-                clusters,
-                cluster_names,
-                true,
-                problems,
-            )
-        } else {
-            (placed.clone(), placement_span)
-        };
-        let depends_on = a
-            .depends_on
-            .iter()
-            .filter_map(|d| {
-                entry_index
-                    .resolve(d, d.span, "dependsOn", problems)
-                    .map(|index| crate::model::Ref {
-                        index,
-                        span: d.span,
-                    })
-            })
-            .collect();
-        apps.push(Apps {
-            name: a.name.as_ref().map(|n| n.value.clone()),
-            span: a.name.as_ref().map_or(e.span, |n| n.span),
-            url: a.repository.url.clone(),
-            branch: a
-                .repository
-                .branch
-                .clone()
-                .unwrap_or_else(|| defaults::APPS_BRANCH.to_owned()),
-            path: a
-                .repository
-                .path
-                .clone()
-                .unwrap_or_else(|| defaults::APPS_PATH.to_owned()),
-            secret_ref: a.repository.secret_ref.clone(),
-            delivery: a.delivery.as_ref().map_or(defaults::DELIVERY, |d| d.value),
-            delivery_span: a.delivery.as_ref().map_or(t.name.span, |d| d.span),
-            wave,
-            wave_span: a.wave.as_ref().map_or(t.name.span, |w| w.span),
-            namespace: a.namespace.clone(),
-            clusters: entry_clusters,
-            placement_span: entry_span,
-            depends_on,
-            interval: a.interval.clone(),
-            retry_interval: a.retry_interval.clone(),
-            timeout: a.timeout.clone(),
-            substitute: a.substitute,
-            force_service_account: a.force_service_account,
-        });
-    }
+    let scope = EntryScope {
+        tenant: t,
+        clusters,
+        cluster_names,
+        wave_names,
+        last_wave: waves.len().saturating_sub(1),
+        entry_index: &entry_index,
+        placed: (&placed, placement_span),
+    };
+    let apps = entries
+        .iter()
+        .filter_map(|e| scope.entry(e, problems))
+        .collect();
     let role = match t.role.as_ref().map(|r| r.as_str()) {
         None => TenantRole::Reconciler,
         Some(r) if r == defaults::TENANT_ROLE => TenantRole::Reconciler,
@@ -243,7 +173,7 @@ pub(super) fn build_tenant(
     )]
     .into();
     namespace_labels.extend(meta.labels);
-    Some(Tenant {
+    Tenant {
         name: t.name.value.clone(),
         span: t.name.span,
         clusters: placed,
@@ -266,5 +196,106 @@ pub(super) fn build_tenant(
         role,
         namespace_labels,
         namespace_annotations: meta.annotations,
-    })
+    }
+}
+
+/// A tenant's `apps:` entries (one entry or a list of them), read from their nodes.
+fn tenant_entries(t: &raw::Tenant, problems: &mut Vec<Problem>) -> Vec<Spanned<raw::Apps>> {
+    let nodes: Vec<&crate::spec::yaml::Node> = match &t.apps {
+        Some(n) if matches!(n.value, crate::spec::yaml::Value::Seq(_)) => {
+            n.items().iter().collect()
+        }
+        Some(n) => vec![n],
+        None => Vec::new(),
+    };
+    let mut parsed = Vec::new();
+    for n in nodes {
+        match crate::spec::de::from_node::<Spanned<raw::Apps>>(n) {
+            Ok(e) => parsed.push(e),
+            Err(e) => problems.push(
+                Problem::error(crate::diag::Code::Internal, format!("a tenant entry passed the schema but not the model ({e}): this is a bug in synctl"))
+                    .at(e.span, "here"),
+            ),
+        }
+    }
+    parsed
+}
+
+/// What a tenant's entries are resolved against.
+struct EntryScope<'a> {
+    tenant: &'a raw::Tenant,
+    clusters: &'a [Cluster],
+    cluster_names: &'a Names<'a>,
+    wave_names: &'a Names<'a>,
+    /// The wave an entry without `wave:` runs in.
+    last_wave: usize,
+    entry_index: &'a Names<'a>,
+    /// The tenant's own placement, which an entry without one takes.
+    placed: (&'a [usize], Span),
+}
+
+impl EntryScope<'_> {
+    /// One `apps:` entry with its defaults and references resolved; `None` when its wave is
+    /// unknown (the problem is recorded).
+    fn entry(&self, e: &Spanned<raw::Apps>, problems: &mut Vec<Problem>) -> Option<Apps> {
+        let (a, t) = (&e.value, self.tenant);
+        let wave = match &a.wave {
+            Some(w) => self.wave_names.resolve(w, w.span, "wave", problems)?,
+            None => self.last_wave,
+        };
+        let (clusters, placement_span) = if a.clusters.is_some() || a.selector.is_some() {
+            place(
+                a.clusters.as_ref(),
+                a.selector.as_ref(),
+                e.span,
+                self.clusters,
+                self.cluster_names,
+                true,
+                problems,
+            )
+        } else {
+            (self.placed.0.to_vec(), self.placed.1)
+        };
+        let depends_on = a
+            .depends_on
+            .iter()
+            .filter_map(|d| {
+                self.entry_index
+                    .resolve(d, d.span, "dependsOn", problems)
+                    .map(|index| crate::model::Ref {
+                        index,
+                        span: d.span,
+                    })
+            })
+            .collect();
+        Some(Apps {
+            name: a.name.as_ref().map(|n| n.value.clone()),
+            span: a.name.as_ref().map_or(e.span, |n| n.span),
+            url: a.repository.url.clone(),
+            branch: a
+                .repository
+                .branch
+                .clone()
+                .unwrap_or_else(|| defaults::APPS_BRANCH.to_owned()),
+            path: a
+                .repository
+                .path
+                .clone()
+                .unwrap_or_else(|| defaults::APPS_PATH.to_owned()),
+            secret_ref: a.repository.secret_ref.clone(),
+            delivery: a.delivery.as_ref().map_or(defaults::DELIVERY, |d| d.value),
+            delivery_span: a.delivery.as_ref().map_or(t.name.span, |d| d.span),
+            wave,
+            wave_span: a.wave.as_ref().map_or(t.name.span, |w| w.span),
+            namespace: a.namespace.clone(),
+            clusters,
+            placement_span,
+            depends_on,
+            interval: a.interval.clone(),
+            retry_interval: a.retry_interval.clone(),
+            timeout: a.timeout.clone(),
+            substitute: a.substitute,
+            force_service_account: a.force_service_account,
+        })
+    }
 }
