@@ -83,13 +83,48 @@ impl Child<'_> {
 
 pub(super) fn lay_out(b: &mut Builder<'_>, graph: &Graph) {
     let fleet = b.fleet;
-    let ns = fleet.argocd_namespace.clone();
     tenant_bases(b);
-    let hub_dir = "platform/apps";
-    // One AppProject per tenant with apps and Argo CD instance: its repository only, its
-    // (cluster, namespace) pairs; synced by the root Application one wave before anything that
-    // uses it. The hub's Argo CD serves the hub and the fleet clusters; a standalone cluster's
-    // serves itself.
+    let mut projects = app_projects(b);
+    let ns_meta = fleet.namespace_meta();
+    for ci in 0..fleet.clusters.len() {
+        let mut children = Children::new(fleet, ci, projects.remove(&ci).unwrap_or_default());
+        // Applications live in the Argo CD that serves the cluster.
+        b.scope = Some(if fleet.clusters[ci].is_fleet() {
+            fleet.hub_index().unwrap_or(ci)
+        } else {
+            ci
+        });
+        for &c in &graph.order {
+            if fleet.components[c].clusters.binary_search(&ci).is_ok() {
+                let app = component_app(b, &children.child, graph, c, &ns_meta);
+                let (wave, file) = (fleet.components[c].wave, &fleet.components[c].name);
+                children.add(b, Item::Component(c), wave, format!("{file}.yaml"), app);
+            }
+        }
+        tenant_apps(b, &mut children);
+        root_application(b, children);
+    }
+    if let (None, Some(hub)) = (health_provider(fleet), fleet.hub_index()) {
+        health_check(
+            b,
+            "hub/argocd-cm-health.yaml",
+            hub,
+            &fleet.argocd_namespace,
+            "kubectl apply -k hub/",
+        );
+    }
+}
+
+/// The folder of the hub's child Applications.
+const HUB_DIR: &str = "platform/apps";
+
+/// One AppProject per tenant with apps and Argo CD instance: its repository only, its
+/// (cluster, namespace) pairs; synced by the root Application one wave before anything that
+/// uses it. The hub's Argo CD serves the hub and the fleet clusters; a standalone cluster's
+/// serves itself. Returns each serving cluster's project files.
+fn app_projects(b: &mut Builder<'_>) -> BTreeMap<usize, Vec<String>> {
+    let fleet = b.fleet;
+    let ns = &fleet.argocd_namespace;
     let mut projects: BTreeMap<usize, Vec<String>> = BTreeMap::default();
     for (ci, cluster) in fleet
         .clusters
@@ -97,7 +132,7 @@ pub(super) fn lay_out(b: &mut Builder<'_>, graph: &Graph) {
         .enumerate()
         .filter(|(_, c)| !c.is_fleet())
     {
-        let dir = children_dir(fleet, ci, hub_dir);
+        let dir = children_dir(fleet, ci, HUB_DIR);
         for (ti, t) in fleet.tenants.iter().enumerate() {
             if t.apps.is_empty() {
                 continue;
@@ -123,7 +158,7 @@ pub(super) fn lay_out(b: &mut Builder<'_>, graph: &Graph) {
             let file = format!("project-{}.yaml", t.name);
             let path = format!("{dir}/{file}");
             b.scope = Some(ci);
-            b.object("AppProject", &ns, &t.name, &path, Item::Tenant(ti));
+            b.object("AppProject", ns, &t.name, &path, Item::Tenant(ti));
             let project = Doc::AppProject {
                 name: t.name.clone(),
                 namespace: ns.clone(),
@@ -142,238 +177,250 @@ pub(super) fn lay_out(b: &mut Builder<'_>, graph: &Graph) {
             projects.entry(ci).or_default().push(file);
         }
     }
-    let ns_meta = fleet.namespace_meta();
-    for (ci, cluster) in fleet.clusters.iter().enumerate() {
-        let dir = children_dir(fleet, ci, hub_dir);
-        // Applications live in the Argo CD that serves the cluster.
-        b.scope = Some(if cluster.is_fleet() {
-            fleet.hub_index().unwrap_or(ci)
-        } else {
-            ci
-        });
-        let me = Item::Cluster(ci);
-        let mut children = projects.remove(&ci).unwrap_or_default();
-        let mut cluster_waves = std::collections::BTreeSet::new();
-        let child = Child {
-            fleet,
-            cluster: ci,
-            destination: destination(fleet, ci),
-        };
-        let mut add = |b: &mut Builder<'_>,
-                       owner: Item,
-                       wave: Option<usize>,
-                       file: String,
-                       app: Application| {
-            let path = format!("{dir}/{file}");
-            b.object("Application", &ns, &app.name, &path, owner);
-            let sources = [me].into_iter().chain(wave.map(Item::Wave));
-            cluster_waves.extend(wave.map(Item::Wave));
-            b.file(
-                path,
-                owner,
-                sources,
-                [ci],
-                Content::docs(vec![Doc::Application(Box::new(app))]),
-            );
-            children.push(file);
-        };
-        for &c in &graph.order {
-            let comp = &fleet.components[c];
-            if comp.clusters.binary_search(&ci).is_err() {
-                continue;
-            }
-            let source = match &comp.source {
-                // Plain manifests (or a kustomization) from this repository, on its branch.
-                ComponentSource::Path(path) => child.own(&clean_path(path)),
-                ComponentSource::Chart { .. } => match chart_source(fleet, ci, c) {
-                    Ok(helm) => AppSource::Helm(helm),
-                    Err(problems) => {
-                        b.problems(problems);
-                        AppSource::Helm(Json::Null)
-                    }
-                },
-            };
-            let mut app = child.app(
-                &comp.name,
-                graph.sync_wave(fleet, c),
-                "default",
-                Some(&comp.namespace),
-                source,
-            );
-            // synctl's sync options, then the component's (K7); its namespace's metadata (K6).
-            app.sync_options = std::iter::once("CreateNamespace=true".to_owned())
-                .chain(comp.knobs.sync_options.iter().cloned())
-                .collect();
-            app.ignore_differences
-                .clone_from(&comp.knobs.ignore_differences);
-            if matches!(comp.source, ComponentSource::Path(_)) {
-                let env = comp
-                    .environments
-                    .get(&cluster.environment)
-                    .filter(|_| cluster.is_fleet() || cluster.is_standalone());
-                app.kustomize_patches = comp
-                    .knobs
-                    .patches
-                    .iter()
-                    .chain(env.and_then(|o| o.patches.as_ref()).into_iter().flatten())
-                    .cloned()
-                    .collect();
-            }
-            let (labels, annotations) = ns_meta
-                .get(comp.namespace.as_str())
-                .cloned()
-                .unwrap_or_default();
-            if !labels.is_empty() || !annotations.is_empty() {
-                let mut meta = serde_json::Map::new();
-                if !annotations.is_empty() {
-                    meta.insert("annotations".to_owned(), serde_json::json!(annotations));
-                }
-                if !labels.is_empty() {
-                    meta.insert("labels".to_owned(), serde_json::json!(labels));
-                }
-                app.namespace_metadata = Some(serde_json::Value::Object(meta));
-            }
-            add(
-                b,
-                Item::Component(c),
-                Some(comp.wave),
-                format!("{}.yaml", comp.name),
-                app,
-            );
-        }
-        let tenants: Vec<usize> = (0..fleet.tenants.len())
-            .filter(|&t| fleet.tenants[t].clusters.binary_search(&ci).is_ok())
-            .collect();
-        let first = fleet.waves.first().map_or(0, |w| w.base);
-        if let Some(&t0) = tenants
-            .iter()
-            .find(|&&t| fleet.tenants[t].role == crate::model::TenantRole::Reconciler)
-        {
-            let app = child.app(
-                "tenant-role",
-                first,
-                "default",
-                None,
-                child.own("deploy/tenant-role"),
-            );
-            add(
-                b,
-                Item::Tenant(t0),
-                Some(0),
-                "tenant-role.yaml".to_owned(),
-                app,
-            );
-        }
-        for &ti in &tenants {
-            let t = &fleet.tenants[ti];
-            let item = format!("tenant-{}", t.name);
-            let app = child.app(
-                &item,
-                first,
-                "default",
-                None,
-                child.own(&format!("deploy/tenants/{}", t.name)),
-            );
-            add(b, Item::Tenant(ti), Some(0), format!("{item}.yaml"), app);
-            for (e, apps) in t.apps.iter().enumerate() {
-                if apps.clusters.binary_search(&ci).is_err() {
-                    continue;
-                }
-                let source = AppSource::Git {
-                    repo_url: apps.url.clone(),
-                    path: apps.path.clone(),
-                    revision: apps.branch.clone(),
-                };
-                let wave = fleet.waves[apps.wave].base;
-                let entry = format!("{}-apps", t.entry_name(e));
-                let target = apps
-                    .namespace
-                    .clone()
-                    .or_else(|| t.namespaces.first().map(|(n, _)| n.clone()));
-                let app = child.app(&entry, wave, &t.name, target.as_deref(), source);
-                add(
-                    b,
-                    Item::Tenant(ti),
-                    Some(apps.wave),
-                    format!("{entry}.yaml"),
-                    app,
-                );
-            }
-        }
-        b.file(
-            format!("{dir}/kustomization.yaml"),
-            me,
-            [],
-            [ci],
-            Content::resources(children),
-        );
-        let root = Application {
-            name: format!("{}-root", cluster.name),
-            namespace: ns.clone(),
-            sync_wave: None,
-            project: "default".to_owned(),
-            destination_name: "in-cluster".to_owned(),
-            destination_namespace: Some(ns.clone()),
-            source: child.own(&dir),
-            sync_options: Vec::new(),
-            namespace_metadata: None,
-            ignore_differences: Vec::new(),
-            kustomize_patches: Vec::new(),
-            retry_limit: fleet.argocd_retry_limit,
-        };
-        // A standalone cluster runs its own Argo CD (T8): its root Application lives in its
-        // entry, applied once with `kubectl apply -k`; every other root is in `hub/`.
-        let entry = cluster.folder();
-        let root_file = if cluster.is_standalone() {
-            format!("{entry}/root.yaml")
-        } else {
-            format!("hub/{}.yaml", cluster.name)
-        };
-        b.object("Application", &ns, &root.name, &root_file, me);
-        let comment = format!(
-            "# Root Application of `{}`: its children live in {dir}/.\n",
-            cluster.name
-        );
-        // The root Application starts every wave of the cluster.
-        b.file(
-            root_file,
-            me,
-            cluster_waves.clone(),
-            [ci],
-            Content::Docs {
-                comment: Some(comment),
-                docs: vec![Doc::Application(Box::new(root))],
-                empty: None,
+    projects
+}
+
+/// The child Applications of one cluster, as they are added: their files (listed by the
+/// folder's kustomization) and the waves they belong to (which the root Application starts).
+struct Children<'a> {
+    child: Child<'a>,
+    dir: String,
+    files: Vec<String>,
+    waves: std::collections::BTreeSet<Item>,
+}
+
+impl<'a> Children<'a> {
+    fn new(fleet: &'a Fleet, ci: usize, files: Vec<String>) -> Children<'a> {
+        Children {
+            child: Child {
+                fleet,
+                cluster: ci,
+                destination: destination(fleet, ci),
             },
-        );
-        if cluster.is_standalone() {
-            let mut resources = vec!["root.yaml".to_owned()];
-            if health_provider(fleet).is_none() {
-                health_check(
-                    b,
-                    &format!("{entry}/argocd-cm-health.yaml"),
-                    ci,
-                    &ns,
-                    "kubectl apply -k",
-                );
-                resources.push("argocd-cm-health.yaml".to_owned());
-            }
-            b.file(
-                format!("{entry}/kustomization.yaml"),
-                me,
-                cluster_waves,
-                [ci],
-                Content::resources(resources),
-            );
+            dir: children_dir(fleet, ci, HUB_DIR),
+            files,
+            waves: std::collections::BTreeSet::new(),
         }
     }
-    if let (None, Some(hub)) = (health_provider(fleet), fleet.hub_index()) {
-        health_check(
-            b,
-            "hub/argocd-cm-health.yaml",
-            hub,
-            &ns,
-            "kubectl apply -k hub/",
+
+    fn add(
+        &mut self,
+        b: &mut Builder<'_>,
+        owner: Item,
+        wave: usize,
+        file: String,
+        app: Application,
+    ) {
+        let (ci, ns) = (self.child.cluster, &self.child.fleet.argocd_namespace);
+        let path = format!("{}/{file}", self.dir);
+        b.object("Application", ns, &app.name, &path, owner);
+        self.waves.insert(Item::Wave(wave));
+        b.file(
+            path,
+            owner,
+            [Item::Cluster(ci), Item::Wave(wave)],
+            [ci],
+            Content::docs(vec![Doc::Application(Box::new(app))]),
+        );
+        self.files.push(file);
+    }
+}
+
+/// Component `c`'s Application on the child's cluster.
+fn component_app(
+    b: &mut Builder<'_>,
+    child: &Child<'_>,
+    graph: &Graph,
+    c: usize,
+    ns_meta: &BTreeMap<&str, crate::model::NamespaceMeta>,
+) -> Application {
+    let (fleet, ci) = (child.fleet, child.cluster);
+    let (comp, cluster) = (&fleet.components[c], &fleet.clusters[ci]);
+    let source = match &comp.source {
+        // Plain manifests (or a kustomization) from this repository, on its branch.
+        ComponentSource::Path(path) => child.own(&clean_path(path)),
+        ComponentSource::Chart { .. } => match chart_source(fleet, ci, c) {
+            Ok(helm) => AppSource::Helm(helm),
+            Err(problems) => {
+                b.problems(problems);
+                AppSource::Helm(Json::Null)
+            }
+        },
+    };
+    let mut app = child.app(
+        &comp.name,
+        graph.sync_wave(fleet, c),
+        "default",
+        Some(&comp.namespace),
+        source,
+    );
+    // synctl's sync options, then the component's (K7); its namespace's metadata (K6).
+    app.sync_options = std::iter::once("CreateNamespace=true".to_owned())
+        .chain(comp.knobs.sync_options.iter().cloned())
+        .collect();
+    app.ignore_differences
+        .clone_from(&comp.knobs.ignore_differences);
+    if matches!(comp.source, ComponentSource::Path(_)) {
+        let env = comp
+            .environments
+            .get(&cluster.environment)
+            .filter(|_| cluster.is_fleet() || cluster.is_standalone());
+        app.kustomize_patches = comp
+            .knobs
+            .patches
+            .iter()
+            .chain(env.and_then(|o| o.patches.as_ref()).into_iter().flatten())
+            .cloned()
+            .collect();
+    }
+    let (labels, annotations) = ns_meta
+        .get(comp.namespace.as_str())
+        .cloned()
+        .unwrap_or_default();
+    if !labels.is_empty() || !annotations.is_empty() {
+        let mut meta = serde_json::Map::new();
+        if !annotations.is_empty() {
+            meta.insert("annotations".to_owned(), serde_json::json!(annotations));
+        }
+        if !labels.is_empty() {
+            meta.insert("labels".to_owned(), serde_json::json!(labels));
+        }
+        app.namespace_metadata = Some(serde_json::Value::Object(meta));
+    }
+    app
+}
+
+/// The tenants' Applications on the cluster: the shared tenant role, each tenant's
+/// boundaries, and each of its `apps:` entries placed there.
+fn tenant_apps(b: &mut Builder<'_>, children: &mut Children<'_>) {
+    let (fleet, ci) = (children.child.fleet, children.child.cluster);
+    let tenants: Vec<usize> = (0..fleet.tenants.len())
+        .filter(|&t| fleet.tenants[t].clusters.binary_search(&ci).is_ok())
+        .collect();
+    let first = fleet.waves.first().map_or(0, |w| w.base);
+    if let Some(&t0) = tenants
+        .iter()
+        .find(|&&t| fleet.tenants[t].role == crate::model::TenantRole::Reconciler)
+    {
+        let child = &children.child;
+        let app = child.app(
+            "tenant-role",
+            first,
+            "default",
+            None,
+            child.own("deploy/tenant-role"),
+        );
+        children.add(b, Item::Tenant(t0), 0, "tenant-role.yaml".to_owned(), app);
+    }
+    for &ti in &tenants {
+        let t = &fleet.tenants[ti];
+        let item = format!("tenant-{}", t.name);
+        let child = &children.child;
+        let own = child.own(&format!("deploy/tenants/{}", t.name));
+        let app = child.app(&item, first, "default", None, own);
+        children.add(b, Item::Tenant(ti), 0, format!("{item}.yaml"), app);
+        for (e, apps) in t.apps.iter().enumerate() {
+            if apps.clusters.binary_search(&ci).is_err() {
+                continue;
+            }
+            let source = AppSource::Git {
+                repo_url: apps.url.clone(),
+                path: apps.path.clone(),
+                revision: apps.branch.clone(),
+            };
+            let wave = fleet.waves[apps.wave].base;
+            let entry = format!("{}-apps", t.entry_name(e));
+            let target = apps
+                .namespace
+                .clone()
+                .or_else(|| t.namespaces.first().map(|(n, _)| n.clone()));
+            let app = children
+                .child
+                .app(&entry, wave, &t.name, target.as_deref(), source);
+            children.add(b, Item::Tenant(ti), apps.wave, format!("{entry}.yaml"), app);
+        }
+    }
+}
+
+/// The cluster's children folder's kustomization and its root Application, which starts
+/// every wave of the cluster; a standalone cluster's entry also gets its kustomization (and
+/// the Application health check when no FluxInstance-style provider writes it).
+fn root_application(b: &mut Builder<'_>, children: Children<'_>) {
+    let Children {
+        child,
+        dir,
+        files,
+        waves,
+    } = children;
+    let (fleet, ci) = (child.fleet, child.cluster);
+    let (cluster, ns, me) = (
+        &fleet.clusters[ci],
+        &fleet.argocd_namespace,
+        Item::Cluster(ci),
+    );
+    b.file(
+        format!("{dir}/kustomization.yaml"),
+        me,
+        [],
+        [ci],
+        Content::resources(files),
+    );
+    let root = Application {
+        name: format!("{}-root", cluster.name),
+        namespace: ns.clone(),
+        sync_wave: None,
+        project: "default".to_owned(),
+        destination_name: "in-cluster".to_owned(),
+        destination_namespace: Some(ns.clone()),
+        source: child.own(&dir),
+        sync_options: Vec::new(),
+        namespace_metadata: None,
+        ignore_differences: Vec::new(),
+        kustomize_patches: Vec::new(),
+        retry_limit: fleet.argocd_retry_limit,
+    };
+    // A standalone cluster runs its own Argo CD (T8): its root Application lives in its
+    // entry, applied once with `kubectl apply -k`; every other root is in `hub/`.
+    let entry = cluster.folder();
+    let root_file = if cluster.is_standalone() {
+        format!("{entry}/root.yaml")
+    } else {
+        format!("hub/{}.yaml", cluster.name)
+    };
+    b.object("Application", ns, &root.name, &root_file, me);
+    let comment = format!(
+        "# Root Application of `{}`: its children live in {dir}/.\n",
+        cluster.name
+    );
+    b.file(
+        root_file,
+        me,
+        waves.clone(),
+        [ci],
+        Content::Docs {
+            comment: Some(comment),
+            docs: vec![Doc::Application(Box::new(root))],
+            empty: None,
+        },
+    );
+    if cluster.is_standalone() {
+        let mut resources = vec!["root.yaml".to_owned()];
+        if health_provider(fleet).is_none() {
+            health_check(
+                b,
+                &format!("{entry}/argocd-cm-health.yaml"),
+                ci,
+                ns,
+                "kubectl apply -k",
+            );
+            resources.push("argocd-cm-health.yaml".to_owned());
+        }
+        b.file(
+            format!("{entry}/kustomization.yaml"),
+            me,
+            waves,
+            [ci],
+            Content::resources(resources),
         );
     }
 }
