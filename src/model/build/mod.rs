@@ -76,8 +76,78 @@ impl<'a> Names<'a> {
 pub(crate) fn build(raw: &spec_raw::Fleet) -> (Fleet, Vec<Problem>) {
     let spec = &raw.spec;
     let mut problems = Vec::new();
+    let waves = build_waves(spec);
+    let repo_branch = spec
+        .repository
+        .branch
+        .clone()
+        .unwrap_or_else(|| defaults::BRANCH.to_owned());
+    let clusters: Vec<Cluster> = spec
+        .clusters
+        .iter()
+        .map(|c| build_cluster(c, &repo_branch, spec.flux.as_ref()))
+        .collect();
+    let wave_names = Names::new(waves.iter().map(|w| w.name.as_str()), "wave");
+    let cluster_names = Names::new(clusters.iter().map(|c| c.name.as_str()), "cluster");
+    let scope = ComponentScope {
+        wave_names: &wave_names,
+        component_names: &Names::new(spec.components.iter().map(|c| c.name.as_str()), "component"),
+        cluster_names: &cluster_names,
+        clusters: &clusters,
+        providers: &providers(spec),
+        environments: &environments(&clusters),
+    };
+    let components = spec
+        .components
+        .iter()
+        .map(|c| scope.component(c, &mut problems))
+        .collect();
+    let tenants = spec
+        .tenants
+        .iter()
+        .map(|t| {
+            build_tenant(
+                t,
+                &clusters,
+                &cluster_names,
+                &wave_names,
+                &waves,
+                &mut problems,
+            )
+        })
+        .collect();
+    let fleet = Fleet {
+        name: raw.metadata.name.clone(),
+        engine: spec.engine.unwrap_or(defaults::ENGINE),
+        repository: repository(spec, repo_branch),
+        hub_source_ref: spec
+            .hub
+            .as_ref()
+            .and_then(|h| h.source_ref.clone())
+            .unwrap_or_else(|| defaults::HUB_SOURCE_REF.to_owned()),
+        argocd_retry_limit: spec
+            .argocd
+            .as_ref()
+            .and_then(|a| a.retry_limit)
+            .unwrap_or(defaults::ARGOCD_RETRY_LIMIT),
+        argocd_namespace: spec
+            .argocd
+            .as_ref()
+            .and_then(|a| a.namespace.clone())
+            .unwrap_or_else(|| defaults::ARGOCD_NAMESPACE.to_owned()),
+        defaults: fleet_defaults(spec),
+        waves,
+        clusters,
+        clusters_span: spec.clusters.span,
+        components,
+        tenants,
+    };
+    (fleet, problems)
+}
 
-    let waves: Vec<Wave> = match &spec.waves {
+/// The spec's waves, or the default ones, each with its sync wave.
+fn build_waves(spec: &spec_raw::Spec) -> Vec<Wave> {
+    match &spec.waves {
         Some(ws) => ws
             .iter()
             .enumerate()
@@ -102,32 +172,49 @@ pub(crate) fn build(raw: &spec_raw::Fleet) -> (Fleet, Vec<Problem>) {
                 base_span: Span::default(),
             })
             .collect(),
-    };
-    let repo_branch = spec
-        .repository
-        .branch
-        .clone()
-        .unwrap_or_else(|| defaults::BRANCH.to_owned());
+    }
+}
 
-    let clusters: Vec<Cluster> = spec
-        .clusters
-        .iter()
-        .map(|c| build_cluster(c, &repo_branch, spec.flux.as_ref()))
-        .collect();
+/// The fleet's repository; `path` as Flux and Argo CD read it (no `./`, no trailing `/`).
+fn repository(spec: &spec_raw::Spec, branch: String) -> Repository {
+    Repository {
+        url: spec.repository.url.value.clone(),
+        url_span: spec.repository.url.span,
+        branch,
+        secret_ref: spec.repository.secret_ref.clone(),
+        path: spec
+            .repository
+            .path
+            .as_ref()
+            .map_or(defaults::REPOSITORY_PATH, |p| p.value.as_str())
+            .trim_start_matches("./")
+            .trim_start_matches('.')
+            .trim_end_matches('/')
+            .to_owned(),
+        path_span: spec
+            .repository
+            .path
+            .as_ref()
+            .map_or(Span::default(), |p| p.span),
+    }
+}
 
-    let wave_names = Names::new(waves.iter().map(|w| w.name.as_str()), "wave");
-    let cluster_names = Names::new(clusters.iter().map(|c| c.name.as_str()), "cluster");
-    let component_names = Names::new(spec.components.iter().map(|c| c.name.as_str()), "component");
-    let environments: Vec<&str> = {
-        let mut e: Vec<&str> = clusters
-            .iter()
-            .filter(|c| !c.is_hub())
-            .map(|c| c.environment.as_str())
-            .collect();
-        e.sort_unstable();
-        e.dedup();
-        e
-    };
+/// `spec.defaults`, each unset one from `defaults`.
+fn fleet_defaults(spec: &spec_raw::Spec) -> Defaults {
+    let d = spec.defaults.as_ref();
+    let or = |v: Option<&String>, default: &str| v.map_or_else(|| default.to_owned(), Clone::clone);
+    Defaults {
+        interval: or(d.and_then(|d| d.interval.as_ref()), defaults::INTERVAL),
+        retry_interval: or(
+            d.and_then(|d| d.retry_interval.as_ref()),
+            defaults::RETRY_INTERVAL,
+        ),
+        timeout: or(d.and_then(|d| d.timeout.as_ref()), defaults::TIMEOUT),
+    }
+}
+
+/// The components that provide each name: their own, and what they list in `provides`.
+fn providers(spec: &spec_raw::Spec) -> HashMap<&str, Vec<usize>> {
     let mut providers: HashMap<&str, Vec<usize>> = HashMap::default();
     for (i, c) in spec.components.iter().enumerate() {
         providers.entry(c.name.as_str()).or_default().push(i);
@@ -137,40 +224,100 @@ pub(crate) fn build(raw: &spec_raw::Fleet) -> (Fleet, Vec<Problem>) {
             }
         }
     }
+    providers
+}
 
-    let mut components = Vec::with_capacity(spec.components.len());
-    for c in &spec.components {
-        let wave_index = wave_names.resolve(&c.wave, c.wave.span, "wave", &mut problems);
-        let wave = wave_index.unwrap_or(0);
+/// The environments of the fleet's clusters (the hub is in none), sorted, once each.
+fn environments(clusters: &[Cluster]) -> Vec<&str> {
+    let mut e: Vec<&str> = clusters
+        .iter()
+        .filter(|c| !c.is_hub())
+        .map(|c| c.environment.as_str())
+        .collect();
+    e.sort_unstable();
+    e.dedup();
+    e
+}
+
+/// What a component's references are resolved against.
+struct ComponentScope<'a> {
+    wave_names: &'a Names<'a>,
+    component_names: &'a Names<'a>,
+    cluster_names: &'a Names<'a>,
+    clusters: &'a [Cluster],
+    providers: &'a HashMap<&'a str, Vec<usize>>,
+    environments: &'a [&'a str],
+}
+
+impl ComponentScope<'_> {
+    fn component(&self, c: &spec_raw::Component, problems: &mut Vec<Problem>) -> Component {
+        let wave_index = self
+            .wave_names
+            .resolve(&c.wave, c.wave.span, "wave", problems);
         let depends_on = c
             .depends_on
             .iter()
             .filter_map(|d| {
-                component_names
-                    .resolve(d, d.span, "dependsOn", &mut problems)
+                self.component_names
+                    .resolve(d, d.span, "dependsOn", problems)
                     .map(|index| Ref {
                         index,
                         span: d.span,
                     })
             })
             .collect();
-        let (clusters_of, placement_span) = place(
+        let (clusters, placement_span) = place(
             c.clusters.as_ref(),
             c.selector.as_ref(),
             c.name.span,
-            &clusters,
-            &cluster_names,
+            self.clusters,
+            self.cluster_names,
             false,
-            &mut problems,
+            problems,
         );
         let requires = c
             .requires
             .iter()
-            .filter_map(|r| requirement(r, &providers, &mut problems))
+            .filter_map(|r| requirement(r, self.providers, problems))
             .collect();
+        let (source, source_span) = component_source(c);
+        Component {
+            name: c.name.value.clone(),
+            span: c.name.span,
+            wave: wave_index.unwrap_or(0),
+            wave_known: wave_index.is_some(),
+            namespace: c
+                .namespace
+                .as_ref()
+                .map_or_else(|| c.name.value.clone(), |n| n.value.clone()),
+            namespace_span: c.namespace.as_ref().map_or(c.name.span, |n| n.span),
+            source,
+            source_span,
+            values: c.values.as_ref().map_or_else(
+                || Json::Object(serde_json::Map::new()),
+                crate::spec::yaml::Node::to_json,
+            ),
+            values_span: c.values.as_ref().map_or(c.name.span, |v| v.span),
+            values_tree: c.values.clone(),
+            depends_on,
+            clusters,
+            placement_span,
+            environments: self.overrides(c, problems),
+            provides: c.provides.clone(),
+            requires,
+            knobs: knobs(c),
+        }
+    }
+
+    /// The component's per-environment overrides, each environment one the fleet has.
+    fn overrides(
+        &self,
+        c: &spec_raw::Component,
+        problems: &mut Vec<Problem>,
+    ) -> BTreeMap<String, Override> {
         let mut overrides = BTreeMap::new();
         for (env, o) in c.environments.iter() {
-            if !environments.contains(&env.as_str()) {
+            if !self.environments.contains(&env.as_str()) {
                 let mut p = Problem::error(
                     Code::UnknownRef,
                     format!(
@@ -179,11 +326,11 @@ pub(crate) fn build(raw: &spec_raw::Fleet) -> (Fleet, Vec<Problem>) {
                     ),
                 )
                 .at(env.span, "no such environment");
-                p = match did_you_mean(env, environments.iter().copied()) {
+                p = match did_you_mean(env, self.environments.iter().copied()) {
                     Some(s) => p.help(format!("did you mean `{s}`?")),
                     None => p.help(format!(
                         "environments of this fleet: {}",
-                        environments.join(", ")
+                        self.environments.join(", ")
                     )),
                 };
                 problems.push(p);
@@ -204,123 +351,27 @@ pub(crate) fn build(raw: &spec_raw::Fleet) -> (Fleet, Vec<Problem>) {
                 },
             );
         }
-        let (source, source_span) = match (&c.chart, &c.path) {
-            (Some(ch), _) => (
-                ComponentSource::Chart {
-                    repository: ch.repository.trim_end_matches('/').to_owned(),
-                    name: ch.name.clone(),
-                    version: ch
-                        .version
-                        .clone()
-                        .unwrap_or_else(|| defaults::CHART_VERSION.to_owned()),
-                },
-                ch.span,
-            ),
-            (None, Some(p)) => (ComponentSource::Path(p.value.clone()), p.span),
-            (None, None) => (ComponentSource::Path(String::new()), c.name.span),
-        };
-        components.push(Component {
-            name: c.name.value.clone(),
-            span: c.name.span,
-            wave,
-            wave_known: wave_index.is_some(),
-            namespace: c
-                .namespace
-                .as_ref()
-                .map_or_else(|| c.name.value.clone(), |n| n.value.clone()),
-            namespace_span: c.namespace.as_ref().map_or(c.name.span, |n| n.span),
-            source,
-            source_span,
-            values: c.values.as_ref().map_or_else(
-                || Json::Object(serde_json::Map::new()),
-                crate::spec::yaml::Node::to_json,
-            ),
-            values_span: c.values.as_ref().map_or(c.name.span, |v| v.span),
-            values_tree: c.values.clone(),
-            depends_on,
-            clusters: clusters_of,
-            placement_span,
-            environments: overrides,
-            provides: c.provides.clone(),
-            requires,
-            knobs: knobs(c),
-        });
+        overrides
     }
+}
 
-    let tenants = spec
-        .tenants
-        .iter()
-        .map(|t| {
-            build_tenant(
-                t,
-                &clusters,
-                &cluster_names,
-                &wave_names,
-                &waves,
-                &mut problems,
-            )
-        })
-        .collect();
-
-    let fleet = Fleet {
-        name: raw.metadata.name.clone(),
-        engine: spec.engine.unwrap_or(defaults::ENGINE),
-        repository: Repository {
-            url: spec.repository.url.value.clone(),
-            url_span: spec.repository.url.span,
-            branch: repo_branch,
-            secret_ref: spec.repository.secret_ref.clone(),
-            path: spec
-                .repository
-                .path
-                .as_ref()
-                .map_or(defaults::REPOSITORY_PATH, |p| p.value.as_str())
-                .trim_start_matches("./")
-                .trim_start_matches('.')
-                .trim_end_matches('/')
-                .to_owned(),
-            path_span: spec
-                .repository
-                .path
-                .as_ref()
-                .map_or(Span::default(), |p| p.span),
-        },
-        hub_source_ref: spec
-            .hub
-            .as_ref()
-            .and_then(|h| h.source_ref.clone())
-            .unwrap_or_else(|| defaults::HUB_SOURCE_REF.to_owned()),
-        argocd_retry_limit: spec
-            .argocd
-            .as_ref()
-            .and_then(|a| a.retry_limit)
-            .unwrap_or(defaults::ARGOCD_RETRY_LIMIT),
-        argocd_namespace: spec
-            .argocd
-            .as_ref()
-            .and_then(|a| a.namespace.clone())
-            .unwrap_or_else(|| defaults::ARGOCD_NAMESPACE.to_owned()),
-        defaults: {
-            let d = spec.defaults.as_ref();
-            let or = |v: Option<&String>, default: &str| {
-                v.map_or_else(|| default.to_owned(), Clone::clone)
-            };
-            Defaults {
-                interval: or(d.and_then(|d| d.interval.as_ref()), defaults::INTERVAL),
-                retry_interval: or(
-                    d.and_then(|d| d.retry_interval.as_ref()),
-                    defaults::RETRY_INTERVAL,
-                ),
-                timeout: or(d.and_then(|d| d.timeout.as_ref()), defaults::TIMEOUT),
-            }
-        },
-        waves,
-        clusters,
-        clusters_span: spec.clusters.span,
-        components,
-        tenants,
-    };
-    (fleet, problems)
+/// A component's chart or folder, and where it is written.
+fn component_source(c: &spec_raw::Component) -> (ComponentSource, Span) {
+    match (&c.chart, &c.path) {
+        (Some(ch), _) => (
+            ComponentSource::Chart {
+                repository: ch.repository.trim_end_matches('/').to_owned(),
+                name: ch.name.clone(),
+                version: ch
+                    .version
+                    .clone()
+                    .unwrap_or_else(|| defaults::CHART_VERSION.to_owned()),
+            },
+            ch.span,
+        ),
+        (None, Some(p)) => (ComponentSource::Path(p.value.clone()), p.span),
+        (None, None) => (ComponentSource::Path(String::new()), c.name.span),
+    }
 }
 
 /// The component's per-object settings as written; defaults are applied where they are used.
