@@ -69,135 +69,158 @@ pub(super) fn env_overlays(
     plans: &[WavePlan],
 ) {
     let fleet = b.fleet;
-    let cluster = &fleet.clusters[ci];
-    let env = &cluster.environment;
+    let env = &fleet.clusters[ci].environment;
     let first_names = plans
         .first()
         .map(|p| wave_names(fleet, p, false))
         .unwrap_or_default();
     let mut prev: Vec<String> = Vec::new();
     for (plan, ns_docs) in plans.iter().zip(namespaces_per_wave(fleet, plans)) {
-        let deps = tenant_deps(&first_names, &prev);
-        let wave = &fleet.waves[plan.wave].name;
-        let base = format!("fleet/{env}/{wave}");
-        let owner = Item::Wave(plan.wave);
-        let sources = plan.sources(env_clusters);
-        let file = |b: &mut Builder<'_>, path: String, content: Content| {
-            b.file(
-                path,
-                owner,
-                sources.clone(),
-                env_clusters.iter().copied(),
-                content,
-            );
+        let overlay = Overlay {
+            ci,
+            env_clusters,
+            plan,
+            base: format!("fleet/{env}/{}", fleet.waves[plan.wave].name),
+            sources: plan.sources(env_clusters),
+            deps: tenant_deps(&first_names, &prev),
         };
         if has_remote(fleet, plan, false) {
-            let mut resources = Vec::new();
-            let mut patches = Vec::new();
-            if !ns_docs.is_empty() {
-                file(
-                    b,
-                    format!("{base}/remote/namespaces.yaml"),
-                    Content::docs(ns_docs),
-                );
-                resources.push("namespaces.yaml".to_owned());
-            }
-            if !plan.tenants.is_empty() {
-                // The namespace named like the cluster, holding the tenants' accounts that Flux
-                // impersonates there (`system:serviceaccount:<cluster>:<tenant>`); never pruned.
-                let namespace = Doc::Namespace {
-                    name: "${CLUSTER_NAME}".to_owned(),
-                    labels: [
-                        (
-                            "kustomize.toolkit.fluxcd.io/prune".to_owned(),
-                            "disabled".to_owned(),
-                        ),
-                        ("synctl.dev/tenant-accounts".to_owned(), "true".to_owned()),
-                    ]
-                    .into(),
-                    annotations: BTreeMap::new(),
-                };
-                let accounts = plan.tenants.iter().map(|&t| Doc::ServiceAccount {
-                    name: fleet.tenants[t].name.clone(),
-                    namespace: "${CLUSTER_NAME}".to_owned(),
-                    labels: [(
-                        "toolkit.fluxcd.io/tenant".to_owned(),
-                        fleet.tenants[t].name.clone(),
-                    )]
-                    .into(),
-                });
-                file(
-                    b,
-                    format!("{base}/remote/tenant-accounts.yaml"),
-                    Content::docs(std::iter::once(namespace).chain(accounts).collect()),
-                );
-                resources.push("tenant-accounts.yaml".to_owned());
-                if super::flux::needs_tenant_role(fleet, &plan.tenants) {
-                    resources.push("../../../../deploy/tenant-role".to_owned());
-                }
-                for &t in &plan.tenants {
-                    resources.push(format!(
-                        "../../../../deploy/tenants/{}",
-                        fleet.tenants[t].name
-                    ));
-                    patches.push(release::tenant_account_patch(fleet, t));
-                }
-            }
-            let apps = remote_tenant_apps(fleet, ci, plan, Delivery::ArgoCd, &deps);
-            if !apps.is_empty() {
-                file(
-                    b,
-                    format!("{base}/remote/tenant-apps.yaml"),
-                    Content::docs(apps),
-                );
-                resources.push("tenant-apps.yaml".to_owned());
-            }
-            file(
-                b,
-                format!("{base}/remote/kustomization.yaml"),
-                Content::Kustomize { resources, patches },
-            );
+            overlay.remote(b, ns_docs);
         }
         if plan.has_releases(fleet) {
-            let mut resources: Vec<String> = plan
-                .charts
-                .iter()
-                .map(|&c| format!("../../../../deploy/{wave}/{}", fleet.components[c].name))
-                .collect();
-            let mut patches = Vec::new();
-            if !plan.charts.is_empty() {
-                patches.push(release::kubeconfig_patch(matches!(
-                    cluster.kubeconfig,
-                    Kubeconfig::ConfigMap { .. }
-                )));
-            }
-            for &c in &plan.charts {
-                patches.extend(release::environment_patches(fleet, c, env));
-            }
-            if let Some(account) = platform_account(fleet) {
-                patches.extend(
-                    plan.charts
-                        .iter()
-                        .filter(|&&c| fleet.components[c].knobs.service_account.is_none())
-                        .map(|&c| release::account_patch(fleet, c, &account)),
-                );
-            }
-            let apps = remote_tenant_apps(fleet, ci, plan, Delivery::Flux, &deps);
-            if !apps.is_empty() {
-                file(
-                    b,
-                    format!("{base}/releases/tenant-apps.yaml"),
-                    Content::docs(apps),
-                );
-                resources.push("tenant-apps.yaml".to_owned());
-            }
-            file(
-                b,
-                format!("{base}/releases/kustomization.yaml"),
-                Content::Kustomize { resources, patches },
-            );
+            overlay.releases(b);
         }
         prev = wave_names(fleet, plan, false);
+    }
+}
+
+/// One wave's overlays of an environment.
+struct Overlay<'a> {
+    /// The environment's first cluster, which the overlay is laid out from.
+    ci: usize,
+    env_clusters: &'a [usize],
+    plan: &'a WavePlan,
+    /// `fleet/<env>/<wave>`.
+    base: String,
+    sources: Vec<Item>,
+    /// What the wave's tenant entries depend on.
+    deps: Vec<String>,
+}
+
+impl Overlay<'_> {
+    fn file(&self, b: &mut Builder<'_>, rel: &str, content: Content) {
+        b.file(
+            format!("{}/{rel}", self.base),
+            Item::Wave(self.plan.wave),
+            self.sources.clone(),
+            self.env_clusters.iter().copied(),
+            content,
+        );
+    }
+
+    /// `remote/`: what is applied on the fleet cluster itself — its namespaces, the tenants'
+    /// accounts and boundaries, and the tenants' entries Argo CD delivers.
+    fn remote(&self, b: &mut Builder<'_>, ns_docs: Vec<Doc>) {
+        let (fleet, plan) = (b.fleet, self.plan);
+        let mut resources = Vec::new();
+        let mut patches = Vec::new();
+        if !ns_docs.is_empty() {
+            self.file(b, "remote/namespaces.yaml", Content::docs(ns_docs));
+            resources.push("namespaces.yaml".to_owned());
+        }
+        if !plan.tenants.is_empty() {
+            // The namespace named like the cluster, holding the tenants' accounts that Flux
+            // impersonates there (`system:serviceaccount:<cluster>:<tenant>`); never pruned.
+            let namespace = Doc::Namespace {
+                name: "${CLUSTER_NAME}".to_owned(),
+                labels: [
+                    (
+                        "kustomize.toolkit.fluxcd.io/prune".to_owned(),
+                        "disabled".to_owned(),
+                    ),
+                    ("synctl.dev/tenant-accounts".to_owned(), "true".to_owned()),
+                ]
+                .into(),
+                annotations: BTreeMap::new(),
+            };
+            let accounts = plan.tenants.iter().map(|&t| Doc::ServiceAccount {
+                name: fleet.tenants[t].name.clone(),
+                namespace: "${CLUSTER_NAME}".to_owned(),
+                labels: [(
+                    "toolkit.fluxcd.io/tenant".to_owned(),
+                    fleet.tenants[t].name.clone(),
+                )]
+                .into(),
+            });
+            self.file(
+                b,
+                "remote/tenant-accounts.yaml",
+                Content::docs(std::iter::once(namespace).chain(accounts).collect()),
+            );
+            resources.push("tenant-accounts.yaml".to_owned());
+            if super::flux::needs_tenant_role(fleet, &plan.tenants) {
+                resources.push("../../../../deploy/tenant-role".to_owned());
+            }
+            for &t in &plan.tenants {
+                resources.push(format!(
+                    "../../../../deploy/tenants/{}",
+                    fleet.tenants[t].name
+                ));
+                patches.push(release::tenant_account_patch(fleet, t));
+            }
+        }
+        let apps = remote_tenant_apps(fleet, self.ci, plan, Delivery::ArgoCd, &self.deps);
+        if !apps.is_empty() {
+            self.file(b, "remote/tenant-apps.yaml", Content::docs(apps));
+            resources.push("tenant-apps.yaml".to_owned());
+        }
+        self.file(
+            b,
+            "remote/kustomization.yaml",
+            Content::Kustomize { resources, patches },
+        );
+    }
+
+    /// `releases/`: the wave's HelmReleases, applied on the hub and reaching the cluster
+    /// through its kubeconfig, with the environment's patches; and the tenants' entries Flux
+    /// delivers.
+    fn releases(&self, b: &mut Builder<'_>) {
+        let (fleet, plan) = (b.fleet, self.plan);
+        let cluster = &fleet.clusters[self.ci];
+        let wave = &fleet.waves[plan.wave].name;
+        let mut resources: Vec<String> = plan
+            .charts
+            .iter()
+            .map(|&c| format!("../../../../deploy/{wave}/{}", fleet.components[c].name))
+            .collect();
+        let mut patches = Vec::new();
+        if !plan.charts.is_empty() {
+            patches.push(release::kubeconfig_patch(matches!(
+                cluster.kubeconfig,
+                Kubeconfig::ConfigMap { .. }
+            )));
+        }
+        for &c in &plan.charts {
+            patches.extend(release::environment_patches(fleet, c, &cluster.environment));
+        }
+        if let Some(account) = platform_account(fleet) {
+            patches.extend(
+                plan.charts
+                    .iter()
+                    .filter(|&&c| fleet.components[c].knobs.service_account.is_none())
+                    .map(|&c| release::account_patch(fleet, c, &account)),
+            );
+        }
+        let apps = remote_tenant_apps(fleet, self.ci, plan, Delivery::Flux, &self.deps);
+        if !apps.is_empty() {
+            self.file(b, "releases/tenant-apps.yaml", Content::docs(apps));
+            resources.push("tenant-apps.yaml".to_owned());
+        }
+        self.file(
+            b,
+            "releases/kustomization.yaml",
+            Content::Kustomize { resources, patches },
+        );
     }
 }
 
@@ -210,9 +233,7 @@ pub(super) fn env_overlays(
 /// this again when the file is rendered.
 pub(super) fn fleet_cluster(b: &mut Builder<'_>, ci: usize, hub_branch: &str, plans: &[WavePlan]) {
     let fleet = b.fleet;
-    let build = !b.defers;
     let cluster = &fleet.clusters[ci];
-    let env = &cluster.environment;
     let ns = cluster.name.as_str();
     let me = Item::Cluster(ci);
     let hub_file = format!("hub/{}.yaml", cluster.name);
@@ -223,7 +244,7 @@ pub(super) fn fleet_cluster(b: &mut Builder<'_>, ci: usize, hub_branch: &str, pl
     } else {
         hub_file.clone()
     };
-    let ks = build.then(|| Ks {
+    let ks = (!b.defers).then(|| Ks {
         fleet,
         namespace: cluster.name.clone(),
         source: cluster.name.clone(),
@@ -231,57 +252,11 @@ pub(super) fn fleet_cluster(b: &mut Builder<'_>, ci: usize, hub_branch: &str, pl
         substitute: Some(cluster.variables().into()),
         account: platform_account(fleet),
     });
-    let mut sources = BTreeSet::from([me]);
-    // Each wave Kustomization's owner and name, and the Kustomization when it is built.
-    let mut waves = Vec::new();
-    let mut prev: Vec<String> = Vec::new();
-    let mut sparse: BTreeSet<String> = ["deploy".to_owned(), format!("fleet/{env}")].into();
-    for plan in plans {
-        let wave = &fleet.waves[plan.wave].name;
-        let owner = Item::Wave(plan.wave);
-        sources.insert(owner);
-        let mut this = Vec::new();
-        if has_remote(fleet, plan, false) {
-            let path = format!("fleet/{env}/{wave}/remote");
-            let k = ks
-                .as_ref()
-                .map(|ks| ks.object(wave, &path, &prev, true, None));
-            waves.push((owner, wave.clone(), k));
-            this.push(wave.clone());
-        }
-        if plan.has_releases(fleet) {
-            let name = format!("{wave}-releases");
-            let k = ks.as_ref().map(|ks| {
-                let deps: Vec<String> = prev.iter().chain(&this).cloned().collect();
-                let path = format!("fleet/{env}/{wave}/releases");
-                let mut k = ks.object(&name, &path, &deps, false, Some(ns));
-                k.timeout = wave_timeout(fleet, plan, Some(env));
-                k
-            });
-            waves.push((owner, name, k));
-            let mut releases = None;
-            for &(t, e) in plan
-                .apps
-                .iter()
-                .filter(|&&(t, e)| fleet.tenants[t].apps[e].delivery == Delivery::Flux)
-            {
-                let releases = releases
-                    .get_or_insert_with(|| format!("fleet/{env}/{wave}/releases/tenant-apps.yaml"));
-                record_tenant_apps(b, t, e, ns, releases);
-            }
-        }
-        for &p in &plan.paths {
-            if let ComponentSource::Path(path) = &fleet.components[p].source {
-                sparse.insert(clean_path(path));
-            }
-            sources.insert(Item::Component(p));
-            let k = ks
-                .as_ref()
-                .map(|ks| path_kustomization(fleet, ks, p, ci, &prev, false));
-            waves.push((Item::Component(p), fleet.components[p].name.clone(), k));
-        }
-        prev = wave_names(fleet, plan, false);
-    }
+    let Waves {
+        waves,
+        sources,
+        mut sparse,
+    } = wave_kustomizations(b, ci, plans, ks.as_ref());
     for (owner, name, _) in &waves {
         b.object("Kustomization", ns, name, &waves_file, *owner);
     }
@@ -302,76 +277,7 @@ pub(super) fn fleet_cluster(b: &mut Builder<'_>, ci: usize, hub_branch: &str, pl
         b.file(hub_file, me, sources, [ci], deferred());
         return;
     };
-    let namespace = Doc::Namespace {
-        name: cluster.name.clone(),
-        labels: [(
-            "kustomize.toolkit.fluxcd.io/prune".to_owned(),
-            "disabled".to_owned(),
-        )]
-        .into(),
-        annotations: BTreeMap::new(),
-    };
-    let git = GitRepository {
-        name: cluster.name.clone(),
-        namespace: cluster.name.clone(),
-        interval: fleet.defaults.interval.clone(),
-        branch: cluster.branch.clone(),
-        secret_ref: fleet.repository.secret_ref.clone(),
-        // Folders of the repository, from its root (R1).
-        sparse: Some(
-            sparse
-                .iter()
-                .map(|p| fleet.repository.repo_path(p))
-                .collect(),
-        ),
-        url: fleet.repository.url.clone(),
-    };
-    let mut docs = vec![namespace, Doc::GitRepository(Box::new(git))];
-    // A locked hub runs the cluster's platform objects as `synctl-platform` (admin in the
-    // cluster's hub namespace here; bound to cluster-admin on the cluster by hand).
-    if let Some(account) = platform_account(fleet) {
-        let keep = [(
-            "kustomize.toolkit.fluxcd.io/prune".to_owned(),
-            "disabled".to_owned(),
-        )];
-        docs.push(Doc::ServiceAccount {
-            name: account.clone(),
-            namespace: ns.to_owned(),
-            labels: keep.clone().into(),
-        });
-        docs.push(Doc::RoleBinding {
-            name: account.clone(),
-            namespace: ns.to_owned(),
-            cluster_role: "admin".to_owned(),
-            account: account.clone(),
-            account_namespace: ns.to_owned(),
-            labels: keep.into(),
-        });
-    }
-    // The tenants' accounts on the hub: Flux checks them before pruning (the finalizer).
-    docs.extend(tenant_accounts(fleet, ci, ns));
-    // The components' own accounts their objects name, on the hub too: a Kustomization's
-    // finalizer checks that the account exists before it prunes (fleet model section 3).
-    let own: BTreeSet<&str> = fleet
-        .components
-        .iter()
-        .filter(|c| c.knobs.service_account.is_some())
-        .filter(|c| c.clusters.binary_search(&ci).is_ok())
-        .filter_map(|c| c.knobs.service_account.as_deref())
-        .collect();
-    for account in own {
-        docs.push(Doc::ServiceAccount {
-            name: account.to_owned(),
-            namespace: ns.to_owned(),
-            labels: [(
-                "kustomize.toolkit.fluxcd.io/prune".to_owned(),
-                "disabled".to_owned(),
-            )]
-            .into(),
-        });
-    }
-    // What `substitute: true` entries read, in the namespace of their Kustomizations (N4).
-    docs.extend(synctl_vars(fleet, ci, ns));
+    let mut docs = hub_objects(fleet, ci, &sparse);
     let waves: Vec<Doc> = waves
         .into_iter()
         .filter_map(|(_, _, k)| k)
@@ -411,8 +317,8 @@ pub(super) fn fleet_cluster(b: &mut Builder<'_>, ci: usize, hub_branch: &str, pl
         docs.extend(waves);
     }
     let comment = format!(
-        "# Fleet cluster `{}` (environment `{env}`, branch `{}`): reconciled from the hub through the\n# kubeconfig Secret it names; its Flux objects live in the hub namespace `{}`.\n",
-        cluster.name, cluster.branch, cluster.name
+        "# Fleet cluster `{}` (environment `{}`, branch `{}`): reconciled from the hub through the\n# kubeconfig Secret it names; its Flux objects live in the hub namespace `{}`.\n",
+        cluster.name, cluster.environment, cluster.branch, cluster.name
     );
     b.file(
         hub_file,
@@ -425,4 +331,149 @@ pub(super) fn fleet_cluster(b: &mut Builder<'_>, ci: usize, hub_branch: &str, pl
             empty: None,
         },
     );
+}
+
+/// A fleet cluster's wave Kustomizations, in order.
+struct Waves {
+    /// Each one's owner and name, and the Kustomization when it is built.
+    waves: Vec<(Item, String, Option<super::docs::Kustomization>)>,
+    /// What the cluster's files come from.
+    sources: BTreeSet<Item>,
+    /// The folders its GitRepository checks out.
+    sparse: BTreeSet<String>,
+}
+
+/// The wave Kustomizations of fleet cluster `ci` (built when `ks` is given), recording the
+/// tenants' Flux entries they apply.
+fn wave_kustomizations(
+    b: &mut Builder<'_>,
+    ci: usize,
+    plans: &[WavePlan],
+    ks: Option<&Ks<'_>>,
+) -> Waves {
+    let fleet = b.fleet;
+    let cluster = &fleet.clusters[ci];
+    let (env, ns) = (&cluster.environment, cluster.name.as_str());
+    let mut sources = BTreeSet::from([Item::Cluster(ci)]);
+    let mut waves = Vec::new();
+    let mut prev: Vec<String> = Vec::new();
+    let mut sparse: BTreeSet<String> = ["deploy".to_owned(), format!("fleet/{env}")].into();
+    for plan in plans {
+        let wave = &fleet.waves[plan.wave].name;
+        let owner = Item::Wave(plan.wave);
+        sources.insert(owner);
+        let mut this = Vec::new();
+        if has_remote(fleet, plan, false) {
+            let path = format!("fleet/{env}/{wave}/remote");
+            let k = ks.map(|ks| ks.object(wave, &path, &prev, true, None));
+            waves.push((owner, wave.clone(), k));
+            this.push(wave.clone());
+        }
+        if plan.has_releases(fleet) {
+            let name = format!("{wave}-releases");
+            let k = ks.map(|ks| {
+                let deps: Vec<String> = prev.iter().chain(&this).cloned().collect();
+                let path = format!("fleet/{env}/{wave}/releases");
+                let mut k = ks.object(&name, &path, &deps, false, Some(ns));
+                k.timeout = wave_timeout(fleet, plan, Some(env));
+                k
+            });
+            waves.push((owner, name, k));
+            let releases = format!("fleet/{env}/{wave}/releases/tenant-apps.yaml");
+            for &(t, e) in plan
+                .apps
+                .iter()
+                .filter(|&&(t, e)| fleet.tenants[t].apps[e].delivery == Delivery::Flux)
+            {
+                record_tenant_apps(b, t, e, ns, &releases);
+            }
+        }
+        for &p in &plan.paths {
+            if let ComponentSource::Path(path) = &fleet.components[p].source {
+                sparse.insert(clean_path(path));
+            }
+            sources.insert(Item::Component(p));
+            let k = ks.map(|ks| path_kustomization(fleet, ks, p, ci, &prev, false));
+            waves.push((Item::Component(p), fleet.components[p].name.clone(), k));
+        }
+        prev = wave_names(fleet, plan, false);
+    }
+    Waves {
+        waves,
+        sources,
+        sparse,
+    }
+}
+
+/// What the hub holds for fleet cluster `ci` in its namespace, before the Kustomizations: the
+/// namespace, the GitRepository, the accounts Flux runs as or checks, and the substitution
+/// variables entries read.
+fn hub_objects(fleet: &Fleet, ci: usize, sparse: &BTreeSet<String>) -> Vec<Doc> {
+    let cluster = &fleet.clusters[ci];
+    let ns = cluster.name.as_str();
+    let keep = || -> BTreeMap<String, String> {
+        [(
+            "kustomize.toolkit.fluxcd.io/prune".to_owned(),
+            "disabled".to_owned(),
+        )]
+        .into()
+    };
+    let namespace = Doc::Namespace {
+        name: cluster.name.clone(),
+        labels: keep(),
+        annotations: BTreeMap::new(),
+    };
+    let git = GitRepository {
+        name: cluster.name.clone(),
+        namespace: cluster.name.clone(),
+        interval: fleet.defaults.interval.clone(),
+        branch: cluster.branch.clone(),
+        secret_ref: fleet.repository.secret_ref.clone(),
+        // Folders of the repository, from its root (R1).
+        sparse: Some(
+            sparse
+                .iter()
+                .map(|p| fleet.repository.repo_path(p))
+                .collect(),
+        ),
+        url: fleet.repository.url.clone(),
+    };
+    let mut docs = vec![namespace, Doc::GitRepository(Box::new(git))];
+    // A locked hub runs the cluster's platform objects as `synctl-platform` (admin in the
+    // cluster's hub namespace here; bound to cluster-admin on the cluster by hand).
+    if let Some(account) = platform_account(fleet) {
+        docs.push(Doc::ServiceAccount {
+            name: account.clone(),
+            namespace: ns.to_owned(),
+            labels: keep(),
+        });
+        docs.push(Doc::RoleBinding {
+            name: account.clone(),
+            namespace: ns.to_owned(),
+            cluster_role: "admin".to_owned(),
+            account: account.clone(),
+            account_namespace: ns.to_owned(),
+            labels: keep(),
+        });
+    }
+    // The tenants' accounts on the hub: Flux checks them before pruning (the finalizer).
+    docs.extend(tenant_accounts(fleet, ci, ns));
+    // The components' own accounts their objects name, on the hub too: a Kustomization's
+    // finalizer checks that the account exists before it prunes (fleet model section 3).
+    let own: BTreeSet<&str> = fleet
+        .components
+        .iter()
+        .filter(|c| c.clusters.binary_search(&ci).is_ok())
+        .filter_map(|c| c.knobs.service_account.as_deref())
+        .collect();
+    for account in own {
+        docs.push(Doc::ServiceAccount {
+            name: account.to_owned(),
+            namespace: ns.to_owned(),
+            labels: keep(),
+        });
+    }
+    // What `substitute: true` entries read, in the namespace of their Kustomizations (N4).
+    docs.extend(synctl_vars(fleet, ci, ns));
+    docs
 }
