@@ -254,69 +254,11 @@ impl Target {
         } else {
             format!("{root_rel}/")
         };
-
-        // Generated files HEAD has that the tree no longer holds: pruned.
-        let mut in_head: BTreeSet<String> = BTreeSet::new();
-        base_tree
-            .walk(TreeWalkMode::PreOrder, |dir, entry| {
-                if entry.kind() == Some(ObjectType::Blob) {
-                    in_head.insert(format!("{dir}{}", entry.name().unwrap_or_default()));
-                }
-                TreeWalkResult::Ok
-            })
-            .map_err(|e| err(&e))?;
-        let mut paths: BTreeSet<String> =
-            generated.iter().map(|g| format!("{prefix}{g}")).collect();
-        for p in &in_head {
-            let Some(rest) = p.strip_prefix(&prefix) else {
-                continue;
-            };
-            let top = rest.split('/').next().unwrap_or_default();
-            if ROOTS.contains(&top)
-                && !generated.contains(rest)
-                && !rest.starts_with(&format!("{BOOTSTRAP_DIR}/"))
-            {
-                let blob = base_tree
-                    .get_path(Path::new(p))
-                    .and_then(|e| e.to_object(repo))
-                    .map_err(|e| err(&e))?;
-                if blob.as_blob().is_some_and(|b| owned(rest, b.content())) {
-                    paths.insert(p.clone());
-                }
-            }
-        }
-        let spec_rel = self.rel(spec)?;
-        paths.insert(spec_rel.clone());
-
-        let mut update = TreeUpdateBuilder::new();
-        let mut done = Committed::default();
+        let mut paths = self.pruned(&base_tree, &prefix, generated, owned)?;
+        paths.extend(generated.iter().map(|g| format!("{prefix}{g}")));
+        paths.insert(self.rel(spec)?);
         let mut index = repo.index().map_err(|e| err(&e))?;
-        for p in &paths {
-            let on_disk = self.workdir.join(p);
-            let old = base_tree.get_path(Path::new(p)).ok().map(|e| e.id());
-            if on_disk.is_file() {
-                // Through the index, so the blob is what `git add` would store: the repository's
-                // filters (`core.autocrlf`, `.gitattributes` eol) applied. Only written below.
-                index.add_path(Path::new(p)).map_err(|e| err(&e))?;
-                let id = index
-                    .get_path(Path::new(p), 0)
-                    .map(|e| e.id)
-                    .ok_or_else(|| format!("cannot stage `{p}`"))?;
-                if old == Some(id) {
-                    continue;
-                }
-                update.upsert(p.as_str(), id, FileMode::Blob);
-                if old.is_some() {
-                    &mut done.changed
-                } else {
-                    &mut done.added
-                }
-                .push(p.clone());
-            } else if old.is_some() {
-                update.remove(p.as_str());
-                done.removed.push(p.clone());
-            }
-        }
+        let (mut update, mut done) = self.staged(&mut index, &base_tree, &paths)?;
         if done.added.is_empty() && done.changed.is_empty() && done.removed.is_empty() {
             return Ok(done);
         }
@@ -348,6 +290,85 @@ impl Target {
         index.write().map_err(|e| err(&e))?;
         done.id = Some(id.to_string());
         Ok(done)
+    }
+
+    /// The generated files HEAD has (under `prefix`, the output root) that the tree no longer
+    /// holds and that are synctl's (`owned`): pruned by this commit.
+    fn pruned(
+        &self,
+        base_tree: &git2::Tree<'_>,
+        prefix: &str,
+        generated: &BTreeSet<String>,
+        owned: &dyn Fn(&str, &[u8]) -> bool,
+    ) -> Result<BTreeSet<String>, String> {
+        let mut in_head: BTreeSet<String> = BTreeSet::new();
+        base_tree
+            .walk(TreeWalkMode::PreOrder, |dir, entry| {
+                if entry.kind() == Some(ObjectType::Blob) {
+                    in_head.insert(format!("{dir}{}", entry.name().unwrap_or_default()));
+                }
+                TreeWalkResult::Ok
+            })
+            .map_err(|e| err(&e))?;
+        let mut paths = BTreeSet::new();
+        for p in &in_head {
+            let Some(rest) = p.strip_prefix(prefix) else {
+                continue;
+            };
+            let top = rest.split('/').next().unwrap_or_default();
+            if ROOTS.contains(&top)
+                && !generated.contains(rest)
+                && !rest.starts_with(&format!("{BOOTSTRAP_DIR}/"))
+            {
+                let blob = base_tree
+                    .get_path(Path::new(p))
+                    .and_then(|e| e.to_object(&self.repo))
+                    .map_err(|e| err(&e))?;
+                if blob.as_blob().is_some_and(|b| owned(rest, b.content())) {
+                    paths.insert(p.clone());
+                }
+            }
+        }
+        Ok(paths)
+    }
+
+    /// The tree update for `paths` against `base_tree`, staged through `index` (not written),
+    /// and what it adds, changes and removes.
+    fn staged(
+        &self,
+        index: &mut git2::Index,
+        base_tree: &git2::Tree<'_>,
+        paths: &BTreeSet<String>,
+    ) -> Result<(TreeUpdateBuilder, Committed), String> {
+        let mut update = TreeUpdateBuilder::new();
+        let mut done = Committed::default();
+        for p in paths {
+            let on_disk = self.workdir.join(p);
+            let old = base_tree.get_path(Path::new(p)).ok().map(|e| e.id());
+            if on_disk.is_file() {
+                // Through the index, so the blob is what `git add` would store: the repository's
+                // filters (`core.autocrlf`, `.gitattributes` eol) applied. Only written below.
+                index.add_path(Path::new(p)).map_err(|e| err(&e))?;
+                let id = index
+                    .get_path(Path::new(p), 0)
+                    .map(|e| e.id)
+                    .ok_or_else(|| format!("cannot stage `{p}`"))?;
+                if old == Some(id) {
+                    continue;
+                }
+                update.upsert(p.as_str(), id, FileMode::Blob);
+                if old.is_some() {
+                    &mut done.changed
+                } else {
+                    &mut done.added
+                }
+                .push(p.clone());
+            } else if old.is_some() {
+                update.remove(p.as_str());
+                done.removed.push(p.clone());
+            }
+        }
+        Ok((update, done))
     }
 }
 

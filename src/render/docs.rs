@@ -55,44 +55,6 @@ struct ApplicationCtx<'a> {
 pub(super) fn render(r: &Renderer, doc: &Doc) -> Result<Vec<String>, Vec<Problem>> {
     let one = |res: Result<String, Problem>| res.map(|d| vec![d]).map_err(|p| vec![p]);
     match doc {
-        Doc::Namespace {
-            name,
-            labels,
-            annotations,
-        } if r.is_fast("k8s/namespace.yaml.j2") => {
-            Ok(vec![super::fast::namespace(name, labels, annotations)])
-        }
-        Doc::Namespace {
-            name,
-            labels,
-            annotations,
-        } => one(r.object(
-            "k8s/namespace.yaml.j2",
-            &NamespaceCtx {
-                name,
-                labels,
-                annotations,
-            },
-        )),
-        Doc::ServiceAccount {
-            name,
-            namespace,
-            labels,
-        } if r.is_fast("k8s/serviceaccount.yaml.j2") => {
-            Ok(vec![super::fast::service_account(name, namespace, labels)])
-        }
-        Doc::ServiceAccount {
-            name,
-            namespace,
-            labels,
-        } => one(r.object(
-            "k8s/serviceaccount.yaml.j2",
-            &ServiceAccountCtx {
-                name,
-                namespace,
-                labels,
-            },
-        )),
         Doc::GitRepository(g) if r.is_fast("flux/gitrepository.yaml.j2") => {
             Ok(vec![super::fast::git_repository(g)])
         }
@@ -127,14 +89,64 @@ pub(super) fn render(r: &Renderer, doc: &Doc) -> Result<Vec<String>, Vec<Problem
         )),
         Doc::Application(app) => application(r, app).map(|d| vec![d]),
         Doc::FluxInstance(f) => one(r.object("flux/fluxinstance.yaml.j2", f)),
+        Doc::Namespace { .. }
+        | Doc::ServiceAccount { .. }
+        | Doc::ConfigMap { .. }
+        | Doc::ClusterRoleBinding { .. }
+        | Doc::RoleBinding { .. }
+        | Doc::HealthConfigMap { .. } => core(r, doc).map(|d| vec![d]).map_err(|p| vec![p]),
+    }
+}
+
+/// The core Kubernetes objects: namespaces, accounts, bindings and config maps.
+fn core(r: &Renderer, doc: &Doc) -> Result<String, Problem> {
+    match doc {
+        Doc::Namespace {
+            name,
+            labels,
+            annotations,
+        } if r.is_fast("k8s/namespace.yaml.j2") => {
+            Ok(super::fast::namespace(name, labels, annotations))
+        }
+        Doc::Namespace {
+            name,
+            labels,
+            annotations,
+        } => r.object(
+            "k8s/namespace.yaml.j2",
+            &NamespaceCtx {
+                name,
+                labels,
+                annotations,
+            },
+        ),
+        Doc::ServiceAccount {
+            name,
+            namespace,
+            labels,
+        } if r.is_fast("k8s/serviceaccount.yaml.j2") => {
+            Ok(super::fast::service_account(name, namespace, labels))
+        }
+        Doc::ServiceAccount {
+            name,
+            namespace,
+            labels,
+        } => r.object(
+            "k8s/serviceaccount.yaml.j2",
+            &ServiceAccountCtx {
+                name,
+                namespace,
+                labels,
+            },
+        ),
         Doc::ConfigMap {
             name,
             namespace,
             data,
-        } => Ok(vec![in_order(
+        } => Ok(in_order(
             &json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, "namespace": namespace}, "data": data}),
             &["apiVersion", "kind", "metadata", "data"],
-        )]),
+        )),
         Doc::ClusterRoleBinding {
             name,
             cluster_role,
@@ -151,10 +163,10 @@ pub(super) fn render(r: &Renderer, doc: &Doc) -> Result<Vec<String>, Vec<Problem
                 "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": cluster_role},
                 "subjects": subjects,
             });
-            Ok(vec![in_order(
+            Ok(in_order(
                 &crb,
                 &["apiVersion", "kind", "metadata", "roleRef", "subjects"],
-            )])
+            ))
         }
         Doc::RoleBinding {
             name,
@@ -163,19 +175,24 @@ pub(super) fn render(r: &Renderer, doc: &Doc) -> Result<Vec<String>, Vec<Problem
             account,
             account_namespace,
             labels,
-        } => one(r.object(
+        } => r.object(
             "k8s/rolebinding.yaml.j2",
             &json!({"name": name, "namespace": namespace, "cluster_role": cluster_role,
                     "account": account, "account_namespace": account_namespace, "labels": labels}),
-        )),
+        ),
         Doc::HealthConfigMap { namespace } => {
             let cm = json!({
                 "apiVersion": "v1", "kind": "ConfigMap",
                 "metadata": {"name": "argocd-cm", "namespace": namespace, "labels": {"app.kubernetes.io/part-of": "argocd"}},
                 "data": {crate::layout::HEALTH_KEY: crate::layout::HEALTH_LUA},
             });
-            Ok(vec![format!("{}\n", to_yaml(&cm, 0))])
+            Ok(format!("{}\n", to_yaml(&cm, 0)))
         }
+        // `render` sends only the kinds above here.
+        _ => Err(Problem::error(
+            crate::diag::Code::Internal,
+            "a document kind without a writer: this is a bug in synctl",
+        )),
     }
 }
 
