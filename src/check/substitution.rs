@@ -29,11 +29,13 @@ fn strings(v: &Json, out: &mut Vec<String>) {
 }
 
 pub(super) fn check(fleet: &Fleet, folders: &Folders<'_>, problems: &mut Vec<Problem>) {
-    let per_cluster: Vec<BTreeMap<String, String>> = (0..fleet.clusters.len())
-        .map(|c| fleet.clusters[c].variables())
-        .collect();
-    // Variable → the clusters that lack it (sorted), computed when first needed.
-    let mut lacking: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    let mut vars = Vars {
+        fleet,
+        per_cluster: (0..fleet.clusters.len())
+            .map(|c| fleet.clusters[c].variables())
+            .collect(),
+        lacking: BTreeMap::new(),
+    };
     // The YAML files of each distinct `path:` folder, read once.
     let mut manifests: BTreeMap<&str, Vec<String>> = BTreeMap::new();
     for comp in &fleet.components {
@@ -61,15 +63,37 @@ pub(super) fn check(fleet: &Fleet, folders: &Folders<'_>, problems: &mut Vec<Pro
         let mut base_used: Vec<String> = base.iter().flat_map(|s| used(s)).collect();
         base_used.sort();
         base_used.dedup();
-        // Variable → the clusters that lack it, in spec order.
+        for (name, clusters) in vars.missing(comp, &base_used) {
+            problems.push(vars.undefined(comp, &name, &clusters));
+        }
+    }
+}
+
+/// The clusters' substitution variables, and which clusters lack each variable used so far.
+struct Vars<'a> {
+    fleet: &'a Fleet,
+    per_cluster: Vec<BTreeMap<String, String>>,
+    /// Variable → the clusters that lack it (sorted), computed when first needed.
+    lacking: BTreeMap<String, Vec<usize>>,
+}
+
+impl Vars<'_> {
+    /// Variable → the clusters of `comp` that lack it, in spec order; `base_used` are the
+    /// variables its values and manifests use everywhere.
+    fn missing(
+        &mut self,
+        comp: &crate::model::Component,
+        base_used: &[String],
+    ) -> BTreeMap<String, Vec<usize>> {
         let mut missing: BTreeMap<String, Vec<usize>> = BTreeMap::new();
         if comp.environments.is_empty() {
             // No environment adds values: a variable is missing on the component's clusters
             // that lack it, found once per variable for the whole fleet (a component on a
             // thousand clusters is not looked up a thousand times).
-            for name in &base_used {
-                let lacks = lacking.entry(name.clone()).or_insert_with(|| {
-                    (0..fleet.clusters.len())
+            for name in base_used {
+                let per_cluster = &self.per_cluster;
+                let lacks = self.lacking.entry(name.clone()).or_insert_with(|| {
+                    (0..per_cluster.len())
                         .filter(|&c| !per_cluster[c].contains_key(name.as_str()))
                         .collect()
                 });
@@ -82,14 +106,11 @@ pub(super) fn check(fleet: &Fleet, folders: &Folders<'_>, problems: &mut Vec<Pro
                     missing.insert(name.clone(), on);
                 }
             }
+            return missing;
         }
-        for &c in comp
-            .clusters
-            .iter()
-            .filter(|_| !comp.environments.is_empty())
-        {
-            let cluster = &fleet.clusters[c];
-            let vars = &per_cluster[c];
+        for &c in &comp.clusters {
+            let cluster = &self.fleet.clusters[c];
+            let vars = &self.per_cluster[c];
             let overrides = comp
                 .environments
                 .get(&cluster.environment)
@@ -98,7 +119,7 @@ pub(super) fn check(fleet: &Fleet, folders: &Folders<'_>, problems: &mut Vec<Pro
             if overrides.is_none() && base_used.iter().all(|n| vars.contains_key(n.as_str())) {
                 continue;
             }
-            let mut names = base_used.clone();
+            let mut names = base_used.to_vec();
             if let Some(v) = overrides {
                 let mut env = Vec::new();
                 strings(v, &mut env);
@@ -110,44 +131,46 @@ pub(super) fn check(fleet: &Fleet, folders: &Folders<'_>, problems: &mut Vec<Pro
                 missing.entry(name).or_default().push(c);
             }
         }
-        for (name, clusters) in missing {
-            let span = match comp.source {
-                ComponentSource::Path(_) => comp.source_span,
-                ComponentSource::Chart { .. } => comp
-                    .values_tree
-                    .iter()
-                    .chain(
-                        comp.environments
-                            .values()
-                            .filter_map(|o| o.values_tree.as_ref()),
-                    )
-                    .find_map(|n| find_scalar(n, &name))
-                    .unwrap_or(comp.span),
-            };
-            let names: Vec<&str> = clusters
+        missing
+    }
+
+    /// `${name}` in `comp` is not defined on `clusters` (at least one).
+    fn undefined(&self, comp: &crate::model::Component, name: &str, clusters: &[usize]) -> Problem {
+        let fleet = self.fleet;
+        let span = match comp.source {
+            ComponentSource::Path(_) => comp.source_span,
+            ComponentSource::Chart { .. } => comp
+                .values_tree
                 .iter()
-                .map(|&c| fleet.clusters[c].name.as_str())
-                .collect();
-            let first = &fleet.clusters[clusters[0]];
-            let suggestion = crate::suggest::did_you_mean(
-                &name,
-                per_cluster[clusters[0]].keys().map(String::as_str),
-            )
-            .map(|s| format!("did you mean `${{{s}}}`? Otherwise "))
-            .unwrap_or_default();
-            problems.push(
-                Problem::error(
-                    Code::Substitution,
-                    format!("`${{{name}}}` in `{}` is not defined for {}", comp.name, plural("cluster", &names)),
+                .chain(
+                    comp.environments
+                        .values()
+                        .filter_map(|o| o.values_tree.as_ref()),
                 )
-                .at(span, "used here")
-                .also(first.span, format!("`{}` has no `{name}`", first.name))
-                .help(format!(
-                    "{suggestion}add `{name}` to the `vars:` of {}, give it a default (`${{{name}:=value}}`), or escape it as `$${{{name}}}`",
-                    names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
-                )),
-            );
-        }
+                .find_map(|n| find_scalar(n, name))
+                .unwrap_or(comp.span),
+        };
+        let names: Vec<&str> = clusters
+            .iter()
+            .map(|&c| fleet.clusters[c].name.as_str())
+            .collect();
+        let first = &fleet.clusters[clusters[0]];
+        let suggestion = crate::suggest::did_you_mean(
+            name,
+            self.per_cluster[clusters[0]].keys().map(String::as_str),
+        )
+        .map(|s| format!("did you mean `${{{s}}}`? Otherwise "))
+        .unwrap_or_default();
+        Problem::error(
+            Code::Substitution,
+            format!("`${{{name}}}` in `{}` is not defined for {}", comp.name, plural("cluster", &names)),
+        )
+        .at(span, "used here")
+        .also(first.span, format!("`{}` has no `{name}`", first.name))
+        .help(format!(
+            "{suggestion}add `{name}` to the `vars:` of {}, give it a default (`${{{name}:=value}}`), or escape it as `$${{{name}}}`",
+            names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+        ))
     }
 }
 

@@ -114,21 +114,7 @@ fn describe(
     };
     match kind {
         ValidationErrorKind::AdditionalProperties { unexpected } => {
-            let key = unexpected.first().map_or("", String::as_str);
-            let span = node.entry(key).map_or(node.span, |e| e.key_span);
-            let known: Vec<&str> = schema
-                .and_then(|s| s.get("properties"))
-                .and_then(Json::as_object)
-                .map(|o| o.keys().map(String::as_str).collect())
-                .unwrap_or_default();
-            let help = match did_you_mean(key, known.iter().copied()) {
-                Some(s) => format!("did you mean `{s}`?"),
-                None if known.is_empty() => "remove it".to_owned(),
-                None => format!("remove it; allowed here: {}", known.join(", ")),
-            };
-            Problem::error(Code::Schema, format!("unknown field `{key}`"))
-                .at(span, "not a field of this object")
-                .help(help)
+            unknown_field(node, unexpected.first().map_or("", String::as_str), schema)
         }
         ValidationErrorKind::Required { property } => {
             let prop = property.as_str().unwrap_or_default();
@@ -145,23 +131,7 @@ fn describe(
             .at(node.span, format!("expected {want}"))
             .help(type_help(&want))
         }
-        ValidationErrorKind::Enum { options } => {
-            let opts: Vec<&str> = options
-                .as_array()
-                .map(|a| a.iter().filter_map(Json::as_str).collect())
-                .unwrap_or_default();
-            let got = node.as_str().unwrap_or_default();
-            let help = did_you_mean(got, opts.iter().copied()).map_or_else(
-                || format!("use one of: {}", opts.join(", ")),
-                |s| format!("did you mean `{s}`?"),
-            );
-            Problem::error(
-                Code::Schema,
-                format!("{field_shown} must be one of {}", opts.join(", ")),
-            )
-            .at(node.span, "not an allowed value")
-            .help(help)
-        }
+        ValidationErrorKind::Enum { options } => not_an_option(node, &field_shown, options),
         ValidationErrorKind::Constant { expected_value } => Problem::error(
             Code::Schema,
             format!("{field_shown} must be {expected_value}"),
@@ -201,10 +171,7 @@ fn describe(
             .at(node.span, "this component")
             .help("give exactly one of `chart:` (a Helm chart) or `path:` (manifests in the repository)")
         }
-        ValidationErrorKind::Not { .. } if not_problem(node).is_some() => {
-            not_problem(node).unwrap_or_else(|| Problem::error(Code::Internal, "unreachable"))
-        }
-        ValidationErrorKind::Not { .. } => {
+        ValidationErrorKind::Not { .. } => not_problem(node).unwrap_or_else(|| {
             let (a, b) = if node.get("configMapRef").is_some() {
                 ("secretRef", "configMapRef")
             } else {
@@ -213,7 +180,7 @@ fn describe(
             Problem::error(Code::Schema, format!("`{a}` and `{b}` exclude each other"))
                 .at(node.span, "both given here")
                 .help(format!("keep one of `{a}` or `{b}`"))
-        }
+        }),
         other => Problem::error(
             Code::Schema,
             format!("{field_shown}: {}", message_of(other)),
@@ -221,6 +188,43 @@ fn describe(
         .at(node.span, "here")
         .help("see `synctl schema` for what this field accepts"),
     }
+}
+
+/// `key` is not a field of the object at `node` (whose schema is `schema`).
+fn unknown_field(node: &Node, key: &str, schema: Option<&Json>) -> Problem {
+    let span = node.entry(key).map_or(node.span, |e| e.key_span);
+    let known: Vec<&str> = schema
+        .and_then(|s| s.get("properties"))
+        .and_then(Json::as_object)
+        .map(|o| o.keys().map(String::as_str).collect())
+        .unwrap_or_default();
+    let help = match did_you_mean(key, known.iter().copied()) {
+        Some(s) => format!("did you mean `{s}`?"),
+        None if known.is_empty() => "remove it".to_owned(),
+        None => format!("remove it; allowed here: {}", known.join(", ")),
+    };
+    Problem::error(Code::Schema, format!("unknown field `{key}`"))
+        .at(span, "not a field of this object")
+        .help(help)
+}
+
+/// The value at `node` is none of the schema's `options`.
+fn not_an_option(node: &Node, field_shown: &str, options: &Json) -> Problem {
+    let opts: Vec<&str> = options
+        .as_array()
+        .map(|a| a.iter().filter_map(Json::as_str).collect())
+        .unwrap_or_default();
+    let got = node.as_str().unwrap_or_default();
+    let help = did_you_mean(got, opts.iter().copied()).map_or_else(
+        || format!("use one of: {}", opts.join(", ")),
+        |s| format!("did you mean `{s}`?"),
+    );
+    Problem::error(
+        Code::Schema,
+        format!("{field_shown} must be one of {}", opts.join(", ")),
+    )
+    .at(node.span, "not an allowed value")
+    .help(help)
 }
 
 fn pattern_problem(node: &Node, path: &[String], field_shown: &str) -> Problem {
