@@ -5,11 +5,14 @@
 use std::collections::{HashMap, HashSet};
 
 use yaml_rust2::Yaml;
-use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser, Tag};
-use yaml_rust2::scanner::{Marker, TScalarStyle};
+use yaml_rust2::parser::{Parser, Tag};
+use yaml_rust2::scanner::TScalarStyle;
 
 use crate::diag::{Code, Problem};
 use crate::spec::source::{Source, Span};
+
+mod events;
+use events::Builder;
 
 /// Most nodes that aliases may add to a document (defeats "billion laughs").
 const MAX_ALIAS_NODES: usize = 100_000;
@@ -141,19 +144,7 @@ pub(crate) fn needs_escape(c: char) -> bool {
 /// # Errors
 /// Every `synctl::yaml` problem found (syntax, duplicate keys, aliases, depth, several documents).
 pub(crate) fn parse(source: &Source) -> Result<Node, Vec<Problem>> {
-    let mut builder = Builder {
-        source,
-        stack: Vec::new(),
-        anchors: HashMap::new(),
-        alias_nodes: 0,
-        alias_bytes: 0,
-        plain_merge_keys: HashSet::new(),
-        documents: Vec::new(),
-        document_starts: Vec::new(),
-        cursor: (0, 0),
-        problems: Vec::new(),
-        fatal: false,
-    };
+    let mut builder = Builder::new(source);
     let mut parser = Parser::new_from_str(&source.text);
     if let Err(e) = parser.load(&mut builder, true) {
         let m = e.marker();
@@ -189,166 +180,6 @@ pub(crate) fn parse(source: &Source) -> Result<Node, Vec<Problem>> {
                 )
                 .help("keep one Fleet per file and remove the extra `---` documents"),
         ]),
-    }
-}
-
-enum Frame {
-    Seq {
-        items: Vec<Node>,
-        span: Span,
-        anchor: usize,
-    },
-    Map {
-        entries: Vec<Entry>,
-        seen: HashMap<String, Span>,
-        key: Option<(String, Span)>,
-        span: Span,
-        anchor: usize,
-    },
-}
-
-struct Builder<'s> {
-    source: &'s Source,
-    stack: Vec<Frame>,
-    anchors: HashMap<usize, (Node, usize, usize)>,
-    alias_nodes: usize,
-    alias_bytes: usize,
-    /// Offsets of the plain (unquoted) `<<` keys: only those are merge keys.
-    plain_merge_keys: HashSet<usize>,
-    documents: Vec<Node>,
-    document_starts: Vec<usize>,
-    problems: Vec<Problem>,
-    fatal: bool,
-    /// (character index, byte offset) of the last marker seen.
-    cursor: (usize, usize),
-}
-
-impl Builder<'_> {
-    /// The byte offset of `mark`. Markers count characters; events arrive in order, so a
-    /// cursor (character index → byte offset) moves forward instead of rescanning lines.
-    fn offset(&mut self, mark: Marker) -> usize {
-        let (chars, bytes) = self.cursor;
-        if mark.index() < chars {
-            return self.source.offset_of(mark.line(), mark.col());
-        }
-        let text = &self.source.text[bytes..];
-        let ahead = mark.index() - chars;
-        let delta = if text.len() >= ahead && text.as_bytes()[..ahead].is_ascii() {
-            ahead
-        } else {
-            text.char_indices()
-                .nth(ahead)
-                .map_or(text.len(), |(i, _)| i)
-        };
-        self.cursor = (mark.index(), bytes + delta);
-        bytes + delta
-    }
-
-    fn line_span(&self, offset: usize) -> Span {
-        line_span(&self.source.text, offset)
-    }
-
-    fn scalar_span(&self, offset: usize, value: &str, style: TScalarStyle) -> Span {
-        scalar_span(&self.source.text, offset, value, style)
-    }
-
-    fn push_node(&mut self, node: Node, anchor: usize, size: usize) {
-        if anchor != 0 {
-            let bytes = text_bytes(&node);
-            self.anchors.insert(anchor, (node.clone(), size, bytes));
-        }
-        match self.stack.last_mut() {
-            None => self.documents.push(node),
-            Some(Frame::Seq { items, .. }) => items.push(node),
-            Some(Frame::Map {
-                entries, seen, key, ..
-            }) => match key.take() {
-                None => {
-                    let span = node.span;
-                    let text = key_text(node.value).unwrap_or_else(|| {
-                        self.problems.push(
-                            Problem::error(Code::Yaml, "a mapping key must be a plain value")
-                                .at(span, "complex key")
-                                .help("use a string as the key"),
-                        );
-                        String::new()
-                    });
-                    if let Some(first) = defined_before(entries, seen, &text, span) {
-                        self.problems.push(
-                            Problem::error(Code::Yaml, format!("duplicate key `{text}`"))
-                                .at(span, "defined again here")
-                                .also(first, "first defined here")
-                                .help("YAML keeps only one of them; remove or merge the duplicate"),
-                        );
-                    }
-                    *key = Some((text, span));
-                }
-                Some((k, key_span)) => entries.push(Entry {
-                    key: k,
-                    key_span,
-                    value: node,
-                }),
-            },
-        }
-    }
-
-    fn open(&mut self, frame: Frame, span: Span) {
-        if self.stack.len() >= MAX_DEPTH {
-            self.problems.push(
-                Problem::error(
-                    Code::Yaml,
-                    format!("nesting deeper than {MAX_DEPTH} levels"),
-                )
-                .at(span, "too deep")
-                .help("a fleet spec never needs this depth; check for runaway nesting"),
-            );
-            self.fatal = true;
-            return;
-        }
-        self.stack.push(frame);
-    }
-
-    fn close(&mut self) {
-        let Some(frame) = self.stack.pop() else {
-            return;
-        };
-        let (node, anchor) = match frame {
-            Frame::Seq {
-                items,
-                span,
-                anchor,
-            } => (
-                Node {
-                    value: Value::Seq(items),
-                    span,
-                },
-                anchor,
-            ),
-            Frame::Map {
-                entries,
-                span,
-                anchor,
-                ..
-            } => {
-                let entries = merge_keys(entries, &self.plain_merge_keys, &mut self.problems);
-                // yaml-rust2 marks a block mapping after its first key: start at that key.
-                let span = match entries.first() {
-                    Some(first) if first.key_span.offset < span.offset => {
-                        self.line_span(first.key_span.offset)
-                    }
-                    _ => span,
-                };
-                (
-                    Node {
-                        value: Value::Map(entries),
-                        span,
-                    },
-                    anchor,
-                )
-            }
-        };
-        let size = if anchor == 0 { 0 } else { count(&node) };
-        self.push_node(node, anchor, size);
     }
 }
 
@@ -543,141 +374,6 @@ fn count(node: &Node) -> usize {
         Value::Seq(items) => items.iter().map(count).sum(),
         Value::Map(entries) => entries.iter().map(|e| 1 + count(&e.value)).sum(),
         _ => 0,
-    }
-}
-
-impl Builder<'_> {
-    /// A tag outside the core schema: synctl would not know what it means, so it says so.
-    fn unknown_tag(&mut self, tag: Option<&Tag>, span: Span) {
-        let name = tag.map_or_else(String::new, |t| format!("{}{}", t.handle, t.suffix));
-        self.problems.push(
-            Problem::error(Code::Yaml, format!("unknown YAML tag `{name}`"))
-                .at(span, "synctl reads only plain YAML values")
-                .help("remove the tag (`!!str` to force a string is fine)"),
-        );
-        self.fatal = true;
-    }
-}
-
-impl MarkedEventReceiver for Builder<'_> {
-    fn on_event(&mut self, ev: Event, mark: Marker) {
-        if self.fatal {
-            return;
-        }
-        let offset = self.offset(mark);
-        match ev {
-            Event::Scalar(text, style, anchor, tag) => {
-                let span = self.scalar_span(offset, &text, style);
-                if style == TScalarStyle::Plain && text == "<<" {
-                    self.plain_merge_keys.insert(span.offset);
-                }
-                let tagged = match tag.as_ref().map(core_tag) {
-                    None => None,
-                    Some(Some(t))
-                        if matches!(t, "" | "str" | "int" | "float" | "bool" | "null") =>
-                    {
-                        Some(t)
-                    }
-                    Some(_) => {
-                        self.unknown_tag(tag.as_ref(), span);
-                        return;
-                    }
-                };
-                let value = if matches!(tagged, Some("" | "str")) {
-                    Value::Str(text)
-                } else if style == TScalarStyle::Plain {
-                    plain_value(text)
-                } else {
-                    Value::Str(text)
-                };
-                self.push_node(Node { value, span }, anchor, 1);
-            }
-            Event::SequenceStart(anchor, tag) => {
-                let span = self.line_span(offset);
-                if tag
-                    .as_ref()
-                    .is_some_and(|t| !matches!(core_tag(t), Some("seq" | "")))
-                {
-                    self.unknown_tag(tag.as_ref(), span);
-                    return;
-                }
-                self.open(
-                    Frame::Seq {
-                        items: Vec::new(),
-                        span,
-                        anchor,
-                    },
-                    span,
-                );
-            }
-            Event::MappingStart(anchor, tag) => {
-                let span = self.line_span(offset);
-                if tag
-                    .as_ref()
-                    .is_some_and(|t| !matches!(core_tag(t), Some("map" | "")))
-                {
-                    self.unknown_tag(tag.as_ref(), span);
-                    return;
-                }
-                self.open(
-                    Frame::Map {
-                        entries: Vec::new(),
-                        seen: HashMap::new(),
-                        key: None,
-                        span,
-                        anchor,
-                    },
-                    span,
-                );
-            }
-            Event::SequenceEnd | Event::MappingEnd => self.close(),
-            Event::Alias(id) => {
-                let Some((node, size, bytes)) = self.anchors.get(&id).cloned() else {
-                    self.problems.push(
-                        Problem::error(Code::Yaml, "an alias names an anchor that is not complete here")
-                            .at(Span::new(offset, 1), "refers to itself or to an anchor defined later")
-                            .help("an alias may only repeat a value anchored before it; write the value out"),
-                    );
-                    self.fatal = true;
-                    return;
-                };
-                self.alias_nodes += size;
-                self.alias_bytes += bytes;
-                if self.alias_bytes > MAX_ALIAS_BYTES {
-                    self.problems.push(
-                        Problem::error(
-                            Code::Yaml,
-                            format!(
-                                "aliases expand to more than {} MiB of text (an alias bomb)",
-                                MAX_ALIAS_BYTES >> 20
-                            ),
-                        )
-                        .at(Span::new(offset, 1), "this alias crosses the limit")
-                        .help("write the values out instead of repeating long anchored values"),
-                    );
-                    self.fatal = true;
-                    return;
-                }
-                if self.alias_nodes > MAX_ALIAS_NODES {
-                    self.problems.push(
-                        Problem::error(
-                            Code::Yaml,
-                            format!(
-                                "aliases expand to more than {MAX_ALIAS_NODES} nodes (an alias bomb)"
-                            ),
-                        )
-                        .at(Span::new(offset, 1), "this alias crosses the limit")
-                        .help("write the values out instead of nesting aliases of aliases"),
-                    );
-                    self.fatal = true;
-                    return;
-                }
-                let span = Span::new(offset, 1);
-                self.push_node(Node { span, ..node }, 0, size);
-            }
-            Event::DocumentStart => self.document_starts.push(offset),
-            Event::Nothing | Event::StreamStart | Event::StreamEnd | Event::DocumentEnd => {}
-        }
     }
 }
 
