@@ -174,86 +174,88 @@ pub(super) fn scan(root: &Path) -> Scanned {
     let mut problems = Vec::new();
     for top in ROOTS {
         let dir = root.join(top);
-        let dev = match fs::symlink_metadata(&dir) {
+        match fs::symlink_metadata(&dir) {
             Ok(m) if m.file_type().is_symlink() => {
                 problems.push(in_the_way(top, "a symbolic link"));
-                continue;
             }
             Ok(m) if !m.is_dir() => {
                 problems.push(in_the_way(top, "a file where a folder must be"));
-                continue;
             }
-            Ok(m) => m.dev(),
-            Err(_) => continue,
-        };
-        // A folder holding `.git` (a clone, or a submodule's `.git` file) is another
-        // repository: never walked. `.git` is sorted first among its folder's entries, so the
-        // folder is left as soon as its listing shows it (no look for `.git` in every folder).
-        let git_first = |a: &walkdir::DirEntry, b: &walkdir::DirEntry| {
-            let (a, b) = (a.file_name(), b.file_name());
-            (a != ".git").cmp(&(b != ".git")).then_with(|| a.cmp(b))
-        };
-        let mut walker = walkdir::WalkDir::new(&dir)
-            .sort_by(git_first)
-            .into_iter()
-            .filter_entry(|e| {
-                let bootstrap = e.depth() == 1 && *top == "hub" && e.file_name() == "flux-system";
-                let name = e.file_name().as_encoded_bytes();
-                let marks_nested = e.depth() > 1 && name == b".git";
-                let hidden = name.starts_with(b".") && !marks_nested;
-                !bootstrap && !hidden
-            });
-        while let Some(entry) = walker.next() {
-            let entry = match entry {
-                Ok(e) => e,
-                Err(e) => {
-                    // A folder that cannot be listed is no problem inside another repository.
-                    let inside = e.path().and_then(Path::parent).filter(|p| *p != root);
-                    if !inside.is_some_and(nested_repository) {
-                        problems.push(Problem::error(
-                            Code::Io,
-                            format!("cannot read the tree: {e}"),
-                        ));
-                    }
-                    continue;
-                }
-            };
-            if entry.depth() > 1 && entry.file_name() == ".git" {
-                // Leave `.git` (when it is a folder, it is the one just entered), then the
-                // folder that holds it, which is forgotten.
-                if entry.file_type().is_dir() && !entry.path_is_symlink() {
-                    walker.skip_current_dir();
-                }
-                walker.skip_current_dir();
-                if let Some(folder) = entry.path().parent() {
-                    out.dirs.remove(folder);
-                }
-                continue;
-            }
-            let Ok(rel) = entry.path().strip_prefix(root) else {
-                continue;
-            };
-            let rel = rel.to_string_lossy().into_owned();
-            let kind = entry.file_type();
-            if entry.path_is_symlink() {
-                problems.push(in_the_way(&rel, "a symbolic link"));
-            } else if kind.is_dir() {
-                out.dirs.insert(entry.into_path());
-            } else if kind.is_file() {
-                // The folder's device: a file mounted over this one is another file, and is
-                // only ever read the careful way.
-                let ino = entry.ino();
-                out.files.insert(rel, Ok(Listed { dev, ino }));
-            } else {
-                let p = in_the_way(&rel, "a special file (FIFO, socket or device)");
-                out.files.insert(rel, Err(p));
-            }
+            Ok(m) => walk(root, top, m.dev(), &mut out, &mut problems),
+            Err(_) => {}
         }
     }
     if problems.is_empty() {
         Ok(out)
     } else {
         Err(problems)
+    }
+}
+
+/// Walks output folder `top` (a plain folder on device `dev`) into `out`.
+fn walk(root: &Path, top: &str, dev: u64, out: &mut Scan, problems: &mut Vec<Problem>) {
+    // A folder holding `.git` (a clone, or a submodule's `.git` file) is another
+    // repository: never walked. `.git` is sorted first among its folder's entries, so the
+    // folder is left as soon as its listing shows it (no look for `.git` in every folder).
+    let git_first = |a: &walkdir::DirEntry, b: &walkdir::DirEntry| {
+        let (a, b) = (a.file_name(), b.file_name());
+        (a != ".git").cmp(&(b != ".git")).then_with(|| a.cmp(b))
+    };
+    let mut walker = walkdir::WalkDir::new(root.join(top))
+        .sort_by(git_first)
+        .into_iter()
+        .filter_entry(|e| {
+            let bootstrap = e.depth() == 1 && top == "hub" && e.file_name() == "flux-system";
+            let name = e.file_name().as_encoded_bytes();
+            let marks_nested = e.depth() > 1 && name == b".git";
+            let hidden = name.starts_with(b".") && !marks_nested;
+            !bootstrap && !hidden
+        });
+    while let Some(entry) = walker.next() {
+        let entry = match entry {
+            Ok(e) => e,
+            Err(e) => {
+                // A folder that cannot be listed is no problem inside another repository.
+                let inside = e.path().and_then(Path::parent).filter(|p| *p != root);
+                if !inside.is_some_and(nested_repository) {
+                    problems.push(Problem::error(
+                        Code::Io,
+                        format!("cannot read the tree: {e}"),
+                    ));
+                }
+                continue;
+            }
+        };
+        if entry.depth() > 1 && entry.file_name() == ".git" {
+            // Leave `.git` (when it is a folder, it is the one just entered), then the
+            // folder that holds it, which is forgotten.
+            if entry.file_type().is_dir() && !entry.path_is_symlink() {
+                walker.skip_current_dir();
+            }
+            walker.skip_current_dir();
+            if let Some(folder) = entry.path().parent() {
+                out.dirs.remove(folder);
+            }
+            continue;
+        }
+        let Ok(rel) = entry.path().strip_prefix(root) else {
+            continue;
+        };
+        let rel = rel.to_string_lossy().into_owned();
+        let kind = entry.file_type();
+        if entry.path_is_symlink() {
+            problems.push(in_the_way(&rel, "a symbolic link"));
+        } else if kind.is_dir() {
+            out.dirs.insert(entry.into_path());
+        } else if kind.is_file() {
+            // The folder's device: a file mounted over this one is another file, and is
+            // only ever read the careful way.
+            let ino = entry.ino();
+            out.files.insert(rel, Ok(Listed { dev, ino }));
+        } else {
+            let p = in_the_way(&rel, "a special file (FIFO, socket or device)");
+            out.files.insert(rel, Err(p));
+        }
     }
 }
 

@@ -32,12 +32,32 @@ pub(crate) fn apply(
         let path = join(root, rel).ok_or_else(|| format!("bad path {rel}"))?;
         jobs.push((rel, path, content, replaces));
     }
-    // Every folder is made once, parents first (a path sorts before the paths inside it);
-    // then the files are staged one by one (on two threads, creating files in the same
-    // folders contended and was slower). On a failure every temporary file is removed with
-    // its handle.
+    // Every folder is made once, parents first; then the files are staged one by one (on two
+    // threads, creating files in the same folders contended and was slower). On a failure
+    // every temporary file is removed with its handle.
+    make_folders(root, jobs.iter().map(|(_, path, _, _)| path.as_path()))?;
+    let mut staged = Vec::with_capacity(jobs.len());
+    for (rel, path, content, replaces) in jobs {
+        let tmp = stage(&path, content, replaces)
+            .map_err(|e| format!("cannot write `{rel}`: {e}; nothing was changed"))?;
+        staged.push((rel, path, tmp));
+        if let Some(bar) = progress {
+            bar.inc(1);
+        }
+    }
+    let total = staged.len();
+    for (done, (rel, path, tmp)) in staged.into_iter().enumerate() {
+        tmp.persist(&path).map_err(|e| {
+            format!("cannot write `{rel}`: {}; {done} of {total} files were updated before it, the rest were not", e.error)
+        })?;
+    }
+    prune(root, plan, total)
+}
+
+/// Makes the folders above `paths` inside `root` (a path sorts before the paths inside it).
+fn make_folders<'p>(root: &Path, paths: impl Iterator<Item = &'p Path>) -> Result<(), String> {
     let mut folders: BTreeSet<&Path> = BTreeSet::new();
-    for (_, path, _, _) in &jobs {
+    for path in paths {
         let mut dir = path.parent();
         while let Some(d) = dir.filter(|d| d.starts_with(root) && *d != root) {
             if !folders.insert(d) {
@@ -66,21 +86,13 @@ pub(crate) fn apply(
             }
         }
     }
-    let mut staged = Vec::with_capacity(jobs.len());
-    for (rel, path, content, replaces) in jobs {
-        let tmp = stage(&path, content, replaces)
-            .map_err(|e| format!("cannot write `{rel}`: {e}; nothing was changed"))?;
-        staged.push((rel, path, tmp));
-        if let Some(bar) = progress {
-            bar.inc(1);
-        }
-    }
-    let total = staged.len();
-    for (done, (rel, path, tmp)) in staged.into_iter().enumerate() {
-        tmp.persist(&path).map_err(|e| {
-            format!("cannot write `{rel}`: {}; {done} of {total} files were updated before it, the rest were not", e.error)
-        })?;
-    }
+    Ok(())
+}
+
+/// Removes the plan's stale files (after the `written` new ones), then the folders they
+/// leave empty.
+fn prune(root: &Path, plan: &Plan, written: usize) -> Result<(), String> {
+    let total = written;
     let mut dirs = BTreeSet::new();
     for rel in plan.remove.keys() {
         let path = join(root, rel).ok_or_else(|| format!("bad path {rel}"))?;
