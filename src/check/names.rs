@@ -1,0 +1,169 @@
+//! Names synctl or the controllers already use: reserved tenant and component names, system
+//! namespaces, Helm release names, and the namespace metadata keys a component may not set.
+
+use crate::diag::{Code, Problem};
+use crate::hashing::Map as HashMap;
+use crate::model::{ComponentSource, Fleet};
+use crate::spec::source::Span;
+
+/// Why namespace `ns` can never belong to a tenant, if it cannot.
+fn system_namespace(fleet: &Fleet, ns: &str) -> Option<String> {
+    if ns == "flux-system" || ns == fleet.argocd_namespace {
+        Some(format!("`{ns}` is where the platform's controllers run"))
+    } else if ns == "default" || ns.starts_with("kube-") {
+        Some(format!("`{ns}` belongs to Kubernetes"))
+    } else if ns.starts_with("synctl-") {
+        Some("`synctl-*` namespaces are synctl's".to_owned())
+    } else {
+        None
+    }
+}
+
+/// Tenants may not claim the namespaces the platform runs in (they would get write access to
+/// its Secrets, and removing the tenant would prune the namespace), nor be named `default`
+/// with Argo CD (their AppProject would replace the one platform Applications use).
+fn reserved_tenants(fleet: &Fleet, problems: &mut Vec<Problem>) {
+    for t in &fleet.tenants {
+        for (ns, span) in &t.namespaces {
+            if let Some(why) = system_namespace(fleet, ns) {
+                problems.push(
+                    Problem::error(Code::Reserved, format!("tenant `{}` claims the namespace `{ns}`", t.name))
+                        .at(*span, why)
+                        .help("give the tenant namespaces of its own (set `namespaces:` or rename the tenant)"),
+                );
+            }
+        }
+        // Tenant accounts live in flux-system beside Flux's own (fleet model N1).
+        let n = t.name.as_str();
+        if n == "flux-operator" || n.ends_with("-controller") || n.starts_with("synctl-") {
+            problems.push(
+                Problem::error(Code::Reserved, format!("a tenant cannot be named `{n}`"))
+                    .at(
+                        t.span,
+                        "its account in flux-system would be one of Flux's or synctl's",
+                    )
+                    .help("rename the tenant"),
+            );
+        }
+        let argocd = fleet.engine == crate::model::Engine::ArgoCd
+            || t.apps
+                .iter()
+                .any(|a| a.delivery == crate::model::Delivery::ArgoCd);
+        if argocd && t.name == "default" {
+            problems.push(
+                Problem::error(
+                    Code::Reserved,
+                    "a tenant named `default` would replace Argo CD's AppProject `default`",
+                )
+                .at(
+                    t.span,
+                    "the platform's Applications use the AppProject `default`",
+                )
+                .help("rename the tenant"),
+            );
+        }
+    }
+}
+
+/// A HelmRelease's `releaseName` (the component's name) is at most 53 characters (Helm's
+/// limit, enforced by the HelmRelease CRD).
+fn release_names(fleet: &Fleet, problems: &mut Vec<Problem>) {
+    for c in &fleet.components {
+        if matches!(c.source, ComponentSource::Chart { .. }) && c.knobs.release_name.len() > 53 {
+            problems.push(
+                Problem::error(Code::Name, format!("the component name `{}` is {} characters long; a Helm release name has at most 53", c.name, c.name.len()))
+                    .at(c.span, "too long for a Helm release")
+                    .help("shorten the name to 53 characters or fewer, or set `releaseName`"),
+            );
+        }
+    }
+}
+
+/// `namespaceMetadata` (K6): keys Kubernetes, Flux and synctl set are not the spec's, and
+/// components sharing a namespace must agree on every key they both set.
+fn namespace_metadata(fleet: &Fleet, problems: &mut Vec<Problem>) {
+    let reserved = |k: &str| {
+        k == "kubernetes.io/metadata.name"
+            || k == "toolkit.fluxcd.io/tenant"
+            || k.starts_with("kustomize.toolkit.fluxcd.io/")
+    };
+    let mut seen: HashMap<(&str, &str, &str), (&str, &str, Span)> = HashMap::default();
+    for c in &fleet.components {
+        let Some(span) = c.knobs.namespace_metadata_span else {
+            continue;
+        };
+        for (kind, map) in [
+            ("label", &c.knobs.namespace_labels),
+            ("annotation", &c.knobs.namespace_annotations),
+        ] {
+            for (k, v) in map {
+                if reserved(k) {
+                    problems.push(
+                        Problem::error(
+                            Code::Reserved,
+                            format!(
+                                "the namespace {kind} `{k}` is set by Kubernetes, Flux or synctl"
+                            ),
+                        )
+                        .at(span, format!("in the `namespaceMetadata` of `{}`", c.name))
+                        .help("remove it; synctl and the controllers manage this key"),
+                    );
+                    continue;
+                }
+                match seen.get(&(c.namespace.as_str(), kind, k.as_str())) {
+                    Some((other, value, first)) if *value != v.as_str() => problems.push(
+                        Problem::error(
+                            Code::Duplicate,
+                            format!("components `{other}` and `{}` give namespace `{}` different values for the {kind} `{k}`", c.name, c.namespace),
+                        )
+                        .at(span, format!("`{v}` here"))
+                        .also(*first, format!("`{value}` here"))
+                        .help("components sharing a namespace must agree on its metadata"),
+                    ),
+                    Some(_) => {}
+                    None => {
+                        seen.insert((c.namespace.as_str(), kind, k.as_str()), (c.name.as_str(), v.as_str(), span));
+                    }
+                }
+            }
+        }
+    }
+}
+
+pub(super) fn reserved(fleet: &Fleet, problems: &mut Vec<Problem>) {
+    reserved_tenants(fleet, problems);
+    namespace_metadata(fleet, problems);
+    release_names(fleet, problems);
+    let mut taken: HashMap<&str, String> = HashMap::default();
+    for c in &fleet.components {
+        taken
+            .entry(c.namespace.as_str())
+            .or_insert_with(|| format!("the namespace of component `{}`", c.name));
+    }
+    for t in &fleet.tenants {
+        for (ns, _) in &t.namespaces {
+            taken
+                .entry(ns.as_str())
+                .or_insert_with(|| format!("a namespace of tenant `{}`", t.name));
+        }
+    }
+    for c in fleet.clusters.iter().filter(|c| c.is_fleet()) {
+        let why =
+            if c.name == "flux-system" || c.name == "default" || c.name == fleet.argocd_namespace {
+                Some(format!("`{}` is a namespace of the hub", c.name))
+            } else if c.name.starts_with("kube-") {
+                Some("`kube-*` namespaces belong to Kubernetes".to_owned())
+            } else {
+                taken
+                    .get(c.name.as_str())
+                    .map(|w| format!("`{}` is already {w}", c.name))
+            };
+        if let Some(why) = why {
+            problems.push(
+                Problem::error(Code::Reserved, format!("the fleet cluster `{}` would share the hub namespace `{}`", c.name, c.name))
+                    .at(c.span, why)
+                    .help("each fleet cluster gets a namespace on the hub named like it; rename the cluster"),
+            );
+        }
+    }
+}
