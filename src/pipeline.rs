@@ -43,6 +43,18 @@ pub struct Checked {
 }
 
 impl Checked {
+    /// A spec that could not be read into a fleet, and why.
+    fn unread(source: Source, mut problems: Vec<Problem>) -> Checked {
+        diag::sort(&mut problems);
+        Checked {
+            source,
+            root: None,
+            fleet: None,
+            layout: None,
+            problems,
+        }
+    }
+
     /// Whether any problem is an error.
     #[must_use]
     pub fn has_errors(&self) -> bool {
@@ -108,24 +120,10 @@ fn finish(
     let loaded = match loaded {
         Ok(loaded) => loaded,
         Err(LoadError::Io(e)) => {
-            return Checked {
-                source: Source::new("spec", String::new()),
-                root: None,
-                fleet: None,
-                layout: None,
-                problems: vec![Problem::error(diag::Code::Io, e)],
-            };
+            let problems = vec![Problem::error(diag::Code::Io, e)];
+            return Checked::unread(Source::new("spec", String::new()), problems);
         }
-        Err(LoadError::Invalid(source, mut problems)) => {
-            diag::sort(&mut problems);
-            return Checked {
-                source,
-                root: None,
-                fleet: None,
-                layout: None,
-                problems,
-            };
-        }
+        Err(LoadError::Invalid(source, problems)) => return Checked::unread(source, problems),
     };
     // The nodes are freed before the model is built, and the raw mirror before the layout:
     // what comes next reuses their memory instead of faulting in fresh pages (a

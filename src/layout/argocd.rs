@@ -8,8 +8,9 @@ use std::collections::BTreeMap;
 use serde_json::{Value as Json, json};
 
 use super::docs::{AppSource, Application, Content, Doc};
-use super::flux::{clean_path, tenant_bases};
+use super::flux::clean_path;
 use super::release::merge;
+use super::tenants::{tenant_bases, tenant_repos};
 use super::{Builder, Item};
 use crate::diag::{Code, Problem};
 use crate::graph::Graph;
@@ -164,7 +165,7 @@ fn app_projects(b: &mut Builder<'_>) -> BTreeMap<usize, Vec<String>> {
                 namespace: ns.clone(),
                 sync_wave: Some(fleet.waves.first().map_or(0, |w| w.base) - 1),
                 destinations,
-                repos: super::flux::tenant_repos(t),
+                repos: tenant_repos(t),
                 cluster_admin: t.role == crate::model::TenantRole::ClusterAdmin,
             };
             b.file(

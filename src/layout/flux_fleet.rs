@@ -8,11 +8,14 @@ use serde_json::json;
 
 use super::docs::{Content, Doc, GitRepository};
 use super::flux::{
-    Ks, clean_path, first_argocd_entry, has_remote, kubeconfig_ref, namespaces_per_wave,
-    path_kustomization, record_tenant_apps, synctl_vars, tenant_accounts, tenant_argocd_apps,
-    tenant_deps, tenant_flux_apps, wave_names, wave_timeout,
+    Ks, clean_path, has_remote, kubeconfig_ref, namespaces_per_wave, path_kustomization,
+    wave_names, wave_timeout,
 };
 use super::release;
+use super::tenants::{
+    first_argocd_entry, needs_tenant_role, record_tenant_apps, synctl_vars, tenant_accounts,
+    tenant_argocd_apps, tenant_deps, tenant_flux_apps,
+};
 use super::waves::WavePlan;
 use super::{Builder, Item};
 use crate::model::{ComponentSource, Delivery, Fleet, Kubeconfig};
@@ -158,7 +161,7 @@ impl Overlay<'_> {
                 Content::docs(std::iter::once(namespace).chain(accounts).collect()),
             );
             resources.push("tenant-accounts.yaml".to_owned());
-            if super::flux::needs_tenant_role(fleet, &plan.tenants) {
+            if needs_tenant_role(fleet, &plan.tenants) {
                 resources.push("../../../../deploy/tenant-role".to_owned());
             }
             for &t in &plan.tenants {
@@ -284,35 +287,7 @@ pub(super) fn fleet_cluster(b: &mut Builder<'_>, ci: usize, hub_branch: &str, pl
         .map(|k| Doc::Kustomization(Box::new(k)))
         .collect();
     if split {
-        b.file(
-            waves_file,
-            me,
-            sources.clone(),
-            [ci],
-            Content::Docs {
-                comment: None,
-                docs: waves,
-                empty: Some("# No waves hold anything for this cluster.\n"),
-            },
-        );
-        b.file(
-            format!("{split_dir}/kustomization.yaml"),
-            me,
-            sources.clone(),
-            [ci],
-            Content::resources(vec!["kustomizations.yaml".to_owned()]),
-        );
-        let entry = Ks {
-            substitute: None,
-            ..ks
-        };
-        docs.push(Doc::Kustomization(Box::new(entry.object(
-            &cluster.name,
-            &split_dir,
-            &[],
-            false,
-            None,
-        ))));
+        docs.push(split_entry(b, ci, ks, waves, &sources));
     } else {
         docs.extend(waves);
     }
@@ -331,6 +306,49 @@ pub(super) fn fleet_cluster(b: &mut Builder<'_>, ci: usize, hub_branch: &str, pl
             empty: None,
         },
     );
+}
+
+/// A cluster on another branch than the hub: its wave Kustomizations go to
+/// `fleet/<env>/clusters/<cluster>/` on its branch, and the hub gets the one Kustomization
+/// that applies that folder (returned).
+fn split_entry(
+    b: &mut Builder<'_>,
+    ci: usize,
+    ks: Ks<'_>,
+    waves: Vec<Doc>,
+    sources: &BTreeSet<Item>,
+) -> Doc {
+    let cluster = &b.fleet.clusters[ci];
+    let (me, split_dir) = (Item::Cluster(ci), cluster.folder());
+    b.file(
+        format!("{split_dir}/kustomizations.yaml"),
+        me,
+        sources.clone(),
+        [ci],
+        Content::Docs {
+            comment: None,
+            docs: waves,
+            empty: Some("# No waves hold anything for this cluster.\n"),
+        },
+    );
+    b.file(
+        format!("{split_dir}/kustomization.yaml"),
+        me,
+        sources.clone(),
+        [ci],
+        Content::resources(vec!["kustomizations.yaml".to_owned()]),
+    );
+    let entry = Ks {
+        substitute: None,
+        ..ks
+    };
+    Doc::Kustomization(Box::new(entry.object(
+        &cluster.name,
+        &split_dir,
+        &[],
+        false,
+        None,
+    )))
 }
 
 /// A fleet cluster's wave Kustomizations, in order.

@@ -7,11 +7,12 @@
 use std::collections::BTreeSet;
 
 use super::docs::{Content, Doc, FluxInstance};
-use super::flux::{
-    Ks, local_tenant_apps, namespaces_per_wave, path_kustomization, record_tenant_apps,
-    synctl_vars, tenant_accounts, tenant_deps, wave_names, wave_timeout,
-};
+use super::flux::{Ks, namespaces_per_wave, path_kustomization, wave_names, wave_timeout};
 use super::release;
+use super::tenants::{
+    local_tenant_apps, needs_tenant_role, record_tenant_apps, synctl_vars, tenant_accounts,
+    tenant_deps,
+};
 use super::waves::WavePlan;
 use super::{Builder, Item};
 use crate::model::{Bootstrap, Fleet};
@@ -199,7 +200,7 @@ fn overlays(b: &mut Builder<'_>, site: &Site<'_>, plans: &[WavePlan]) {
                 );
                 resources.push("namespaces.yaml".to_owned());
             }
-            if super::flux::needs_tenant_role(fleet, &plan.tenants) {
+            if needs_tenant_role(fleet, &plan.tenants) {
                 resources.push(format!("{up}/deploy/tenant-role"));
             }
             resources.extend(

@@ -12,6 +12,7 @@ mod flux;
 mod flux_fleet;
 mod flux_local;
 mod release;
+mod tenants;
 mod waves;
 
 pub(crate) use argocd::{HEALTH_KEY, HEALTH_LUA};

@@ -89,16 +89,19 @@ pub(super) fn render(r: &Renderer, doc: &Doc) -> Result<Vec<String>, Vec<Problem
         )),
         Doc::Application(app) => application(r, app).map(|d| vec![d]),
         Doc::FluxInstance(f) => one(r.object("flux/fluxinstance.yaml.j2", f)),
-        Doc::Namespace { .. }
-        | Doc::ServiceAccount { .. }
-        | Doc::ConfigMap { .. }
+        Doc::Namespace { .. } | Doc::ServiceAccount { .. } => {
+            core(r, doc).map(|d| vec![d]).map_err(|p| vec![p])
+        }
+        Doc::ConfigMap { .. }
         | Doc::ClusterRoleBinding { .. }
         | Doc::RoleBinding { .. }
-        | Doc::HealthConfigMap { .. } => core(r, doc).map(|d| vec![d]).map_err(|p| vec![p]),
+        | Doc::HealthConfigMap { .. } => bindings_and_config(r, doc)
+            .map(|d| vec![d])
+            .map_err(|p| vec![p]),
     }
 }
 
-/// The core Kubernetes objects: namespaces, accounts, bindings and config maps.
+/// Namespaces and service accounts.
 fn core(r: &Renderer, doc: &Doc) -> Result<String, Problem> {
     match doc {
         Doc::Namespace {
@@ -139,14 +142,31 @@ fn core(r: &Renderer, doc: &Doc) -> Result<String, Problem> {
                 labels,
             },
         ),
+        // `render` sends only the kinds above here.
+        _ => Err(unwritten()),
+    }
+}
+
+/// A document kind `render` sent to a writer that does not write it.
+fn unwritten() -> Problem {
+    Problem::error(
+        crate::diag::Code::Internal,
+        "a document kind without a writer: this is a bug in synctl",
+    )
+}
+
+/// RBAC bindings and config maps.
+fn bindings_and_config(r: &Renderer, doc: &Doc) -> Result<String, Problem> {
+    match doc {
         Doc::ConfigMap {
             name,
             namespace,
             data,
-        } => Ok(in_order(
-            &json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, "namespace": namespace}, "data": data}),
-            &["apiVersion", "kind", "metadata", "data"],
-        )),
+        } => {
+            let metadata = json!({"name": name, "namespace": namespace});
+            let cm = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": metadata, "data": data});
+            Ok(in_order(&cm, &["apiVersion", "kind", "metadata", "data"]))
+        }
         Doc::ClusterRoleBinding {
             name,
             cluster_role,
@@ -157,11 +177,10 @@ fn core(r: &Renderer, doc: &Doc) -> Result<String, Problem> {
                 .iter()
                 .map(|(a, ns)| json!({"kind": "ServiceAccount", "name": a, "namespace": ns}))
                 .collect();
+            let role_ref = json!({"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": cluster_role});
             let crb = json!({
                 "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
-                "metadata": {"name": name, "labels": labels},
-                "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": cluster_role},
-                "subjects": subjects,
+                "metadata": {"name": name, "labels": labels}, "roleRef": role_ref, "subjects": subjects,
             });
             Ok(in_order(
                 &crb,
@@ -189,10 +208,7 @@ fn core(r: &Renderer, doc: &Doc) -> Result<String, Problem> {
             Ok(format!("{}\n", to_yaml(&cm, 0)))
         }
         // `render` sends only the kinds above here.
-        _ => Err(Problem::error(
-            crate::diag::Code::Internal,
-            "a document kind without a writer: this is a bug in synctl",
-        )),
+        _ => Err(unwritten()),
     }
 }
 

@@ -144,13 +144,7 @@ fn describe(
         ValidationErrorKind::Pattern { .. } | ValidationErrorKind::MaxLength { .. }
             if is_name_field(path) =>
         {
-            let got = node.as_str().unwrap_or_default();
-            Problem::error(Code::Name, format!("`{got}` is not a valid name for {field_shown}"))
-                .at(node.span, "not a DNS-1123 label")
-                .help(format!(
-                    "names are DNS-1123 labels: lowercase letters, digits and '-', starting and ending with a letter or digit, at most 63 characters (e.g. `{}`)",
-                    to_dns_label(got)
-                ))
+            not_a_name(node, &field_shown)
         }
         ValidationErrorKind::Pattern { .. } | ValidationErrorKind::PropertyNames { .. } => {
             pattern_problem(node, path, &field_shown)
@@ -206,6 +200,17 @@ fn unknown_field(node: &Node, key: &str, schema: Option<&Json>) -> Problem {
     Problem::error(Code::Schema, format!("unknown field `{key}`"))
         .at(span, "not a field of this object")
         .help(help)
+}
+
+/// The name at `node` is not a DNS-1123 label.
+fn not_a_name(node: &Node, field_shown: &str) -> Problem {
+    let got = node.as_str().unwrap_or_default();
+    Problem::error(Code::Name, format!("`{got}` is not a valid name for {field_shown}"))
+        .at(node.span, "not a DNS-1123 label")
+        .help(format!(
+            "names are DNS-1123 labels: lowercase letters, digits and '-', starting and ending with a letter or digit, at most 63 characters (e.g. `{}`)",
+            to_dns_label(got)
+        ))
 }
 
 /// The value at `node` is none of the schema's `options`.
