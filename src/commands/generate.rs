@@ -101,19 +101,7 @@ pub(crate) fn run(g: &Global, opts: &Args) -> Result<(), Failure> {
         );
         return Err(Failure::Invalid);
     }
-    let writes = plan.add.len() + plan.change.len();
-    // A progress bar only where someone watches a long write: stderr is a terminal.
-    let bar = (writes >= 500 && !g.quiet && std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .then(|| {
-            let bar = indicatif::ProgressBar::new(writes as u64);
-            bar.set_style(
-                indicatif::ProgressStyle::with_template(
-                    "{spinner} writing {pos}/{len} files {wide_bar} {eta}",
-                )
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-            );
-            bar
-        });
+    let bar = progress(g, plan.add.len() + plan.change.len());
     let written = pipeline::write(&g.out_root(), &plan, bar.as_ref());
     if let Some(bar) = bar {
         bar.finish_and_clear();
@@ -142,6 +130,22 @@ pub(crate) fn run(g: &Global, opts: &Args) -> Result<(), Failure> {
     std::mem::forget(plan);
     std::mem::forget(compiled);
     Ok(())
+}
+
+/// A progress bar over `writes` files, only where someone watches a long write: stderr is a
+/// terminal.
+fn progress(g: &Global, writes: usize) -> Option<indicatif::ProgressBar> {
+    let watched = !g.quiet && std::io::IsTerminal::is_terminal(&std::io::stderr());
+    (writes >= 500 && watched).then(|| {
+        let bar = indicatif::ProgressBar::new(writes as u64);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} writing {pos}/{len} files {wide_bar} {eta}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    })
 }
 
 /// When a fleet cluster's `hub/<C>.yaml` gains the `synctl-platform` account (the hub became

@@ -1,7 +1,7 @@
 //! Flux, hub and spoke: the bases under `deploy/`, the hub's waves under `platform/` and its
 //! Kustomizations in `hub/<hub>.yaml`. Fleet clusters are in [`super::flux_fleet`].
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Value as Json, json};
 
@@ -24,36 +24,8 @@ pub(super) fn lay_out(b: &mut Builder<'_>, graph: &Graph, listing: &dyn Fn(&str)
     let hub_branch = fleet
         .hub()
         .map_or(fleet.repository.branch.as_str(), |h| h.branch.as_str());
-    // Fleet clusters only record files and objects: they are laid out on every core, each
-    // with its environment's overlays when it is the first of it, and replayed below in
-    // cluster order.
     let mut envs_done = BTreeSet::new();
-    let jobs: Vec<(usize, Option<&[usize]>)> = fleet
-        .clusters
-        .iter()
-        .enumerate()
-        .filter(|(_, c)| c.is_fleet())
-        .map(|(ci, c)| {
-            let env = c.environment.as_str();
-            let first = envs_done.insert(env);
-            let members = first.then(|| environments.get(env).map_or(&[][..], Vec::as_slice));
-            (ci, members)
-        })
-        .collect();
-    let hub = fleet.hub_index();
-    if !jobs.is_empty() {
-        b.defer_with(&graph.order, hub_branch);
-    }
-    let recorded = crate::par::map(&jobs, |&(ci, members)| {
-        let plans = cluster_waves(fleet, &graph.order, ci);
-        // A fleet cluster's Flux objects are held by the hub's Flux.
-        let mut local = Builder::recording(fleet, Some(hub.unwrap_or(ci))).deferring();
-        if let Some(members) = members {
-            flux_fleet::env_overlays(&mut local, ci, members, &plans);
-        }
-        flux_fleet::fleet_cluster(&mut local, ci, hub_branch, &plans);
-        local.into_recorded()
-    });
+    let recorded = record_fleet_clusters(b, graph, hub_branch, &environments, &mut envs_done);
     // Room for every recorded object at once, made before the first replay (after the hub's
     // own, which come first): a vector doubling its way to tens of thousands of objects
     // copies them into fresh memory each time.
@@ -96,6 +68,45 @@ pub(super) fn lay_out(b: &mut Builder<'_>, graph: &Graph, listing: &dyn Fn(&str)
             flux_local::standalone(b, ci, &plans, &listing(&entry));
         }
     }
+}
+
+/// Fleet clusters only record files and objects: they are laid out on every core, each with
+/// its environment's overlays when it is the first of it (`envs_done` then holds it), to be
+/// replayed in cluster order.
+fn record_fleet_clusters<'f>(
+    b: &mut Builder<'f>,
+    graph: &Graph,
+    hub_branch: &str,
+    environments: &BTreeMap<&'f str, Vec<usize>>,
+    envs_done: &mut BTreeSet<&'f str>,
+) -> Vec<Vec<super::Recorded>> {
+    let fleet = b.fleet;
+    let jobs: Vec<(usize, Option<&[usize]>)> = fleet
+        .clusters
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.is_fleet())
+        .map(|(ci, c)| {
+            let env = c.environment.as_str();
+            let first = envs_done.insert(env);
+            let members = first.then(|| environments.get(env).map_or(&[][..], Vec::as_slice));
+            (ci, members)
+        })
+        .collect();
+    let hub = fleet.hub_index();
+    if !jobs.is_empty() {
+        b.defer_with(&graph.order, hub_branch);
+    }
+    crate::par::map(&jobs, |&(ci, members)| {
+        let plans = cluster_waves(fleet, &graph.order, ci);
+        // A fleet cluster's Flux objects are held by the hub's Flux.
+        let mut local = Builder::recording(fleet, Some(hub.unwrap_or(ci))).deferring();
+        if let Some(members) = members {
+            flux_fleet::env_overlays(&mut local, ci, members, &plans);
+        }
+        flux_fleet::fleet_cluster(&mut local, ci, hub_branch, &plans);
+        local.into_recorded()
+    })
 }
 
 /// `deploy/<wave>/<component>/`: the chart source and the HelmRelease, as on the hub.

@@ -119,13 +119,6 @@ pub(super) fn tenant_flux_apps(
             url: apps.url.clone(),
         })));
     }
-    let mut depends_on: Vec<String> = deps.to_vec();
-    for dep in &apps.depends_on {
-        let n = t.entry_name(dep.index);
-        if !depends_on.contains(&n) {
-            depends_on.push(n);
-        }
-    }
     let target = apps
         .namespace
         .clone()
@@ -141,13 +134,7 @@ pub(super) fn tenant_flux_apps(
     let ks = Kustomization {
         name,
         namespace: namespace.to_owned(),
-        depends_on: depends_on
-            .into_iter()
-            .map(|n| DependsOn {
-                name: n,
-                namespace: None,
-            })
-            .collect(),
+        depends_on: entry_depends_on(t, e, deps),
         interval: apps.interval.clone().unwrap_or_else(|| d.interval.clone()),
         retry_interval: apps
             .retry_interval
@@ -172,6 +159,25 @@ pub(super) fn tenant_flux_apps(
     };
     docs.push(Doc::Kustomization(Box::new(ks)));
     docs
+}
+
+/// What entry `e` of tenant `t` waits for: `deps` (the waves before it), then the entries it
+/// names in `dependsOn`.
+fn entry_depends_on(t: &Tenant, e: usize, deps: &[String]) -> Vec<DependsOn> {
+    let mut depends_on: Vec<String> = deps.to_vec();
+    for dep in &t.apps[e].depends_on {
+        let n = t.entry_name(dep.index);
+        if !depends_on.contains(&n) {
+            depends_on.push(n);
+        }
+    }
+    depends_on
+        .into_iter()
+        .map(|name| DependsOn {
+            name,
+            namespace: None,
+        })
+        .collect()
 }
 
 /// The ConfigMap of a cluster's built-ins and vars that `substitute: true` entries read (N4).

@@ -153,17 +153,7 @@ fn describe(
         | ValidationErrorKind::OneOfMultipleValid { .. }
             if path.len() == 3 && path[1] == "components" =>
         {
-            let both = node.get("chart").is_some() && node.get("path").is_some();
-            Problem::error(
-                Code::Schema,
-                if both {
-                    "a component has both `chart` and `path`"
-                } else {
-                    "a component needs `chart` or `path`"
-                },
-            )
-            .at(node.span, "this component")
-            .help("give exactly one of `chart:` (a Helm chart) or `path:` (manifests in the repository)")
+            chart_or_path(node)
         }
         ValidationErrorKind::Not { .. } => not_problem(node).unwrap_or_else(|| {
             let (a, b) = if node.get("configMapRef").is_some() {
@@ -200,6 +190,21 @@ fn unknown_field(node: &Node, key: &str, schema: Option<&Json>) -> Problem {
     Problem::error(Code::Schema, format!("unknown field `{key}`"))
         .at(span, "not a field of this object")
         .help(help)
+}
+
+/// The component at `node` has both or neither of `chart` and `path`.
+fn chart_or_path(node: &Node) -> Problem {
+    let both = node.get("chart").is_some() && node.get("path").is_some();
+    Problem::error(
+        Code::Schema,
+        if both {
+            "a component has both `chart` and `path`"
+        } else {
+            "a component needs `chart` or `path`"
+        },
+    )
+    .at(node.span, "this component")
+    .help("give exactly one of `chart:` (a Helm chart) or `path:` (manifests in the repository)")
 }
 
 /// The name at `node` is not a DNS-1123 label.

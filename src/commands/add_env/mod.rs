@@ -209,18 +209,7 @@ struct NewCluster {
 
 impl NewCluster {
     fn resolve(fleet: &Fleet, a: &Args) -> Result<NewCluster, Failure> {
-        if !is_dns_label(&a.name) {
-            return Err(Failure::Usage(format!(
-                "`{}` is not a valid cluster name: use a DNS-1123 label (lowercase letters, digits and '-', at most 63 characters)",
-                a.name
-            )));
-        }
-        if fleet.clusters.iter().any(|c| c.name == a.name) {
-            return Err(Failure::Usage(format!(
-                "a cluster named `{}` already exists; nothing changed",
-                a.name
-            )));
-        }
+        free_name(fleet, &a.name)?;
         let model = match &a.like {
             Some(l) => Some(
                 fleet
@@ -327,6 +316,21 @@ impl NewCluster {
         }
         rest
     }
+}
+
+/// `name` can name a new cluster: a DNS-1123 label no cluster has.
+fn free_name(fleet: &Fleet, name: &str) -> Result<(), Failure> {
+    if !is_dns_label(name) {
+        return Err(Failure::Usage(format!(
+            "`{name}` is not a valid cluster name: use a DNS-1123 label (lowercase letters, digits and '-', at most 63 characters)"
+        )));
+    }
+    if fleet.clusters.iter().any(|c| c.name == name) {
+        return Err(Failure::Usage(format!(
+            "a cluster named `{name}` already exists; nothing changed"
+        )));
+    }
+    Ok(())
 }
 
 /// The model's pairs with the flags' set over them (a flag's key moves to the end).
