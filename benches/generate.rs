@@ -122,6 +122,28 @@ fn ms(d: Duration) -> String {
 
 fn main() {
     let (base, fs_name) = scratch();
+    validate_cortex();
+    println!("trees on {fs_name}\n");
+    println!(
+        "| clusters × components | files | MiB | empty folder | temp+rename floor | × | up to date | compare floor | × | per cluster (empty) | peak RSS |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
+    for (clusters, components) in [
+        (10, 100),
+        (100, 100),
+        (1000, 100),
+        (1000, 20),
+        (2000, 20),
+        (4000, 20),
+        (8000, 20),
+    ] {
+        tree_row(&base, clusters, components);
+    }
+    validate_chain(&base);
+}
+
+/// `validate` of the cortex example, the pre-commit hook's case.
+fn validate_cortex() {
     // The pre-commit hook's case, first (before the large runs disturb the machine): a real
     // spec with its committed tree (read only), without /usr/bin/time, which adds its own
     // start-up to a run this short.
@@ -145,64 +167,57 @@ fn main() {
         median.as_secs_f64() * 1e3,
         least.as_secs_f64() * 1e3
     );
-    println!("trees on {fs_name}\n");
+}
+
+/// One row of the trees table: `generate` of a synthetic fleet into an empty folder and into
+/// an up-to-date one, next to their floors.
+fn tree_row(base: &Path, clusters: usize, components: usize) {
+    let spec_dir = tempdir(base);
+    let spec = spec_dir.path().join("fleet.yaml");
+    fs::write(&spec, synctl::synthetic::fleet(clusters, components)).unwrap();
+    let spec_s = spec.to_string_lossy().into_owned();
+    let (empty, rss) = best((0..RUNS).map(|_| {
+        let out = tempdir(base);
+        synctl(&[
+            "generate",
+            "-f",
+            &spec_s,
+            "-o",
+            &out.path().to_string_lossy(),
+        ])
+    }));
+    let out = tempdir(base);
+    let out_s = out.path().to_string_lossy().into_owned();
+    synctl(&["generate", "-f", &spec_s, "-o", &out_s]);
+    let (uptodate, _) = best((0..RUNS).map(|_| synctl(&["generate", "-f", &spec_s, "-o", &out_s])));
+    let written = files(out.path());
+    let bytes: usize = written.iter().map(|(_, b)| b.len()).sum();
+    let floor = (0..RUNS)
+        .map(|_| write_floor(base, &written))
+        .min()
+        .unwrap();
+    let cmp = (0..RUNS)
+        .map(|_| compare_floor(out.path(), &written))
+        .min()
+        .unwrap();
     println!(
-        "| clusters × components | files | MiB | empty folder | temp+rename floor | × | up to date | compare floor | × | per cluster (empty) | peak RSS |"
+        "| {clusters} × {components} | {} | {:.1} | {} | {} | {:.1} | {} | {} | {:.1} | {:.0} µs | {} |",
+        written.len(),
+        bytes as f64 / 1_048_576.0,
+        ms(empty),
+        ms(floor),
+        empty.as_secs_f64() / floor.as_secs_f64(),
+        ms(uptodate),
+        ms(cmp),
+        uptodate.as_secs_f64() / cmp.as_secs_f64(),
+        empty.as_secs_f64() * 1e6 / clusters as f64,
+        rss.map_or("n/a".to_owned(), |kb| format!("{} MiB", kb / 1024)),
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|---|");
-    for (clusters, components) in [
-        (10, 100),
-        (100, 100),
-        (1000, 100),
-        (1000, 20),
-        (2000, 20),
-        (4000, 20),
-        (8000, 20),
-    ] {
-        let spec_dir = tempdir(&base);
-        let spec = spec_dir.path().join("fleet.yaml");
-        fs::write(&spec, synctl::synthetic::fleet(clusters, components)).unwrap();
-        let spec_s = spec.to_string_lossy().into_owned();
-        let (empty, rss) = best((0..RUNS).map(|_| {
-            let out = tempdir(&base);
-            synctl(&[
-                "generate",
-                "-f",
-                &spec_s,
-                "-o",
-                &out.path().to_string_lossy(),
-            ])
-        }));
-        let out = tempdir(&base);
-        let out_s = out.path().to_string_lossy().into_owned();
-        synctl(&["generate", "-f", &spec_s, "-o", &out_s]);
-        let (uptodate, _) =
-            best((0..RUNS).map(|_| synctl(&["generate", "-f", &spec_s, "-o", &out_s])));
-        let written = files(out.path());
-        let bytes: usize = written.iter().map(|(_, b)| b.len()).sum();
-        let floor = (0..RUNS)
-            .map(|_| write_floor(&base, &written))
-            .min()
-            .unwrap();
-        let cmp = (0..RUNS)
-            .map(|_| compare_floor(out.path(), &written))
-            .min()
-            .unwrap();
-        println!(
-            "| {clusters} × {components} | {} | {:.1} | {} | {} | {:.1} | {} | {} | {:.1} | {:.0} µs | {} |",
-            written.len(),
-            bytes as f64 / 1_048_576.0,
-            ms(empty),
-            ms(floor),
-            empty.as_secs_f64() / floor.as_secs_f64(),
-            ms(uptodate),
-            ms(cmp),
-            uptodate.as_secs_f64() / cmp.as_secs_f64(),
-            empty.as_secs_f64() * 1e6 / clusters as f64,
-            rss.map_or("n/a".to_owned(), |kb| format!("{} MiB", kb / 1024)),
-        );
-    }
-    let dir = tempdir(&base);
+}
+
+/// `validate` of a 100,000-component chain.
+fn validate_chain(base: &Path) {
+    let dir = tempdir(base);
     let chain = dir.path().join("fleet.yaml");
     fs::write(&chain, synctl::synthetic::chain(100_000)).unwrap();
     let runs: Vec<(Duration, Option<u64>)> = (0..RUNS)

@@ -255,7 +255,7 @@ pub(super) fn fleet_cluster(b: &mut Builder<'_>, ci: usize, hub_branch: &str, pl
         substitute: Some(cluster.variables().into()),
         account: platform_account(fleet),
     });
-    let Waves {
+    let Planned {
         waves,
         sources,
         mut sparse,
@@ -352,7 +352,7 @@ fn split_entry(
 }
 
 /// A fleet cluster's wave Kustomizations, in order.
-struct Waves {
+struct Planned {
     /// Each one's owner and name, and the Kustomization when it is built.
     waves: Vec<(Item, String, Option<super::docs::Kustomization>)>,
     /// What the cluster's files come from.
@@ -368,7 +368,7 @@ fn wave_kustomizations(
     ci: usize,
     plans: &[WavePlan],
     ks: Option<&Ks<'_>>,
-) -> Waves {
+) -> Planned {
     let fleet = b.fleet;
     let cluster = &fleet.clusters[ci];
     let (env, ns) = (&cluster.environment, cluster.name.as_str());
@@ -416,7 +416,7 @@ fn wave_kustomizations(
         }
         prev = wave_names(fleet, plan, false);
     }
-    Waves {
+    Planned {
         waves,
         sources,
         sparse,

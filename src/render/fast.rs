@@ -441,6 +441,7 @@ mod tests {
     }
 
     #[test]
+    #[expect(clippy::too_many_lines, reason = "a test's cases, listed")]
     fn every_optional_field_and_awkward_value_is_written_as_the_template_writes_it() {
         let r = Renderer::new(None).expect("built-in templates");
         let strings = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {

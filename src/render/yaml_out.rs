@@ -456,6 +456,7 @@ mod tests {
     /// Strings built to hit every typed form at full length: dates and times, numbers in every
     /// base, with underscores and signs, sexagesimals, special floats and words in any case,
     /// padded and cut.
+    #[expect(clippy::too_many_lines, reason = "a test's cases, listed")]
     fn tricky() -> Vec<String> {
         let mut out: Vec<String> = [
             "2001-12-14",

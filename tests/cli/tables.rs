@@ -162,3 +162,62 @@ fn stages_import_downward_only() {
     }
     assert!(upward.is_empty(), "\n{}", upward.join("\n"));
 }
+
+/// The code outside tests of a source file: up to its `#[cfg(test)] mod tests` (none for a
+/// `tests.rs`).
+fn code_outside_tests(path: &std::path::Path, text: &str) -> Vec<String> {
+    if path.ends_with("tests.rs") {
+        return Vec::new();
+    }
+    let lines: Vec<&str> = text.lines().collect();
+    let end = lines
+        .windows(2)
+        .position(|w| w[0].starts_with("#[cfg(test)]") && w[1].starts_with("mod tests"))
+        .unwrap_or(lines.len());
+    lines[..end].iter().map(|l| (*l).to_owned()).collect()
+}
+
+/// Functions over 80 lines (from `fn` to its closing brace, comments and blank lines
+/// included) and files over 500 lines, outside tests: each is a sign that two steps became
+/// one. (clippy's `too_many_lines` counts code lines only, at the same bar.)
+#[test]
+fn no_function_over_80_lines_and_no_file_over_500() {
+    let src = root().join("src");
+    let fn_start = regex::Regex::new(r"^(\s*)(pub(\([a-z]+\))? )?(const )?fn (\w+)").unwrap();
+    let mut over = Vec::new();
+    for entry in walkdir::WalkDir::new(&src).into_iter().flatten() {
+        let path = entry.path();
+        if path.extension().is_none_or(|e| e != "rs") {
+            continue;
+        }
+        let rel = path.strip_prefix(&src).unwrap().display().to_string();
+        let code = code_outside_tests(path, &std::fs::read_to_string(path).unwrap());
+        if code.len() > 500 {
+            over.push(format!("{rel}: {} lines", code.len()));
+        }
+        let mut i = 0;
+        while i < code.len() {
+            if let Some(m) = fn_start.captures(&code[i]) {
+                let indent = m[1].to_owned();
+                let name = m[5].to_owned();
+                // The signature may span lines: the body opens where a line ends in `{`.
+                let open = (i..code.len()).find(|&j| {
+                    let l = code[j].trim_end();
+                    l.ends_with('{') || l.ends_with(';')
+                });
+                if let Some(open) = open.filter(|&j| code[j].trim_end().ends_with('{')) {
+                    let close = (open + 1..code.len())
+                        .find(|&k| code[k] == format!("{indent}}}"))
+                        .unwrap_or(code.len() - 1);
+                    let lines = close - i + 1;
+                    if lines > 80 {
+                        over.push(format!("{rel}: fn {name} is {lines} lines"));
+                    }
+                    i = close;
+                }
+            }
+            i += 1;
+        }
+    }
+    assert!(over.is_empty(), "\n{}", over.join("\n"));
+}
