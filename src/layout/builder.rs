@@ -214,10 +214,15 @@ impl Builder<'_> {
         let fleet = self.fleet;
         let path = "hub/kustomization.yaml";
         let mut resources: Vec<String> = hub_listing.to_vec();
+        // The clusters' files first, in spec order; a standalone cluster has none here (its
+        // entry is its own folder).
         let mut clusters_first = BTreeSet::new();
         for c in &fleet.clusters {
             let file = format!("hub/{}.yaml", c.name);
-            if file != path && clusters_first.insert(file.clone()) {
+            if file != path
+                && self.layout.files.contains_key(&file)
+                && clusters_first.insert(file.clone())
+            {
                 resources.push(format!("{}.yaml", c.name));
             }
         }

@@ -1083,3 +1083,50 @@ fn the_tree_is_the_same_bytes_whatever_the_number_of_threads() {
         assert_eq!(trees[0], trees[2], "{spec}");
     }
 }
+
+/// A hub and a standalone cluster in one spec: the standalone cluster's entry is its own
+/// folder, so `hub/kustomization.yaml` must not list a `hub/<cluster>.yaml` that is never
+/// written (it did: the hub's build failed, and `validate` said the tree was up to date).
+#[test]
+fn the_hub_lists_only_the_cluster_files_it_has() {
+    let dir = scratch("cortex");
+    let spec = dir.path().join("fleet.yaml");
+    let text = fs::read_to_string(&spec).unwrap();
+    let edited = text.replacen(
+        "    - name: production\n",
+        "    - name: edge\n      role: standalone\n    - name: production\n",
+        1,
+    );
+    assert_ne!(edited, text);
+    fs::write(&spec, edited).unwrap();
+    let run = Synctl::new().args(["generate", "-f"]).args([&spec]).run();
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let listing: serde_yaml::Value = serde_yaml::from_str(
+        &fs::read_to_string(dir.path().join("hub/kustomization.yaml")).unwrap(),
+    )
+    .unwrap();
+    let resources: Vec<&str> = listing["resources"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .filter_map(serde_yaml::Value::as_str)
+        .collect();
+    assert!(resources.contains(&"cortex.yaml"), "{resources:?}");
+    assert!(!resources.contains(&"edge.yaml"), "{resources:?}");
+    for r in &resources {
+        assert!(
+            dir.path().join("hub").join(r).exists(),
+            "hub lists {r}, which is not there"
+        );
+    }
+    let out = Command::new("kubectl")
+        .args(["kustomize"])
+        .arg(dir.path().join("hub"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

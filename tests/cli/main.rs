@@ -2,7 +2,10 @@
 //! args, scrubbed environment), the corpus of bad specs, the examples and every command.
 
 // A test reads as its scenario from top to bottom; the 80-line bar is for the product's code.
-#![allow(clippy::too_many_lines, reason = "a test is one scenario, read top to bottom")]
+#![allow(
+    clippy::too_many_lines,
+    reason = "a test is one scenario, read top to bottom"
+)]
 
 mod bad;
 mod ci;
