@@ -107,6 +107,36 @@ pub(crate) fn scan(root: &Path, path: &str) -> Folder {
     }
 }
 
+/// Where `flux bootstrap` put Flux's own manifests in an entry folder (`hub`, or a standalone
+/// cluster's), and whether the entry's `kustomization.yaml` lists them now.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct FluxSystem {
+    /// `<entry>/flux-system/` is a plain folder with a regular `kustomization.yaml`.
+    pub bootstrapped: bool,
+    /// The entry's `kustomization.yaml` (a regular file) lists `flux-system`.
+    pub listed: bool,
+}
+
+/// What `<root>/<entry>` holds of `flux bootstrap`'s folder; never through a link.
+pub(crate) fn flux_system(root: &Path, entry: &str) -> FluxSystem {
+    let dir = root.join(entry);
+    let plain = |p: &Path, dir: bool| {
+        std::fs::symlink_metadata(p).is_ok_and(|m| if dir { m.is_dir() } else { m.is_file() })
+    };
+    let bootstrapped = plain(&dir.join("flux-system"), true)
+        && plain(&dir.join("flux-system/kustomization.yaml"), false);
+    let listing = dir.join("kustomization.yaml");
+    // A generated listing is a few hundred bytes: anything far larger is not ours to read.
+    let listed = std::fs::symlink_metadata(&listing)
+        .is_ok_and(|m| m.is_file() && m.len() < 1 << 20)
+        && std::fs::read_to_string(&listing)
+            .is_ok_and(|t| t.lines().any(|l| l.trim() == "- flux-system"));
+    FluxSystem {
+        bootstrapped,
+        listed,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -31,6 +31,7 @@ pub(super) fn flux_running(fleet: &Fleet, out_root: Option<&Path>, problems: &mu
         .filter(|(_, c)| !c.is_fleet())
     {
         controllers(fleet, ci, problems);
+        bootstrap_folder(fleet, ci, out_root, problems);
         if c.flux.bootstrap == Bootstrap::FluxCli && fleet.locked(ci) {
             lockdown(fleet, ci, out_root, problems);
         }
@@ -80,6 +81,39 @@ fn roles(fleet: &Fleet, problems: &mut Vec<Problem>) {
                 );
             }
         }
+    }
+}
+
+/// An entry whose `kustomization.yaml` lists `flux-system` must still have it: a folder gone
+/// or emptied since would make the entry fail to build, and dropping it from the listing
+/// would make Flux prune its own controllers.
+fn bootstrap_folder(
+    fleet: &Fleet,
+    ci: usize,
+    out_root: Option<&Path>,
+    problems: &mut Vec<Problem>,
+) {
+    let Some(root) = out_root else { return };
+    let c = &fleet.clusters[ci];
+    let entry = if c.is_hub() {
+        "hub".to_owned()
+    } else {
+        c.folder()
+    };
+    let state = crate::folders::flux_system(root, &entry);
+    if state.listed && !state.bootstrapped {
+        problems.push(
+            Problem::error(
+                Code::UnknownRef,
+                format!(
+                    "`{entry}/kustomization.yaml` lists `flux-system`, but `{entry}/flux-system/` is gone or holds no kustomization.yaml"
+                ),
+            )
+            .at(c.span, format!("the entry of `{}`", c.name))
+            .help(format!(
+                "restore `{entry}/flux-system/` (from Git, or with `flux bootstrap` again): without it Flux would prune its own controllers; if Flux is meant to go (uninstalled by hand, or installed another way), delete `{entry}/kustomization.yaml` as well and generate again"
+            )),
+        );
     }
 }
 

@@ -326,17 +326,13 @@ impl<'w> Planner<'_, 'w> {
 }
 
 /// What the `kustomization.yaml` of entry folder `entry` (`hub`, or a standalone cluster's
-/// `fleet/<env>/clusters/<name>`) must keep listing: `flux-system` when `flux bootstrap` wrote
-/// it there, or when an earlier generation listed it (Flux would otherwise prune itself).
+/// `fleet/<env>/clusters/<name>`) must list besides synctl's files: `flux-system` when
+/// `flux bootstrap` wrote it there (a folder with a kustomization.yaml).
 #[must_use]
 pub(crate) fn bootstrap_listing(root: &Path, entry: &str) -> Vec<String> {
-    let dir = root.join(entry);
-    let listed = read_regular(&dir.join("kustomization.yaml"), entry)
-        .ok()
-        .flatten()
-        .is_some_and(|t| t.lines().any(|l| l.trim() == "- flux-system"));
-    let bootstrapped = fs::symlink_metadata(dir.join("flux-system")).is_ok_and(|m| m.is_dir());
-    if bootstrapped || listed {
+    // A folder listed before and gone (or emptied) since is an error of the rules
+    // (`check::bootstrap`): dropping it from the listing would make Flux prune itself.
+    if crate::folders::flux_system(root, entry).bootstrapped {
         vec!["flux-system".to_owned()]
     } else {
         Vec::new()

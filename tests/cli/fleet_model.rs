@@ -184,7 +184,7 @@ fn a_locked_flux_cli_cluster_needs_the_lockdown_patches() {
         run.stderr
     );
     // With the four patches of the Flux documentation: clean, and generate lists flux-system.
-    let block = include_str!("../../src/check/mod.rs")
+    let block = include_str!("../../src/check/bootstrap.rs")
         .split("const LOCKDOWN_BLOCK: &str = \"")
         .nth(1)
         .unwrap()

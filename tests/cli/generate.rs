@@ -1090,15 +1090,7 @@ fn the_tree_is_the_same_bytes_whatever_the_number_of_threads() {
 #[test]
 fn the_hub_lists_only_the_cluster_files_it_has() {
     let dir = scratch("cortex");
-    let spec = dir.path().join("fleet.yaml");
-    let text = fs::read_to_string(&spec).unwrap();
-    let edited = text.replacen(
-        "    - name: production\n",
-        "    - name: edge\n      role: standalone\n    - name: production\n",
-        1,
-    );
-    assert_ne!(edited, text);
-    fs::write(&spec, edited).unwrap();
+    let spec = with_standalone_edge(dir.path());
     let run = Synctl::new().args(["generate", "-f"]).args([&spec]).run();
     assert_eq!(run.status, 0, "{}", run.stderr);
     let listing: serde_yaml::Value = serde_yaml::from_str(
@@ -1129,4 +1121,64 @@ fn the_hub_lists_only_the_cluster_files_it_has() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// The cortex example in `dir` with a standalone cluster `edge` added; its spec's path.
+fn with_standalone_edge(dir: &Path) -> PathBuf {
+    let spec = dir.join("fleet.yaml");
+    let text = fs::read_to_string(&spec).unwrap();
+    let edited = text.replacen(
+        "    - name: production\n",
+        "    - name: edge\n      role: standalone\n    - name: production\n",
+        1,
+    );
+    assert_ne!(edited, text);
+    fs::write(&spec, edited).unwrap();
+    spec
+}
+
+/// `flux bootstrap`'s folder in an entry is listed while it is there with a kustomization.yaml;
+/// once listed, a folder gone or emptied is an error (the entry would not build, and dropping
+/// it from the listing would make Flux prune itself), until the listing is deleted on purpose.
+#[test]
+fn a_bootstrap_folder_listed_and_gone_is_an_error() {
+    let dir = scratch("cortex");
+    let spec = with_standalone_edge(dir.path());
+    let entry = dir.path().join("fleet/edge/clusters/edge");
+    let listing = entry.join("kustomization.yaml");
+    let lists = || {
+        fs::read_to_string(&listing)
+            .unwrap()
+            .contains("- flux-system")
+    };
+    // An empty folder is not `flux bootstrap`'s: not listed.
+    fs::create_dir_all(entry.join("flux-system")).unwrap();
+    let run = Synctl::new().args(["generate", "-f"]).args([&spec]).run();
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert!(!lists());
+    fs::write(
+        entry.join("flux-system/kustomization.yaml"),
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: []\n",
+    )
+    .unwrap();
+    let run = Synctl::new().args(["generate", "-f"]).args([&spec]).run();
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert!(lists());
+    for gone in [true, false] {
+        if gone {
+            fs::remove_dir_all(entry.join("flux-system")).unwrap();
+        }
+        for cmd in ["validate", "generate"] {
+            let run = Synctl::new().args([cmd, "-f"]).args([&spec]).run();
+            assert_eq!(run.status, 1, "{cmd}: {}", run.stderr);
+            assert!(run.stderr.contains("synctl::unknown-ref"), "{}", run.stderr);
+            assert!(run.stderr.contains("lists `flux-system`"), "{}", run.stderr);
+            assert!(lists(), "the listing is left as it was");
+        }
+        fs::create_dir_all(entry.join("flux-system")).unwrap();
+    }
+    fs::remove_file(&listing).unwrap();
+    let run = Synctl::new().args(["generate", "-f"]).args([&spec]).run();
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert!(!lists());
 }
