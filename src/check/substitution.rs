@@ -49,15 +49,26 @@ pub(super) fn check(fleet: &Fleet, folders: &Folders<'_>, problems: &mut Vec<Pro
                 .or_insert_with(|| folder.texts());
             base.extend(texts.iter().cloned());
         }
-        if fleet.engine == Engine::ArgoCd
-            && let ComponentSource::Path(_) = comp.source
-            && let Some(name) = base.iter().flat_map(|s| used(s)).next()
-        {
-            problems.push(
-                Problem::error(Code::Substitution, format!("`${{{name}}}` in the manifests of `{}`: Argo CD does not substitute variables", comp.name))
-                    .at(comp.source_span, "applied as written")
-                    .help("with engine argocd, write the value into the manifests (or use a chart, whose values synctl resolves)"),
-            );
+        if fleet.engine == Engine::ArgoCd && matches!(comp.source, ComponentSource::Path(_)) {
+            // Argo CD applies manifests as written: a `${…}` is text (a shell script, a
+            // runtime template), unless it names one of the cluster's variables, which only
+            // substitution would fill in.
+            if let Some(name) = base.iter().flat_map(|s| used(s)).find(|n| {
+                comp.clusters
+                    .iter()
+                    .any(|&c| vars.per_cluster[c].contains_key(n))
+            }) {
+                problems.push(
+                    Problem::error(Code::Substitution, format!("`${{{name}}}` in the manifests of `{}`: Argo CD does not substitute variables", comp.name))
+                        .at(comp.source_span, "applied as written")
+                        .help("with engine argocd, write the value into the manifests (or use a chart, whose values synctl resolves)"),
+                );
+            }
+            continue;
+        }
+        // Variables a `substituteFrom` ConfigMap or Secret supplies are read on the cluster:
+        // which ones it holds is not known here.
+        if !comp.knobs.substitute_from.is_empty() {
             continue;
         }
         let mut base_used: Vec<String> = base.iter().flat_map(|s| used(s)).collect();

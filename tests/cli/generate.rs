@@ -1182,3 +1182,61 @@ fn a_bootstrap_folder_listed_and_gone_is_an_error() {
     assert_eq!(run.status, 0, "{}", run.stderr);
     assert!(!lists());
 }
+
+/// What `${…}` in a `path:` component's manifests needs: with Flux, a variable a
+/// `substituteFrom` ConfigMap or Secret may supply is not reported (its keys are read on the
+/// cluster); with Argo CD, which substitutes nothing, a `${…}` is text applied as written
+/// unless it names one of the cluster's variables.
+#[test]
+fn manifest_variables_are_checked_against_what_fills_them() {
+    let cases = [
+        (
+            "flux",
+            "${FROM_CONFIGMAP}",
+            "",
+            Some("synctl::substitution"),
+        ),
+        (
+            "flux",
+            "${FROM_CONFIGMAP}",
+            "      substituteFrom: [{kind: ConfigMap, name: cluster-settings}]\n",
+            None,
+        ),
+        ("argocd", "${env:K8S_NODE_NAME} ${HOME}", "", None),
+        (
+            "argocd",
+            "${CLUSTER_DOMAIN}",
+            "",
+            Some("Argo CD does not substitute"),
+        ),
+    ];
+    for (engine, text, extra, error) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir_all(dir.path().join("apps/web")).unwrap();
+        fs::write(
+            dir.path().join("apps/web/configmap.yaml"),
+            format!("apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: web}}\ndata: {{script: 'echo {text}'}}\n"),
+        )
+        .unwrap();
+        let spec = dir.path().join("fleet.yaml");
+        fs::write(
+            &spec,
+            format!(
+                "apiVersion: synctl.dev/v1alpha1\nkind: Fleet\nmetadata: {{name: t}}\nspec:\n  engine: {engine}\n  repository: {{url: https://github.com/acme/fleet}}\n  clusters:\n    - {{name: hub, role: hub, vars: {{CLUSTER_DOMAIN: hub.example.com}}}}\n    - {{name: dev, vars: {{CLUSTER_DOMAIN: dev.example.com}}}}\n  components:\n    - name: web\n      wave: config\n      path: apps/web\n{extra}"
+            ),
+        )
+        .unwrap();
+        let run = Synctl::new().args(["validate", "-f"]).args([&spec]).run();
+        match error {
+            Some(needle) => {
+                assert_eq!(run.status, 1, "{engine} {text}: {}", run.stderr);
+                assert!(
+                    run.stderr.contains(needle),
+                    "{engine} {text}: {}",
+                    run.stderr
+                );
+            }
+            None => assert_eq!(run.status, 0, "{engine} {text}: {}", run.stderr),
+        }
+    }
+}
