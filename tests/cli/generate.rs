@@ -857,6 +857,15 @@ fn hub_kustomization_keeps_flux_system_once_listed() {
         "# written by flux bootstrap\n",
     )
     .unwrap();
+    // Not yet a kustomization kustomize can build: not listed.
+    let run = Synctl::new().args(["generate", "-f"]).args([&spec]).run();
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert!(!listing().contains("- flux-system"));
+    fs::write(
+        dir.path().join("hub/flux-system/kustomization.yaml"),
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [gotk-sync.yaml]\n",
+    )
+    .unwrap();
     let run = Synctl::new().args(["generate", "-f"]).args([&spec]).run();
     assert_eq!(run.status, 0, "{}", run.stderr);
     assert!(
@@ -868,10 +877,12 @@ fn hub_kustomization_keeps_flux_system_once_listed() {
         fs::read_to_string(dir.path().join("hub/flux-system/gotk-sync.yaml")).unwrap(),
         "# written by flux bootstrap\n"
     );
-    // Even if the folder disappears from a checkout, the entry stays: Flux would prune itself.
+    // If the folder disappears from a checkout, the entry is not dropped (Flux would prune
+    // itself): a located error, and the listing stays as it was.
     fs::remove_dir_all(dir.path().join("hub/flux-system")).unwrap();
     let run = Synctl::new().args(["generate", "-f"]).args([&spec]).run();
-    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert_eq!(run.status, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("synctl::unknown-ref"), "{}", run.stderr);
     assert!(listing().contains("  - flux-system\n"), "{}", listing());
 }
 
