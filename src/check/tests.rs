@@ -165,3 +165,35 @@ fn a_missing_variable_names_the_clusters_that_lack_it_with_or_without_overrides(
     let overridden = messages("      environments:\n        prod: {values: {replicas: 2}}\n");
     assert_eq!(overridden, plain);
 }
+
+/// The schema's list of built-in variables (which `vars` may not set) is exactly what a
+/// cluster's `variables()` sets besides its `vars`, for either kubeconfig reference; each is
+/// refused in `vars` as `synctl::reserved`.
+#[test]
+fn the_built_in_variables_are_the_schemas_list() {
+    let body = "  clusters:\n    - {name: hub, role: hub}\n    - {name: a}\n    - {name: b, kubeconfig: {configMapRef: b-kc}}\n";
+    let checked = check_text("fleet.yaml", format!("{HEAD}{body}"), None);
+    let (fleet, _) = checked.fleet.as_ref().expect("a fleet");
+    let mut set: Vec<String> = fleet.clusters[1..]
+        .iter()
+        .flat_map(|c| c.variables().into_keys())
+        .collect();
+    set.sort();
+    set.dedup();
+    let schema: serde_json::Value = serde_json::from_str(crate::spec::schema::SCHEMA).unwrap();
+    let mut listed: Vec<String> = schema
+        .pointer("/definitions/vars/propertyNames/not/enum")
+        .and_then(serde_json::Value::as_array)
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_owned())
+        .collect();
+    listed.sort();
+    assert_eq!(set, listed);
+    for name in &listed {
+        let body = format!(
+            "  clusters:\n    - {{name: hub, role: hub}}\n    - {{name: a, vars: {{{name}: x}}}}\n"
+        );
+        assert_eq!(errors(&body), [Code::Reserved], "{name}");
+    }
+}

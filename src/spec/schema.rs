@@ -123,7 +123,20 @@ fn describe(
                 .help(format!("add `{prop}:` to this object"))
         }
         ValidationErrorKind::Type { kind } => {
-            let want = format!("{kind:?}").to_lowercase();
+            let want = match kind {
+                jsonschema::error::TypeKind::Single(t) => {
+                    let article = if matches!(t.as_str(), "array" | "integer" | "object") {
+                        "an"
+                    } else {
+                        "a"
+                    };
+                    format!("{article} {t}")
+                }
+                jsonschema::error::TypeKind::Multiple(ts) => {
+                    let names: Vec<&str> = ts.iter().map(|t| t.as_str()).collect();
+                    format!("one of: {}", names.join(", "))
+                }
+            };
             Problem::error(
                 Code::Schema,
                 format!("{field_shown} must be {want}, found {}", type_name(node)),
@@ -146,9 +159,11 @@ fn describe(
         {
             not_a_name(node, &field_shown)
         }
-        ValidationErrorKind::Pattern { .. } | ValidationErrorKind::PropertyNames { .. } => {
-            pattern_problem(node, path, &field_shown)
+        ValidationErrorKind::PropertyNames { error } => {
+            let key = error.instance().as_str().unwrap_or_default();
+            key_problem(node, key, path, &field_shown)
         }
+        ValidationErrorKind::Pattern { .. } => pattern_problem(node, path, &field_shown),
         ValidationErrorKind::OneOfNotValid { .. }
         | ValidationErrorKind::OneOfMultipleValid { .. }
             if path.len() == 3 && path[1] == "components" =>
@@ -190,6 +205,46 @@ fn unknown_field(node: &Node, key: &str, schema: Option<&Json>) -> Problem {
     Problem::error(Code::Schema, format!("unknown field `{key}`"))
         .at(span, "not a field of this object")
         .help(help)
+}
+
+/// The key `key` of the mapping at `node` is not a name the schema allows there: a variable
+/// named like a built-in, or a name of the wrong form.
+fn key_problem(node: &Node, key: &str, path: &[String], field_shown: &str) -> Problem {
+    let Some(entry) = node.entry(key) else {
+        return pattern_problem(node, path, field_shown);
+    };
+    let key_node = Node {
+        value: crate::spec::yaml::Value::Str(key.to_owned()),
+        span: entry.key_span,
+    };
+    if path.last().is_some_and(|p| p == "vars") && is_builtin(key) {
+        return Problem::error(
+            Code::Reserved,
+            format!("`{key}` is a built-in variable: synctl sets it from the cluster"),
+        )
+        .at(entry.key_span, "a built-in cannot be overridden")
+        .help("`CLUSTER_NAME`, `ENVIRONMENT`, `GIT_BRANCH` and the kubeconfig reference come from the cluster's `name`, `environment`, `branch` and `kubeconfig`: set those, or give this variable another name");
+    }
+    pattern_problem(&key_node, path, field_shown)
+}
+
+/// Whether `name` is a built-in variable (the schema's `definitions.vars.propertyNames.not`).
+fn is_builtin(name: &str) -> bool {
+    builtins().iter().any(|b| b == name)
+}
+
+/// The built-in variables, as the schema lists them.
+fn builtins() -> Vec<String> {
+    let schema: Json = serde_json::from_str(SCHEMA).unwrap_or_default();
+    schema
+        .pointer("/definitions/vars/propertyNames/not/enum")
+        .and_then(Json::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// The component at `node` has both or neither of `chart` and `path`.
@@ -272,9 +327,9 @@ fn pattern_problem(node: &Node, path: &[String], field_shown: &str) -> Problem {
 
 fn type_help(want: &str) -> String {
     match want {
-        "string" => "quote the value, e.g. \"1.0\"".to_owned(),
-        "array" => "write a list, e.g. [a, b] or one `- item` per line".to_owned(),
-        "object" => "write a mapping of `key: value` lines".to_owned(),
+        "a string" => "quote the value, e.g. \"1.0\"".to_owned(),
+        "an array" => "write a list, e.g. [a, b] or one `- item` per line".to_owned(),
+        "an object" => "write a mapping of `key: value` lines".to_owned(),
         _ => format!("write {want}"),
     }
 }
