@@ -133,7 +133,7 @@ fn describe(
                     format!("{article} {t}")
                 }
                 jsonschema::error::TypeKind::Multiple(ts) => {
-                    let names: Vec<&str> = ts.iter().map(|t| t.as_str()).collect();
+                    let names: Vec<&str> = ts.iter().map(jsonschema::JsonType::as_str).collect();
                     format!("one of: {}", names.join(", "))
                 }
             };
