@@ -4,6 +4,7 @@
 pub(crate) mod de;
 pub(crate) mod raw;
 pub mod schema;
+mod schema_messages;
 mod schema_node;
 pub mod source;
 pub(crate) mod yaml;
