@@ -180,6 +180,7 @@ mod tests {
             span: Span::default(),
             wave,
             wave_known: true,
+            namespace_written: false,
             namespace: name.to_owned(),
             namespace_span: Span::default(),
             source: ComponentSource::Path(String::new()),

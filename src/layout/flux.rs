@@ -338,6 +338,11 @@ pub(super) fn path_kustomization(
     if let Some(sa) = &knobs.service_account {
         k.service_account = Some(sa.clone());
     }
+    // `namespace:` on a `path:` component: its namespaced objects land there, whatever their
+    // manifests say (kustomize-controller's `targetNamespace`).
+    if comp.namespace_written {
+        k.target_namespace = Some(comp.namespace.clone());
+    }
     // Patches sit in per-cluster entries that nothing substitutes: resolve `${…}` here
     // (unresolved ones are left; the substitution rule reports them).
     let vars = target.variables();

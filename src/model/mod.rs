@@ -191,8 +191,12 @@ pub struct Component {
     pub wave: usize,
     /// False when `wave` named no wave (already reported); order checks skip the component.
     pub wave_known: bool,
+    /// Where it is installed: `namespace:`, else the component's name.
     pub namespace: String,
     pub namespace_span: Span,
+    /// Whether `namespace:` was written: a `path:` component's Flux Kustomization then sets
+    /// its `targetNamespace`.
+    pub namespace_written: bool,
     pub source: ComponentSource,
     pub source_span: Span,
     pub values: Json,

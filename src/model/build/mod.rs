@@ -291,6 +291,7 @@ impl ComponentScope<'_> {
                 .as_ref()
                 .map_or_else(|| c.name.value.clone(), |n| n.value.clone()),
             namespace_span: c.namespace.as_ref().map_or(c.name.span, |n| n.span),
+            namespace_written: c.namespace.is_some(),
             source,
             source_span,
             values: c.values.as_ref().map_or_else(
