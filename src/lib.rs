@@ -17,6 +17,7 @@ pub(crate) mod folders;
 pub(crate) mod git;
 pub(crate) mod graph;
 pub(crate) mod hashing;
+pub(crate) mod json;
 pub(crate) mod layout;
 pub(crate) mod model;
 pub(crate) mod output;

@@ -11,6 +11,17 @@
 
 use std::collections::BTreeMap;
 
+/// The variables synctl sets on every cluster from its spec (`model::Cluster::variables`),
+/// which `vars` and `fluxSpec` may not replace; the schema lists the same names (tested).
+pub(crate) const BUILT_INS: &[&str] = &[
+    "CLUSTER_NAME",
+    "ENVIRONMENT",
+    "GIT_BRANCH",
+    "KUBECONFIG_SECRET",
+    "KUBECONFIG_KEY",
+    "KUBECONFIG_CONFIGMAP",
+];
+
 /// One piece of a string.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Part<'a> {

@@ -3,6 +3,7 @@
 //! Each rule appends problems; nothing stops at the first.
 
 mod bootstrap;
+mod flux_spec;
 mod names;
 mod order;
 mod secrets;
@@ -25,6 +26,7 @@ pub(crate) fn check(fleet: &Fleet, graph: &Graph, out_root: Option<&Path>) -> Ve
     hub_count(fleet, &mut problems);
     duplicates(fleet, &mut problems);
     names::reserved(fleet, &mut problems);
+    flux_spec::check(fleet, &mut problems);
     text_safety(fleet, &mut problems);
     tenants::check(fleet, &mut problems);
     bootstrap::flux_running(fleet, out_root, &mut problems);

@@ -190,6 +190,12 @@ fn the_built_in_variables_are_the_schemas_list() {
         .collect();
     listed.sort();
     assert_eq!(set, listed);
+    let mut constant: Vec<String> = crate::subst::BUILT_INS
+        .iter()
+        .map(|b| (*b).to_owned())
+        .collect();
+    constant.sort();
+    assert_eq!(constant, listed);
     for name in &listed {
         let body = format!(
             "  clusters:\n    - {{name: hub, role: hub}}\n    - {{name: a, vars: {{{name}: x}}}}\n"

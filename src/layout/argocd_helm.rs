@@ -5,9 +5,9 @@
 use serde_json::{Value as Json, json};
 
 use super::docs::{Content, Doc};
-use super::release::merge;
 use super::{Builder, Item};
 use crate::diag::{Code, Problem};
+use crate::json::merge;
 use crate::model::{ComponentSource, Fleet};
 use crate::subst;
 

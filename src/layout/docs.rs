@@ -180,6 +180,10 @@ pub struct Kustomization {
     pub decryption: Option<String>,
     pub substitute_from: Vec<serde_json::Value>,
     pub health_checks: Vec<serde_json::Value>,
+    /// `fluxSpec`: further `.spec` fields, merged over the written object last (by render,
+    /// whichever writer wrote it).
+    #[serde(skip)]
+    pub extra: Option<serde_json::Value>,
 }
 
 /// The source of an Argo CD Application.
@@ -231,6 +235,9 @@ pub struct HelmRelease {
     pub test: bool,
     pub drift_detection: Option<serde_json::Value>,
     pub values_from: Option<serde_json::Value>,
+    /// `fluxSpec`, as [`Kustomization::extra`].
+    #[serde(skip)]
+    pub extra: Option<serde_json::Value>,
 }
 
 /// The documents of a chart component.

@@ -201,6 +201,7 @@ impl Ks<'_> {
             decryption: None,
             substitute_from: Vec::new(),
             health_checks: Vec::new(),
+            extra: None,
         }
     }
 }
@@ -317,12 +318,24 @@ pub(super) fn path_kustomization(
     }
     let deps: Vec<String> = deps.into_iter().collect();
     let mut k = ks.object(&comp.name, &path, &deps, !hub, None);
-    let knobs = &comp.knobs;
     let target = &fleet.clusters[cluster];
     let env = comp
         .environments
         .get(&target.environment)
         .filter(|_| !target.is_hub());
+    with_knobs(&mut k, comp, env, &target.variables());
+    k
+}
+
+/// Component `comp`'s knobs on its Kustomization `k`, and its environment's (`env`); `${…}`
+/// in patches and `fluxSpec` resolved with `vars`.
+fn with_knobs(
+    k: &mut Kustomization,
+    comp: &crate::model::Component,
+    env: Option<&crate::model::Override>,
+    vars: &std::collections::BTreeMap<String, String>,
+) {
+    let knobs = &comp.knobs;
     let pick = |base: &Option<String>, over: Option<&Option<String>>| {
         over.and_then(Clone::clone).or_else(|| base.clone())
     };
@@ -345,14 +358,13 @@ pub(super) fn path_kustomization(
     }
     // Patches sit in per-cluster entries that nothing substitutes: resolve `${…}` here
     // (unresolved ones are left; the substitution rule reports them).
-    let vars = target.variables();
     k.patches = knobs
         .patches
         .iter()
         .chain(env.and_then(|o| o.patches.as_ref()).into_iter().flatten())
         .map(|p| {
             let mut p = p.clone();
-            crate::subst::substitute_value(&mut p, &vars, &mut Vec::new());
+            crate::subst::substitute_value(&mut p, vars, &mut Vec::new());
             p
         })
         .collect();
@@ -366,7 +378,18 @@ pub(super) fn path_kustomization(
     if let Some(wait) = knobs.wait {
         k.wait = wait;
     }
-    k
+    // `fluxSpec`, then the environment's, last; `${…}` resolved as in the patches.
+    let mut extra = knobs
+        .flux_spec
+        .as_ref()
+        .map(crate::spec::yaml::Node::to_json);
+    if let Some(over) = env.and_then(|o| o.flux_spec.as_ref()) {
+        crate::json::merge(extra.get_or_insert_with(|| json!({})), &over.to_json());
+    }
+    if let Some(x) = &mut extra {
+        crate::subst::substitute_value(x, vars, &mut Vec::new());
+    }
+    k.extra = extra;
 }
 
 /// The kubeconfig reference of a Kustomization or HelmRelease that reaches a fleet cluster.

@@ -7,17 +7,7 @@ use serde_json::{Value as Json, json};
 use super::docs::{ChartSource, DependsOn, HelmRelease, Patch, Release};
 use crate::model::{ComponentSource, Fleet, TenantRole, defaults};
 
-/// Deep merge of `over` into `base` (maps merge, everything else — lists included — replaces).
-pub(super) fn merge(base: &mut Json, over: &Json) {
-    match (base, over) {
-        (Json::Object(b), Json::Object(o)) => {
-            for (k, v) in o {
-                merge(b.entry(k.clone()).or_insert(Json::Null), v);
-            }
-        }
-        (b, o) => *b = o.clone(),
-    }
-}
+use crate::json::merge;
 
 /// The chart source and HelmRelease of chart component `c`, after the HelmReleases of its
 /// wave named in `depends_on`; `None` for a `path:` component.
@@ -94,6 +84,7 @@ pub(super) fn release(fleet: &Fleet, c: usize, depends_on: Vec<String>) -> Optio
             .values_from
             .as_array()
             .and_then(|_| non_empty(&k.values_from)),
+        extra: k.flux_spec.as_ref().map(crate::spec::yaml::Node::to_json),
     };
     Some(Release { source, release })
 }
@@ -174,6 +165,10 @@ pub(super) fn environment_patches(fleet: &Fleet, c: usize, env: &str) -> Vec<Pat
     if let Some(h) = &o.helm {
         helm_overrides(&comp.knobs.helm, h, &mut spec);
     }
+    // The environment's `fluxSpec`, last.
+    if let Some(extra) = &o.flux_spec {
+        merge(&mut spec, &extra.to_json());
+    }
     let mut out = Vec::new();
     if spec.as_object().is_some_and(|m| !m.is_empty()) {
         out.push(release_patch(Some(&comp.name), &spec));
@@ -244,12 +239,5 @@ mod tests {
             kubeconfig_patch(false).target,
             json!({"kind": "HelmRelease"})
         );
-    }
-
-    #[test]
-    fn merge_is_deep_for_maps_and_replaces_lists() {
-        let mut base = json!({"a": {"b": 1, "c": [1, 2]}, "d": 1});
-        merge(&mut base, &json!({"a": {"c": [3], "e": 2}, "d": null}));
-        assert_eq!(base, json!({"a": {"b": 1, "c": [3], "e": 2}, "d": null}));
     }
 }

@@ -156,6 +156,7 @@ pub(super) fn tenant_flux_apps(
             Vec::new()
         },
         health_checks: Vec::new(),
+        extra: None,
     };
     docs.push(Doc::Kustomization(Box::new(ks)));
     docs

@@ -145,6 +145,8 @@ pub struct Override {
     pub retry_interval: Option<String>,
     pub helm: Option<Json>,
     pub patches: Option<Vec<Json>>,
+    /// Merged over the component's `flux_spec` for this environment.
+    pub flux_spec: Option<Node>,
 }
 
 /// The per-object settings of a component (fleet model sections 1 and 5); `None` and empty
@@ -169,6 +171,9 @@ pub struct Knobs {
     pub wait: Option<bool>,
     pub decryption: Option<String>,
     pub substitute_from: Vec<Json>,
+    /// Flux: further fields of the component's Kustomization or HelmRelease `.spec`, merged in
+    /// last (the keys synctl owns are refused by `check`).
+    pub flux_spec: Option<Node>,
     pub namespace_labels: BTreeMap<String, String>,
     pub namespace_annotations: BTreeMap<String, String>,
     pub namespace_metadata_span: Option<Span>,

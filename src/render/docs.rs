@@ -59,10 +59,15 @@ pub(super) fn render(r: &Renderer, doc: &Doc) -> Result<Vec<String>, Vec<Problem
             Ok(vec![super::fast::git_repository(g)])
         }
         Doc::GitRepository(g) => one(r.object("flux/gitrepository.yaml.j2", g)),
-        Doc::Kustomization(k) if r.is_fast("flux/kustomization.yaml.j2") => {
-            Ok(vec![super::fast::kustomization(k)])
+        Doc::Kustomization(k) => {
+            let text = if r.is_fast("flux/kustomization.yaml.j2") {
+                super::fast::kustomization(k)
+            } else {
+                r.object("flux/kustomization.yaml.j2", k)
+                    .map_err(|p| vec![p])?
+            };
+            one(with_extra(text, k.extra.as_ref()))
         }
-        Doc::Kustomization(k) => one(r.object("flux/kustomization.yaml.j2", k)),
         Doc::Release(rel) => release(r, rel, &|name| r.is_fast(name)).map_err(|p| vec![p]),
         Doc::TenantRole => one(r.object("k8s/tenant-role.yaml.j2", &json!({}))),
         Doc::Tenant(t) => one(r.object("k8s/tenant.yaml.j2", t)),
@@ -244,7 +249,49 @@ fn release(
     } else {
         r.object("flux/helmrelease.yaml.j2", &rel.release)?
     };
-    Ok(vec![source, release])
+    Ok(vec![
+        source,
+        with_extra(release, rel.release.extra.as_ref())?,
+    ])
+}
+
+/// `text`, one object as a writer wrote it, with `extra` (`fluxSpec`) merged over its `spec`:
+/// read back, merged, and written out again — the writer's fields in the writer's order, then
+/// the new ones (values through the one scalar writer); as written when there is nothing to
+/// merge.
+fn with_extra(text: String, extra: Option<&Json>) -> Result<String, Problem> {
+    let Some(extra) = extra else {
+        return Ok(text);
+    };
+    let source = crate::spec::source::Source::new("object", text);
+    let node = crate::spec::yaml::parse(&source).map_err(|_| {
+        Problem::error(
+            crate::diag::Code::Internal,
+            "a generated object does not read back as YAML: this is a bug in synctl",
+        )
+    })?;
+    let written: Vec<String> = node
+        .get("spec")
+        .and_then(|s| match &s.value {
+            crate::spec::yaml::Value::Map(entries) => {
+                Some(entries.iter().map(|e| e.key.clone()).collect())
+            }
+            _ => None,
+        })
+        .unwrap_or_default();
+    let mut doc = node.to_json();
+    crate::json::merge(&mut doc["spec"], extra);
+    let mut out = in_order(&doc, &["apiVersion", "kind", "metadata"]);
+    out.push_str("spec:\n");
+    let spec = doc["spec"].as_object().cloned().unwrap_or_default();
+    let added = spec.keys().filter(|k| !written.contains(k));
+    for key in written.iter().chain(added) {
+        if let Some(value) = spec.get(key) {
+            out.push_str(&to_yaml(&json!({ key: value }), 2));
+            out.push('\n');
+        }
+    }
+    Ok(out)
 }
 
 fn application(r: &Renderer, app: &Application) -> Result<String, Vec<Problem>> {

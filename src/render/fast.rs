@@ -493,6 +493,7 @@ mod tests {
             health_checks: vec![
                 serde_json::json!({"apiVersion": "apps/v1", "kind": "Deployment", "name": "x", "namespace": "y"}),
             ],
+            extra: None,
         };
         let doc = LayoutDoc::Kustomization(Box::new(k.clone()));
         let (template, rust) = both(&r, &doc).expect("rendered");

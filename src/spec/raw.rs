@@ -165,6 +165,7 @@ pub(crate) struct Override {
     pub retry_interval: Option<String>,
     pub helm: Option<serde_json::Value>,
     pub patches: Option<Vec<serde_json::Value>>,
+    pub flux_spec: Option<Node>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -203,6 +204,8 @@ pub(crate) struct Component {
     pub decryption: Option<Decryption>,
     #[serde(default)]
     pub substitute_from: Vec<serde_json::Value>,
+    /// Further fields of the Flux object's `.spec`, as written (keys are checked at their spans).
+    pub flux_spec: Option<Node>,
     pub namespace_metadata: Option<Spanned<NamespaceMetadata>>,
     #[serde(default)]
     pub sync_options: Vec<String>,

@@ -4,7 +4,7 @@
 use jsonschema::error::ValidationErrorKind;
 use serde_json::Value as Json;
 
-use super::schema::{SCHEMA, not_problem};
+use super::schema::not_problem;
 use crate::diag::{Code, Problem};
 use crate::spec::yaml::{Node, Value};
 use crate::suggest::did_you_mean;
@@ -153,23 +153,9 @@ fn key_problem(node: &Node, key: &str, path: &[String], field_shown: &str) -> Pr
     pattern_problem(&key_node, path, field_shown)
 }
 
-/// Whether `name` is a built-in variable (the schema's `definitions.vars.propertyNames.not`).
+/// Whether `name` is a built-in variable.
 fn is_builtin(name: &str) -> bool {
-    builtins().iter().any(|b| b == name)
-}
-
-/// The built-in variables, as the schema lists them.
-fn builtins() -> Vec<String> {
-    let schema: Json = serde_json::from_str(SCHEMA).unwrap_or_default();
-    schema
-        .pointer("/definitions/vars/propertyNames/not/enum")
-        .and_then(Json::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|v| v.as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default()
+    crate::subst::BUILT_INS.contains(&name)
 }
 
 /// The component at `node` has both or neither of `chart` and `path`.

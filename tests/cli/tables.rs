@@ -97,6 +97,7 @@ const LAYERS: &[&str] = &[
     "suggest",
     "timing",
     "par",
+    "json",
     "source",
     "diag",
     "subst",

@@ -349,6 +349,7 @@ impl ComponentScope<'_> {
                     retry_interval: o.retry_interval.clone(),
                     helm: o.helm.clone(),
                     patches: o.patches.clone(),
+                    flux_spec: o.flux_spec.clone(),
                 },
             );
         }
@@ -395,6 +396,7 @@ fn knobs(c: &crate::spec::raw::Component) -> super::Knobs {
         wait: c.wait,
         decryption: c.decryption.as_ref().map(|d| d.secret_ref.clone()),
         substitute_from: c.substitute_from.clone(),
+        flux_spec: c.flux_spec.clone(),
         namespace_labels: meta.map(|m| m.labels.clone()).unwrap_or_default(),
         namespace_annotations: meta.map(|m| m.annotations.clone()).unwrap_or_default(),
         namespace_metadata_span: meta.map(|m| m.span),
