@@ -81,12 +81,40 @@ fn release_names(fleet: &Fleet, problems: &mut Vec<Problem>) {
 
 /// `namespaceMetadata` (K6): keys Kubernetes, Flux and synctl set are not the spec's, and
 /// components sharing a namespace must agree on every key they both set.
+/// Namespace metadata keys Kubernetes or Flux set, or that change what Flux does with the
+/// namespace (pruning, apply mode): nobody writes them through `namespaceMetadata`.
+fn reserved_metadata_key(k: &str) -> bool {
+    k == "kubernetes.io/metadata.name" || k.starts_with("kustomize.toolkit.fluxcd.io/")
+}
+
+/// A tenant's namespace metadata: besides the reserved keys, never a `synctl.dev/` key — the
+/// labels synctl's own isolation trusts (`synctl.dev/ingress` would admit the tenant into
+/// every other tenant's namespaces).
+fn tenant_namespace_metadata(fleet: &Fleet, problems: &mut Vec<Problem>) {
+    for t in &fleet.tenants {
+        for (kind, map) in [
+            ("label", &t.namespace_labels),
+            ("annotation", &t.namespace_annotations),
+        ] {
+            for k in map.keys() {
+                if reserved_metadata_key(k) || k.starts_with("synctl.dev/") {
+                    problems.push(
+                        Problem::error(
+                            Code::Reserved,
+                            format!("tenant `{}` sets the namespace {kind} `{k}`", t.name),
+                        )
+                        .at(t.span, "in its `namespaceMetadata`")
+                        .help("remove it: synctl, Flux and Kubernetes set this key, and synctl's network isolation trusts `synctl.dev/` labels"),
+                    );
+                }
+            }
+        }
+    }
+}
+
 fn namespace_metadata(fleet: &Fleet, problems: &mut Vec<Problem>) {
-    let reserved = |k: &str| {
-        k == "kubernetes.io/metadata.name"
-            || k == "toolkit.fluxcd.io/tenant"
-            || k.starts_with("kustomize.toolkit.fluxcd.io/")
-    };
+    tenant_namespace_metadata(fleet, problems);
+    let reserved = reserved_metadata_key;
     let mut seen: HashMap<(&str, &str, &str), (&str, &str, Span)> = HashMap::default();
     for c in &fleet.components {
         let Some(span) = c.knobs.namespace_metadata_span else {

@@ -203,3 +203,35 @@ fn the_built_in_variables_are_the_schemas_list() {
         assert_eq!(errors(&body), [Code::Reserved], "{name}");
     }
 }
+
+/// A tenant's written `namespaceMetadata.labels` replace the default pod-security label (as
+/// docs/spec.md says, and as any default is replaced); annotations alone keep it.
+#[test]
+fn tenant_namespace_labels_replace_the_default() {
+    let labels = |meta: &str| {
+        let body = format!(
+            "  clusters:\n    - {{name: hub, role: hub}}\n  tenants:\n    - name: team\n{meta}"
+        );
+        let checked = check_text("fleet.yaml", format!("{HEAD}{body}"), None);
+        let (fleet, _) = checked.fleet.as_ref().expect("a fleet");
+        fleet.tenants[0]
+            .namespace_labels
+            .clone()
+            .into_iter()
+            .collect::<Vec<_>>()
+    };
+    let default = vec![(
+        "pod-security.kubernetes.io/enforce".to_owned(),
+        "baseline".to_owned(),
+    )];
+    assert_eq!(labels(""), default);
+    assert_eq!(
+        labels("      namespaceMetadata: {annotations: {a: b}}\n"),
+        default
+    );
+    assert_eq!(
+        labels("      namespaceMetadata: {labels: {team: web}}\n"),
+        [("team".to_owned(), "web".to_owned())]
+    );
+    assert_eq!(labels("      namespaceMetadata: {labels: {}}\n"), []);
+}

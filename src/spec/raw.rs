@@ -224,8 +224,8 @@ pub(crate) struct Decryption {
 #[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct NamespaceMetadata {
-    #[serde(default)]
-    pub labels: BTreeMap<String, String>,
+    /// `None` when not written: a tenant's namespaces then get the default label.
+    pub labels: Option<BTreeMap<String, String>>,
     #[serde(default)]
     pub annotations: BTreeMap<String, String>,
 }

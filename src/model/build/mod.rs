@@ -397,7 +397,7 @@ fn knobs(c: &crate::spec::raw::Component) -> super::Knobs {
         decryption: c.decryption.as_ref().map(|d| d.secret_ref.clone()),
         substitute_from: c.substitute_from.clone(),
         flux_spec: c.flux_spec.clone(),
-        namespace_labels: meta.map(|m| m.labels.clone()).unwrap_or_default(),
+        namespace_labels: meta.and_then(|m| m.labels.clone()).unwrap_or_default(),
         namespace_annotations: meta.map(|m| m.annotations.clone()).unwrap_or_default(),
         namespace_metadata_span: meta.map(|m| m.span),
         sync_options: c.sync_options.clone(),

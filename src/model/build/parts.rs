@@ -165,14 +165,16 @@ pub(super) fn build_tenant(
         Some("cluster-admin") => TenantRole::ClusterAdmin,
         Some(other) => TenantRole::ClusterRole(other.to_owned()),
     };
-    // Tenant namespaces enforce the baseline pod security standard unless told otherwise (N8).
+    // Tenant namespaces enforce the baseline pod security standard unless their labels are
+    // written (N8): written labels replace the default, as any default is replaced.
     let meta = t.namespace_metadata.clone().unwrap_or_default();
-    let mut namespace_labels: std::collections::BTreeMap<String, String> = [(
-        defaults::TENANT_POD_SECURITY.0.to_owned(),
-        defaults::TENANT_POD_SECURITY.1.to_owned(),
-    )]
-    .into();
-    namespace_labels.extend(meta.labels);
+    let namespace_labels = meta.labels.unwrap_or_else(|| {
+        [(
+            defaults::TENANT_POD_SECURITY.0.to_owned(),
+            defaults::TENANT_POD_SECURITY.1.to_owned(),
+        )]
+        .into()
+    });
     Tenant {
         name: t.name.value.clone(),
         span: t.name.span,
