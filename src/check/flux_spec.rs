@@ -98,7 +98,79 @@ const HELM_RELEASE_FIELDS: &[&str] = &[
     "waitStrategy",
 ];
 
+/// A tenant entry's Kustomization: besides what synctl owns on any Kustomization, what would
+/// let the entry read or decrypt with the platform's Secrets (its Kustomization runs where
+/// Flux keeps them).
+const TENANT_ENTRY: &[(&str, &str)] = &[
+    (
+        "postBuild",
+        "set `substitute: true` for the cluster's variables",
+    ),
+    (
+        "decryption",
+        "a tenant does not decrypt with the platform's keys",
+    ),
+];
+
 pub(super) fn check(fleet: &Fleet, problems: &mut Vec<Problem>) {
+    components(fleet, problems);
+    let argocd = fleet.engine == crate::model::Engine::ArgoCd;
+    for w in &fleet.waves {
+        let Some(spec) = &w.flux_spec else { continue };
+        if argocd {
+            problems.push(nothing_here(spec, "this fleet runs engine argocd"));
+            continue;
+        }
+        let what = format!("wave `{}`", w.name);
+        unknown(spec, "Kustomization", KUSTOMIZATION_FIELDS, problems);
+        owned(spec, &what, "Kustomization", KUSTOMIZATION, problems);
+        builtins(spec, &w.name, problems);
+    }
+    for t in &fleet.tenants {
+        for (e, apps) in t.apps.iter().enumerate() {
+            let Some(spec) = &apps.flux_spec else {
+                continue;
+            };
+            if apps.delivery == crate::model::Delivery::ArgoCd {
+                problems.push(nothing_here(spec, "this entry is delivered by Argo CD"));
+                continue;
+            }
+            let what = format!("`{}`", t.entry_name(e));
+            unknown(spec, "Kustomization", KUSTOMIZATION_FIELDS, problems);
+            owned(spec, &what, "Kustomization", KUSTOMIZATION, problems);
+            owned(spec, &what, "Kustomization", TENANT_ENTRY, problems);
+        }
+    }
+}
+
+/// `fluxSpec` where no Flux object reads it.
+fn nothing_here(spec: &Node, when: &str) -> Problem {
+    Problem::error(
+        Code::Schema,
+        format!("`fluxSpec` does nothing here: {when}"),
+    )
+    .at(spec.span, "no Flux object reads it")
+    .help("remove `fluxSpec`")
+}
+
+/// The keys of `spec` synctl owns (`owned`), each with where the spec sets it instead.
+fn owned(spec: &Node, what: &str, kind: &str, owned: &[(&str, &str)], problems: &mut Vec<Problem>) {
+    for (key, instead) in owned {
+        if let Some(entry) = spec.entry(key) {
+            problems.push(
+                Problem::error(
+                    Code::Reserved,
+                    format!("`fluxSpec.{key}` of {what}: synctl writes the {kind}'s `{key}`"),
+                )
+                .at(entry.key_span, "synctl's to write")
+                .help(format!("remove it from `fluxSpec`; {instead}")),
+            );
+        }
+    }
+}
+
+/// Components' `fluxSpec`, and their environments'.
+fn components(fleet: &Fleet, problems: &mut Vec<Problem>) {
     for comp in &fleet.components {
         let (kind, owned, fields) = match comp.source {
             ComponentSource::Path(_) => ("Kustomization", KUSTOMIZATION, KUSTOMIZATION_FIELDS),
@@ -109,23 +181,10 @@ pub(super) fn check(fleet: &Fleet, problems: &mut Vec<Problem>) {
                 .values()
                 .filter_map(|o| o.flux_spec.as_ref()),
         );
+        let what = format!("`{}`", comp.name);
         for spec in specs {
             unknown(spec, kind, fields, problems);
-            for (key, instead) in owned {
-                if let Some(entry) = spec.entry(key) {
-                    problems.push(
-                        Problem::error(
-                            Code::Reserved,
-                            format!(
-                                "`fluxSpec.{key}` of `{}`: synctl writes the {kind}'s `{key}`",
-                                comp.name
-                            ),
-                        )
-                        .at(entry.key_span, "synctl's to write")
-                        .help(format!("remove it from `fluxSpec`; {instead}")),
-                    );
-                }
-            }
+            self::owned(spec, &what, kind, owned, problems);
             if kind == "Kustomization" {
                 builtins(spec, &comp.name, problems);
             }

@@ -392,6 +392,14 @@ fn with_knobs(
     k.extra = extra;
 }
 
+/// `fluxSpec` of wave `wave`: merged last into each of its Kustomizations.
+pub(super) fn wave_spec(fleet: &Fleet, wave: usize) -> Option<Json> {
+    fleet.waves[wave]
+        .flux_spec
+        .as_ref()
+        .map(crate::spec::yaml::Node::to_json)
+}
+
 /// The kubeconfig reference of a Kustomization or HelmRelease that reaches a fleet cluster.
 pub(super) fn kubeconfig_ref(kc: &crate::model::Kubeconfig) -> Json {
     match kc {

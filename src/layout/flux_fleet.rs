@@ -4,17 +4,15 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde_json::json;
-
 use super::docs::{Content, Doc, GitRepository};
 use super::flux::{
     Ks, clean_path, has_remote, kubeconfig_ref, namespaces_per_wave, path_kustomization,
-    wave_names, wave_timeout,
+    wave_names, wave_spec, wave_timeout,
 };
 use super::release;
 use super::tenants::{
-    first_argocd_entry, needs_tenant_role, record_tenant_apps, synctl_vars, tenant_accounts,
-    tenant_argocd_apps, tenant_deps, tenant_flux_apps,
+    needs_tenant_role, record_tenant_apps, remote_tenant_apps, synctl_vars, tenant_accounts,
+    tenant_deps,
 };
 use super::waves::WavePlan;
 use super::{Builder, Item};
@@ -32,36 +30,6 @@ pub(super) fn platform_account(fleet: &Fleet) -> Option<String> {
 
 /// The account of a locked hub's fleet clusters.
 pub(super) const PLATFORM_ACCOUNT: &str = "synctl-platform";
-
-/// Fleet-cluster tenants of this wave delivered by `delivery`: by Flux, in the hub namespace
-/// of the cluster (the releases overlay sets it), reaching the cluster through its kubeconfig;
-/// by Argo CD, as plain manifests for the Argo CD running on that cluster (seed 000).
-fn remote_tenant_apps(
-    fleet: &Fleet,
-    cluster: usize,
-    plan: &WavePlan,
-    delivery: Delivery,
-    deps: &[String],
-) -> Vec<Doc> {
-    let mut docs = Vec::new();
-    for &(ti, e) in &plan.apps {
-        let t = &fleet.tenants[ti];
-        if t.apps[e].delivery != delivery {
-            continue;
-        }
-        docs.extend(match delivery {
-            Delivery::Flux => {
-                let kube = json!({"secretRef": {"name": "${KUBECONFIG_SECRET}", "key": "${KUBECONFIG_KEY}"}});
-                tenant_flux_apps(fleet, t, e, "flux-system", deps, Some(kube))
-            }
-            Delivery::ArgoCd => {
-                let project = first_argocd_entry(t, cluster) == Some(e);
-                tenant_argocd_apps(fleet, t, e, project)
-            }
-        });
-    }
-    docs
-}
 
 /// `fleet/<env>/<wave>/{remote,releases}/`, laid out from the first cluster of the environment
 /// (placement rules guarantee its clusters hold the same components and tenants).
@@ -383,7 +351,11 @@ fn wave_kustomizations(
         let mut this = Vec::new();
         if has_remote(fleet, plan, false) {
             let path = format!("fleet/{env}/{wave}/remote");
-            let k = ks.map(|ks| ks.object(wave, &path, &prev, true, None));
+            let k = ks.map(|ks| {
+                let mut k = ks.object(wave, &path, &prev, true, None);
+                k.extra = wave_spec(fleet, plan.wave);
+                k
+            });
             waves.push((owner, wave.clone(), k));
             this.push(wave.clone());
         }
@@ -394,6 +366,7 @@ fn wave_kustomizations(
                 let path = format!("fleet/{env}/{wave}/releases");
                 let mut k = ks.object(&name, &path, &deps, false, Some(ns));
                 k.timeout = wave_timeout(fleet, plan, Some(env));
+                k.extra = wave_spec(fleet, plan.wave);
                 k
             });
             waves.push((owner, name, k));

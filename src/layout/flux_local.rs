@@ -7,7 +7,9 @@
 use std::collections::BTreeSet;
 
 use super::docs::{Content, Doc, FluxInstance};
-use super::flux::{Ks, namespaces_per_wave, path_kustomization, wave_names, wave_timeout};
+use super::flux::{
+    Ks, namespaces_per_wave, path_kustomization, wave_names, wave_spec, wave_timeout,
+};
 use super::release;
 use super::tenants::{
     local_tenant_apps, needs_tenant_role, record_tenant_apps, synctl_vars, tenant_accounts,
@@ -294,6 +296,7 @@ fn entry_docs(
             let mut k = ks.object(wave, &path, &prev, false, None);
             let env = (!cluster.is_hub()).then_some(cluster.environment.as_str());
             k.timeout = wave_timeout(fleet, plan, env);
+            k.extra = wave_spec(fleet, plan.wave);
             docs.push(Doc::Kustomization(Box::new(k)));
         }
         for &p in &plan.paths {

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use serde_json::Value as Json;
+use serde_json::{Value as Json, json};
 
 use super::docs::{Content, DependsOn, Doc, GitRepository, Kustomization};
 use super::waves::WavePlan;
@@ -156,7 +156,10 @@ pub(super) fn tenant_flux_apps(
             Vec::new()
         },
         health_checks: Vec::new(),
-        extra: None,
+        extra: apps
+            .flux_spec
+            .as_ref()
+            .map(crate::spec::yaml::Node::to_json),
     };
     docs.push(Doc::Kustomization(Box::new(ks)));
     docs
@@ -354,4 +357,34 @@ pub(super) fn record_tenant_apps(
             b.object("Application", ns, &name, file, Item::Tenant(t));
         }
     }
+}
+
+/// Fleet-cluster tenants of this wave delivered by `delivery`: by Flux, in the hub namespace
+/// of the cluster (the releases overlay sets it), reaching the cluster through its kubeconfig;
+/// by Argo CD, as plain manifests for the Argo CD running on that cluster (seed 000).
+pub(super) fn remote_tenant_apps(
+    fleet: &Fleet,
+    cluster: usize,
+    plan: &WavePlan,
+    delivery: Delivery,
+    deps: &[String],
+) -> Vec<Doc> {
+    let mut docs = Vec::new();
+    for &(ti, e) in &plan.apps {
+        let t = &fleet.tenants[ti];
+        if t.apps[e].delivery != delivery {
+            continue;
+        }
+        docs.extend(match delivery {
+            Delivery::Flux => {
+                let kube = json!({"secretRef": {"name": "${KUBECONFIG_SECRET}", "key": "${KUBECONFIG_KEY}"}});
+                tenant_flux_apps(fleet, t, e, "flux-system", deps, Some(kube))
+            }
+            Delivery::ArgoCd => {
+                let project = first_argocd_entry(t, cluster) == Some(e);
+                tenant_argocd_apps(fleet, t, e, project)
+            }
+        });
+    }
+    docs
 }

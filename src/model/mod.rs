@@ -89,6 +89,8 @@ pub struct Wave {
     /// The Argo CD sync-wave base (`syncWave`, default index × 10).
     pub base: i64,
     pub base_span: Span,
+    /// Flux: further `.spec` fields of the wave's Kustomizations, merged in last.
+    pub flux_spec: Option<Node>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -244,6 +246,8 @@ pub struct Apps {
     pub retry_interval: Option<String>,
     pub timeout: Option<String>,
     pub substitute: bool,
+    /// Flux delivery: further `.spec` fields of the entry's Kustomization, merged in last.
+    pub flux_spec: Option<Node>,
     pub force_service_account: bool,
 }
 

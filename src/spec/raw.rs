@@ -111,9 +111,11 @@ pub(crate) struct Defaults {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[expect(clippy::struct_field_names, reason = "the spec's own name, `syncWave`")]
 pub(crate) struct Wave {
     pub name: Spanned<String>,
     pub sync_wave: Option<Spanned<i64>>,
+    pub flux_spec: Option<Node>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -262,6 +264,7 @@ pub(crate) struct Apps {
     pub timeout: Option<String>,
     #[serde(default)]
     pub substitute: bool,
+    pub flux_spec: Option<Node>,
     #[serde(default)]
     pub force_service_account: bool,
 }

@@ -159,6 +159,7 @@ fn build_waves(spec: &spec_raw::Spec) -> Vec<Wave> {
                     .as_ref()
                     .map_or_else(|| default_base(i), |s| s.value),
                 base_span: w.sync_wave.as_ref().map_or_else(Span::default, |s| s.span),
+                flux_spec: w.flux_spec.clone(),
             })
             .collect(),
         None => defaults::WAVES
@@ -170,6 +171,7 @@ fn build_waves(spec: &spec_raw::Spec) -> Vec<Wave> {
                 span: Span::default(),
                 base: default_base(i),
                 base_span: Span::default(),
+                flux_spec: None,
             })
             .collect(),
     }

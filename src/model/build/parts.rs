@@ -159,12 +159,7 @@ pub(super) fn build_tenant(
         .iter()
         .filter_map(|e| scope.entry(e, problems))
         .collect();
-    let role = match t.role.as_ref().map(|r| r.as_str()) {
-        None => TenantRole::Reconciler,
-        Some(r) if r == defaults::TENANT_ROLE => TenantRole::Reconciler,
-        Some("cluster-admin") => TenantRole::ClusterAdmin,
-        Some(other) => TenantRole::ClusterRole(other.to_owned()),
-    };
+    let role = tenant_role(t);
     // Tenant namespaces enforce the baseline pod security standard unless their labels are
     // written (N8): written labels replace the default, as any default is replaced.
     let meta = t.namespace_metadata.clone().unwrap_or_default();
@@ -198,6 +193,16 @@ pub(super) fn build_tenant(
         role,
         namespace_labels,
         namespace_annotations: meta.annotations,
+    }
+}
+
+/// The role a tenant's accounts are bound to: synctl's reconciler role by default.
+fn tenant_role(t: &raw::Tenant) -> TenantRole {
+    match t.role.as_ref().map(|r| r.as_str()) {
+        None => TenantRole::Reconciler,
+        Some(r) if r == defaults::TENANT_ROLE => TenantRole::Reconciler,
+        Some("cluster-admin") => TenantRole::ClusterAdmin,
+        Some(other) => TenantRole::ClusterRole(other.to_owned()),
     }
 }
 
@@ -297,6 +302,7 @@ impl EntryScope<'_> {
             retry_interval: a.retry_interval.clone(),
             timeout: a.timeout.clone(),
             substitute: a.substitute,
+            flux_spec: a.flux_spec.clone(),
             force_service_account: a.force_service_account,
         })
     }
