@@ -67,8 +67,8 @@ pub(super) fn check(fleet: &Fleet, folders: &Folders<'_>, problems: &mut Vec<Pro
             continue;
         }
         // Variables a `substituteFrom` ConfigMap or Secret supplies are read on the cluster:
-        // which ones it holds is not known here.
-        if !comp.knobs.substitute_from.is_empty() {
+        // which ones it holds is not known here. `substitute: false`: nothing is substituted.
+        if !comp.knobs.substitute_from.is_empty() || comp.knobs.substitute == Some(false) {
             continue;
         }
         let mut base_used: Vec<String> = base.iter().flat_map(|s| used(s)).collect();

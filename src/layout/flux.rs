@@ -370,6 +370,9 @@ fn with_knobs(
         .collect();
     k.decryption.clone_from(&knobs.decryption);
     k.substitute_from.clone_from(&knobs.substitute_from);
+    if knobs.substitute == Some(false) {
+        k.substitute = None;
+    }
     if !knobs.health_checks.is_empty() {
         // `wait: true` ignores healthChecks (kustomize-controller).
         k.health_checks.clone_from(&knobs.health_checks);

@@ -173,6 +173,9 @@ pub struct Knobs {
     pub wait: Option<bool>,
     pub decryption: Option<String>,
     pub substitute_from: Vec<Json>,
+    /// Flux, `path:` components: `Some(false)` writes no `postBuild.substitute` (the
+    /// manifests' `${…}` are applied as written).
+    pub substitute: Option<bool>,
     /// Flux: further fields of the component's Kustomization or HelmRelease `.spec`, merged in
     /// last (the keys synctl owns are refused by `check`).
     pub flux_spec: Option<Node>,

@@ -206,6 +206,7 @@ pub(crate) struct Component {
     pub decryption: Option<Decryption>,
     #[serde(default)]
     pub substitute_from: Vec<serde_json::Value>,
+    pub substitute: Option<bool>,
     /// Further fields of the Flux object's `.spec`, as written (keys are checked at their spans).
     pub flux_spec: Option<Node>,
     pub namespace_metadata: Option<Spanned<NamespaceMetadata>>,

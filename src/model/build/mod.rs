@@ -398,6 +398,7 @@ fn knobs(c: &crate::spec::raw::Component) -> super::Knobs {
         wait: c.wait,
         decryption: c.decryption.as_ref().map(|d| d.secret_ref.clone()),
         substitute_from: c.substitute_from.clone(),
+        substitute: c.substitute,
         flux_spec: c.flux_spec.clone(),
         namespace_labels: meta.and_then(|m| m.labels.clone()).unwrap_or_default(),
         namespace_annotations: meta.map(|m| m.annotations.clone()).unwrap_or_default(),
