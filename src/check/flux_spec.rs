@@ -128,6 +128,18 @@ pub(super) fn check(fleet: &Fleet, problems: &mut Vec<Problem>) {
     }
     for t in &fleet.tenants {
         for (e, apps) in t.apps.iter().enumerate() {
+            if let (Some((_, span)), crate::model::Delivery::ArgoCd) =
+                (&apps.source_interval, apps.delivery)
+            {
+                problems.push(
+                    Problem::error(
+                        Code::Schema,
+                        "`repository.interval` does nothing here: this entry is delivered by Argo CD",
+                    )
+                    .at(*span, "no GitRepository reads it")
+                    .help("remove it (Argo CD polls repositories on its own schedule)"),
+                );
+            }
             let Some(spec) = &apps.flux_spec else {
                 continue;
             };

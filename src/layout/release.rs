@@ -37,7 +37,10 @@ pub(super) fn release(fleet: &Fleet, c: usize, depends_on: Vec<String>) -> Optio
     };
     let source = ChartSource {
         name: comp.name.clone(),
-        interval: interval.clone(),
+        interval: k
+            .source_interval
+            .clone()
+            .unwrap_or_else(|| interval.clone()),
         url: if oci {
             format!("{repository}/{name}")
         } else {

@@ -112,7 +112,10 @@ pub(super) fn tenant_flux_apps(
         docs.push(Doc::GitRepository(Box::new(GitRepository {
             name: name.clone(),
             namespace: namespace.to_owned(),
-            interval: apps.interval.clone().unwrap_or_else(|| d.interval.clone()),
+            interval: apps.source_interval.as_ref().map_or_else(
+                || apps.interval.clone().unwrap_or_else(|| d.interval.clone()),
+                |s| s.0.clone(),
+            ),
             branch: apps.branch.clone(),
             secret_ref: apps.secret_ref.clone(),
             sparse: None,

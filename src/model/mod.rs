@@ -161,6 +161,8 @@ pub struct Knobs {
     /// Flux: the account its HelmRelease or Kustomization runs as.
     pub service_account: Option<String>,
     pub interval: Option<String>,
+    /// Flux, charts: the chart source's own interval (default: `interval`).
+    pub source_interval: Option<String>,
     pub timeout: Option<String>,
     pub retry_interval: Option<String>,
     /// `helm:` as written (`crds`, `strategy`, `retries`, `test`, `driftDetection`).
@@ -233,6 +235,8 @@ pub struct Apps {
     pub branch: String,
     pub path: String,
     pub secret_ref: Option<String>,
+    /// Flux delivery: the GitRepository's own interval (default: the entry's).
+    pub source_interval: Option<(String, Span)>,
     pub delivery: Delivery,
     pub delivery_span: Span,
     pub wave: usize,

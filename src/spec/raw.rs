@@ -154,6 +154,7 @@ pub(crate) struct Chart {
     pub repository: String,
     pub name: String,
     pub version: Option<String>,
+    pub interval: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -277,6 +278,7 @@ pub(crate) struct AppsRepository {
     pub branch: Option<String>,
     pub path: Option<String>,
     pub secret_ref: Option<String>,
+    pub interval: Option<Spanned<String>>,
 }
 
 /// What reconciles the platform layers (`spec.engine`).

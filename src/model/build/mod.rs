@@ -389,6 +389,7 @@ fn knobs(c: &crate::spec::raw::Component) -> super::Knobs {
         release_name_span: c.release_name.as_ref().map_or(c.name.span, |r| r.span),
         service_account: c.service_account_name.clone(),
         interval: c.interval.clone(),
+        source_interval: c.chart.as_ref().and_then(|ch| ch.interval.clone()),
         timeout: c.timeout.clone(),
         retry_interval: c.retry_interval.clone(),
         helm: c.helm.clone().unwrap_or(Json::Null),

@@ -290,6 +290,11 @@ impl EntryScope<'_> {
                 .clone()
                 .unwrap_or_else(|| defaults::APPS_PATH.to_owned()),
             secret_ref: a.repository.secret_ref.clone(),
+            source_interval: a
+                .repository
+                .interval
+                .as_ref()
+                .map(|s| (s.value.clone(), s.span)),
             delivery: a.delivery.as_ref().map_or(defaults::DELIVERY, |d| d.value),
             delivery_span: a.delivery.as_ref().map_or(t.name.span, |d| d.span),
             wave,
