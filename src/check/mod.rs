@@ -327,15 +327,21 @@ fn folder_fits(
         && folder.exists
         && !folder.kustomization
         && (!c.knobs.patches.is_empty()
+            || c.provides.iter().any(|p| p == "argocd")
             || c.environments
                 .values()
                 .any(|o| o.patches.as_ref().is_some_and(|p| !p.is_empty())))
     {
+        let what = if c.knobs.patches.is_empty() && c.provides.iter().any(|p| p == "argocd") {
+            "installs Argo CD (argocd-cm gets the Application health check as a patch)"
+        } else {
+            "has `patches`"
+        };
         problems.push(
             Problem::error(
                 Code::UnknownRef,
                 format!(
-                    "component `{}` has `patches`, but its folder has no kustomization.yaml",
+                    "component `{}` {what}, but its folder has no kustomization.yaml",
                     c.name
                 ),
             )

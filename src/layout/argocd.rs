@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value as Json;
 
-use super::argocd_helm::{chart_source, health_check, health_provider};
+use super::argocd_helm::{chart_source, health_check, health_patch, health_provider};
 use super::docs::{AppSource, Application, Content, Doc};
 use super::flux::clean_path;
 use super::tenants::{tenant_bases, tenant_repos};
@@ -253,6 +253,11 @@ fn component_app(
             .chain(env.and_then(|o| o.patches.as_ref()).into_iter().flatten())
             .cloned()
             .collect();
+        // The manifests that install Argo CD own argocd-cm: the health check goes in as a
+        // patch of them, not as a second writer of the ConfigMap.
+        if health_provider(fleet) == Some(c) {
+            app.kustomize_patches.push(health_patch());
+        }
     }
     let (labels, annotations) = ns_meta
         .get(comp.namespace.as_str())

@@ -58,9 +58,24 @@ pub(super) fn health_check(
 /// The chart component that installs Argo CD (its values get the Application health check).
 #[must_use]
 pub(crate) fn health_provider(fleet: &Fleet) -> Option<usize> {
-    fleet.components.iter().position(|c| {
-        c.provides.iter().any(|p| p == "argocd")
-            && matches!(c.source, ComponentSource::Chart { .. })
+    fleet
+        .components
+        .iter()
+        .position(|c| c.provides.iter().any(|p| p == "argocd"))
+}
+
+/// The kustomize patch that adds the Application health check to `argocd-cm`, for a `path:`
+/// component that installs Argo CD (its manifests own the ConfigMap: one writer).
+pub(super) fn health_patch() -> Json {
+    let config_map = json!({
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "argocd-cm"},
+        "data": {HEALTH_KEY: HEALTH_LUA},
+    });
+    json!({
+        "patch": config_map.to_string(),
+        "target": {"kind": "ConfigMap", "name": "argocd-cm"},
     })
 }
 

@@ -1251,3 +1251,55 @@ fn manifest_variables_are_checked_against_what_fills_them() {
         }
     }
 }
+
+/// Argo CD installed by a `path:` component owns argocd-cm: the Application health check goes
+/// in as a kustomize patch of that component (one writer), not as `hub/argocd-cm-health.yaml`
+/// (a second writer of the same ConfigMap); without a kustomization.yaml to patch, an error.
+#[test]
+fn argo_cd_installed_from_manifests_gets_the_health_check_as_its_patch() {
+    for with_kustomization in [true, false] {
+        let dir = tempfile::tempdir().unwrap();
+        let folder = dir.path().join("argocd");
+        fs::create_dir_all(&folder).unwrap();
+        fs::write(
+            folder.join("argocd-cm.yaml"),
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: argocd-cm, namespace: argocd}\n",
+        )
+        .unwrap();
+        if with_kustomization {
+            fs::write(
+                folder.join("kustomization.yaml"),
+                "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [argocd-cm.yaml]\n",
+            )
+            .unwrap();
+        }
+        let spec = dir.path().join("fleet.yaml");
+        fs::write(
+            &spec,
+            "apiVersion: synctl.dev/v1alpha1\nkind: Fleet\nmetadata: {name: t}\nspec:\n  engine: argocd\n  repository: {url: https://github.com/acme/fleet}\n  clusters:\n    - {name: hub, role: hub}\n  components:\n    - {name: argo, wave: tenants, namespace: argocd, path: argocd, provides: [argocd]}\n",
+        )
+        .unwrap();
+        let run = Synctl::new().args(["generate", "-f"]).args([&spec]).run();
+        if !with_kustomization {
+            assert_eq!(run.status, 1, "{}", run.stderr);
+            assert!(run.stderr.contains("installs Argo CD"), "{}", run.stderr);
+            continue;
+        }
+        assert_eq!(run.status, 0, "{}", run.stderr);
+        assert!(!dir.path().join("hub/argocd-cm-health.yaml").exists());
+        let app: serde_yaml::Value = serde_yaml::from_str(
+            &fs::read_to_string(dir.path().join("platform/apps/argo.yaml")).unwrap(),
+        )
+        .unwrap();
+        let patches = app["spec"]["source"]["kustomize"]["patches"]
+            .as_sequence()
+            .expect("kustomize patches");
+        let patch: serde_json::Value =
+            serde_json::from_str(patches[0]["patch"].as_str().unwrap()).unwrap();
+        assert_eq!(patch["metadata"]["name"], "argocd-cm");
+        let lua = patch["data"]["resource.customizations.health.argoproj.io_Application"]
+            .as_str()
+            .unwrap();
+        assert!(lua.contains("hs.status = \"Healthy\""), "{lua}");
+    }
+}
