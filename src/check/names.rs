@@ -114,6 +114,24 @@ fn tenant_namespace_metadata(fleet: &Fleet, problems: &mut Vec<Problem>) {
 
 fn namespace_metadata(fleet: &Fleet, problems: &mut Vec<Problem>) {
     tenant_namespace_metadata(fleet, problems);
+    // Flux applies a `path:` folder as it is: the namespace is the folder's to create (Argo
+    // CD's Application sets the metadata of the namespace it creates).
+    if fleet.engine == crate::model::Engine::Flux {
+        for c in &fleet.components {
+            if let (Some(span), ComponentSource::Path(_)) =
+                (c.knobs.namespace_metadata_span, &c.source)
+            {
+                problems.push(
+                    Problem::error(
+                        Code::Schema,
+                        "`namespaceMetadata` does nothing here: with Flux a `path:` folder creates its own namespace",
+                    )
+                    .at(span, format!("`{}` is a `path:` component", c.name))
+                    .help("set the labels and annotations on the Namespace in the folder's manifests, or remove `namespaceMetadata`"),
+                );
+            }
+        }
+    }
     let reserved = reserved_metadata_key;
     let mut seen: HashMap<(&str, &str, &str), (&str, &str, Span)> = HashMap::default();
     for c in &fleet.components {

@@ -14,6 +14,7 @@ mod fleet_model;
 mod generate;
 mod git;
 mod hostile;
+mod ignored;
 mod real_trees;
 mod tables;
 

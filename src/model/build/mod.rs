@@ -283,6 +283,7 @@ impl ComponentScope<'_> {
             .filter_map(|r| requirement(r, self.providers, problems))
             .collect();
         let (source, source_span) = component_source(c);
+        let environments = self.overrides(c, &clusters, problems);
         Component {
             name: c.name.value.clone(),
             span: c.name.span,
@@ -305,7 +306,7 @@ impl ComponentScope<'_> {
             depends_on,
             clusters,
             placement_span,
-            environments: self.overrides(c, problems),
+            environments,
             provides: c.provides.clone(),
             requires,
             knobs: knobs(c),
@@ -316,6 +317,7 @@ impl ComponentScope<'_> {
     fn overrides(
         &self,
         c: &spec_raw::Component,
+        placed: &[usize],
         problems: &mut Vec<Problem>,
     ) -> BTreeMap<String, Override> {
         let mut overrides = BTreeMap::new();
@@ -337,6 +339,28 @@ impl ComponentScope<'_> {
                     )),
                 };
                 problems.push(p);
+                continue;
+            }
+            // The hub takes no environment's overrides: one must reach a cluster it is on.
+            let reaches = placed.iter().any(|&i| {
+                let cluster = &self.clusters[i];
+                !cluster.is_hub() && cluster.environment == env.value
+            });
+            if !reaches {
+                problems.push(
+                    Problem::error(
+                        Code::Placement,
+                        format!(
+                            "`environments.{}` of `{}` reaches none of its clusters",
+                            env.value, c.name.value
+                        ),
+                    )
+                    .at(env.span, "applied nowhere")
+                    .help(format!(
+                        "place `{}` on a cluster of environment `{}` (the hub takes no environment's overrides), or remove the override",
+                        c.name.value, env.value
+                    )),
+                );
                 continue;
             }
             overrides.insert(
