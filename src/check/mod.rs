@@ -332,14 +332,18 @@ fn folder_fits(
                 .values()
                 .any(|o| o.patches.as_ref().is_some_and(|p| !p.is_empty())))
     {
-        let what = if c.knobs.patches.is_empty() && c.provides.iter().any(|p| p == "argocd") {
-            "installs Argo CD (argocd-cm gets the Application health check as a patch)"
+        let health = c.knobs.patches.is_empty() && c.provides.iter().any(|p| p == "argocd");
+        let (code, what) = if health {
+            (
+                Code::ArgocdHealth,
+                "installs Argo CD (argocd-cm gets the Application health check as a patch)",
+            )
         } else {
-            "has `patches`"
+            (Code::UnknownRef, "has `patches`")
         };
         problems.push(
             Problem::error(
-                Code::UnknownRef,
+                code,
                 format!(
                     "component `{}` {what}, but its folder has no kustomization.yaml",
                     c.name

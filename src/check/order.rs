@@ -120,26 +120,6 @@ pub(super) fn wave_order(fleet: &Fleet, graph: &Graph, problems: &mut Vec<Proble
     }
     if fleet.engine == Engine::ArgoCd {
         argocd_bases(fleet, graph, problems);
-        argocd_health(fleet, problems);
-    }
-}
-
-/// The Application health check goes into the values of the chart that provides `argocd`, or
-/// into `hub/argocd-cm-health.yaml` when Argo CD is installed outside the fleet. A `path:`
-/// component providing `argocd` leaves synctl neither place.
-fn argocd_health(fleet: &Fleet, problems: &mut Vec<Problem>) {
-    for c in &fleet.components {
-        if c.provides.iter().any(|p| p == "argocd") && matches!(c.source, ComponentSource::Path(_))
-        {
-            problems.push(
-                Problem::warning(
-                    Code::ArgocdHealth,
-                    format!("`{}` provides Argo CD from a `path:`, so synctl cannot add the Application health check", c.name),
-                )
-                .at(c.span, "Argo CD installed from plain manifests")
-                .help("without `resource.customizations.health.argoproj.io_Application` in argocd-cm, sync waves over Applications do not wait; add it to your manifests"),
-            );
-        }
     }
 }
 

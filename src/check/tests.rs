@@ -90,10 +90,12 @@ fn a_path_component_named_like_a_wave_collides_only_when_the_wave_exists() {
     assert_eq!(errors(&with_chart), [Code::Reserved]);
 }
 
+/// Argo CD from a `path:` folder gets the health check as a kustomize patch (tested with
+/// its folder in `tests/cli`): nothing to warn about.
 #[test]
-fn argocd_from_a_path_warns_that_the_health_check_cannot_be_added() {
+fn argocd_from_a_path_is_no_warning() {
     let spec = "  engine: argocd\n  clusters: [{name: hub, role: hub}]\n  components:\n    - {name: argo, wave: controllers, path: p, provides: [argocd]}\n";
-    assert_eq!(codes(spec), [(Code::ArgocdHealth, Severity::Warning)]);
+    assert_eq!(codes(spec), []);
 }
 
 #[test]

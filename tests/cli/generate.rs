@@ -1283,6 +1283,11 @@ fn argo_cd_installed_from_manifests_gets_the_health_check_as_its_patch() {
         if !with_kustomization {
             assert_eq!(run.status, 1, "{}", run.stderr);
             assert!(run.stderr.contains("installs Argo CD"), "{}", run.stderr);
+            assert!(
+                run.stderr.contains("synctl::argocd-health"),
+                "{}",
+                run.stderr
+            );
             continue;
         }
         assert_eq!(run.status, 0, "{}", run.stderr);
