@@ -77,6 +77,7 @@ pub fn main() -> ExitCode {
     };
     let total = crate::timing::stage("total");
     let result = run(&cli);
+    crate::repo::settle();
     drop(total);
     match result {
         Ok(()) => ExitCode::SUCCESS,

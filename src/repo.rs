@@ -21,6 +21,17 @@ pub(crate) fn location(out_root: &Path) -> Option<(String, Option<String>)> {
     }
 }
 
+/// Waits for a [`location`] still being found on another thread, if one was started and not
+/// asked for (a spec that failed before the repository rule). The process must not exit with
+/// that thread inside libgit2: libgit2's shutdown at exit frees what it is using, and the
+/// process aborts (`free(): invalid pointer`).
+pub(crate) fn settle() {
+    let started = PREFETCHED.lock().ok().and_then(|mut slot| slot.take());
+    if let Some((_, handle)) = started {
+        let _ = handle.join();
+    }
+}
+
 /// A [`location`] being found on another thread, and for which output root.
 type Started = (
     PathBuf,

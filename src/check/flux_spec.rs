@@ -1,5 +1,6 @@
-//! `fluxSpec`: further fields of a component's Flux object, except what synctl owns for
-//! correctness or safety — the object's source, where it applies, as whom, and after what.
+//! `fluxSpec` and `argocdSpec`: further fields of the objects synctl writes for components,
+//! waves and tenant entries, in the CRDs' words — except what synctl owns for correctness or
+//! safety: the object's source, where it applies, as whom, and after what.
 
 use crate::diag::{Code, Problem};
 use crate::model::{ComponentSource, Fleet};
@@ -98,6 +99,31 @@ const HELM_RELEASE_FIELDS: &[&str] = &[
     "waitStrategy",
 ];
 
+/// The `.spec` fields of `argoproj.io/v1alpha1` Application (the upstream CRD's).
+const APPLICATION_FIELDS: &[&str] = &[
+    "destination",
+    "ignoreDifferences",
+    "info",
+    "project",
+    "revisionHistoryLimit",
+    "source",
+    "sourceHydrator",
+    "sources",
+    "syncPolicy",
+];
+
+/// The `.spec` fields of an Application synctl owns.
+const APPLICATION: &[(&str, &str)] = &[
+    ("project", "synctl places the Application in its project"),
+    (
+        "destination",
+        "set the component's `clusters` and `namespace`",
+    ),
+    ("source", "set `path:` or `chart:`"),
+    ("sources", "set `path:` or `chart:`"),
+    ("sourceHydrator", "set `path:` or `chart:`"),
+];
+
 /// A tenant entry's Kustomization: besides what synctl owns on any Kustomization, what would
 /// let the entry read or decrypt with the platform's Secrets (its Kustomization runs where
 /// Flux keeps them).
@@ -114,6 +140,13 @@ const TENANT_ENTRY: &[(&str, &str)] = &[
 
 pub(super) fn check(fleet: &Fleet, problems: &mut Vec<Problem>) {
     components(fleet, problems);
+    for comp in &fleet.components {
+        if let Some(spec) = &comp.knobs.argocd_spec {
+            let what = format!("`{}`", comp.name);
+            unknown(spec, "Application", APPLICATION_FIELDS, problems);
+            owned(spec, &what, "Application", APPLICATION, problems);
+        }
+    }
     let argocd = fleet.engine == crate::model::Engine::ArgoCd;
     for w in &fleet.waves {
         let Some(spec) = &w.flux_spec else { continue };
@@ -167,15 +200,20 @@ fn nothing_here(spec: &Node, when: &str) -> Problem {
 
 /// The keys of `spec` synctl owns (`owned`), each with where the spec sets it instead.
 fn owned(spec: &Node, what: &str, kind: &str, owned: &[(&str, &str)], problems: &mut Vec<Problem>) {
+    let field = if kind == "Application" {
+        "argocdSpec"
+    } else {
+        "fluxSpec"
+    };
     for (key, instead) in owned {
         if let Some(entry) = spec.entry(key) {
             problems.push(
                 Problem::error(
                     Code::Reserved,
-                    format!("`fluxSpec.{key}` of {what}: synctl writes the {kind}'s `{key}`"),
+                    format!("`{field}.{key}` of {what}: synctl writes the {kind}'s `{key}`"),
                 )
                 .at(entry.key_span, "synctl's to write")
-                .help(format!("remove it from `fluxSpec`; {instead}")),
+                .help(format!("remove it; {instead}")),
             );
         }
     }
@@ -206,6 +244,11 @@ fn components(fleet: &Fleet, problems: &mut Vec<Problem>) {
 
 /// Keys of `spec` that are no field of the object's spec.
 fn unknown(spec: &Node, kind: &str, fields: &[&str], problems: &mut Vec<Problem>) {
+    let field = if kind == "Application" {
+        "argocdSpec"
+    } else {
+        "fluxSpec"
+    };
     let crate::spec::yaml::Value::Map(entries) = &spec.value else {
         return;
     };
@@ -217,10 +260,7 @@ fn unknown(spec: &Node, kind: &str, fields: &[&str], problems: &mut Vec<Problem>
         problems.push(
             Problem::error(
                 Code::Schema,
-                format!(
-                    "`fluxSpec.{}` is not a field of a Flux {kind}'s spec",
-                    e.key
-                ),
+                format!("`{field}.{}` is not a field of a {kind}'s spec", e.key),
             )
             .at(e.key_span, "the API server would drop it")
             .help(help),

@@ -49,6 +49,7 @@ impl Child<'_> {
             ignore_differences: Vec::new(),
             kustomize_patches: Vec::new(),
             retry_limit: self.fleet.argocd_retry_limit,
+            extra: None,
         }
     }
 
@@ -241,6 +242,11 @@ fn component_app(
         .collect();
     app.ignore_differences
         .clone_from(&comp.knobs.ignore_differences);
+    app.extra = comp
+        .knobs
+        .argocd_spec
+        .as_ref()
+        .map(crate::spec::yaml::Node::to_json);
     if matches!(comp.source, ComponentSource::Path(_)) {
         let env = comp
             .environments
@@ -364,6 +370,7 @@ fn root_application(b: &mut Builder<'_>, children: Children<'_>) {
         ignore_differences: Vec::new(),
         kustomize_patches: Vec::new(),
         retry_limit: fleet.argocd_retry_limit,
+        extra: None,
     };
     // A standalone cluster runs its own Argo CD (T8): its root Application lives in its
     // entry, applied once with `kubectl apply -k`; every other root is in `hub/`.

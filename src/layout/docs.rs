@@ -285,6 +285,8 @@ pub struct Application {
     pub kustomize_patches: Vec<serde_json::Value>,
     /// `syncPolicy.retry.limit` (`spec.argocd.retryLimit`).
     pub retry_limit: i64,
+    /// `argocdSpec`: further `.spec` fields, merged over the written object last (by render).
+    pub extra: Option<serde_json::Value>,
 }
 
 /// A kustomize patch of an overlay: its target and the patch (a strategic-merge object, or a

@@ -250,6 +250,7 @@ pub(super) fn tenant_argocd_apps(fleet: &Fleet, t: &Tenant, e: usize, project: b
         ignore_differences: Vec::new(),
         kustomize_patches: Vec::new(),
         retry_limit: fleet.argocd_retry_limit,
+        extra: None,
     })));
     docs
 }

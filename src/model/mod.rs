@@ -186,6 +186,9 @@ pub struct Knobs {
     pub namespace_metadata_span: Option<Span>,
     pub sync_options: Vec<String>,
     pub ignore_differences: Vec<Json>,
+    /// Argo CD: further fields of the component's Application `.spec`, merged in last (the
+    /// keys synctl owns are refused by `check`).
+    pub argocd_spec: Option<Node>,
 }
 
 /// A capability a component requires, and the components that provide it.

@@ -92,7 +92,10 @@ pub(super) fn render(r: &Renderer, doc: &Doc) -> Result<Vec<String>, Vec<Problem
                 cluster_admin: *cluster_admin,
             },
         )),
-        Doc::Application(app) => application(r, app).map(|d| vec![d]),
+        Doc::Application(app) => {
+            let text = application(r, app)?;
+            one(with_extra(text, app.extra.as_ref()))
+        }
         Doc::FluxInstance(f) => one(r.object("flux/fluxinstance.yaml.j2", f)),
         Doc::Namespace { .. } | Doc::ServiceAccount { .. } => {
             core(r, doc).map(|d| vec![d]).map_err(|p| vec![p])
@@ -281,7 +284,12 @@ fn with_extra(text: String, extra: Option<&Json>) -> Result<String, Problem> {
         .unwrap_or_default();
     let mut doc = node.to_json();
     crate::json::merge(&mut doc["spec"], extra);
-    let mut out = in_order(&doc, &["apiVersion", "kind", "metadata"]);
+    // Everything before `spec:` as the writer wrote it (the object's last field).
+    let text = &source.text;
+    let mut out = match text.find("\nspec:\n") {
+        Some(at) => text[..=at].to_owned(),
+        None => in_order(&doc, &["apiVersion", "kind", "metadata"]),
+    };
     out.push_str("spec:\n");
     let spec = doc["spec"].as_object().cloned().unwrap_or_default();
     let added = spec.keys().filter(|k| !written.contains(k));

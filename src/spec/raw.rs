@@ -215,6 +215,8 @@ pub(crate) struct Component {
     pub sync_options: Vec<String>,
     #[serde(default)]
     pub ignore_differences: Vec<serde_json::Value>,
+    /// Further fields of the Argo CD Application's `.spec`, as written.
+    pub argocd_spec: Option<Node>,
 }
 
 /// `decryption: {secretRef}` (SOPS).

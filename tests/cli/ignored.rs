@@ -45,6 +45,7 @@ const COMPONENT: &[(&str, &str)] = &[
         "ignoreDifferences",
         "ignoreDifferences: [{kind: Deployment, jsonPointers: [/spec/replicas]}]",
     ),
+    ("argocdSpec", "argocdSpec: {revisionHistoryLimit: 3}"),
 ];
 
 /// A value for each field of an environment's overrides (`environments.<env>`).

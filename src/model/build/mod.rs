@@ -430,6 +430,7 @@ fn knobs(c: &crate::spec::raw::Component) -> super::Knobs {
         namespace_metadata_span: meta.map(|m| m.span),
         sync_options: c.sync_options.clone(),
         ignore_differences: c.ignore_differences.clone(),
+        argocd_spec: c.argocd_spec.clone(),
     }
 }
 
