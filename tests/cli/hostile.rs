@@ -534,7 +534,7 @@ fn crlf_spec_with_autocrlf_keeps_its_line_endings_and_leaves_no_phantom_change()
 
 /// A spec refused before the repository rule leaves the thread that looks for the Git
 /// repository running; exiting under it let libgit2's shutdown free what the thread used, and
-/// the process aborted ("free(): invalid pointer") about once in a hundred runs. It is joined
+/// the process aborted (`free(): invalid pointer`) about once in a hundred runs. It is joined
 /// before exit now: many runs, every one a clean exit 1.
 #[test]
 fn a_refused_spec_never_aborts_at_exit() {
