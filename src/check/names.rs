@@ -35,7 +35,7 @@ fn reserved_tenants(fleet: &Fleet, problems: &mut Vec<Problem>) {
         }
         // Tenant accounts live in flux-system beside Flux's own (fleet model N1).
         let n = t.name.as_str();
-        if n == "flux-operator" || n.ends_with("-controller") || n.starts_with("synctl-") {
+        if flux_account(n) || n.starts_with("synctl-") {
             problems.push(
                 Problem::error(Code::Reserved, format!("a tenant cannot be named `{n}`"))
                     .at(
@@ -174,6 +174,19 @@ fn namespace_metadata(fleet: &Fleet, problems: &mut Vec<Problem>) {
             }
         }
     }
+}
+
+/// Whether `name` is the account of a Flux controller synctl can install (every controller
+/// the schema's `fluxComponent` lists, `source-watcher` included), of any other
+/// `*-controller`, or of the Flux Operator: a tenant named so would run as it in flux-system.
+fn flux_account(name: &str) -> bool {
+    let schema: serde_json::Value =
+        serde_json::from_str(crate::spec::schema::SCHEMA).unwrap_or_default();
+    let listed = schema
+        .pointer("/definitions/fluxComponent/enum")
+        .and_then(serde_json::Value::as_array)
+        .is_some_and(|a| a.iter().any(|c| c.as_str() == Some(name)));
+    listed || name == "flux-operator" || name.ends_with("-controller")
 }
 
 pub(super) fn reserved(fleet: &Fleet, problems: &mut Vec<Problem>) {

@@ -53,6 +53,22 @@ fn entries(fleet: &Fleet, t: &crate::model::Tenant, problems: &mut Vec<Problem>)
                 .help("shorten the tenant's or the entry's name"),
             );
         }
+        // The entry's target namespace is one of the tenant's: its account may write nowhere
+        // else (RBAC or the AppProject would refuse it at apply time, unannounced).
+        if let Some(ns) = &a.namespace
+            && !t.namespaces.is_empty()
+            && !t.namespaces.iter().any(|(n, _)| n == ns)
+        {
+            let own: Vec<&str> = t.namespaces.iter().map(|(n, _)| n.as_str()).collect();
+            problems.push(
+                Problem::error(
+                    Code::Placement,
+                    format!("an entry of tenant `{}` targets namespace `{ns}`, which is not the tenant's", t.name),
+                )
+                .at(a.span, "this entry")
+                .help(format!("target one of the tenant's namespaces: {}", own.join(", "))),
+            );
+        }
         if let Some(&outside) = a
             .clusters
             .iter()
