@@ -32,6 +32,8 @@ pub(crate) fn check_relative_path(path: &str) -> Result<(), &'static str> {
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Folder {
     pub exists: bool,
+    /// The folder resolves outside the output root (through a link): nothing in it was read.
+    pub outside: bool,
     /// A `kustomization.yaml` at its top.
     pub kustomization: bool,
     /// Its YAML and JSON files (hidden entries skipped), sorted by path.
@@ -53,17 +55,49 @@ impl Folder {
         self.manifests
             .iter()
             .filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
-            .filter_map(|p| std::fs::read_to_string(p).ok())
+            .filter_map(|p| read_plain(p))
             .collect()
     }
 }
 
-/// Scans component folder `path` (relative to `root`).
+/// The largest file of a component's folder synctl reads (a manifest is far smaller).
+const MAX_READ: u64 = 8 << 20;
+
+/// The text of the regular file at `path` — never through a link, never a FIFO or device, at
+/// most [`MAX_READ`] bytes — or `None`.
+#[must_use]
+pub(crate) fn read_plain(path: &Path) -> Option<String> {
+    let meta = std::fs::symlink_metadata(path).ok()?;
+    if !meta.is_file() || meta.len() > MAX_READ {
+        return None;
+    }
+    let mut text = String::new();
+    std::io::Read::read_to_string(
+        &mut std::io::Read::take(std::fs::File::open(path).ok()?, MAX_READ),
+        &mut text,
+    )
+    .ok()?;
+    Some(text)
+}
+
+/// Scans component folder `path` (relative to `root`). A folder that resolves outside `root`
+/// (a link on the way) is not read: `outside`.
 #[must_use]
 pub(crate) fn scan(root: &Path, path: &str) -> Folder {
     let dir = root.join(path.trim_start_matches("./"));
     if !dir.is_dir() {
         return Folder::default();
+    }
+    let inside = match (dir.canonicalize(), root.canonicalize()) {
+        (Ok(d), Ok(r)) => d.starts_with(r),
+        _ => false,
+    };
+    if !inside {
+        return Folder {
+            exists: true,
+            outside: true,
+            ..Folder::default()
+        };
     }
     let manifests = walkdir::WalkDir::new(&dir)
         .max_depth(MAX_DEPTH)
@@ -79,8 +113,7 @@ pub(crate) fn scan(root: &Path, path: &str) -> Folder {
         })
         .map(walkdir::DirEntry::into_path)
         .collect();
-    let remote_base = std::fs::read_to_string(dir.join("kustomization.yaml"))
-        .ok()
+    let remote_base = read_plain(&dir.join("kustomization.yaml"))
         .and_then(|text| {
             crate::spec::yaml::parse(&crate::spec::source::Source::new(
                 "kustomization.yaml",
@@ -101,7 +134,9 @@ pub(crate) fn scan(root: &Path, path: &str) -> Folder {
         });
     Folder {
         exists: true,
-        kustomization: dir.join("kustomization.yaml").is_file(),
+        outside: false,
+        kustomization: std::fs::symlink_metadata(dir.join("kustomization.yaml"))
+            .is_ok_and(|m| m.is_file()),
         manifests,
         remote_base,
     }
@@ -127,10 +162,8 @@ pub(crate) fn flux_system(root: &Path, entry: &str) -> FluxSystem {
         && plain(&dir.join("flux-system/kustomization.yaml"), false);
     let listing = dir.join("kustomization.yaml");
     // A generated listing is a few hundred bytes: anything far larger is not ours to read.
-    let listed = std::fs::symlink_metadata(&listing)
-        .is_ok_and(|m| m.is_file() && m.len() < 1 << 20)
-        && std::fs::read_to_string(&listing)
-            .is_ok_and(|t| t.lines().any(|l| l.trim() == "- flux-system"));
+    let listed =
+        read_plain(&listing).is_some_and(|t| t.lines().any(|l| l.trim() == "- flux-system"));
     FluxSystem {
         bootstrapped,
         listed,

@@ -191,7 +191,7 @@ fn lockdown(fleet: &Fleet, ci: usize, out_root: Option<&Path>, problems: &mut Ve
         "add the lockdown to {}/flux-system/kustomization.yaml (`flux bootstrap` keeps it):\n{LOCKDOWN_BLOCK}",
         fleet.repository.repo_path(&entry)
     );
-    let Ok(text) = std::fs::read_to_string(&file) else {
+    let Some(text) = crate::folders::read_plain(&file) else {
         problems.push(
             Problem::warning(Code::Lockdown, format!("cluster `{}` is locked for tenants, but it has no `flux-system/kustomization.yaml` yet", c.name))
                 .at(c.span, "bootstrapped with flux bootstrap")

@@ -550,3 +550,45 @@ fn a_refused_spec_never_aborts_at_exit() {
         assert_eq!(run.status, 1, "{}", run.stderr);
     }
 }
+
+/// A component's folder is read only inside the repository and only as plain files: a folder
+/// linked to `/` is a located error (nothing under it read), and a `kustomization.yaml` linked
+/// to `/dev/zero` or made a FIFO is not read (it used to be read until memory ran out, or to
+/// block `validate` for ever).
+#[test]
+fn component_folders_are_never_read_through_links_or_special_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("fleet.yaml");
+    fs::write(
+        &spec,
+        "apiVersion: synctl.dev/v1alpha1\nkind: Fleet\nmetadata: {name: t}\nspec:\n  repository: {url: https://github.com/acme/fleet}\n  clusters:\n    - {name: hub, role: hub}\n  components:\n    - {name: app, wave: config, path: app}\n",
+    )
+    .unwrap();
+    let app = dir.path().join("app");
+    symlink("/", &app).unwrap();
+    let run = Synctl::new().args(["validate", "-f"]).args([&spec]).run();
+    assert_eq!(run.status, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("leads outside the repository"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        !run.stderr.contains("synctl::substitution"),
+        "{}",
+        run.stderr
+    );
+    fs::remove_file(&app).unwrap();
+    fs::create_dir(&app).unwrap();
+    symlink("/dev/zero", app.join("kustomization.yaml")).unwrap();
+    let run = Synctl::new().args(["validate", "-f"]).args([&spec]).run();
+    assert!(run.status == 0 || run.status == 1, "{}", run.stderr);
+    fs::remove_file(app.join("kustomization.yaml")).unwrap();
+    let fifo = Command::new("mkfifo")
+        .arg(app.join("kustomization.yaml"))
+        .status()
+        .unwrap();
+    assert!(fifo.success());
+    let run = Synctl::new().args(["validate", "-f"]).args([&spec]).run();
+    assert!(run.status == 0 || run.status == 1, "{}", run.stderr);
+}
