@@ -284,6 +284,17 @@ fn paths<'a>(
         let folder = seen
             .entry(p.as_str())
             .or_insert_with(|| folders::scan(root, p));
+        if folder.outside {
+            problems.push(
+                Problem::error(
+                    Code::Name,
+                    format!("the path `{p}` of component `{}` leads outside the repository through a link", c.name),
+                )
+                .at(c.source_span, "resolves outside the output root")
+                .help("synctl reads nothing outside the repository (and a checkout elsewhere would not hold it): move the manifests into the repository, or point `path:` at a plain folder"),
+            );
+            continue;
+        }
         folder_fits(fleet, c, root, folder, problems);
     }
     seen
@@ -302,17 +313,6 @@ fn folder_fits(
     let ComponentSource::Path(p) = &c.source else {
         return;
     };
-    if folder.outside {
-        problems.push(
-            Problem::error(
-                Code::Name,
-                format!("the path `{p}` of component `{}` leads outside the repository through a link", c.name),
-            )
-            .at(c.source_span, "resolves outside the output root")
-            .help("synctl reads nothing outside the repository (and a checkout elsewhere would not hold it): move the manifests into the repository, or point `path:` at a plain folder"),
-        );
-        return;
-    }
     if let Some(base) = &folder.remote_base
         && let Some(&locked) = c.clusters.iter().find(|&&k| fleet.locked(k))
     {
