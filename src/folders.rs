@@ -60,6 +60,15 @@ impl Folder {
     }
 }
 
+/// Where `path` leads when that is outside `root` (through a link): the canonical target.
+/// `None` for a path inside `root`, or one that does not resolve.
+#[must_use]
+pub(crate) fn leads_outside(path: &Path, root: &Path) -> Option<PathBuf> {
+    let target = path.canonicalize().ok()?;
+    let root = root.canonicalize().ok()?;
+    (!target.starts_with(&root)).then_some(target)
+}
+
 /// The largest file of a component's folder synctl reads (a manifest is far smaller).
 const MAX_READ: u64 = 8 << 20;
 

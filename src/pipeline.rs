@@ -89,6 +89,14 @@ pub(crate) fn check_file(
 ) -> Result<Checked, Stop> {
     // One thread, started before the spec is read: the schema compiled (wanted as soon as the
     // spec is parsed), then the Git facts of the repository rule.
+    if let Some(root) = out_root
+        && std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
+        && crate::folders::leads_outside(path, root).is_some()
+    {
+        return Err(Stop::Io(format!(
+            "`{name}` is a link to a file outside the output root: synctl reads the spec only inside the repository (copy it in, or point -f at it)"
+        )));
+    }
     if let Some(root) = out_root {
         crate::repo::prefetch_location(root, || {
             let _t = crate::timing::stage("schema-build");

@@ -592,3 +592,32 @@ fn component_folders_are_never_read_through_links_or_special_files() {
     let run = Synctl::new().args(["validate", "-f"]).args([&spec]).run();
     assert!(run.status == 0 || run.status == 1, "{}", run.stderr);
 }
+
+/// `fleet.yaml` linked to a file outside the repository (another team's spec, a credentials
+/// file): nothing reads it as the spec (its lines would be shown in diagnostics) and `add-env`
+/// edits nothing — outside or in the tree.
+#[test]
+fn a_spec_linked_outside_the_repository_is_neither_read_nor_edited() {
+    let w = World::new();
+    let repo = w.repo();
+    let outside_spec = w.outside().join("fleet.yaml");
+    fs::rename(repo.join("fleet.yaml"), &outside_spec).unwrap();
+    symlink(&outside_spec, repo.join("fleet.yaml")).unwrap();
+    let before_outside = fs::read(&outside_spec).unwrap();
+    let before = snapshot(&repo);
+    for args in [
+        &["validate"][..],
+        &["generate"][..],
+        &["add-env", "s1", "--like", "willingham-k8s", "--no-commit"][..],
+    ] {
+        let run = w.run(args);
+        assert_eq!(run.status, 2, "{args:?}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("outside the output root"),
+            "{}",
+            run.stderr
+        );
+    }
+    assert_eq!(fs::read(&outside_spec).unwrap(), before_outside);
+    assert_eq!(snapshot(&repo), before, "nothing may be written");
+}
