@@ -37,19 +37,15 @@ impl Child<'_> {
         source: AppSource,
     ) -> Application {
         Application {
-            name: application_name(self.fleet, self.cluster, item),
-            namespace: self.fleet.argocd_namespace.clone(),
             sync_wave: Some(sync_wave),
-            project: project.to_owned(),
-            destination_name: self.destination.clone(),
-            destination_namespace: namespace.map(str::to_owned),
-            source,
-            sync_options: Vec::new(),
-            namespace_metadata: None,
-            ignore_differences: Vec::new(),
-            kustomize_patches: Vec::new(),
-            retry_limit: self.fleet.argocd_retry_limit,
-            extra: None,
+            ..Application::new(
+                application_name(self.fleet, self.cluster, item),
+                self.fleet.argocd_namespace.clone(),
+                project.to_owned(),
+                (self.destination.clone(), namespace.map(str::to_owned)),
+                source,
+                self.fleet.argocd_retry_limit,
+            )
         }
     }
 
@@ -357,21 +353,14 @@ fn root_application(b: &mut Builder<'_>, children: Children<'_>) {
         [ci],
         Content::resources(files),
     );
-    let root = Application {
-        name: format!("{}-root", cluster.name),
-        namespace: ns.clone(),
-        sync_wave: None,
-        project: "default".to_owned(),
-        destination_name: "in-cluster".to_owned(),
-        destination_namespace: Some(ns.clone()),
-        source: child.own(&dir),
-        sync_options: Vec::new(),
-        namespace_metadata: None,
-        ignore_differences: Vec::new(),
-        kustomize_patches: Vec::new(),
-        retry_limit: fleet.argocd_retry_limit,
-        extra: None,
-    };
+    let root = Application::new(
+        format!("{}-root", cluster.name),
+        ns.clone(),
+        "default".to_owned(),
+        ("in-cluster".to_owned(), Some(ns.clone())),
+        child.own(&dir),
+        fleet.argocd_retry_limit,
+    );
     // A standalone cluster runs its own Argo CD (T8): its root Application lives in its
     // entry, applied once with `kubectl apply -k`; every other root is in `hub/`.
     let entry = cluster.folder();

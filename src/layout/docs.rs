@@ -289,6 +289,36 @@ pub struct Application {
     pub extra: Option<serde_json::Value>,
 }
 
+impl Application {
+    /// An Application named `name` in `namespace` (Argo CD's), of `project`, sending `source`
+    /// to `destination` (a cluster name and maybe a namespace), with synctl's sync policy and
+    /// no knobs of a component.
+    pub(super) fn new(
+        name: String,
+        namespace: String,
+        project: String,
+        destination: (String, Option<String>),
+        source: AppSource,
+        retry_limit: i64,
+    ) -> Application {
+        Application {
+            name,
+            namespace,
+            sync_wave: None,
+            project,
+            destination_name: destination.0,
+            destination_namespace: destination.1,
+            source,
+            sync_options: Vec::new(),
+            namespace_metadata: None,
+            ignore_differences: Vec::new(),
+            kustomize_patches: Vec::new(),
+            retry_limit,
+            extra: None,
+        }
+    }
+}
+
 /// A kustomize patch of an overlay: its target and the patch (a strategic-merge object, or a
 /// JSON 6902 list of operations), written as kustomize's `patches` entry.
 #[derive(Clone, Debug, PartialEq)]

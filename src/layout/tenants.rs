@@ -230,28 +230,23 @@ pub(super) fn tenant_argocd_apps(fleet: &Fleet, t: &Tenant, e: usize, project: b
             cluster_admin: t.role == crate::model::TenantRole::ClusterAdmin,
         });
     }
-    docs.push(Doc::Application(Box::new(super::Application {
-        name: t.entry_name(e),
-        namespace: ns.clone(),
-        sync_wave: None,
-        project: t.name.clone(),
-        destination_name: "in-cluster".to_owned(),
-        destination_namespace: apps
-            .namespace
-            .clone()
-            .or_else(|| t.namespaces.first().map(|(n, _)| n.clone())),
-        source: super::AppSource::Git {
-            repo_url: apps.url.clone(),
-            path: apps.path.clone(),
-            revision: apps.branch.clone(),
-        },
-        sync_options: Vec::new(),
-        namespace_metadata: None,
-        ignore_differences: Vec::new(),
-        kustomize_patches: Vec::new(),
-        retry_limit: fleet.argocd_retry_limit,
-        extra: None,
-    })));
+    let target = apps
+        .namespace
+        .clone()
+        .or_else(|| t.namespaces.first().map(|(n, _)| n.clone()));
+    let source = super::AppSource::Git {
+        repo_url: apps.url.clone(),
+        path: apps.path.clone(),
+        revision: apps.branch.clone(),
+    };
+    docs.push(Doc::Application(Box::new(super::Application::new(
+        t.entry_name(e),
+        ns.clone(),
+        t.name.clone(),
+        ("in-cluster".to_owned(), target),
+        source,
+        fleet.argocd_retry_limit,
+    ))));
     docs
 }
 
