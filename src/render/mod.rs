@@ -123,10 +123,15 @@ impl Renderer {
         let mut fast = Vec::new();
         let mut overridden = Vec::new();
         for (name, _) in TEMPLATES {
-            match overrides.map(|d| d.join(name)).filter(|p| p.is_file()) {
+            match overrides.and_then(|d| template_file(d, name).transpose()) {
                 Some(p) => {
-                    let source = std::fs::read_to_string(&p)
-                        .map_err(|e| format!("cannot read template `{}`: {e}", p.display()))?;
+                    let p = p?;
+                    let source = crate::folders::read_plain(&p).ok_or_else(|| {
+                        format!(
+                            "cannot read template `{}`: not a regular file of at most 8 MiB",
+                            p.display()
+                        )
+                    })?;
                     env.add_template_owned(*name, source)
                         .map_err(|e| format!("template `{name}`: {e}"))?;
                     overridden.push((*name, p.display().to_string()));
@@ -213,6 +218,23 @@ fn check_override(name: &str, file: &str, text: &str) -> Result<(), Problem> {
         }
     }
     Ok(())
+}
+
+/// The override of template `name` in folder `dir`, if there is one: a plain file inside
+/// `dir` — a link, or a file a linked folder leads outside `dir` to, is an error (synctl
+/// reads nothing outside the repository through a link).
+fn template_file(dir: &Path, name: &str) -> Result<Option<std::path::PathBuf>, String> {
+    let p = dir.join(name);
+    let Ok(meta) = std::fs::symlink_metadata(&p) else {
+        return Ok(None);
+    };
+    if meta.file_type().is_symlink() || crate::folders::leads_outside(&p, dir).is_some() {
+        return Err(format!(
+            "template `{}` is a link or leads outside the templates folder: synctl reads templates only as plain files inside it",
+            p.display()
+        ));
+    }
+    Ok(meta.is_file().then_some(p))
 }
 
 /// `value | yaml(indent)`: the value as block YAML, every line indented.

@@ -621,3 +621,37 @@ fn a_spec_linked_outside_the_repository_is_neither_read_nor_edited() {
     assert_eq!(fs::read(&outside_spec).unwrap(), before_outside);
     assert_eq!(snapshot(&repo), before, "nothing may be written");
 }
+
+/// `--templates` reads plain files inside its folder only: a template that is a link, or a
+/// subfolder linked elsewhere, stops the run before anything is written (it was read through
+/// the link).
+#[test]
+fn templates_are_never_read_through_links() {
+    for linked_folder in [false, true] {
+        let w = World::new();
+        let templates = w.repo().join("templates");
+        let outside = w.outside().join("k8s");
+        fs::create_dir_all(&outside).unwrap();
+        fs::write(outside.join("namespace.yaml.j2"), "secret: from outside\n").unwrap();
+        if linked_folder {
+            fs::create_dir_all(&templates).unwrap();
+            symlink(&outside, templates.join("k8s")).unwrap();
+        } else {
+            fs::create_dir_all(templates.join("k8s")).unwrap();
+            symlink(
+                outside.join("namespace.yaml.j2"),
+                templates.join("k8s/namespace.yaml.j2"),
+            )
+            .unwrap();
+        }
+        let before = snapshot(&w.repo());
+        let run = w.run(&["generate", "--templates", "templates"]);
+        assert_eq!(run.status, 2, "{}", run.stderr);
+        assert!(
+            run.stderr.contains("is a link or leads outside"),
+            "{}",
+            run.stderr
+        );
+        assert_eq!(snapshot(&w.repo()), before, "nothing may be written");
+    }
+}
