@@ -180,9 +180,7 @@ fn namespace_metadata(fleet: &Fleet, problems: &mut Vec<Problem>) {
 /// the schema's `fluxComponent` lists, `source-watcher` included), of any other
 /// `*-controller`, or of the Flux Operator: a tenant named so would run as it in flux-system.
 fn flux_account(name: &str) -> bool {
-    let schema: serde_json::Value =
-        serde_json::from_str(crate::spec::schema::SCHEMA).unwrap_or_default();
-    let listed = schema
+    let listed = crate::spec::schema::schema_json()
         .pointer("/definitions/fluxComponent/enum")
         .and_then(serde_json::Value::as_array)
         .is_some_and(|a| a.iter().any(|c| c.as_str() == Some(name)));

@@ -89,6 +89,28 @@ impl Overlay<'_> {
         );
     }
 
+    /// The end of overlay `dir` (`remote` or `releases`): the wave's tenant entries `delivery`
+    /// delivers from it, then its `kustomization.yaml` listing `resources`.
+    fn close(
+        &self,
+        b: &mut Builder<'_>,
+        dir: &str,
+        delivery: Delivery,
+        mut resources: Vec<String>,
+        patches: Vec<crate::layout::Patch>,
+    ) {
+        let apps = remote_tenant_apps(b.fleet, self.ci, self.plan, delivery, &self.deps);
+        if !apps.is_empty() {
+            self.file(b, &format!("{dir}/tenant-apps.yaml"), Content::docs(apps));
+            resources.push("tenant-apps.yaml".to_owned());
+        }
+        self.file(
+            b,
+            &format!("{dir}/kustomization.yaml"),
+            Content::Kustomize { resources, patches },
+        );
+    }
+
     /// `remote/`: what is applied on the fleet cluster itself — its namespaces, the tenants'
     /// accounts and boundaries, and the tenants' entries Argo CD delivers.
     fn remote(&self, b: &mut Builder<'_>, ns_docs: Vec<Doc>) {
@@ -140,16 +162,7 @@ impl Overlay<'_> {
                 patches.push(release::tenant_account_patch(fleet, t));
             }
         }
-        let apps = remote_tenant_apps(fleet, self.ci, plan, Delivery::ArgoCd, &self.deps);
-        if !apps.is_empty() {
-            self.file(b, "remote/tenant-apps.yaml", Content::docs(apps));
-            resources.push("tenant-apps.yaml".to_owned());
-        }
-        self.file(
-            b,
-            "remote/kustomization.yaml",
-            Content::Kustomize { resources, patches },
-        );
+        self.close(b, "remote", Delivery::ArgoCd, resources, patches);
     }
 
     /// `releases/`: the wave's HelmReleases, applied on the hub and reaching the cluster
@@ -159,7 +172,7 @@ impl Overlay<'_> {
         let (fleet, plan) = (b.fleet, self.plan);
         let cluster = &fleet.clusters[self.ci];
         let wave = &fleet.waves[plan.wave].name;
-        let mut resources: Vec<String> = plan
+        let resources: Vec<String> = plan
             .charts
             .iter()
             .map(|&c| format!("../../../../deploy/{wave}/{}", fleet.components[c].name))
@@ -182,16 +195,7 @@ impl Overlay<'_> {
                     .map(|&c| release::account_patch(fleet, c, &account)),
             );
         }
-        let apps = remote_tenant_apps(fleet, self.ci, plan, Delivery::Flux, &self.deps);
-        if !apps.is_empty() {
-            self.file(b, "releases/tenant-apps.yaml", Content::docs(apps));
-            resources.push("tenant-apps.yaml".to_owned());
-        }
-        self.file(
-            b,
-            "releases/kustomization.yaml",
-            Content::Kustomize { resources, patches },
-        );
+        self.close(b, "releases", Delivery::Flux, resources, patches);
     }
 }
 

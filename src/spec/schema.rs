@@ -15,7 +15,7 @@ use crate::spec::yaml::{Node, Value};
 /// The schema text, as `synctl schema` prints it.
 pub const SCHEMA: &str = include_str!("../../schemas/fleet.schema.json");
 
-pub(super) fn schema_json() -> &'static Json {
+pub(crate) fn schema_json() -> &'static Json {
     static SCHEMA_JSON: OnceLock<Json> = OnceLock::new();
     SCHEMA_JSON.get_or_init(|| serde_json::from_str(SCHEMA).unwrap_or(Json::Null))
 }
