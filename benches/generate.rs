@@ -11,6 +11,10 @@
     clippy::cast_precision_loss,
     reason = "sizes and times printed in a table, to one decimal"
 )]
+#![allow(
+    clippy::print_stdout,
+    reason = "the bench prints its table to the terminal"
+)]
 
 use std::fs;
 use std::path::Path;

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use clap::{CommandFactory, Parser, Subcommand};
 
 use crate::commands::{
-    self, Failure, Global, add_env, explain, generate, graph, print_stdout, validate,
+    self, Failure, Global, add_env, explain, generate, graph, print_stderr, print_stdout, validate,
 };
 
 /// synctl compiles a fleet spec into the tree Flux CD and Argo CD reconcile.
@@ -83,7 +83,7 @@ pub fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::Invalid) => ExitCode::from(1),
         Err(Failure::Usage(msg)) => {
-            eprintln!("error: {msg}");
+            print_stderr(&format!("error: {msg}\n"));
             ExitCode::from(2)
         }
     }

@@ -53,6 +53,12 @@ impl Source {
         (line + 1, col + 1)
     }
 
+    /// The byte offset at which each line starts (the first is 0).
+    #[must_use]
+    pub(crate) fn line_starts(&self) -> &[usize] {
+        &self.line_starts
+    }
+
     /// The byte offset of 1-based `line` and 0-based character column `col`.
     #[must_use]
     pub(crate) fn offset_of(&self, line: usize, col: usize) -> usize {

@@ -28,11 +28,11 @@ pub(crate) fn stage(name: &'static str) -> Stage {
 impl Drop for Stage {
     fn drop(&mut self) {
         if let Some(start) = self.start {
-            eprintln!(
-                "synctl: timing {} {:.1} ms",
+            crate::commands::print_stderr(&format!(
+                "synctl: timing {} {:.1} ms\n",
                 self.name,
                 start.elapsed().as_secs_f64() * 1e3
-            );
+            ));
         }
     }
 }

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use super::{DataFormat, Failure, Global, print_stdout, report, status};
+use super::{DataFormat, Failure, Global, print_stderr, print_stdout, report, status};
 use crate::diag::Format;
 use crate::pipeline::{self, Compiled};
 
@@ -96,8 +96,8 @@ pub(crate) fn run(g: &Global, opts: &Args) -> Result<(), Failure> {
             return Ok(());
         }
         report(g, &compiled.checked.source, &plan.drift(), Format::Human);
-        eprintln!(
-            "the tree is not what the spec compiles to: run `synctl generate` and commit the result"
+        print_stderr(
+            "the tree is not what the spec compiles to: run `synctl generate` and commit the result\n",
         );
         return Err(Failure::Invalid);
     }

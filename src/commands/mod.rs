@@ -167,9 +167,15 @@ pub(crate) enum Failure {
 /// `--quiet` silences it.
 pub(crate) fn status(g: &Global, text: &str) {
     if !g.quiet {
-        let mut err = std::io::stderr().lock();
-        let _ = err.write_all(text.as_bytes());
+        print_stderr(text);
     }
+}
+
+/// Writes a message to stderr, ignoring a closed pipe: `synctl validate 2>&1 | head -1` ends
+/// quietly, as every Unix tool does, instead of panicking in `eprint!`.
+pub(crate) fn print_stderr(text: &str) {
+    let mut err = std::io::stderr().lock();
+    let _ = err.write_all(text.as_bytes());
 }
 
 /// Writes data to stdout, ignoring a closed pipe.
@@ -196,7 +202,7 @@ pub(crate) fn report(g: &Global, source: &Source, problems: &[Problem], format: 
         if format == Format::Human {
             print_stdout(&annotations);
         } else {
-            eprint!("{annotations}");
+            print_stderr(&annotations);
         }
     }
     match format {
@@ -204,10 +210,13 @@ pub(crate) fn report(g: &Global, source: &Source, problems: &[Problem], format: 
         Format::Sarif => print_stdout(&diag::render_sarif(source, problems)),
         Format::Human => {
             if !problems.is_empty() {
-                eprint!("{}", diag::render_human(source, problems, g.color_on()));
+                print_stderr(&diag::render_human(source, problems, g.color_on()));
                 let errors = problems.iter().filter(|p| p.is_error()).count();
                 let warnings = problems.len() - errors;
-                eprintln!("{}: {errors} error(s), {warnings} warning(s)", source.name);
+                print_stderr(&format!(
+                    "{}: {errors} error(s), {warnings} warning(s)\n",
+                    source.name
+                ));
             }
         }
     }

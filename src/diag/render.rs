@@ -5,7 +5,8 @@ use std::fmt;
 use std::sync::Arc;
 
 use miette::{
-    Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceCode,
+    Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError,
+    MietteSpanContents, NamedSource, SourceCode, SourceSpan, SpanContents,
 };
 use serde::Serialize;
 
@@ -15,7 +16,47 @@ use crate::source::Source;
 /// A problem together with the source it points into, as miette wants it.
 struct Shown<'a> {
     problem: &'a Problem,
-    source: &'a NamedSource<Arc<str>>,
+    source: &'a NamedSource<Windowed>,
+}
+
+/// The spec text for miette, read through its line index: miette's own `str` source counts
+/// lines from the first byte for every snippet, so a report of n problems took time in n × the
+/// file's size (40,000 bad cluster names: 4 minutes). Each snippet is cut from a window of a
+/// few lines around its span and its line numbers shifted back, which gives miette's numbers
+/// exactly (lines end at `\n`, as in `Source`).
+struct Windowed {
+    text: Arc<str>,
+    line_starts: Vec<usize>,
+}
+
+impl SourceCode for Windowed {
+    fn read_span<'a>(
+        &'a self,
+        span: &SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
+        let text: &str = &self.text;
+        let end = (span.offset() + span.len()).min(text.len());
+        // One line more than the context on each side, so miette's scan of the window sees the
+        // same lines before and after the span as a scan of the whole text.
+        let line = self.line_starts.partition_point(|&s| s <= span.offset()) - 1;
+        let first = line.saturating_sub(context_lines_before + 1);
+        let from = self.line_starts[first];
+        let to = text[end..]
+            .match_indices('\n')
+            .nth(context_lines_after + 1)
+            .map_or(text.len(), |(i, _)| end + i + 1);
+        let local = SourceSpan::new((span.offset() - from).into(), span.len());
+        let inner = text[from..to].read_span(&local, context_lines_before, context_lines_after)?;
+        Ok(Box::new(MietteSpanContents::new(
+            inner.data(),
+            SourceSpan::new((inner.span().offset() + from).into(), inner.span().len()),
+            inner.line() + first,
+            inner.column(),
+            inner.line_count() + first,
+        )))
+    }
 }
 
 impl fmt::Debug for Shown<'_> {
@@ -97,7 +138,13 @@ pub(crate) fn render_human(source: &Source, problems: &[Problem], color: bool) -
     } else {
         Arc::clone(&source.text)
     };
-    let named = NamedSource::new(source.name.clone(), shown_text);
+    let named = NamedSource::new(
+        source.name.clone(),
+        Windowed {
+            text: shown_text,
+            line_starts: source.line_starts().to_vec(),
+        },
+    );
     let clean: Vec<Problem> = problems.iter().map(printable).collect();
     let problems = &clean;
     let theme = if color {
@@ -332,4 +379,36 @@ fn escape_data(s: &str) -> String {
 
 fn escape_property(s: &str) -> String {
     escape_data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The windowed source gives miette what its own whole-text scan gives, for every span of
+    /// a text with short, long, empty and final lines, with 0 to 2 lines of context.
+    #[test]
+    fn windowed_snippets_are_miettes_own() {
+        let text = "a: 1\n\nbb: [x, y]\n  - ccc\nd: \"e\"\n\n\nlast: z";
+        let source = Source::new("f", text.to_owned());
+        let windowed = Windowed {
+            text: Arc::clone(&source.text),
+            line_starts: source.line_starts().to_vec(),
+        };
+        for offset in 0..=text.len() {
+            for len in 0..=(text.len() - offset).min(12) {
+                for ctx in 0..3 {
+                    let span = SourceSpan::new(offset.into(), len);
+                    let ours = windowed.read_span(&span, ctx, ctx).unwrap();
+                    let theirs = text.read_span(&span, ctx, ctx).unwrap();
+                    let at = format!("offset {offset} len {len} ctx {ctx}");
+                    assert_eq!(ours.data(), theirs.data(), "{at}");
+                    assert_eq!(ours.span(), theirs.span(), "{at}");
+                    assert_eq!(ours.line(), theirs.line(), "{at}");
+                    assert_eq!(ours.column(), theirs.column(), "{at}");
+                    assert_eq!(ours.line_count(), theirs.line_count(), "{at}");
+                }
+            }
+        }
+    }
 }

@@ -210,10 +210,10 @@ pub(crate) fn lock(root: &Path) -> Result<Lock, String> {
     match dir.try_lock() {
         Ok(()) => {}
         Err(fs::TryLockError::WouldBlock) => {
-            eprintln!(
-                "waiting for another synctl writing to `{}`…",
+            crate::commands::print_stderr(&format!(
+                "waiting for another synctl writing to `{}`…\n",
                 root.display()
-            );
+            ));
             dir.lock()
                 .map_err(|e| format!("cannot lock `{}`: {e}", root.display()))?;
         }

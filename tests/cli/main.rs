@@ -15,6 +15,7 @@ mod generate;
 mod git;
 mod hostile;
 mod ignored;
+mod limits;
 mod real_trees;
 mod tables;
 
@@ -71,6 +72,14 @@ impl Synctl {
     #[must_use]
     pub fn env(mut self, k: &str, v: &str) -> Synctl {
         self.cmd.env(k, v);
+        self
+    }
+
+    /// Kills the run after `secs` (its status is then -1): a guard against a run without end,
+    /// far above what the run takes; never a measure of speed.
+    #[must_use]
+    pub fn within(mut self, secs: u64) -> Synctl {
+        self.cmd.timeout(std::time::Duration::from_secs(secs));
         self
     }
 

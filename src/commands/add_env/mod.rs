@@ -3,7 +3,7 @@
 //! to the explicit `clusters:` lists that hold the model cluster — so comments, key order and
 //! formatting elsewhere stay as they were. The result is validated before anything is written.
 
-use super::{DataFormat, Failure, Global, print_stdout, report};
+use super::{DataFormat, Failure, Global, print_stderr, print_stdout, report};
 use std::collections::BTreeMap;
 
 use crate::diag::Format;
@@ -120,7 +120,7 @@ pub(crate) fn run(g: &Global, a: &Args) -> Result<(), Failure> {
     let checked = check_text(&g.spec_name(), original.clone(), Some(&root_dir));
     if checked.has_errors() {
         report(g, &checked.source, &checked.problems, Format::Human);
-        eprintln!("fix the spec first: add-env edits only a valid spec");
+        print_stderr("fix the spec first: add-env edits only a valid spec\n");
         return Err(Failure::Invalid);
     }
     let Some((fleet, _)) = &checked.fleet else {
@@ -132,10 +132,10 @@ pub(crate) fn run(g: &Global, a: &Args) -> Result<(), Failure> {
     let after = check_text(&g.spec_name(), text.clone(), Some(&root_dir));
     if after.has_errors() {
         report(g, &after.source, &after.problems, Format::Human);
-        eprintln!(
-            "the spec with `{}` added does not validate; nothing changed",
+        print_stderr(&format!(
+            "the spec with `{}` added does not validate; nothing changed\n",
             a.name
-        );
+        ));
         return Err(Failure::Invalid);
     }
     let target = if a.no_commit {

@@ -15,7 +15,7 @@ use super::{
 use crate::diag::{Code, Problem};
 use crate::spec::raw as spec_raw;
 use crate::spec::source::Span;
-use crate::suggest::did_you_mean;
+use crate::suggest::{Known, did_you_mean};
 
 mod parts;
 use parts::{build_cluster, build_tenant, place};
@@ -24,6 +24,8 @@ use parts::{build_cluster, build_tenant, place};
 pub(super) struct Names<'a> {
     index: HashMap<&'a str, usize>,
     kind: &'static str,
+    /// The names sorted for suggestions, made at the first unknown reference.
+    known: std::cell::OnceCell<Known>,
 }
 
 impl<'a> Names<'a> {
@@ -32,7 +34,11 @@ impl<'a> Names<'a> {
         for (i, n) in names.enumerate() {
             index.entry(n).or_insert(i);
         }
-        Names { index, kind }
+        Names {
+            index,
+            kind,
+            known: std::cell::OnceCell::new(),
+        }
     }
 
     fn resolve(
@@ -53,9 +59,12 @@ impl<'a> Names<'a> {
             ),
         )
         .at(span, format!("no {} is named `{name}`", self.kind));
-        let mut known: Vec<&str> = self.index.keys().copied().collect();
-        known.sort_unstable();
-        p = match did_you_mean(name, known.iter().copied()) {
+        let known = self
+            .known
+            .get_or_init(|| Known::new(self.index.keys().copied()));
+        let suggestion = known.closest(name);
+        let known = known.sorted();
+        p = match suggestion {
             Some(s) => p.help(format!("did you mean `{s}`?")),
             None if known.is_empty() => p.help(format!("define the {} first", self.kind)),
             None if known.len() <= 12 => {

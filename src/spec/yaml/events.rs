@@ -39,7 +39,7 @@ pub(super) struct Builder<'s> {
     pub(super) documents: Vec<Node>,
     pub(super) document_starts: Vec<usize>,
     pub(super) problems: Vec<Problem>,
-    fatal: bool,
+    pub(super) fatal: bool,
     /// (character index, byte offset) of the last marker seen.
     cursor: (usize, usize),
 }

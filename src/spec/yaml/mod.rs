@@ -5,7 +5,7 @@
 use std::collections::{HashMap, HashSet};
 
 use yaml_rust2::Yaml;
-use yaml_rust2::parser::{Parser, Tag};
+use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser, Tag};
 use yaml_rust2::scanner::TScalarStyle;
 
 use crate::diag::{Code, Problem};
@@ -146,7 +146,22 @@ pub(crate) fn needs_escape(c: char) -> bool {
 pub(crate) fn parse(source: &Source) -> Result<Node, Vec<Problem>> {
     let mut builder = Builder::new(source);
     let mut parser = Parser::new_from_str(&source.text);
-    if let Err(e) = parser.load(&mut builder, true) {
+    // Events are pulled one by one rather than through `Parser::load`, which recurses once per
+    // nesting level (`- - - … x` 30,000 deep overflowed the stack); the builder's own depth
+    // limit then stops the reading at the first level too deep.
+    let failed = loop {
+        match parser.next_token() {
+            Ok((Event::StreamEnd, _)) => break None,
+            Ok((event, mark)) => {
+                builder.on_event(event, mark);
+                if builder.fatal {
+                    break None;
+                }
+            }
+            Err(e) => break Some(e),
+        }
+    };
+    if let Some(e) = failed {
         let m = e.marker();
         let offset = source.offset_of(m.line(), m.col());
         builder.problems.push(
