@@ -30,6 +30,7 @@ pub mod spec;
 pub(crate) mod subst;
 pub(crate) mod suggest;
 pub mod synthetic;
+pub(crate) mod term;
 #[cfg(test)]
 mod testing;
 pub(crate) mod timing;

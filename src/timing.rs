@@ -28,7 +28,7 @@ pub(crate) fn stage(name: &'static str) -> Stage {
 impl Drop for Stage {
     fn drop(&mut self) {
         if let Some(start) = self.start {
-            crate::commands::print_stderr(&format!(
+            crate::term::print_stderr(&format!(
                 "synctl: timing {} {:.1} ms\n",
                 self.name,
                 start.elapsed().as_secs_f64() * 1e3

@@ -112,8 +112,43 @@ fn tenant_namespace_metadata(fleet: &Fleet, problems: &mut Vec<Problem>) {
     }
 }
 
+/// Kubernetes refuses an object whose annotations (keys and values) pass 256 KiB
+/// (`TotalAnnotationSizeLimitB`, apimachinery's `ValidateAnnotationsSize`).
+const MAX_ANNOTATION_BYTES: usize = 256 << 10;
+
+/// Annotations the API server would refuse, refused here with the spec item that sets them.
+fn annotation_size(fleet: &Fleet, problems: &mut Vec<Problem>) {
+    let tenants = fleet
+        .tenants
+        .iter()
+        .map(|t| ("tenant", t.name.as_str(), &t.namespace_annotations, t.span));
+    let components = fleet.components.iter().filter_map(|c| {
+        let span = c.knobs.namespace_metadata_span?;
+        Some((
+            "component",
+            c.name.as_str(),
+            &c.knobs.namespace_annotations,
+            span,
+        ))
+    });
+    for (kind, name, map, span) in tenants.chain(components) {
+        let size: usize = map.iter().map(|(k, v)| k.len() + v.len()).sum();
+        if size > MAX_ANNOTATION_BYTES {
+            problems.push(
+                Problem::error(
+                    Code::Size,
+                    format!("the namespace annotations of {kind} `{name}` are {size} bytes; Kubernetes refuses more than {MAX_ANNOTATION_BYTES}"),
+                )
+                .at(span, "in its `namespaceMetadata`")
+                .help("keep annotations small: large data belongs in a ConfigMap"),
+            );
+        }
+    }
+}
+
 fn namespace_metadata(fleet: &Fleet, problems: &mut Vec<Problem>) {
     tenant_namespace_metadata(fleet, problems);
+    annotation_size(fleet, problems);
     // Flux applies a `path:` folder as it is: the namespace is the folder's to create (Argo
     // CD's Application sets the metadata of the namespace it creates).
     if fleet.engine == crate::model::Engine::Flux {

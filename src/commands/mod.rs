@@ -10,7 +10,7 @@ pub(crate) mod graph;
 pub(crate) mod init;
 pub(crate) mod validate;
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use clap::ValueEnum;
@@ -171,19 +171,7 @@ pub(crate) fn status(g: &Global, text: &str) {
     }
 }
 
-/// Writes a message to stderr, ignoring a closed pipe: `synctl validate 2>&1 | head -1` ends
-/// quietly, as every Unix tool does, instead of panicking in `eprint!`.
-pub(crate) fn print_stderr(text: &str) {
-    let mut err = std::io::stderr().lock();
-    let _ = err.write_all(text.as_bytes());
-}
-
-/// Writes data to stdout, ignoring a closed pipe.
-pub(crate) fn print_stdout(text: &str) {
-    let mut out = std::io::stdout().lock();
-    let _ = out.write_all(text.as_bytes());
-    let _ = out.flush();
-}
+pub(crate) use crate::term::{print_stderr, print_stdout};
 
 /// How a data command prints: for people, or as JSON (docs/formats.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]

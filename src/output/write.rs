@@ -210,7 +210,7 @@ pub(crate) fn lock(root: &Path) -> Result<Lock, String> {
     match dir.try_lock() {
         Ok(()) => {}
         Err(fs::TryLockError::WouldBlock) => {
-            crate::commands::print_stderr(&format!(
+            crate::term::print_stderr(&format!(
                 "waiting for another synctl writing to `{}`…\n",
                 root.display()
             ));

@@ -6,10 +6,12 @@
 
 mod docs;
 mod fast;
+mod limits;
 pub(crate) mod yaml_out;
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use minijinja::{Environment, UndefinedBehavior};
 use serde::Serialize;
@@ -17,6 +19,10 @@ use serde_json::Value as Json;
 
 use crate::diag::{Code, Problem};
 use crate::layout::{Content, Layout};
+use limits::{
+    Capped, MAX_FILE_BYTES, MAX_OBJECT_BYTES, MAX_TREE_BYTES, TEMPLATE_FUEL, located, too_large,
+    tree_too_large,
+};
 
 /// The generated tree: path relative to the output root → file body (without header).
 pub type Tree = BTreeMap<String, String>;
@@ -85,6 +91,9 @@ pub struct Renderer {
     /// The templates replaced by a file of `--templates`, with that file's path: what they
     /// write is read back and checked like synctl's own output.
     overridden: Vec<(&'static str, String)>,
+    /// Set when a template ran out of fuel: the run fails, and no other template is run (a
+    /// template rendered for each of thousands of objects would spend its fuel on each).
+    out_of_fuel: std::sync::atomic::AtomicBool,
 }
 
 impl Renderer {
@@ -106,6 +115,10 @@ impl Renderer {
             out.write_str(&yaml_out::scalar(value.as_str().unwrap_or_default()))?;
             Ok(())
         });
+        // A template runs a bounded number of instructions (a template of `--templates` with
+        // nested loops ran without end): far above what the built-in ones take for a tenant
+        // of thousands of namespaces.
+        env.set_fuel(Some(TEMPLATE_FUEL));
         env.add_filter("yaml", yaml_filter);
         env.add_filter("quote", |v: minijinja::Value| -> minijinja::Value {
             let s = v.as_str().map_or_else(|| v.to_string(), str::to_owned);
@@ -143,6 +156,7 @@ impl Renderer {
             env,
             fast,
             overridden,
+            out_of_fuel: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
@@ -160,12 +174,41 @@ impl Renderer {
             .env
             .get_template(name)
             .map_err(|e| Problem::error(Code::Internal, format!("template `{name}`: {e}")))?;
-        let mut out = tmpl
-            .render(minijinja::Value::from(minijinja::value::Serde(ctx)))
-            .map_err(|e| {
+        let no_fuel = || {
+            Problem::error(
+                Code::Internal,
+                format!("a template ran more than {TEMPLATE_FUEL} instructions for one object"),
+            )
+            .help("a template runs a bounded number of steps: check the loops of the templates passed with --templates")
+        };
+        if self.out_of_fuel.load(Ordering::Relaxed) {
+            return Err(no_fuel());
+        }
+        let mut out = Capped::default();
+        let done = tmpl.render_captured_to(
+            minijinja::Value::from(minijinja::value::Serde(ctx)),
+            &mut out,
+        );
+        if out.over {
+            return Err(too_large("the file", out.bytes.len() + out.over_by, MAX_FILE_BYTES)
+                .help(format!("template `{name}` wrote more than synctl writes into one file; a large value is copied into every object that uses it, or the template loops too long")));
+        }
+        if let Err(e) = done {
+            if e.kind() == minijinja::ErrorKind::OutOfFuel {
+                self.out_of_fuel.store(true, Ordering::Relaxed);
+                return Err(no_fuel());
+            }
+            return Err(
                 Problem::error(Code::Internal, format!("template `{name}` failed: {e}"))
-                    .help("check the template passed with --templates")
-            })?;
+                    .help("check the template passed with --templates"),
+            );
+        }
+        let mut out = String::from_utf8(out.bytes).map_err(|_| {
+            Problem::error(
+                Code::Internal,
+                format!("template `{name}` wrote bytes that are not UTF-8"),
+            )
+        })?;
         let trimmed = out.trim_end().len();
         out.truncate(trimmed);
         out.push('\n');
@@ -296,6 +339,7 @@ pub(crate) fn render_each<R: Send>(
 ) -> Result<BTreeMap<String, R>, Vec<Problem>> {
     let mut tree = BTreeMap::new();
     let mut problems = Vec::new();
+    let total = AtomicUsize::new(0);
     // Files render independently, on every core; the tree is assembled in path order.
     let files: Vec<_> = layout.files.iter().collect();
     let done = crate::par::map(&files, |(path, file)| {
@@ -306,7 +350,15 @@ pub(crate) fn render_each<R: Send>(
                     .help("this is a bug in synctl; please report it with the spec"),
             ]
         })?;
-        let text = body(renderer, &content)?;
+        let text = body(renderer, &content).map_err(|p| located(p, path))?;
+        if text.len() > MAX_FILE_BYTES {
+            return Err(vec![
+                too_large("the file", text.len(), MAX_FILE_BYTES).in_file((*path).clone()),
+            ]);
+        }
+        if total.fetch_add(text.len(), Ordering::Relaxed) + text.len() > MAX_TREE_BYTES {
+            return Err(vec![tree_too_large()]);
+        }
         // Nothing under `hub/` may contain `${…}`: the bootstrap Kustomization has no postBuild.
         if path.starts_with("hub/") && text.contains("${") {
             return Err(vec![
@@ -327,6 +379,14 @@ pub(crate) fn render_each<R: Send>(
             }
             Err(mut p) => problems.append(&mut p),
         }
+    }
+    // Which files passed the tree's bound, or met a template out of fuel, first depends on
+    // the threads: say each such problem once.
+    let mut seen = std::collections::BTreeSet::new();
+    problems.retain(|p| p.path.is_some() || seen.insert((p.code, p.message.clone())));
+    if total.into_inner() > MAX_TREE_BYTES {
+        problems.retain(|p| p.code != Code::Size || p.path.is_some());
+        problems.push(tree_too_large());
     }
     if problems.iter().any(Problem::is_error) {
         return Err(problems);
@@ -351,8 +411,18 @@ fn body(r: &Renderer, content: &Content) -> Result<String, Vec<Problem>> {
             empty,
         } => {
             let mut texts = Vec::new();
+            let mut size = 0;
             for d in docs {
-                texts.extend(docs::render(r, d)?);
+                for text in docs::render(r, d)? {
+                    if text.len() > MAX_OBJECT_BYTES {
+                        return Err(vec![too_large("an object", text.len(), MAX_OBJECT_BYTES)]);
+                    }
+                    size += text.len();
+                    if size > MAX_FILE_BYTES {
+                        return Err(vec![too_large("the file", size, MAX_FILE_BYTES)]);
+                    }
+                    texts.push(text);
+                }
             }
             let comment = comment.as_deref().unwrap_or_default();
             let body = if texts.is_empty() {

@@ -179,3 +179,114 @@ fn ten_thousand_mistyped_depends_on_are_reported_in_linear_time() {
         assert!(out.contains("did you mean `comp-0`?"), "{format}");
     }
 }
+
+/// A spec of one hub and one tenant with `namespaces` namespaces and an annotation of
+/// `annotation` bytes on each.
+fn tenant_spec(namespaces: usize, annotation: usize) -> String {
+    let names: Vec<String> = (0..namespaces).map(|i| format!("team-{i}")).collect();
+    format!(
+        "{HEAD}  clusters:\n    - {{name: hub, role: hub}}\n  components: []\n  tenants:\n    - name: team\n      clusters: [hub]\n      namespaces: [{}]\n      namespaceMetadata: {{annotations: {{big: \"{}\"}}}}\n",
+        names.join(", "),
+        "x".repeat(annotation)
+    )
+}
+
+/// A 4 MB annotation on a tenant of 250 namespaces was written 250 times (a 964 MB file; with
+/// 1,000 namespaces `generate` aborted allocating): annotations past Kubernetes' 256 KiB are
+/// refused where they are written, and a file past 64 MiB is refused before anything is
+/// written, whatever copied the value.
+#[test]
+fn output_amplification_is_refused_before_anything_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = write_spec(dir.path(), &tenant_spec(250, 4_000_000));
+    let run = Synctl::new().args(["validate", "-f"]).args([&spec]).run();
+    assert_eq!(run.status, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("synctl::size"), "{}", run.stderr);
+    assert!(run.stderr.contains("are 4000003 bytes"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("fleet.yaml:10:13]"),
+        "located at the tenant: {}",
+        run.stderr
+    );
+
+    // Under Kubernetes' limit, but 250 copies of 200 KiB: the file is refused.
+    let spec = write_spec(dir.path(), &tenant_spec(400, 200_000));
+    let run = Synctl::new()
+        .dir(dir.path())
+        .args(["generate", "-f", "fleet.yaml"])
+        .run();
+    assert_eq!(run.status, 1, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("deploy/tenants/team/tenant.yaml: the file would be"),
+        "{}",
+        run.stderr
+    );
+    let written: Vec<_> = walkdir::WalkDir::new(dir.path())
+        .into_iter()
+        .flatten()
+        .filter(|e| e.file_type().is_file())
+        .map(|e| e.path().to_path_buf())
+        .collect();
+    assert_eq!(written, [spec], "nothing is written");
+
+    // A 2 MB cluster variable copied into every Kustomization: each object is over etcd's limit.
+    let spec = write_spec(
+        dir.path(),
+        &format!(
+            "{HEAD}  clusters:\n    - {{name: hub, role: hub, vars: {{BIG: \"{}\"}}}}\n  waves: [{{name: apps}}]\n  components:\n    - {{name: app, wave: apps, path: app}}\n",
+            "x".repeat(2_000_000)
+        ),
+    );
+    std::fs::create_dir_all(dir.path().join("app")).unwrap();
+    std::fs::write(
+        dir.path().join("app/cm.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\ndata: {a: \"${BIG}\"}\n",
+    )
+    .unwrap();
+    let run = Synctl::new().args(["generate", "-f"]).args([&spec]).run();
+    assert_eq!(run.status, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("hub/hub.yaml: an object would be"),
+        "{}",
+        run.stderr
+    );
+    assert!(!dir.path().join("hub").exists());
+}
+
+/// A template of `--templates` with nested loops ran without end, and one that wrote in a
+/// loop aborted allocating 2 GB: a template runs a bounded number of instructions and writes
+/// a bounded number of bytes, and the first to run out stops every other.
+#[test]
+fn templates_that_loop_or_write_without_end_are_stopped() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = write_spec(dir.path(), &tenant_spec(3, 10));
+    for (body, says) in [
+        (
+            &"{% for a in range(100000) %}{% for b in range(100000) %}{% endfor %}{% endfor %}"
+                .to_owned(),
+            "instructions for one object",
+        ),
+        (
+            &format!(
+                "{{% for a in range(100000) %}}{{% for b in range(100000) %}}{}{{% endfor %}}{{% endfor %}}",
+                "x".repeat(1000)
+            ),
+            "the file would be",
+        ),
+    ] {
+        let templates = dir.path().join("templates/k8s");
+        std::fs::create_dir_all(&templates).unwrap();
+        std::fs::write(templates.join("tenant.yaml.j2"), body).unwrap();
+        let run = Synctl::new()
+            .args(["generate", "--templates"])
+            .args([dir.path().join("templates")])
+            .args(["-f"])
+            .args([&spec])
+            .within(300)
+            .run();
+        assert_eq!(run.status, 1, "{}", run.stderr);
+        assert!(run.stderr.contains(says), "{}", run.stderr);
+        assert!(!dir.path().join("deploy").exists());
+    }
+}

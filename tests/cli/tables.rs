@@ -93,6 +93,7 @@ fn every_diagnostic_code_has_its_row_in_the_spec_reference() {
 /// The modules of the crate from the bottom up: a module's code (tests aside) may only name
 /// modules below it (`docs/architecture.md`, "stages import downward only").
 const LAYERS: &[&str] = &[
+    "term",
     "hashing",
     "suggest",
     "timing",
