@@ -35,11 +35,25 @@ pub(crate) fn apply(
     // Every folder is made once, parents first; then the files are staged one by one (on two
     // threads, creating files in the same folders contended and was slower). On a failure
     // every temporary file is removed with its handle.
-    make_folders(root, jobs.iter().map(|(_, path, _, _)| path.as_path()))?;
+    let made: Vec<PathBuf> = make_folders(root, jobs.iter().map(|(_, path, _, _)| path.as_path()))?
+        .into_iter()
+        .map(Path::to_path_buf)
+        .collect();
     let mut staged = Vec::with_capacity(jobs.len());
     for (rel, path, content, replaces) in jobs {
-        let tmp = stage(&path, content, replaces)
-            .map_err(|e| format!("cannot write `{rel}`: {e}; nothing was changed"))?;
+        // Closed once written (the path alone is kept, removed on drop): a fleet of any size
+        // holds one file open at a time, whatever the open-file limit.
+        let tmp = match stage(&path, content, replaces) {
+            Ok(tmp) => tmp.into_temp_path(),
+            Err(e) => {
+                // Nothing was changed: the temporaries go, and so do the folders made for them.
+                drop(staged);
+                for dir in made.iter().rev() {
+                    let _ = fs::remove_dir(dir);
+                }
+                return Err(format!("cannot write `{rel}`: {e}; nothing was changed"));
+            }
+        };
         staged.push((rel, path, tmp));
         if let Some(bar) = progress {
             bar.inc(1);
@@ -54,8 +68,12 @@ pub(crate) fn apply(
     prune(root, plan, total)
 }
 
-/// Makes the folders above `paths` inside `root` (a path sorts before the paths inside it).
-fn make_folders<'p>(root: &Path, paths: impl Iterator<Item = &'p Path>) -> Result<(), String> {
+/// Makes the folders above `paths` inside `root` (a path sorts before the paths inside it);
+/// returns the ones it made, parents first. On a failure, the ones made so far are removed.
+fn make_folders<'p>(
+    root: &Path,
+    paths: impl Iterator<Item = &'p Path>,
+) -> Result<Vec<&'p Path>, String> {
     let mut folders: BTreeSet<&Path> = BTreeSet::new();
     for path in paths {
         let mut dir = path.parent();
@@ -74,11 +92,15 @@ fn make_folders<'p>(root: &Path, paths: impl Iterator<Item = &'p Path>) -> Resul
             )
         })?;
     }
+    let mut made = Vec::new();
     for dir in folders {
         match fs::create_dir(dir) {
-            Ok(()) => {}
+            Ok(()) => made.push(dir),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && dir.is_dir() => {}
             Err(e) => {
+                for d in made.iter().rev() {
+                    let _ = fs::remove_dir(d);
+                }
                 return Err(format!(
                     "cannot create `{}`: {e}; nothing was changed",
                     dir.display()
@@ -86,7 +108,7 @@ fn make_folders<'p>(root: &Path, paths: impl Iterator<Item = &'p Path>) -> Resul
             }
         }
     }
-    Ok(())
+    Ok(made)
 }
 
 /// Removes the plan's stale files (after the `written` new ones), then the folders they
@@ -147,17 +169,40 @@ fn remove_stale_temporaries(root: &Path, plan: &Plan) {
             continue;
         };
         for e in entries.flatten() {
-            let name = e.file_name().to_string_lossy().into_owned();
-            if name
-                .strip_prefix(".synctl-")
-                .is_some_and(|n| n.strip_suffix(".tmp").is_some())
+            if is_temporary_name(&e.file_name().to_string_lossy())
                 && e.file_type().is_ok_and(|t| t.is_file())
+                && holds_generated_text(&e.path())
             {
                 let _ = fs::remove_file(e.path());
             }
         }
     }
 }
+
+/// What a temporary file of synctl is named: `.synctl-` and tempfile's 6 random letters and
+/// digits, then `.tmp`, exactly — not a name a person chooses (`.synctl-notes.tmp` stays).
+fn is_temporary_name(name: &str) -> bool {
+    name.strip_prefix(TEMP_PREFIX)
+        .and_then(|n| n.strip_suffix(TEMP_SUFFIX))
+        .is_some_and(|mid| {
+            mid.len() == TEMP_RANDOM && mid.bytes().all(|b| b.is_ascii_alphanumeric())
+        })
+}
+
+/// Whether the file at `path` starts as every file synctl writes does (its header): a stale
+/// temporary holds a generated file's text; anything else is not synctl's to remove.
+fn holds_generated_text(path: &Path) -> bool {
+    use std::io::Read as _;
+    let first = super::header::MARK.as_bytes();
+    let mut buf = vec![0; first.len()];
+    fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut buf))
+        .is_ok_and(|()| buf == first)
+}
+
+const TEMP_PREFIX: &str = ".synctl-";
+const TEMP_SUFFIX: &str = ".tmp";
+const TEMP_RANDOM: usize = 6;
 
 /// Writes `content` to a new temporary file beside `path` (its folder exists). A new file
 /// gets the mode any program's new file gets (`0666` less the umask; tempfile's own is
@@ -171,8 +216,9 @@ fn stage(path: &Path, content: &str, replaces: bool) -> std::io::Result<tempfile
         .filter(std::fs::Metadata::is_file)
         .map(|m| m.permissions());
     let mut tmp = tempfile::Builder::new()
-        .prefix(".synctl-")
-        .suffix(".tmp")
+        .prefix(TEMP_PREFIX)
+        .suffix(TEMP_SUFFIX)
+        .rand_bytes(TEMP_RANDOM)
         .permissions(fs::Permissions::from_mode(0o666))
         .tempfile_in(dir)?;
     if let Some(mode) = kept {
