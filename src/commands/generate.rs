@@ -315,7 +315,9 @@ pub(crate) fn diff(g: &Global, args: &DiffArgs) -> Result<(), Failure> {
         list_or_none(&clusters),
         list_or_none(&waves),
     ));
-    print_stdout(&out);
+    // Files of the tree may hold anything (a hand-edited file, a person's file): never print
+    // their escape sequences raw.
+    print_stdout(&crate::term::escape_controls(&out));
     if args.exit_code && !plan.is_empty() {
         return Err(Failure::Invalid);
     }

@@ -128,7 +128,7 @@ pub(crate) fn build(raw: &spec_raw::Fleet) -> (Fleet, Vec<Problem>) {
     let fleet = Fleet {
         name: raw.metadata.name.clone(),
         engine: spec.engine.unwrap_or(defaults::ENGINE),
-        repository: repository(spec, repo_branch),
+        repository: repository(spec, repo_branch, &mut problems),
         hub_source_ref: spec
             .hub
             .as_ref()
@@ -187,27 +187,43 @@ fn build_waves(spec: &spec_raw::Spec) -> Vec<Wave> {
 }
 
 /// The fleet's repository; `path` as Flux and Argo CD read it (no `./`, no trailing `/`).
-fn repository(spec: &spec_raw::Spec, branch: String) -> Repository {
+fn repository(spec: &spec_raw::Spec, branch: String, problems: &mut Vec<Problem>) -> Repository {
+    let written = spec.repository.path.as_ref();
+    let path_span = written.map_or(Span::default(), |p| p.span);
+    let path = match clean_path(written.map_or(defaults::REPOSITORY_PATH, |p| p.value.as_str())) {
+        Some(path) => path,
+        None => {
+            problems.push(
+                Problem::error(Code::Name, "`repository.path` climbs out of the repository with `..`")
+                    .at(path_span, "`..` here")
+                    .help("write where the output root sits from the repository's root, e.g. `./clusters`, without `..`"),
+            );
+            String::new()
+        }
+    };
     Repository {
         url: spec.repository.url.value.clone(),
         url_span: spec.repository.url.span,
         branch,
         secret_ref: spec.repository.secret_ref.clone(),
-        path: spec
-            .repository
-            .path
-            .as_ref()
-            .map_or(defaults::REPOSITORY_PATH, |p| p.value.as_str())
-            .trim_start_matches("./")
-            .trim_start_matches('.')
-            .trim_end_matches('/')
-            .to_owned(),
-        path_span: spec
-            .repository
-            .path
-            .as_ref()
-            .map_or(Span::default(), |p| p.span),
+        path,
+        path_span,
     }
+}
+
+/// A relative folder as Flux and Argo CD read it: its parts without `.` and empty ones,
+/// joined by `/` (`./.config/` is `.config`, `./a//b` is `a/b`, `.` is empty); `None` when a
+/// part is `..`.
+fn clean_path(path: &str) -> Option<String> {
+    let mut parts = Vec::new();
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => return None,
+            part => parts.push(part),
+        }
+    }
+    Some(parts.join("/"))
 }
 
 /// `spec.defaults`, each unset one from `defaults`.
