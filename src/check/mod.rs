@@ -37,7 +37,6 @@ pub(crate) fn check(fleet: &Fleet, graph: &Graph, out_root: Option<&Path>) -> Ve
     order::placement(fleet, &mut problems);
     secrets::scan(fleet, &mut problems);
     substitution::check(fleet, &folders, &mut problems);
-    substitution::tenant_sources(fleet, &mut problems);
     problems
 }
 

@@ -80,47 +80,6 @@ pub(super) fn check(fleet: &Fleet, folders: &Folders<'_>, problems: &mut Vec<Pro
     }
 }
 
-/// `${VAR}` in a tenant entry's repository (URL, branch, path, Secret, namespace) must resolve
-/// where the entry's source is applied: the wave's Kustomization substitutes it from the
-/// cluster's variables (Flux), and nothing does with engine `argocd` — there, and for a
-/// variable the cluster lacks, the source would point at a repository nobody named
-/// (`https://github.com/acme/` once Flux empties `${NOPE}`).
-pub(super) fn tenant_sources(fleet: &Fleet, problems: &mut Vec<Problem>) {
-    for t in &fleet.tenants {
-        for apps in &t.apps {
-            let fields = [
-                Some(apps.url.as_str()),
-                Some(apps.branch.as_str()),
-                Some(apps.path.as_str()),
-                apps.secret_ref.as_deref(),
-                apps.namespace.as_deref(),
-            ];
-            let mut names: Vec<String> = fields.into_iter().flatten().flat_map(used).collect();
-            names.sort();
-            names.dedup();
-            for name in names {
-                let unresolved = apps.clusters.iter().find(|&&c| {
-                    let cluster = &fleet.clusters[c];
-                    fleet.engine == Engine::ArgoCd
-                        || !cluster.variables().contains_key(name.as_str())
-                });
-                if let Some(&c) = unresolved {
-                    let cluster = &fleet.clusters[c];
-                    problems.push(
-                        Problem::error(
-                            Code::Substitution,
-                            format!("`${{{name}}}` in the repository of tenant `{}` does not resolve on cluster `{}`", t.name, cluster.name),
-                        )
-                        .at(apps.span, "in this entry's repository")
-                        .also(cluster.span, format!("`{}` gives it no value", cluster.name))
-                        .help("write the repository literally, or define the variable in `vars` of every cluster the entry is on (with engine argocd nothing is substituted)"),
-                    );
-                }
-            }
-        }
-    }
-}
-
 /// The clusters' substitution variables, and which clusters lack each variable used so far.
 struct Vars<'a> {
     fleet: &'a Fleet,

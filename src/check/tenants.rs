@@ -139,8 +139,10 @@ fn cycles(t: &crate::model::Tenant, problems: &mut Vec<Problem>) {
     }
 }
 
-/// `${VAR}` in an entry's branch and path must resolve on each of its clusters (N4); a
-/// branch that is only a variable must not resolve to a number or a boolean.
+/// `${VAR}` in an entry's repository (URL, branch, path, Secret) must resolve on each of its
+/// clusters (N4): Flux empties an undefined one, and the source would point at a repository
+/// nobody named (`https://github.com/acme/`); a branch that is only a variable must not
+/// resolve to a number or a boolean.
 fn substitution(
     fleet: &Fleet,
     t: &crate::model::Tenant,
@@ -149,7 +151,13 @@ fn substitution(
 ) {
     for &c in &a.clusters {
         let vars = fleet.clusters[c].variables();
-        for (field, text) in [("branch", &a.branch), ("path", &a.path)] {
+        let secret = a.secret_ref.as_deref().unwrap_or_default();
+        for (field, text) in [
+            ("URL", a.url.as_str()),
+            ("branch", &a.branch),
+            ("path", &a.path),
+            ("secretRef", secret),
+        ] {
             for name in subst::required(text) {
                 if !vars.contains_key(name) {
                     problems.push(

@@ -190,23 +190,20 @@ fn build_waves(spec: &spec_raw::Spec) -> Vec<Wave> {
 fn repository(spec: &spec_raw::Spec, branch: String, problems: &mut Vec<Problem>) -> Repository {
     let written = spec.repository.path.as_ref();
     let path_span = written.map_or(Span::default(), |p| p.span);
-    let path = match clean_path(written.map_or(defaults::REPOSITORY_PATH, |p| p.value.as_str())) {
-        Some(path) => path,
-        None => {
-            problems.push(
+    let path = clean_path(written.map_or(defaults::REPOSITORY_PATH, |p| p.value.as_str()));
+    if path.is_none() {
+        problems.push(
                 Problem::error(Code::Name, "`repository.path` climbs out of the repository with `..`")
                     .at(path_span, "`..` here")
                     .help("write where the output root sits from the repository's root, e.g. `./clusters`, without `..`"),
-            );
-            String::new()
-        }
-    };
+        );
+    }
     Repository {
         url: spec.repository.url.value.clone(),
         url_span: spec.repository.url.span,
         branch,
         secret_ref: spec.repository.secret_ref.clone(),
-        path,
+        path: path.unwrap_or_default(),
         path_span,
     }
 }
