@@ -112,12 +112,19 @@ fn identity(
     } else {
         let name = env("NAME").or_else(|| config.get_string("user.name").ok());
         let email = env("EMAIL").or_else(|| config.get_string("user.email").ok());
-        match (name, email) {
-            (Some(n), Some(e)) => (n, e),
-            _ => {
-                return Err("no git identity: set `git config user.name` and `git config user.email` (or GIT_AUTHOR_NAME/GIT_AUTHOR_EMAIL), or pass --author \"Name <email>\"".to_owned());
-            }
-        }
+        let (Some(n), Some(e)) = (name, email) else {
+            // `--author` names the author only; the committer is git's own identity.
+            let or_author = if role == "AUTHOR" {
+                ", or pass --author \"Name <email>\""
+            } else {
+                " (--author sets the author only)"
+            };
+            return Err(format!(
+                "no git identity for the {}: set `git config user.name` and `git config user.email` (or GIT_{role}_NAME/GIT_{role}_EMAIL){or_author}",
+                role.to_ascii_lowercase()
+            ));
+        };
+        (n, e)
     };
     match env("DATE") {
         Some(date) => {

@@ -150,6 +150,9 @@ pub(crate) struct Scan {
     /// The plain folders the walk entered: a file missing from `files` whose folder is here
     /// does not exist.
     pub(super) dirs: HashSet<PathBuf>,
+    /// Folders that are another Git repository (a submodule or a clone), relative, each
+    /// ending in `/`: nothing is written into them.
+    pub(super) repositories: Vec<String>,
 }
 
 /// Which file the walk saw at a path.
@@ -181,6 +184,8 @@ pub(super) fn scan(root: &Path) -> Scanned {
             Ok(m) if !m.is_dir() => {
                 problems.push(in_the_way(top, "a file where a folder must be"));
             }
+            // The whole output folder is another repository (`fleet/` a submodule).
+            Ok(_) if nested_repository(&dir) => out.repositories.push(format!("{top}/")),
             Ok(m) => walk(root, top, m.dev(), &mut out, &mut problems),
             Err(_) => {}
         }
@@ -235,6 +240,9 @@ fn walk(root: &Path, top: &str, dev: u64, out: &mut Scan, problems: &mut Vec<Pro
             walker.skip_current_dir();
             if let Some(folder) = entry.path().parent() {
                 out.dirs.remove(folder);
+                if let Ok(rel) = folder.strip_prefix(root) {
+                    out.repositories.push(format!("{}/", rel.to_string_lossy()));
+                }
             }
             continue;
         }

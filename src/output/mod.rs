@@ -3,7 +3,7 @@
 //! person edited them. A plan is computed first and checked as a whole; only then are files
 //! written (atomically) and pruned.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::fs;
 use std::path::Path;
 
@@ -171,9 +171,16 @@ fn plan_scanned<'w>(
         root: _,
         files: mut on_disk,
         dirs: walked_dirs,
+        repositories,
     } = scan;
+    let mut refused_repositories = BTreeSet::new();
     for ((rel, want), same) in wanted_files.into_iter().zip(same) {
-        if same {
+        if let Some(repo) = repositories.iter().find(|r| rel.starts_with(r.as_str())) {
+            // Once per repository, not once per file a fleet would put there.
+            if refused_repositories.insert(repo) {
+                planner.problems.push(inside_repository(repo, rel));
+            }
+        } else if same {
             on_disk.remove(rel.as_str());
             planner.plan.unchanged += 1;
         } else if let Some(content) = want.text() {
@@ -214,6 +221,16 @@ fn compare_listed(scan: &Scan, wanted_files: &[(&String, &Wanted)]) -> Vec<bool>
         same[*i] = held;
     }
     same
+}
+
+/// `rel` would be written inside `repo`, another Git repository in the tree.
+fn inside_repository(repo: &str, rel: &str) -> Problem {
+    Problem::error(
+        Code::UserFile,
+        format!("`{repo}` is another Git repository (a submodule or a clone); synctl would write `{rel}` into it"),
+    )
+    .in_file(rel.to_owned())
+    .help("synctl writes only into the repository it commits to: remove the submodule or clone from the output folders (or move the output root with -o), then rerun")
 }
 
 /// The plan as it is made, file by file, and the problems that stop it.

@@ -511,3 +511,50 @@ fn tenant_repository_variables_resolve_and_bad_var_keys_are_named() {
         run.stderr
     );
 }
+
+/// `fleet/` as a Git submodule: `generate` wrote into the submodule's work tree, and
+/// `--commit` failed with libgit2's raw "D/F conflict". An output folder, or a folder inside
+/// one, that is another repository (a `.git` file or folder) is refused before any write;
+/// one problem per repository, not per file.
+#[test]
+fn submodules_and_clones_in_the_output_folders_are_never_written_into() {
+    for (repo, git_is_file) in [("fleet", true), ("deploy/apps/a", false)] {
+        let dir = tempfile::tempdir().unwrap();
+        write_spec(dir.path(), &standalone_fleet(3, 10));
+        crate::git(dir.path(), &["init", "-q"]);
+        crate::git(dir.path(), &["config", "user.name", "Platform Bot"]);
+        crate::git(dir.path(), &["config", "user.email", "bot@example.com"]);
+        let top = dir.path().join(repo);
+        std::fs::create_dir_all(&top).unwrap();
+        if git_is_file {
+            std::fs::write(top.join(".git"), "gitdir: ../.git/modules/fleet\n").unwrap();
+        } else {
+            crate::git(&top, &["init", "-q"]);
+        }
+        let run = Synctl::new()
+            .dir(dir.path())
+            .args(["generate", "--commit", "-f", "fleet.yaml"])
+            .run();
+        assert_eq!(run.status, 1, "{repo}: {}", run.stderr);
+        assert_eq!(
+            run.stderr
+                .matches(&format!("`{repo}/` is another Git repository"))
+                .count(),
+            1,
+            "{repo}: {}",
+            run.stderr
+        );
+        let written: Vec<_> = walkdir::WalkDir::new(dir.path())
+            .into_iter()
+            .filter_entry(|e| e.file_name() != ".git")
+            .flatten()
+            .filter(|e| e.file_type().is_file())
+            .map(|e| e.path().strip_prefix(dir.path()).unwrap().to_path_buf())
+            .collect();
+        assert_eq!(
+            written,
+            [Path::new("fleet.yaml")],
+            "{repo}: nothing written"
+        );
+    }
+}
