@@ -3,7 +3,7 @@
 
 use crate::diag::{Code, Problem};
 use crate::hashing::Map as HashMap;
-use crate::model::{ComponentSource, Fleet};
+use crate::model::{Component, ComponentSource, Fleet};
 use crate::spec::source::Span;
 
 /// Why namespace `ns` can never belong to a tenant, if it cannot.
@@ -146,6 +146,35 @@ fn annotation_size(fleet: &Fleet, problems: &mut Vec<Problem>) {
     }
 }
 
+/// A `synctl.dev/` key on a component's namespace: tenants' NetworkPolicies admit namespaces
+/// labelled `synctl.dev/ingress` or `synctl.dev/monitoring`, so only the component that says
+/// it is that stack (`provides: [ingress]`, `provides: [monitoring]`) may set the label; any
+/// other `synctl.dev/` key is synctl's.
+fn isolation_label(c: &Component, kind: &str, k: &str, span: Span) -> Option<Problem> {
+    let capability = k.strip_prefix("synctl.dev/")?;
+    let declared = kind == "label"
+        && matches!(capability, "ingress" | "monitoring")
+        && c.provides.iter().any(|p| p == capability);
+    if declared {
+        return None;
+    }
+    let help = if matches!(capability, "ingress" | "monitoring") && kind == "label" {
+        format!(
+            "tenants' NetworkPolicies admit this namespace: set it only on the {capability} stack, and mark that component `provides: [{capability}]`"
+        )
+    } else {
+        "remove it: `synctl.dev/` keys are synctl's (only `synctl.dev/ingress` and `synctl.dev/monitoring` labels, on the component that provides that stack)".to_owned()
+    };
+    Some(
+        Problem::error(
+            Code::Reserved,
+            format!("component `{}` sets the namespace {kind} `{k}`", c.name),
+        )
+        .at(span, "in its `namespaceMetadata`")
+        .help(help),
+    )
+}
+
 fn namespace_metadata(fleet: &Fleet, problems: &mut Vec<Problem>) {
     tenant_namespace_metadata(fleet, problems);
     annotation_size(fleet, problems);
@@ -178,6 +207,10 @@ fn namespace_metadata(fleet: &Fleet, problems: &mut Vec<Problem>) {
             ("annotation", &c.knobs.namespace_annotations),
         ] {
             for (k, v) in map {
+                if let Some(problem) = isolation_label(c, kind, k, span) {
+                    problems.push(problem);
+                    continue;
+                }
                 if reserved(k) {
                     problems.push(
                         Problem::error(

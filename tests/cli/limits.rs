@@ -558,3 +558,59 @@ fn submodules_and_clones_in_the_output_folders_are_never_written_into() {
         );
     }
 }
+
+/// Tenants' NetworkPolicies admit namespaces labelled `synctl.dev/ingress` or
+/// `synctl.dev/monitoring`: any component could set the label on its namespace and be
+/// admitted into every tenant. Only the component that `provides` the stack may; other
+/// `synctl.dev/` keys are synctl's.
+#[test]
+fn only_the_declared_ingress_or_monitoring_stack_sets_the_labels_isolation_trusts() {
+    let dir = tempfile::tempdir().unwrap();
+    let chart = "chart: {repository: https://c.example.com, name: c, version: 1.0.0}";
+    let spec_with = |component: &str| {
+        format!(
+            "{HEAD}  clusters:\n    - {{name: hub, role: hub}}\n  waves: [{{name: apps}}]\n  components:\n    - {{name: x, wave: apps, {chart}, {component}}}\n"
+        )
+    };
+    for (component, refused) in [
+        (
+            "namespaceMetadata: {labels: {synctl.dev/ingress: 'true'}}",
+            Some("`synctl.dev/ingress`"),
+        ),
+        (
+            "provides: [monitoring], namespaceMetadata: {labels: {synctl.dev/ingress: 'true'}}",
+            Some("`synctl.dev/ingress`"),
+        ),
+        (
+            "provides: [ingress], namespaceMetadata: {annotations: {synctl.dev/ingress: 'true'}}",
+            Some("annotation `synctl.dev/ingress`"),
+        ),
+        (
+            "provides: [ingress], namespaceMetadata: {labels: {synctl.dev/tenant-accounts: 'true'}}",
+            Some("`synctl.dev/tenant-accounts`"),
+        ),
+        (
+            "provides: [ingress], namespaceMetadata: {labels: {synctl.dev/ingress: 'true'}}",
+            None,
+        ),
+        (
+            "provides: [monitoring], namespaceMetadata: {labels: {synctl.dev/monitoring: 'true'}}",
+            None,
+        ),
+    ] {
+        let spec = write_spec(dir.path(), &spec_with(component));
+        let run = Synctl::new().args(["validate", "-f"]).args([&spec]).run();
+        match refused {
+            Some(key) => {
+                assert_eq!(run.status, 1, "{component}: {}", run.stderr);
+                assert!(run.stderr.contains("synctl::reserved"), "{}", run.stderr);
+                assert!(run.stderr.contains(key), "{component}: {}", run.stderr);
+            }
+            None => assert!(
+                !run.stderr.contains("synctl::reserved"),
+                "{component}: {}",
+                run.stderr
+            ),
+        }
+    }
+}
