@@ -146,7 +146,7 @@ fn annotation_size(fleet: &Fleet, problems: &mut Vec<Problem>) {
     }
 }
 
-/// A `synctl.dev/` key on a component's namespace: tenants' NetworkPolicies admit namespaces
+/// A `synctl.dev/` key on a component's namespace: tenants' network policies admit namespaces
 /// labelled `synctl.dev/ingress` or `synctl.dev/monitoring`, so only the component that says
 /// it is that stack (`provides: [ingress]`, `provides: [monitoring]`) may set the label; any
 /// other `synctl.dev/` key is synctl's.
