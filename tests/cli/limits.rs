@@ -559,7 +559,7 @@ fn submodules_and_clones_in_the_output_folders_are_never_written_into() {
     }
 }
 
-/// Tenants' NetworkPolicies admit namespaces labelled `synctl.dev/ingress` or
+/// Tenants' network policies admit namespaces labelled `synctl.dev/ingress` or
 /// `synctl.dev/monitoring`: any component could set the label on its namespace and be
 /// admitted into every tenant. Only the component that `provides` the stack may; other
 /// `synctl.dev/` keys are synctl's.
