@@ -13,6 +13,7 @@ mod commands;
 mod fleet_model;
 mod generate;
 mod git;
+mod hatch;
 mod hostile;
 mod ignored;
 mod limits;
