@@ -36,7 +36,8 @@ impl SourceCode for Windowed {
         context_lines_before: usize,
         context_lines_after: usize,
     ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
-        let text: &str = &self.text;
+        // Bytes, as miette reads them: a span may end inside a character.
+        let text: &[u8] = self.text.as_bytes();
         let end = (span.offset() + span.len()).min(text.len());
         // One line more than the context on each side, so miette's scan of the window sees the
         // same lines before and after the span as a scan of the whole text.
@@ -44,7 +45,9 @@ impl SourceCode for Windowed {
         let first = line.saturating_sub(context_lines_before + 1);
         let from = self.line_starts[first];
         let to = text[end..]
-            .match_indices('\n')
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| **b == b'\n')
             .nth(context_lines_after + 1)
             .map_or(text.len(), |(i, _)| end + i + 1);
         let local = SourceSpan::new((span.offset() - from).into(), span.len());
@@ -386,10 +389,12 @@ mod tests {
     use super::*;
 
     /// The windowed source gives miette what its own whole-text scan gives, for every span of
-    /// a text with short, long, empty and final lines, with 0 to 2 lines of context.
+    /// a text with short, long, empty and final lines and multi-byte characters, with 0 to 2
+    /// lines of context.
     #[test]
     fn windowed_snippets_are_miettes_own() {
-        let text = "a: 1\n\nbb: [x, y]\n  - ccc\nd: \"e\"\n\n\nlast: z";
+        // Spans may start or end inside a character (`é`, `—`): miette reads bytes.
+        let text = "a: 1\n\nbb: [é, y]\n  - ccc\nd: \"e—\"\n\n\nlast: z";
         let source = Source::new("f", text.to_owned());
         let windowed = Windowed {
             text: Arc::clone(&source.text),
