@@ -166,9 +166,17 @@ fn exclusion(node: &Node, keyword_path: &str) -> Option<Vec<Problem>> {
 
 /// The `not` rules beyond "exclude each other" and the engine and kind exclusions
 /// ([`exclusion`]): `retries` with `RetryOnFailure`, `wait: true` with `healthChecks`, `flux`
-/// with engine argocd.
+/// with engine argocd, `${` in a `vars` value.
 pub(super) fn not_problem(node: &Node) -> Option<Problem> {
     let at = |key: &str| node.entry(key).map_or(node.span, |e| e.key_span);
+    // The one `not` over a string: a `vars` value.
+    if node.as_str().is_some_and(|v| v.contains("${")) {
+        return Some(
+            Problem::error(Code::Substitution, "a variable's value holds `${`")
+                .at(node.span, "written as it is into every Kustomization's `postBuild.substitute`")
+                .help("a value is not substituted again: write it out in full (hub/, where the hub's Kustomizations sit, is applied without substitution)"),
+        );
+    }
     if node.get("strategy").and_then(Node::as_str) == Some("RetryOnFailure")
         && node.get("retries").is_some()
     {

@@ -19,6 +19,7 @@ mod ignored;
 mod limits;
 mod real_trees;
 mod tables;
+mod values;
 
 use std::path::{Path, PathBuf};
 

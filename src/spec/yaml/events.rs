@@ -7,8 +7,8 @@ use yaml_rust2::parser::{Event, MarkedEventReceiver, Tag};
 use yaml_rust2::scanner::{Marker, TScalarStyle};
 
 use super::{
-    Entry, MAX_ALIAS_BYTES, MAX_ALIAS_NODES, MAX_DEPTH, Node, Value, core_tag, count,
-    defined_before, key_text, line_span, merge_keys, plain_value, scalar_span, text_bytes,
+    Entry, MAX_ALIAS_BYTES, MAX_ALIAS_NODES, MAX_DEPTH, MAX_KEY_CHARS, Node, Value, core_tag,
+    count, defined_before, key_text, line_span, merge_keys, plain_value, scalar_span, text_bytes,
 };
 use crate::diag::{Code, Problem};
 use crate::spec::source::{Source, Span};
@@ -112,6 +112,18 @@ impl Builder<'_> {
                         );
                         String::new()
                     });
+                    // YAML restricts an implicit key to 1,024 characters: libyaml and go-yaml
+                    // (kustomize, Flux) refuse a longer one, and synctl writes keys implicitly.
+                    if text.chars().count() > MAX_KEY_CHARS {
+                        self.problems.push(
+                            Problem::error(
+                                Code::Yaml,
+                                format!("a mapping key of {} characters; YAML readers take at most {MAX_KEY_CHARS}", text.chars().count()),
+                            )
+                            .at(Span::new(span.offset, span.len.min(64)), "this key")
+                            .help("shorten the key: kustomize and Flux could not read it back"),
+                        );
+                    }
                     if let Some(first) = defined_before(entries, seen, &text, span) {
                         self.problems.push(
                             Problem::error(Code::Yaml, format!("duplicate key `{text}`"))

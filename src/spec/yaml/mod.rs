@@ -21,6 +21,8 @@ const MAX_ALIAS_NODES: usize = 100_000;
 const MAX_ALIAS_BYTES: usize = 16 << 20;
 /// Deepest nesting accepted.
 const MAX_DEPTH: usize = 64;
+/// The longest mapping key: YAML 1.2 restricts an implicit key to 1,024 characters.
+const MAX_KEY_CHARS: usize = 1024;
 
 /// A YAML value with its span.
 #[derive(Clone, Debug, PartialEq)]
