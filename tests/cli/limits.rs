@@ -614,3 +614,56 @@ fn only_the_declared_ingress_or_monitoring_stack_sets_the_labels_isolation_trust
         }
     }
 }
+
+/// Date-like strings were written plain (a Helm value `image: {tag: "2024-01-15"}`, a cluster
+/// variable, `add-env --var D=2024-01-15`) and reached the cluster as `2024-01-15T00:00:00Z`
+/// once kustomize read them. Each is written quoted, and kustomize keeps it a string.
+#[test]
+fn date_like_strings_stay_strings_through_kustomize() {
+    let dir = tempfile::tempdir().unwrap();
+    write_spec(
+        dir.path(),
+        &format!(
+            "{HEAD}  clusters:\n    - {{name: hub, role: hub, vars: {{D: \"2024-01-15\"}}}}\n    - {{name: dev, environment: dev}}\n  waves: [{{name: apps}}]\n  components:\n    - {{name: app, wave: apps, chart: {{repository: https://c.example.com, name: c, version: 1.0.0}}, values: {{image: {{tag: \"2024-01-15\"}}}}, environments: {{dev: {{values: {{image: {{tag: \"2025-02-01\"}}}}}}}}}}\n"
+        ),
+    );
+    let run = Synctl::new()
+        .dir(dir.path())
+        .args(["add-env", "stage", "--like", "dev", "--var", "S=2024-01-15"])
+        .args(["--no-commit", "-f", "fleet.yaml"])
+        .run();
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let run = Synctl::new()
+        .dir(dir.path())
+        .args(["generate", "-f", "fleet.yaml"])
+        .run();
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let hub = std::fs::read_to_string(dir.path().join("hub/hub.yaml")).unwrap();
+    assert!(
+        hub.contains("D: '2024-01-15'") || hub.contains("D: \"2024-01-15\""),
+        "{hub}"
+    );
+    let fleet_entry = walkdir::WalkDir::new(dir.path().join("hub"))
+        .into_iter()
+        .flatten()
+        .filter(|e| e.file_type().is_file())
+        .map(|e| std::fs::read_to_string(e.path()).unwrap())
+        .collect::<String>();
+    assert!(
+        fleet_entry.contains("S: '2024-01-15'") || fleet_entry.contains("S: \"2024-01-15\""),
+        "{fleet_entry}"
+    );
+    // What kustomize (and so Flux) builds from the release and the dev overlay.
+    let built = crate::kustomize(&dir.path().join("deploy/apps/app"));
+    assert!(built.contains("tag: \"2024-01-15\""), "{built}");
+    for e in walkdir::WalkDir::new(dir.path()).into_iter().flatten() {
+        if e.file_name() == "kustomization.yaml"
+            && std::fs::read_to_string(e.path())
+                .unwrap()
+                .contains("2025-02-01")
+        {
+            let built = crate::kustomize(e.path().parent().unwrap());
+            assert!(built.contains("tag: \"2025-02-01\""), "{built}");
+        }
+    }
+}
