@@ -159,6 +159,17 @@ pub(super) fn check(fleet: &Fleet, problems: &mut Vec<Problem>) {
         owned(spec, &what, "Kustomization", KUSTOMIZATION, problems);
         builtins(spec, &w.name, problems);
     }
+    for c in &fleet.clusters {
+        let Some(spec) = &c.flux_spec else { continue };
+        if argocd {
+            problems.push(nothing_here(spec, "this fleet runs engine argocd"));
+            continue;
+        }
+        let what = format!("cluster `{}`", c.name);
+        unknown(spec, "Kustomization", KUSTOMIZATION_FIELDS, problems);
+        owned(spec, &what, "Kustomization", KUSTOMIZATION, problems);
+        builtins(spec, &c.name, problems);
+    }
     for t in &fleet.tenants {
         for (e, apps) in t.apps.iter().enumerate() {
             if let (Some((_, span)), crate::model::Delivery::ArgoCd) =

@@ -395,12 +395,21 @@ fn with_knobs(
     k.extra = extra;
 }
 
-/// `fluxSpec` of wave `wave`: merged last into each of its Kustomizations.
-pub(super) fn wave_spec(fleet: &Fleet, wave: usize) -> Option<Json> {
-    fleet.waves[wave]
+/// `fluxSpec` of wave `wave`, then of `cluster`: merged last into each of the wave's
+/// Kustomizations for that cluster.
+pub(super) fn wave_spec(
+    fleet: &Fleet,
+    wave: usize,
+    cluster: &crate::model::Cluster,
+) -> Option<Json> {
+    let mut extra = fleet.waves[wave]
         .flux_spec
         .as_ref()
-        .map(crate::spec::yaml::Node::to_json)
+        .map(crate::spec::yaml::Node::to_json);
+    if let Some(over) = &cluster.flux_spec {
+        crate::json::merge(extra.get_or_insert_with(|| json!({})), &over.to_json());
+    }
+    extra
 }
 
 /// The kubeconfig reference of a Kustomization or HelmRelease that reaches a fleet cluster.

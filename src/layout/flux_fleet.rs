@@ -357,7 +357,7 @@ fn wave_kustomizations(
             let path = format!("fleet/{env}/{wave}/remote");
             let k = ks.map(|ks| {
                 let mut k = ks.object(wave, &path, &prev, true, None);
-                k.extra = wave_spec(fleet, plan.wave);
+                k.extra = wave_spec(fleet, plan.wave, cluster);
                 k
             });
             waves.push((owner, wave.clone(), k));
@@ -370,7 +370,7 @@ fn wave_kustomizations(
                 let path = format!("fleet/{env}/{wave}/releases");
                 let mut k = ks.object(&name, &path, &deps, false, Some(ns));
                 k.timeout = wave_timeout(fleet, plan, Some(env));
-                k.extra = wave_spec(fleet, plan.wave);
+                k.extra = wave_spec(fleet, plan.wave, cluster);
                 k
             });
             waves.push((owner, name, k));

@@ -296,7 +296,7 @@ fn entry_docs(
             let mut k = ks.object(wave, &path, &prev, false, None);
             let env = (!cluster.is_hub()).then_some(cluster.environment.as_str());
             k.timeout = wave_timeout(fleet, plan, env);
-            k.extra = wave_spec(fleet, plan.wave);
+            k.extra = wave_spec(fleet, plan.wave, cluster);
             docs.push(Doc::Kustomization(Box::new(k)));
         }
         for &p in &plan.paths {

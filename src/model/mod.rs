@@ -115,6 +115,8 @@ pub struct Cluster {
     pub kubeconfig: Kubeconfig,
     pub labels: BTreeMap<String, String>,
     pub vars: BTreeMap<String, String>,
+    /// Merged last into each of the cluster's wave Kustomizations (over the wave's).
+    pub flux_spec: Option<Node>,
 }
 
 /// A resolved reference to another item, with the span of the name that made it.

@@ -131,6 +131,7 @@ pub(crate) struct Cluster {
     pub labels: BTreeMap<String, String>,
     #[serde(default)]
     pub vars: BTreeMap<String, String>,
+    pub flux_spec: Option<Node>,
 }
 
 #[derive(Debug, Deserialize)]

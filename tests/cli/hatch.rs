@@ -8,8 +8,8 @@ use std::path::Path;
 
 use crate::Synctl;
 
-/// A Flux fleet offering the hatch everywhere: a wave, a `path:` and a chart component, each
-/// per environment too, and a tenant entry. `{X}` marks where each place's `fluxSpec` goes.
+/// A Flux fleet offering the hatch everywhere: a cluster's entry, a wave, a `path:` and a chart
+/// component, each per environment too, and a tenant entry. `{X}` marks where each place's `fluxSpec` goes.
 const FLUX: &str = "apiVersion: synctl.dev/v1alpha1
 kind: Fleet
 metadata: {name: t}
@@ -17,7 +17,7 @@ spec:
   repository: {url: https://github.com/acme/fleet}
   clusters:
     - {name: hub, role: hub}
-    - {name: dev, environment: dev}
+    - {name: dev, environment: dev, fluxSpec: {CLUSTER}}
   waves:
     - {name: apps, fluxSpec: {WAVE}}
   components:
@@ -46,6 +46,7 @@ spec:
 
 /// What each place holds when it is not the one under test.
 const HARMLESS: &[(&str, &str)] = &[
+    ("{CLUSTER}", "{interval: 30m}"),
     ("{WAVE}", "{timeout: 5m}"),
     ("{PATH}", "{wait: true}"),
     ("{PATH_ENV}", "{wait: false}"),
@@ -168,6 +169,7 @@ type Places = [(&'static str, &'static [&'static Fields])];
 #[test]
 fn the_escape_hatch_never_reaches_what_synctl_owns() {
     let flux_places: &Places = &[
+        ("{CLUSTER}", &[KUSTOMIZATION]),
         ("{WAVE}", &[KUSTOMIZATION]),
         ("{PATH}", &[KUSTOMIZATION]),
         ("{PATH_ENV}", &[KUSTOMIZATION]),
@@ -218,6 +220,6 @@ fn the_escape_hatch_never_reaches_what_synctl_owns() {
             }
         }
     }
-    // Three Kustomization places, two HelmRelease ones, the tenant entry, two Applications.
-    assert_eq!(scenarios, 3 * (6 + 5) + 2 * (8 + 5) + (8 + 5) + 2 * (5 + 5));
+    // Four Kustomization places, two HelmRelease ones, the tenant entry, two Applications.
+    assert_eq!(scenarios, 4 * (6 + 5) + 2 * (8 + 5) + (8 + 5) + 2 * (5 + 5));
 }

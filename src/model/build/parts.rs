@@ -72,6 +72,7 @@ pub(super) fn build_cluster(
         kubeconfig,
         labels: c.labels.clone(),
         vars: c.vars.clone(),
+        flux_spec: c.flux_spec.clone(),
     }
 }
 
