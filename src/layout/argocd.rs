@@ -238,6 +238,9 @@ fn component_app(
         .collect();
     app.ignore_differences
         .clone_from(&comp.knobs.ignore_differences);
+    app.cascade = comp.knobs.cascade;
+    app.manifest_generate_paths
+        .clone_from(&comp.knobs.manifest_generate_paths);
     app.extra = comp
         .knobs
         .argocd_spec

@@ -285,6 +285,10 @@ pub struct Application {
     pub kustomize_patches: Vec<serde_json::Value>,
     /// `syncPolicy.retry.limit` (`spec.argocd.retryLimit`).
     pub retry_limit: i64,
+    /// Whether the resources finalizer is written (`components[].cascade`).
+    pub cascade: bool,
+    /// The `argocd.argoproj.io/manifest-generate-paths` annotation.
+    pub manifest_generate_paths: Option<String>,
     /// `argocdSpec`: further `.spec` fields, merged over the written object last (by render).
     pub extra: Option<serde_json::Value>,
 }
@@ -314,6 +318,8 @@ impl Application {
             ignore_differences: Vec::new(),
             kustomize_patches: Vec::new(),
             retry_limit,
+            cascade: true,
+            manifest_generate_paths: None,
             extra: None,
         }
     }

@@ -14,6 +14,8 @@ pub(crate) const REPOSITORY_PATH: &str = "./";
 pub(crate) const HUB_SOURCE_REF: &str = "flux-system";
 /// `spec.argocd.retryLimit` (-1: Argo CD retries forever).
 pub(crate) const ARGOCD_RETRY_LIMIT: i64 = -1;
+/// `components[].cascade` (Argo CD): the Application deletes what it installed when it goes.
+pub(crate) const CASCADE: bool = true;
 /// `spec.argocd.namespace`.
 pub(crate) const ARGOCD_NAMESPACE: &str = "argocd";
 /// `spec.defaults.interval`.
@@ -174,6 +176,7 @@ mod tests {
         has("hub.sourceRef", HUB_SOURCE_REF);
         has("argocd.retryLimit", &ARGOCD_RETRY_LIMIT.to_string());
         has("argocd.namespace", ARGOCD_NAMESPACE);
+        has("cascade", &CASCADE.to_string());
         let d = row("defaults.interval");
         assert!(
             d.contains(&format!("`{INTERVAL}` / `{RETRY_INTERVAL}` / `{TIMEOUT}`")),

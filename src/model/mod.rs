@@ -188,6 +188,11 @@ pub struct Knobs {
     pub namespace_metadata_span: Option<Span>,
     pub sync_options: Vec<String>,
     pub ignore_differences: Vec<Json>,
+    /// Argo CD: `false` writes the Application without the resources finalizer (deleting it
+    /// leaves what it installed).
+    pub cascade: bool,
+    /// Argo CD: the Application's `argocd.argoproj.io/manifest-generate-paths` annotation.
+    pub manifest_generate_paths: Option<String>,
     /// Argo CD: further fields of the component's Application `.spec`, merged in last (the
     /// keys synctl owns are refused by `check`).
     pub argocd_spec: Option<Node>,

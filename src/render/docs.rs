@@ -49,6 +49,8 @@ struct ApplicationCtx<'a> {
     sync_options: &'a [String],
     namespace_metadata: Option<&'a Json>,
     ignore_differences: &'a [Json],
+    cascade: bool,
+    manifest_generate_paths: Option<&'a str>,
 }
 
 /// The text of `doc`: one YAML document, or the fixed group of a release.
@@ -335,6 +337,8 @@ fn application(r: &Renderer, app: &Application) -> Result<String, Vec<Problem>> 
             sync_options: &app.sync_options,
             namespace_metadata: app.namespace_metadata.as_ref(),
             ignore_differences: &app.ignore_differences,
+            cascade: app.cascade,
+            manifest_generate_paths: app.manifest_generate_paths.as_deref(),
         },
     )
     .map_err(|p| vec![p])

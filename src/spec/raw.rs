@@ -216,6 +216,8 @@ pub(crate) struct Component {
     pub sync_options: Vec<String>,
     #[serde(default)]
     pub ignore_differences: Vec<serde_json::Value>,
+    pub cascade: Option<bool>,
+    pub manifest_generate_paths: Option<String>,
     /// Further fields of the Argo CD Application's `.spec`, as written.
     pub argocd_spec: Option<Node>,
 }

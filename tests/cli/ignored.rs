@@ -45,6 +45,8 @@ const COMPONENT: &[(&str, &str)] = &[
         "ignoreDifferences",
         "ignoreDifferences: [{kind: Deployment, jsonPointers: [/spec/replicas]}]",
     ),
+    ("cascade", "cascade: false"),
+    ("manifestGeneratePaths", "manifestGeneratePaths: ."),
     ("argocdSpec", "argocdSpec: {revisionHistoryLimit: 3}"),
 ];
 

@@ -452,6 +452,8 @@ fn knobs(c: &crate::spec::raw::Component) -> super::Knobs {
         namespace_metadata_span: meta.map(|m| m.span),
         sync_options: c.sync_options.clone(),
         ignore_differences: c.ignore_differences.clone(),
+        cascade: c.cascade.unwrap_or(defaults::CASCADE),
+        manifest_generate_paths: c.manifest_generate_paths.clone(),
         argocd_spec: c.argocd_spec.clone(),
     }
 }
