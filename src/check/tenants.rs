@@ -195,7 +195,7 @@ fn substitution(
 fn roles(t: &crate::model::Tenant, problems: &mut Vec<Problem>) {
     let strong = match &t.role {
         TenantRole::ClusterAdmin => true,
-        TenantRole::ClusterRole(r) => r == "admin" || r == "edit",
+        TenantRole::ClusterRole(r) => matches!(r.as_str(), "admin" | "edit" | "cluster-admin"),
         TenantRole::Reconciler => false,
     };
     if strong && t.isolation == Isolation::Namespace && !t.namespaces.is_empty() {

@@ -263,6 +263,8 @@ pub struct Tenant {
     /// The ClusterRole its RoleBindings refer to.
     pub role: String,
     pub cluster_admin: bool,
+    /// Further subjects of its role bindings.
+    pub subjects: Vec<serde_json::Value>,
     pub labels: BTreeMap<String, String>,
     pub annotations: BTreeMap<String, String>,
 }

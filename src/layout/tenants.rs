@@ -81,6 +81,7 @@ fn tenant_doc(t: &Tenant) -> super::docs::Tenant {
         isolation: t.isolation == crate::model::Isolation::Namespace,
         role: t.role.cluster_role().to_owned(),
         cluster_admin: t.role == crate::model::TenantRole::ClusterAdmin,
+        subjects: t.subjects.clone(),
         labels,
         annotations: t.namespace_annotations.clone(),
     }

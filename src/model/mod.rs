@@ -304,6 +304,8 @@ pub struct Tenant {
     pub apps: Vec<Apps>,
     pub role: TenantRole,
     pub role_span: Span,
+    /// Further RBAC subjects of its role bindings.
+    pub subjects: Vec<Json>,
     pub namespace_labels: BTreeMap<String, String>,
     pub namespace_annotations: BTreeMap<String, String>,
 }

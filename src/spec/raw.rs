@@ -251,7 +251,18 @@ pub(crate) struct Tenant {
     /// One entry (the old form) or a list of them; read into [`Apps`] by the model.
     pub apps: Option<Node>,
     pub role: Option<Spanned<String>>,
+    pub role_scope: Option<Spanned<RoleScope>>,
+    #[serde(default)]
+    pub subjects: Vec<serde_json::Value>,
     pub namespace_metadata: Option<NamespaceMetadata>,
+}
+
+/// Where a tenant's role is bound (`tenants[].roleScope`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) enum RoleScope {
+    Namespaces,
+    Cluster,
 }
 
 #[derive(Debug, Deserialize)]

@@ -2,7 +2,7 @@
 
 use super::super::{Apps, Cluster, FluxConfig, Kubeconfig, Tenant, TenantRole, Wave, defaults};
 use super::Names;
-use crate::diag::Problem;
+use crate::diag::{Code, Problem};
 use crate::spec::de::Spanned;
 use crate::spec::raw;
 use crate::spec::source::Span;
@@ -160,7 +160,7 @@ pub(super) fn build_tenant(
         .iter()
         .filter_map(|e| scope.entry(e, problems))
         .collect();
-    let role = tenant_role(t);
+    let role = tenant_role(t, problems);
     // Tenant namespaces enforce the baseline pod security standard unless their labels are
     // written (N8): written labels replace the default, as any default is replaced.
     let meta = t.namespace_metadata.clone().unwrap_or_default();
@@ -192,19 +192,37 @@ pub(super) fn build_tenant(
         apps,
         role_span: t.role.as_ref().map_or(t.name.span, |r| r.span),
         role,
+        subjects: t.subjects.clone(),
         namespace_labels,
         namespace_annotations: meta.annotations,
     }
 }
 
-/// The role a tenant's accounts are bound to: synctl's reconciler role by default.
-fn tenant_role(t: &raw::Tenant) -> TenantRole {
-    match t.role.as_ref().map(|r| r.as_str()) {
+/// The role a tenant's accounts are bound to: synctl's reconciler role by default;
+/// `cluster-admin` cluster-wide unless `roleScope: namespaces` binds it in each namespace.
+fn tenant_role(t: &raw::Tenant, problems: &mut Vec<Problem>) -> TenantRole {
+    let scope = t.role_scope.as_ref().map(|s| s.value);
+    let role = match t.role.as_ref().map(|r| r.as_str()) {
         None => TenantRole::Reconciler,
         Some(r) if r == defaults::TENANT_ROLE => TenantRole::Reconciler,
-        Some("cluster-admin") => TenantRole::ClusterAdmin,
+        Some("cluster-admin") if scope != Some(raw::RoleScope::Namespaces) => {
+            TenantRole::ClusterAdmin
+        }
         Some(other) => TenantRole::ClusterRole(other.to_owned()),
+    };
+    if let (Some(s), false) = (&t.role_scope, role == TenantRole::ClusterAdmin)
+        && s.value == raw::RoleScope::Cluster
+    {
+        problems.push(
+            Problem::error(
+                Code::Schema,
+                format!("`roleScope: cluster` binds `{}` cluster-wide", role.cluster_role()),
+            )
+            .at(s.span, "only `role: cluster-admin` is bound cluster-wide")
+            .help("remove `roleScope` (the role is bound in each tenant namespace), or use `role: cluster-admin` for a privileged infrastructure tenant"),
+        );
     }
+    role
 }
 
 /// A tenant's `apps:` entries (one entry or a list of them), read from their nodes.
