@@ -31,10 +31,33 @@ pub(super) fn flux_running(fleet: &Fleet, out_root: Option<&Path>, problems: &mu
         .filter(|(_, c)| !c.is_fleet())
     {
         controllers(fleet, ci, problems);
+        operator_fields(c, problems);
         bootstrap_folder(fleet, ci, out_root, problems);
         if c.flux.bootstrap == Bootstrap::FluxCli && fleet.locked(ci) {
             lockdown(fleet, ci, out_root, problems);
         }
+    }
+}
+
+/// The Flux Operator's fields (`version`, `registry`, `size`) on a cluster `flux bootstrap`
+/// installs: no FluxInstance is written, so nothing would read them.
+fn operator_fields(c: &crate::model::Cluster, problems: &mut Vec<Problem>) {
+    if c.flux.bootstrap != crate::model::Bootstrap::FluxCli {
+        return;
+    }
+    for &(field, own) in &c.flux.operator_fields {
+        let (at, written) = match (own, c.flux_span) {
+            (true, Some(span)) => (span, format!("`flux.{field}` of `{}`", c.name)),
+            _ => (c.span, format!("`spec.flux.{field}`")),
+        };
+        problems.push(
+            Problem::error(
+                Code::Schema,
+                format!("{written} does nothing here: cluster `{}` is installed by `flux bootstrap`", c.name),
+            )
+            .at(at, "no FluxInstance reads it")
+            .help("remove it (flux bootstrap installs the version of the flux CLI that runs it), or set `bootstrap: flux-operator`"),
+        );
     }
 }
 

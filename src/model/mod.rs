@@ -25,6 +25,10 @@ pub struct FluxConfig {
     pub registry: String,
     pub components: Vec<String>,
     pub size: Option<String>,
+    /// The Flux Operator's own fields written for this cluster (`version`, `registry`,
+    /// `size`), each with whether the cluster's own `flux:` wrote it (else `spec.flux`): with
+    /// `flux bootstrap` nothing reads them.
+    pub operator_fields: Vec<(&'static str, bool)>,
 }
 
 /// The checked fleet.

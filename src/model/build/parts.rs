@@ -33,6 +33,20 @@ fn flux_config(fleet: Option<&raw::Flux>, own: Option<&raw::Flux>) -> FluxConfig
                     .collect()
             }),
         size: pick(|f| f.size.clone()),
+        operator_fields: [
+            (
+                "version",
+                (|f: &raw::Flux| f.version.is_some()) as fn(&raw::Flux) -> bool,
+            ),
+            ("registry", |f| f.registry.is_some()),
+            ("size", |f| f.size.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(name, set)| {
+            let mine = own.is_some_and(set);
+            (mine || fleet.is_some_and(set)).then_some((name, mine))
+        })
+        .collect(),
     }
 }
 
