@@ -24,6 +24,7 @@ pub(super) fn flux_running(fleet: &Fleet, out_root: Option<&Path>, problems: &mu
             );
         }
     }
+    operator_fields(fleet, problems);
     for (ci, c) in fleet
         .clusters
         .iter()
@@ -31,7 +32,6 @@ pub(super) fn flux_running(fleet: &Fleet, out_root: Option<&Path>, problems: &mu
         .filter(|(_, c)| !c.is_fleet())
     {
         controllers(fleet, ci, problems);
-        operator_fields(c, problems);
         bootstrap_folder(fleet, ci, out_root, problems);
         if c.flux.bootstrap == Bootstrap::FluxCli && fleet.locked(ci) {
             lockdown(fleet, ci, out_root, problems);
@@ -39,25 +39,37 @@ pub(super) fn flux_running(fleet: &Fleet, out_root: Option<&Path>, problems: &mu
     }
 }
 
-/// The Flux Operator's fields (`version`, `registry`, `size`) on a cluster `flux bootstrap`
-/// installs: no FluxInstance is written, so nothing would read them.
-fn operator_fields(c: &crate::model::Cluster, problems: &mut Vec<Problem>) {
-    if c.flux.bootstrap != crate::model::Bootstrap::FluxCli {
-        return;
+/// The Flux Operator's fields (`version`, `registry`, `size`) where `flux bootstrap` installs
+/// Flux: no FluxInstance is written, so nothing would read them. A cluster's own `flux:` is
+/// checked per cluster; `spec.flux` only when no cluster running its own Flux uses the
+/// operator (it applies to those that do).
+fn operator_fields(fleet: &Fleet, problems: &mut Vec<Problem>) {
+    let own_flux: Vec<&crate::model::Cluster> =
+        fleet.clusters.iter().filter(|c| !c.is_fleet()).collect();
+    let cli = |c: &crate::model::Cluster| c.flux.bootstrap == crate::model::Bootstrap::FluxCli;
+    let refuse = |written: String, c: &crate::model::Cluster, at| {
+        Problem::error(
+            Code::Schema,
+            format!("{written} does nothing here: cluster `{}` is installed by `flux bootstrap`", c.name),
+        )
+        .at(at, "no FluxInstance reads it")
+        .help("remove it (flux bootstrap installs the version of the flux CLI that runs it), or set `bootstrap: flux-operator`")
+    };
+    for c in own_flux.iter().filter(|c| cli(c)) {
+        for &(field, own) in &c.flux.operator_fields {
+            if let (true, Some(span)) = (own, c.flux_span) {
+                problems.push(refuse(format!("`flux.{field}` of `{}`", c.name), c, span));
+            }
+        }
     }
-    for &(field, own) in &c.flux.operator_fields {
-        let (at, written) = match (own, c.flux_span) {
-            (true, Some(span)) => (span, format!("`flux.{field}` of `{}`", c.name)),
-            _ => (c.span, format!("`spec.flux.{field}`")),
-        };
-        problems.push(
-            Problem::error(
-                Code::Schema,
-                format!("{written} does nothing here: cluster `{}` is installed by `flux bootstrap`", c.name),
-            )
-            .at(at, "no FluxInstance reads it")
-            .help("remove it (flux bootstrap installs the version of the flux CLI that runs it), or set `bootstrap: flux-operator`"),
-        );
+    if let Some(first) = own_flux.first()
+        && own_flux.iter().all(|c| cli(c))
+    {
+        for &(field, own) in &first.flux.operator_fields {
+            if !own {
+                problems.push(refuse(format!("`spec.flux.{field}`"), first, first.span));
+            }
+        }
     }
 }
 
