@@ -667,3 +667,38 @@ fn date_like_strings_stay_strings_through_kustomize() {
         }
     }
 }
+
+/// `spec.flux.size`/`version`/`registry` were accepted on clusters `flux bootstrap` installs,
+/// where no FluxInstance reads them. Refused there; kept where one cluster uses the operator.
+#[test]
+fn flux_operator_fields_are_refused_only_where_nothing_reads_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec_with = |flux: &str, clusters: &str| {
+        format!("{HEAD}  flux: {flux}\n  clusters:\n{clusters}  components: []\n")
+    };
+    let cli_only = "    - {name: a, role: standalone}\n";
+    let mixed = "    - {name: a, role: standalone}\n    - {name: b, role: standalone, flux: {bootstrap: flux-cli}}\n";
+    for (flux, clusters, refused) in [
+        ("{size: small}", cli_only, true),
+        (
+            "{bootstrap: flux-operator, size: small, version: '2.4'}",
+            mixed,
+            false,
+        ),
+        (
+            "{bootstrap: flux-operator}",
+            "    - {name: a, role: standalone, flux: {bootstrap: flux-cli, registry: r.example.com/flux}}\n",
+            true,
+        ),
+    ] {
+        let spec = write_spec(dir.path(), &spec_with(flux, clusters));
+        let run = Synctl::new().args(["validate", "-f"]).args([&spec]).run();
+        assert_eq!(
+            run.stderr
+                .contains("does nothing here: cluster `a` is installed by `flux bootstrap`"),
+            refused,
+            "{flux} {clusters}: {}",
+            run.stderr
+        );
+    }
+}
