@@ -148,27 +148,25 @@ pub(super) fn check(fleet: &Fleet, problems: &mut Vec<Problem>) {
         }
     }
     let argocd = fleet.engine == crate::model::Engine::ArgoCd;
-    for w in &fleet.waves {
-        let Some(spec) = &w.flux_spec else { continue };
+    // A wave's Kustomizations and a cluster's (its entry): the same object, the same rules.
+    let waves = fleet
+        .waves
+        .iter()
+        .map(|w| ("wave", w.name.as_str(), w.flux_spec.as_ref()));
+    let clusters = fleet
+        .clusters
+        .iter()
+        .map(|c| ("cluster", c.name.as_str(), c.flux_spec.as_ref()));
+    for (kind, name, spec) in waves.chain(clusters) {
+        let Some(spec) = spec else { continue };
         if argocd {
             problems.push(nothing_here(spec, "this fleet runs engine argocd"));
             continue;
         }
-        let what = format!("wave `{}`", w.name);
+        let what = format!("{kind} `{name}`");
         unknown(spec, "Kustomization", KUSTOMIZATION_FIELDS, problems);
         owned(spec, &what, "Kustomization", KUSTOMIZATION, problems);
-        builtins(spec, &w.name, problems);
-    }
-    for c in &fleet.clusters {
-        let Some(spec) = &c.flux_spec else { continue };
-        if argocd {
-            problems.push(nothing_here(spec, "this fleet runs engine argocd"));
-            continue;
-        }
-        let what = format!("cluster `{}`", c.name);
-        unknown(spec, "Kustomization", KUSTOMIZATION_FIELDS, problems);
-        owned(spec, &what, "Kustomization", KUSTOMIZATION, problems);
-        builtins(spec, &c.name, problems);
+        builtins(spec, name, problems);
     }
     for t in &fleet.tenants {
         for (e, apps) in t.apps.iter().enumerate() {
