@@ -6,7 +6,8 @@ use std::process::ExitCode;
 use clap::{CommandFactory, Parser, Subcommand};
 
 use crate::commands::{
-    self, Failure, Global, add_env, explain, generate, graph, print_stderr, print_stdout, validate,
+    self, Failure, Global, add_env, check, explain, generate, graph, print_stderr, print_stdout,
+    validate,
 };
 
 /// synctl compiles a fleet spec into the tree Flux CD and Argo CD reconcile.
@@ -46,6 +47,11 @@ pub(crate) enum Command {
         after_help = "Examples:\n  synctl explain hub/dev.yaml\n  synctl explain -f examples/cortex/fleet.yaml deploy/controllers/kyverno/release.yaml"
     )]
     Explain(explain::Args),
+    /// Read a GitOps tree as Flux reads it: each cluster's plan, proven before merge
+    #[command(
+        after_help = "Examples:\n  synctl check                          # the tree beside fleet.yaml\n  synctl check ../fleet-infra --entry clusters/production\n  synctl check --source https://github.com/org/apps=../apps --format json"
+    )]
+    Check(check::Args),
     /// Print the JSON Schema of the spec
     Schema,
     /// Print the dependency graph of the components, grouped by wave
@@ -97,6 +103,7 @@ fn run(cli: &Cli) -> Result<(), Failure> {
         Command::AddEnv(a) => add_env::run(g, a),
         Command::Diff(a) => generate::diff(g, a),
         Command::Explain(a) => explain::run(g, a),
+        Command::Check(a) => check::run(g, a),
         Command::Schema => {
             print_stdout(crate::spec::schema::SCHEMA);
             Ok(())

@@ -34,3 +34,4 @@ pub(crate) mod term;
 #[cfg(test)]
 mod testing;
 pub(crate) mod timing;
+pub(crate) mod tree;

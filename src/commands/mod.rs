@@ -4,6 +4,7 @@
 //! and never the other way round.
 
 pub(crate) mod add_env;
+pub(crate) mod check;
 pub(crate) mod explain;
 pub(crate) mod generate;
 pub(crate) mod graph;
@@ -114,7 +115,7 @@ impl Global {
             )
     }
 
-    fn color_on(&self) -> bool {
+    pub(crate) fn color_on(&self) -> bool {
         match self.color {
             Color::Always => true,
             Color::Never => false,

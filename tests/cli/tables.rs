@@ -108,6 +108,7 @@ const LAYERS: &[&str] = &[
     "graph",
     "folders",
     "repo",
+    "tree",
     "check",
     "layout",
     "render",

@@ -146,6 +146,37 @@ pub(crate) fn needs_escape(c: char) -> bool {
 /// # Errors
 /// Every `synctl::yaml` problem found (syntax, duplicate keys, aliases, depth, several documents).
 pub(crate) fn parse(source: &Source) -> Result<Node, Vec<Problem>> {
+    let (mut documents, document_starts) = parse_documents(source)?;
+    match documents.len() {
+        0 => Ok(Node {
+            value: Value::Null,
+            span: Span::new(0, 0),
+        }),
+        1 => Ok(documents.remove(0)),
+        _ => Err(vec![
+            Problem::error(Code::Yaml, "the spec holds several YAML documents")
+                .at(
+                    document_starts
+                        .get(1)
+                        .map_or(documents[1].span, |&o| Span::new(o, 3)),
+                    "second document starts here",
+                )
+                .help("keep one Fleet per file and remove the extra `---` documents"),
+        ]),
+    }
+}
+
+/// Parses `source` as a stream of YAML documents (a manifest file of a tree), with the same
+/// limits as a spec.
+///
+/// # Errors
+/// Every `synctl::yaml` problem found.
+pub(crate) fn parse_stream(source: &Source) -> Result<Vec<Node>, Vec<Problem>> {
+    parse_documents(source).map(|(documents, _)| documents)
+}
+
+/// The documents of `source` and the offsets where each `---` starts.
+fn parse_documents(source: &Source) -> Result<(Vec<Node>, Vec<usize>), Vec<Problem>> {
     let mut builder = Builder::new(source);
     let mut parser = Parser::new_from_str(&source.text);
     // Events are pulled one by one rather than through `Parser::load`, which recurses once per
@@ -173,30 +204,15 @@ pub(crate) fn parse(source: &Source) -> Result<Node, Vec<Problem>> {
         );
     }
     let Builder {
-        mut documents,
+        documents,
         document_starts,
         problems,
         ..
     } = builder;
-    if !problems.is_empty() {
-        return Err(problems);
-    }
-    match documents.len() {
-        0 => Ok(Node {
-            value: Value::Null,
-            span: Span::new(0, 0),
-        }),
-        1 => Ok(documents.remove(0)),
-        _ => Err(vec![
-            Problem::error(Code::Yaml, "the spec holds several YAML documents")
-                .at(
-                    document_starts
-                        .get(1)
-                        .map_or(documents[1].span, |&o| Span::new(o, 3)),
-                    "second document starts here",
-                )
-                .help("keep one Fleet per file and remove the extra `---` documents"),
-        ]),
+    if problems.is_empty() {
+        Ok((documents, document_starts))
+    } else {
+        Err(problems)
     }
 }
 

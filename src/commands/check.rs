@@ -1,0 +1,297 @@
+//! `synctl check`: read a GitOps tree — synctl's or any other — the way Flux reads it, print
+//! each cluster's plan, and prove it (`tree::proofs`). Exit 1 when a proof fails.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use super::{Failure, Global, print_stderr, print_stdout, status};
+use crate::diag::{self, Problem, Severity};
+use crate::source::Source;
+use crate::tree::flux::{self, Given, Options};
+use crate::tree::kustomize::Reader;
+use crate::tree::{Finding, proofs, report};
+
+/// Flags of `check`.
+#[derive(Debug, Clone, clap::Args)]
+pub(crate) struct Args {
+    /// The repository to read (default: the spec's folder)
+    #[arg(value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// A cluster's entry folder, relative to DIR (default: found: synctl's entries, `flux
+    /// bootstrap`'s gotk-sync.yaml, a FluxInstance's sync.path)
+    #[arg(long = "entry", value_name = "PATH")]
+    pub entries: Vec<String>,
+    /// Read a source that is not this repository from a local folder
+    #[arg(long = "source", value_name = "URL[@REF]=DIR")]
+    pub sources: Vec<String>,
+    /// Output format of the plan and the problems
+    #[arg(long, value_enum, default_value_t = super::DataFormat::Text)]
+    pub format: super::DataFormat,
+    /// List every object under the Kustomization that applies it (JSON: each object's value)
+    #[arg(long)]
+    pub objects: bool,
+}
+
+/// Reads and proves the tree; exit 1 when an error is found.
+///
+/// # Errors
+/// [`Failure::Invalid`] on errors, [`Failure::Usage`] when the tree cannot be read.
+pub(crate) fn run(g: &Global, args: &Args) -> Result<(), Failure> {
+    let dir = args.dir.clone().unwrap_or_else(|| g.out_root());
+    let mut options = Options {
+        tree_urls: Vec::new(),
+        bootstrap_sources: Vec::new(),
+        sources: args
+            .sources
+            .iter()
+            .map(|s| given(s))
+            .collect::<Result<_, _>>()?,
+    };
+    let spec = dir.join(g.file.file_name().unwrap_or_default());
+    let fleet = synctl_spec(&spec);
+    if let Some(f) = &fleet {
+        options.tree_urls.push(f.url.clone());
+        options.bootstrap_sources.push(f.hub_source.clone());
+    }
+    let entries = if args.entries.is_empty() {
+        found_entries(&dir, fleet.as_ref())
+    } else {
+        args.entries.clone()
+    };
+    if entries.is_empty() {
+        return Err(Failure::Usage(format!(
+            "no cluster entry found in `{}`: name one with --entry PATH (the folder `flux bootstrap --path` points at)",
+            dir.display()
+        )));
+    }
+    let mut plans = Vec::new();
+    for entry in &entries {
+        let reader = Reader::new(&dir).map_err(Failure::Usage)?;
+        let mut plan = flux::read(reader, entry, &options);
+        let found = proofs::run(&plan);
+        plan.findings.extend(found);
+        plans.push(plan);
+    }
+    if print(g, args, &plans) {
+        return Err(Failure::Invalid);
+    }
+    Ok(())
+}
+
+/// Prints the plans and their findings; whether any finding is an error.
+fn print(g: &Global, args: &Args, plans: &[flux::Plan]) -> bool {
+    let external: std::collections::BTreeSet<&String> =
+        plans.iter().flat_map(|p| p.external.iter()).collect();
+    // One file read from several entries says its problem once.
+    let mut seen = std::collections::HashSet::new();
+    let findings: Vec<&Finding> = plans
+        .iter()
+        .flat_map(|p| p.findings.iter())
+        .filter(|f| {
+            let span = f.problem.primary.as_ref().map(|l| l.span);
+            seen.insert((
+                f.file.name.clone(),
+                span,
+                f.problem.code,
+                f.problem.message.clone(),
+            ))
+        })
+        .collect();
+    let errors = findings
+        .iter()
+        .any(|f| f.problem.severity == Severity::Error);
+    match args.format {
+        super::DataFormat::Json => {
+            let all: Vec<Finding> = findings.iter().map(|f| (*f).clone()).collect();
+            let out = serde_json::json!({
+                "entries": plans.iter().map(|p| report::json_plan(p, args.objects)).collect::<Vec<_>>(),
+                "kustomize": external,
+                "problems": report::json_findings(&all),
+            });
+            print_stdout(&format!(
+                "{}\n",
+                serde_json::to_string_pretty(&out).unwrap_or_default()
+            ));
+        }
+        super::DataFormat::Text => {
+            for p in plans {
+                print_stdout(&report::text_plan(p, args.objects));
+            }
+            if !external.is_empty() {
+                status(
+                    g,
+                    &format!(
+                        "built with an installed kustomize: {}\n",
+                        external
+                            .iter()
+                            .map(|s| s.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                );
+            }
+            render(g, &findings);
+        }
+    }
+    errors
+}
+
+/// Findings shown under the YAML of their files, file by file.
+fn render(g: &Global, findings: &[&Finding]) {
+    let mut by_file: BTreeMap<&str, (Arc<Source>, Vec<Problem>)> = BTreeMap::new();
+    for f in findings {
+        by_file
+            .entry(f.file.name.as_str())
+            .or_insert_with(|| (Arc::clone(&f.file), Vec::new()))
+            .1
+            .push(f.problem.clone());
+    }
+    let color = g.color_on();
+    for (source, problems) in by_file.values() {
+        print_stderr(&diag::render_human(source, problems, color));
+    }
+}
+
+/// `URL[@REF]=DIR`.
+fn given(s: &str) -> Result<Given, Failure> {
+    let (left, dir) = s
+        .rsplit_once('=')
+        .ok_or_else(|| Failure::Usage(format!("--source `{s}`: write URL[@REF]=DIR")))?;
+    let (url, reference) = match left.rsplit_once('@') {
+        Some((u, r)) if !r.contains('/') || u.contains("://") && !r.contains(':') => {
+            (u, Some(r.to_owned()))
+        }
+        _ => (left, None),
+    };
+    Ok(Given {
+        url: url.to_owned(),
+        reference,
+        dir: PathBuf::from(dir),
+    })
+}
+
+/// What `check` needs of a synctl spec beside the tree.
+struct Fleet {
+    url: String,
+    /// The bootstrap GitRepository's name (`spec.hub.sourceRef`).
+    hub_source: String,
+    /// Clusters running their own Flux (`role: standalone`).
+    standalone: Vec<String>,
+}
+
+/// The synctl spec at `path`, when there is one (read for its facts only: `validate` checks it).
+fn synctl_spec(path: &Path) -> Option<Fleet> {
+    let text = crate::folders::read_plain(path)?;
+    let source = Source::new(path.display().to_string(), text);
+    let root = crate::spec::yaml::parse(&source).ok()?;
+    if root.get("kind")?.as_str()? != "Fleet" {
+        return None;
+    }
+    let url = root.at(["spec", "repository", "url"])?.as_str()?.to_owned();
+    let hub_source = root
+        .at(["spec", "hub", "sourceRef"])
+        .and_then(|n| n.as_str())
+        .unwrap_or("flux-system")
+        .to_owned();
+    let standalone = root
+        .at(["spec", "clusters"])
+        .map(crate::spec::yaml::Node::items)
+        .unwrap_or_default()
+        .iter()
+        .filter(|c| c.get("role").and_then(|r| r.as_str()) == Some("standalone"))
+        .filter_map(|c| c.get("name")?.as_str().map(str::to_owned))
+        .collect();
+    Some(Fleet {
+        url,
+        hub_source,
+        standalone,
+    })
+}
+
+/// The entries of the tree at `dir`: synctl's (`hub/`, each standalone cluster's
+/// `fleet/<env>/clusters/<c>/`), and wherever `flux bootstrap` (a `flux-system/` folder) or a
+/// FluxInstance points.
+fn found_entries(dir: &Path, fleet: Option<&Fleet>) -> Vec<String> {
+    let mut out = std::collections::BTreeSet::new();
+    if let Some(fleet) = fleet {
+        if dir.join("hub/kustomization.yaml").is_file() {
+            out.insert("hub".to_owned());
+        }
+        for env in read_dirs(&dir.join("fleet")) {
+            for c in read_dirs(&env.join("clusters")) {
+                let standalone = c
+                    .file_name()
+                    .is_some_and(|n| fleet.standalone.iter().any(|s| n == s.as_str()));
+                let rel = c.strip_prefix(dir).ok();
+                if let Some(rel) =
+                    rel.filter(|_| standalone && c.join("kustomization.yaml").is_file())
+                {
+                    out.insert(rel.display().to_string());
+                }
+            }
+        }
+    }
+    let walk = walkdir::WalkDir::new(dir)
+        .max_depth(8)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| e.file_name() != ".git");
+    for entry in walk.flatten() {
+        let path = entry.path();
+        let yaml = path.extension().is_some_and(|e| e == "yaml" || e == "yml");
+        if !entry.file_type().is_file() || !yaml {
+            continue;
+        }
+        let Some(text) = crate::folders::read_plain(path) else {
+            continue;
+        };
+        let bootstrap = path.ends_with("flux-system/gotk-sync.yaml");
+        if !bootstrap && !text.contains("kind: FluxInstance") {
+            continue;
+        }
+        let source = Source::new(path.display().to_string(), text);
+        let docs = crate::spec::yaml::parse_stream(&source).unwrap_or_default();
+        let sync_path = docs.iter().any(|d| d.at(["spec", "path"]).is_some());
+        if bootstrap && !sync_path {
+            // A placeholder gotk-sync.yaml (written at bootstrap): the entry holds flux-system/.
+            let entry = path
+                .parent()
+                .and_then(Path::parent)
+                .and_then(|p| p.strip_prefix(dir).ok());
+            if let Some(e) = entry {
+                let e = e.display().to_string();
+                out.insert(if e.is_empty() { ".".to_owned() } else { e });
+            }
+        }
+        for doc in docs {
+            let kind = doc.get("kind").and_then(|k| k.as_str()).unwrap_or("");
+            let at = match kind {
+                "Kustomization" if bootstrap => doc.at(["spec", "path"]),
+                "FluxInstance" => doc.at(["spec", "sync", "path"]),
+                _ => None,
+            };
+            if let Some(p) = at.and_then(|n| n.as_str()) {
+                let p = p.trim_start_matches("./").trim_end_matches('/');
+                out.insert(if p.is_empty() {
+                    ".".to_owned()
+                } else {
+                    p.to_owned()
+                });
+            }
+        }
+    }
+    out.into_iter().collect()
+}
+
+fn read_dirs(dir: &Path) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .collect();
+    out.sort();
+    out
+}

@@ -1,0 +1,274 @@
+//! From a cluster's entry, every Flux Kustomization as kustomize-controller reads it: its
+//! source (a GitRepository of this repository is the tree itself; others are given with
+//! `--source URL=DIR`), its path built ([`super::kustomize`]) with its `targetNamespace`,
+//! `patches`, `images`, `namePrefix`/`nameSuffix` and `components`, `commonMetadata`, then
+//! `postBuild` (`substituteFrom` read from the `ConfigMap`s and `Secret`s applied on that
+//! cluster, `substitute` over them), and the Kustomizations among the objects, recursively.
+//! `kubeConfig` sends a Kustomization's objects to another cluster.
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+
+use serde_json::Value as Json;
+
+use super::kustomize::{Overlay, Reader};
+use super::post_build::common_metadata;
+use super::sources::{Mapping, map_path};
+use super::{Finding, Id, KUSTOMIZE_GROUP, Object, text};
+use crate::diag::{Code, Problem};
+
+/// A repository given on the command line: objects whose URL (and ref) match are read there.
+#[derive(Clone, Debug)]
+pub(crate) struct Given {
+    pub(crate) url: String,
+    pub(crate) reference: Option<String>,
+    pub(crate) dir: PathBuf,
+}
+
+/// How to read a tree.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Options {
+    /// URLs of this repository (besides the bootstrap GitRepository's).
+    pub(crate) tree_urls: Vec<String>,
+    pub(crate) sources: Vec<Given>,
+    /// Names of the bootstrap GitRepository in `flux-system` besides `flux-system` (a synctl
+    /// spec's `hub.sourceRef`): `flux bootstrap` creates it outside the tree.
+    pub(crate) bootstrap_sources: Vec<String>,
+}
+
+/// One Flux Kustomization (or the entry itself) and what it applies.
+#[derive(Debug)]
+pub(crate) struct Applier {
+    pub(crate) id: Id,
+    /// The Kustomization object (`None` for the entry, which `flux bootstrap` applies).
+    pub(crate) object: Option<Object>,
+    /// The index of the applier that applied this Kustomization.
+    pub(crate) parent: Option<usize>,
+    /// The cluster the Kustomization lives on, and the one its objects go to.
+    pub(crate) home: String,
+    pub(crate) target: String,
+    /// The folder read (relative to its repository), or why nothing was read.
+    pub(crate) path: String,
+    pub(crate) unread: Option<String>,
+    pub(crate) objects: Vec<Object>,
+}
+
+/// One entry read: every applier in the order found.
+#[derive(Debug)]
+pub(crate) struct Plan {
+    pub(crate) entry: String,
+    pub(crate) appliers: Vec<Applier>,
+    pub(crate) findings: Vec<Finding>,
+    /// Folders an installed kustomize built (synctl reads the rest itself).
+    pub(crate) external: std::collections::BTreeSet<String>,
+}
+
+/// The bootstrap Kustomization's name and namespace (flux bootstrap, FluxInstance `sync`).
+pub(super) const BOOTSTRAP: &str = "flux-system";
+
+fn kustomization_id(namespace: &str, name: &str) -> Id {
+    Id {
+        group: KUSTOMIZE_GROUP.to_owned(),
+        kind: "Kustomization".to_owned(),
+        namespace: namespace.to_owned(),
+        name: name.to_owned(),
+    }
+}
+
+pub(super) struct Walk<'a> {
+    pub(super) readers: Vec<Reader>,
+    pub(super) options: &'a Options,
+    pub(super) plan: Plan,
+    /// Kustomizations already followed, per home cluster.
+    pub(super) followed: HashSet<(String, Id)>,
+}
+
+/// Reads the tree at `reader`'s root from `entry` (a folder relative to it).
+pub(crate) fn read(reader: Reader, entry: &str, options: &Options) -> Plan {
+    let mut walk = Walk {
+        readers: vec![reader],
+        options,
+        plan: Plan {
+            entry: entry.to_owned(),
+            appliers: Vec::new(),
+            findings: Vec::new(),
+            external: std::collections::BTreeSet::new(),
+        },
+        followed: HashSet::new(),
+    };
+    let root = kustomization_id(BOOTSTRAP, BOOTSTRAP);
+    walk.followed.insert((entry.to_owned(), root.clone()));
+    let built = walk.readers[0].build(entry, &Overlay::default());
+    let (objects, unread) = match built {
+        Ok(o) => (o, None),
+        Err(e) => (Vec::new(), Some(e)),
+    };
+    walk.plan.appliers.push(Applier {
+        id: root,
+        object: None,
+        parent: None,
+        home: entry.to_owned(),
+        target: entry.to_owned(),
+        path: entry.to_owned(),
+        unread,
+        objects,
+    });
+    walk.follow();
+    for r in &walk.readers {
+        walk.plan.external.extend(r.external.iter().cloned());
+    }
+    walk.plan
+}
+
+impl Walk<'_> {
+    /// Follows every Kustomization found until no more can be read.
+    fn follow(&mut self) {
+        loop {
+            let mut waiting = Vec::new();
+            let mut progress = false;
+            let mut i = 0;
+            while i < self.plan.appliers.len() {
+                let found: Vec<Object> = self.plan.appliers[i]
+                    .objects
+                    .iter()
+                    .filter(|o| o.is(KUSTOMIZE_GROUP, "Kustomization"))
+                    .cloned()
+                    .collect();
+                let target = self.plan.appliers[i].target.clone();
+                for k in found {
+                    let key = (target.clone(), k.id());
+                    if self.followed.contains(&key) {
+                        if k.id() == kustomization_id(BOOTSTRAP, BOOTSTRAP) && i > 0 {
+                            continue;
+                        }
+                        if self.plan.appliers[0].object.is_none()
+                            && k.id() == kustomization_id(BOOTSTRAP, BOOTSTRAP)
+                        {
+                            self.plan.appliers[0].object = Some(k);
+                        }
+                        continue;
+                    }
+                    match self.source_of(&k, &target) {
+                        Some((reader, mapping)) => {
+                            self.followed.insert(key);
+                            self.apply(i, &k, &target, reader, &mapping);
+                            progress = true;
+                        }
+                        None => waiting.push((i, k, target.clone())),
+                    }
+                }
+                i += 1;
+            }
+            if !progress {
+                for (parent, k, home) in waiting {
+                    if self.followed.insert((home.clone(), k.id())) {
+                        self.unresolved(parent, &k, &home);
+                    }
+                }
+                return;
+            }
+        }
+    }
+
+    /// Every object applied so far on `cluster`.
+    pub(super) fn on(&self, cluster: &str) -> impl Iterator<Item = &Object> {
+        self.plan
+            .appliers
+            .iter()
+            .filter(move |a| a.target == cluster)
+            .flat_map(|a| a.objects.iter())
+    }
+
+    pub(super) fn push(
+        &mut self,
+        parent: usize,
+        k: &Object,
+        home: &str,
+        path: String,
+        built: Result<Vec<Object>, String>,
+    ) {
+        let target = target_of(k, home);
+        let (objects, unread) = match built {
+            Ok(o) => (o, None),
+            Err(e) => (Vec::new(), Some(e)),
+        };
+        self.plan.appliers.push(Applier {
+            id: k.id(),
+            object: Some(k.clone()),
+            parent: Some(parent),
+            home: home.to_owned(),
+            target,
+            path,
+            unread,
+            objects,
+        });
+    }
+
+    /// Builds what `k` applies, from the reader `reader`.
+    fn apply(&mut self, parent: usize, k: &Object, home: &str, reader: usize, mapping: &Mapping) {
+        let path = text(&k.value, &["spec", "path"])
+            .trim_start_matches("./")
+            .trim_matches('/');
+        let path = map_path(path, mapping);
+        let path = if path.is_empty() {
+            ".".to_owned()
+        } else {
+            path
+        };
+        let overlay = overlay_of(&k.value);
+        let built = self.readers[reader].build(&path, &overlay);
+        let built = match built {
+            Err(e) => {
+                self.plan.findings.push(Finding::new(
+                    &k.at_field(&["spec", "path"]),
+                    Problem::error(
+                        Code::Build,
+                        format!("Kustomization {} does not build: {e}", k.id()),
+                    )
+                    .help("fix the folder or `spec.path`: kustomize-controller fails the same way"),
+                    "this path",
+                ));
+                Err(e)
+            }
+            Ok(mut objects) => {
+                common_metadata(&k.value, &mut objects);
+                self.post_build(k, home, &mut objects);
+                Ok(objects)
+            }
+        };
+        self.push(parent, k, home, path, built);
+    }
+}
+
+/// The cluster a Kustomization's objects go to: its home, or the one its `kubeConfig` names.
+fn target_of(k: &Object, home: &str) -> String {
+    let secret = text(&k.value, &["spec", "kubeConfig", "secretRef", "name"]);
+    let config_map = text(&k.value, &["spec", "kubeConfig", "configMapRef", "name"]);
+    match (secret, config_map) {
+        ("", "") => home.to_owned(),
+        ("", cm) => format!("kubeConfig {}/{cm}", k.namespace()),
+        (s, _) => format!("kubeConfig {}/{s}", k.namespace()),
+    }
+}
+
+/// What a Kustomization adds to its folder's kustomization.
+fn overlay_of(k: &Json) -> Overlay {
+    let list = |key: &str| {
+        k.pointer(&format!("/spec/{key}"))
+            .and_then(Json::as_array)
+            .cloned()
+            .unwrap_or_default()
+    };
+    let ns = text(k, &["spec", "targetNamespace"]);
+    Overlay {
+        target_namespace: (!ns.is_empty()).then(|| ns.to_owned()),
+        patches: list("patches"),
+        images: list("images"),
+        name_prefix: text(k, &["spec", "namePrefix"]).to_owned(),
+        name_suffix: text(k, &["spec", "nameSuffix"]).to_owned(),
+        components: list("components")
+            .iter()
+            .filter_map(|c| c.as_str().map(str::to_owned))
+            .collect(),
+    }
+}

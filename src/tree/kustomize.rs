@@ -1,0 +1,363 @@
+//! A folder of the tree built as kustomize builds it for Flux. synctl reads the common case
+//! itself — a folder without a `kustomization.yaml` (Flux generates one listing every
+//! manifest, `fluxcd/pkg` `kustomize_generator.go`), or a `kustomization.yaml` with only
+//! `resources` — and hands every other feature (patches, generators, `namespace`, components,
+//! a Flux Kustomization's own `targetNamespace`/`patches`/`images`) to an installed `kustomize`
+//! or `kubectl kustomize`, after proving that every file the kustomization names lies inside
+//! the tree (kustomize runs with Flux's `LoadRestrictionsNone`; Flux confines it to the
+//! source's root, and so does this reader). Remote bases and `helmCharts` are refused: they
+//! would need the network.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde_json::Value as Json;
+
+use super::external::{parse_built, remote};
+use super::{At, Id, Object, external};
+use crate::source::{Source, Span};
+use crate::spec::yaml::{self, Node, Value};
+
+/// The names kustomize recognises for a kustomization file, in its order.
+const KUSTOMIZATION_FILES: &[&str] = &["kustomization.yaml", "kustomization.yml", "Kustomization"];
+/// The largest manifest read.
+const MAX_FILE: u64 = 8 << 20;
+/// How deep kustomizations may nest (a loop of bases is refused long before).
+pub(super) const MAX_NESTING: usize = 64;
+
+/// What a Flux Kustomization adds to its folder's kustomization.
+#[derive(Debug, Default)]
+pub(crate) struct Overlay {
+    pub(crate) target_namespace: Option<String>,
+    pub(crate) patches: Vec<Json>,
+    pub(crate) images: Vec<Json>,
+    pub(crate) name_prefix: String,
+    pub(crate) name_suffix: String,
+    /// Kustomize components, relative to the folder.
+    pub(crate) components: Vec<String>,
+}
+
+impl Overlay {
+    fn is_empty(&self) -> bool {
+        self.target_namespace.is_none()
+            && self.patches.is_empty()
+            && self.images.is_empty()
+            && self.name_prefix.is_empty()
+            && self.name_suffix.is_empty()
+            && self.components.is_empty()
+    }
+}
+
+/// Builds folders of one tree, caching what it read.
+pub(crate) struct Reader {
+    pub(super) root: PathBuf,
+    pub(super) sources: HashMap<PathBuf, Arc<Source>>,
+    pub(super) tool: Option<Result<external::Tool, String>>,
+    /// Folders (relative to the root) that the external kustomize built.
+    pub(crate) external: BTreeSet<String>,
+}
+
+impl Reader {
+    /// A reader of the tree at `root`.
+    ///
+    /// # Errors
+    /// When `root` is not a folder.
+    pub(crate) fn new(root: &Path) -> Result<Reader, String> {
+        let root = root
+            .canonicalize()
+            .map_err(|e| format!("cannot read `{}`: {e}", root.display()))?;
+        if !root.is_dir() {
+            return Err(format!("`{}` is not a folder", root.display()));
+        }
+        Ok(Reader {
+            root,
+            sources: HashMap::new(),
+            tool: None,
+            external: BTreeSet::new(),
+        })
+    }
+
+    /// `path` relative to the root, as shown.
+    pub(super) fn shown(&self, path: &Path) -> String {
+        path.strip_prefix(&self.root)
+            .map_or_else(|_| path.display().to_string(), |p| p.display().to_string())
+    }
+
+    /// `rel` (relative to the root; `./` and `/` prefixes as Flux reads `spec.path`) as a
+    /// canonical path inside the root.
+    ///
+    /// # Errors
+    /// A path that does not exist or leads outside the root.
+    pub(crate) fn inside(&self, base: &Path, rel: &str) -> Result<PathBuf, String> {
+        let joined = base.join(rel.trim_start_matches('/'));
+        let canonical = joined
+            .canonicalize()
+            .map_err(|_| format!("`{}` does not exist", self.shown(&joined)))?;
+        if canonical.starts_with(&self.root) {
+            Ok(canonical)
+        } else {
+            Err(format!(
+                "`{rel}` leads outside the tree (to `{}`)",
+                canonical.display()
+            ))
+        }
+    }
+
+    /// The objects of folder `path` (relative to the root) with `overlay` applied.
+    ///
+    /// # Errors
+    /// Why the folder does not build, as kustomize or Flux would refuse it.
+    pub(crate) fn build(&mut self, path: &str, overlay: &Overlay) -> Result<Vec<Object>, String> {
+        let root = self.root.clone();
+        let dir = self.inside(&root, path)?;
+        if !dir.is_dir() {
+            return Err(format!("`{}` is not a folder", self.shown(&dir)));
+        }
+        let objects = self.folder(&dir, 0)?;
+        if overlay.is_empty() {
+            return Ok(objects);
+        }
+        self.overlay(&dir, &objects, overlay)
+    }
+
+    /// The objects of `dir`, a canonical folder inside the root.
+    fn folder(&mut self, dir: &Path, depth: usize) -> Result<Vec<Object>, String> {
+        if depth > MAX_NESTING {
+            return Err(format!(
+                "kustomizations nest more than {MAX_NESTING} deep at `{}` (a loop of bases?)",
+                self.shown(dir)
+            ));
+        }
+        let Some(kfile) = kustomization_file(dir) else {
+            return self.generated(dir, depth);
+        };
+        let source = self.source(&kfile)?;
+        let doc = yaml::parse(&source).map_err(|p| first_problem(&source, &p))?;
+        if simple(&doc) {
+            let mut out = Vec::new();
+            let mut seen = HashSet::new();
+            for item in doc.get("resources").map_or(&[][..], Node::items) {
+                let Some(entry) = item.as_str() else {
+                    return Err(format!("`{}`: a resource is not a string", source.name));
+                };
+                let objects = self.resource(dir, entry, depth)?;
+                add_unique(&mut out, &mut seen, objects, &source.name)?;
+            }
+            return Ok(out);
+        }
+        self.confine(dir, &doc, &source.name, depth)?;
+        let built = self.run_tool(dir)?;
+        self.external.insert(self.shown(dir));
+        let at = At {
+            span: Span::new(0, source.text.find('\n').unwrap_or(source.text.len())),
+            file: source,
+        };
+        let mut objects = parse_built(&built, &at)?;
+        self.locate(dir, &mut objects);
+        Ok(objects)
+    }
+
+    /// Flux's generated kustomization: every `.yaml`/`.yml` file under `dir`, a sub-folder with
+    /// its own kustomization as one resource, in the order Go's `filepath.Walk` visits them.
+    fn generated(&mut self, dir: &Path, depth: usize) -> Result<Vec<Object>, String> {
+        let mut out = Vec::new();
+        let mut seen = HashSet::new();
+        let name = format!("{}/ (no kustomization.yaml)", self.shown(dir));
+        let mut walk = walkdir::WalkDir::new(dir)
+            .min_depth(1)
+            .sort_by_file_name()
+            .into_iter();
+        while let Some(entry) = walk.next() {
+            let entry = entry.map_err(|e| format!("cannot list `{}`: {e}", self.shown(dir)))?;
+            let path = entry.path();
+            if entry.file_type().is_dir() {
+                if entry.file_name() == ".git" {
+                    walk.skip_current_dir();
+                } else if kustomization_file(path).is_some() {
+                    walk.skip_current_dir();
+                    let relative = path.strip_prefix(dir).unwrap_or(path);
+                    let real = self.inside(dir, &relative.to_string_lossy())?;
+                    let objects = self.folder(&real, depth + 1)?;
+                    add_unique(&mut out, &mut seen, objects, &name)?;
+                }
+                continue;
+            }
+            let is_manifest = path.extension().is_some_and(|e| e == "yaml" || e == "yml");
+            if is_manifest {
+                let relative = path.strip_prefix(dir).unwrap_or(path);
+                let real = self.inside(dir, &relative.to_string_lossy())?;
+                let objects = self.file(&real)?;
+                add_unique(&mut out, &mut seen, objects, &name)?;
+            }
+        }
+        Ok(out)
+    }
+
+    /// One entry of `resources`: a file or a folder.
+    fn resource(&mut self, dir: &Path, entry: &str, depth: usize) -> Result<Vec<Object>, String> {
+        if remote(entry) {
+            return Err(format!(
+                "`{entry}` is a remote resource: synctl check reads the tree offline (Flux's `--no-remote-bases` refuses it too)"
+            ));
+        }
+        let real = self.inside(dir, entry)?;
+        if real.is_dir() {
+            if kustomization_file(&real).is_none() {
+                return Err(format!(
+                    "`{}` has no kustomization.yaml: kustomize cannot use it as a resource",
+                    self.shown(&real)
+                ));
+            }
+            self.folder(&real, depth + 1)
+        } else {
+            self.file(&real)
+        }
+    }
+
+    /// The text of a file of the tree, read once.
+    pub(super) fn source(&mut self, path: &Path) -> Result<Arc<Source>, String> {
+        if let Some(s) = self.sources.get(path) {
+            return Ok(Arc::clone(s));
+        }
+        let meta = std::fs::metadata(path)
+            .map_err(|e| format!("cannot read `{}`: {e}", self.shown(path)))?;
+        if !meta.is_file() {
+            return Err(format!("`{}` is not a regular file", self.shown(path)));
+        }
+        if meta.len() > MAX_FILE {
+            return Err(format!(
+                "`{}` is {} bytes; synctl check reads manifests of at most {MAX_FILE}",
+                self.shown(path),
+                meta.len()
+            ));
+        }
+        let bytes =
+            std::fs::read(path).map_err(|e| format!("cannot read `{}`: {e}", self.shown(path)))?;
+        let text =
+            String::from_utf8(bytes).map_err(|_| format!("`{}` is not UTF-8", self.shown(path)))?;
+        let source = Arc::new(Source::new(self.shown(path), text));
+        self.sources.insert(path.to_path_buf(), Arc::clone(&source));
+        Ok(source)
+    }
+
+    /// The objects of one manifest file (`List` kinds flattened, empty documents skipped).
+    fn file(&mut self, path: &Path) -> Result<Vec<Object>, String> {
+        let source = self.source(path)?;
+        let docs = yaml::parse_stream(&source).map_err(|p| first_problem(&source, &p))?;
+        let mut out = Vec::new();
+        for doc in docs {
+            if matches!(doc.value, Value::Null) {
+                continue;
+            }
+            let at = At {
+                file: Arc::clone(&source),
+                span: doc.span,
+            };
+            let doc = Arc::new(doc);
+            let value = doc.to_json();
+            object(&value, &at)?;
+            if let Some(items) = list_items(&value) {
+                for item in items {
+                    object(item, &at)?;
+                    out.push(Object {
+                        value: item.clone(),
+                        at: at.clone(),
+                        node: None,
+                    });
+                }
+            } else {
+                out.push(Object {
+                    value,
+                    at,
+                    node: Some(doc),
+                });
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Whether the kustomization uses nothing but `resources` (synctl builds it itself).
+fn simple(doc: &Node) -> bool {
+    let Value::Map(entries) = &doc.value else {
+        return false;
+    };
+    entries
+        .iter()
+        .all(|e| matches!(e.key.as_str(), "apiVersion" | "kind" | "resources"))
+        && doc.get("resources").is_none_or(|r| {
+            r.items()
+                .iter()
+                .all(|i| i.as_str().is_some_and(|s| !remote(s)))
+        })
+}
+
+/// The kustomization file of `dir`, if any.
+pub(super) fn kustomization_file(dir: &Path) -> Option<PathBuf> {
+    KUSTOMIZATION_FILES
+        .iter()
+        .map(|f| dir.join(f))
+        .find(|p| p.is_file())
+}
+
+/// The items of a `List` kind.
+fn list_items(value: &Json) -> Option<&Vec<Json>> {
+    let kind = value.get("kind")?.as_str()?;
+    if !kind.ends_with("List") {
+        return None;
+    }
+    value.get("items")?.as_array()
+}
+
+/// Refuses a document that is not a Kubernetes object, as kustomize does.
+fn object(value: &Json, at: &At) -> Result<(), String> {
+    let (line, _) = at.file.line_col(at.span.offset);
+    let is_map = value.is_object();
+    let kind = value.get("kind").and_then(Json::as_str).unwrap_or("");
+    let name = super::text(value, &["metadata", "name"]);
+    if !is_map || kind.is_empty() {
+        return Err(format!(
+            "{}:{line}: a document without `kind` is not a Kubernetes object",
+            at.file.name
+        ));
+    }
+    if name.is_empty() && list_items(value).is_none() {
+        return Err(format!(
+            "{}:{line}: a `{kind}` without `metadata.name`",
+            at.file.name
+        ));
+    }
+    Ok(())
+}
+
+/// Adds `objects`, refusing one already there (kustomize: "may not add resource with an
+/// already registered id").
+fn add_unique(
+    out: &mut Vec<Object>,
+    seen: &mut HashSet<Id>,
+    objects: Vec<Object>,
+    name: &str,
+) -> Result<(), String> {
+    for o in objects {
+        let id = o.id();
+        if !seen.insert(id.clone()) {
+            let (line, _) = o.at.file.line_col(o.at.span.offset);
+            return Err(format!(
+                "`{name}` holds {id} twice (again at {}:{line}); kustomize refuses a second object with one name",
+                o.at.file.name
+            ));
+        }
+        out.push(o);
+    }
+    Ok(())
+}
+
+pub(super) fn first_problem(source: &Source, problems: &[crate::diag::Problem]) -> String {
+    let p = &problems[0];
+    let line = p
+        .primary
+        .as_ref()
+        .map_or(1, |l| source.line_col(l.span.offset).0);
+    format!("{}:{line}: {}", source.name, p.message)
+}

@@ -1,0 +1,145 @@
+//! Reading a GitOps tree the way the controllers read it (`synctl check`): from each cluster's
+//! entry, every Flux Kustomization's source and path, built as kustomize builds it
+//! ([`kustomize`]), then the Kustomization's own `targetNamespace`, `patches`, `images` and
+//! `postBuild` substitution, and so on down the Kustomizations found ([`flux`]). The result is
+//! a [`flux::Plan`] per entry: which Kustomization applies which object on which cluster, in
+//! the order the controllers reach them, and the problems found on the way ([`proofs`]).
+//!
+//! Works on any repository, synctl's own tree included; reads only inside the tree's root.
+
+mod external;
+pub(crate) mod flux;
+pub(crate) mod kustomize;
+mod post_build;
+pub(crate) mod proofs;
+pub(crate) mod report;
+mod sources;
+
+use std::fmt;
+use std::sync::Arc;
+
+use serde_json::Value as Json;
+
+use crate::source::{Source, Span};
+use crate::spec::yaml::Node;
+
+/// Where something was written: a file of the tree and a span of it.
+#[derive(Clone, Debug)]
+pub(crate) struct At {
+    pub(crate) file: Arc<Source>,
+    pub(crate) span: Span,
+}
+
+/// One object as it reaches a cluster.
+#[derive(Clone, Debug)]
+pub(crate) struct Object {
+    /// The object after every transformation (namespace, patches, substitution).
+    pub(crate) value: Json,
+    /// The document it was read from; `node` is its YAML as written (`None` when an external
+    /// kustomize built it, and `at` is then the folder's kustomization file).
+    pub(crate) at: At,
+    pub(crate) node: Option<Arc<Node>>,
+}
+
+/// What names an object on a cluster: API group, kind, namespace, name.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) struct Id {
+    pub(crate) group: String,
+    pub(crate) kind: String,
+    pub(crate) namespace: String,
+    pub(crate) name: String,
+}
+
+impl fmt::Display for Id {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.namespace.is_empty() {
+            write!(f, "{}/{}", self.kind, self.name)
+        } else {
+            write!(f, "{}/{}/{}", self.kind, self.namespace, self.name)
+        }
+    }
+}
+
+/// The text at `path` in `value`, or "".
+pub(crate) fn text<'a>(value: &'a Json, path: &[&str]) -> &'a str {
+    let mut v = value;
+    for key in path {
+        match v.get(key) {
+            Some(next) => v = next,
+            None => return "",
+        }
+    }
+    v.as_str().unwrap_or("")
+}
+
+impl Object {
+    pub(crate) fn kind(&self) -> &str {
+        text(&self.value, &["kind"])
+    }
+
+    /// The API group (`""` for the core group).
+    pub(crate) fn group(&self) -> &str {
+        let api = text(&self.value, &["apiVersion"]);
+        api.rsplit_once('/').map_or("", |(g, _)| g)
+    }
+
+    pub(crate) fn name(&self) -> &str {
+        text(&self.value, &["metadata", "name"])
+    }
+
+    pub(crate) fn namespace(&self) -> &str {
+        text(&self.value, &["metadata", "namespace"])
+    }
+
+    pub(crate) fn id(&self) -> Id {
+        Id {
+            group: self.group().to_owned(),
+            kind: self.kind().to_owned(),
+            namespace: self.namespace().to_owned(),
+            name: self.name().to_owned(),
+        }
+    }
+
+    /// Whether this is a `kind` of the Flux API `group` prefix (e.g. `kustomize.toolkit`).
+    pub(crate) fn is(&self, group: &str, kind: &str) -> bool {
+        self.kind() == kind && self.group() == group
+    }
+
+    /// Where `path` was written in the document, else the document itself.
+    pub(crate) fn span_of(&self, path: &[&str]) -> Span {
+        self.node
+            .as_ref()
+            .and_then(|n| n.at(path.iter().copied()))
+            .map_or(self.at.span, |n| n.span)
+    }
+
+    /// `at`, moved to `path` of the document.
+    pub(crate) fn at_field(&self, path: &[&str]) -> At {
+        At {
+            file: Arc::clone(&self.at.file),
+            span: self.span_of(path),
+        }
+    }
+}
+
+/// The Flux API groups.
+pub(crate) const KUSTOMIZE_GROUP: &str = "kustomize.toolkit.fluxcd.io";
+pub(crate) const HELM_GROUP: &str = "helm.toolkit.fluxcd.io";
+pub(crate) const SOURCE_GROUP: &str = "source.toolkit.fluxcd.io";
+
+/// A problem found in a tree, located in the file it is about.
+#[derive(Clone, Debug)]
+pub(crate) struct Finding {
+    pub(crate) file: Arc<Source>,
+    pub(crate) problem: crate::diag::Problem,
+}
+
+impl Finding {
+    /// `problem`, pointed at `at` with `label`.
+    pub(crate) fn new(at: &At, problem: crate::diag::Problem, label: &str) -> Finding {
+        Finding {
+            file: Arc::clone(&at.file),
+            problem: problem.at(at.span, label),
+        }
+    }
+}
