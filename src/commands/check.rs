@@ -85,7 +85,7 @@ fn print(g: &Global, args: &Args, plans: &[flux::Plan]) -> bool {
         plans.iter().flat_map(|p| p.external.iter()).collect();
     // One file read from several entries says its problem once.
     let mut seen = std::collections::HashSet::new();
-    let findings: Vec<&Finding> = plans
+    let mut findings: Vec<&Finding> = plans
         .iter()
         .flat_map(|p| p.findings.iter())
         .filter(|f| {
@@ -98,6 +98,15 @@ fn print(g: &Global, args: &Args, plans: &[flux::Plan]) -> bool {
             ))
         })
         .collect();
+    findings.sort_by_key(|f| {
+        let offset = f.problem.primary.as_ref().map_or(0, |l| l.span.offset);
+        (
+            f.file.name.clone(),
+            offset,
+            f.problem.code,
+            f.problem.message.clone(),
+        )
+    });
     let errors = findings
         .iter()
         .any(|f| f.problem.severity == Severity::Error);

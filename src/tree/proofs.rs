@@ -240,7 +240,18 @@ impl Graph {
                                 .min_by_key(|(_, n)| *n)
                                 .map_or(0, |(i, _)| i);
                             cycle.rotate_left(min);
-                            if reported.insert(cycle.clone()) {
+                            // One loop of Kustomizations is one finding, whichever
+                            // HelmReleases it also passes through.
+                            let mut key: Vec<Node> = cycle
+                                .iter()
+                                .filter(|n| n.1.kind == "Kustomization")
+                                .cloned()
+                                .collect();
+                            if key.is_empty() {
+                                key.clone_from(&cycle);
+                            }
+                            key.sort();
+                            if reported.insert(key) {
                                 self.report_cycle(&cycle, out);
                             }
                         }

@@ -8,6 +8,7 @@
 )]
 
 mod bad;
+mod check;
 mod ci;
 mod commands;
 mod fleet_model;
