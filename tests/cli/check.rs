@@ -60,8 +60,10 @@ fn object<'a>(plan: &'a Value, entry: &str, kind: &str, ns: &str, name: &str) ->
         .flat_map(|c| c["appliers"].as_array().unwrap())
         .flat_map(|a| a["objects"].as_array().unwrap())
         .find(|o| o["kind"] == kind && o["namespace"] == ns && o["name"] == name)
-        .map(|o| &o["object"])
-        .unwrap_or_else(|| panic!("no {kind}/{ns}/{name} in {entry}"))
+        .map_or_else(
+            || panic!("no {kind}/{ns}/{name} in {entry}"),
+            |o| &o["object"],
+        )
 }
 
 /// The codes of the problems, with file and line.
