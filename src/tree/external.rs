@@ -23,14 +23,16 @@ pub(super) struct Tool {
 }
 
 impl Reader {
-    /// Points objects an external kustomize built at the document under `dir` that wrote
+    /// Points objects an external kustomize built at the document under `dirs` that wrote
     /// them (same kind and name), where there is one.
-    pub(super) fn locate(&mut self, dir: &Path, objects: &mut [Object]) {
+    pub(super) fn locate(&mut self, dirs: &[PathBuf], objects: &mut [Object]) {
         let mut index: HashMap<(String, String), (At, Arc<Node>)> = HashMap::new();
-        let walk = walkdir::WalkDir::new(dir)
-            .sort_by_file_name()
-            .into_iter()
-            .filter_entry(|e| e.file_name() != ".git");
+        let walk = dirs.iter().flat_map(|dir| {
+            walkdir::WalkDir::new(dir)
+                .sort_by_file_name()
+                .into_iter()
+                .filter_entry(|e| e.file_name() != ".git")
+        });
         for entry in walk.flatten() {
             let path = entry.path();
             let manifest = path.extension().is_some_and(|e| e == "yaml" || e == "yml");

@@ -154,7 +154,13 @@ impl Reader {
             file: source,
         };
         let mut objects = parse_built(&built, &at)?;
-        self.locate(dir, &mut objects);
+        // Where each object was written: its folder, then the folders it names as resources.
+        let mut dirs = vec![dir.to_path_buf()];
+        for r in doc.get("resources").map_or(&[][..], Node::items) {
+            let real = r.as_str().and_then(|p| self.inside(dir, p).ok());
+            dirs.extend(real.filter(|p| p.is_dir()));
+        }
+        self.locate(&dirs, &mut objects);
         Ok(objects)
     }
 

@@ -12,6 +12,7 @@ pub(crate) mod flux;
 pub(crate) mod kustomize;
 mod post_build;
 pub(crate) mod proofs;
+mod refs;
 pub(crate) mod report;
 mod sources;
 

@@ -11,13 +11,16 @@ use super::{Finding, Object, text};
 use crate::diag::{Code, Problem};
 
 impl Walk<'_> {
-    /// `postBuild`: `substituteFrom` (`ConfigMap`s and `Secret`s on `home`, in order), then
-    /// `substitute` over them; strict: a variable without a value is an error.
-    pub(super) fn post_build(&mut self, k: &Object, home: &str, objects: &mut [Object]) {
-        let Some(post) = k.value.pointer("/spec/postBuild") else {
-            return;
-        };
+    /// The variables of `substituteFrom`, in order, and whether a Secret it names is not in
+    /// the tree (its variables are then unknown).
+    fn substitute_from(
+        &mut self,
+        k: &Object,
+        home: &str,
+        post: &Json,
+    ) -> (BTreeMap<String, String>, bool) {
         let mut vars = BTreeMap::new();
+        let mut unknown = false;
         let from = post
             .get("substituteFrom")
             .and_then(Json::as_array)
@@ -41,18 +44,38 @@ impl Walk<'_> {
                 None if optional => {}
                 None => {
                     let at = k.at_field(&["spec", "postBuild", "substituteFrom"]);
+                    let message = format!(
+                        "Kustomization {} substitutes from {kind} {}/{name}, which nothing applies on this cluster",
+                        k.id(),
+                        k.namespace()
+                    );
+                    // Teams create Secrets outside Git: the cluster may hold it, and its
+                    // variables are then unknown here.
+                    let problem = if kind == "Secret" {
+                        unknown = true;
+                        Problem::warning(Code::MissingRef, message)
+                    } else {
+                        Problem::error(Code::MissingRef, message)
+                    };
                     self.plan.findings.push(Finding::new(
                         &at,
-                        Problem::error(
-                            Code::MissingRef,
-                            format!("Kustomization {} substitutes from {kind} {}/{name}, which nothing applies on this cluster", k.id(), k.namespace()),
-                        )
+                        problem
                         .help("apply it before this Kustomization (it is read when the Kustomization reconciles), or mark it `optional: true`"),
                         "read from here",
                     ));
                 }
             }
         }
+        (vars, unknown)
+    }
+
+    /// `postBuild`: `substituteFrom` (`ConfigMap`s and `Secret`s on `home`, in order), then
+    /// `substitute` over them; strict: a variable without a value is an error.
+    pub(super) fn post_build(&mut self, k: &Object, home: &str, objects: &mut [Object]) {
+        let Some(post) = k.value.pointer("/spec/postBuild") else {
+            return;
+        };
+        let (mut vars, unknown) = self.substitute_from(k, home, post);
         if let Some(Json::Object(m)) = post.get("substitute") {
             for (key, v) in m {
                 vars.insert(
@@ -69,7 +92,7 @@ impl Walk<'_> {
             crate::subst::substitute_value(&mut o.value, &vars, &mut missing);
             missing.sort();
             missing.dedup();
-            if !missing.is_empty() {
+            if !missing.is_empty() && !unknown {
                 let list = missing
                     .iter()
                     .map(|m| format!("${{{m}}}"))

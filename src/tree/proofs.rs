@@ -98,6 +98,7 @@ pub(crate) fn run(plan: &Plan) -> Vec<Finding> {
     graph.cycles(&mut out);
     order(plan, &graph, &mut out);
     versions(plan, &mut out);
+    super::refs::releases(plan, &mut out);
     out
 }
 

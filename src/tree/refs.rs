@@ -1,0 +1,94 @@
+//! What a HelmRelease reads on its cluster: its chart's source (`chart.spec.sourceRef`, or
+//! `chartRef`) and its `valuesFrom` `ConfigMap`s and `Secret`s. helm-controller looks for each in
+//! the cluster the HelmRelease lives on (the source's namespace defaults to the release's);
+//! one that nothing applies there leaves the release failing (`synctl::missing-ref`; a
+//! warning for a Secret, which teams create outside Git).
+
+use serde_json::Value as Json;
+
+use super::flux::Plan;
+use super::{Finding, HELM_GROUP, Object, text};
+use crate::diag::{Code, Problem};
+
+/// Every HelmRelease's chart source and `valuesFrom`, looked up among the objects its cluster
+/// receives.
+pub(super) fn releases(plan: &Plan, out: &mut Vec<Finding>) {
+    for a in &plan.appliers {
+        let on: Vec<&Object> = plan
+            .appliers
+            .iter()
+            .filter(|b| b.target == a.target)
+            .flat_map(|b| b.objects.iter())
+            .collect();
+        let has = |kind: &str, ns: &str, name: &str| {
+            on.iter()
+                .any(|o| o.kind() == kind && o.namespace() == ns && o.name() == name)
+        };
+        for hr in a.objects.iter().filter(|o| o.is(HELM_GROUP, "HelmRelease")) {
+            let source = hr
+                .value
+                .pointer("/spec/chart/spec/sourceRef")
+                .map(|r| (r, vec!["spec", "chart", "spec", "sourceRef"]))
+                .or_else(|| {
+                    hr.value
+                        .pointer("/spec/chartRef")
+                        .map(|r| (r, vec!["spec", "chartRef"]))
+                });
+            if let Some((r, path)) = source {
+                let ns = match text(r, &["namespace"]) {
+                    "" => hr.namespace(),
+                    ns => ns,
+                };
+                let (kind, name) = (text(r, &["kind"]), text(r, &["name"]));
+                if !has(kind, ns, name) {
+                    out.push(missing(
+                        hr,
+                        &path,
+                        &format!("its chart source {kind}/{ns}/{name}"),
+                        &a.target,
+                        false,
+                    ));
+                }
+            }
+            let values = hr
+                .value
+                .pointer("/spec/valuesFrom")
+                .and_then(Json::as_array);
+            for (i, v) in values.into_iter().flatten().enumerate() {
+                let optional = v.get("optional").and_then(Json::as_bool) == Some(true);
+                let (kind, name) = (text(v, &["kind"]), text(v, &["name"]));
+                if !optional && !has(kind, hr.namespace(), name) {
+                    let index = i.to_string();
+                    let what = format!("`valuesFrom` {kind}/{}/{name}", hr.namespace());
+                    out.push(missing(
+                        hr,
+                        &["spec", "valuesFrom", &index],
+                        &what,
+                        &a.target,
+                        kind == "Secret",
+                    ));
+                }
+            }
+        }
+    }
+}
+
+/// A reference to nothing in the tree: an error, or a warning for a Secret (teams create
+/// Secrets outside Git: the tree cannot show it, the cluster must hold it).
+fn missing(hr: &Object, path: &[&str], what: &str, cluster: &str, secret: bool) -> Finding {
+    let message = format!(
+        "{} reads {what}, which nothing applies on cluster {cluster}",
+        hr.id()
+    );
+    let problem = if secret {
+        Problem::warning(Code::MissingRef, message)
+    } else {
+        Problem::error(Code::MissingRef, message)
+    };
+    Finding::new(
+        &hr.at_field(path),
+        problem
+        .help("apply it on the cluster where the HelmRelease lives (in its namespace unless `namespace` says otherwise), or mark a `valuesFrom` entry `optional: true`"),
+        "read from here",
+    )
+}
