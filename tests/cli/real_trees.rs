@@ -122,3 +122,224 @@ fn flux2_hub_spoke_example_is_reproduced_object_for_object() {
     );
     compare("flux2-hub-spoke-example", &upstream, &ours);
 }
+
+// --- Field by field, as Flux applies it (issue 20 item 4) -----------------------------------
+
+use serde_json::Value;
+
+/// Each cluster's objects as `synctl check --objects` reads them: cluster → (kind, namespace,
+/// name) → the object as it reaches the cluster.
+type Objects = BTreeMap<String, BTreeMap<(String, String, String), Value>>;
+
+fn read(dir: &Path, args: &[&str]) -> Objects {
+    let run = crate::Synctl::new()
+        .args([
+            "check",
+            dir.to_str().unwrap(),
+            "--format",
+            "json",
+            "--objects",
+            "-q",
+        ])
+        .args(args)
+        .within(300)
+        .run();
+    let plan: Value = serde_json::from_str(&run.stdout)
+        .unwrap_or_else(|e| panic!("{}: {e}\n{}", dir.display(), run.stderr));
+    let mut out = Objects::new();
+    for entry in plan["entries"].as_array().unwrap() {
+        for c in entry["clusters"].as_array().unwrap() {
+            let cluster = c["name"].as_str().unwrap().to_owned();
+            for a in c["appliers"].as_array().unwrap() {
+                for o in a["objects"].as_array().unwrap() {
+                    let key = |k: &str| o[k].as_str().unwrap().to_owned();
+                    let mut value = o["object"].clone();
+                    effective(&mut value);
+                    out.entry(cluster.clone())
+                        .or_default()
+                        .insert((key("kind"), key("namespace"), key("name")), value);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Writes the values the controllers take for fields left out (helm-controller: release name,
+/// target and storage namespaces, the 5m timeout, `Create`/`Skip` CRD policies;
+/// kustomize-controller: `wait: false`), so that a field written with its default and one left
+/// out compare equal.
+fn effective(o: &mut Value) {
+    let kind = o["kind"].as_str().unwrap_or("").to_owned();
+    let name = o["metadata"]["name"].as_str().unwrap_or("").to_owned();
+    let ns = o["metadata"]["namespace"].as_str().unwrap_or("").to_owned();
+    let flux = o["apiVersion"]
+        .as_str()
+        .is_some_and(|a| a.contains("fluxcd"));
+    let Some(spec) = o.get_mut("spec").and_then(Value::as_object_mut) else {
+        return;
+    };
+    let mut default = |k: &str, v: Value| {
+        spec.entry(k).or_insert(v);
+    };
+    match kind.as_str() {
+        "HelmRelease" => {
+            default("timeout", "5m".into());
+            let target = spec
+                .get("targetNamespace")
+                .and_then(Value::as_str)
+                .map(str::to_owned);
+            let release = target
+                .as_ref()
+                .map_or(name.clone(), |t| format!("{t}-{name}"));
+            spec.entry("releaseName").or_insert(release.into());
+            spec.entry("storageNamespace")
+                .or_insert(target.clone().unwrap_or_else(|| ns.clone()).into());
+            spec.entry("targetNamespace").or_insert(ns.into());
+            for (phase, crds) in [("install", "Create"), ("upgrade", "Skip")] {
+                let p = spec
+                    .entry(phase)
+                    .or_insert(Value::Object(serde_json::Map::new()));
+                if let Some(p) = p.as_object_mut() {
+                    p.entry("crds").or_insert(crds.into());
+                }
+            }
+        }
+        "Kustomization" if flux => {
+            default("wait", false.into());
+        }
+        _ => {}
+    }
+}
+
+/// Every leaf where `a` (upstream) and `b` (synctl) differ, as JSON paths.
+fn leaves(a: &Value, b: &Value, path: &str, out: &mut Vec<String>) {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            let keys: std::collections::BTreeSet<&String> = x.keys().chain(y.keys()).collect();
+            for k in keys {
+                let p = format!("{path}/{k}");
+                match (x.get(k), y.get(k)) {
+                    (Some(u), Some(s)) => leaves(u, s, &p, out),
+                    _ => out.push(p),
+                }
+            }
+        }
+        _ if a != b => out.push(path.to_owned()),
+        _ => {}
+    }
+}
+
+/// The rows `| repository | Kind/name | field | why |` of `docs/real-trees.md`'s field table
+/// (`*` in a name matches anything; a field matches itself and what lies under it; `(missing)`
+/// and `(extra)` stand for a whole object only upstream or only in synctl's tree).
+fn field_rules(repo: &str) -> Vec<(String, String)> {
+    let doc = std::fs::read_to_string(root().join("docs/real-trees.md")).unwrap();
+    doc.lines()
+        .filter_map(|l| {
+            let cells: Vec<&str> = l.split('|').map(str::trim).collect();
+            (cells.len() == 6 && cells[1] == repo && cells[2] != "object").then(|| {
+                let strip = |c: &str| c.trim_matches('`').to_owned();
+                (strip(cells[2]), strip(cells[3]))
+            })
+        })
+        .collect()
+}
+
+fn glob(pattern: &str, text: &str) -> bool {
+    match pattern.split_once('*') {
+        None => pattern == text,
+        Some((pre, post)) => {
+            text.len() >= pre.len() + post.len() && text.starts_with(pre) && text.ends_with(post)
+        }
+    }
+}
+
+/// Compares each pair of (upstream cluster, synctl cluster): every upstream object present and
+/// equal field by field, and nothing more in synctl's tree, except the listed differences.
+fn compare_fields(repo: &str, upstream: &Objects, ours: &Objects, pairs: &[(&str, &str)]) {
+    let rules = field_rules(repo);
+    let mut used = vec![false; rules.len()];
+    let mut failures = Vec::new();
+    let mut allowed = |object: &str, field: &str| {
+        let hit = rules.iter().position(|(o, f)| {
+            glob(o, object) && (field == f || field.starts_with(&format!("{f}/")))
+        });
+        if let Some(i) = hit {
+            used[i] = true;
+        }
+        hit.is_some()
+    };
+    let empty = BTreeMap::new();
+    for (u, s) in pairs {
+        let up = upstream.get(*u).unwrap_or(&empty);
+        let our = ours.get(*s).unwrap_or(&empty);
+        let mut matched = std::collections::BTreeSet::new();
+        for ((kind, ns, name), value) in up {
+            let label = format!("{kind}/{name}");
+            let found = our
+                .get(&(kind.clone(), ns.clone(), name.clone()))
+                .map(|v| (ns.clone(), v));
+            let found = found.or_else(|| {
+                let same: Vec<_> = our
+                    .iter()
+                    .filter(|((k, _, n), _)| k == kind && n == name)
+                    .collect();
+                (same.len() == 1).then(|| (same[0].0.1.clone(), same[0].1))
+            });
+            let Some((our_ns, ours_value)) = found else {
+                if !allowed(&label, "(missing)") {
+                    failures.push(format!("{u}: {label} ({ns}) is not in synctl's tree"));
+                }
+                continue;
+            };
+            matched.insert((kind.clone(), our_ns, name.clone()));
+            let mut diffs = Vec::new();
+            leaves(value, ours_value, "", &mut diffs);
+            for d in diffs {
+                if !allowed(&label, &d) {
+                    failures.push(format!(
+                        "{u}: {label} {d}: upstream {} synctl {}",
+                        value.pointer(&d).map_or("-".into(), Value::to_string),
+                        ours_value.pointer(&d).map_or("-".into(), Value::to_string)
+                    ));
+                }
+            }
+        }
+        for (key, _) in our {
+            let label = format!("{}/{}", key.0, key.2);
+            if !matched.contains(key) && !allowed(&label, "(extra)") {
+                failures.push(format!("{s}: {label} ({}) is only in synctl's tree", key.1));
+            }
+        }
+    }
+    for (i, (o, f)) in rules.iter().enumerate() {
+        if !used[i] {
+            failures.push(format!(
+                "docs/real-trees.md lists {o} {f}, which no longer differs"
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{repo}:\n{}", failures.join("\n"));
+}
+
+#[test]
+fn flux2_kustomize_helm_example_is_reproduced_field_by_field() {
+    let upstream = read(
+        &root().join("../shared/realtrees/flux2-kustomize-helm-example"),
+        &[],
+    );
+    let ours = read(&root().join("tests/fleets/flux2-kustomize-helm"), &[]);
+    compare_fields(
+        "flux2-kustomize-helm-example",
+        &upstream,
+        &ours,
+        &[
+            ("clusters/staging", "fleet/staging/clusters/staging"),
+            (
+                "clusters/production",
+                "fleet/production/clusters/production",
+            ),
+        ],
+    );
+}
