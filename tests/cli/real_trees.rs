@@ -213,19 +213,19 @@ fn effective(o: &mut Value) {
 }
 
 /// Every leaf where `a` (upstream) and `b` (synctl) differ, as JSON paths.
-fn leaves(a: &Value, b: &Value, path: &str, out: &mut Vec<String>) {
-    match (a, b) {
-        (Value::Object(x), Value::Object(y)) => {
-            let keys: std::collections::BTreeSet<&String> = x.keys().chain(y.keys()).collect();
-            for k in keys {
-                let p = format!("{path}/{k}");
-                match (x.get(k), y.get(k)) {
-                    (Some(u), Some(s)) => leaves(u, s, &p, out),
-                    _ => out.push(p),
+fn leaves(upstream: &Value, ours: &Value, path: &str, out: &mut Vec<String>) {
+    match (upstream, ours) {
+        (Value::Object(up), Value::Object(our)) => {
+            let keys: std::collections::BTreeSet<&String> = up.keys().chain(our.keys()).collect();
+            for key in keys {
+                let next = format!("{path}/{key}");
+                match (up.get(key), our.get(key)) {
+                    (Some(u), Some(o)) => leaves(u, o, &next, out),
+                    _ => out.push(next),
                 }
             }
         }
-        _ if a != b => out.push(path.to_owned()),
+        _ if upstream != ours => out.push(path.to_owned()),
         _ => {}
     }
 }
@@ -306,7 +306,7 @@ fn compare_fields(repo: &str, upstream: &Objects, ours: &Objects, pairs: &[(&str
                 }
             }
         }
-        for (key, _) in our {
+        for key in our.keys() {
             let label = format!("{}/{}", key.0, key.2);
             if !matched.contains(key) && !allowed(&label, "(extra)") {
                 failures.push(format!("{s}: {label} ({}) is only in synctl's tree", key.1));
