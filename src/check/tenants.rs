@@ -19,6 +19,68 @@ pub(super) fn check(fleet: &Fleet, problems: &mut Vec<Problem>) {
         }
         entries(fleet, t, problems);
         roles(t, problems);
+        own_namespace(fleet, t, problems);
+    }
+}
+
+/// `fluxNamespace: tenant`: each Flux entry needs a namespace of its own to live in, on a
+/// cluster whose own Flux reads it; `synctl-vars` stays in `flux-system`, where a
+/// `substituteFrom` in another namespace cannot reach it.
+fn own_namespace(fleet: &Fleet, t: &crate::model::Tenant, problems: &mut Vec<Problem>) {
+    let Some(span) = t.in_own_namespace else {
+        return;
+    };
+    let refuse = |problems: &mut Vec<Problem>, what: String, at, help: &str| {
+        problems.push(
+            Problem::error(Code::Placement, what)
+                .at(at, "an entry of this tenant")
+                .also(span, "`fluxNamespace: tenant`")
+                .help(help.to_owned()),
+        );
+    };
+    if let Some(&c) = t.clusters.iter().find(|&&c| fleet.clusters[c].is_fleet()) {
+        refuse(
+            problems,
+            format!(
+                "tenant `{}` keeps its Flux objects in its own namespace, but fleet cluster `{}` is reconciled from the hub, where that namespace does not exist",
+                t.name, fleet.clusters[c].name
+            ),
+            t.span,
+            "place the tenant on clusters running their own Flux (hub, standalone), or remove `fluxNamespace`",
+        );
+    }
+    for (e, a) in t.apps.iter().enumerate() {
+        if a.delivery != Delivery::Flux {
+            refuse(
+                problems,
+                format!(
+                    "an Argo CD entry of tenant `{}` has no Flux objects to place in its namespace",
+                    t.name
+                ),
+                a.span,
+                "remove `fluxNamespace`, or deliver this entry with Flux",
+            );
+        } else if t.flux_namespace(e).is_none() {
+            refuse(
+                problems,
+                format!(
+                    "an entry of tenant `{}` has no namespace of its own to live in",
+                    t.name
+                ),
+                a.span,
+                "give the entry `namespace:` (one of the tenant's namespaces)",
+            );
+        } else if a.substitute {
+            refuse(
+                problems,
+                format!(
+                    "an entry of tenant `{}` substitutes from `synctl-vars`, which lives in flux-system",
+                    t.name
+                ),
+                a.span,
+                "remove `substitute: true`, or keep the tenant's Flux objects in flux-system",
+            );
+        }
     }
 }
 

@@ -42,6 +42,7 @@ pub(crate) fn run(g: &Global, args: &Args) -> Result<(), Failure> {
     let mut options = Options {
         tree_urls: Vec::new(),
         bootstrap_sources: Vec::new(),
+        tree_refs: Vec::new(),
         sources: args
             .sources
             .iter()
@@ -53,6 +54,7 @@ pub(crate) fn run(g: &Global, args: &Args) -> Result<(), Failure> {
     if let Some(f) = &fleet {
         options.tree_urls.push(f.url.clone());
         options.bootstrap_sources.push(f.hub_source.clone());
+        options.tree_refs.clone_from(&f.branches);
     }
     let entries = if args.entries.is_empty() {
         found_entries(&dir, fleet.as_ref())
@@ -187,6 +189,8 @@ struct Fleet {
     hub_source: String,
     /// Clusters running their own Flux (`role: standalone`).
     standalone: Vec<String>,
+    /// `repository.branch` (default `main`) and every cluster's `branch`.
+    branches: Vec<String>,
 }
 
 /// The synctl spec at `path`, when there is one (read for its facts only: `validate` checks it).
@@ -203,6 +207,20 @@ fn synctl_spec(path: &Path) -> Option<Fleet> {
         .and_then(|n| n.as_str())
         .unwrap_or("flux-system")
         .to_owned();
+    let clusters = root
+        .at(["spec", "clusters"])
+        .map(crate::spec::yaml::Node::items);
+    let mut branches: Vec<String> = clusters
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|c| c.get("branch")?.as_str().map(str::to_owned))
+        .collect();
+    branches.push(
+        root.at(["spec", "repository", "branch"])
+            .and_then(|b| b.as_str())
+            .unwrap_or("main")
+            .to_owned(),
+    );
     let standalone = root
         .at(["spec", "clusters"])
         .map(crate::spec::yaml::Node::items)
@@ -215,6 +233,7 @@ fn synctl_spec(path: &Path) -> Option<Fleet> {
         url,
         hub_source,
         standalone,
+        branches,
     })
 }
 

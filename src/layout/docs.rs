@@ -256,7 +256,7 @@ pub struct Release {
 pub struct Tenant {
     pub tenant: String,
     pub namespaces: Vec<String>,
-    /// Where the tenant's Kustomizations run.
+    /// Where the tenant's Kustomizations run (`""`: in the tenant's own namespaces).
     pub account_namespace: String,
     pub quota: Option<BTreeMap<String, String>>,
     pub isolation: bool,

@@ -220,7 +220,8 @@ fn overlays(b: &mut Builder<'_>, site: &Site<'_>, plans: &[WavePlan]) {
             if !apps.is_empty() {
                 let path = format!("{dir}/tenant-apps.yaml");
                 for &(t, e) in &plan.apps {
-                    record_tenant_apps(b, t, e, "flux-system", &path);
+                    let ns = fleet.tenants[t].flux_namespace(e).unwrap_or_default();
+                    record_tenant_apps(b, t, e, &ns, &path);
                 }
                 b.file(
                     path,

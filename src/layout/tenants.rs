@@ -76,7 +76,12 @@ fn tenant_doc(t: &Tenant) -> super::docs::Tenant {
     super::docs::Tenant {
         tenant: t.name.clone(),
         namespaces: t.namespaces.iter().map(|(n, _)| n.clone()).collect(),
-        account_namespace: defaults::TENANT_ACCOUNT_NAMESPACE.to_owned(),
+        // With `fluxNamespace: tenant` the accounts in the tenant's namespaces are the ones.
+        account_namespace: if t.in_own_namespace.is_some() {
+            String::new()
+        } else {
+            defaults::TENANT_ACCOUNT_NAMESPACE.to_owned()
+        },
         quota: (!t.quota.is_empty()).then(|| t.quota.clone()),
         isolation: t.isolation == crate::model::Isolation::Namespace,
         role: t.role.cluster_role().to_owned(),
@@ -288,7 +293,8 @@ pub(super) fn tenant_accounts(fleet: &Fleet, cluster: usize, namespace: &str) ->
     fleet
         .tenants
         .iter()
-        .filter(|t| t.clusters.binary_search(&cluster).is_ok())
+        // With `fluxNamespace: tenant` the account in each tenant namespace is the one used.
+        .filter(|t| t.clusters.binary_search(&cluster).is_ok() && t.in_own_namespace.is_none())
         .map(|t| Doc::ServiceAccount {
             name: t.name.clone(),
             namespace: namespace.to_owned(),
@@ -305,7 +311,8 @@ pub(super) fn tenant_accounts(fleet: &Fleet, cluster: usize, namespace: &str) ->
 }
 
 /// Tenant entries of a Flux-running cluster delivered in this wave: by Flux, source and
-/// Kustomization in `flux-system` (where their account is); by Argo CD, AppProject (with the
+/// Kustomization in `flux-system` (where their account is) or, with `fluxNamespace: tenant`,
+/// in the entry's own namespace; by Argo CD, AppProject (with the
 /// tenant's first such entry on the cluster) + Application.
 pub(super) fn local_tenant_apps(
     fleet: &Fleet,
@@ -317,9 +324,15 @@ pub(super) fn local_tenant_apps(
     for &(ti, e) in &plan.apps {
         let t = &fleet.tenants[ti];
         match t.apps[e].delivery {
-            Delivery::Flux => {
-                docs.extend(tenant_flux_apps(fleet, t, e, "flux-system", deps, None));
-            }
+            // In the tenant's own namespace, the entry waits only for the wave that applies
+            // it (no reference leaves the namespace: Flux's `--no-cross-namespace-refs`).
+            Delivery::Flux => match t.flux_namespace(e) {
+                Some(ns) if ns == "flux-system" => {
+                    docs.extend(tenant_flux_apps(fleet, t, e, &ns, deps, None));
+                }
+                Some(ns) => docs.extend(tenant_flux_apps(fleet, t, e, &ns, &[], None)),
+                None => {}
+            },
             Delivery::ArgoCd => {
                 let project = first_argocd_entry(t, cluster) == Some(e);
                 docs.extend(tenant_argocd_apps(fleet, t, e, project));

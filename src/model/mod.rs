@@ -310,11 +310,27 @@ pub struct Tenant {
     pub role_span: Span,
     /// Further RBAC subjects of its role bindings.
     pub subjects: Vec<Json>,
+    /// `fluxNamespace: tenant`: its Flux entries live in their own namespace (where written).
+    pub in_own_namespace: Option<Span>,
     pub namespace_labels: BTreeMap<String, String>,
     pub namespace_annotations: BTreeMap<String, String>,
 }
 
 impl Tenant {
+    /// The namespace of entry `e`'s GitRepository and Kustomization: `flux-system`, or with
+    /// `fluxNamespace: tenant` the entry's target namespace (`None` when it has none: an error
+    /// `check` reports).
+    #[must_use]
+    pub fn flux_namespace(&self, e: usize) -> Option<String> {
+        if self.in_own_namespace.is_none() {
+            return Some("flux-system".to_owned());
+        }
+        self.apps[e]
+            .namespace
+            .clone()
+            .or_else(|| (self.namespaces.len() == 1).then(|| self.namespaces[0].0.clone()))
+    }
+
     /// The name of entry `e`'s Kustomization, GitRepository or Application.
     #[must_use]
     pub fn entry_name(&self, e: usize) -> String {

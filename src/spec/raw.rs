@@ -252,9 +252,19 @@ pub(crate) struct Tenant {
     pub apps: Option<Node>,
     pub role: Option<Spanned<String>>,
     pub role_scope: Option<Spanned<RoleScope>>,
+    pub flux_namespace: Option<Spanned<FluxNamespace>>,
     #[serde(default)]
     pub subjects: Vec<serde_json::Value>,
     pub namespace_metadata: Option<NamespaceMetadata>,
+}
+
+/// Where a tenant's Flux entries live (`tenants[].fluxNamespace`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+pub(crate) enum FluxNamespace {
+    #[serde(rename = "flux-system")]
+    FluxSystem,
+    #[serde(rename = "tenant")]
+    Tenant,
 }
 
 /// Where a tenant's role is bound (`tenants[].roleScope`).

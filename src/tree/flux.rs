@@ -31,6 +31,9 @@ pub(crate) struct Options {
     /// URLs of this repository (besides the bootstrap GitRepository's).
     pub(crate) tree_urls: Vec<String>,
     pub(crate) sources: Vec<Given>,
+    /// The branches the work tree stands for (a synctl spec's `repository.branch` and each
+    /// cluster's `branch`); empty when only the tree's own objects can say.
+    pub(crate) tree_refs: Vec<String>,
     /// Names of the bootstrap GitRepository in `flux-system` besides `flux-system` (a synctl
     /// spec's `hub.sourceRef`): `flux bootstrap` creates it outside the tree.
     pub(crate) bootstrap_sources: Vec<String>,

@@ -113,31 +113,37 @@ impl Walk<'_> {
         }) {
             return self.given_reader(given);
         }
+        let (urls, refs) = self.tree_urls();
+        // Another branch of this repository is another tree: read only when given.
+        let this_ref = refs.is_empty() || reference.as_ref().is_none_or(|r| refs.contains(r));
         let ours = source.kind() == "GitRepository"
-            && (self
-                .tree_urls()
-                .iter()
-                .any(|u| crate::repo::same_repository(u, &url)));
+            && this_ref
+            && urls.iter().any(|u| crate::repo::same_repository(u, &url));
         ours.then_some(0)
     }
 
     /// Every URL of this repository: given, and the bootstrap GitRepository's.
-    pub(super) fn tree_urls(&self) -> Vec<String> {
+    /// The URLs of this repository and the branches (refs) the work tree stands for (empty:
+    /// unknown, any): given, and the bootstrap GitRepository's or FluxInstance's.
+    pub(super) fn tree_urls(&self) -> (Vec<String>, Vec<String>) {
         let mut urls = self.options.tree_urls.clone();
+        let mut refs = self.options.tree_refs.clone();
         for a in &self.plan.appliers {
             for o in &a.objects {
                 let bootstrap = o.is(SOURCE_GROUP, "GitRepository")
                     && o.name() == BOOTSTRAP
                     && o.namespace() == BOOTSTRAP;
-                let instance = o.kind() == "FluxInstance";
                 if bootstrap {
                     urls.push(text(&o.value, &["spec", "url"]).to_owned());
-                } else if instance {
+                    refs.extend(reference_of(&o.value));
+                } else if o.kind() == "FluxInstance" {
                     urls.push(text(&o.value, &["spec", "sync", "url"]).to_owned());
+                    let r = text(&o.value, &["spec", "sync", "ref"]);
+                    refs.push(r.trim_start_matches("refs/heads/").to_owned());
                 }
             }
         }
-        urls
+        (urls, refs)
     }
 
     pub(super) fn given_reader(&mut self, given: usize) -> Option<usize> {

@@ -57,6 +57,15 @@ fn read(dir: &Path, args: &[&str]) -> Objects {
 /// out compare equal.
 fn effective(o: &mut Value) {
     let kind = o["kind"].as_str().unwrap_or("").to_owned();
+    // RBAC subjects are a set; a User's or Group's apiGroup defaults to RBAC's.
+    if let Some(Value::Array(subjects)) = o.get_mut("subjects") {
+        for s in subjects.iter_mut() {
+            if matches!(s["kind"].as_str(), Some("User" | "Group")) {
+                s["apiGroup"] = "rbac.authorization.k8s.io".into();
+            }
+        }
+        subjects.sort_by_key(Value::to_string);
+    }
     let name = o["metadata"]["name"].as_str().unwrap_or("").to_owned();
     let ns = o["metadata"]["namespace"].as_str().unwrap_or("").to_owned();
     let flux = o["apiVersion"]
@@ -180,6 +189,23 @@ fn compare_fields(repo: &str, upstream: &Objects, ours: &Objects, pairs: &[(&str
                     .collect();
                 (same.len() == 1).then(|| (same[0].0.1.clone(), same[0].1))
             });
+            // A row `(renamed Kind/name)`: the object synctl names otherwise, compared.
+            let renamed = rules.iter().find_map(|(o, f)| {
+                let to = f.strip_prefix("(renamed ")?.strip_suffix(')')?;
+                glob(o, &label).then_some(to)
+            });
+            let (found, name) = match (found, renamed) {
+                (None, Some(to)) => {
+                    let (k, n) = to.split_once('/').unwrap();
+                    let same: Vec<_> = our
+                        .iter()
+                        .filter(|((kk, _, nn), _)| kk == k && nn == n)
+                        .collect();
+                    let hit = (same.len() == 1).then(|| (same[0].0.1.clone(), same[0].1));
+                    (hit, n.to_owned())
+                }
+                (found, _) => (found, name.clone()),
+            };
             let Some((our_ns, ours_value)) = found else {
                 if !allowed(&label, "(missing)") {
                     failures.push(format!("{u}: {label} ({ns}) is not in synctl's tree"));
@@ -189,6 +215,14 @@ fn compare_fields(repo: &str, upstream: &Objects, ours: &Objects, pairs: &[(&str
             matched.insert((kind.clone(), our_ns, name.clone()));
             let mut diffs = Vec::new();
             leaves(value, ours_value, "", &mut diffs);
+            let rename = rules
+                .iter()
+                .find(|(o, f)| glob(o, &label) && f.starts_with("(renamed "))
+                .map(|(_, f)| f.clone());
+            if let Some(f) = rename {
+                allowed(&label, &f);
+                diffs.retain(|d| d != "/metadata/name");
+            }
             for d in diffs {
                 if !allowed(&label, &d) {
                     failures.push(format!(
@@ -257,6 +291,35 @@ fn flux2_hub_spoke_example_is_reproduced_field_by_field() {
             (
                 "kubeConfig production/cluster-kubeconfig",
                 "kubeConfig production/cluster-kubeconfig",
+            ),
+        ],
+    );
+}
+
+#[test]
+fn flux2_multi_tenancy_is_reproduced_field_by_field() {
+    let realtrees = root().join("../shared/realtrees");
+    let tenant = format!(
+        "https://github.com/fluxcd/flux2-multi-tenancy@dev-team={}",
+        realtrees.join("flux2-multi-tenancy-dev-team").display()
+    );
+    let upstream = read(
+        &realtrees.join("flux2-multi-tenancy"),
+        &["--source", &tenant],
+    );
+    let ours = read(
+        &root().join("tests/fleets/flux2-multi-tenancy"),
+        &["--source", &tenant],
+    );
+    compare_fields(
+        "flux2-multi-tenancy",
+        &upstream,
+        &ours,
+        &[
+            ("clusters/staging", "fleet/staging/clusters/staging"),
+            (
+                "clusters/production",
+                "fleet/production/clusters/production",
             ),
         ],
     );

@@ -1,5 +1,7 @@
 //! Building the clusters, the placement of components and tenants, and the tenants.
 
+use std::collections::BTreeMap;
+
 use super::super::{Apps, Cluster, FluxConfig, Kubeconfig, Tenant, TenantRole, Wave, defaults};
 use super::Names;
 use crate::diag::{Code, Problem};
@@ -191,25 +193,34 @@ pub(super) fn build_tenant(
         clusters: placed,
         placement_span,
         namespaces,
-        quota: t
-            .quota
-            .iter()
-            .flatten()
-            .map(|(k, v)| {
-                (
-                    k.clone(),
-                    v.as_str().map_or_else(|| v.to_string(), str::to_owned),
-                )
-            })
-            .collect(),
+        quota: quota(t),
         isolation: t.isolation.unwrap_or(defaults::ISOLATION),
         apps,
         role_span: t.role.as_ref().map_or(t.name.span, |r| r.span),
         role,
         subjects: t.subjects.clone(),
+        in_own_namespace: t
+            .flux_namespace
+            .as_ref()
+            .filter(|f| f.value == raw::FluxNamespace::Tenant)
+            .map(|f| f.span),
         namespace_labels,
         namespace_annotations: meta.annotations,
     }
+}
+
+/// A tenant's `quota`, each value as text.
+fn quota(t: &raw::Tenant) -> BTreeMap<String, String> {
+    t.quota
+        .iter()
+        .flatten()
+        .map(|(k, v)| {
+            (
+                k.clone(),
+                v.as_str().map_or_else(|| v.to_string(), str::to_owned),
+            )
+        })
+        .collect()
 }
 
 /// The role a tenant's accounts are bound to: synctl's reconciler role by default;
