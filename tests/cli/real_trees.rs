@@ -56,7 +56,15 @@ fn read(dir: &Path, args: &[&str]) -> Objects {
 /// kustomize-controller: `wait: false`), so that a field written with its default and one left
 /// out compare equal.
 fn effective(o: &mut Value) {
+    let api = o["apiVersion"].as_str().unwrap_or("");
+    let group = api.rsplit_once('/').map_or("", |(g, _)| g).to_owned();
     let kind = o["kind"].as_str().unwrap_or("").to_owned();
+    // By group and kind: the API server stores every version as the storage version.
+    if let Some(schema) = crd_schemas().get(&(group, kind.clone())) {
+        if let Some(spec) = o.get_mut("spec") {
+            crd_defaults(spec, &schema["properties"]["spec"]);
+        }
+    }
     // RBAC subjects are a set; a User's or Group's apiGroup defaults to RBAC's.
     if let Some(Value::Array(subjects)) = o.get_mut("subjects") {
         for s in subjects.iter_mut() {
@@ -111,6 +119,62 @@ fn effective(o: &mut Value) {
             default("wait", false.into());
         }
         _ => {}
+    }
+}
+
+/// The schemas of the upstream Flux and Flux Operator CRDs (`../shared/crds`), by group and
+/// kind (the storage version's): the API server writes their defaults into every object it
+/// stores.
+fn crd_schemas() -> &'static BTreeMap<(String, String), Value> {
+    static SCHEMAS: std::sync::OnceLock<BTreeMap<(String, String), Value>> =
+        std::sync::OnceLock::new();
+    SCHEMAS.get_or_init(|| {
+        let mut out = BTreeMap::new();
+        for dir in ["flux", "flux-operator"] {
+            let dir = root().join("../shared/crds").join(dir);
+            for f in std::fs::read_dir(dir).unwrap().flatten() {
+                let text = std::fs::read_to_string(f.path()).unwrap_or_default();
+                for doc in serde_yaml::Deserializer::from_str(&text) {
+                    let Ok(crd) = <Value as serde::Deserialize>::deserialize(doc) else {
+                        continue;
+                    };
+                    let group = crd["spec"]["group"].as_str().unwrap_or("").to_owned();
+                    let kind = crd["spec"]["names"]["kind"]
+                        .as_str()
+                        .unwrap_or("")
+                        .to_owned();
+                    for v in crd["spec"]["versions"].as_array().into_iter().flatten() {
+                        if v["storage"] == true {
+                            let schema = v["schema"]["openAPIV3Schema"].clone();
+                            out.insert((group.clone(), kind.clone()), schema);
+                        }
+                    }
+                }
+            }
+        }
+        out
+    })
+}
+
+/// Writes the defaults `schema` declares for what `o` leaves out, as the API server does.
+fn crd_defaults(o: &mut Value, schema: &Value) {
+    if let (Some(props), Some(map)) = (
+        schema.get("properties").and_then(Value::as_object),
+        o.as_object_mut(),
+    ) {
+        for (key, s) in props {
+            if let (false, Some(d)) = (map.contains_key(key), s.get("default")) {
+                map.insert(key.clone(), d.clone());
+            }
+            if let Some(v) = map.get_mut(key) {
+                crd_defaults(v, s);
+            }
+        }
+    }
+    if let (Some(items), Some(list)) = (schema.get("items"), o.as_array_mut()) {
+        for v in list {
+            crd_defaults(v, items);
+        }
     }
 }
 
