@@ -60,10 +60,10 @@ fn effective(o: &mut Value) {
     let group = api.rsplit_once('/').map_or("", |(g, _)| g).to_owned();
     let kind = o["kind"].as_str().unwrap_or("").to_owned();
     // By group and kind: the API server stores every version as the storage version.
-    if let Some(schema) = crd_schemas().get(&(group, kind.clone())) {
-        if let Some(spec) = o.get_mut("spec") {
-            crd_defaults(spec, &schema["properties"]["spec"]);
-        }
+    if let (Some(schema), Some(spec)) =
+        (crd_schemas().get(&(group, kind.clone())), o.get_mut("spec"))
+    {
+        crd_defaults(spec, &schema["properties"]["spec"]);
     }
     // RBAC subjects are a set; a User's or Group's apiGroup defaults to RBAC's.
     if let Some(Value::Array(subjects)) = o.get_mut("subjects") {
