@@ -68,9 +68,9 @@ pub(crate) fn run(g: &Global, args: &Args) -> Result<(), Failure> {
         )));
     }
     let mut plans = Vec::new();
+    let mut readers = vec![Reader::new(&dir).map_err(Failure::Usage)?];
     for entry in &entries {
-        let reader = Reader::new(&dir).map_err(Failure::Usage)?;
-        let mut plan = flux::read(reader, entry, &options);
+        let mut plan = flux::read(&mut readers, entry, &options);
         let found = proofs::run(&plan);
         plan.findings.extend(found);
         plans.push(plan);

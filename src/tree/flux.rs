@@ -79,17 +79,19 @@ fn kustomization_id(namespace: &str, name: &str) -> Id {
 }
 
 pub(super) struct Walk<'a> {
-    pub(super) readers: Vec<Reader>,
+    pub(super) readers: &'a mut Vec<Reader>,
     pub(super) options: &'a Options,
     pub(super) plan: Plan,
     /// Kustomizations already followed, per home cluster.
     pub(super) followed: HashSet<(String, Id)>,
 }
 
-/// Reads the tree at `reader`'s root from `entry` (a folder relative to it).
-pub(crate) fn read(reader: Reader, entry: &str, options: &Options) -> Plan {
+/// Reads the tree at `readers[0]`'s root from `entry` (a folder relative to it); the readers
+/// (the tree, then the repositories given, added as they are needed) keep what they built
+/// for the next entry.
+pub(crate) fn read(readers: &mut Vec<Reader>, entry: &str, options: &Options) -> Plan {
     let mut walk = Walk {
-        readers: vec![reader],
+        readers,
         options,
         plan: Plan {
             entry: entry.to_owned(),
@@ -117,7 +119,7 @@ pub(crate) fn read(reader: Reader, entry: &str, options: &Options) -> Plan {
         objects,
     });
     walk.follow();
-    for r in &walk.readers {
+    for r in walk.readers.iter() {
         walk.plan.external.extend(r.external.iter().cloned());
     }
     walk.plan

@@ -54,6 +54,8 @@ pub(crate) struct Reader {
     pub(super) root: PathBuf,
     pub(super) sources: HashMap<PathBuf, Arc<Source>>,
     pub(super) tool: Option<Result<external::Tool, String>>,
+    /// What each (folder, overlay) built to, this run.
+    built: HashMap<(String, String), Result<Vec<Object>, String>>,
     /// Folders (relative to the root) that the external kustomize built.
     pub(crate) external: BTreeSet<String>,
 }
@@ -74,6 +76,7 @@ impl Reader {
             root,
             sources: HashMap::new(),
             tool: None,
+            built: HashMap::new(),
             external: BTreeSet::new(),
         })
     }
@@ -109,6 +112,17 @@ impl Reader {
     /// # Errors
     /// Why the folder does not build, as kustomize or Flux would refuse it.
     pub(crate) fn build(&mut self, path: &str, overlay: &Overlay) -> Result<Vec<Object>, String> {
+        // Entries and clusters share folders: each (folder, overlay) is built once per run.
+        let key = (path.to_owned(), format!("{overlay:?}"));
+        if let Some(done) = self.built.get(&key) {
+            return done.clone();
+        }
+        let result = self.build_uncached(path, overlay);
+        self.built.insert(key, result.clone());
+        result
+    }
+
+    fn build_uncached(&mut self, path: &str, overlay: &Overlay) -> Result<Vec<Object>, String> {
         let root = self.root.clone();
         let dir = self.inside(&root, path)?;
         if !dir.is_dir() {

@@ -265,7 +265,11 @@ fn compare_fields(repo: &str, upstream: &Objects, ours: &Objects, pairs: &[(&str
                         .iter()
                         .filter(|((kk, _, nn), _)| kk == k && nn == n)
                         .collect();
-                    let hit = (same.len() == 1).then(|| (same[0].0.1.clone(), same[0].1));
+                    // In the same namespace when it is there, else the one of that name.
+                    let here = same.iter().find(|((_, nn, _), _)| nn == ns);
+                    let hit = here
+                        .or_else(|| (same.len() == 1).then(|| &same[0]))
+                        .map(|((_, nn, _), v)| (nn.clone(), *v));
                     (hit, n.to_owned())
                 }
                 (found, _) => (found, name.clone()),
@@ -385,6 +389,31 @@ fn flux2_multi_tenancy_is_reproduced_field_by_field() {
                 "clusters/production",
                 "fleet/production/clusters/production",
             ),
+        ],
+    );
+}
+
+#[test]
+fn d1_is_reproduced_field_by_field() {
+    let realtrees = root().join("../shared/realtrees");
+    let given = |repo: &str| {
+        format!(
+            "https://github.com/controlplaneio-fluxcd/{repo}={}",
+            realtrees.join(repo).display()
+        )
+    };
+    let (infra, apps) = (given("d1-infra"), given("d1-apps"));
+    let sources = ["--source", &infra, "--source", &apps];
+    let upstream = read(&realtrees.join("d1-fleet"), &sources);
+    let ours = read(&root().join("examples/d1"), &sources);
+    compare_fields(
+        "d1",
+        &upstream,
+        &ours,
+        &[
+            ("clusters/staging", "fleet/staging/clusters/staging"),
+            ("clusters/prod-eu", "fleet/production/clusters/prod-eu"),
+            ("clusters/prod-us", "fleet/production/clusters/prod-us"),
         ],
     );
 }
