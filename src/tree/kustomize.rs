@@ -15,7 +15,7 @@ use std::sync::Arc;
 use serde_json::Value as Json;
 
 use super::external::{parse_built, remote};
-use super::{At, Id, Object, external};
+use super::{At, Id, Object, external, native};
 use crate::source::{Source, Span};
 use crate::spec::yaml::{self, Node, Value};
 
@@ -132,6 +132,18 @@ impl Reader {
         if overlay.is_empty() {
             return Ok(objects);
         }
+        let only_patches = overlay.images.is_empty()
+            && overlay.name_prefix.is_empty()
+            && overlay.name_suffix.is_empty()
+            && overlay.components.is_empty();
+        if only_patches {
+            let ns = overlay.target_namespace.as_deref();
+            if let Some(done) = native::transform(&objects, &overlay.patches, ns)
+                .map_err(|e| format!("the Kustomization's own `patches`: {e}"))?
+            {
+                return Ok(done);
+            }
+        }
         self.overlay(&dir, &objects, overlay)
     }
 
@@ -148,7 +160,7 @@ impl Reader {
         };
         let source = self.source(&kfile)?;
         let doc = yaml::parse(&source).map_err(|p| first_problem(&source, &p))?;
-        if simple(&doc) {
+        if native_keys(&doc) {
             let mut out = Vec::new();
             let mut seen = HashSet::new();
             for item in doc.get("resources").map_or(&[][..], Node::items) {
@@ -158,7 +170,17 @@ impl Reader {
                 let objects = self.resource(dir, entry, depth)?;
                 add_unique(&mut out, &mut seen, objects, &source.name)?;
             }
-            return Ok(out);
+            let patches = doc.get("patches").map(Node::to_json);
+            let patches = patches
+                .as_ref()
+                .and_then(Json::as_array)
+                .map_or(&[][..], Vec::as_slice);
+            let namespace = doc.get("namespace").and_then(Node::as_str);
+            let done = native::transform(&out, patches, namespace)
+                .map_err(|e| format!("`{}`: {e}", source.name))?;
+            if let Some(done) = done {
+                return Ok(done);
+            }
         }
         self.confine(dir, &doc, &source.name, depth)?;
         let built = self.run_tool(dir)?;
@@ -298,19 +320,22 @@ impl Reader {
     }
 }
 
-/// Whether the kustomization uses nothing but `resources` (synctl builds it itself).
-fn simple(doc: &Node) -> bool {
+/// Whether the kustomization uses nothing but local `resources`, `patches` and `namespace`
+/// (synctl may build it itself: `native.rs` decides for the patches).
+fn native_keys(doc: &Node) -> bool {
     let Value::Map(entries) = &doc.value else {
         return false;
     };
-    entries
-        .iter()
-        .all(|e| matches!(e.key.as_str(), "apiVersion" | "kind" | "resources"))
-        && doc.get("resources").is_none_or(|r| {
-            r.items()
-                .iter()
-                .all(|i| i.as_str().is_some_and(|s| !remote(s)))
-        })
+    entries.iter().all(|e| {
+        matches!(
+            e.key.as_str(),
+            "apiVersion" | "kind" | "resources" | "patches" | "namespace"
+        )
+    }) && doc.get("resources").is_none_or(|r| {
+        r.items()
+            .iter()
+            .all(|i| i.as_str().is_some_and(|s| !remote(s)))
+    })
 }
 
 /// The kustomization file of `dir`, if any.
@@ -380,4 +405,109 @@ pub(super) fn first_problem(source: &Source, problems: &[crate::diag::Problem]) 
         .as_ref()
         .map_or(1, |l| source.line_col(l.span.offset).0);
     format!("{}:{line}: {}", source.name, p.message)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::path::Path;
+
+    use super::{Overlay, Reader, kustomization_file};
+
+    /// Objects by kind, namespace and name, from kubectl's output.
+    fn kubectl(dir: &Path) -> Option<BTreeMap<String, serde_json::Value>> {
+        let out = std::process::Command::new("kubectl")
+            .args(["kustomize", "--load-restrictor=LoadRestrictionsNone"])
+            .arg(dir)
+            .output()
+            .ok()?;
+        if !out.status.success() {
+            return None;
+        }
+        let text = String::from_utf8(out.stdout).ok()?;
+        let source = crate::source::Source::new("kubectl", text);
+        let docs = crate::spec::yaml::parse_stream(&source).ok()?;
+        Some(
+            docs.iter()
+                .map(|d| {
+                    let v = d.to_json();
+                    let id = format!(
+                        "{}/{}/{}",
+                        v["kind"].as_str().unwrap_or(""),
+                        v["metadata"]["namespace"].as_str().unwrap_or(""),
+                        v["metadata"]["name"].as_str().unwrap_or("")
+                    );
+                    (id, v)
+                })
+                .collect(),
+        )
+    }
+
+    /// Every folder with a kustomization in the real trees, the examples and the test fleets:
+    /// what synctl's reader builds (itself where it can, else through kustomize) equals what
+    /// `kubectl kustomize` builds, object for object.
+    #[test]
+    fn the_reader_builds_what_kustomize_builds() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut repos: Vec<std::path::PathBuf> = Vec::new();
+        for parent in ["../shared/realtrees", "examples", "tests/fleets"] {
+            let Ok(list) = std::fs::read_dir(root.join(parent)) else {
+                continue;
+            };
+            repos.extend(list.flatten().map(|e| e.path()).filter(|p| p.is_dir()));
+        }
+        repos.sort();
+        let (mut native, mut compared) = (0, 0);
+        let mut failures = Vec::new();
+        for repo in repos {
+            let mut reader = Reader::new(&repo).unwrap();
+            let dirs = walkdir::WalkDir::new(&repo)
+                .sort_by_file_name()
+                .into_iter()
+                .flatten()
+                .filter(|e| e.file_type().is_dir() && kustomization_file(e.path()).is_some());
+            for d in dirs {
+                let Some(expected) = kubectl(d.path()) else {
+                    continue;
+                };
+                let rel = d.path().strip_prefix(&repo).unwrap().display().to_string();
+                let rel = if rel.is_empty() { ".".to_owned() } else { rel };
+                let before = reader.external.len();
+                let Ok(objects) = reader.build(&rel, &Overlay::default()) else {
+                    failures.push(format!(
+                        "{}: synctl cannot build what kubectl builds",
+                        d.path().display()
+                    ));
+                    continue;
+                };
+                if reader.external.len() == before {
+                    native += 1;
+                }
+                compared += 1;
+                let ours: BTreeMap<String, serde_json::Value> = objects
+                    .iter()
+                    .map(|o| {
+                        (
+                            format!("{}/{}/{}", o.kind(), o.namespace(), o.name()),
+                            o.value.clone(),
+                        )
+                    })
+                    .collect();
+                if ours != expected {
+                    let keys: Vec<&String> = ours.keys().chain(expected.keys()).collect();
+                    let differ: Vec<&&String> = keys
+                        .iter()
+                        .filter(|k| ours.get(**k) != expected.get(**k))
+                        .collect();
+                    failures.push(format!("{}: {differ:?}", d.path().display()));
+                }
+            }
+        }
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+        // Most folders are read by synctl itself (a regression here is a speed regression).
+        assert!(
+            native * 2 > compared,
+            "{native} of {compared} folders read natively"
+        );
+    }
 }

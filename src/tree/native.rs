@@ -1,0 +1,235 @@
+//! The kustomize transformers synctl applies itself, in kustomize's order (patches, then the
+//! namespace), within the envelope where their result is certain: inline `patches` with a
+//! target by group, version, kind, name and namespace (kind and name are anchored regular
+//! expressions, as kustomize reads them), each a JSON 6902 list (`add`, `replace`, `remove`)
+//! or a strategic-merge document on a custom resource with no list in it (a plain merge
+//! there); and `namespace` over objects that hold no reference to a namespace
+//! (`RoleBinding` subjects, webhook and `APIService` services, CRD conversion services). Anything
+//! else returns `None` and the folder goes to an installed kustomize (`external.rs`);
+//! `tests` compare both on every folder of the real trees and the examples.
+
+use serde_json::Value as Json;
+
+use super::Object;
+use crate::source::Source;
+use crate::spec::yaml;
+
+/// API groups of Kubernetes itself: a strategic merge there follows each field's merge key,
+/// which only kustomize's schema knows.
+fn builtin_group(group: &str) -> bool {
+    !group.contains('.') || group.ends_with(".k8s.io")
+}
+
+/// Kinds of Kubernetes' own groups that have no namespace (kustomize's list).
+const CLUSTER_SCOPED: &[&str] = &[
+    "Namespace",
+    "Node",
+    "PersistentVolume",
+    "ClusterRole",
+    "ClusterRoleBinding",
+    "StorageClass",
+    "CSIDriver",
+    "CSINode",
+    "VolumeAttachment",
+    "PriorityClass",
+    "RuntimeClass",
+    "IngressClass",
+    "CertificateSigningRequest",
+    "ComponentStatus",
+    "PodSecurityPolicy",
+    "FlowSchema",
+    "PriorityLevelConfiguration",
+    "ValidatingAdmissionPolicy",
+    "ValidatingAdmissionPolicyBinding",
+    "MutatingAdmissionPolicy",
+    "MutatingAdmissionPolicyBinding",
+    "CustomResourceDefinition",
+];
+
+/// Kinds whose fields name a namespace that kustomize's namespace transformer also rewrites.
+const NAMESPACE_REFERENCES: &[&str] = &[
+    "RoleBinding",
+    "ClusterRoleBinding",
+    "ValidatingWebhookConfiguration",
+    "MutatingWebhookConfiguration",
+    "APIService",
+    "CustomResourceDefinition",
+];
+
+/// `objects` with `patches`, then `namespace`, applied; `None` when something lies outside the
+/// envelope (the caller then asks kustomize).
+///
+/// # Errors
+/// A patch kustomize would refuse (a path that does not exist, YAML that does not parse).
+pub(super) fn transform(
+    objects: &[Object],
+    patches: &[Json],
+    namespace: Option<&str>,
+) -> Result<Option<Vec<Object>>, String> {
+    let mut out = objects.to_vec();
+    for p in patches {
+        if !patch(&mut out, p)? {
+            return Ok(None);
+        }
+    }
+    if let Some(ns) = namespace {
+        if out
+            .iter()
+            .any(|o| builtin_group(o.group()) && NAMESPACE_REFERENCES.contains(&o.kind()))
+        {
+            return Ok(None);
+        }
+        for o in &mut out {
+            let scoped = builtin_group(o.group()) && CLUSTER_SCOPED.contains(&o.kind());
+            if !scoped {
+                o.value["metadata"]["namespace"] = Json::String(ns.to_owned());
+            }
+        }
+    }
+    Ok(Some(out))
+}
+
+/// Applies one entry of `patches`; `false` when it is outside the envelope.
+fn patch(objects: &mut [Object], entry: &Json) -> Result<bool, String> {
+    let Some(map) = entry.as_object() else {
+        return Ok(false);
+    };
+    if map.keys().any(|k| k != "patch" && k != "target") {
+        return Ok(false);
+    }
+    let (Some(text), Some(target)) = (
+        map.get("patch").and_then(Json::as_str),
+        map.get("target").and_then(Json::as_object),
+    ) else {
+        return Ok(false);
+    };
+    let known = ["group", "version", "kind", "name", "namespace"];
+    if target.keys().any(|k| !known.contains(&k.as_str())) {
+        return Ok(false);
+    }
+    let source = Source::new("patch", text.to_owned());
+    let Ok(doc) = yaml::parse(&source) else {
+        return Ok(false);
+    };
+    let body = doc.to_json();
+    let field = |k: &str| target.get(k).and_then(Json::as_str);
+    let anchored = |p: Option<&str>| {
+        p.map(|p| regex::Regex::new(&format!("^(?:{p})$")))
+            .transpose()
+    };
+    let (Ok(kind), Ok(name)) = (anchored(field("kind")), anchored(field("name"))) else {
+        return Ok(false);
+    };
+    for o in objects.iter_mut() {
+        let api = super::text(&o.value, &["apiVersion"]);
+        let version = api.rsplit('/').next().unwrap_or("");
+        let hit = field("group").is_none_or(|g| g == o.group())
+            && field("version").is_none_or(|v| v == version)
+            && field("namespace").is_none_or(|n| n == o.namespace())
+            && kind.as_ref().is_none_or(|k| k.is_match(o.kind()))
+            && name.as_ref().is_none_or(|n| n.is_match(o.name()));
+        if !hit {
+            continue;
+        }
+        let applied = match &body {
+            Json::Array(ops) => json6902(&mut o.value, ops)?,
+            Json::Object(_) if !builtin_group(o.group()) && plain(&body) => {
+                let mut merge = body.clone();
+                // With a target, the patch's own name and namespace are not read.
+                if let Some(meta) = merge.get_mut("metadata").and_then(Json::as_object_mut) {
+                    meta.remove("name");
+                    meta.remove("namespace");
+                }
+                if let Some(m) = merge.as_object_mut() {
+                    m.remove("apiVersion");
+                    m.remove("kind");
+                }
+                merge_patch(&mut o.value, &merge);
+                true
+            }
+            _ => false,
+        };
+        if !applied {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// A strategic-merge document synctl can apply as a plain merge: no list, no `$` directive.
+fn plain(v: &Json) -> bool {
+    match v {
+        Json::Array(_) => false,
+        Json::Object(m) => m.iter().all(|(k, v)| !k.starts_with('$') && plain(v)),
+        _ => true,
+    }
+}
+
+/// RFC 7386: maps merge, `null` removes, anything else replaces.
+fn merge_patch(target: &mut Json, patch: &Json) {
+    let Json::Object(p) = patch else {
+        *target = patch.clone();
+        return;
+    };
+    if !target.is_object() {
+        *target = Json::Object(serde_json::Map::new());
+    }
+    let Some(t) = target.as_object_mut() else {
+        return;
+    };
+    for (k, v) in p {
+        if v.is_null() {
+            t.remove(k);
+        } else {
+            merge_patch(t.entry(k.clone()).or_insert(Json::Null), v);
+        }
+    }
+}
+
+/// JSON 6902 `add`, `replace` and `remove`; `false` for another operation.
+fn json6902(doc: &mut Json, ops: &[Json]) -> Result<bool, String> {
+    for op in ops {
+        let (Some(kind), Some(path)) = (
+            op.get("op").and_then(Json::as_str),
+            op.get("path").and_then(Json::as_str),
+        ) else {
+            return Ok(false);
+        };
+        let value = op.get("value").cloned();
+        let (parent, last) = match path.rsplit_once('/') {
+            Some((p, l)) => (p, l.replace("~1", "/").replace("~0", "~")),
+            None => return Ok(false),
+        };
+        let missing = || format!("patch: `{path}` does not exist");
+        let Some(holder) = doc.pointer_mut(parent) else {
+            return Err(missing());
+        };
+        match (kind, holder, value) {
+            ("add" | "replace", Json::Object(m), Some(v)) => {
+                if kind == "replace" && !m.contains_key(&last) {
+                    return Err(missing());
+                }
+                m.insert(last, v);
+            }
+            ("remove", Json::Object(m), None) => {
+                m.remove(&last).ok_or_else(missing)?;
+            }
+            ("add", Json::Array(a), Some(v)) if last == "-" => a.push(v),
+            (_, Json::Array(a), v) => {
+                let Ok(i) = last.parse::<usize>() else {
+                    return Err(missing());
+                };
+                match (kind, v) {
+                    ("add", Some(v)) if i <= a.len() => a.insert(i, v),
+                    ("replace", Some(v)) if i < a.len() => a[i] = v,
+                    ("remove", None) if i < a.len() => {
+                        a.remove(i);
+                    }
+                    _ => return Err(missing()),
+                }
+            }
+            _ => return Ok(false),
+        }
+    }
+    Ok(true)
+}
