@@ -25,12 +25,22 @@ pub(crate) struct Args {
     /// Read a source that is not this repository from a local folder
     #[arg(long = "source", value_name = "URL[@REF]=DIR")]
     pub sources: Vec<String>,
-    /// Output format of the plan and the problems
-    #[arg(long, value_enum, default_value_t = super::DataFormat::Text)]
-    pub format: super::DataFormat,
+    /// Output format: the plan and the problems (text, json), or the Kustomizations' graph
+    /// (mermaid, dot; problems on stderr)
+    #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
+    pub format: CheckFormat,
     /// List every object under the Kustomization that applies it (JSON: each object's value)
     #[arg(long)]
     pub objects: bool,
+}
+
+/// How `check` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum CheckFormat {
+    Text,
+    Json,
+    Mermaid,
+    Dot,
 }
 
 /// Reads and proves the tree; exit 1 when an error is found.
@@ -71,7 +81,12 @@ pub(crate) fn run(g: &Global, args: &Args) -> Result<(), Failure> {
     let mut readers = vec![Reader::new(&dir).map_err(Failure::Usage)?];
     for entry in &entries {
         let mut plan = flux::read(&mut readers, entry, &options);
-        let found = proofs::run(&plan);
+        let kfile = Path::new(&dir)
+            .join(entry)
+            .join("flux-system/kustomization.yaml");
+        let lockdown = crate::folders::read_plain(&kfile);
+        let locked = crate::tree::lockdown::locked(&plan, lockdown.as_deref());
+        let found = proofs::run(&plan, locked);
         plan.findings.extend(found);
         plans.push(plan);
     }
@@ -113,7 +128,7 @@ fn print(g: &Global, args: &Args, plans: &[flux::Plan]) -> bool {
         .iter()
         .any(|f| f.problem.severity == Severity::Error);
     match args.format {
-        super::DataFormat::Json => {
+        CheckFormat::Json => {
             let all: Vec<Finding> = findings.iter().map(|f| (*f).clone()).collect();
             let out = serde_json::json!({
                 "entries": plans.iter().map(|p| report::json_plan(p, args.objects)).collect::<Vec<_>>(),
@@ -125,9 +140,13 @@ fn print(g: &Global, args: &Args, plans: &[flux::Plan]) -> bool {
                 serde_json::to_string_pretty(&out).unwrap_or_default()
             ));
         }
-        super::DataFormat::Text => {
+        CheckFormat::Text | CheckFormat::Mermaid | CheckFormat::Dot => {
             for p in plans {
-                print_stdout(&report::text_plan(p, args.objects));
+                print_stdout(&match args.format {
+                    CheckFormat::Mermaid => report::mermaid(p),
+                    CheckFormat::Dot => report::dot(p),
+                    _ => report::text_plan(p, args.objects),
+                });
             }
             if !external.is_empty() {
                 status(

@@ -25,7 +25,7 @@ pub(super) struct Tool {
 impl Reader {
     /// Points objects an external kustomize built at the document under `dirs` that wrote
     /// them (same kind and name), where there is one.
-    pub(super) fn locate(&mut self, dirs: &[PathBuf], objects: &mut [Object]) {
+    pub(super) fn locate(&mut self, dirs: &[PathBuf], skip: &[PathBuf], objects: &mut [Object]) {
         let mut index: HashMap<(String, String), (At, Arc<Node>)> = HashMap::new();
         let walk = dirs.iter().flat_map(|dir| {
             walkdir::WalkDir::new(dir)
@@ -36,7 +36,8 @@ impl Reader {
         for entry in walk.flatten() {
             let path = entry.path();
             let manifest = path.extension().is_some_and(|e| e == "yaml" || e == "yml");
-            if !entry.file_type().is_file() || !manifest {
+            let patch_file = path.canonicalize().is_ok_and(|p| skip.contains(&p));
+            if !entry.file_type().is_file() || !manifest || patch_file {
                 continue;
             }
             let Ok(source) = self.source(path) else {
@@ -227,6 +228,28 @@ impl Reader {
         }
         Ok(out)
     }
+}
+
+/// The patch files a kustomization names (`patches[].path`, `patchesStrategicMerge`,
+/// `patchesJson6902[].path`).
+pub(super) fn patch_files(doc: &Node) -> Vec<String> {
+    let mut out = Vec::new();
+    for key in ["patches", "patchesJson6902"] {
+        for item in doc.get(key).map_or(&[][..], Node::items) {
+            out.extend(item.get("path").and_then(Node::as_str).map(str::to_owned));
+        }
+    }
+    for item in doc
+        .get("patchesStrategicMerge")
+        .map_or(&[][..], Node::items)
+    {
+        out.extend(
+            item.as_str()
+                .filter(|s| !s.contains('\n'))
+                .map(str::to_owned),
+        );
+    }
+    out
 }
 
 /// Every local path a kustomization names.

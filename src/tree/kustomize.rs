@@ -190,13 +190,19 @@ impl Reader {
             file: source,
         };
         let mut objects = parse_built(&built, &at)?;
-        // Where each object was written: its folder, then the folders it names as resources.
-        let mut dirs = vec![dir.to_path_buf()];
+        // Where each object was written: the folders it names as resources, then its own
+        // folder, never a patch file (it names the object it changes).
+        let mut dirs = Vec::new();
         for r in doc.get("resources").map_or(&[][..], Node::items) {
             let real = r.as_str().and_then(|p| self.inside(dir, p).ok());
             dirs.extend(real.filter(|p| p.is_dir()));
         }
-        self.locate(&dirs, &mut objects);
+        dirs.push(dir.to_path_buf());
+        let patches: Vec<PathBuf> = external::patch_files(&doc)
+            .iter()
+            .filter_map(|p| self.inside(dir, p).ok())
+            .collect();
+        self.locate(&dirs, &patches, &mut objects);
         Ok(objects)
     }
 

@@ -10,6 +10,7 @@
 mod external;
 pub(crate) mod flux;
 pub(crate) mod kustomize;
+pub(crate) mod lockdown;
 mod native;
 mod post_build;
 pub(crate) mod proofs;

@@ -90,8 +90,9 @@ const OLD_VERSIONS: &[(&str, &str)] = &[
     ),
 ];
 
-/// Every proof over `plan`.
-pub(crate) fn run(plan: &Plan) -> Vec<Finding> {
+/// Every proof over `plan`; `locked`: the entry's cluster runs Flux locked for tenants
+/// ([`super::lockdown::locked`]).
+pub(crate) fn run(plan: &Plan, locked: bool) -> Vec<Finding> {
     let mut out = Vec::new();
     conflicts(plan, &mut out);
     let graph = Graph::new(plan, &mut out);
@@ -99,6 +100,7 @@ pub(crate) fn run(plan: &Plan) -> Vec<Finding> {
     order(plan, &graph, &mut out);
     versions(plan, &mut out);
     super::refs::releases(plan, &mut out);
+    super::lockdown::check(plan, locked, &mut out);
     out
 }
 

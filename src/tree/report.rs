@@ -190,3 +190,96 @@ pub(crate) fn json_findings(findings: &[Finding]) -> Json {
             .collect(),
     )
 }
+
+/// Node names for graphs: `cluster/Kind/namespace/name`, quoted for Mermaid and DOT.
+fn node(cluster: &str, id: &super::Id) -> String {
+    format!("{cluster}: {id}").replace('"', "'")
+}
+
+/// From, to, and why (`applies`, `dependsOn`).
+type Edge = (String, String, &'static str);
+
+/// The Kustomizations of each cluster and what each waits for: an edge from the applier
+/// that applies a Kustomization, and from each Kustomization it `dependsOn`.
+fn edges(plan: &Plan) -> (Vec<(String, String)>, Vec<Edge>) {
+    let mut nodes = Vec::new();
+    let mut edges = Vec::new();
+    for a in &plan.appliers {
+        let me = node(&a.home, &a.id);
+        nodes.push((a.target.clone(), me.clone()));
+        if let Some(p) = a.parent {
+            let parent = &plan.appliers[p];
+            edges.push((node(&parent.home, &parent.id), me.clone(), "applies"));
+        }
+        if let Some(Json::Array(deps)) = a
+            .object
+            .as_ref()
+            .and_then(|o| o.value.pointer("/spec/dependsOn"))
+        {
+            for d in deps {
+                let ns = match text(d, &["namespace"]) {
+                    "" => a.id.namespace.as_str(),
+                    ns => ns,
+                };
+                let id = super::Id {
+                    namespace: ns.to_owned(),
+                    name: text(d, &["name"]).to_owned(),
+                    ..a.id.clone()
+                };
+                edges.push((node(&a.home, &id), me.clone(), "dependsOn"));
+            }
+        }
+    }
+    (nodes, edges)
+}
+
+/// The plan's Kustomizations as a Mermaid flowchart, one subgraph per cluster their objects
+/// reach; edges go from what runs first.
+pub(crate) fn mermaid(plan: &Plan) -> String {
+    let (nodes, edges) = edges(plan);
+    let ids: BTreeMap<&String, usize> =
+        nodes.iter().enumerate().map(|(i, (_, n))| (n, i)).collect();
+    let mut by_cluster: BTreeMap<&str, Vec<&String>> = BTreeMap::new();
+    for (c, n) in &nodes {
+        by_cluster.entry(c.as_str()).or_default().push(n);
+    }
+    let mut s = String::from("flowchart LR\n");
+    for (i, (c, list)) in by_cluster.iter().enumerate() {
+        s.push_str(&format!("  subgraph c{i}[\"{}\"]\n", c.replace('"', "'")));
+        for n in list {
+            s.push_str(&format!("    k{}[\"{n}\"]\n", ids[n]));
+        }
+        s.push_str("  end\n");
+    }
+    for (from, to, label) in &edges {
+        if let (Some(f), Some(t)) = (ids.get(from), ids.get(to)) {
+            s.push_str(&format!("  k{f} -->|{label}| k{t}\n"));
+        }
+    }
+    s
+}
+
+/// The plan's Kustomizations as a Graphviz digraph, one cluster per target.
+pub(crate) fn dot(plan: &Plan) -> String {
+    let (nodes, edges) = edges(plan);
+    let mut by_cluster: BTreeMap<&str, Vec<&String>> = BTreeMap::new();
+    for (c, n) in &nodes {
+        by_cluster.entry(c.as_str()).or_default().push(n);
+    }
+    let mut s = String::from("digraph plan {\n  rankdir=LR;\n");
+    for (i, (c, list)) in by_cluster.iter().enumerate() {
+        s.push_str(&format!(
+            "  subgraph cluster_{i} {{\n    label=\"{}\";\n",
+            c.replace('"', "'")
+        ));
+        for n in list {
+            s.push_str(&format!("    \"{n}\";\n"));
+        }
+        s.push_str("  }\n");
+    }
+    for (from, to, label) in &edges {
+        s.push_str(&format!("  \"{from}\" -> \"{to}\" [label=\"{label}\"];\n"));
+    }
+    s.push_str("}\n");
+    s
+}

@@ -510,3 +510,107 @@ fn a_release_reading_a_configmap_nothing_applies_fails_and_a_missing_secret_warn
         problems(&plan)
     );
 }
+
+/// A tenant's repository that applies a ClusterRole, or writes into another namespace, and a
+/// tenant Kustomization that reads its source across namespaces on a locked cluster: each a
+/// `synctl::lockdown` error at its line; the tenant as written passes.
+#[test]
+fn a_tenant_reaching_outside_its_namespace_is_found() {
+    let tree = realtree("flux2-multi-tenancy");
+    let tenant = copy_tree(&realtree("flux2-multi-tenancy-dev-team"));
+    let given = format!(
+        "https://github.com/fluxcd/flux2-multi-tenancy@dev-team={}",
+        tenant.path().display()
+    );
+    let args = ["--entry", "clusters/staging", "--source", given.as_str()];
+    let lockdown = |plan: &Value| -> Vec<(String, u64)> {
+        problems(plan)
+            .into_iter()
+            .filter(|p| p.0 == "synctl::lockdown")
+            .map(|p| (p.1, p.2))
+            .collect()
+    };
+    let (status, plan) = json(&tree, &args);
+    assert_eq!(status, 0, "{:?}", problems(&plan));
+    assert!(lockdown(&plan).is_empty());
+    // The tenant's repository grows a ClusterRole and a ConfigMap in kube-system.
+    std::fs::write(
+        tenant.path().join("base/escape.yaml"),
+        "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: escape\nrules: []\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: escape\n  namespace: kube-system\n",
+    )
+    .unwrap();
+    let base = tenant.path().join("base/kustomization.yaml");
+    let text = std::fs::read_to_string(&base).unwrap();
+    std::fs::write(
+        &base,
+        text.replace("resources:\n", "resources:\n  - escape.yaml\n"),
+    )
+    .unwrap();
+    let (status, plan) = json(&tree, &args);
+    assert_eq!(status, 1);
+    assert_eq!(
+        lockdown(&plan),
+        [
+            ("base/escape.yaml".to_owned(), 1),
+            ("base/escape.yaml".to_owned(), 7)
+        ],
+        "{:?}",
+        problems(&plan)
+    );
+    // The platform points the tenant at flux-system's source: refused on this locked cluster.
+    let platform = copy_tree(&tree);
+    let sync = platform.path().join("tenants/base/dev-team/sync.yaml");
+    let text = std::fs::read_to_string(&sync).unwrap();
+    std::fs::write(
+        &sync,
+        text.replace(
+            "    name: dev-team\n  prune",
+            "    name: dev-team\n    namespace: flux-system\n  prune",
+        ),
+    )
+    .unwrap();
+    let (_, plan) = json(platform.path(), &args);
+    assert!(
+        lockdown(&plan).contains(&("tenants/base/dev-team/sync.yaml".to_owned(), 23)),
+        "{:?}",
+        problems(&plan)
+    );
+}
+
+#[test]
+fn the_plan_is_drawn_as_mermaid_and_dot() {
+    let tree = realtree("flux2-kustomize-helm-example");
+    let run = check(
+        &tree,
+        &["--entry", "clusters/staging", "--format", "mermaid"],
+    );
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert!(run.stdout.starts_with("flowchart LR\n"), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("[\"clusters/staging: Kustomization/flux-system/infra-configs\"]"),
+        "{}",
+        run.stdout
+    );
+    // infra-configs waits for infra-controllers: one dependsOn edge between their nodes.
+    let id = |name: &str| {
+        run.stdout
+            .lines()
+            .find(|l| l.contains(&format!("Kustomization/flux-system/{name}\"]")))
+            .and_then(|l| l.trim().split('[').next())
+            .unwrap()
+            .to_owned()
+    };
+    let edge = format!(
+        "{} -->|dependsOn| {}",
+        id("infra-controllers"),
+        id("infra-configs")
+    );
+    assert!(run.stdout.contains(&edge), "{edge}\n{}", run.stdout);
+    let run = check(&tree, &["--entry", "clusters/staging", "--format", "dot"]);
+    assert!(
+        run.stdout.contains("\"clusters/staging: Kustomization/flux-system/infra-controllers\" -> \"clusters/staging: Kustomization/flux-system/infra-configs\" [label=\"dependsOn\"];"),
+        "{}",
+        run.stdout
+    );
+}

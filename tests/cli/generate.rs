@@ -19,6 +19,7 @@ const EXAMPLES: &[&str] = &[
     "tests/fleets/argocd-fleet",
     "tests/fleets/flux-kitchen",
     "tests/fleets/flux2-kustomize-helm",
+    "tests/fleets/flux2-multi-tenancy",
     "tests/fleets/flux2-hub-spoke",
 ];
 

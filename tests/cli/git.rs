@@ -324,6 +324,15 @@ fn add_env_like_joins_the_model_clusters_lists() {
 #[test]
 fn add_env_like_a_standalone_cluster_copies_role_branch_and_prints_its_bootstrap() {
     let dir = repo("d1");
+    // The production clusters follow their own branch here.
+    let spec = dir.path().join("fleet.yaml");
+    let text = fs::read_to_string(&spec).unwrap();
+    let text = text.replace(
+        "    - name: prod-us\n      role: standalone\n      environment: production\n",
+        "    - name: prod-us\n      role: standalone\n      environment: production\n      branch: prod\n",
+    );
+    assert!(text.contains("branch: prod"));
+    fs::write(&spec, text).unwrap();
     let run = synctl(dir.path())
         .args([
             "add-env",
