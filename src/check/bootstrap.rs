@@ -36,6 +36,70 @@ pub(super) fn flux_running(fleet: &Fleet, out_root: Option<&Path>, problems: &mu
         if c.flux.bootstrap == Bootstrap::FluxCli && fleet.locked(ci) {
             lockdown(fleet, ci, out_root, problems);
         }
+        if c.flux.bootstrap == Bootstrap::FluxOperator && fleet.locked(ci) {
+            instance_patches(c, problems);
+        }
+    }
+}
+
+/// FluxInstance `kustomize.patches` on a cluster locked for tenants may tune the controllers
+/// but not undo the lockdown: no argument removed or replaced, no lockdown flag set to
+/// something else, no `serviceAccountName` removed.
+fn instance_patches(c: &crate::model::Cluster, problems: &mut Vec<Problem>) {
+    let Some((patches, span)) = &c.flux.patches else {
+        return;
+    };
+    for p in patches {
+        let text = p
+            .get("patch")
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or("");
+        let source = crate::source::Source::new("patch", text.to_owned());
+        let body = crate::spec::yaml::parse(&source)
+            .map(|n| n.to_json())
+            .unwrap_or_default();
+        let flag = [
+            "--no-cross-namespace-refs=false",
+            "--no-remote-bases=false",
+            "--default-service-account",
+        ]
+        .into_iter()
+        .find(|f| text.contains(f));
+        let op = body.as_array().into_iter().flatten().find(|op| {
+            let (kind, path) = (
+                op.get("op")
+                    .and_then(serde_json::Value::as_str)
+                    .unwrap_or(""),
+                op.get("path")
+                    .and_then(serde_json::Value::as_str)
+                    .unwrap_or(""),
+            );
+            matches!(kind, "remove" | "replace" | "move")
+                && (path.contains("/args") || path.ends_with("/serviceAccountName"))
+        });
+        let merge_args = body.is_object() && text.contains("args:");
+        let why = match (flag, op, merge_args) {
+            (Some(f), _, _) => format!("sets `{f}`"),
+            (None, Some(op), _) => format!(
+                "{}s `{}`",
+                op.get("op")
+                    .and_then(serde_json::Value::as_str)
+                    .unwrap_or(""),
+                op.get("path")
+                    .and_then(serde_json::Value::as_str)
+                    .unwrap_or("")
+            ),
+            (None, None, true) => "replaces the controllers' `args`".to_owned(),
+            (None, None, false) => continue,
+        };
+        problems.push(
+            Problem::error(
+                Code::Lockdown,
+                format!("a `flux.patches` entry of `{}` {why}, on a cluster locked for tenants", c.name),
+            )
+            .at(*span, "these patches")
+            .help("tune the controllers with `add` operations (`/spec/template/spec/containers/0/args/-`); the Flux Operator sets the lockdown flags itself"),
+        );
     }
 }
 
@@ -53,7 +117,7 @@ fn operator_fields(fleet: &Fleet, problems: &mut Vec<Problem>) {
             format!("{written} does nothing here: cluster `{}` is installed by `flux bootstrap`", c.name),
         )
         .at(at, "no FluxInstance reads it")
-        .help("remove it (flux bootstrap installs the version of the flux CLI that runs it), or set `bootstrap: flux-operator`")
+        .help("remove it (flux bootstrap installs the version of the flux CLI that runs it, and its patches belong in the entry's flux-system/kustomization.yaml), or set `bootstrap: flux-operator`")
     };
     for c in own_flux.iter().filter(|c| cli(c)) {
         for &(field, own) in &c.flux.operator_fields {

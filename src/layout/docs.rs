@@ -134,6 +134,8 @@ pub struct FluxInstance {
     pub pull_secret: Option<String>,
     /// Only when the bootstrap GitRepository is not named `flux-system`.
     pub sync_name: Option<String>,
+    /// `kustomize.patches` (`flux.patches`), when written.
+    pub patches: Option<Vec<serde_json::Value>>,
 }
 
 /// A Flux GitRepository (template `flux/gitrepository.yaml.j2`).

@@ -147,6 +147,7 @@ fn flux_instance(b: &mut Builder<'_>, ci: usize, entry: &str, file: &str) {
         path: fleet.repository.repo_path(entry),
         pull_secret: fleet.repository.secret_ref.clone(),
         sync_name: (fleet.hub_source_ref != "flux-system").then(|| fleet.hub_source_ref.clone()),
+        patches: f.patches.as_ref().map(|(p, _)| p.clone()),
     };
     b.object(
         "FluxInstance",

@@ -25,6 +25,9 @@ pub struct FluxConfig {
     pub registry: String,
     pub components: Vec<String>,
     pub size: Option<String>,
+    /// FluxInstance `kustomize.patches` (the cluster's own `flux.patches`, else `spec.flux`'s)
+    /// and where they were written.
+    pub patches: Option<(Vec<Json>, Span)>,
     /// The Flux Operator's own fields written for this cluster (`version`, `registry`,
     /// `size`), each with whether the cluster's own `flux:` wrote it (else `spec.flux`): with
     /// `flux bootstrap` nothing reads them.

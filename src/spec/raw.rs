@@ -84,6 +84,7 @@ pub(crate) struct Flux {
     pub registry: Option<String>,
     pub components: Option<Vec<String>>,
     pub size: Option<String>,
+    pub patches: Option<Spanned<Vec<serde_json::Value>>>,
 }
 
 /// `multitenant: auto | true`.

@@ -35,6 +35,10 @@ fn flux_config(fleet: Option<&raw::Flux>, own: Option<&raw::Flux>) -> FluxConfig
                     .collect()
             }),
         size: pick(|f| f.size.clone()),
+        patches: own
+            .and_then(|f| f.patches.as_ref())
+            .or_else(|| fleet.and_then(|f| f.patches.as_ref()))
+            .map(|p| (p.value.clone(), p.span)),
         operator_fields: [
             (
                 "version",
@@ -42,6 +46,7 @@ fn flux_config(fleet: Option<&raw::Flux>, own: Option<&raw::Flux>) -> FluxConfig
             ),
             ("registry", |f| f.registry.is_some()),
             ("size", |f| f.size.is_some()),
+            ("patches", |f| f.patches.is_some()),
         ]
         .into_iter()
         .filter_map(|(name, set)| {
