@@ -12,6 +12,7 @@ use crate::model::{ComponentSource, Fleet};
 pub(super) fn flux_running(fleet: &Fleet, out_root: Option<&Path>, problems: &mut Vec<Problem>) {
     use crate::model::{Bootstrap, Engine};
     roles(fleet, problems);
+    entry_resources(fleet, out_root, problems);
     if fleet.engine != Engine::Flux {
         return;
     }
@@ -38,6 +39,51 @@ pub(super) fn flux_running(fleet: &Fleet, out_root: Option<&Path>, problems: &mu
         }
         if c.flux.bootstrap == Bootstrap::FluxOperator && fleet.locked(ci) {
             instance_patches(c, problems);
+        }
+    }
+}
+
+/// `entryResources`: only where the cluster's own Flux reads an entry, each a folder of the
+/// repository with a kustomization (never through a link out of it).
+fn entry_resources(fleet: &Fleet, out_root: Option<&Path>, problems: &mut Vec<Problem>) {
+    for c in &fleet.clusters {
+        let Some((paths, span)) = &c.entry_resources else {
+            continue;
+        };
+        if c.is_fleet() {
+            problems.push(
+                Problem::error(Code::Schema, format!("`entryResources` on the fleet cluster `{}`, which has no entry of its own", c.name))
+                    .at(*span, "nothing on the cluster reads an entry")
+                    .help("give the objects a component (`path:`) placed on the cluster, or make it a standalone cluster"),
+            );
+            continue;
+        }
+        for p in paths {
+            let problem = match crate::folders::check_relative_path(p) {
+                Err(why) => Some(format!("the entry resource `{p}` of `{}` {why}", c.name)),
+                Ok(()) => out_root.and_then(|root| {
+                    let at = root.join(p.trim_start_matches("./"));
+                    if crate::folders::leads_outside(&at, root).is_some() {
+                        Some(format!("the entry resource `{p}` of `{}` leads outside the repository through a link", c.name))
+                    } else if !at.exists() {
+                        Some(format!("the entry resource `{p}` of `{}` does not exist", c.name))
+                    } else {
+                        // kustomize lists a folder outside the entry only through its own
+                        // kustomization (a file there breaks its load restrictions).
+                        let listed = ["kustomization.yaml", "kustomization.yml", "Kustomization"];
+                        (!at.is_dir() || !listed.iter().any(|k| at.join(k).is_file())).then(|| {
+                            format!("the entry resource `{p}` of `{}` is not a folder with a kustomization.yaml, which is all kustomize lists from outside the entry's folder", c.name)
+                        })
+                    }
+                }),
+            };
+            if let Some(message) = problem {
+                problems.push(
+                    Problem::error(Code::UnknownRef, message)
+                        .at(*span, "listed in the cluster's entry")
+                        .help("name a folder of the repository (relative to its root) that holds a kustomization.yaml listing its manifests"),
+                );
+            }
         }
     }
 }

@@ -400,6 +400,7 @@ fn root_application(b: &mut Builder<'_>, children: Children<'_>) {
             );
             resources.push("argocd-cm-health.yaml".to_owned());
         }
+        resources.extend(super::entry_resources(cluster, &entry));
         b.file(
             format!("{entry}/kustomization.yaml"),
             me,

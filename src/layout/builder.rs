@@ -234,6 +234,9 @@ impl Builder<'_> {
                 .filter_map(|p| p.strip_prefix("hub/"))
                 .map(str::to_owned),
         );
+        for c in fleet.clusters.iter().filter(|c| c.is_hub()) {
+            resources.extend(super::entry_resources(c, "hub"));
+        }
         let all = 0..fleet.clusters.len();
         self.file(
             path.to_owned(),

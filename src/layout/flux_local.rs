@@ -118,6 +118,7 @@ pub(super) fn standalone(b: &mut Builder<'_>, ci: usize, plans: &[WavePlan], lis
         resources.push("flux-instance.yaml".to_owned());
     }
     resources.push("kustomizations.yaml".to_owned());
+    resources.extend(super::entry_resources(cluster, &dir));
     b.file(
         format!("{dir}/kustomization.yaml"),
         me,

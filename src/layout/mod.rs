@@ -207,6 +207,17 @@ pub(crate) fn system_namespace(ns: &str) -> bool {
     ns == "default" || ns == "flux-system" || ns.starts_with("kube-")
 }
 
+/// A cluster's `entryResources`, as its entry folder `dir` names them (relative to it).
+pub(super) fn entry_resources(cluster: &crate::model::Cluster, dir: &str) -> Vec<String> {
+    let up = "../".repeat(dir.split('/').count());
+    cluster
+        .entry_resources
+        .iter()
+        .flat_map(|(paths, _)| paths)
+        .map(|p| format!("{up}{}", p.trim_start_matches("./").trim_end_matches('/')))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

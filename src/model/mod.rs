@@ -124,6 +124,8 @@ pub struct Cluster {
     pub vars: BTreeMap<String, String>,
     /// Merged last into each of the cluster's wave Kustomizations (over the wave's).
     pub flux_spec: Option<Node>,
+    /// Folders of the repository its entry also lists, and where they were written.
+    pub entry_resources: Option<(Vec<String>, Span)>,
 }
 
 /// A resolved reference to another item, with the span of the name that made it.

@@ -133,6 +133,7 @@ pub(crate) struct Cluster {
     #[serde(default)]
     pub vars: BTreeMap<String, String>,
     pub flux_spec: Option<Node>,
+    pub entry_resources: Option<Spanned<Vec<String>>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -364,3 +364,80 @@ fn every_flux_object_on_a_flux_running_cluster_names_its_account() {
         }
     }
 }
+
+/// `entryResources`: the entry of a standalone cluster and the hub's list the team's own
+/// folder or file, and what the cluster's Flux applies from the entry includes its objects
+/// (read back with `synctl check`); a fleet cluster has no entry, and a missing or escaping
+/// path is refused at its line.
+#[test]
+fn entry_resources_join_the_entry_of_clusters_running_their_own_flux() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    fs::create_dir_all(d.join("platform/operator")).unwrap();
+    fs::write(
+        d.join("platform/operator/resourceset.yaml"),
+        "apiVersion: fluxcd.controlplane.io/v1\nkind: ResourceSet\nmetadata:\n  name: flux-operator\n  namespace: flux-system\nspec:\n  resources: []\n",
+    )
+    .unwrap();
+    fs::write(
+        d.join("platform/operator/kustomization.yaml"),
+        "resources: [resourceset.yaml]\n",
+    )
+    .unwrap();
+    fs::create_dir_all(d.join("platform/plain")).unwrap();
+    fs::create_dir_all(d.join("platform/hub")).unwrap();
+    fs::write(
+        d.join("platform/hub/policy.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: hub-policy\n  namespace: flux-system\n",
+    )
+    .unwrap();
+    fs::write(
+        d.join("platform/hub/kustomization.yaml"),
+        "resources: [policy.yaml]\n",
+    )
+    .unwrap();
+    let spec = "apiVersion: synctl.dev/v1alpha1\nkind: Fleet\nmetadata: {name: t}\nspec:\n  repository: {url: https://github.com/acme/fleet}\n  flux: {bootstrap: flux-operator}\n  clusters:\n    - name: hub\n      role: hub\n      entryResources: [platform/hub]\n    - name: edge\n      role: standalone\n      entryResources: [platform/operator]\n  components:\n    - {name: podinfo, wave: config, chart: {repository: https://stefanprodan.github.io/podinfo, name: podinfo, version: 6.x}}\n";
+    fs::write(d.join("fleet.yaml"), spec).unwrap();
+    let run = Synctl::new().dir(d).args(["generate"]).run();
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let entry = fs::read_to_string(d.join("fleet/edge/clusters/edge/kustomization.yaml")).unwrap();
+    assert!(
+        entry.contains("  - ../../../../platform/operator\n"),
+        "{entry}"
+    );
+    let hub = fs::read_to_string(d.join("hub/kustomization.yaml")).unwrap();
+    assert!(hub.contains("  - ../platform/hub\n"), "{hub}");
+    // Both entries build, and carry the team's objects.
+    assert!(kustomize(&d.join("fleet/edge/clusters/edge")).contains("kind: ResourceSet"));
+    assert!(kustomize(&d.join("hub")).contains("name: hub-policy"));
+
+    for (bad, code) in [
+        (
+            "entryResources: [platform/operator]\n  components",
+            "synctl::schema",
+        ),
+        ("entryResources: [platform/nowhere]", "synctl::unknown-ref"),
+        ("entryResources: [../outside]", "synctl::unknown-ref"),
+        ("entryResources: [platform/plain]", "synctl::unknown-ref"),
+        (
+            "entryResources: [platform/hub/policy.yaml]",
+            "synctl::unknown-ref",
+        ),
+    ] {
+        let text = if code == "synctl::schema" {
+            spec.replace("      role: hub\n      entryResources: [platform/hub]\n", "      role: hub\n")
+                .replace("    - name: edge\n      role: standalone\n      entryResources: [platform/operator]\n", "    - name: edge\n      entryResources: [platform/operator]\n")
+        } else {
+            spec.replace("entryResources: [platform/operator]", bad)
+        };
+        fs::write(d.join("fleet.yaml"), &text).unwrap();
+        let run = Synctl::new().dir(d).args(["validate"]).run();
+        assert_eq!(run.status, 1, "{bad}: {}", run.stderr);
+        assert!(run.stderr.contains(code), "{bad}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("entryResources"),
+            "{bad}: {}",
+            run.stderr
+        );
+    }
+}

@@ -94,6 +94,10 @@ pub(super) fn build_cluster(
         labels: c.labels.clone(),
         vars: c.vars.clone(),
         flux_spec: c.flux_spec.clone(),
+        entry_resources: c
+            .entry_resources
+            .as_ref()
+            .map(|r| (r.value.clone(), r.span)),
     }
 }
 
