@@ -449,6 +449,55 @@ mod tests {
         )
     }
 
+    /// Builds every folder of `repo` that has a kustomization with synctl's reader and with
+    /// kubectl: (folders read natively, folders compared, differences).
+    fn compare_repo(repo: &Path) -> (usize, usize, Vec<String>) {
+        let (mut native, mut compared, mut failures) = (0, 0, Vec::new());
+        let mut reader = Reader::new(repo).unwrap();
+        let dirs = walkdir::WalkDir::new(repo)
+            .sort_by_file_name()
+            .into_iter()
+            .flatten()
+            .filter(|e| e.file_type().is_dir() && kustomization_file(e.path()).is_some());
+        for d in dirs {
+            let Some(expected) = kubectl(d.path()) else {
+                continue;
+            };
+            let rel = d.path().strip_prefix(repo).unwrap().display().to_string();
+            let rel = if rel.is_empty() { ".".to_owned() } else { rel };
+            let before = reader.external.len();
+            let Ok(objects) = reader.build(&rel, &Overlay::default()) else {
+                failures.push(format!(
+                    "{}: synctl cannot build what kubectl builds",
+                    d.path().display()
+                ));
+                continue;
+            };
+            if reader.external.len() == before {
+                native += 1;
+            }
+            compared += 1;
+            let ours: BTreeMap<String, serde_json::Value> = objects
+                .iter()
+                .map(|o| {
+                    (
+                        format!("{}/{}/{}", o.kind(), o.namespace(), o.name()),
+                        o.value.clone(),
+                    )
+                })
+                .collect();
+            if ours != expected {
+                let keys: Vec<&String> = ours.keys().chain(expected.keys()).collect();
+                let differ: Vec<&&String> = keys
+                    .iter()
+                    .filter(|k| ours.get(**k) != expected.get(**k))
+                    .collect();
+                failures.push(format!("{}: {differ:?}", d.path().display()));
+            }
+        }
+        (native, compared, failures)
+    }
+
     /// Every folder with a kustomization in the real trees, the examples and the test fleets:
     /// what synctl's reader builds (itself where it can, else through kustomize) equals what
     /// `kubectl kustomize` builds, object for object.
@@ -463,52 +512,27 @@ mod tests {
             repos.extend(list.flatten().map(|e| e.path()).filter(|p| p.is_dir()));
         }
         repos.sort();
-        let (mut native, mut compared) = (0, 0);
-        let mut failures = Vec::new();
-        for repo in repos {
-            let mut reader = Reader::new(&repo).unwrap();
-            let dirs = walkdir::WalkDir::new(&repo)
-                .sort_by_file_name()
-                .into_iter()
-                .flatten()
-                .filter(|e| e.file_type().is_dir() && kustomization_file(e.path()).is_some());
-            for d in dirs {
-                let Some(expected) = kubectl(d.path()) else {
-                    continue;
-                };
-                let rel = d.path().strip_prefix(&repo).unwrap().display().to_string();
-                let rel = if rel.is_empty() { ".".to_owned() } else { rel };
-                let before = reader.external.len();
-                let Ok(objects) = reader.build(&rel, &Overlay::default()) else {
-                    failures.push(format!(
-                        "{}: synctl cannot build what kubectl builds",
-                        d.path().display()
-                    ));
-                    continue;
-                };
-                if reader.external.len() == before {
-                    native += 1;
-                }
-                compared += 1;
-                let ours: BTreeMap<String, serde_json::Value> = objects
-                    .iter()
-                    .map(|o| {
-                        (
-                            format!("{}/{}/{}", o.kind(), o.namespace(), o.name()),
-                            o.value.clone(),
+        // Two workers (kubectl's start-up dominates): every other repository each.
+        let results: Vec<(usize, usize, Vec<String>)> = std::thread::scope(|scope| {
+            let workers: Vec<_> = (0..2)
+                .map(|w| {
+                    let mine: Vec<&std::path::PathBuf> = repos.iter().skip(w).step_by(2).collect();
+                    scope.spawn(move || {
+                        mine.into_iter().map(|r| compare_repo(r)).fold(
+                            (0, 0, Vec::new()),
+                            |(n, c, mut f), (n2, c2, f2)| {
+                                f.extend(f2);
+                                (n + n2, c + c2, f)
+                            },
                         )
                     })
-                    .collect();
-                if ours != expected {
-                    let keys: Vec<&String> = ours.keys().chain(expected.keys()).collect();
-                    let differ: Vec<&&String> = keys
-                        .iter()
-                        .filter(|k| ours.get(**k) != expected.get(**k))
-                        .collect();
-                    failures.push(format!("{}: {differ:?}", d.path().display()));
-                }
-            }
-        }
+                })
+                .collect();
+            workers.into_iter().map(|w| w.join().unwrap()).collect()
+        });
+        let native: usize = results.iter().map(|r| r.0).sum();
+        let compared: usize = results.iter().map(|r| r.1).sum();
+        let failures: Vec<String> = results.into_iter().flat_map(|r| r.2).collect();
         assert!(failures.is_empty(), "{}", failures.join("\n"));
         // Most folders are read by synctl itself (a regression here is a speed regression).
         assert!(
