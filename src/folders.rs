@@ -28,6 +28,16 @@ pub(crate) fn check_relative_path(path: &str) -> Result<(), &'static str> {
     Ok(())
 }
 
+/// Whether kustomize would fetch the resource `entry` from the network (a URL, an SSH remote,
+/// a Git host's path).
+pub(crate) fn remote_resource(entry: &str) -> bool {
+    entry.contains("://")
+        || entry.starts_with("git@")
+        || ["github.com/", "gitlab.com/", "bitbucket.org/"]
+            .iter()
+            .any(|host| entry.starts_with(host))
+}
+
 /// What a component's folder holds.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Folder {
@@ -136,9 +146,7 @@ pub(crate) fn scan(root: &Path, path: &str) -> Folder {
                 .filter_map(|key| k.get(key))
                 .flat_map(crate::spec::yaml::Node::items)
                 .filter_map(crate::spec::yaml::Node::as_str)
-                .find(|r| {
-                    r.contains("://") || r.starts_with("github.com/") || r.starts_with("git@")
-                })
+                .find(|r| remote_resource(r))
                 .map(str::to_owned)
         });
     Folder {

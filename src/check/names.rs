@@ -248,11 +248,9 @@ fn namespace_metadata(fleet: &Fleet, problems: &mut Vec<Problem>) {
 /// the schema's `fluxComponent` lists, `source-watcher` included), of any other
 /// `*-controller`, or of the Flux Operator: a tenant named so would run as it in flux-system.
 fn flux_account(name: &str) -> bool {
-    let listed = crate::spec::schema::schema_json()
-        .pointer("/definitions/fluxComponent/enum")
-        .and_then(serde_json::Value::as_array)
-        .is_some_and(|a| a.iter().any(|c| c.as_str() == Some(name)));
-    listed || name == "flux-operator" || name.ends_with("-controller")
+    crate::spec::schema::flux_component(name)
+        || name == "flux-operator"
+        || name.ends_with("-controller")
 }
 
 pub(super) fn reserved(fleet: &Fleet, problems: &mut Vec<Problem>) {

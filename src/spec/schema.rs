@@ -20,6 +20,15 @@ pub(crate) fn schema_json() -> &'static Json {
     SCHEMA_JSON.get_or_init(|| serde_json::from_str(SCHEMA).unwrap_or(Json::Null))
 }
 
+/// Whether `name` is a Flux controller the schema's `fluxComponent` lists (the name of its
+/// account in `flux-system`).
+pub(crate) fn flux_component(name: &str) -> bool {
+    schema_json()
+        .pointer("/definitions/fluxComponent/enum")
+        .and_then(Json::as_array)
+        .is_some_and(|a| a.iter().any(|c| c.as_str() == Some(name)))
+}
+
 pub(super) fn validator() -> Option<&'static Validator<Yaml>> {
     static VALIDATOR: OnceLock<Option<Validator<Yaml>>> = OnceLock::new();
     VALIDATOR

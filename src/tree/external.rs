@@ -94,7 +94,7 @@ impl Reader {
             }
         }
         for path in referenced(doc) {
-            if remote(&path) {
+            if crate::folders::remote_resource(&path) {
                 return Err(format!(
                     "`{name}` names the remote resource `{path}`: synctl check reads the tree offline"
                 ));
@@ -302,15 +302,6 @@ fn referenced(doc: &Node) -> Vec<String> {
         }
     }
     out
-}
-
-/// Whether kustomize would fetch `entry` from the network.
-pub(super) fn remote(entry: &str) -> bool {
-    entry.contains("://")
-        || entry.starts_with("git@")
-        || entry.starts_with("github.com/")
-        || entry.starts_with("gitlab.com/")
-        || entry.starts_with("bitbucket.org/")
 }
 
 /// What an external kustomize printed, as objects located at `at`.

@@ -6,7 +6,7 @@
 //! cluster, `substitute` over them), and the Kustomizations among the objects, recursively.
 //! `kubeConfig` sends a Kustomization's objects to another cluster.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
 use serde_json::Value as Json;
@@ -64,6 +64,28 @@ pub(crate) struct Plan {
     pub(crate) findings: Vec<Finding>,
     /// Folders an installed kustomize built (synctl reads the rest itself).
     pub(crate) external: std::collections::BTreeSet<String>,
+}
+
+impl Plan {
+    /// Each applier's index by the cluster it lives on and its id.
+    pub(crate) fn index(&self) -> HashMap<(String, Id), usize> {
+        self.appliers
+            .iter()
+            .enumerate()
+            .map(|(i, a)| ((a.home.clone(), a.id.clone()), i))
+            .collect()
+    }
+
+    /// The appliers applier `i` waits for directly: the one that applied it, and those its
+    /// `dependsOn` names on its cluster (found in `index`, keyed as [`Plan::index`] keys them).
+    pub(crate) fn waits_for(&self, i: usize, index: &HashMap<(String, Id), usize>) -> Vec<usize> {
+        let a = &self.appliers[i];
+        let deps = a.object.iter().flat_map(Object::depends_on);
+        a.parent
+            .into_iter()
+            .chain(deps.filter_map(|id| index.get(&(a.home.clone(), id)).copied()))
+            .collect()
+    }
 }
 
 /// The bootstrap Kustomization's name and namespace (flux bootstrap, FluxInstance `sync`).
@@ -143,12 +165,9 @@ impl Walk<'_> {
                 for k in found {
                     let key = (target.clone(), k.id());
                     if self.followed.contains(&key) {
-                        if k.id() == kustomization_id(BOOTSTRAP, BOOTSTRAP) && i > 0 {
-                            continue;
-                        }
-                        if self.plan.appliers[0].object.is_none()
-                            && k.id() == kustomization_id(BOOTSTRAP, BOOTSTRAP)
-                        {
+                        // The bootstrap Kustomization the entry holds is the entry itself.
+                        let root = i == 0 && k.id() == kustomization_id(BOOTSTRAP, BOOTSTRAP);
+                        if root && self.plan.appliers[0].object.is_none() {
                             self.plan.appliers[0].object = Some(k);
                         }
                         continue;

@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use serde_json::Value as Json;
 
-use super::external::{parse_built, remote};
+use super::external::parse_built;
 use super::{At, Id, Object, external, native};
 use crate::source::{Source, Span};
 use crate::spec::yaml::{self, Node, Value};
@@ -244,7 +244,7 @@ impl Reader {
 
     /// One entry of `resources`: a file or a folder.
     fn resource(&mut self, dir: &Path, entry: &str, depth: usize) -> Result<Vec<Object>, String> {
-        if remote(entry) {
+        if crate::folders::remote_resource(entry) {
             return Err(format!(
                 "`{entry}` is a remote resource: synctl check reads the tree offline (Flux's `--no-remote-bases` refuses it too)"
             ));
@@ -338,9 +338,10 @@ fn native_keys(doc: &Node) -> bool {
             "apiVersion" | "kind" | "resources" | "patches" | "namespace"
         )
     }) && doc.get("resources").is_none_or(|r| {
-        r.items()
-            .iter()
-            .all(|i| i.as_str().is_some_and(|s| !remote(s)))
+        r.items().iter().all(|i| {
+            i.as_str()
+                .is_some_and(|s| !crate::folders::remote_resource(s))
+        })
     })
 }
 

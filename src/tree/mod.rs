@@ -108,6 +108,26 @@ impl Object {
         self.kind() == kind && self.group() == group
     }
 
+    /// What `spec.dependsOn` names, in order: objects of this kind and group, in this
+    /// object's namespace unless an entry says another.
+    pub(crate) fn depends_on(&self) -> Vec<Id> {
+        let Some(Json::Array(deps)) = self.value.pointer("/spec/dependsOn") else {
+            return Vec::new();
+        };
+        deps.iter()
+            .map(|d| Id {
+                group: self.group().to_owned(),
+                kind: self.kind().to_owned(),
+                namespace: match text(d, &["namespace"]) {
+                    "" => self.namespace(),
+                    ns => ns,
+                }
+                .to_owned(),
+                name: text(d, &["name"]).to_owned(),
+            })
+            .collect()
+    }
+
     /// Where `path` was written in the document, else the document itself.
     pub(crate) fn span_of(&self, path: &[&str]) -> Span {
         self.node
@@ -123,6 +143,45 @@ impl Object {
             span: self.span_of(path),
         }
     }
+}
+
+/// API groups of Kubernetes itself (`""`, `apps`, `*.k8s.io`).
+pub(crate) fn builtin_group(group: &str) -> bool {
+    !group.contains('.') || group.ends_with(".k8s.io")
+}
+
+/// Kinds of Kubernetes' own groups that have no namespace (kustomize's list).
+const CLUSTER_SCOPED: &[&str] = &[
+    "Namespace",
+    "Node",
+    "PersistentVolume",
+    "ClusterRole",
+    "ClusterRoleBinding",
+    "StorageClass",
+    "CSIDriver",
+    "CSINode",
+    "VolumeAttachment",
+    "PriorityClass",
+    "RuntimeClass",
+    "IngressClass",
+    "CertificateSigningRequest",
+    "ComponentStatus",
+    "PodSecurityPolicy",
+    "FlowSchema",
+    "PriorityLevelConfiguration",
+    "ValidatingAdmissionPolicy",
+    "ValidatingAdmissionPolicyBinding",
+    "MutatingAdmissionPolicy",
+    "MutatingAdmissionPolicyBinding",
+    "CustomResourceDefinition",
+    "ValidatingWebhookConfiguration",
+    "MutatingWebhookConfiguration",
+    "APIService",
+];
+
+/// Whether `o` is a cluster-scoped kind of Kubernetes' own groups.
+pub(crate) fn cluster_scoped(o: &Object) -> bool {
+    builtin_group(o.group()) && CLUSTER_SCOPED.contains(&o.kind())
 }
 
 /// The Flux API groups.

@@ -14,38 +14,6 @@ use super::Object;
 use crate::source::Source;
 use crate::spec::yaml;
 
-/// API groups of Kubernetes itself: a strategic merge there follows each field's merge key,
-/// which only kustomize's schema knows.
-fn builtin_group(group: &str) -> bool {
-    !group.contains('.') || group.ends_with(".k8s.io")
-}
-
-/// Kinds of Kubernetes' own groups that have no namespace (kustomize's list).
-const CLUSTER_SCOPED: &[&str] = &[
-    "Namespace",
-    "Node",
-    "PersistentVolume",
-    "ClusterRole",
-    "ClusterRoleBinding",
-    "StorageClass",
-    "CSIDriver",
-    "CSINode",
-    "VolumeAttachment",
-    "PriorityClass",
-    "RuntimeClass",
-    "IngressClass",
-    "CertificateSigningRequest",
-    "ComponentStatus",
-    "PodSecurityPolicy",
-    "FlowSchema",
-    "PriorityLevelConfiguration",
-    "ValidatingAdmissionPolicy",
-    "ValidatingAdmissionPolicyBinding",
-    "MutatingAdmissionPolicy",
-    "MutatingAdmissionPolicyBinding",
-    "CustomResourceDefinition",
-];
-
 /// Kinds whose fields name a namespace that kustomize's namespace transformer also rewrites.
 const NAMESPACE_REFERENCES: &[&str] = &[
     "RoleBinding",
@@ -75,12 +43,12 @@ pub(super) fn transform(
     if let Some(ns) = namespace {
         if out
             .iter()
-            .any(|o| builtin_group(o.group()) && NAMESPACE_REFERENCES.contains(&o.kind()))
+            .any(|o| super::builtin_group(o.group()) && NAMESPACE_REFERENCES.contains(&o.kind()))
         {
             return Ok(None);
         }
         for o in &mut out {
-            let scoped = builtin_group(o.group()) && CLUSTER_SCOPED.contains(&o.kind());
+            let scoped = super::cluster_scoped(o);
             if !scoped {
                 o.value["metadata"]["namespace"] = Json::String(ns.to_owned());
             }
@@ -133,7 +101,7 @@ fn patch(objects: &mut [Object], entry: &Json) -> Result<bool, String> {
         }
         let applied = match &body {
             Json::Array(ops) => json6902(&mut o.value, ops)?,
-            Json::Object(_) if !builtin_group(o.group()) && plain(&body) => {
+            Json::Object(_) if !super::builtin_group(o.group()) && plain(&body) => {
                 let mut merge = body.clone();
                 // With a target, the patch's own name and namespace are not read.
                 if let Some(meta) = merge.get_mut("metadata").and_then(Json::as_object_mut) {

@@ -20,33 +20,9 @@ const GIVEN_NAMESPACES: &[&str] = &[
     "flux-system",
 ];
 
-/// Kinds of the core API that are cluster-scoped (the rest of the core API is namespaced).
-const CLUSTER_SCOPED: &[&str] = &[
-    "Namespace",
-    "Node",
-    "PersistentVolume",
-    "CustomResourceDefinition",
-    "ClusterRole",
-    "ClusterRoleBinding",
-    "StorageClass",
-    "CSIDriver",
-    "CSINode",
-    "VolumeAttachment",
-    "PriorityClass",
-    "RuntimeClass",
-    "IngressClass",
-    "APIService",
-    "MutatingWebhookConfiguration",
-    "ValidatingWebhookConfiguration",
-    "ValidatingAdmissionPolicy",
-    "ValidatingAdmissionPolicyBinding",
-    "MutatingAdmissionPolicy",
-    "MutatingAdmissionPolicyBinding",
-    "PodSecurityPolicy",
-    "FlowSchema",
-    "PriorityLevelConfiguration",
-    "CertificateSigningRequest",
-    "ComponentStatus",
+/// Custom kinds the common controllers define without a namespace, known when their CRD is not
+/// in the tree (one that is says so itself: `Creators::cluster_kinds`).
+const CLUSTER_SCOPED_CUSTOM: &[&str] = &[
     "GatewayClass",
     "ClusterIssuer",
     "ClusterPolicy",
@@ -171,7 +147,7 @@ impl Graph {
         for node in nodes {
             let o = g.objects[&node].clone();
             let mut waits = Vec::new();
-            for (dep, at) in depends_on(&o) {
+            for (i, dep) in o.depends_on().into_iter().enumerate() {
                 let target = (node.0.clone(), dep);
                 if g.objects.contains_key(&target)
                     || (o.kind() == "Kustomization" && g.applier_of.contains_key(&target))
@@ -179,7 +155,7 @@ impl Graph {
                     waits.push(target);
                 } else {
                     out.push(Finding::new(
-                        &o.at_field(&at.iter().map(String::as_str).collect::<Vec<_>>()),
+                        &o.at_field(&["spec", "dependsOn", &i.to_string()]),
                         Problem::error(
                             Code::DependsOn,
                             format!("{} depends on {}, which nothing applies on cluster {}", o.id(), target.1, node.0),
@@ -203,7 +179,7 @@ impl Graph {
                 // A HelmRelease exists once its Kustomization ran, after what that one waits for.
                 let a = &plan.appliers[i];
                 if let Some(k) = &a.object {
-                    for (dep, _) in depends_on(k) {
+                    for dep in k.depends_on() {
                         waits.push((a.home.clone(), dep));
                     }
                 }
@@ -303,51 +279,14 @@ impl Graph {
             return s.clone();
         }
         memo.insert(i, HashSet::new());
-        let a = &plan.appliers[i];
-        let mut direct = Vec::new();
-        if let Some(p) = a.parent {
-            direct.push(p);
-        }
-        if let Some(k) = &a.object {
-            for (dep, _) in depends_on(k) {
-                if let Some(&j) = self.applier_of.get(&(a.home.clone(), dep)) {
-                    direct.push(j);
-                }
-            }
-        }
         let mut all = HashSet::new();
-        for j in direct {
+        for j in plan.waits_for(i, &self.applier_of) {
             all.insert(j);
             all.extend(self.before(plan, j, memo));
         }
         memo.insert(i, all.clone());
         all
     }
-}
-
-/// `dependsOn` of a Kustomization or HelmRelease, as ids of the same kind, with each one's path.
-fn depends_on(o: &Object) -> Vec<(Id, Vec<String>)> {
-    let Some(Json::Array(deps)) = o.value.pointer("/spec/dependsOn") else {
-        return Vec::new();
-    };
-    deps.iter()
-        .enumerate()
-        .map(|(i, d)| {
-            let ns = match text(d, &["namespace"]) {
-                "" => o.namespace(),
-                ns => ns,
-            };
-            (
-                Id {
-                    group: o.group().to_owned(),
-                    kind: o.kind().to_owned(),
-                    namespace: ns.to_owned(),
-                    name: text(d, &["name"]).to_owned(),
-                },
-                vec!["spec".to_owned(), "dependsOn".to_owned(), i.to_string()],
-            )
-        })
-        .collect()
 }
 
 /// Custom resources after their CRD, namespaced objects after their namespace.
@@ -372,7 +311,8 @@ fn order(plan: &Plan, graph: &Graph, out: &mut Vec<Finding>) {
                 ));
             }
             let ns = o.namespace();
-            let scoped = CLUSTER_SCOPED.contains(&o.kind())
+            let scoped = super::cluster_scoped(o)
+                || CLUSTER_SCOPED_CUSTOM.contains(&o.kind())
                 || made
                     .cluster_kinds
                     .contains(&(o.group().to_owned(), o.kind().to_owned()));

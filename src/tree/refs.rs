@@ -4,6 +4,8 @@
 //! one that nothing applies there leaves the release failing (`synctl::missing-ref`; a
 //! warning for a Secret, which teams create outside Git).
 
+use std::collections::HashSet;
+
 use serde_json::Value as Json;
 
 use super::flux::Plan;
@@ -13,17 +15,16 @@ use crate::diag::{Code, Problem};
 /// Every HelmRelease's chart source and `valuesFrom`, looked up among the objects its cluster
 /// receives.
 pub(super) fn releases(plan: &Plan, out: &mut Vec<Finding>) {
+    // What each cluster receives, by kind, namespace and name: indexed once.
+    let mut on: HashSet<(&str, &str, &str, &str)> = HashSet::new();
+    for b in &plan.appliers {
+        for o in &b.objects {
+            on.insert((b.target.as_str(), o.kind(), o.namespace(), o.name()));
+        }
+    }
     for a in &plan.appliers {
-        let on: Vec<&Object> = plan
-            .appliers
-            .iter()
-            .filter(|b| b.target == a.target)
-            .flat_map(|b| b.objects.iter())
-            .collect();
-        let has = |kind: &str, ns: &str, name: &str| {
-            on.iter()
-                .any(|o| o.kind() == kind && o.namespace() == ns && o.name() == name)
-        };
+        let has =
+            |kind: &str, ns: &str, name: &str| on.contains(&(a.target.as_str(), kind, ns, name));
         for hr in a.objects.iter().filter(|o| o.is(HELM_GROUP, "HelmRelease")) {
             let source = hr
                 .value

@@ -8,17 +8,12 @@ use serde_json::{Value as Json, json};
 
 use super::Finding;
 use super::flux::{Applier, Plan};
-use super::text;
+use super::{Object, text};
 
 /// The dependency level of every applier: 0 for the entry, else one more than the applier
 /// that applied it and every Kustomization it depends on (a cycle counts once).
 pub(crate) fn levels(plan: &Plan) -> Vec<usize> {
-    let index: HashMap<(&str, &super::Id), usize> = plan
-        .appliers
-        .iter()
-        .enumerate()
-        .map(|(i, a)| ((a.home.as_str(), &a.id), i))
-        .collect();
+    let index = plan.index();
     let mut memo: Vec<Option<usize>> = vec![None; plan.appliers.len()];
     let mut visiting = vec![false; plan.appliers.len()];
     (0..plan.appliers.len())
@@ -30,7 +25,7 @@ pub(crate) fn levels(plan: &Plan) -> Vec<usize> {
 fn level(
     i: usize,
     plan: &Plan,
-    index: &HashMap<(&str, &super::Id), usize>,
+    index: &HashMap<(String, super::Id), usize>,
     memo: &mut Vec<Option<usize>>,
     visiting: &mut Vec<bool>,
 ) -> usize {
@@ -41,29 +36,8 @@ fn level(
         return 0;
     }
     visiting[i] = true;
-    let a = &plan.appliers[i];
-    let mut before: Vec<usize> = a.parent.into_iter().collect();
-    if let Some(Json::Array(deps)) = a
-        .object
-        .as_ref()
-        .and_then(|o| o.value.pointer("/spec/dependsOn"))
-    {
-        for d in deps {
-            let ns = match text(d, &["namespace"]) {
-                "" => a.id.namespace.as_str(),
-                ns => ns,
-            };
-            let id = super::Id {
-                namespace: ns.to_owned(),
-                name: text(d, &["name"]).to_owned(),
-                ..a.id.clone()
-            };
-            if let Some(&j) = index.get(&(a.home.as_str(), &id)) {
-                before.push(j);
-            }
-        }
-    }
-    let l = before
+    let l = plan
+        .waits_for(i, index)
         .into_iter()
         .map(|j| level(j, plan, index, memo, visiting) + 1)
         .max()
@@ -211,23 +185,8 @@ fn edges(plan: &Plan) -> (Vec<(String, String)>, Vec<Edge>) {
             let parent = &plan.appliers[p];
             edges.push((node(&parent.home, &parent.id), me.clone(), "applies"));
         }
-        if let Some(Json::Array(deps)) = a
-            .object
-            .as_ref()
-            .and_then(|o| o.value.pointer("/spec/dependsOn"))
-        {
-            for d in deps {
-                let ns = match text(d, &["namespace"]) {
-                    "" => a.id.namespace.as_str(),
-                    ns => ns,
-                };
-                let id = super::Id {
-                    namespace: ns.to_owned(),
-                    name: text(d, &["name"]).to_owned(),
-                    ..a.id.clone()
-                };
-                edges.push((node(&a.home, &id), me.clone(), "dependsOn"));
-            }
+        for id in a.object.iter().flat_map(Object::depends_on) {
+            edges.push((node(&a.home, &id), me.clone(), "dependsOn"));
         }
     }
     (nodes, edges)
