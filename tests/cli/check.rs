@@ -26,6 +26,16 @@ fn copy_tree(src: &Path) -> tempfile::TempDir {
     tmp
 }
 
+/// A tree whose entry `clusters/c` was bootstrapped by `flux bootstrap` (the placeholder
+/// `flux-system/gotk-sync.yaml` it commits).
+fn bootstrapped() -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    let sync = tmp.path().join("clusters/c/flux-system/gotk-sync.yaml");
+    std::fs::create_dir_all(sync.parent().unwrap()).unwrap();
+    std::fs::write(sync, "# placeholder\n").unwrap();
+    tmp
+}
+
 fn check(dir: &Path, extra: &[&str]) -> Run {
     Synctl::new()
         .args(["check"])
@@ -268,7 +278,7 @@ fn each_mutation_of_a_real_repository_is_found_at_its_line() {
 
 #[test]
 fn a_crd_applied_after_its_custom_resources_and_one_object_applied_twice_are_found() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = bootstrapped();
     let w = |p: &str, t: &str| {
         let path = tmp.path().join(p);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
@@ -279,7 +289,6 @@ fn a_crd_applied_after_its_custom_resources_and_one_object_applied_twice_are_fou
             "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: {name}\n  namespace: flux-system\nspec:\n  interval: 10m\n  path: {path}\n  prune: true\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n{deps}"
         )
     };
-    w("clusters/c/flux-system/gotk-sync.yaml", "# placeholder\n");
     w(
         "clusters/c/all.yaml",
         &format!(
@@ -353,14 +362,8 @@ fn a_tree_cannot_make_check_read_outside_it_or_reach_the_network() {
         ("link", String::new()),
     ];
     for (case, what) in cases {
-        let tmp = tempfile::tempdir().unwrap();
+        let tmp = bootstrapped();
         let t = tmp.path();
-        std::fs::create_dir_all(t.join("clusters/c/flux-system")).unwrap();
-        std::fs::write(
-            t.join("clusters/c/flux-system/gotk-sync.yaml"),
-            "# placeholder\n",
-        )
-        .unwrap();
         let path = if case == "path" {
             what.clone()
         } else {
@@ -464,14 +467,8 @@ fn synctl_trees_pass_every_proof() {
 
 #[test]
 fn a_release_reading_a_configmap_nothing_applies_fails_and_a_missing_secret_warns() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = bootstrapped();
     let t = tmp.path();
-    std::fs::create_dir_all(t.join("clusters/c/flux-system")).unwrap();
-    std::fs::write(
-        t.join("clusters/c/flux-system/gotk-sync.yaml"),
-        "# placeholder\n",
-    )
-    .unwrap();
     let release = |from: &str| {
         format!(
             "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: web\n---\napiVersion: source.toolkit.fluxcd.io/v1\nkind: HelmRepository\nmetadata:\n  name: charts\n  namespace: web\nspec:\n  url: https://charts.example.com\n---\napiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: web\n  namespace: web\nspec:\n  chart:\n    spec:\n      chart: web\n      sourceRef:\n        kind: HelmRepository\n        name: charts\n  valuesFrom:\n    - kind: {from}\n      name: web-values\n"
