@@ -27,7 +27,6 @@ const CLUSTER_SCOPED_CUSTOM: &[&str] = &[
     "ClusterIssuer",
     "ClusterPolicy",
     "ClusterSecretStore",
-    "ResourceSet",
 ];
 
 /// Flux API versions no longer served, and the version to move to.
