@@ -66,6 +66,13 @@ pub(crate) fn run(g: &Global, args: &Args) -> Result<(), Failure> {
         options.bootstrap_sources.push(f.hub_source.clone());
         options.tree_refs.clone_from(&f.branches);
     }
+    // A tree at the root of its work tree is the repository `origin` names (Argo CD
+    // Applications name it by URL).
+    if let Some((rel, Some(origin))) = crate::repo::location(&dir)
+        && rel.is_empty()
+    {
+        options.tree_urls.push(origin);
+    }
     let entries = if args.entries.is_empty() {
         found_entries(&dir, fleet.as_ref())
     } else {
@@ -73,7 +80,7 @@ pub(crate) fn run(g: &Global, args: &Args) -> Result<(), Failure> {
     };
     if entries.is_empty() {
         return Err(Failure::Usage(format!(
-            "no cluster entry found in `{}`: name one with --entry PATH (the folder `flux bootstrap --path` points at)",
+            "no cluster entry found in `{}`: name one with --entry PATH (the folder `flux bootstrap --path` points at, or the folder of the Argo CD Applications you apply by hand)",
             dir.display()
         )));
     }

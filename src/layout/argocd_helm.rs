@@ -26,8 +26,8 @@ end
 return hs
 "#;
 
-/// The `argocd-cm` key of the Application health check.
-pub(crate) const HEALTH_KEY: &str = "resource.customizations.health.argoproj.io_Application";
+/// The `argocd-cm` key of the Application health check (the tree reader looks for it too).
+pub(crate) use crate::tree::argocd::HEALTH_KEY;
 
 /// `argocd-cm` with the Application health check, for an Argo CD installed outside the fleet.
 pub(super) fn health_check(

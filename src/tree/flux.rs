@@ -11,6 +11,7 @@ use std::path::PathBuf;
 
 use serde_json::Value as Json;
 
+use super::argocd;
 use super::kustomize::{Overlay, Reader};
 use super::post_build::common_metadata;
 use super::sources::{Mapping, map_path};
@@ -64,6 +65,10 @@ pub(crate) struct Plan {
     pub(crate) findings: Vec<Finding>,
     /// Folders an installed kustomize built (synctl reads the rest itself).
     pub(crate) external: std::collections::BTreeSet<String>,
+    /// The appliers each applier applied.
+    pub(crate) children: Vec<Vec<usize>>,
+    /// Clusters whose Argo CD waits for child Applications ([`argocd::awaited`]).
+    pub(crate) awaited: HashSet<String>,
 }
 
 impl Plan {
@@ -76,15 +81,42 @@ impl Plan {
             .collect()
     }
 
-    /// The appliers applier `i` waits for directly: the one that applied it, and those its
-    /// `dependsOn` names on its cluster (found in `index`, keyed as [`Plan::index`] keys them).
+    /// The appliers applier `i` waits for directly: the one that applied it, those its
+    /// `dependsOn` names on its cluster (found in `index`, keyed as [`Plan::index`] keys them),
+    /// and for an Application whose Argo CD awaits Applications, its siblings of the sync wave
+    /// before its own.
     pub(crate) fn waits_for(&self, i: usize, index: &HashMap<(String, Id), usize>) -> Vec<usize> {
         let a = &self.appliers[i];
         let deps = a.object.iter().flat_map(Object::depends_on);
-        a.parent
+        let mut out: Vec<usize> = a
+            .parent
             .into_iter()
             .chain(deps.filter_map(|id| index.get(&(a.home.clone(), id)).copied()))
-            .collect()
+            .collect();
+        let app = a
+            .object
+            .as_ref()
+            .filter(|o| o.is(argocd::GROUP, "Application"));
+        let Some((app, parent)) = app.zip(a.parent).filter(|_| self.awaited.contains(&a.home))
+        else {
+            return out;
+        };
+        let wave_of = |j: usize| {
+            let o = self.appliers[j].object.as_ref();
+            o.filter(|o| o.is(argocd::GROUP, "Application"))
+                .map(argocd::wave)
+        };
+        let siblings = &self.children[parent];
+        let mine = argocd::wave(app);
+        let before = siblings
+            .iter()
+            .filter_map(|&j| wave_of(j))
+            .filter(|&w| w < mine)
+            .max();
+        if let Some(before) = before {
+            out.extend(siblings.iter().filter(|&&j| wave_of(j) == Some(before)));
+        }
+        out
     }
 }
 
@@ -120,6 +152,8 @@ pub(crate) fn read(readers: &mut Vec<Reader>, entry: &str, options: &Options) ->
             appliers: Vec::new(),
             findings: Vec::new(),
             external: std::collections::BTreeSet::new(),
+            children: Vec::new(),
+            awaited: HashSet::new(),
         },
         followed: HashSet::new(),
     };
@@ -144,7 +178,29 @@ pub(crate) fn read(readers: &mut Vec<Reader>, entry: &str, options: &Options) ->
     for r in walk.readers.iter() {
         walk.plan.external.extend(r.external.iter().cloned());
     }
-    walk.plan
+    let mut plan = walk.plan;
+    plan.children = vec![Vec::new(); plan.appliers.len()];
+    for (i, a) in plan.appliers.iter().enumerate() {
+        if let Some(p) = a.parent {
+            plan.children[p].push(i);
+        }
+    }
+    plan.awaited = argocd::awaited(&plan);
+    // An entry of Applications only is applied by hand, not by a Flux Kustomization.
+    let flux = plan.appliers[0].object.is_some()
+        || plan
+            .appliers
+            .iter()
+            .any(|a| a.id.group == KUSTOMIZE_GROUP && a.parent.is_some());
+    if !flux && plan.appliers.len() > 1 {
+        plan.appliers[0].id = Id {
+            group: String::new(),
+            kind: "Entry".to_owned(),
+            namespace: String::new(),
+            name: entry.to_owned(),
+        };
+    }
+    plan
 }
 
 impl Walk<'_> {
@@ -158,7 +214,9 @@ impl Walk<'_> {
                 let found: Vec<Object> = self.plan.appliers[i]
                     .objects
                     .iter()
-                    .filter(|o| o.is(KUSTOMIZE_GROUP, "Kustomization"))
+                    .filter(|o| {
+                        o.is(KUSTOMIZE_GROUP, "Kustomization") || o.is(argocd::GROUP, "Application")
+                    })
                     .cloned()
                     .collect();
                 let target = self.plan.appliers[i].target.clone();
@@ -170,6 +228,12 @@ impl Walk<'_> {
                         if root && self.plan.appliers[0].object.is_none() {
                             self.plan.appliers[0].object = Some(k);
                         }
+                        continue;
+                    }
+                    if k.kind() == "Application" {
+                        self.followed.insert(key);
+                        self.application(i, &k, &target);
+                        progress = true;
                         continue;
                     }
                     match self.source_of(&k, &target) {
@@ -264,8 +328,12 @@ impl Walk<'_> {
     }
 }
 
-/// The cluster a Kustomization's objects go to: its home, or the one its `kubeConfig` names.
+/// The cluster a Kustomization's objects go to: its home, or the one its `kubeConfig` names
+/// (an Application's: its destination).
 fn target_of(k: &Object, home: &str) -> String {
+    if k.is(argocd::GROUP, "Application") {
+        return argocd::destination(k, home);
+    }
     let secret = text(&k.value, &["spec", "kubeConfig", "secretRef", "name"]);
     let config_map = text(&k.value, &["spec", "kubeConfig", "configMapRef", "name"]);
     match (secret, config_map) {

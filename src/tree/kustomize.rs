@@ -290,7 +290,7 @@ impl Reader {
     }
 
     /// The objects of one manifest file (`List` kinds flattened, empty documents skipped).
-    fn file(&mut self, path: &Path) -> Result<Vec<Object>, String> {
+    pub(super) fn file(&mut self, path: &Path) -> Result<Vec<Object>, String> {
         let source = self.source(path)?;
         let docs = yaml::parse_stream(&source).map_err(|p| first_problem(&source, &p))?;
         let mut out = Vec::new();

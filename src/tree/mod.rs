@@ -7,12 +7,14 @@
 //!
 //! Works on any repository, synctl's own tree included; reads only inside the tree's root.
 
+pub(crate) mod argocd;
 mod external;
 pub(crate) mod flux;
 pub(crate) mod kustomize;
 pub(crate) mod lockdown;
 mod native;
 mod post_build;
+mod projects;
 pub(crate) mod proofs;
 mod refs;
 pub(crate) mod report;
@@ -182,6 +184,21 @@ const CLUSTER_SCOPED: &[&str] = &[
 /// Whether `o` is a cluster-scoped kind of Kubernetes' own groups.
 pub(crate) fn cluster_scoped(o: &Object) -> bool {
     builtin_group(o.group()) && CLUSTER_SCOPED.contains(&o.kind())
+}
+
+/// Custom kinds the common controllers define without a namespace, known when their CRD is not
+/// in the tree (one that is says so itself: the proofs read its `scope`).
+const CLUSTER_SCOPED_CUSTOM: &[&str] = &[
+    "GatewayClass",
+    "ClusterIssuer",
+    "ClusterPolicy",
+    "ClusterSecretStore",
+];
+
+/// Whether `o` is of a kind known to have no namespace: Kubernetes' own, or a common
+/// controller's.
+pub(crate) fn known_cluster_scoped(o: &Object) -> bool {
+    cluster_scoped(o) || CLUSTER_SCOPED_CUSTOM.contains(&o.kind())
 }
 
 /// The Flux API groups.

@@ -20,15 +20,6 @@ const GIVEN_NAMESPACES: &[&str] = &[
     "flux-system",
 ];
 
-/// Custom kinds the common controllers define without a namespace, known when their CRD is not
-/// in the tree (one that is says so itself: `Creators::cluster_kinds`).
-const CLUSTER_SCOPED_CUSTOM: &[&str] = &[
-    "GatewayClass",
-    "ClusterIssuer",
-    "ClusterPolicy",
-    "ClusterSecretStore",
-];
-
 /// Flux API versions no longer served, and the version to move to.
 const OLD_VERSIONS: &[(&str, &str)] = &[
     (
@@ -76,6 +67,8 @@ pub(crate) fn run(plan: &Plan, locked: bool) -> Vec<Finding> {
     versions(plan, &mut out);
     super::refs::releases(plan, &mut out);
     super::lockdown::check(plan, locked, &mut out);
+    super::projects::check(plan, &mut out);
+    super::argocd::unawaited_waves(plan, &mut out);
     out
 }
 
@@ -310,8 +303,7 @@ fn order(plan: &Plan, graph: &Graph, out: &mut Vec<Finding>) {
                 ));
             }
             let ns = o.namespace();
-            let scoped = super::cluster_scoped(o)
-                || CLUSTER_SCOPED_CUSTOM.contains(&o.kind())
+            let scoped = super::known_cluster_scoped(o)
                 || made
                     .cluster_kinds
                     .contains(&(o.group().to_owned(), o.kind().to_owned()));
@@ -365,6 +357,14 @@ impl<'a> Creators<'a> {
             argocd: HashSet::new(),
         };
         for (i, a) in plan.appliers.iter().enumerate() {
+            // Argo CD creates an Application's destination namespace before its objects.
+            let app = a
+                .object
+                .as_ref()
+                .filter(|o| o.is(super::argocd::GROUP, "Application"));
+            if let Some(ns) = app.and_then(super::argocd::created_namespace) {
+                made.namespaces.entry((a.target.as_str(), ns)).or_insert(i);
+            }
             for o in &a.objects {
                 if o.kind() == "CustomResourceDefinition" {
                     let group = text(&o.value, &["spec", "group"]).to_owned();

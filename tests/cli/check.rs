@@ -611,3 +611,201 @@ fn the_plan_is_drawn_as_mermaid_and_dot() {
         run.stdout
     );
 }
+
+/// The applier `kind/namespace/name` of `entry`'s plan and the cluster its objects reach.
+fn applier<'a>(plan: &'a Value, entry: &str, name: &str) -> (&'a str, &'a Value) {
+    let entry = plan["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["entry"] == entry)
+        .unwrap_or_else(|| panic!("no entry {entry}"));
+    entry["clusters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|c| {
+            let cluster = c["name"].as_str().unwrap();
+            c["appliers"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(move |a| (cluster, a))
+        })
+        .find(|(_, a)| a["name"] == name)
+        .unwrap_or_else(|| panic!("no applier {name}"))
+}
+
+#[test]
+fn argo_cd_applications_are_followed_to_their_clusters_in_sync_waves() {
+    let dir = root().join("tests/fleets/argocd-fleet");
+    let (status, plan) = json(&dir, &[]);
+    assert_eq!(status, 0, "{:?}", problems(&plan));
+    // The hub's entry is applied by hand; each root Application reads the cluster's folder.
+    let (cluster, entry) = applier(&plan, "hub", "hub");
+    assert_eq!((cluster, entry["kind"].as_str()), ("hub", Some("Entry")));
+    let (cluster, eu) = applier(&plan, "hub", "eu-1-root");
+    assert_eq!(
+        (cluster, eu["path"].as_str()),
+        ("hub", Some("fleet/prod/apps/eu-1"))
+    );
+    // A child Application's objects reach its destination cluster, in its namespace.
+    let (cluster, tenant) = applier(&plan, "hub", "eu-1-tenant-shop");
+    assert_eq!(cluster, "eu-1");
+    assert_eq!(tenant["home"], "hub");
+    let quota = object(&plan, "hub", "ResourceQuota", "shop", "shop");
+    assert_eq!(quota["kind"], "ResourceQuota");
+    // argo-cd's values hold the Application health check: wave 1 waits for wave 0.
+    let level = |name: &str| applier(&plan, "hub", name).1["level"].as_u64().unwrap();
+    assert!(level("eu-1-issuers") > level("eu-1-cert-manager"));
+    assert!(level("eu-1-ingress-nginx") > level("eu-1-issuers"));
+    // A chart is named, not rendered.
+    let (_, chart) = applier(&plan, "hub", "eu-1-cert-manager");
+    assert!(
+        chart["unread"]
+            .as_str()
+            .unwrap()
+            .contains("the chart `cert-manager`")
+    );
+}
+
+#[test]
+fn an_application_outside_its_project_is_found_at_its_line() {
+    let src = root().join("tests/fleets/argocd-fleet");
+    let file = "fleet/prod/apps/eu-1/tenant-shop-apps.yaml";
+    let cases: &[(&str, &str, &str, u64)] = &[
+        // (from, to, code, line)
+        (
+            "    namespace: shop\n",
+            "    namespace: kube-system\n",
+            "synctl::project",
+            14,
+        ),
+        (
+            "  project: shop\n",
+            "  project: shopp\n",
+            "synctl::missing-ref",
+            16,
+        ),
+        (
+            "    repoURL: https://github.com/acme/shop-deploy\n",
+            "    repoURL: https://github.com/acme/platform\n",
+            "synctl::project",
+            19,
+        ),
+    ];
+    for (from, to, code, line) in cases {
+        let tmp = copy_tree(&src);
+        let path = tmp.path().join(file);
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains(from), "{file} lacks {from:?}");
+        std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
+        let (status, plan) = json(tmp.path(), &[]);
+        assert_eq!(status, 1, "{code}: {:?}", problems(&plan));
+        let found = problems(&plan);
+        assert!(
+            found
+                .iter()
+                .any(|p| p.0 == *code && p.1 == file && p.2 == *line),
+            "{code} at {file}:{line}: {found:?}"
+        );
+    }
+}
+
+/// A hand-written Argo CD repository: a root Application applied by hand, a tenant project,
+/// two child Applications in two sync waves and no Application health check.
+fn argo_repository() -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = git2::Repository::init(tmp.path()).unwrap();
+    repo.remote("origin", "git@example.com:acme/gitops.git")
+        .unwrap();
+    let files: &[(&str, &str)] = &[
+        (
+            "bootstrap/root.yaml",
+            "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: root\n  namespace: argocd\nspec:\n  project: default\n  source:\n    repoURL: https://example.com/acme/gitops.git\n    path: apps\n  destination:\n    name: in-cluster\n    namespace: argocd\n",
+        ),
+        (
+            "apps/project.yaml",
+            "apiVersion: argoproj.io/v1alpha1\nkind: AppProject\nmetadata:\n  name: team\n  namespace: argocd\nspec:\n  sourceRepos: [\"https://example.com/acme/*\"]\n  destinations:\n    - name: in-cluster\n      namespace: team\n",
+        ),
+        (
+            "apps/infra.yaml",
+            "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: infra\n  namespace: argocd\n  annotations:\n    argocd.argoproj.io/sync-wave: \"0\"\nspec:\n  source:\n    repoURL: https://example.com/acme/gitops\n    path: infra\n  destination:\n    server: https://kubernetes.default.svc\n",
+        ),
+        (
+            "apps/team.yaml",
+            "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: team\n  namespace: argocd\n  annotations:\n    argocd.argoproj.io/sync-wave: \"1\"\nspec:\n  project: team\n  source:\n    repoURL: https://example.com/acme/gitops\n    path: team\n  destination:\n    name: in-cluster\n    namespace: team\n  syncPolicy:\n    syncOptions: [CreateNamespace=true]\n",
+        ),
+        (
+            "infra/namespace.yaml",
+            "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: monitoring\n",
+        ),
+        (
+            "team/app.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: team-admin\n",
+        ),
+        (
+            "team/nested/ignored.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: nested\n",
+        ),
+    ];
+    for (path, text) in files {
+        let p = tmp.path().join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+    tmp
+}
+
+#[test]
+fn a_hand_written_argo_cd_repository_is_read_and_its_project_enforced() {
+    let tmp = argo_repository();
+    let (status, plan) = json(tmp.path(), &["--entry", "bootstrap"]);
+    assert_eq!(status, 1, "{plan:#}");
+    // Argo CD gives the destination namespace to namespaced objects that have none, and reads
+    // a directory without its sub-folders unless `recurse`.
+    let cm = object(&plan, "bootstrap", "ConfigMap", "team", "app");
+    assert_eq!(cm["metadata"]["namespace"], "team");
+    let (_, team) = applier(&plan, "bootstrap", "team");
+    let names: Vec<&str> = team["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["app", "team-admin"]);
+    let found = problems(&plan);
+    assert_eq!(
+        found,
+        [
+            (
+                "synctl::argocd-health".to_owned(),
+                "apps/team.yaml".to_owned(),
+                7
+            ),
+            ("synctl::project".to_owned(), "team/app.yaml".to_owned(), 6),
+        ],
+        "{plan:#}"
+    );
+    // Without the health check the waves are not awaited: both children at one level.
+    let level = |name: &str| {
+        applier(&plan, "bootstrap", name).1["level"]
+            .as_u64()
+            .unwrap()
+    };
+    assert_eq!(level("team"), level("infra"));
+    // With `recurse`, the nested file is read too.
+    let team_app = tmp.path().join("apps/team.yaml");
+    let text = std::fs::read_to_string(&team_app).unwrap();
+    std::fs::write(
+        &team_app,
+        text.replace(
+            "    path: team\n",
+            "    path: team\n    directory:\n      recurse: true\n",
+        ),
+    )
+    .unwrap();
+    let (_, plan) = json(tmp.path(), &["--entry", "bootstrap"]);
+    let nested = object(&plan, "bootstrap", "ConfigMap", "team", "nested");
+    assert_eq!(nested["metadata"]["name"], "nested");
+}
