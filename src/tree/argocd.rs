@@ -9,6 +9,7 @@
 
 use std::collections::{BTreeSet, HashSet};
 use std::path::Path;
+use std::sync::Arc;
 
 use serde_json::{Value as Json, json};
 
@@ -116,7 +117,7 @@ impl Walk<'_> {
         if !ns.is_empty() {
             for o in &mut objects {
                 if o.namespace().is_empty() && !super::known_cluster_scoped(o) {
-                    o.value["metadata"]["namespace"] = json!(ns);
+                    Arc::make_mut(&mut o.value)["metadata"]["namespace"] = json!(ns);
                 }
             }
         }
@@ -190,9 +191,13 @@ impl Walk<'_> {
         if let Some(g) = given {
             return self.given_reader(g);
         }
-        let (urls, refs) = self.tree_urls();
+        let refs = &self.refs;
         let this_ref = refs.is_empty() || revision.is_none_or(|r| refs.iter().any(|x| x == r));
-        let ours = this_ref && urls.iter().any(|u| crate::repo::same_repository(u, url));
+        let ours = this_ref
+            && self
+                .urls
+                .iter()
+                .any(|u| crate::repo::same_repository(u, url));
         ours.then_some(0)
     }
 }

@@ -118,6 +118,7 @@ impl Reader {
 
     pub(super) fn run_tool(&mut self, dir: &Path) -> Result<String, String> {
         let tool = self.tool()?;
+        self.runs += 1;
         let out = std::process::Command::new(&tool.program)
             .arg(tool.verb)
             .arg("--load-restrictor=LoadRestrictionsNone")
@@ -312,7 +313,7 @@ pub(super) fn parse_built(text: &str, at: &At) -> Result<Vec<Object>, String> {
         .into_iter()
         .filter(|d| !matches!(d.value, Value::Null))
         .map(|d| Object {
-            value: d.to_json(),
+            value: std::sync::Arc::new(d.to_json()),
             at: at.clone(),
             node: None,
         })

@@ -14,8 +14,8 @@ use serde_json::Value as Json;
 use super::argocd;
 use super::kustomize::{Overlay, Reader};
 use super::post_build::common_metadata;
-use super::sources::{Mapping, map_path};
-use super::{Finding, Id, KUSTOMIZE_GROUP, Object, text};
+use super::sources::{Mapping, map_path, reference_of};
+use super::{Finding, Id, KUSTOMIZE_GROUP, Object, SOURCE_GROUP, text};
 use crate::diag::{Code, Problem};
 
 /// A repository given on the command line: objects whose URL (and ref) match are read there.
@@ -138,6 +138,13 @@ pub(super) struct Walk<'a> {
     pub(super) plan: Plan,
     /// Kustomizations already followed, per home cluster.
     pub(super) followed: HashSet<(String, Id)>,
+    /// The first object applied so far of each (cluster, kind, namespace, name): its applier
+    /// and its place there (sources and `substituteFrom` are looked up here, not scanned).
+    found: crate::hashing::Map<(String, String, String, String), (usize, usize)>,
+    /// This repository's URLs and the branches the work tree stands for: the options', then
+    /// the bootstrap GitRepository's and FluxInstance's as they are applied.
+    pub(super) urls: Vec<String>,
+    pub(super) refs: Vec<String>,
 }
 
 /// Reads the tree at `readers[0]`'s root from `entry` (a folder relative to it); the readers
@@ -156,6 +163,9 @@ pub(crate) fn read(readers: &mut Vec<Reader>, entry: &str, options: &Options) ->
             awaited: HashSet::new(),
         },
         followed: HashSet::new(),
+        found: crate::hashing::Map::default(),
+        urls: options.tree_urls.clone(),
+        refs: options.tree_refs.clone(),
     };
     let root = kustomization_id(BOOTSTRAP, BOOTSTRAP);
     walk.followed.insert((entry.to_owned(), root.clone()));
@@ -174,6 +184,7 @@ pub(crate) fn read(readers: &mut Vec<Reader>, entry: &str, options: &Options) ->
         unread,
         objects,
     });
+    walk.record(0);
     walk.follow();
     for r in walk.readers.iter() {
         walk.plan.external.extend(r.external.iter().cloned());
@@ -204,50 +215,34 @@ pub(crate) fn read(readers: &mut Vec<Reader>, entry: &str, options: &Options) ->
 }
 
 impl Walk<'_> {
-    /// Follows every Kustomization found until no more can be read.
+    /// Follows every Kustomization and Application found until no more can be read: each
+    /// applier's objects are looked at once; a Kustomization whose source is not applied yet
+    /// waits until a round applies something new.
     fn follow(&mut self) {
+        let mut waiting: Vec<(usize, Object, String)> = Vec::new();
+        let mut seen = 0;
         loop {
-            let mut waiting = Vec::new();
-            let mut progress = false;
-            let mut i = 0;
-            while i < self.plan.appliers.len() {
-                let found: Vec<Object> = self.plan.appliers[i]
-                    .objects
-                    .iter()
-                    .filter(|o| {
-                        o.is(KUSTOMIZE_GROUP, "Kustomization") || o.is(argocd::GROUP, "Application")
-                    })
-                    .cloned()
-                    .collect();
-                let target = self.plan.appliers[i].target.clone();
-                for k in found {
-                    let key = (target.clone(), k.id());
-                    if self.followed.contains(&key) {
-                        // The bootstrap Kustomization the entry holds is the entry itself.
-                        let root = i == 0 && k.id() == kustomization_id(BOOTSTRAP, BOOTSTRAP);
-                        if root && self.plan.appliers[0].object.is_none() {
-                            self.plan.appliers[0].object = Some(k);
-                        }
-                        continue;
-                    }
-                    if k.kind() == "Application" {
-                        self.followed.insert(key);
-                        self.application(i, &k, &target);
-                        progress = true;
-                        continue;
-                    }
-                    match self.source_of(&k, &target) {
-                        Some((reader, mapping)) => {
-                            self.followed.insert(key);
-                            self.apply(i, &k, &target, reader, &mapping);
-                            progress = true;
-                        }
-                        None => waiting.push((i, k, target.clone())),
-                    }
-                }
-                i += 1;
+            while seen < self.plan.appliers.len() {
+                let i = seen;
+                seen += 1;
+                self.found_in(i, &mut waiting);
             }
-            if !progress {
+            let mut progress = false;
+            for (parent, k, home) in std::mem::take(&mut waiting) {
+                let key = (home.clone(), k.id());
+                if self.followed.contains(&key) {
+                    continue;
+                }
+                match self.source_of(&k, &home) {
+                    Some((reader, mapping)) => {
+                        self.followed.insert(key);
+                        self.apply(parent, &k, &home, reader, &mapping);
+                        progress = true;
+                    }
+                    None => waiting.push((parent, k, home)),
+                }
+            }
+            if !progress && seen == self.plan.appliers.len() {
                 for (parent, k, home) in waiting {
                     if self.followed.insert((home.clone(), k.id())) {
                         self.unresolved(parent, &k, &home);
@@ -258,13 +253,78 @@ impl Walk<'_> {
         }
     }
 
-    /// Every object applied so far on `cluster`.
-    pub(super) fn on(&self, cluster: &str) -> impl Iterator<Item = &Object> {
-        self.plan
-            .appliers
+    /// The Kustomizations and Applications applier `i` applies: Applications are followed at
+    /// once, Kustomizations wait in `waiting` for their source.
+    fn found_in(&mut self, i: usize, waiting: &mut Vec<(usize, Object, String)>) {
+        let target = self.plan.appliers[i].target.clone();
+        let found: Vec<Object> = self.plan.appliers[i]
+            .objects
             .iter()
-            .filter(move |a| a.target == cluster)
-            .flat_map(|a| a.objects.iter())
+            .filter(|o| {
+                o.is(KUSTOMIZE_GROUP, "Kustomization") || o.is(argocd::GROUP, "Application")
+            })
+            .cloned()
+            .collect();
+        for k in found {
+            let key = (target.clone(), k.id());
+            if self.followed.contains(&key) {
+                // The bootstrap Kustomization the entry holds is the entry itself.
+                let root = i == 0 && k.id() == kustomization_id(BOOTSTRAP, BOOTSTRAP);
+                if root && self.plan.appliers[0].object.is_none() {
+                    self.plan.appliers[0].object = Some(k);
+                }
+            } else if k.kind() == "Application" {
+                self.followed.insert(key);
+                self.application(i, &k, &target);
+            } else {
+                waiting.push((i, k, target.clone()));
+            }
+        }
+    }
+
+    /// Indexes what applier `i` applies ([`Walk::lookup`]) and the repository URLs it names.
+    fn record(&mut self, i: usize) {
+        let a = &self.plan.appliers[i];
+        for (j, o) in a.objects.iter().enumerate() {
+            let key = (
+                a.target.clone(),
+                o.kind().to_owned(),
+                o.namespace().to_owned(),
+                o.name().to_owned(),
+            );
+            self.found.entry(key).or_insert((i, j));
+            let bootstrap = o.is(SOURCE_GROUP, "GitRepository")
+                && o.name() == BOOTSTRAP
+                && o.namespace() == BOOTSTRAP;
+            if bootstrap {
+                self.urls.push(text(&o.value, &["spec", "url"]).to_owned());
+                self.refs.extend(reference_of(&o.value));
+            } else if o.kind() == "FluxInstance" {
+                self.urls
+                    .push(text(&o.value, &["spec", "sync", "url"]).to_owned());
+                let r = text(&o.value, &["spec", "sync", "ref"]);
+                self.refs
+                    .push(r.trim_start_matches("refs/heads/").to_owned());
+            }
+        }
+    }
+
+    /// The first object of `kind` named `namespace`/`name` applied so far on `cluster`.
+    pub(super) fn lookup(
+        &self,
+        cluster: &str,
+        kind: &str,
+        namespace: &str,
+        name: &str,
+    ) -> Option<&Object> {
+        let key = (
+            cluster.to_owned(),
+            kind.to_owned(),
+            namespace.to_owned(),
+            name.to_owned(),
+        );
+        let &(i, j) = self.found.get(&key)?;
+        Some(&self.plan.appliers[i].objects[j])
     }
 
     pub(super) fn push(
@@ -290,6 +350,7 @@ impl Walk<'_> {
             unread,
             objects,
         });
+        self.record(self.plan.appliers.len() - 1);
     }
 
     /// Builds what `k` applies, from the reader `reader`.

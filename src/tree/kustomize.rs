@@ -54,8 +54,15 @@ pub(crate) struct Reader {
     pub(super) root: PathBuf,
     pub(super) sources: HashMap<PathBuf, Arc<Source>>,
     pub(super) tool: Option<Result<external::Tool, String>>,
-    /// What each (folder, overlay) built to, this run.
+    /// What each (folder, overlay) an installed kustomize built to, this run (synctl's own
+    /// builds are not kept: their objects are the folder's, shared until changed).
     built: HashMap<(String, String), Result<Vec<Object>, String>>,
+    /// How many times the installed kustomize ran.
+    pub(super) runs: usize,
+    /// What each folder and each file (canonical) holds, once read without error: bases and
+    /// files are shared by many clusters' folders.
+    folders: HashMap<PathBuf, Vec<Object>>,
+    files: HashMap<PathBuf, Vec<Object>>,
     /// Folders (relative to the root) that the external kustomize built.
     pub(crate) external: BTreeSet<String>,
 }
@@ -77,6 +84,9 @@ impl Reader {
             sources: HashMap::new(),
             tool: None,
             built: HashMap::new(),
+            runs: 0,
+            folders: HashMap::new(),
+            files: HashMap::new(),
             external: BTreeSet::new(),
         })
     }
@@ -117,8 +127,11 @@ impl Reader {
         if let Some(done) = self.built.get(&key) {
             return done.clone();
         }
+        let runs = self.runs;
         let result = self.build_uncached(path, overlay);
-        self.built.insert(key, result.clone());
+        if self.runs > runs {
+            self.built.insert(key, result.clone());
+        }
         result
     }
 
@@ -149,6 +162,15 @@ impl Reader {
 
     /// The objects of `dir`, a canonical folder inside the root.
     fn folder(&mut self, dir: &Path, depth: usize) -> Result<Vec<Object>, String> {
+        if let Some(done) = self.folders.get(dir) {
+            return Ok(done.clone());
+        }
+        let objects = self.folder_uncached(dir, depth)?;
+        self.folders.insert(dir.to_path_buf(), objects.clone());
+        Ok(objects)
+    }
+
+    fn folder_uncached(&mut self, dir: &Path, depth: usize) -> Result<Vec<Object>, String> {
         if depth > MAX_NESTING {
             return Err(format!(
                 "kustomizations nest more than {MAX_NESTING} deep at `{}` (a loop of bases?)",
@@ -291,6 +313,15 @@ impl Reader {
 
     /// The objects of one manifest file (`List` kinds flattened, empty documents skipped).
     pub(super) fn file(&mut self, path: &Path) -> Result<Vec<Object>, String> {
+        if let Some(done) = self.files.get(path) {
+            return Ok(done.clone());
+        }
+        let objects = self.file_uncached(path)?;
+        self.files.insert(path.to_path_buf(), objects.clone());
+        Ok(objects)
+    }
+
+    fn file_uncached(&mut self, path: &Path) -> Result<Vec<Object>, String> {
         let source = self.source(path)?;
         let docs = yaml::parse_stream(&source).map_err(|p| first_problem(&source, &p))?;
         let mut out = Vec::new();
@@ -309,14 +340,14 @@ impl Reader {
                 for item in items {
                     object(item, &at)?;
                     out.push(Object {
-                        value: item.clone(),
+                        value: Arc::new(item.clone()),
                         at: at.clone(),
                         node: None,
                     });
                 }
             } else {
                 out.push(Object {
-                    value,
+                    value: Arc::new(value),
                     at,
                     node: Some(doc),
                 });
@@ -483,7 +514,7 @@ mod tests {
                 .map(|o| {
                     (
                         format!("{}/{}/{}", o.kind(), o.namespace(), o.name()),
-                        o.value.clone(),
+                        (*o.value).clone(),
                     )
                 })
                 .collect();

@@ -38,8 +38,9 @@ pub(crate) struct At {
 /// One object as it reaches a cluster.
 #[derive(Clone, Debug)]
 pub(crate) struct Object {
-    /// The object after every transformation (namespace, patches, substitution).
-    pub(crate) value: Json,
+    /// The object after every transformation (namespace, patches, substitution); shared
+    /// between the clusters and Kustomizations that apply it unchanged (copied on write).
+    pub(crate) value: Arc<Json>,
     /// The document it was read from; `node` is its YAML as written (`None` when an external
     /// kustomize built it, and `at` is then the folder's kustomization file).
     pub(crate) at: At,

@@ -8,6 +8,8 @@
 //! else returns `None` and the folder goes to an installed kustomize (`external.rs`);
 //! `tests` compare both on every folder of the real trees and the examples.
 
+use std::sync::Arc;
+
 use serde_json::Value as Json;
 
 use super::Object;
@@ -49,8 +51,8 @@ pub(super) fn transform(
         }
         for o in &mut out {
             let scoped = super::cluster_scoped(o);
-            if !scoped {
-                o.value["metadata"]["namespace"] = Json::String(ns.to_owned());
+            if !scoped && o.namespace() != ns {
+                Arc::make_mut(&mut o.value)["metadata"]["namespace"] = Json::String(ns.to_owned());
             }
         }
     }
@@ -100,7 +102,7 @@ fn patch(objects: &mut [Object], entry: &Json) -> Result<bool, String> {
             continue;
         }
         let applied = match &body {
-            Json::Array(ops) => json6902(&mut o.value, ops)?,
+            Json::Array(ops) => json6902(Arc::make_mut(&mut o.value), ops)?,
             Json::Object(_) if !super::builtin_group(o.group()) && plain(&body) => {
                 let mut merge = body.clone();
                 // With a target, the patch's own name and namespace are not read.
@@ -112,7 +114,7 @@ fn patch(objects: &mut [Object], entry: &Json) -> Result<bool, String> {
                     m.remove("apiVersion");
                     m.remove("kind");
                 }
-                merge_patch(&mut o.value, &merge);
+                merge_patch(Arc::make_mut(&mut o.value), &merge);
                 true
             }
             _ => false,

@@ -3,6 +3,7 @@
 //! the Kustomization's cluster, then `substitute` over them; strict, as Flux 2.9 is).
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde_json::Value as Json;
 
@@ -31,13 +32,8 @@ impl Walk<'_> {
             let name = text(s, &["name"]);
             let optional = s.get("optional").and_then(Json::as_bool).unwrap_or(false);
             let found = self
-                .on(home)
-                .find(|o| {
-                    o.group().is_empty()
-                        && o.kind() == kind
-                        && o.name() == name
-                        && o.namespace() == k.namespace()
-                })
+                .lookup(home, kind, k.namespace(), name)
+                .filter(|o| o.group().is_empty())
                 .cloned();
             match found {
                 Some(o) => data_of(&o.value, &mut vars),
@@ -85,11 +81,11 @@ impl Walk<'_> {
             }
         }
         for o in objects.iter_mut() {
-            if disabled(&o.value) {
+            if disabled(&o.value) || !mentions_variable(&o.value) {
                 continue;
             }
             let mut missing = Vec::new();
-            crate::subst::substitute_value(&mut o.value, &vars, &mut missing);
+            crate::subst::substitute_value(Arc::make_mut(&mut o.value), &vars, &mut missing);
             missing.sort();
             missing.dedup();
             if !missing.is_empty() && !unknown {
@@ -122,7 +118,7 @@ pub(super) fn common_metadata(k: &Json, objects: &mut [Object]) {
             let Some(Json::Object(add)) = common.get(key) else {
                 continue;
             };
-            let meta = &mut o.value["metadata"];
+            let meta = &mut Arc::make_mut(&mut o.value)["metadata"];
             if !meta[key].is_object() {
                 meta[key] = Json::Object(serde_json::Map::new());
             }
@@ -132,6 +128,18 @@ pub(super) fn common_metadata(k: &Json, objects: &mut [Object]) {
                 }
             }
         }
+    }
+}
+
+/// Whether any string of `v` holds `${` (the rest need no substitution, and no copy).
+fn mentions_variable(v: &Json) -> bool {
+    match v {
+        Json::String(s) => s.contains("${"),
+        Json::Array(items) => items.iter().any(mentions_variable),
+        Json::Object(m) => m
+            .iter()
+            .any(|(k, v)| k.contains("${") || mentions_variable(v)),
+        _ => false,
     }
 }
 

@@ -3,7 +3,9 @@
 //! HelmReleases, custom resources and namespaced objects after what creates their CRD and
 //! namespace, one applier per object, and Flux API versions the controllers still serve.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
+
+use crate::hashing::Map;
 
 use serde_json::Value as Json;
 
@@ -74,10 +76,16 @@ pub(crate) fn run(plan: &Plan, locked: bool) -> Vec<Finding> {
 
 /// One object applied by two appliers on one cluster.
 fn conflicts(plan: &Plan, out: &mut Vec<Finding>) {
-    let mut seen: HashMap<(&str, Id), usize> = HashMap::new();
+    let mut seen: Map<(&str, &str, &str, &str, &str), usize> = Map::default();
     for (i, a) in plan.appliers.iter().enumerate() {
         for o in &a.objects {
-            let key = (a.target.as_str(), o.id());
+            let key = (
+                a.target.as_str(),
+                o.group(),
+                o.kind(),
+                o.namespace(),
+                o.name(),
+            );
             match seen.get(&key) {
                 None => {
                     seen.insert(key, i);
@@ -106,122 +114,132 @@ fn conflicts(plan: &Plan, out: &mut Vec<Finding>) {
 /// A node of the wait graph: a Kustomization or HelmRelease on a cluster.
 type Node = (String, Id);
 
-/// What waits for what, per cluster.
-struct Graph {
+/// What waits for what, per cluster; nodes are numbered once, edges are numbers.
+struct Graph<'a> {
+    /// Every node: each applier (as [`Plan::index`] numbers them, first), then each
+    /// HelmRelease; and where it was written (`None` for an entry).
+    nodes: Vec<(Node, Option<&'a Object>)>,
+    ids: Map<Node, usize>,
     /// Node → the nodes it waits for (dependsOn; a Kustomization that waits for the
     /// HelmReleases it applies; a HelmRelease for what its applier waits for).
-    edges: BTreeMap<Node, Vec<Node>>,
+    edges: Vec<Vec<usize>>,
     /// Node → the applier index (Kustomizations) or the index of the applier of it (HelmReleases).
-    applier_of: HashMap<Node, usize>,
-    /// Where each node was written.
-    objects: HashMap<Node, Object>,
+    applier_of: Vec<usize>,
+    /// [`Plan::index`].
+    index: HashMap<Node, usize>,
 }
 
-impl Graph {
-    fn new(plan: &Plan, out: &mut Vec<Finding>) -> Graph {
+impl<'a> Graph<'a> {
+    fn new(plan: &'a Plan, out: &mut Vec<Finding>) -> Graph<'a> {
         let mut g = Graph {
-            edges: BTreeMap::new(),
-            applier_of: HashMap::new(),
-            objects: HashMap::new(),
+            nodes: Vec::new(),
+            ids: Map::default(),
+            edges: Vec::new(),
+            applier_of: Vec::new(),
+            index: plan.index(),
         };
         for (i, a) in plan.appliers.iter().enumerate() {
-            g.applier_of.insert((a.home.clone(), a.id.clone()), i);
-            if let Some(o) = &a.object {
-                g.objects.insert((a.home.clone(), a.id.clone()), o.clone());
-            }
+            g.add((a.home.clone(), a.id.clone()), a.object.as_ref(), i);
+        }
+        for (i, a) in plan.appliers.iter().enumerate() {
             for o in a.objects.iter().filter(|o| o.is(HELM_GROUP, "HelmRelease")) {
-                let node = (a.target.clone(), o.id());
-                g.applier_of.insert(node.clone(), i);
-                g.objects.insert(node, o.clone());
+                g.add((a.target.clone(), o.id()), Some(o), i);
             }
         }
-        let nodes: Vec<Node> = g.objects.keys().cloned().collect();
-        for node in nodes {
-            let o = g.objects[&node].clone();
+        g.edges = vec![Vec::new(); g.nodes.len()];
+        for n in 0..g.nodes.len() {
+            let ((cluster, _), Some(o)) = &g.nodes[n] else {
+                continue;
+            };
             let mut waits = Vec::new();
             for (i, dep) in o.depends_on().into_iter().enumerate() {
-                let target = (node.0.clone(), dep);
-                if g.objects.contains_key(&target)
-                    || (o.kind() == "Kustomization" && g.applier_of.contains_key(&target))
-                {
-                    waits.push(target);
+                let target = (cluster.clone(), dep);
+                let found = g
+                    .ids
+                    .get(&target)
+                    .copied()
+                    .filter(|&t| g.nodes[t].1.is_some() || o.kind() == "Kustomization");
+                if let Some(t) = found {
+                    waits.push(t);
                 } else {
                     out.push(Finding::new(
                         &o.at_field(&["spec", "dependsOn", &i.to_string()]),
                         Problem::error(
                             Code::DependsOn,
-                            format!("{} depends on {}, which nothing applies on cluster {}", o.id(), target.1, node.0),
+                            format!("{} depends on {}, which nothing applies on cluster {cluster}", o.id(), target.1),
                         )
                         .help("fix the name (and namespace), or apply that object on this cluster: the controller waits for it forever"),
                         "this dependency",
                     ));
                 }
             }
+            let a = &plan.appliers[g.applier_of[n]];
             if o.is(KUSTOMIZE_GROUP, "Kustomization") {
-                let wait = o.value.pointer("/spec/wait").and_then(Json::as_bool) == Some(true);
-                if let Some(&i) = g.applier_of.get(&node) {
-                    let a = &plan.appliers[i];
-                    if wait {
-                        for hr in a.objects.iter().filter(|x| x.is(HELM_GROUP, "HelmRelease")) {
-                            waits.push((a.target.clone(), hr.id()));
-                        }
+                if o.value.pointer("/spec/wait").and_then(Json::as_bool) == Some(true) {
+                    for hr in a.objects.iter().filter(|x| x.is(HELM_GROUP, "HelmRelease")) {
+                        waits.extend(g.ids.get(&(a.target.clone(), hr.id())));
                     }
                 }
-            } else if let Some(&i) = g.applier_of.get(&node) {
+            } else if let Some(k) = &a.object {
                 // A HelmRelease exists once its Kustomization ran, after what that one waits for.
-                let a = &plan.appliers[i];
-                if let Some(k) = &a.object {
-                    for dep in k.depends_on() {
-                        waits.push((a.home.clone(), dep));
-                    }
+                for dep in k.depends_on() {
+                    waits.extend(g.ids.get(&(a.home.clone(), dep)));
                 }
             }
-            g.edges.insert(node, waits);
+            g.edges[n] = waits;
         }
         g
     }
 
+    /// Numbers `node` (the first of a name wins), applied by applier `i`.
+    fn add(&mut self, node: Node, object: Option<&'a Object>, i: usize) {
+        if self.ids.contains_key(&node) {
+            return;
+        }
+        self.ids.insert(node.clone(), self.nodes.len());
+        self.nodes.push((node, object));
+        self.applier_of.push(i);
+    }
+
     /// Every cycle, once, printed as its path.
     fn cycles(&self, out: &mut Vec<Finding>) {
-        let mut state: HashMap<&Node, u8> = HashMap::new();
-        let mut reported: HashSet<Vec<Node>> = HashSet::new();
-        for start in self.edges.keys() {
-            let mut stack: Vec<(&Node, usize)> = vec![(start, 0)];
-            let mut path: Vec<&Node> = Vec::new();
-            if state.get(start).copied().unwrap_or(0) != 0 {
+        let mut state = vec![0u8; self.nodes.len()];
+        let mut reported: HashSet<Vec<usize>> = HashSet::new();
+        for start in 0..self.nodes.len() {
+            if state[start] != 0 {
                 continue;
             }
+            let mut stack: Vec<(usize, usize)> = vec![(start, 0)];
+            let mut path: Vec<usize> = Vec::new();
             while let Some((node, next)) = stack.pop() {
                 if next == 0 {
-                    state.insert(node, 1);
+                    state[node] = 1;
                     path.push(node);
                 }
-                let succ = self.edges.get(node).map_or(&[][..], Vec::as_slice);
-                if let Some(s) = succ.get(next) {
+                if let Some(&s) = self.edges[node].get(next) {
                     stack.push((node, next + 1));
-                    match state.get(s).copied().unwrap_or(0) {
-                        0 if self.edges.contains_key(s) => stack.push((s, 0)),
+                    match state[s] {
+                        0 => stack.push((s, 0)),
                         1 => {
-                            let from = path.iter().position(|n| *n == s).unwrap_or(0);
-                            let mut cycle: Vec<Node> =
-                                path[from..].iter().map(|n| (*n).clone()).collect();
+                            let from = path.iter().position(|&n| n == s).unwrap_or(0);
+                            let mut cycle: Vec<usize> = path[from..].to_vec();
                             let min = cycle
                                 .iter()
                                 .enumerate()
-                                .min_by_key(|(_, n)| *n)
+                                .min_by_key(|(_, n)| &self.nodes[**n].0)
                                 .map_or(0, |(i, _)| i);
                             cycle.rotate_left(min);
                             // One loop of Kustomizations is one finding, whichever
                             // HelmReleases it also passes through.
-                            let mut key: Vec<Node> = cycle
+                            let mut key: Vec<usize> = cycle
                                 .iter()
-                                .filter(|n| n.1.kind == "Kustomization")
-                                .cloned()
+                                .copied()
+                                .filter(|&n| self.nodes[n].0.1.kind == "Kustomization")
                                 .collect();
                             if key.is_empty() {
                                 key.clone_from(&cycle);
                             }
-                            key.sort();
+                            key.sort_unstable();
                             if reported.insert(key) {
                                 self.report_cycle(&cycle, out);
                             }
@@ -229,26 +247,29 @@ impl Graph {
                         _ => {}
                     }
                 } else {
-                    state.insert(node, 2);
+                    state[node] = 2;
                     path.pop();
                 }
             }
         }
     }
 
-    fn report_cycle(&self, cycle: &[Node], out: &mut Vec<Finding>) {
-        let Some(first) = self.objects.get(&cycle[0]) else {
+    fn report_cycle(&self, cycle: &[usize], out: &mut Vec<Finding>) {
+        let Some(first) = self.nodes[cycle[0]].1 else {
             return;
         };
-        let mut names: Vec<String> = cycle.iter().map(|n| n.1.to_string()).collect();
-        names.push(cycle[0].1.to_string());
+        let mut names: Vec<String> = cycle
+            .iter()
+            .map(|&n| self.nodes[n].0.1.to_string())
+            .collect();
+        names.push(self.nodes[cycle[0]].0.1.to_string());
         out.push(Finding::new(
             &first.at_field(&["spec", "dependsOn"]),
             Problem::error(
                 Code::Cycle,
                 format!(
                     "a dependency cycle on cluster {}: {}",
-                    cycle[0].0,
+                    self.nodes[cycle[0]].0.0,
                     names.join(" → ")
                 ),
             )
@@ -272,7 +293,7 @@ impl Graph {
         }
         memo.insert(i, HashSet::new());
         let mut all = HashSet::new();
-        for j in plan.waits_for(i, &self.applier_of) {
+        for j in plan.waits_for(i, &self.index) {
             all.insert(j);
             all.extend(self.before(plan, j, memo));
         }
@@ -289,7 +310,7 @@ fn order(plan: &Plan, graph: &Graph, out: &mut Vec<Finding>) {
         let before = graph.before(plan, i, &mut memo);
         let waits = |j: usize| j == i || before.contains(&j);
         for o in &a.objects {
-            let key = (a.target.as_str(), o.group().to_owned(), o.kind().to_owned());
+            let key = (a.target.as_str(), o.group(), o.kind());
             if let Some(&j) = made.crds.get(&key).filter(|&&j| !waits(j)) {
                 let by = &plan.appliers[j].id;
                 out.push(Finding::new(
@@ -304,9 +325,7 @@ fn order(plan: &Plan, graph: &Graph, out: &mut Vec<Finding>) {
             }
             let ns = o.namespace();
             let scoped = super::known_cluster_scoped(o)
-                || made
-                    .cluster_kinds
-                    .contains(&(o.group().to_owned(), o.kind().to_owned()));
+                || made.cluster_kinds.contains(&(o.group(), o.kind()));
             let given =
                 GIVEN_NAMESPACES.contains(&ns) || made.argocd.contains(&(a.target.as_str(), ns));
             if ns.is_empty() || scoped || given {
@@ -322,7 +341,7 @@ fn order(plan: &Plan, graph: &Graph, out: &mut Vec<Finding>) {
                     )
                     .help(format!("add `dependsOn: [{{name: {}}}]` to {}, or create the namespace in the same folder", by.name, a.id))
                 }
-                None if created_by_release(plan, &a.target, ns) => continue,
+                None if made.by_releases.contains(&(a.target.as_str(), ns)) => continue,
                 None => Problem::error(
                     Code::NamespaceOrder,
                     format!(
@@ -340,21 +359,24 @@ fn order(plan: &Plan, graph: &Graph, out: &mut Vec<Finding>) {
 
 /// What creates the CRDs and namespaces of each cluster: the first applier of each.
 struct Creators<'a> {
-    crds: HashMap<(&'a str, String, String), usize>,
+    crds: Map<(&'a str, &'a str, &'a str), usize>,
     /// Custom kinds whose CRD says `scope: Cluster`.
-    cluster_kinds: HashSet<(String, String)>,
-    namespaces: HashMap<(&'a str, &'a str), usize>,
+    cluster_kinds: HashSet<(&'a str, &'a str)>,
+    namespaces: Map<(&'a str, &'a str), usize>,
     /// Namespaces holding Argo CD objects: Argo CD's installation creates them.
     argocd: HashSet<(&'a str, &'a str)>,
+    /// Namespaces a HelmRelease creates (`install.createNamespace`) for its release.
+    by_releases: HashSet<(&'a str, &'a str)>,
 }
 
 impl<'a> Creators<'a> {
     fn of(plan: &'a Plan) -> Creators<'a> {
         let mut made = Creators {
-            crds: HashMap::new(),
+            crds: Map::default(),
             cluster_kinds: HashSet::new(),
-            namespaces: HashMap::new(),
+            namespaces: Map::default(),
             argocd: HashSet::new(),
+            by_releases: HashSet::new(),
         };
         for (i, a) in plan.appliers.iter().enumerate() {
             // Argo CD creates an Application's destination namespace before its objects.
@@ -367,10 +389,10 @@ impl<'a> Creators<'a> {
             }
             for o in &a.objects {
                 if o.kind() == "CustomResourceDefinition" {
-                    let group = text(&o.value, &["spec", "group"]).to_owned();
-                    let kind = text(&o.value, &["spec", "names", "kind"]).to_owned();
+                    let group = text(&o.value, &["spec", "group"]);
+                    let kind = text(&o.value, &["spec", "names", "kind"]);
                     if text(&o.value, &["spec", "scope"]) == "Cluster" {
-                        made.cluster_kinds.insert((group.clone(), kind.clone()));
+                        made.cluster_kinds.insert((group, kind));
                     }
                     made.crds
                         .entry((a.target.as_str(), group, kind))
@@ -381,28 +403,19 @@ impl<'a> Creators<'a> {
                         .or_insert(i);
                 } else if o.group() == "argoproj.io" {
                     made.argocd.insert((a.target.as_str(), o.namespace()));
+                } else if o.is(HELM_GROUP, "HelmRelease")
+                    && o.value
+                        .pointer("/spec/install/createNamespace")
+                        .and_then(Json::as_bool)
+                        == Some(true)
+                {
+                    let ns = text(&o.value, &["spec", "targetNamespace"]);
+                    made.by_releases.insert((a.target.as_str(), ns));
                 }
             }
         }
         made
     }
-}
-
-/// Whether a HelmRelease with `install.createNamespace` creates `ns` on `target`.
-fn created_by_release(plan: &Plan, target: &str, ns: &str) -> bool {
-    plan.appliers
-        .iter()
-        .filter(|a| a.target == target)
-        .any(|a| {
-            a.objects.iter().any(|o| {
-                o.is(HELM_GROUP, "HelmRelease")
-                    && o.value
-                        .pointer("/spec/install/createNamespace")
-                        .and_then(Json::as_bool)
-                        == Some(true)
-                    && text(&o.value, &["spec", "targetNamespace"]) == ns
-            })
-        })
 }
 
 /// Flux objects at API versions the controllers no longer serve.

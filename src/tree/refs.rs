@@ -16,7 +16,7 @@ use crate::diag::{Code, Problem};
 /// receives.
 pub(super) fn releases(plan: &Plan, out: &mut Vec<Finding>) {
     // What each cluster receives, by kind, namespace and name: indexed once.
-    let mut on: HashSet<(&str, &str, &str, &str)> = HashSet::new();
+    let mut on: HashSet<(&str, &str, &str, &str), foldhash::fast::RandomState> = HashSet::default();
     for b in &plan.appliers {
         for o in &b.objects {
             on.insert((b.target.as_str(), o.kind(), o.namespace(), o.name()));

@@ -116,7 +116,7 @@ pub(crate) fn json_plan(plan: &Plan, objects: bool) -> Json {
                                 "line": line,
                             });
                             if objects {
-                                v["object"] = o.value.clone();
+                                v["object"] = (*o.value).clone();
                             }
                             v
                         })

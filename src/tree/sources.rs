@@ -25,10 +25,7 @@ impl Walk<'_> {
             namespace: ns.to_owned(),
             name: name.to_owned(),
         };
-        let found = self
-            .on(home)
-            .find(|o| o.kind() == kind && o.name() == name && o.namespace() == ns)
-            .cloned();
+        let found = self.lookup(home, kind, ns, name).cloned();
         (id, found)
     }
 
@@ -47,7 +44,11 @@ impl Walk<'_> {
     /// `dir`.
     pub(super) fn artifact(&mut self, id: &Id, home: &str) -> Option<(usize, Mapping)> {
         let generator = self
-            .on(home)
+            .plan
+            .appliers
+            .iter()
+            .filter(|a| a.target == home)
+            .flat_map(|a| a.objects.iter())
             .filter(|o| o.kind() == "ArtifactGenerator" && o.namespace() == id.namespace)
             .find_map(|g| {
                 let artifacts = g.value.pointer("/spec/artifacts")?.as_array()?;
@@ -77,12 +78,7 @@ impl Walk<'_> {
                 name: text(source, &["name"]).to_owned(),
             };
             let found = self
-                .on(home)
-                .find(|o| {
-                    o.kind() == source_id.kind
-                        && o.name() == source_id.name
-                        && o.namespace() == source_id.namespace
-                })
+                .lookup(home, &source_id.kind, &source_id.namespace, &source_id.name)
                 .cloned();
             let r = self.reader_of(&source_id, found)?;
             if reader.is_some_and(|x| x != r) {
@@ -113,37 +109,16 @@ impl Walk<'_> {
         }) {
             return self.given_reader(given);
         }
-        let (urls, refs) = self.tree_urls();
         // Another branch of this repository is another tree: read only when given.
+        let refs = &self.refs;
         let this_ref = refs.is_empty() || reference.as_ref().is_none_or(|r| refs.contains(r));
         let ours = source.kind() == "GitRepository"
             && this_ref
-            && urls.iter().any(|u| crate::repo::same_repository(u, &url));
+            && self
+                .urls
+                .iter()
+                .any(|u| crate::repo::same_repository(u, &url));
         ours.then_some(0)
-    }
-
-    /// Every URL of this repository: given, and the bootstrap GitRepository's.
-    /// The URLs of this repository and the branches (refs) the work tree stands for (empty:
-    /// unknown, any): given, and the bootstrap GitRepository's or FluxInstance's.
-    pub(super) fn tree_urls(&self) -> (Vec<String>, Vec<String>) {
-        let mut urls = self.options.tree_urls.clone();
-        let mut refs = self.options.tree_refs.clone();
-        for a in &self.plan.appliers {
-            for o in &a.objects {
-                let bootstrap = o.is(SOURCE_GROUP, "GitRepository")
-                    && o.name() == BOOTSTRAP
-                    && o.namespace() == BOOTSTRAP;
-                if bootstrap {
-                    urls.push(text(&o.value, &["spec", "url"]).to_owned());
-                    refs.extend(reference_of(&o.value));
-                } else if o.kind() == "FluxInstance" {
-                    urls.push(text(&o.value, &["spec", "sync", "url"]).to_owned());
-                    let r = text(&o.value, &["spec", "sync", "ref"]);
-                    refs.push(r.trim_start_matches("refs/heads/").to_owned());
-                }
-            }
-        }
-        (urls, refs)
     }
 
     pub(super) fn given_reader(&mut self, given: usize) -> Option<usize> {
