@@ -144,6 +144,7 @@ fn app_projects(b: &mut Builder<'_>) -> BTreeMap<usize, Vec<String>> {
                 destinations,
                 repos: tenant_repos(t),
                 cluster_admin: t.role == crate::model::TenantRole::ClusterAdmin,
+                component: false,
             };
             b.file(
                 path,
@@ -154,8 +155,72 @@ fn app_projects(b: &mut Builder<'_>) -> BTreeMap<usize, Vec<String>> {
             );
             projects.entry(ci).or_default().push(file);
         }
+        for c in (0..fleet.components.len()).filter(|&c| fleet.components[c].knobs.own_project) {
+            if let Some(file) = component_project(b, ci, c) {
+                projects.entry(ci).or_default().push(file);
+            }
+        }
     }
     projects
+}
+
+/// The AppProject of component `c` (`project: own`) for the Argo CD of cluster `ci`: the
+/// repositories its Applications there read, the clusters it is placed on among those that
+/// Argo CD serves; any namespace and kind (a chart writes where it writes: cert-manager's
+/// leader election lives in kube-system).
+fn component_project(b: &mut Builder<'_>, ci: usize, c: usize) -> Option<String> {
+    let fleet = b.fleet;
+    let comp = &fleet.components[c];
+    let hub = fleet.clusters[ci].is_hub();
+    let served: Vec<usize> = comp
+        .clusters
+        .iter()
+        .copied()
+        .filter(|&x| x == ci || (hub && fleet.clusters[x].is_fleet()))
+        .collect();
+    if served.is_empty() {
+        return None;
+    }
+    let mut repos: Vec<String> = Vec::new();
+    for &x in &served {
+        let url = match &comp.source {
+            ComponentSource::Path(_) => fleet.repository.url.clone(),
+            ComponentSource::Chart { .. } => match chart_source(fleet, x, c) {
+                Ok(helm) => crate::tree::text(&helm, &["repoURL"]).to_owned(),
+                Err(_) => continue,
+            },
+        };
+        if !repos.contains(&url) {
+            repos.push(url);
+        }
+    }
+    let destinations = served
+        .iter()
+        .map(|&x| (destination(fleet, x), "*".to_owned()))
+        .collect();
+    let ns = &fleet.argocd_namespace;
+    let dir = children_dir(fleet, ci, HUB_DIR);
+    let file = format!("project-{}.yaml", comp.name);
+    let path = format!("{dir}/{file}");
+    b.scope = Some(ci);
+    b.object("AppProject", ns, &comp.name, &path, Item::Component(c));
+    let project = Doc::AppProject {
+        name: comp.name.clone(),
+        namespace: ns.clone(),
+        sync_wave: Some(fleet.waves.first().map_or(0, |w| w.base) - 1),
+        destinations,
+        repos,
+        cluster_admin: true,
+        component: true,
+    };
+    b.file(
+        path,
+        Item::Component(c),
+        [],
+        served,
+        Content::docs(vec![project]),
+    );
+    Some(file)
 }
 
 /// The child Applications of one cluster, as they are added: their files (listed by the
@@ -225,10 +290,15 @@ fn component_app(
             }
         },
     };
+    let project = if comp.knobs.own_project {
+        comp.name.as_str()
+    } else {
+        "default"
+    };
     let mut app = child.app(
         &comp.name,
         graph.sync_wave(fleet, c),
-        "default",
+        project,
         Some(&comp.namespace),
         source,
     );

@@ -86,6 +86,9 @@ pub enum Doc {
         repos: Vec<String>,
         /// A `cluster-admin` tenant: every kind allowed, nothing denied.
         cluster_admin: bool,
+        /// A component's own project (`project: own`): its repositories and clusters, any
+        /// namespace and kind there (a chart writes where it writes).
+        component: bool,
     },
     /// A ConfigMap of string data.
     ConfigMap {

@@ -234,6 +234,7 @@ pub(super) fn tenant_argocd_apps(fleet: &Fleet, t: &Tenant, e: usize, project: b
                 .collect(),
             repos: tenant_repos(t),
             cluster_admin: t.role == crate::model::TenantRole::ClusterAdmin,
+            component: false,
         });
     }
     let target = apps

@@ -202,6 +202,9 @@ pub struct Knobs {
     pub cascade: bool,
     /// Argo CD: the Application's `argocd.argoproj.io/manifest-generate-paths` annotation.
     pub manifest_generate_paths: Option<String>,
+    /// Argo CD: the component's Applications belong to an AppProject of its own (`project:
+    /// own`), which admits only their repositories and clusters.
+    pub own_project: bool,
     /// Argo CD: further fields of the component's Application `.spec`, merged in last (the
     /// keys synctl owns are refused by `check`).
     pub argocd_spec: Option<Node>,

@@ -33,6 +33,7 @@ struct AppProjectCtx<'a> {
     destinations: Vec<Json>,
     repos: &'a [String],
     cluster_admin: bool,
+    component: bool,
 }
 
 /// Context of `argocd/application.yaml.j2`.
@@ -80,6 +81,7 @@ pub(super) fn render(r: &Renderer, doc: &Doc) -> Result<Vec<String>, Vec<Problem
             destinations,
             repos,
             cluster_admin,
+            component,
         } => one(r.object(
             "argocd/appproject.yaml.j2",
             &AppProjectCtx {
@@ -92,6 +94,7 @@ pub(super) fn render(r: &Renderer, doc: &Doc) -> Result<Vec<String>, Vec<Problem
                     .collect(),
                 repos,
                 cluster_admin: *cluster_admin,
+                component: *component,
             },
         )),
         Doc::Application(app) => {

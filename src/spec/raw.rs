@@ -220,6 +220,8 @@ pub(crate) struct Component {
     pub ignore_differences: Vec<serde_json::Value>,
     pub cascade: Option<bool>,
     pub manifest_generate_paths: Option<String>,
+    /// Argo CD: `default` or `own` (an AppProject of its own).
+    pub project: Option<String>,
     /// Further fields of the Argo CD Application's `.spec`, as written.
     pub argocd_spec: Option<Node>,
 }

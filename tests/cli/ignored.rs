@@ -29,6 +29,7 @@ const COMPONENT: &[(&str, &str)] = &[
         "healthChecks: [{kind: Deployment, name: x, namespace: y}]",
     ),
     ("wait", "wait: false"),
+    ("project", "project: own"),
     ("decryption", "decryption: {secretRef: sops}"),
     (
         "substituteFrom",

@@ -454,6 +454,7 @@ fn knobs(c: &crate::spec::raw::Component) -> super::Knobs {
         ignore_differences: c.ignore_differences.clone(),
         cascade: c.cascade.unwrap_or(defaults::CASCADE),
         manifest_generate_paths: c.manifest_generate_paths.clone(),
+        own_project: c.project.as_deref() == Some("own"),
         argocd_spec: c.argocd_spec.clone(),
     }
 }
