@@ -10,8 +10,9 @@ use serde_json::Value as Json;
 use super::argocd_helm::{chart_source, health_check, health_patch, health_provider};
 use super::docs::{AppSource, Application, Content, Doc};
 use super::flux::clean_path;
-use super::tenants::{tenant_bases, tenant_repos};
+use super::tenants::tenant_bases;
 use super::{Builder, Item};
+use crate::diag::{Code, Problem};
 use crate::graph::Graph;
 use crate::model::{ComponentSource, Fleet};
 
@@ -62,7 +63,7 @@ impl Child<'_> {
 pub(super) fn lay_out(b: &mut Builder<'_>, graph: &Graph) {
     let fleet = b.fleet;
     tenant_bases(b);
-    let mut projects = app_projects(b);
+    let mut projects = super::argocd_projects::app_projects(b);
     let ns_meta = fleet.namespace_meta();
     for ci in 0..fleet.clusters.len() {
         let mut children = Children::new(fleet, ci, projects.remove(&ci).unwrap_or_default());
@@ -94,134 +95,7 @@ pub(super) fn lay_out(b: &mut Builder<'_>, graph: &Graph) {
 }
 
 /// The folder of the hub's child Applications.
-const HUB_DIR: &str = "platform/apps";
-
-/// One AppProject per tenant with apps and Argo CD instance: its repository only, its
-/// (cluster, namespace) pairs; synced by the root Application one wave before anything that
-/// uses it. The hub's Argo CD serves the hub and the fleet clusters; a standalone cluster's
-/// serves itself. Returns each serving cluster's project files.
-fn app_projects(b: &mut Builder<'_>) -> BTreeMap<usize, Vec<String>> {
-    let fleet = b.fleet;
-    let ns = &fleet.argocd_namespace;
-    let mut projects: BTreeMap<usize, Vec<String>> = BTreeMap::default();
-    for (ci, cluster) in fleet
-        .clusters
-        .iter()
-        .enumerate()
-        .filter(|(_, c)| !c.is_fleet())
-    {
-        let dir = children_dir(fleet, ci, HUB_DIR);
-        for (ti, t) in fleet.tenants.iter().enumerate() {
-            if t.apps.is_empty() {
-                continue;
-            }
-            let served: Vec<usize> = t
-                .clusters
-                .iter()
-                .copied()
-                .filter(|&c| c == ci || (cluster.is_hub() && fleet.clusters[c].is_fleet()))
-                .collect();
-            if served.is_empty() {
-                continue;
-            }
-            let destinations = served
-                .iter()
-                .flat_map(|&c| {
-                    let dest = destination(fleet, c);
-                    t.namespaces
-                        .iter()
-                        .map(move |(n, _)| (dest.clone(), n.clone()))
-                })
-                .collect();
-            let file = format!("project-{}.yaml", t.name);
-            let path = format!("{dir}/{file}");
-            b.scope = Some(ci);
-            b.object("AppProject", ns, &t.name, &path, Item::Tenant(ti));
-            let project = Doc::AppProject {
-                name: t.name.clone(),
-                namespace: ns.clone(),
-                sync_wave: Some(fleet.waves.first().map_or(0, |w| w.base) - 1),
-                destinations,
-                repos: tenant_repos(t),
-                cluster_admin: t.role == crate::model::TenantRole::ClusterAdmin,
-                component: false,
-            };
-            b.file(
-                path,
-                Item::Tenant(ti),
-                [],
-                served,
-                Content::docs(vec![project]),
-            );
-            projects.entry(ci).or_default().push(file);
-        }
-        for c in (0..fleet.components.len()).filter(|&c| fleet.components[c].knobs.own_project) {
-            if let Some(file) = component_project(b, ci, c) {
-                projects.entry(ci).or_default().push(file);
-            }
-        }
-    }
-    projects
-}
-
-/// The AppProject of component `c` (`project: own`) for the Argo CD of cluster `ci`: the
-/// repositories its Applications there read, the clusters it is placed on among those that
-/// Argo CD serves; any namespace and kind (a chart writes where it writes: cert-manager's
-/// leader election lives in kube-system).
-fn component_project(b: &mut Builder<'_>, ci: usize, c: usize) -> Option<String> {
-    let fleet = b.fleet;
-    let comp = &fleet.components[c];
-    let hub = fleet.clusters[ci].is_hub();
-    let served: Vec<usize> = comp
-        .clusters
-        .iter()
-        .copied()
-        .filter(|&x| x == ci || (hub && fleet.clusters[x].is_fleet()))
-        .collect();
-    if served.is_empty() {
-        return None;
-    }
-    let mut repos: Vec<String> = Vec::new();
-    for &x in &served {
-        let url = match &comp.source {
-            ComponentSource::Path(_) => fleet.repository.url.clone(),
-            ComponentSource::Chart { .. } => match chart_source(fleet, x, c) {
-                Ok(helm) => crate::tree::text(&helm, &["repoURL"]).to_owned(),
-                Err(_) => continue,
-            },
-        };
-        if !repos.contains(&url) {
-            repos.push(url);
-        }
-    }
-    let destinations = served
-        .iter()
-        .map(|&x| (destination(fleet, x), "*".to_owned()))
-        .collect();
-    let ns = &fleet.argocd_namespace;
-    let dir = children_dir(fleet, ci, HUB_DIR);
-    let file = format!("project-{}.yaml", comp.name);
-    let path = format!("{dir}/{file}");
-    b.scope = Some(ci);
-    b.object("AppProject", ns, &comp.name, &path, Item::Component(c));
-    let project = Doc::AppProject {
-        name: comp.name.clone(),
-        namespace: ns.clone(),
-        sync_wave: Some(fleet.waves.first().map_or(0, |w| w.base) - 1),
-        destinations,
-        repos,
-        cluster_admin: true,
-        component: true,
-    };
-    b.file(
-        path,
-        Item::Component(c),
-        [],
-        served,
-        Content::docs(vec![project]),
-    );
-    Some(file)
-}
+pub(super) const HUB_DIR: &str = "platform/apps";
 
 /// The child Applications of one cluster, as they are added: their files (listed by the
 /// folder's kustomization) and the waves they belong to (which the root Application starts).
@@ -278,7 +152,7 @@ fn component_app(
     ns_meta: &BTreeMap<&str, crate::model::NamespaceMeta>,
 ) -> Application {
     let (fleet, ci) = (child.fleet, child.cluster);
-    let (comp, cluster) = (&fleet.components[c], &fleet.clusters[ci]);
+    let comp = &fleet.components[c];
     let source = match &comp.source {
         // Plain manifests (or a kustomization) from this repository, on its branch.
         ComponentSource::Path(path) => child.own(&clean_path(path)),
@@ -317,22 +191,7 @@ fn component_app(
         .as_ref()
         .map(crate::spec::yaml::Node::to_json);
     if matches!(comp.source, ComponentSource::Path(_)) {
-        let env = comp
-            .environments
-            .get(&cluster.environment)
-            .filter(|_| cluster.is_fleet() || cluster.is_standalone());
-        app.kustomize_patches = comp
-            .knobs
-            .patches
-            .iter()
-            .chain(env.and_then(|o| o.patches.as_ref()).into_iter().flatten())
-            .cloned()
-            .collect();
-        // The manifests that install Argo CD own argocd-cm: the health check goes in as a
-        // patch of them, not as a second writer of the ConfigMap.
-        if health_provider(fleet) == Some(c) {
-            app.kustomize_patches.push(health_patch());
-        }
+        path_source(b, &mut app, c, ci);
     }
     let (labels, annotations) = ns_meta
         .get(comp.namespace.as_str())
@@ -349,6 +208,45 @@ fn component_app(
         app.namespace_metadata = Some(serde_json::Value::Object(meta));
     }
     app
+}
+
+/// What a `path:` component's Application source carries besides its folder: kustomize
+/// `patches` (its own, then its environment's), its config management `plugin`, and for the
+/// component that installs Argo CD the Application health check patched into argocd-cm.
+fn path_source(b: &mut Builder<'_>, app: &mut Application, c: usize, ci: usize) {
+    let fleet = b.fleet;
+    let (comp, cluster) = (&fleet.components[c], &fleet.clusters[ci]);
+    let env = comp
+        .environments
+        .get(&cluster.environment)
+        .filter(|_| cluster.is_fleet() || cluster.is_standalone());
+    app.kustomize_patches = comp
+        .knobs
+        .patches
+        .iter()
+        .chain(env.and_then(|o| o.patches.as_ref()).into_iter().flatten())
+        .cloned()
+        .collect();
+    // The manifests that install Argo CD own argocd-cm: the health check goes in as a
+    // patch of them, not as a second writer of the ConfigMap.
+    app.plugin = comp
+        .knobs
+        .plugin
+        .as_ref()
+        .map(crate::spec::yaml::Node::to_json);
+    if health_provider(fleet) == Some(c) {
+        if let Some(plugin) = &comp.knobs.plugin {
+            b.problems(vec![
+                Problem::error(
+                    Code::ArgocdHealth,
+                    format!("component `{}` installs Argo CD through a config management plugin, so synctl cannot patch the Application health check into its argocd-cm", comp.name),
+                )
+                .at(plugin.span, "rendered by a plugin")
+                .help(format!("render it without `plugin` (a kustomization synctl can patch), or install Argo CD outside the fleet and merge `{}` into its argocd-cm yourself", crate::layout::HEALTH_KEY)),
+            ]);
+        }
+        app.kustomize_patches.push(health_patch());
+    }
 }
 
 /// The tenants' Applications on the cluster: the shared tenant role, each tenant's
@@ -482,7 +380,7 @@ fn root_application(b: &mut Builder<'_>, children: Children<'_>) {
 }
 
 /// Where the child Applications of cluster `ci` live.
-fn children_dir(fleet: &Fleet, ci: usize, hub_dir: &str) -> String {
+pub(super) fn children_dir(fleet: &Fleet, ci: usize, hub_dir: &str) -> String {
     let c = &fleet.clusters[ci];
     if c.is_hub() {
         hub_dir.to_owned()
@@ -493,7 +391,7 @@ fn children_dir(fleet: &Fleet, ci: usize, hub_dir: &str) -> String {
 
 /// The destination of a cluster's Applications: `in-cluster` where Argo CD runs (the hub, a
 /// standalone cluster), else the cluster's name.
-fn destination(fleet: &Fleet, cluster: usize) -> String {
+pub(super) fn destination(fleet: &Fleet, cluster: usize) -> String {
     let c = &fleet.clusters[cluster];
     if c.is_fleet() {
         c.name.clone()

@@ -290,6 +290,8 @@ pub struct Application {
     pub ignore_differences: Vec<serde_json::Value>,
     /// `source.kustomize.patches` of a `path:` component.
     pub kustomize_patches: Vec<serde_json::Value>,
+    /// `source.plugin` of a `path:` component (`components[].plugin`).
+    pub plugin: Option<serde_json::Value>,
     /// `syncPolicy.retry.limit` (`spec.argocd.retryLimit`).
     pub retry_limit: i64,
     /// Whether the resources finalizer is written (`components[].cascade`).
@@ -324,6 +326,7 @@ impl Application {
             namespace_metadata: None,
             ignore_differences: Vec::new(),
             kustomize_patches: Vec::new(),
+            plugin: None,
             retry_limit,
             cascade: true,
             manifest_generate_paths: None,

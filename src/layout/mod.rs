@@ -8,6 +8,7 @@
 
 mod argocd;
 mod argocd_helm;
+mod argocd_projects;
 mod builder;
 mod docs;
 mod flux;

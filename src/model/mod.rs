@@ -205,6 +205,8 @@ pub struct Knobs {
     /// Argo CD: the component's Applications belong to an AppProject of its own (`project:
     /// own`), which admits only their repositories and clusters.
     pub own_project: bool,
+    /// Argo CD, `path:` components: the source's config management `plugin`, as written.
+    pub plugin: Option<Node>,
     /// Argo CD: further fields of the component's Application `.spec`, merged in last (the
     /// keys synctl owns are refused by `check`).
     pub argocd_spec: Option<Node>,

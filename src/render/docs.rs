@@ -318,6 +318,9 @@ fn application(r: &Renderer, app: &Application) -> Result<String, Vec<Problem>> 
             if !app.kustomize_patches.is_empty() {
                 git["kustomize"] = json!({"patches": app.kustomize_patches});
             }
+            if let Some(plugin) = &app.plugin {
+                git["plugin"] = plugin.clone();
+            }
             git
         }
         AppSource::Helm(helm) => helm.clone(),

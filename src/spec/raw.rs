@@ -222,6 +222,8 @@ pub(crate) struct Component {
     pub manifest_generate_paths: Option<String>,
     /// Argo CD: `default` or `own` (an AppProject of its own).
     pub project: Option<String>,
+    /// Argo CD: the config management plugin that renders a `path:` component, as written.
+    pub plugin: Option<Node>,
     /// Further fields of the Argo CD Application's `.spec`, as written.
     pub argocd_spec: Option<Node>,
 }

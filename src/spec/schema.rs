@@ -174,7 +174,7 @@ fn exclusion(node: &Node, keyword_path: &str) -> Option<Vec<Problem>> {
 }
 
 /// The `not` rules beyond "exclude each other" and the engine and kind exclusions
-/// ([`exclusion`]): `retries` with `RetryOnFailure`, `wait: true` with `healthChecks`, `flux`
+/// ([`exclusion`]): `plugin` with `patches`, `retries` with `RetryOnFailure`, `wait: true` with `healthChecks`, `flux`
 /// with engine argocd, `${` in a `vars` value.
 pub(super) fn not_problem(node: &Node) -> Option<Problem> {
     let at = |key: &str| node.entry(key).map_or(node.span, |e| e.key_span);
@@ -184,6 +184,13 @@ pub(super) fn not_problem(node: &Node) -> Option<Problem> {
             Problem::error(Code::Substitution, "a variable's value holds `${`")
                 .at(node.span, "written as it is into every Kustomization's `postBuild.substitute`")
                 .help("a value is not substituted again: write it out in full (hub/, where the hub's Kustomizations sit, is applied without substitution)"),
+        );
+    }
+    if node.get("plugin").is_some() && node.get("patches").is_some() {
+        return Some(
+            Problem::error(Code::Schema, "`plugin` with `patches`")
+                .at(at("plugin"), "one source, one tool: Argo CD refuses both")
+                .help("render the folder with the plugin (and patch in its own configuration), or drop `plugin` and keep the kustomize `patches`"),
         );
     }
     if node.get("strategy").and_then(Node::as_str) == Some("RetryOnFailure")

@@ -30,6 +30,7 @@ const COMPONENT: &[(&str, &str)] = &[
     ),
     ("wait", "wait: false"),
     ("project", "project: own"),
+    ("plugin", "plugin: {name: avp}"),
     ("decryption", "decryption: {secretRef: sops}"),
     (
         "substituteFrom",

@@ -3,22 +3,18 @@
 
 use std::collections::BTreeMap;
 
-use crate::hashing::Map as HashMap;
-
 use serde_json::Value as Json;
 
 use super::defaults;
-use super::{
-    Cluster, Component, ComponentSource, Defaults, Fleet, Override, Ref, Repository, Requirement,
-    Wave,
-};
+use super::{Cluster, Component, Defaults, Fleet, Override, Ref, Repository, Requirement, Wave};
 use crate::diag::{Code, Problem};
+use crate::hashing::Map as HashMap;
 use crate::spec::raw as spec_raw;
 use crate::spec::source::Span;
 use crate::suggest::{Known, did_you_mean};
 
 mod parts;
-use parts::{build_cluster, build_tenant, place};
+use parts::{build_cluster, build_tenant, component_source, place};
 
 /// Resolves names to indexes, reporting the ones that name nothing.
 pub(super) struct Names<'a> {
@@ -405,25 +401,6 @@ impl ComponentScope<'_> {
     }
 }
 
-/// A component's chart or folder, and where it is written.
-fn component_source(c: &spec_raw::Component) -> (ComponentSource, Span) {
-    match (&c.chart, &c.path) {
-        (Some(ch), _) => (
-            ComponentSource::Chart {
-                repository: ch.repository.trim_end_matches('/').to_owned(),
-                name: ch.name.clone(),
-                version: ch
-                    .version
-                    .clone()
-                    .unwrap_or_else(|| defaults::CHART_VERSION.to_owned()),
-            },
-            ch.span,
-        ),
-        (None, Some(p)) => (ComponentSource::Path(p.value.clone()), p.span),
-        (None, None) => (ComponentSource::Path(String::new()), c.name.span),
-    }
-}
-
 /// The component's per-object settings as written; defaults are applied where they are used.
 fn knobs(c: &crate::spec::raw::Component) -> super::Knobs {
     let meta = c.namespace_metadata.as_ref();
@@ -455,6 +432,7 @@ fn knobs(c: &crate::spec::raw::Component) -> super::Knobs {
         cascade: c.cascade.unwrap_or(defaults::CASCADE),
         manifest_generate_paths: c.manifest_generate_paths.clone(),
         own_project: c.project.as_deref() == Some("own"),
+        plugin: c.plugin.clone(),
         argocd_spec: c.argocd_spec.clone(),
     }
 }

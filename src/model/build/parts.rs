@@ -2,7 +2,9 @@
 
 use std::collections::BTreeMap;
 
-use super::super::{Apps, Cluster, FluxConfig, Kubeconfig, Tenant, TenantRole, Wave, defaults};
+use super::super::{
+    Apps, Cluster, ComponentSource, FluxConfig, Kubeconfig, Tenant, TenantRole, Wave, defaults,
+};
 use super::Names;
 use crate::diag::{Code, Problem};
 use crate::spec::de::Spanned;
@@ -363,5 +365,24 @@ impl EntryScope<'_> {
             flux_spec: a.flux_spec.clone(),
             force_service_account: a.force_service_account,
         })
+    }
+}
+
+/// A component's chart or folder, and where it is written.
+pub(super) fn component_source(c: &raw::Component) -> (ComponentSource, Span) {
+    match (&c.chart, &c.path) {
+        (Some(ch), _) => (
+            ComponentSource::Chart {
+                repository: ch.repository.trim_end_matches('/').to_owned(),
+                name: ch.name.clone(),
+                version: ch
+                    .version
+                    .clone()
+                    .unwrap_or_else(|| defaults::CHART_VERSION.to_owned()),
+            },
+            ch.span,
+        ),
+        (None, Some(p)) => (ComponentSource::Path(p.value.clone()), p.span),
+        (None, None) => (ComponentSource::Path(String::new()), c.name.span),
     }
 }
