@@ -111,22 +111,39 @@ fn conflicts(plan: &Plan, out: &mut Vec<Finding>) {
     }
 }
 
-/// A node of the wait graph: a Kustomization or HelmRelease on a cluster.
-type Node = (String, Id);
+/// A node of the wait graph: a Kustomization or HelmRelease on a cluster, by cluster, group,
+/// kind, namespace and name (borrowed from the plan).
+type Node<'a> = (&'a str, &'a str, &'a str, &'a str, &'a str);
+
+/// `id` on `cluster` as a [`Node`].
+fn node<'a>(cluster: &'a str, id: &'a Id) -> Node<'a> {
+    (cluster, &id.group, &id.kind, &id.namespace, &id.name)
+}
+
+/// A node's object as people name it: `Kind/namespace/name`.
+fn shown(n: &Node<'_>) -> String {
+    Id {
+        group: n.1.to_owned(),
+        kind: n.2.to_owned(),
+        namespace: n.3.to_owned(),
+        name: n.4.to_owned(),
+    }
+    .to_string()
+}
 
 /// What waits for what, per cluster; nodes are numbered once, edges are numbers.
 struct Graph<'a> {
     /// Every node: each applier (as [`Plan::index`] numbers them, first), then each
     /// HelmRelease; and where it was written (`None` for an entry).
-    nodes: Vec<(Node, Option<&'a Object>)>,
-    ids: Map<Node, usize>,
+    nodes: Vec<(Node<'a>, Option<&'a Object>)>,
+    ids: Map<Node<'a>, usize>,
     /// Node → the nodes it waits for (dependsOn; a Kustomization that waits for the
     /// HelmReleases it applies; a HelmRelease for what its applier waits for).
     edges: Vec<Vec<usize>>,
     /// Node → the applier index (Kustomizations) or the index of the applier of it (HelmReleases).
     applier_of: Vec<usize>,
     /// [`Plan::index`].
-    index: HashMap<Node, usize>,
+    index: HashMap<(String, Id), usize>,
 }
 
 impl<'a> Graph<'a> {
@@ -139,24 +156,31 @@ impl<'a> Graph<'a> {
             index: plan.index(),
         };
         for (i, a) in plan.appliers.iter().enumerate() {
-            g.add((a.home.clone(), a.id.clone()), a.object.as_ref(), i);
+            g.add(node(&a.home, &a.id), a.object.as_ref(), i);
         }
         for (i, a) in plan.appliers.iter().enumerate() {
             for o in a.objects.iter().filter(|o| o.is(HELM_GROUP, "HelmRelease")) {
-                g.add((a.target.clone(), o.id()), Some(o), i);
+                let key = (
+                    a.target.as_str(),
+                    o.group(),
+                    o.kind(),
+                    o.namespace(),
+                    o.name(),
+                );
+                g.add(key, Some(o), i);
             }
         }
         g.edges = vec![Vec::new(); g.nodes.len()];
         for n in 0..g.nodes.len() {
-            let ((cluster, _), Some(o)) = &g.nodes[n] else {
+            let (key, Some(o)) = g.nodes[n] else {
                 continue;
             };
+            let cluster = key.0;
             let mut waits = Vec::new();
             for (i, dep) in o.depends_on().into_iter().enumerate() {
-                let target = (cluster.clone(), dep);
                 let found = g
                     .ids
-                    .get(&target)
+                    .get(&node(cluster, &dep))
                     .copied()
                     .filter(|&t| g.nodes[t].1.is_some() || o.kind() == "Kustomization");
                 if let Some(t) = found {
@@ -166,7 +190,7 @@ impl<'a> Graph<'a> {
                         &o.at_field(&["spec", "dependsOn", &i.to_string()]),
                         Problem::error(
                             Code::DependsOn,
-                            format!("{} depends on {}, which nothing applies on cluster {cluster}", o.id(), target.1),
+                            format!("{} depends on {dep}, which nothing applies on cluster {cluster}", o.id()),
                         )
                         .help("fix the name (and namespace), or apply that object on this cluster: the controller waits for it forever"),
                         "this dependency",
@@ -177,13 +201,20 @@ impl<'a> Graph<'a> {
             if o.is(KUSTOMIZE_GROUP, "Kustomization") {
                 if o.value.pointer("/spec/wait").and_then(Json::as_bool) == Some(true) {
                     for hr in a.objects.iter().filter(|x| x.is(HELM_GROUP, "HelmRelease")) {
-                        waits.extend(g.ids.get(&(a.target.clone(), hr.id())));
+                        let key = (
+                            a.target.as_str(),
+                            hr.group(),
+                            hr.kind(),
+                            hr.namespace(),
+                            hr.name(),
+                        );
+                        waits.extend(g.ids.get(&key));
                     }
                 }
             } else if let Some(k) = &a.object {
                 // A HelmRelease exists once its Kustomization ran, after what that one waits for.
                 for dep in k.depends_on() {
-                    waits.extend(g.ids.get(&(a.home.clone(), dep)));
+                    waits.extend(g.ids.get(&node(&a.home, &dep)));
                 }
             }
             g.edges[n] = waits;
@@ -192,11 +223,11 @@ impl<'a> Graph<'a> {
     }
 
     /// Numbers `node` (the first of a name wins), applied by applier `i`.
-    fn add(&mut self, node: Node, object: Option<&'a Object>, i: usize) {
+    fn add(&mut self, node: Node<'a>, object: Option<&'a Object>, i: usize) {
         if self.ids.contains_key(&node) {
             return;
         }
-        self.ids.insert(node.clone(), self.nodes.len());
+        self.ids.insert(node, self.nodes.len());
         self.nodes.push((node, object));
         self.applier_of.push(i);
     }
@@ -234,7 +265,7 @@ impl<'a> Graph<'a> {
                             let mut key: Vec<usize> = cycle
                                 .iter()
                                 .copied()
-                                .filter(|&n| self.nodes[n].0.1.kind == "Kustomization")
+                                .filter(|&n| self.nodes[n].0.2 == "Kustomization")
                                 .collect();
                             if key.is_empty() {
                                 key.clone_from(&cycle);
@@ -258,11 +289,8 @@ impl<'a> Graph<'a> {
         let Some(first) = self.nodes[cycle[0]].1 else {
             return;
         };
-        let mut names: Vec<String> = cycle
-            .iter()
-            .map(|&n| self.nodes[n].0.1.to_string())
-            .collect();
-        names.push(self.nodes[cycle[0]].0.1.to_string());
+        let mut names: Vec<String> = cycle.iter().map(|&n| shown(&self.nodes[n].0)).collect();
+        names.push(shown(&self.nodes[cycle[0]].0));
         out.push(Finding::new(
             &first.at_field(&["spec", "dependsOn"]),
             Problem::error(
