@@ -49,18 +49,42 @@ pub(crate) enum CheckFormat {
 /// [`Failure::Invalid`] on errors, [`Failure::Usage`] when the tree cannot be read.
 pub(crate) fn run(g: &Global, args: &Args) -> Result<(), Failure> {
     let dir = args.dir.clone().unwrap_or_else(|| g.out_root());
+    let sources = args
+        .sources
+        .iter()
+        .map(|s| given(s))
+        .collect::<Result<_, _>>()?;
+    let spec = dir.join(g.file.file_name().unwrap_or_default());
+    let plans = read_tree(&dir, &spec, &args.entries, sources, false)?;
+    let failed = print(g, args, &plans);
+    // The process ends here: a large tree's objects are freed by the exit, not one by one.
+    std::mem::forget(plans);
+    if failed {
+        return Err(Failure::Invalid);
+    }
+    Ok(())
+}
+
+/// Reads the tree at `dir` (beside the synctl spec `spec`, if there is one) from `entries`
+/// (found when none are given) and proves each plan; `offline`: never run an installed
+/// kustomize (what `generate` and `validate` wrote needs none).
+///
+/// # Errors
+/// [`Failure::Usage`] when the tree cannot be read or has no entry.
+pub(crate) fn read_tree(
+    dir: &Path,
+    spec: &Path,
+    entries: &[String],
+    sources: Vec<Given>,
+    offline: bool,
+) -> Result<Vec<flux::Plan>, Failure> {
     let mut options = Options {
         tree_urls: Vec::new(),
         bootstrap_sources: Vec::new(),
         tree_refs: Vec::new(),
-        sources: args
-            .sources
-            .iter()
-            .map(|s| given(s))
-            .collect::<Result<_, _>>()?,
+        sources,
     };
-    let spec = dir.join(g.file.file_name().unwrap_or_default());
-    let fleet = synctl_spec(&spec);
+    let fleet = synctl_spec(spec);
     if let Some(f) = &fleet {
         options.tree_urls.push(f.url.clone());
         options.bootstrap_sources.push(f.hub_source.clone());
@@ -68,27 +92,29 @@ pub(crate) fn run(g: &Global, args: &Args) -> Result<(), Failure> {
     }
     // A tree at the root of its work tree is the repository `origin` names (Argo CD
     // Applications name it by URL).
-    if let Some((rel, Some(origin))) = crate::repo::location(&dir)
+    if let Some((rel, Some(origin))) = crate::repo::location(dir)
         && rel.is_empty()
     {
         options.tree_urls.push(origin);
     }
-    let entries = if args.entries.is_empty() {
-        found_entries(&dir, fleet.as_ref())
+    let entries = if entries.is_empty() {
+        found_entries(dir, fleet.as_ref())
     } else {
-        args.entries.clone()
+        entries.to_vec()
     };
     if entries.is_empty() {
         return Err(Failure::Usage(format!(
-            "no cluster entry found in `{}`: name one with --entry PATH (the folder `flux bootstrap --path` points at, or the folder of the Argo CD Applications you apply by hand)",
+            "{NO_ENTRY} in `{}`: name one with --entry PATH (the folder `flux bootstrap --path` points at, or the folder of the Argo CD Applications you apply by hand)",
             dir.display()
         )));
     }
+    let mut reader = Reader::new(dir).map_err(Failure::Usage)?;
+    reader.offline = offline;
+    let mut readers = vec![reader];
     let mut plans = Vec::new();
-    let mut readers = vec![Reader::new(&dir).map_err(Failure::Usage)?];
     for entry in &entries {
         let mut plan = flux::read(&mut readers, entry, &options);
-        let kfile = Path::new(&dir)
+        let kfile = Path::new(dir)
             .join(entry)
             .join("flux-system/kustomization.yaml");
         let lockdown = crate::folders::read_plain(&kfile);
@@ -97,17 +123,49 @@ pub(crate) fn run(g: &Global, args: &Args) -> Result<(), Failure> {
         plan.findings.extend(found);
         plans.push(plan);
     }
-    if print(g, args, &plans) {
-        return Err(Failure::Invalid);
-    }
-    Ok(())
+    Ok(plans)
 }
 
-/// Prints the plans and their findings; whether any finding is an error.
-fn print(g: &Global, args: &Args, plans: &[flux::Plan]) -> bool {
-    let external: std::collections::BTreeSet<&String> =
-        plans.iter().flat_map(|p| p.external.iter()).collect();
-    // One file read from several entries says its problem once.
+const NO_ENTRY: &str = "no cluster entry found";
+
+/// For `generate` and `validate`: the tree synctl wrote at the output root, read and proven in
+/// process as `synctl check` reads it (`tree::proofs`), and what was found (none without a
+/// tree).
+///
+/// # Errors
+/// [`Failure::Usage`] when the tree cannot be read.
+pub(crate) fn prove_written(g: &Global) -> Result<Vec<Finding>, Failure> {
+    let root = g.out_root();
+    let spec = root.join(g.file.file_name().unwrap_or_default());
+    let plans = match read_tree(&root, &spec, &[], Vec::new(), true) {
+        Err(Failure::Usage(e)) if e.starts_with(NO_ENTRY) => return Ok(Vec::new()),
+        other => other?,
+    };
+    let found: Vec<Finding> = findings(&plans).into_iter().cloned().collect();
+    std::mem::forget(plans);
+    Ok(found)
+}
+
+/// Findings of a tree as problems of the run that wrote it, each naming its file and line
+/// (for JSON, SARIF and annotations, which place a problem outside the spec by its file).
+pub(crate) fn as_problems(found: &[Finding]) -> Vec<Problem> {
+    found
+        .iter()
+        .map(|f| {
+            let mut p = f.problem.clone();
+            if let Some(l) = p.primary.take() {
+                let (line, column) = f.file.line_col(l.span.offset);
+                p.message = format!("line {line}, column {column}: {}", p.message);
+            }
+            p.secondary.clear();
+            p.in_file(f.file.name.clone())
+        })
+        .collect()
+}
+
+/// Every finding of `plans` once (one file read from several entries says its problem once),
+/// sorted by file and position.
+fn findings(plans: &[flux::Plan]) -> Vec<&Finding> {
     let mut seen = std::collections::HashSet::new();
     let mut findings: Vec<&Finding> = plans
         .iter()
@@ -131,6 +189,14 @@ fn print(g: &Global, args: &Args, plans: &[flux::Plan]) -> bool {
             f.problem.message.clone(),
         )
     });
+    findings
+}
+
+/// Prints the plans and their findings; whether any finding is an error.
+fn print(g: &Global, args: &Args, plans: &[flux::Plan]) -> bool {
+    let external: std::collections::BTreeSet<&String> =
+        plans.iter().flat_map(|p| p.external.iter()).collect();
+    let findings = findings(plans);
     let errors = findings
         .iter()
         .any(|f| f.problem.severity == Severity::Error);
@@ -175,7 +241,7 @@ fn print(g: &Global, args: &Args, plans: &[flux::Plan]) -> bool {
 }
 
 /// Findings shown under the YAML of their files, file by file.
-fn render(g: &Global, findings: &[&Finding]) {
+pub(crate) fn render(g: &Global, findings: &[&Finding]) {
     let mut by_file: BTreeMap<&str, (Arc<Source>, Vec<Problem>)> = BTreeMap::new();
     for f in findings {
         by_file

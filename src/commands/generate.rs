@@ -9,6 +9,10 @@ use crate::pipeline::{self, Compiled};
 
 /// Flags of `generate`.
 #[derive(Debug, Clone, Default, clap::Args)]
+#[expect(
+    clippy::struct_excessive_bools,
+    reason = "independent command-line switches"
+)]
 pub(crate) struct Args {
     /// Write nothing; exit 1 and list the files that differ (CI)
     #[arg(long)]
@@ -28,6 +32,10 @@ pub(crate) struct Args {
     /// Commit author as "Name <email>" (default: git config)
     #[arg(long, requires = "commit")]
     pub author: Option<String>,
+    /// Do not read the written tree back as Flux and Argo CD will (the proofs of `synctl
+    /// check`, run in process)
+    #[arg(long)]
+    pub no_prove: bool,
 }
 
 /// Flags of `diff`.
@@ -93,7 +101,7 @@ pub(crate) fn run(g: &Global, opts: &Args) -> Result<(), Failure> {
             );
             std::mem::forget(plan);
             std::mem::forget(compiled);
-            return Ok(());
+            return prove(g, opts);
         }
         report(g, &compiled.checked.source, &plan.drift(), Format::Human);
         print_stderr(
@@ -107,6 +115,8 @@ pub(crate) fn run(g: &Global, opts: &Args) -> Result<(), Failure> {
         bar.finish_and_clear();
     }
     written.map_err(|stop| g.fail(stop))?;
+    // A tree that fails a proof is written (the files show the problem) but not committed.
+    prove(g, opts)?;
     if let Some(target) = &target {
         let subject = opts
             .message
@@ -129,6 +139,26 @@ pub(crate) fn run(g: &Global, opts: &Args) -> Result<(), Failure> {
     // A large tree is freed by the process exit, not piece by piece.
     std::mem::forget(plan);
     std::mem::forget(compiled);
+    Ok(())
+}
+
+/// The written tree read back and proven in process (`synctl check`'s proofs); exit 1 on an
+/// error, the findings shown under their files' YAML.
+fn prove(g: &Global, opts: &Args) -> Result<(), Failure> {
+    if opts.no_prove {
+        return Ok(());
+    }
+    let found = super::check::prove_written(g)?;
+    super::check::render(g, &found.iter().collect::<Vec<_>>());
+    if found
+        .iter()
+        .any(|f| f.problem.severity == crate::diag::Severity::Error)
+    {
+        print_stderr(
+            "the tree fails a proof as Flux or Argo CD will read it: fix the spec or the folders it names (`synctl check` shows each cluster's plan)\n",
+        );
+        return Err(Failure::Invalid);
+    }
     Ok(())
 }
 

@@ -15,6 +15,10 @@ pub(crate) struct Args {
     /// The folder of templates `generate` is run with, so that its tree is not drift
     #[arg(long, value_name = "DIR")]
     pub templates: Option<std::path::PathBuf>,
+    /// Do not read the tree back as Flux and Argo CD will (the proofs of `synctl check`, run
+    /// in process when the tree is up to date)
+    #[arg(long)]
+    pub no_prove: bool,
 }
 
 /// Checks the spec (and the tree); exit 1 when any error is found.
@@ -54,8 +58,23 @@ pub(crate) fn run(g: &Global, args: &Args) -> Result<(), Failure> {
         }
         diag::sort(&mut checked.problems);
     }
+    // The tree as the controllers will read it, once it is what the spec compiles to.
+    let proven = if tree_exists && !args.no_prove && !checked.has_errors() {
+        super::check::prove_written(g)?
+    } else {
+        Vec::new()
+    };
+    if format != Format::Human {
+        checked.problems.extend(super::check::as_problems(&proven));
+    }
     report(g, &checked.source, &checked.problems, format);
-    if checked.has_errors() {
+    if format == Format::Human {
+        super::check::render(g, &proven.iter().collect::<Vec<_>>());
+    }
+    let failed = proven
+        .iter()
+        .any(|f| f.problem.severity == diag::Severity::Error);
+    if checked.has_errors() || failed {
         std::mem::forget(checked);
         return Err(Failure::Invalid);
     }

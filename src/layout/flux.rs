@@ -294,12 +294,14 @@ pub(super) fn namespaces_per_wave(fleet: &Fleet, plans: &[WavePlan]) -> Vec<Vec<
 
 /// The Kustomization of a `path:` component on `cluster`: after its dependencies and the
 /// previous wave, with the component's knobs and its environment's (fleet model K3, K4).
+/// `plan` is its wave and `main` the wave's Kustomization that creates the namespaces of its
+/// charts: a component whose `namespace:` is one of them waits for it too.
 pub(super) fn path_kustomization(
     fleet: &Fleet,
     ks: &Ks<'_>,
-    c: usize,
-    cluster: usize,
+    (c, cluster): (usize, usize),
     prev: &[String],
+    (plan, main): (&WavePlan, Option<&str>),
     hub: bool,
 ) -> Kustomization {
     let comp = &fleet.components[c];
@@ -308,6 +310,10 @@ pub(super) fn path_kustomization(
         ComponentSource::Chart { .. } => String::new(),
     };
     let mut deps: BTreeSet<String> = prev.iter().cloned().collect();
+    let shares = |&x: &usize| fleet.components[x].namespace == comp.namespace;
+    if let Some(main) = main.filter(|_| comp.namespace_written && plan.charts.iter().any(shares)) {
+        deps.insert(main.to_owned());
+    }
     for dep in &comp.depends_on {
         let d = &fleet.components[dep.index];
         deps.insert(match d.source {

@@ -388,7 +388,8 @@ fn wave_kustomizations(
                 sparse.insert(clean_path(path));
             }
             sources.insert(Item::Component(p));
-            let k = ks.map(|ks| path_kustomization(fleet, ks, p, ci, &prev, false));
+            let main = this.first().map(String::as_str);
+            let k = ks.map(|ks| path_kustomization(fleet, ks, (p, ci), &prev, (plan, main), false));
             waves.push((Item::Component(p), fleet.components[p].name.clone(), k));
         }
         prev = wave_names(fleet, plan, false);

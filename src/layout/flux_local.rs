@@ -304,7 +304,8 @@ fn entry_docs(
         }
         for &p in &plan.paths {
             sources.insert(Item::Component(p));
-            let k = path_kustomization(fleet, &ks, p, ci, &prev, true);
+            let main = plan.has_main().then_some(wave.as_str());
+            let k = path_kustomization(fleet, &ks, (p, ci), &prev, (plan, main), true);
             b.object(
                 "Kustomization",
                 "flux-system",

@@ -177,9 +177,13 @@ impl Walk<'_> {
         } else {
             directory(r, &dir, s.get("directory"))
         };
-        built
-            .map(|o| Some((path.to_owned(), o)))
-            .map_err(Unread::Broken)
+        built.map(|o| Some((path.to_owned(), o))).map_err(|e| {
+            if e.ends_with(super::kustomize::OFFLINE) {
+                Unread::Skipped(e)
+            } else {
+                Unread::Broken(e)
+            }
+        })
     }
 
     /// The reader of repository `url` at `revision` (`None`: its default branch).

@@ -117,6 +117,9 @@ impl Reader {
     }
 
     pub(super) fn run_tool(&mut self, dir: &Path) -> Result<String, String> {
+        if self.offline {
+            return Err(super::kustomize::OFFLINE.to_owned());
+        }
         let tool = self.tool()?;
         self.runs += 1;
         let out = std::process::Command::new(&tool.program)

@@ -367,6 +367,7 @@ impl Walk<'_> {
         let overlay = overlay_of(&k.value);
         let built = self.readers[reader].build(&path, &overlay);
         let built = match built {
+            Err(e) if e.ends_with(super::kustomize::OFFLINE) => Err(e),
             Err(e) => {
                 self.plan.findings.push(Finding::new(
                     &k.at_field(&["spec", "path"]),

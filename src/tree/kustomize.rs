@@ -49,6 +49,9 @@ impl Overlay {
     }
 }
 
+/// Why a folder was not read in process: it needs an installed kustomize.
+pub(crate) const OFFLINE: &str = "a kustomize feature synctl does not build itself (`synctl check` builds it with an installed kustomize)";
+
 /// Builds folders of one tree, caching what it read.
 pub(crate) struct Reader {
     pub(super) root: PathBuf,
@@ -59,6 +62,9 @@ pub(crate) struct Reader {
     built: HashMap<(String, String), Result<Vec<Object>, String>>,
     /// How many times the installed kustomize ran.
     pub(super) runs: usize,
+    /// Never run an installed kustomize (`generate` and `validate` prove in process): a folder
+    /// that needs one is left unread ([`OFFLINE`]).
+    pub(crate) offline: bool,
     /// What each folder and each file (canonical) holds, once read without error: bases and
     /// files are shared by many clusters' folders.
     folders: HashMap<PathBuf, Vec<Object>>,
@@ -85,6 +91,7 @@ impl Reader {
             tool: None,
             built: HashMap::new(),
             runs: 0,
+            offline: false,
             folders: HashMap::new(),
             files: HashMap::new(),
             external: BTreeSet::new(),

@@ -103,7 +103,11 @@ fn patch(objects: &mut [Object], entry: &Json) -> Result<bool, String> {
         }
         let applied = match &body {
             Json::Array(ops) => json6902(Arc::make_mut(&mut o.value), ops)?,
-            Json::Object(_) if !super::builtin_group(o.group()) && plain(&body) => {
+            Json::Object(_)
+                if !super::builtin_group(o.group())
+                    && plain(&body)
+                    && replaceable(&body, &o.value) =>
+            {
                 let mut merge = body.clone();
                 // With a target, the patch's own name and namespace are not read.
                 if let Some(meta) = merge.get_mut("metadata").and_then(Json::as_object_mut) {
@@ -126,11 +130,29 @@ fn patch(objects: &mut [Object], entry: &Json) -> Result<bool, String> {
     Ok(true)
 }
 
-/// A strategic-merge document synctl can apply as a plain merge: no list, no `$` directive.
+/// A strategic-merge document synctl can apply as a plain merge: no `$` directive, and no
+/// list kustomize would merge by key (kyaml infers `name` as the key of a custom resource's
+/// list of maps; any other list replaces the one it patches).
 fn plain(v: &Json) -> bool {
     match v {
-        Json::Array(_) => false,
+        Json::Array(items) => !keyed(items) && items.iter().all(plain),
         Json::Object(m) => m.iter().all(|(k, v)| !k.starts_with('$') && plain(v)),
+        _ => true,
+    }
+}
+
+/// Whether a list holds a map with a `name`: kyaml merges such lists element by element.
+fn keyed(items: &[Json]) -> bool {
+    items.iter().any(|i| i.get("name").is_some())
+}
+
+/// Whether every list `patch` sets replaces a list of `target` that is not merged by key.
+fn replaceable(patch: &Json, target: &Json) -> bool {
+    match (patch, target) {
+        (Json::Object(p), Json::Object(t)) => p
+            .iter()
+            .all(|(k, v)| t.get(k).is_none_or(|tv| replaceable(v, tv))),
+        (Json::Array(_), Json::Array(t)) => !keyed(t),
         _ => true,
     }
 }

@@ -448,21 +448,83 @@ fn synctl_trees_pass_every_proof() {
             assert!(found.is_empty(), "{dir}: {found:?}");
         }
     }
-    // docs/real-trees.md: the reproduction's own folder `accounts` creates podinfo's namespace,
-    // which synctl's apps wave creates too.
+    // A `path:` component targeting the namespace its wave's charts create waits for the
+    // wave's Kustomization that creates it (podinfo-access; before, it raced it).
     let (status, plan) = json(&root().join("tests/fleets/flux2-hub-spoke"), &[]);
-    assert_eq!(status, 1);
-    let codes: Vec<String> = problems(&plan)
-        .into_iter()
-        .map(|p| format!("{}:{}", p.0, p.1))
-        .collect();
-    assert_eq!(
-        codes,
-        [
-            "synctl::conflict:fleet/production/apps/remote/namespaces.yaml",
-            "synctl::conflict:fleet/staging/apps/remote/namespaces.yaml"
-        ]
+    assert_eq!(status, 0, "{:?}", problems(&plan));
+    assert!(problems(&plan).is_empty(), "{:?}", problems(&plan));
+}
+
+/// A fleet whose `path:` folder applies an object into a namespace nothing creates.
+fn fleet_with_a_stray_namespace() -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("fleet.yaml"),
+        "apiVersion: synctl.dev/v1alpha1\nkind: Fleet\nmetadata:\n  name: stray\nspec:\n  repository:\n    url: https://github.com/acme/fleet\n  clusters:\n    - name: hub\n      role: hub\n  components:\n    - name: settings\n      wave: controllers\n      path: settings\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(tmp.path().join("settings")).unwrap();
+    std::fs::write(
+        tmp.path().join("settings/settings.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: nowhere\n",
+    )
+    .unwrap();
+    tmp
+}
+
+#[test]
+fn generate_and_validate_prove_the_tree_they_wrote() {
+    let tmp = fleet_with_a_stray_namespace();
+    let spec = tmp.path().join("fleet.yaml");
+    let spec = spec.to_str().unwrap();
+    let run = Synctl::new().args(["generate", "-f", spec]).run();
+    assert_eq!(run.status, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("synctl::namespace-order"),
+        "{}",
+        run.stderr
     );
+    assert!(
+        run.stderr.contains("settings/settings.yaml:1:1"),
+        "{}",
+        run.stderr
+    );
+    // The tree is written (it shows the problem), and validate finds the same.
+    assert!(tmp.path().join("hub/kustomization.yaml").is_file());
+    let run = Synctl::new().args(["validate", "-f", spec]).run();
+    assert_eq!(run.status, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("synctl::namespace-order"),
+        "{}",
+        run.stderr
+    );
+    let run = Synctl::new()
+        .args(["validate", "--format", "json", "-f", spec])
+        .run();
+    assert_eq!(run.status, 1);
+    let v: Value = serde_json::from_str(&run.stdout).unwrap();
+    let found = v["problems"]
+        .as_array()
+        .or_else(|| v.as_array())
+        .unwrap()
+        .iter()
+        .any(|p| p["code"] == "synctl::namespace-order");
+    assert!(found, "{v:#}");
+    // --no-prove skips the reading back.
+    let run = Synctl::new()
+        .args(["validate", "--no-prove", "-f", spec])
+        .run();
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    // With the namespace created in the folder, both pass.
+    std::fs::write(
+        tmp.path().join("settings/namespace.yaml"),
+        "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: nowhere\n",
+    )
+    .unwrap();
+    let run = Synctl::new().args(["generate", "-f", spec]).run();
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let run = Synctl::new().args(["validate", "-f", spec]).run();
+    assert_eq!(run.status, 0, "{}", run.stderr);
 }
 
 #[test]
