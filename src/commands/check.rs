@@ -128,6 +128,28 @@ pub(crate) fn read_tree(
 
 const NO_ENTRY: &str = "no cluster entry found";
 
+/// Up to how many clusters `generate` and `validate` prove their tree unless told otherwise:
+/// about a second of reading back (`benches/check.rs`); a larger fleet says so and leaves it
+/// to `--prove` or `synctl check`.
+const PROVES_BY_DEFAULT: usize = 100;
+
+/// Whether `generate`/`validate` prove the tree: `--prove`, `--no-prove`, else by size.
+pub(crate) fn proving(g: &Global, prove: bool, no_prove: bool, clusters: usize) -> bool {
+    if prove || no_prove {
+        return prove;
+    }
+    if clusters > PROVES_BY_DEFAULT {
+        status(
+            g,
+            &format!(
+                "the tree was not read back ({clusters} clusters, over {PROVES_BY_DEFAULT}): pass --prove, or run `synctl check` in CI\n"
+            ),
+        );
+        return false;
+    }
+    true
+}
+
 /// For `generate` and `validate`: the tree synctl wrote at the output root, read and proven in
 /// process as `synctl check` reads it (`tree::proofs`), and what was found (none without a
 /// tree).

@@ -32,8 +32,11 @@ pub(crate) struct Args {
     /// Commit author as "Name <email>" (default: git config)
     #[arg(long, requires = "commit")]
     pub author: Option<String>,
-    /// Do not read the written tree back as Flux and Argo CD will (the proofs of `synctl
-    /// check`, run in process)
+    /// Read the written tree back as Flux and Argo CD will and run `synctl check`'s proofs
+    /// on it, in process (default: fleets of up to 100 clusters; `--no-prove` never)
+    #[arg(long, overrides_with = "no_prove")]
+    pub prove: bool,
+    /// Never read the tree back (see `--prove`)
     #[arg(long)]
     pub no_prove: bool,
 }
@@ -99,9 +102,14 @@ pub(crate) fn run(g: &Global, opts: &Args) -> Result<(), Failure> {
                 g,
                 &format!("up to date: {} generated files\n", plan.unchanged),
             );
+            let clusters = compiled
+                .checked
+                .fleet
+                .as_ref()
+                .map_or(0, |f| f.0.clusters.len());
             std::mem::forget(plan);
             std::mem::forget(compiled);
-            return prove(g, opts);
+            return prove(g, opts, clusters);
         }
         report(g, &compiled.checked.source, &plan.drift(), Format::Human);
         print_stderr(
@@ -116,7 +124,12 @@ pub(crate) fn run(g: &Global, opts: &Args) -> Result<(), Failure> {
     }
     written.map_err(|stop| g.fail(stop))?;
     // A tree that fails a proof is written (the files show the problem) but not committed.
-    prove(g, opts)?;
+    let clusters = compiled
+        .checked
+        .fleet
+        .as_ref()
+        .map_or(0, |f| f.0.clusters.len());
+    prove(g, opts, clusters)?;
     if let Some(target) = &target {
         let subject = opts
             .message
@@ -142,10 +155,11 @@ pub(crate) fn run(g: &Global, opts: &Args) -> Result<(), Failure> {
     Ok(())
 }
 
-/// The written tree read back and proven in process (`synctl check`'s proofs); exit 1 on an
-/// error, the findings shown under their files' YAML.
-fn prove(g: &Global, opts: &Args) -> Result<(), Failure> {
-    if opts.no_prove {
+/// The written tree read back and proven in process (`synctl check`'s proofs) when asked or
+/// by default (fleets of up to 100 clusters); exit 1 on an error, the findings shown
+/// under their files' YAML.
+fn prove(g: &Global, opts: &Args, clusters: usize) -> Result<(), Failure> {
+    if !super::check::proving(g, opts.prove, opts.no_prove, clusters) {
         return Ok(());
     }
     let found = super::check::prove_written(g)?;

@@ -15,8 +15,11 @@ pub(crate) struct Args {
     /// The folder of templates `generate` is run with, so that its tree is not drift
     #[arg(long, value_name = "DIR")]
     pub templates: Option<std::path::PathBuf>,
-    /// Do not read the tree back as Flux and Argo CD will (the proofs of `synctl check`, run
-    /// in process when the tree is up to date)
+    /// Read the up-to-date tree back as Flux and Argo CD will and run `synctl check`'s proofs
+    /// on it, in process (default: fleets of up to 100 clusters; `--no-prove` never)
+    #[arg(long, overrides_with = "no_prove")]
+    pub prove: bool,
+    /// Never read the tree back (see `--prove`)
     #[arg(long)]
     pub no_prove: bool,
 }
@@ -59,7 +62,9 @@ pub(crate) fn run(g: &Global, args: &Args) -> Result<(), Failure> {
         diag::sort(&mut checked.problems);
     }
     // The tree as the controllers will read it, once it is what the spec compiles to.
-    let proven = if tree_exists && !args.no_prove && !checked.has_errors() {
+    let clusters = checked.fleet.as_ref().map_or(0, |f| f.0.clusters.len());
+    let asked = super::check::proving(g, args.prove, args.no_prove, clusters);
+    let proven = if tree_exists && asked && !checked.has_errors() {
         super::check::prove_written(g)?
     } else {
         Vec::new()
