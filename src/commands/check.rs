@@ -151,8 +151,9 @@ pub(crate) fn proving(g: &Global, prove: bool, no_prove: bool, clusters: usize) 
 }
 
 /// For `generate` and `validate`: the tree synctl wrote at the output root, read and proven in
-/// process as `synctl check` reads it (`tree::proofs`), and what was found (none without a
-/// tree).
+/// process as `synctl check` reads it (`tree::proofs`), and the errors found (none without a
+/// tree). Warnings — a Secret made outside Git, an API version going away — stay `synctl
+/// check`'s: the spec cannot answer them, and every run would repeat them.
 ///
 /// # Errors
 /// [`Failure::Usage`] when the tree cannot be read.
@@ -163,7 +164,11 @@ pub(crate) fn prove_written(g: &Global) -> Result<Vec<Finding>, Failure> {
         Err(Failure::Usage(e)) if e.starts_with(NO_ENTRY) => return Ok(Vec::new()),
         other => other?,
     };
-    let found: Vec<Finding> = findings(&plans).into_iter().cloned().collect();
+    let found: Vec<Finding> = findings(&plans)
+        .into_iter()
+        .filter(|f| f.problem.severity == crate::diag::Severity::Error)
+        .cloned()
+        .collect();
     std::mem::forget(plans);
     Ok(found)
 }
