@@ -128,21 +128,29 @@ pub(crate) fn read_tree(
 
 const NO_ENTRY: &str = "no cluster entry found";
 
-/// Up to how many clusters `generate` and `validate` prove their tree unless told otherwise:
-/// about a second of reading back (`benches/check.rs`); a larger fleet says so and leaves it
-/// to `--prove` or `synctl check`.
-const PROVES_BY_DEFAULT: usize = 100;
+/// Up to how many component placements (a component on a cluster) `generate` and `validate`
+/// prove their tree unless told otherwise: at most about a second of reading back in a release
+/// build (20 clusters × 100 components; `benches/check.rs`); a larger fleet says so and leaves
+/// it to `--prove` or `synctl check`.
+const PROVES_BY_DEFAULT: usize = 2_000;
 
-/// Whether `generate`/`validate` prove the tree: `--prove`, `--no-prove`, else by size.
-pub(crate) fn proving(g: &Global, prove: bool, no_prove: bool, clusters: usize) -> bool {
+/// Whether `generate`/`validate` prove the tree of `fleet`: `--prove`, `--no-prove`, else by
+/// its size.
+pub(crate) fn proving(
+    g: &Global,
+    prove: bool,
+    no_prove: bool,
+    fleet: Option<&crate::model::Fleet>,
+) -> bool {
     if prove || no_prove {
         return prove;
     }
-    if clusters > PROVES_BY_DEFAULT {
+    let placed: usize = fleet.map_or(0, |f| f.components.iter().map(|c| c.clusters.len()).sum());
+    if placed > PROVES_BY_DEFAULT {
         status(
             g,
             &format!(
-                "the tree was not read back ({clusters} clusters, over {PROVES_BY_DEFAULT}): pass --prove, or run `synctl check` in CI\n"
+                "the tree was not read back ({placed} component placements, over {PROVES_BY_DEFAULT}): pass --prove, or run `synctl check` in CI\n"
             ),
         );
         return false;

@@ -33,7 +33,7 @@ pub(crate) struct Args {
     #[arg(long, requires = "commit")]
     pub author: Option<String>,
     /// Read the written tree back as Flux and Argo CD will and run `synctl check`'s proofs
-    /// on it, in process (default: fleets of up to 100 clusters; `--no-prove` never)
+    /// on it, in process (default: up to 2,000 component placements; `--no-prove` never)
     #[arg(long, overrides_with = "no_prove")]
     pub prove: bool,
     /// Never read the tree back (see `--prove`)
@@ -102,14 +102,14 @@ pub(crate) fn run(g: &Global, opts: &Args) -> Result<(), Failure> {
                 g,
                 &format!("up to date: {} generated files\n", plan.unchanged),
             );
-            let clusters = compiled
+            let fleet = compiled
                 .checked
                 .fleet
                 .as_ref()
-                .map_or(0, |f| f.0.clusters.len());
+                .map(|f| std::sync::Arc::clone(&f.0));
             std::mem::forget(plan);
             std::mem::forget(compiled);
-            return prove(g, opts, clusters);
+            return prove(g, opts, fleet.as_deref());
         }
         report(g, &compiled.checked.source, &plan.drift(), Format::Human);
         print_stderr(
@@ -124,12 +124,12 @@ pub(crate) fn run(g: &Global, opts: &Args) -> Result<(), Failure> {
     }
     written.map_err(|stop| g.fail(stop))?;
     // A tree that fails a proof is written (the files show the problem) but not committed.
-    let clusters = compiled
+    let fleet = compiled
         .checked
         .fleet
         .as_ref()
-        .map_or(0, |f| f.0.clusters.len());
-    prove(g, opts, clusters)?;
+        .map(|f| std::sync::Arc::clone(&f.0));
+    prove(g, opts, fleet.as_deref())?;
     if let Some(target) = &target {
         let subject = opts
             .message
@@ -156,10 +156,10 @@ pub(crate) fn run(g: &Global, opts: &Args) -> Result<(), Failure> {
 }
 
 /// The written tree read back and proven in process (`synctl check`'s proofs) when asked or
-/// by default (fleets of up to 100 clusters); exit 1 on an error, the findings shown
+/// by default (up to 2,000 component placements); exit 1 on an error, the findings shown
 /// under their files' YAML.
-fn prove(g: &Global, opts: &Args, clusters: usize) -> Result<(), Failure> {
-    if !super::check::proving(g, opts.prove, opts.no_prove, clusters) {
+fn prove(g: &Global, opts: &Args, fleet: Option<&crate::model::Fleet>) -> Result<(), Failure> {
+    if !super::check::proving(g, opts.prove, opts.no_prove, fleet) {
         return Ok(());
     }
     let found = super::check::prove_written(g)?;

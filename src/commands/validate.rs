@@ -16,7 +16,7 @@ pub(crate) struct Args {
     #[arg(long, value_name = "DIR")]
     pub templates: Option<std::path::PathBuf>,
     /// Read the up-to-date tree back as Flux and Argo CD will and run `synctl check`'s proofs
-    /// on it, in process (default: fleets of up to 100 clusters; `--no-prove` never)
+    /// on it, in process (default: up to 2,000 component placements; `--no-prove` never)
     #[arg(long, overrides_with = "no_prove")]
     pub prove: bool,
     /// Never read the tree back (see `--prove`)
@@ -62,8 +62,8 @@ pub(crate) fn run(g: &Global, args: &Args) -> Result<(), Failure> {
         diag::sort(&mut checked.problems);
     }
     // The tree as the controllers will read it, once it is what the spec compiles to.
-    let clusters = checked.fleet.as_ref().map_or(0, |f| f.0.clusters.len());
-    let asked = super::check::proving(g, args.prove, args.no_prove, clusters);
+    let fleet = checked.fleet.as_ref().map(|f| &*f.0);
+    let asked = super::check::proving(g, args.prove, args.no_prove, fleet);
     let proven = if tree_exists && asked && !checked.has_errors() {
         super::check::prove_written(g)?
     } else {

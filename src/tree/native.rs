@@ -37,9 +37,19 @@ pub(super) fn transform(
     namespace: Option<&str>,
 ) -> Result<Option<Vec<Object>>, String> {
     let mut out = objects.to_vec();
+    // Most patches name their target: objects by name, so that a folder of many components'
+    // patches is not every patch times every object.
+    let mut by_name = names(&out);
     for p in patches {
-        if !patch(&mut out, p)? {
+        if !patch(&mut out, p, &by_name)? {
             return Ok(None);
+        }
+        let renames = p
+            .get("patch")
+            .and_then(Json::as_str)
+            .is_some_and(|t| t.contains("/metadata/name"));
+        if renames {
+            by_name = names(&out);
         }
     }
     if let Some(ns) = namespace {
@@ -59,8 +69,22 @@ pub(super) fn transform(
     Ok(Some(out))
 }
 
-/// Applies one entry of `patches`; `false` when it is outside the envelope.
-fn patch(objects: &mut [Object], entry: &Json) -> Result<bool, String> {
+/// Each name's objects (their indexes), for [`patch`]'s lookups.
+fn names(objects: &[Object]) -> crate::hashing::Map<String, Vec<usize>> {
+    let mut out: crate::hashing::Map<String, Vec<usize>> = crate::hashing::Map::default();
+    for (i, o) in objects.iter().enumerate() {
+        out.entry(o.name().to_owned()).or_default().push(i);
+    }
+    out
+}
+
+/// Applies one entry of `patches`; `false` when it is outside the envelope. `by_name`: the
+/// objects of each name (a target `name` without regular-expression syntax is looked up).
+fn patch(
+    objects: &mut [Object],
+    entry: &Json,
+    by_name: &crate::hashing::Map<String, Vec<usize>>,
+) -> Result<bool, String> {
     let Some(map) = entry.as_object() else {
         return Ok(false);
     };
@@ -90,7 +114,17 @@ fn patch(objects: &mut [Object], entry: &Json) -> Result<bool, String> {
     let (Ok(kind), Ok(name)) = (anchored(field("kind")), anchored(field("name"))) else {
         return Ok(false);
     };
-    for o in objects.iter_mut() {
+    let literal =
+        field("name").filter(|n| n.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'));
+    let all: Vec<usize>;
+    let candidates: &[usize] = if let Some(n) = literal {
+        by_name.get(n).map_or(&[][..], Vec::as_slice)
+    } else {
+        all = (0..objects.len()).collect();
+        &all
+    };
+    for &i in candidates {
+        let o = &mut objects[i];
         let api = super::text(&o.value, &["apiVersion"]);
         let version = api.rsplit('/').next().unwrap_or("");
         let hit = field("group").is_none_or(|g| g == o.group())
