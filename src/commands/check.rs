@@ -168,7 +168,33 @@ pub(crate) fn proving(
 pub(crate) fn prove_written(g: &Global) -> Result<Vec<Finding>, Failure> {
     let root = g.out_root();
     let spec = root.join(g.file.file_name().unwrap_or_default());
-    let plans = match read_tree(&root, &spec, &[], Vec::new(), true) {
+    // A tree in a subfolder of its repository (`repository.path`) names its paths from the
+    // repository's root: read from there, its entries under the subfolder.
+    let prefix = synctl_spec(&spec).map(|f| f.path).unwrap_or_default();
+    let (dir, entries) = if prefix.is_empty() {
+        (root, Vec::new())
+    } else {
+        let depth = Path::new(&prefix).components().count();
+        let base = root.ancestors().nth(depth).map(Path::to_path_buf);
+        let fits = !prefix.split('/').any(|p| p == ".." || p == ".")
+            && base.as_ref().is_some_and(|b| b.join(&prefix) == root);
+        let Some(base) = base.filter(|_| fits) else {
+            return Ok(Vec::new());
+        };
+        let fleet = synctl_spec(&spec);
+        let entries = found_entries(&root, fleet.as_ref())
+            .into_iter()
+            .map(|e| format!("{prefix}/{e}"))
+            .collect();
+        (base, entries)
+    };
+    if !dir
+        .join(entries.first().map_or(".", String::as_str))
+        .is_dir()
+    {
+        return Ok(Vec::new());
+    }
+    let plans = match read_tree(&dir, &spec, &entries, Vec::new(), true) {
         Err(Failure::Usage(e)) if e.starts_with(NO_ENTRY) => return Ok(Vec::new()),
         other => other?,
     };
@@ -318,6 +344,8 @@ struct Fleet {
     standalone: Vec<String>,
     /// `repository.branch` (default `main`) and every cluster's `branch`.
     branches: Vec<String>,
+    /// `repository.path`: where the tree sits in its repository (`""` at the root).
+    path: String,
 }
 
 /// The synctl spec at `path`, when there is one (read for its facts only: `validate` checks it).
@@ -329,6 +357,13 @@ fn synctl_spec(path: &Path) -> Option<Fleet> {
         return None;
     }
     let url = root.at(["spec", "repository", "url"])?.as_str()?.to_owned();
+    let path = root
+        .at(["spec", "repository", "path"])
+        .and_then(|p| p.as_str())
+        .unwrap_or("")
+        .trim_start_matches("./")
+        .trim_matches('/')
+        .to_owned();
     let hub_source = root
         .at(["spec", "hub", "sourceRef"])
         .and_then(|n| n.as_str())
@@ -361,6 +396,7 @@ fn synctl_spec(path: &Path) -> Option<Fleet> {
         hub_source,
         standalone,
         branches,
+        path,
     })
 }
 

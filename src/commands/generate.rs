@@ -102,14 +102,10 @@ pub(crate) fn run(g: &Global, opts: &Args) -> Result<(), Failure> {
                 g,
                 &format!("up to date: {} generated files\n", plan.unchanged),
             );
-            let fleet = compiled
-                .checked
-                .fleet
-                .as_ref()
-                .map(|f| std::sync::Arc::clone(&f.0));
+            prove(g, opts, &compiled)?;
             std::mem::forget(plan);
             std::mem::forget(compiled);
-            return prove(g, opts, fleet.as_deref());
+            return Ok(());
         }
         report(g, &compiled.checked.source, &plan.drift(), Format::Human);
         print_stderr(
@@ -124,12 +120,7 @@ pub(crate) fn run(g: &Global, opts: &Args) -> Result<(), Failure> {
     }
     written.map_err(|stop| g.fail(stop))?;
     // A tree that fails a proof is written (the files show the problem) but not committed.
-    let fleet = compiled
-        .checked
-        .fleet
-        .as_ref()
-        .map(|f| std::sync::Arc::clone(&f.0));
-    prove(g, opts, fleet.as_deref())?;
+    prove(g, opts, &compiled)?;
     if let Some(target) = &target {
         let subject = opts
             .message
@@ -158,7 +149,8 @@ pub(crate) fn run(g: &Global, opts: &Args) -> Result<(), Failure> {
 /// The written tree read back and proven in process (`synctl check`'s proofs) when asked or
 /// by default (up to 2,000 component placements); exit 1 on an error, the findings shown
 /// under their files' YAML.
-fn prove(g: &Global, opts: &Args, fleet: Option<&crate::model::Fleet>) -> Result<(), Failure> {
+fn prove(g: &Global, opts: &Args, compiled: &Compiled) -> Result<(), Failure> {
+    let fleet = compiled.checked.fleet.as_ref().map(|f| &*f.0);
     if !super::check::proving(g, opts.prove, opts.no_prove, fleet) {
         return Ok(());
     }

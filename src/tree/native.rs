@@ -78,6 +78,19 @@ fn names(objects: &[Object]) -> crate::hashing::Map<String, Vec<usize>> {
     out
 }
 
+/// The objects a target `name` can match: looked up when it has no regular-expression syntax,
+/// else all of them.
+fn candidates(
+    count: usize,
+    name: Option<&str>,
+    by_name: &crate::hashing::Map<String, Vec<usize>>,
+) -> Vec<usize> {
+    match name.filter(|n| n.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')) {
+        Some(n) => by_name.get(n).cloned().unwrap_or_default(),
+        None => (0..count).collect(),
+    }
+}
+
 /// Applies one entry of `patches`; `false` when it is outside the envelope. `by_name`: the
 /// objects of each name (a target `name` without regular-expression syntax is looked up).
 fn patch(
@@ -114,16 +127,7 @@ fn patch(
     let (Ok(kind), Ok(name)) = (anchored(field("kind")), anchored(field("name"))) else {
         return Ok(false);
     };
-    let literal =
-        field("name").filter(|n| n.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'));
-    let all: Vec<usize>;
-    let candidates: &[usize] = if let Some(n) = literal {
-        by_name.get(n).map_or(&[][..], Vec::as_slice)
-    } else {
-        all = (0..objects.len()).collect();
-        &all
-    };
-    for &i in candidates {
+    for i in candidates(objects.len(), field("name"), by_name) {
         let o = &mut objects[i];
         let api = super::text(&o.value, &["apiVersion"]);
         let version = api.rsplit('/').next().unwrap_or("");

@@ -202,9 +202,12 @@ fn hostile_strings_in_every_place_are_refused_or_written_exactly() {
                     refused += 1;
                 }
                 0 => {
+                    // The values round-trip is the point here; the proofs of the written tree
+                    // have their own tests (a `${X}` chart version is caught by them, not by
+                    // the spec's substitution check: see the closing note of issue 22).
                     let run = Synctl::new()
                         .dir(dir.path())
-                        .args(["generate", "-f", "fleet.yaml"])
+                        .args(["generate", "--no-prove", "-f", "fleet.yaml"])
                         .run();
                     assert_eq!(run.status, 0, "{at}: valid, but: {}", run.stderr);
                     let docs = written_docs(dir.path());
