@@ -168,6 +168,7 @@ pub(crate) fn proving(
 pub(crate) fn prove_written(g: &Global) -> Result<Vec<Finding>, Failure> {
     let root = g.out_root();
     let spec = root.join(g.file.file_name().unwrap_or_default());
+    let root = root.canonicalize().unwrap_or(root);
     // A tree in a subfolder of its repository (`repository.path`) names its paths from the
     // repository's root: read from there, its entries under the subfolder.
     let prefix = synctl_spec(&spec).map(|f| f.path).unwrap_or_default();

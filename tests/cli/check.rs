@@ -871,3 +871,33 @@ fn a_hand_written_argo_cd_repository_is_read_and_its_project_enforced() {
     let nested = object(&plan, "bootstrap", "ConfigMap", "team", "nested");
     assert_eq!(nested["metadata"]["name"], "nested");
 }
+
+#[test]
+fn a_tree_in_a_subfolder_of_its_repository_is_proven_from_the_repository_root() {
+    let repo = tempfile::tempdir().unwrap();
+    let tmp = fleet_with_a_stray_namespace();
+    let gitops = repo.path().join("gitops");
+    std::fs::create_dir_all(gitops.join("settings")).unwrap();
+    let spec = std::fs::read_to_string(tmp.path().join("fleet.yaml"))
+        .unwrap()
+        .replace(
+            "    url: https://github.com/acme/fleet\n",
+            "    url: https://github.com/acme/fleet\n    path: gitops\n",
+        );
+    std::fs::write(gitops.join("fleet.yaml"), spec).unwrap();
+    std::fs::copy(
+        tmp.path().join("settings/settings.yaml"),
+        gitops.join("settings/settings.yaml"),
+    )
+    .unwrap();
+    let run = Synctl::new()
+        .dir(repo.path())
+        .args(["generate", "-f", "gitops/fleet.yaml"])
+        .run();
+    assert_eq!(run.status, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("gitops/settings/settings.yaml:1:1"),
+        "{}",
+        run.stderr
+    );
+}
