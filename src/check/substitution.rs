@@ -1,6 +1,6 @@
 //! `${VAR}` in what a cluster receives must resolve: Flux 2.9 makes unresolved variables fatal,
 //! and Argo CD has no substitution at all (synctl resolves them at compile time). Checked in
-//! component values, environment overrides and the manifests of `path:` components.
+//! component values and charts, environment overrides and the manifests of `path:` components.
 
 use std::collections::BTreeMap;
 
@@ -41,6 +41,16 @@ pub(super) fn check(fleet: &Fleet, folders: &Folders<'_>, problems: &mut Vec<Pro
     for comp in &fleet.components {
         let mut base = Vec::new();
         strings(&comp.values, &mut base);
+        // The chart's repository, name and version reach the cluster's objects too (the
+        // chart source and the HelmRelease), substituted like the values.
+        if let ComponentSource::Chart {
+            repository,
+            name,
+            version,
+        } = &comp.source
+        {
+            base.extend([repository.clone(), name.clone(), version.clone()]);
+        }
         if let ComponentSource::Path(p) = &comp.source
             && let Some(folder) = folders.get(p.as_str())
         {
@@ -159,7 +169,7 @@ impl Vars<'_> {
                         .filter_map(|o| o.values_tree.as_ref()),
                 )
                 .find_map(|n| find_scalar(n, name))
-                .unwrap_or(comp.span),
+                .unwrap_or(comp.source_span),
         };
         let names: Vec<&str> = clusters
             .iter()

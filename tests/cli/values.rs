@@ -203,8 +203,7 @@ fn hostile_strings_in_every_place_are_refused_or_written_exactly() {
                 }
                 0 => {
                     // The values round-trip is the point here; the proofs of the written tree
-                    // have their own tests (a `${X}` chart version is caught by them, not by
-                    // the spec's substitution check: see the closing note of issue 22).
+                    // have their own tests (`tests/cli/check.rs`).
                     let run = Synctl::new()
                         .dir(dir.path())
                         .args(["generate", "--no-prove", "-f", "fleet.yaml"])
