@@ -9,34 +9,20 @@ use super::argocd_helm::chart_source;
 use super::docs::{Content, Doc};
 use super::tenants::tenant_repos;
 use super::{Builder, Item};
-use crate::model::ComponentSource;
+use crate::model::{ComponentSource, Fleet};
 
 /// One AppProject per tenant with apps and Argo CD instance: its repository only, its
-/// (cluster, namespace) pairs; synced by the root Application one wave before anything that
-/// uses it. The hub's Argo CD serves the hub and the fleet clusters; a standalone cluster's
-/// serves itself. Returns each serving cluster's project files.
+/// (cluster, namespace) pairs; and one per component with `project: own`. Each is synced by
+/// the root Application one wave before anything that uses it. Returns each serving cluster's
+/// project files.
 pub(super) fn app_projects(b: &mut Builder<'_>) -> BTreeMap<usize, Vec<String>> {
     let fleet = b.fleet;
-    let ns = &fleet.argocd_namespace;
     let mut projects: BTreeMap<usize, Vec<String>> = BTreeMap::default();
-    for (ci, cluster) in fleet
-        .clusters
-        .iter()
-        .enumerate()
-        .filter(|(_, c)| !c.is_fleet())
-    {
-        let dir = children_dir(fleet, ci, HUB_DIR);
+    for ci in (0..fleet.clusters.len()).filter(|&c| !fleet.clusters[c].is_fleet()) {
+        let files = projects.entry(ci).or_default();
         for (ti, t) in fleet.tenants.iter().enumerate() {
-            if t.apps.is_empty() {
-                continue;
-            }
-            let served: Vec<usize> = t
-                .clusters
-                .iter()
-                .copied()
-                .filter(|&c| c == ci || (cluster.is_hub() && fleet.clusters[c].is_fleet()))
-                .collect();
-            if served.is_empty() {
+            let served = served_by(fleet, ci, &t.clusters);
+            if t.apps.is_empty() || served.is_empty() {
                 continue;
             }
             let destinations = served
@@ -48,51 +34,78 @@ pub(super) fn app_projects(b: &mut Builder<'_>) -> BTreeMap<usize, Vec<String>> 
                         .map(move |(n, _)| (dest.clone(), n.clone()))
                 })
                 .collect();
-            let file = format!("project-{}.yaml", t.name);
-            let path = format!("{dir}/{file}");
-            b.scope = Some(ci);
-            b.object("AppProject", ns, &t.name, &path, Item::Tenant(ti));
-            let project = Doc::AppProject {
-                name: t.name.clone(),
-                namespace: ns.clone(),
-                sync_wave: Some(fleet.waves.first().map_or(0, |w| w.base) - 1),
+            let project = Project {
+                name: &t.name,
+                owner: Item::Tenant(ti),
+                served,
                 destinations,
                 repos: tenant_repos(t),
                 cluster_admin: t.role == crate::model::TenantRole::ClusterAdmin,
                 component: false,
             };
-            b.file(
-                path,
-                Item::Tenant(ti),
-                [],
-                served,
-                Content::docs(vec![project]),
-            );
-            projects.entry(ci).or_default().push(file);
+            files.push(write(b, ci, project));
         }
         for c in (0..fleet.components.len()).filter(|&c| fleet.components[c].knobs.own_project) {
-            if let Some(file) = component_project(b, ci, c) {
-                projects.entry(ci).or_default().push(file);
+            if let Some(project) = component_project(fleet, ci, c) {
+                files.push(write(b, ci, project));
             }
         }
     }
     projects
 }
 
+/// The clusters among `clusters` that the Argo CD of cluster `ci` serves: itself, and for the
+/// hub every fleet cluster (a standalone cluster's serves itself).
+fn served_by(fleet: &Fleet, ci: usize, clusters: &[usize]) -> Vec<usize> {
+    let hub = fleet.clusters[ci].is_hub();
+    clusters
+        .iter()
+        .copied()
+        .filter(|&c| c == ci || (hub && fleet.clusters[c].is_fleet()))
+        .collect()
+}
+
+/// One AppProject to write for the Argo CD of a cluster.
+struct Project<'a> {
+    name: &'a str,
+    owner: Item,
+    /// The clusters it admits (the file reaches them).
+    served: Vec<usize>,
+    /// `(destination cluster name, namespace)` pairs.
+    destinations: Vec<(String, String)>,
+    repos: Vec<String>,
+    cluster_admin: bool,
+    component: bool,
+}
+
+/// Writes `p` beside the child Applications of cluster `ci`; its file name.
+fn write(b: &mut Builder<'_>, ci: usize, p: Project<'_>) -> String {
+    let fleet = b.fleet;
+    let ns = &fleet.argocd_namespace;
+    let file = format!("project-{}.yaml", p.name);
+    let path = format!("{}/{file}", children_dir(fleet, ci, HUB_DIR));
+    b.scope = Some(ci);
+    b.object("AppProject", ns, p.name, &path, p.owner);
+    let project = Doc::AppProject {
+        name: p.name.to_owned(),
+        namespace: ns.clone(),
+        sync_wave: Some(fleet.waves.first().map_or(0, |w| w.base) - 1),
+        destinations: p.destinations,
+        repos: p.repos,
+        cluster_admin: p.cluster_admin,
+        component: p.component,
+    };
+    b.file(path, p.owner, [], p.served, Content::docs(vec![project]));
+    file
+}
+
 /// The AppProject of component `c` (`project: own`) for the Argo CD of cluster `ci`: the
 /// repositories its Applications there read, the clusters it is placed on among those that
 /// Argo CD serves; any namespace and kind (a chart writes where it writes: cert-manager's
 /// leader election lives in kube-system).
-fn component_project(b: &mut Builder<'_>, ci: usize, c: usize) -> Option<String> {
-    let fleet = b.fleet;
+fn component_project(fleet: &Fleet, ci: usize, c: usize) -> Option<Project<'_>> {
     let comp = &fleet.components[c];
-    let hub = fleet.clusters[ci].is_hub();
-    let served: Vec<usize> = comp
-        .clusters
-        .iter()
-        .copied()
-        .filter(|&x| x == ci || (hub && fleet.clusters[x].is_fleet()))
-        .collect();
+    let served = served_by(fleet, ci, &comp.clusters);
     if served.is_empty() {
         return None;
     }
@@ -113,27 +126,13 @@ fn component_project(b: &mut Builder<'_>, ci: usize, c: usize) -> Option<String>
         .iter()
         .map(|&x| (destination(fleet, x), "*".to_owned()))
         .collect();
-    let ns = &fleet.argocd_namespace;
-    let dir = children_dir(fleet, ci, HUB_DIR);
-    let file = format!("project-{}.yaml", comp.name);
-    let path = format!("{dir}/{file}");
-    b.scope = Some(ci);
-    b.object("AppProject", ns, &comp.name, &path, Item::Component(c));
-    let project = Doc::AppProject {
-        name: comp.name.clone(),
-        namespace: ns.clone(),
-        sync_wave: Some(fleet.waves.first().map_or(0, |w| w.base) - 1),
+    Some(Project {
+        name: &comp.name,
+        owner: Item::Component(c),
+        served,
         destinations,
         repos,
         cluster_admin: true,
         component: true,
-    };
-    b.file(
-        path,
-        Item::Component(c),
-        [],
-        served,
-        Content::docs(vec![project]),
-    );
-    Some(file)
+    })
 }
