@@ -54,8 +54,8 @@ pub(crate) fn run(g: &Global, args: &Args) -> Result<(), Failure> {
         .iter()
         .map(|s| given(s))
         .collect::<Result<_, _>>()?;
-    let spec = dir.join(g.file.file_name().unwrap_or_default());
-    let plans = read_tree(&dir, &spec, &args.entries, sources, false)?;
+    let fleet = synctl_spec(&dir.join(g.file.file_name().unwrap_or_default()));
+    let plans = read_tree(&dir, fleet.as_ref(), &args.entries, sources, false)?;
     let failed = print(g, args, &plans);
     // The process ends here: a large tree's objects are freed by the exit, not one by one.
     std::mem::forget(plans);
@@ -65,15 +65,15 @@ pub(crate) fn run(g: &Global, args: &Args) -> Result<(), Failure> {
     Ok(())
 }
 
-/// Reads the tree at `dir` (beside the synctl spec `spec`, if there is one) from `entries`
+/// Reads the tree at `dir` (with the facts of its synctl spec, if it has one) from `entries`
 /// (found when none are given) and proves each plan; `offline`: never run an installed
 /// kustomize (what `generate` and `validate` wrote needs none).
 ///
 /// # Errors
 /// [`Failure::Usage`] when the tree cannot be read or has no entry.
-pub(crate) fn read_tree(
+fn read_tree(
     dir: &Path,
-    spec: &Path,
+    fleet: Option<&Fleet>,
     entries: &[String],
     sources: Vec<Given>,
     offline: bool,
@@ -84,8 +84,7 @@ pub(crate) fn read_tree(
         tree_refs: Vec::new(),
         sources,
     };
-    let fleet = synctl_spec(spec);
-    if let Some(f) = &fleet {
+    if let Some(f) = fleet {
         options.tree_urls.push(f.url.clone());
         options.bootstrap_sources.push(f.hub_source.clone());
         options.tree_refs.clone_from(&f.branches);
@@ -98,7 +97,7 @@ pub(crate) fn read_tree(
         options.tree_urls.push(origin);
     }
     let entries = if entries.is_empty() {
-        found_entries(dir, fleet.as_ref())
+        found_entries(dir, fleet)
     } else {
         entries.to_vec()
     };
@@ -167,35 +166,28 @@ pub(crate) fn proving(
 /// [`Failure::Usage`] when the tree cannot be read.
 pub(crate) fn prove_written(g: &Global) -> Result<Vec<Finding>, Failure> {
     let root = g.out_root();
-    let spec = root.join(g.file.file_name().unwrap_or_default());
+    let fleet = synctl_spec(&root.join(g.file.file_name().unwrap_or_default()));
     let root = root.canonicalize().unwrap_or(root);
     // A tree in a subfolder of its repository (`repository.path`) names its paths from the
     // repository's root: read from there, its entries under the subfolder.
-    let prefix = synctl_spec(&spec).map(|f| f.path).unwrap_or_default();
+    let prefix = fleet.as_ref().map_or("", |f| f.path.as_str());
     let (dir, entries) = if prefix.is_empty() {
         (root, Vec::new())
     } else {
         let depth = Path::new(&prefix).components().count();
         let base = root.ancestors().nth(depth).map(Path::to_path_buf);
         let fits = !prefix.split('/').any(|p| p == ".." || p == ".")
-            && base.as_ref().is_some_and(|b| b.join(&prefix) == root);
+            && base.as_ref().is_some_and(|b| b.join(prefix) == root);
         let Some(base) = base.filter(|_| fits) else {
             return Ok(Vec::new());
         };
-        let fleet = synctl_spec(&spec);
         let entries = found_entries(&root, fleet.as_ref())
             .into_iter()
             .map(|e| format!("{prefix}/{e}"))
             .collect();
         (base, entries)
     };
-    if !dir
-        .join(entries.first().map_or(".", String::as_str))
-        .is_dir()
-    {
-        return Ok(Vec::new());
-    }
-    let plans = match read_tree(&dir, &spec, &entries, Vec::new(), true) {
+    let plans = match read_tree(&dir, fleet.as_ref(), &entries, Vec::new(), true) {
         Err(Failure::Usage(e)) if e.starts_with(NO_ENTRY) => return Ok(Vec::new()),
         other => other?,
     };

@@ -146,11 +146,13 @@ impl Walk<'_> {
             "" | "HEAD" => None,
             r => Some(r.to_owned()),
         };
-        let reader = self.repository(url, revision.as_deref()).ok_or_else(|| {
-            Unread::Skipped(format!(
-                "its source {url} is not on disk: give it with --source URL=DIR"
-            ))
-        })?;
+        let reader = self
+            .repository(url, revision.as_deref(), true)
+            .ok_or_else(|| {
+                Unread::Skipped(format!(
+                    "its source {url} is not on disk: give it with --source URL=DIR"
+                ))
+            })?;
         let path = text(s, &["path"])
             .trim_start_matches("./")
             .trim_matches('/');
@@ -184,25 +186,6 @@ impl Walk<'_> {
                 Unread::Broken(e)
             }
         })
-    }
-
-    /// The reader of repository `url` at `revision` (`None`: its default branch).
-    fn repository(&mut self, url: &str, revision: Option<&str>) -> Option<usize> {
-        let given = self.options.sources.iter().position(|g| {
-            crate::repo::same_repository(&g.url, url)
-                && g.reference.as_deref().is_none_or(|r| Some(r) == revision)
-        });
-        if let Some(g) = given {
-            return self.given_reader(g);
-        }
-        let refs = &self.refs;
-        let this_ref = refs.is_empty() || revision.is_none_or(|r| refs.iter().any(|x| x == r));
-        let ours = this_ref
-            && self
-                .urls
-                .iter()
-                .any(|u| crate::repo::same_repository(u, url));
-        ours.then_some(0)
     }
 }
 

@@ -129,15 +129,19 @@ impl Reader {
     /// # Errors
     /// Why the folder does not build, as kustomize or Flux would refuse it.
     pub(crate) fn build(&mut self, path: &str, overlay: &Overlay) -> Result<Vec<Object>, String> {
-        // Entries and clusters share folders: each (folder, overlay) is built once per run.
-        let key = (path.to_owned(), format!("{overlay:?}"));
-        if let Some(done) = self.built.get(&key) {
+        // Entries and clusters share folders: what an installed kustomize built for a
+        // (folder, overlay) is kept; synctl's own builds start from the folder's cached objects
+        // (the key, the overlay written out, is made only when kustomize was ever run).
+        let key = || (path.to_owned(), format!("{overlay:?}"));
+        if !self.built.is_empty()
+            && let Some(done) = self.built.get(&key())
+        {
             return done.clone();
         }
         let runs = self.runs;
         let result = self.build_uncached(path, overlay);
         if self.runs > runs {
-            self.built.insert(key, result.clone());
+            self.built.insert(key(), result.clone());
         }
         result
     }

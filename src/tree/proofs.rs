@@ -76,16 +76,10 @@ pub(crate) fn run(plan: &Plan, locked: bool) -> Vec<Finding> {
 
 /// One object applied by two appliers on one cluster.
 fn conflicts(plan: &Plan, out: &mut Vec<Finding>) {
-    let mut seen: Map<(&str, &str, &str, &str, &str), usize> = Map::default();
+    let mut seen: Map<Node<'_>, usize> = Map::default();
     for (i, a) in plan.appliers.iter().enumerate() {
         for o in &a.objects {
-            let key = (
-                a.target.as_str(),
-                o.group(),
-                o.kind(),
-                o.namespace(),
-                o.name(),
-            );
+            let key = on(&a.target, o);
             match seen.get(&key) {
                 None => {
                     seen.insert(key, i);
@@ -118,6 +112,11 @@ type Node<'a> = (&'a str, &'a str, &'a str, &'a str, &'a str);
 /// `id` on `cluster` as a [`Node`].
 fn node<'a>(cluster: &'a str, id: &'a Id) -> Node<'a> {
     (cluster, &id.group, &id.kind, &id.namespace, &id.name)
+}
+
+/// Object `o` on `cluster` as a [`Node`].
+fn on<'a>(cluster: &'a str, o: &'a Object) -> Node<'a> {
+    (cluster, o.group(), o.kind(), o.namespace(), o.name())
 }
 
 /// A node's object as people name it: `Kind/namespace/name`.
@@ -160,14 +159,7 @@ impl<'a> Graph<'a> {
         }
         for (i, a) in plan.appliers.iter().enumerate() {
             for o in a.objects.iter().filter(|o| o.is(HELM_GROUP, "HelmRelease")) {
-                let key = (
-                    a.target.as_str(),
-                    o.group(),
-                    o.kind(),
-                    o.namespace(),
-                    o.name(),
-                );
-                g.add(key, Some(o), i);
+                g.add(on(&a.target, o), Some(o), i);
             }
         }
         g.edges = vec![Vec::new(); g.nodes.len()];
@@ -201,14 +193,7 @@ impl<'a> Graph<'a> {
             if o.is(KUSTOMIZE_GROUP, "Kustomization") {
                 if o.value.pointer("/spec/wait").and_then(Json::as_bool) == Some(true) {
                     for hr in a.objects.iter().filter(|x| x.is(HELM_GROUP, "HelmRelease")) {
-                        let key = (
-                            a.target.as_str(),
-                            hr.group(),
-                            hr.kind(),
-                            hr.namespace(),
-                            hr.name(),
-                        );
-                        waits.extend(g.ids.get(&key));
+                        waits.extend(g.ids.get(&on(&a.target, hr)));
                     }
                 }
             } else if let Some(k) = &a.object {

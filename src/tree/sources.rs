@@ -99,25 +99,37 @@ impl Walk<'_> {
                 && (id.name == BOOTSTRAP || self.options.bootstrap_sources.contains(&id.name));
             return bootstrap.then_some(0);
         };
-        let url = text(&source.value, &["spec", "url"]).to_owned();
+        let url = text(&source.value, &["spec", "url"]);
         let reference = reference_of(&source.value);
-        if let Some(given) = self.options.sources.iter().position(|g| {
-            crate::repo::same_repository(&g.url, &url)
-                && g.reference
-                    .as_ref()
-                    .is_none_or(|r| Some(r) == reference.as_ref())
-        }) {
-            return self.given_reader(given);
+        let git = source.kind() == "GitRepository";
+        self.repository(url, reference.as_deref(), git)
+    }
+
+    /// The reader of repository `url` at `reference` (`None`: its default): a folder given for
+    /// it, else, when `tree` (a Git repository) and `url` is this repository at a branch the
+    /// work tree stands for, the tree. Another branch of this repository is another tree: read
+    /// only when given.
+    pub(super) fn repository(
+        &mut self,
+        url: &str,
+        reference: Option<&str>,
+        tree: bool,
+    ) -> Option<usize> {
+        let given = self.options.sources.iter().position(|g| {
+            crate::repo::same_repository(&g.url, url)
+                && g.reference.as_deref().is_none_or(|r| Some(r) == reference)
+        });
+        if let Some(g) = given {
+            return self.given_reader(g);
         }
-        // Another branch of this repository is another tree: read only when given.
         let refs = &self.refs;
-        let this_ref = refs.is_empty() || reference.as_ref().is_none_or(|r| refs.contains(r));
-        let ours = source.kind() == "GitRepository"
+        let this_ref = refs.is_empty() || reference.is_none_or(|r| refs.iter().any(|x| x == r));
+        let ours = tree
             && this_ref
             && self
                 .urls
                 .iter()
-                .any(|u| crate::repo::same_repository(u, &url));
+                .any(|u| crate::repo::same_repository(u, url));
         ours.then_some(0)
     }
 

@@ -55,15 +55,19 @@ fn json(dir: &Path, extra: &[&str]) -> (i32, Value) {
     (run.status, v)
 }
 
-/// The object `kind/namespace/name` as it reaches `cluster` of `entry`.
-fn object<'a>(plan: &'a Value, entry: &str, kind: &str, ns: &str, name: &str) -> &'a Value {
-    let entry = plan["entries"]
+/// The plan of `entry`.
+fn entry<'a>(plan: &'a Value, entry: &str) -> &'a Value {
+    plan["entries"]
         .as_array()
         .unwrap()
         .iter()
         .find(|e| e["entry"] == entry)
-        .unwrap_or_else(|| panic!("no entry {entry}"));
-    entry["clusters"]
+        .unwrap_or_else(|| panic!("no entry {entry}"))
+}
+
+/// The object `kind/namespace/name` as it reaches `cluster` of `entry`.
+fn object<'a>(plan: &'a Value, entry: &str, kind: &str, ns: &str, name: &str) -> &'a Value {
+    self::entry(plan, entry)["clusters"]
         .as_array()
         .unwrap()
         .iter()
@@ -676,13 +680,7 @@ fn the_plan_is_drawn_as_mermaid_and_dot() {
 
 /// The applier `kind/namespace/name` of `entry`'s plan and the cluster its objects reach.
 fn applier<'a>(plan: &'a Value, entry: &str, name: &str) -> (&'a str, &'a Value) {
-    let entry = plan["entries"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["entry"] == entry)
-        .unwrap_or_else(|| panic!("no entry {entry}"));
-    entry["clusters"]
+    self::entry(plan, entry)["clusters"]
         .as_array()
         .unwrap()
         .iter()
