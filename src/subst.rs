@@ -36,6 +36,13 @@ pub(crate) enum Part<'a> {
     },
 }
 
+/// Whether `s` holds `${` (found with a byte search: most strings have no `$`).
+#[must_use]
+pub(crate) fn mentions_variable(s: &str) -> bool {
+    s.match_indices('$')
+        .any(|(i, _)| s.as_bytes().get(i + 1) == Some(&b'{'))
+}
+
 /// Splits `s` into text, escapes and variables.
 #[must_use]
 pub(crate) fn parse(s: &str) -> Vec<Part<'_>> {
@@ -97,7 +104,7 @@ pub(crate) fn substitute(
     vars: &BTreeMap<String, String>,
     missing: &mut Vec<String>,
 ) -> String {
-    if !s.contains("${") {
+    if !mentions_variable(s) {
         return s.to_owned();
     }
     let mut out = String::with_capacity(s.len());
@@ -127,7 +134,9 @@ pub(crate) fn substitute_value(
     missing: &mut Vec<String>,
 ) {
     match value {
-        serde_json::Value::String(s) => *s = substitute(s, vars, missing),
+        serde_json::Value::String(s) if mentions_variable(s) => {
+            *s = substitute(s, vars, missing);
+        }
         serde_json::Value::Array(items) => items
             .iter_mut()
             .for_each(|v| substitute_value(v, vars, missing)),

@@ -13,6 +13,8 @@ use std::sync::Arc;
 
 use serde_json::{Value as Json, json};
 
+use super::Field as _;
+
 use super::flux::{Plan, Walk};
 use super::kustomize::{Overlay, Reader, kustomization_file};
 use super::{Finding, Object, text};
@@ -28,8 +30,8 @@ pub(crate) const HEALTH_KEY: &str = "resource.customizations.health.argoproj.io_
 
 /// An Application's sync wave (0 when unset or not a number, as Argo CD reads it).
 pub(crate) fn wave(o: &Object) -> i64 {
-    o.value
-        .pointer("/metadata/annotations")
+    o.value()
+        .field(&["metadata", "annotations"])
         .and_then(|a| a.get(WAVE))
         .and_then(Json::as_str)
         .and_then(|w| w.trim().parse().ok())
@@ -39,8 +41,8 @@ pub(crate) fn wave(o: &Object) -> i64 {
 /// The cluster an Application's objects go to: its home for `in-cluster`, else the
 /// destination's name or server.
 pub(super) fn destination(app: &Object, home: &str) -> String {
-    let name = text(&app.value, &["spec", "destination", "name"]);
-    let server = text(&app.value, &["spec", "destination", "server"]);
+    let name = text(app.value(), &["spec", "destination", "name"]);
+    let server = text(app.value(), &["spec", "destination", "server"]);
     if name == IN_CLUSTER_NAME || (name.is_empty() && server == IN_CLUSTER_SERVER) {
         home.to_owned()
     } else if name.is_empty() {
@@ -53,10 +55,10 @@ pub(super) fn destination(app: &Object, home: &str) -> String {
 /// The namespace Argo CD creates for an Application (`CreateNamespace=true`).
 pub(crate) fn created_namespace(app: &Object) -> Option<&str> {
     let options = app
-        .value
-        .pointer("/spec/syncPolicy/syncOptions")?
+        .value()
+        .field(&["spec", "syncPolicy", "syncOptions"])?
         .as_array()?;
-    let ns = text(&app.value, &["spec", "destination", "namespace"]);
+    let ns = text(app.value(), &["spec", "destination", "namespace"]);
     let create = options
         .iter()
         .any(|o| o.as_str() == Some("CreateNamespace=true"));
@@ -65,7 +67,7 @@ pub(crate) fn created_namespace(app: &Object) -> Option<&str> {
 
 /// An Application's sources: `sources`, else `source`.
 pub(super) fn sources(app: &Json) -> Vec<(Vec<String>, &Json)> {
-    match app.pointer("/spec/sources").and_then(Json::as_array) {
+    match app.field(&["spec", "sources"]).and_then(Json::as_array) {
         Some(list) if !list.is_empty() => list
             .iter()
             .enumerate()
@@ -77,7 +79,7 @@ pub(super) fn sources(app: &Json) -> Vec<(Vec<String>, &Json)> {
             })
             .collect(),
         _ => app
-            .pointer("/spec/source")
+            .field(&["spec", "source"])
             .map(|s| (vec!["spec".to_owned(), "source".to_owned()], s))
             .into_iter()
             .collect(),
@@ -90,7 +92,7 @@ impl Walk<'_> {
         let mut objects = Vec::new();
         let mut unread = Vec::new();
         let mut paths = Vec::new();
-        for (at, source) in sources(&app.value) {
+        for (at, source) in sources(app.value()) {
             match self.app_source(source) {
                 Ok(None) => {}
                 Ok(Some((path, built))) => {
@@ -113,11 +115,12 @@ impl Walk<'_> {
                 }
             }
         }
-        let ns = text(&app.value, &["spec", "destination", "namespace"]);
+        let ns = text(app.value(), &["spec", "destination", "namespace"]);
         if !ns.is_empty() {
+            let ns: Arc<str> = Arc::from(ns);
             for o in &mut objects {
                 if o.namespace().is_empty() && !super::known_cluster_scoped(o) {
-                    Arc::make_mut(&mut o.value)["metadata"]["namespace"] = json!(ns);
+                    o.set_namespace(&ns);
                 }
             }
         }
@@ -322,7 +325,10 @@ pub(super) fn awaited(plan: &Plan) -> HashSet<String> {
         for o in &a.objects {
             let config_map = o.kind() == "ConfigMap"
                 && o.name() == "argocd-cm"
-                && o.value.pointer("/data").and_then(|d| d.get(key)).is_some();
+                && o.value()
+                    .field(&["data"])
+                    .and_then(|d| d.get(key))
+                    .is_some();
             if config_map {
                 out.insert(a.target.clone());
             }
@@ -330,9 +336,9 @@ pub(super) fn awaited(plan: &Plan) -> HashSet<String> {
         let Some(app) = a.object.as_ref().filter(|o| o.is(GROUP, "Application")) else {
             continue;
         };
-        for (_, s) in sources(&app.value) {
+        for (_, s) in sources(app.value()) {
             let object = s
-                .pointer("/helm/valuesObject/configs/cm")
+                .field(&["helm", "valuesObject", "configs", "cm"])
                 .and_then(|cm| cm.get(key))
                 .is_some();
             let values = text(s, &["helm", "values"]).contains(key);

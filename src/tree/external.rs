@@ -192,7 +192,7 @@ impl Reader {
             .prefix("synctl-check-")
             .tempdir()
             .map_err(|e| format!("cannot make a temporary folder: {e}"))?;
-        let stream: Vec<String> = objects.iter().map(|o| o.value.to_string()).collect();
+        let stream: Vec<String> = objects.iter().map(|o| o.full().to_string()).collect();
         std::fs::write(tmp.path().join("resources.yaml"), stream.join("\n---\n"))
             .map_err(|e| format!("cannot write a temporary file: {e}"))?;
         let k = self.overlay_kustomization(dir, overlay)?;
@@ -315,11 +315,7 @@ pub(super) fn parse_built(text: &str, at: &At) -> Result<Vec<Object>, String> {
     Ok(docs
         .into_iter()
         .filter(|d| !matches!(d.value, Value::Null))
-        .map(|d| Object {
-            value: std::sync::Arc::new(d.to_json()),
-            at: at.clone(),
-            node: None,
-        })
+        .map(|d| Object::new(d.to_json(), at.clone(), None))
         .collect())
 }
 

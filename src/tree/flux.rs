@@ -11,6 +11,8 @@ use std::path::PathBuf;
 
 use serde_json::Value as Json;
 
+use super::Field as _;
+
 use super::argocd;
 use super::kustomize::{Overlay, Reader};
 use super::post_build::common_metadata;
@@ -72,6 +74,20 @@ pub(crate) struct Plan {
 }
 
 impl Plan {
+    /// The appliers whose objects go to each cluster, clusters in the order first reached.
+    pub(crate) fn by_target(&self) -> Vec<(&str, Vec<usize>)> {
+        let mut order: Vec<(&str, Vec<usize>)> = Vec::new();
+        let mut at: HashMap<&str, usize> = HashMap::new();
+        for (i, a) in self.appliers.iter().enumerate() {
+            let k = *at.entry(a.target.as_str()).or_insert_with(|| {
+                order.push((a.target.as_str(), Vec::new()));
+                order.len() - 1
+            });
+            order[k].1.push(i);
+        }
+        order
+    }
+
     /// Each applier's index by the cluster it lives on and its id.
     pub(crate) fn index(&self) -> HashMap<(String, Id), usize> {
         self.appliers
@@ -297,12 +313,12 @@ impl Walk<'_> {
                 && o.name() == BOOTSTRAP
                 && o.namespace() == BOOTSTRAP;
             if bootstrap {
-                self.urls.push(text(&o.value, &["spec", "url"]).to_owned());
-                self.refs.extend(reference_of(&o.value));
+                self.urls.push(text(o.value(), &["spec", "url"]).to_owned());
+                self.refs.extend(reference_of(o.value()));
             } else if o.kind() == "FluxInstance" {
                 self.urls
-                    .push(text(&o.value, &["spec", "sync", "url"]).to_owned());
-                let r = text(&o.value, &["spec", "sync", "ref"]);
+                    .push(text(o.value(), &["spec", "sync", "url"]).to_owned());
+                let r = text(o.value(), &["spec", "sync", "ref"]);
                 self.refs
                     .push(r.trim_start_matches("refs/heads/").to_owned());
             }
@@ -355,7 +371,7 @@ impl Walk<'_> {
 
     /// Builds what `k` applies, from the reader `reader`.
     fn apply(&mut self, parent: usize, k: &Object, home: &str, reader: usize, mapping: &Mapping) {
-        let path = text(&k.value, &["spec", "path"])
+        let path = text(k.value(), &["spec", "path"])
             .trim_start_matches("./")
             .trim_matches('/');
         let path = map_path(path, mapping);
@@ -364,7 +380,7 @@ impl Walk<'_> {
         } else {
             path
         };
-        let overlay = overlay_of(&k.value);
+        let overlay = overlay_of(k.value());
         let built = self.readers[reader].build(&path, &overlay);
         let built = match built {
             Err(e) if e.ends_with(super::kustomize::OFFLINE) => Err(e),
@@ -381,7 +397,7 @@ impl Walk<'_> {
                 Err(e)
             }
             Ok(mut objects) => {
-                common_metadata(&k.value, &mut objects);
+                common_metadata(k.value(), &mut objects);
                 self.post_build(k, home, &mut objects);
                 Ok(objects)
             }
@@ -396,8 +412,8 @@ fn target_of(k: &Object, home: &str) -> String {
     if k.is(argocd::GROUP, "Application") {
         return argocd::destination(k, home);
     }
-    let secret = text(&k.value, &["spec", "kubeConfig", "secretRef", "name"]);
-    let config_map = text(&k.value, &["spec", "kubeConfig", "configMapRef", "name"]);
+    let secret = text(k.value(), &["spec", "kubeConfig", "secretRef", "name"]);
+    let config_map = text(k.value(), &["spec", "kubeConfig", "configMapRef", "name"]);
     match (secret, config_map) {
         ("", "") => home.to_owned(),
         ("", cm) => format!("kubeConfig {}/{cm}", k.namespace()),
@@ -408,7 +424,7 @@ fn target_of(k: &Object, home: &str) -> String {
 /// What a Kustomization adds to its folder's kustomization.
 fn overlay_of(k: &Json) -> Overlay {
     let list = |key: &str| {
-        k.pointer(&format!("/spec/{key}"))
+        k.field(&["spec", key])
             .and_then(Json::as_array)
             .cloned()
             .unwrap_or_default()

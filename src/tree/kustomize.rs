@@ -350,18 +350,10 @@ impl Reader {
             if let Some(items) = list_items(&value) {
                 for item in items {
                     object(item, &at)?;
-                    out.push(Object {
-                        value: Arc::new(item.clone()),
-                        at: at.clone(),
-                        node: None,
-                    });
+                    out.push(Object::new(item.clone(), at.clone(), None));
                 }
             } else {
-                out.push(Object {
-                    value: Arc::new(value),
-                    at,
-                    node: Some(doc),
-                });
+                out.push(Object::new(value, at, Some(doc)));
             }
         }
         Ok(out)
@@ -525,7 +517,7 @@ mod tests {
                 .map(|o| {
                     (
                         format!("{}/{}/{}", o.kind(), o.namespace(), o.name()),
-                        (*o.value).clone(),
+                        o.full().into_owned(),
                     )
                 })
                 .collect();

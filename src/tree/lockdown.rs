@@ -11,6 +11,8 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 
 use serde_json::Value as Json;
 
+use super::Field as _;
+
 use super::flux::{Applier, Plan};
 use super::{Finding, Object, text};
 use crate::diag::{Code, Problem};
@@ -23,7 +25,7 @@ pub(super) fn check(plan: &Plan, locked: bool, out: &mut Vec<Finding>) {
         let Some(k) = &a.object else {
             continue;
         };
-        let account = text(&k.value, &["spec", "serviceAccountName"]);
+        let account = text(k.value(), &["spec", "serviceAccountName"]);
         if account.is_empty() || crate::spec::schema::flux_component(account) {
             continue;
         }
@@ -73,7 +75,7 @@ impl<'a> Rbac<'a> {
                 if !binding || o.group() != "rbac.authorization.k8s.io" {
                     continue;
                 }
-                let subjects = o.value.get("subjects").and_then(Json::as_array);
+                let subjects = o.value().get("subjects").and_then(Json::as_array);
                 for s in subjects.into_iter().flatten() {
                     if text(s, &["kind"]) != "ServiceAccount" {
                         continue;
@@ -125,7 +127,7 @@ fn missing_account(a: &Applier, k: &Object, account: &str, out: &mut Vec<Finding
 }
 
 fn cross_namespace_source(k: &Object, out: &mut Vec<Finding>) {
-    let ns = text(&k.value, &["spec", "sourceRef", "namespace"]);
+    let ns = text(k.value(), &["spec", "sourceRef", "namespace"]);
     if !ns.is_empty() && ns != k.namespace() {
         out.push(Finding::new(
             &k.at_field(&["spec", "sourceRef", "namespace"]),
@@ -185,8 +187,8 @@ pub(crate) fn locked(plan: &Plan, entry_kustomization: Option<&str>) -> bool {
         .flat_map(|a| a.objects.iter())
         .any(|o| {
             o.kind() == "FluxInstance"
-                && o.value
-                    .pointer("/spec/cluster/multitenant")
+                && o.value()
+                    .field(&["spec", "cluster", "multitenant"])
                     .and_then(Json::as_bool)
                     == Some(true)
         });

@@ -59,10 +59,10 @@ pub(super) fn transform(
         {
             return Ok(None);
         }
+        let ns: Arc<str> = Arc::from(ns);
         for o in &mut out {
-            let scoped = super::cluster_scoped(o);
-            if !scoped && o.namespace() != ns {
-                Arc::make_mut(&mut o.value)["metadata"]["namespace"] = Json::String(ns.to_owned());
+            if !super::cluster_scoped(o) {
+                o.set_namespace(&ns);
             }
         }
     }
@@ -129,7 +129,7 @@ fn patch(
     };
     for i in candidates(objects.len(), field("name"), by_name) {
         let o = &mut objects[i];
-        let api = super::text(&o.value, &["apiVersion"]);
+        let api = super::text(o.value(), &["apiVersion"]);
         let version = api.rsplit('/').next().unwrap_or("");
         let hit = field("group").is_none_or(|g| g == o.group())
             && field("version").is_none_or(|v| v == version)
@@ -140,11 +140,11 @@ fn patch(
             continue;
         }
         let applied = match &body {
-            Json::Array(ops) => json6902(Arc::make_mut(&mut o.value), ops)?,
+            Json::Array(ops) => o.edit(|v| json6902(v, ops))?,
             Json::Object(_)
                 if !super::builtin_group(o.group())
                     && plain(&body)
-                    && replaceable(&body, &o.value) =>
+                    && replaceable(&body, o.value()) =>
             {
                 let mut merge = body.clone();
                 // With a target, the patch's own name and namespace are not read.
@@ -156,7 +156,7 @@ fn patch(
                     m.remove("apiVersion");
                     m.remove("kind");
                 }
-                merge_patch(Arc::make_mut(&mut o.value), &merge);
+                o.edit(|v| merge_patch(v, &merge));
                 true
             }
             _ => false,

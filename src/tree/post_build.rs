@@ -3,9 +3,10 @@
 //! the Kustomization's cluster, then `substitute` over them; strict, as Flux 2.9 is).
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use serde_json::Value as Json;
+
+use super::Field as _;
 
 use super::flux::Walk;
 use super::{Finding, Object, text};
@@ -36,7 +37,7 @@ impl Walk<'_> {
                 .filter(|o| o.group().is_empty())
                 .cloned();
             match found {
-                Some(o) => data_of(&o.value, &mut vars),
+                Some(o) => data_of(o.value(), &mut vars),
                 None if optional => {}
                 None => {
                     let at = k.at_field(&["spec", "postBuild", "substituteFrom"]);
@@ -68,7 +69,7 @@ impl Walk<'_> {
     /// `postBuild`: `substituteFrom` (`ConfigMap`s and `Secret`s on `home`, in order), then
     /// `substitute` over them; strict: a variable without a value is an error.
     pub(super) fn post_build(&mut self, k: &Object, home: &str, objects: &mut [Object]) {
-        let Some(post) = k.value.pointer("/spec/postBuild") else {
+        let Some(post) = k.value().field(&["spec", "postBuild"]) else {
             return;
         };
         let (mut vars, unknown) = self.substitute_from(k, home, post);
@@ -81,11 +82,11 @@ impl Walk<'_> {
             }
         }
         for o in objects.iter_mut() {
-            if disabled(&o.value) || !mentions_variable(&o.value) {
+            if !o.mentions_variable() || disabled(o.value()) {
                 continue;
             }
             let mut missing = Vec::new();
-            crate::subst::substitute_value(Arc::make_mut(&mut o.value), &vars, &mut missing);
+            o.edit(|v| crate::subst::substitute_value(v, &vars, &mut missing));
             missing.sort();
             missing.dedup();
             if !missing.is_empty() && !unknown {
@@ -110,7 +111,7 @@ impl Walk<'_> {
 
 /// `commonMetadata`: labels and annotations set on every object.
 pub(super) fn common_metadata(k: &Json, objects: &mut [Object]) {
-    let Some(common) = k.pointer("/spec/commonMetadata") else {
+    let Some(common) = k.field(&["spec", "commonMetadata"]) else {
         return;
     };
     for o in objects {
@@ -118,38 +119,26 @@ pub(super) fn common_metadata(k: &Json, objects: &mut [Object]) {
             let Some(Json::Object(add)) = common.get(key) else {
                 continue;
             };
-            let meta = &mut Arc::make_mut(&mut o.value)["metadata"];
-            if !meta[key].is_object() {
-                meta[key] = Json::Object(serde_json::Map::new());
-            }
-            if let Some(m) = meta[key].as_object_mut() {
-                for (k, v) in add {
-                    m.insert(k.clone(), v.clone());
+            o.edit(|v| {
+                let meta = &mut v["metadata"];
+                if !meta[key].is_object() {
+                    meta[key] = Json::Object(serde_json::Map::new());
                 }
-            }
+                if let Some(m) = meta[key].as_object_mut() {
+                    for (k, v) in add {
+                        m.insert(k.clone(), v.clone());
+                    }
+                }
+            });
         }
-    }
-}
-
-/// Whether any string of `v` holds `${` (the rest need no substitution, and no copy).
-fn mentions_variable(v: &Json) -> bool {
-    match v {
-        Json::String(s) => s.contains("${"),
-        Json::Array(items) => items.iter().any(mentions_variable),
-        Json::Object(m) => m
-            .iter()
-            .any(|(k, v)| k.contains("${") || mentions_variable(v)),
-        _ => false,
     }
 }
 
 /// Whether an object opts out of substitution.
 pub(super) fn disabled(o: &Json) -> bool {
     ["labels", "annotations"].iter().any(|k| {
-        o.pointer(&format!(
-            "/metadata/{k}/kustomize.toolkit.fluxcd.io~1substitute"
-        ))
-        .and_then(Json::as_str)
+        o.field(&["metadata", k, "kustomize.toolkit.fluxcd.io/substitute"])
+            .and_then(Json::as_str)
             == Some("disabled")
     })
 }

@@ -8,6 +8,8 @@ use std::collections::HashMap;
 
 use serde_json::Value as Json;
 
+use super::Field as _;
+
 use super::argocd::{GROUP, IN_CLUSTER_NAME, IN_CLUSTER_SERVER, sources};
 use super::flux::{Applier, Plan};
 use super::{At, Finding, Object, text};
@@ -29,7 +31,7 @@ pub(super) fn check(plan: &Plan, out: &mut Vec<Finding>) {
         let Some(app) = a.object.as_ref().filter(|o| o.is(GROUP, "Application")) else {
             continue;
         };
-        let name = match text(&app.value, &["spec", "project"]) {
+        let name = match text(app.value(), &["spec", "project"]) {
             "" => "default",
             n => n,
         };
@@ -64,8 +66,8 @@ struct Judge<'a> {
 
 impl Judge<'_> {
     fn all(&self, a: &Applier, out: &mut Vec<Finding>) {
-        let p = &self.project.value;
-        for (at, source) in sources(&self.app.value) {
+        let p = self.project.value();
+        for (at, source) in sources(self.app.value()) {
             let url = text(source, &["repoURL"]);
             if !source_permitted(p, url) {
                 let mut at: Vec<&str> = at.iter().map(String::as_str).collect();
@@ -79,7 +81,7 @@ impl Judge<'_> {
             }
         }
         let dest = Dest::of(self.app);
-        let ns = text(&self.app.value, &["spec", "destination", "namespace"]);
+        let ns = text(self.app.value(), &["spec", "destination", "namespace"]);
         if destination_permitted(p, &dest, ns) == Some(false) {
             let what = format!("its destination {} namespace `{ns}`", dest.shown());
             let at = self.app.at_field(&["spec", "destination"]);
@@ -131,8 +133,8 @@ struct Dest {
 
 impl Dest {
     fn of(app: &Object) -> Dest {
-        let mut name = text(&app.value, &["spec", "destination", "name"]).to_owned();
-        let mut server = text(&app.value, &["spec", "destination", "server"]).to_owned();
+        let mut name = text(app.value(), &["spec", "destination", "name"]).to_owned();
+        let mut server = text(app.value(), &["spec", "destination", "server"]).to_owned();
         if name == IN_CLUSTER_NAME && server.is_empty() {
             IN_CLUSTER_SERVER.clone_into(&mut server);
         } else if server == IN_CLUSTER_SERVER && name.is_empty() {
@@ -183,7 +185,7 @@ fn normalize(url: &str) -> String {
 }
 
 fn strings<'a>(v: &'a Json, key: &str) -> Vec<&'a str> {
-    v.pointer(&format!("/spec/{key}"))
+    v.field(&["spec", key])
         .and_then(Json::as_array)
         .map(|l| l.iter().filter_map(Json::as_str).collect())
         .unwrap_or_default()
@@ -193,7 +195,7 @@ fn strings<'a>(v: &'a Json, key: &str) -> Vec<&'a str> {
 /// Application a cluster name (Argo CD looks the server up in its cluster Secrets).
 fn destination_permitted(project: &Json, dest: &Dest, ns: &str) -> Option<bool> {
     let items = project
-        .pointer("/spec/destinations")
+        .field(&["spec", "destinations"])
         .and_then(Json::as_array)
         .map_or(&[][..], Vec::as_slice);
     let (mut any, mut denied, mut unknown) = (false, false, false);
@@ -229,11 +231,7 @@ fn destination_permitted(project: &Json, dest: &Dest, ns: &str) -> Option<bool> 
 /// allows nothing) leaves them out or the blacklist names them; cluster-scoped kinds need the
 /// cluster whitelist.
 fn group_kind_permitted(project: &Json, group: &str, kind: &str, namespaced: bool) -> bool {
-    let list = |key: &str| {
-        project
-            .pointer(&format!("/spec/{key}"))
-            .and_then(Json::as_array)
-    };
+    let list = |key: &str| project.field(&["spec", key]).and_then(Json::as_array);
     let listed = |l: Option<&Vec<Json>>| {
         l.is_some_and(|l| {
             l.iter().any(|gk| {

@@ -9,6 +9,8 @@ use crate::hashing::Map;
 
 use serde_json::Value as Json;
 
+use super::Field as _;
+
 use super::flux::Plan;
 use super::{Finding, HELM_GROUP, Id, KUSTOMIZE_GROUP, Object, text};
 use crate::diag::{Code, Problem};
@@ -76,31 +78,46 @@ pub(crate) fn run(plan: &Plan, locked: bool) -> Vec<Finding> {
 
 /// One object applied by two appliers on one cluster.
 fn conflicts(plan: &Plan, out: &mut Vec<Finding>) {
+    // One cluster at a time: a small map, not every object of the fleet.
     let mut seen: Map<Node<'_>, usize> = Map::default();
-    for (i, a) in plan.appliers.iter().enumerate() {
-        for o in &a.objects {
-            let key = on(&a.target, o);
-            match seen.get(&key) {
-                None => {
-                    seen.insert(key, i);
-                }
-                Some(&first) if first != i => out.push(Finding::new(
-                    &o.at,
-                    Problem::error(
-                        Code::Conflict,
-                        format!(
-                            "{} is applied by {} and by {} on cluster {}",
-                            o.id(),
-                            plan.appliers[first].id,
-                            a.id,
-                            a.target
-                        ),
-                    )
-                    .help("keep the object in one Kustomization's folder: two appliers overwrite each other, and pruning in one deletes it"),
-                    "applied again here",
-                )),
-                Some(_) => {}
+    for (_, appliers) in plan.by_target() {
+        seen.clear();
+        for i in appliers {
+            conflicts_of(plan, i, &mut seen, out);
+        }
+    }
+}
+
+/// Applier `i`'s objects among those `seen` before on its cluster.
+fn conflicts_of<'a>(
+    plan: &'a Plan,
+    i: usize,
+    seen: &mut Map<Node<'a>, usize>,
+    out: &mut Vec<Finding>,
+) {
+    let a = &plan.appliers[i];
+    for o in &a.objects {
+        let key = on(&a.target, o);
+        match seen.get(&key) {
+            None => {
+                seen.insert(key, i);
             }
+            Some(&first) if first != i => out.push(Finding::new(
+                &o.at,
+                Problem::error(
+                    Code::Conflict,
+                    format!(
+                        "{} is applied by {} and by {} on cluster {}",
+                        o.id(),
+                        plan.appliers[first].id,
+                        a.id,
+                        a.target
+                    ),
+                )
+                .help("keep the object in one Kustomization's folder: two appliers overwrite each other, and pruning in one deletes it"),
+                "applied again here",
+            )),
+            Some(_) => {}
         }
     }
 }
@@ -163,6 +180,16 @@ impl<'a> Graph<'a> {
             }
         }
         g.edges = vec![Vec::new(); g.nodes.len()];
+        // What each applier's own `dependsOn` names, once (its HelmReleases wait for them too).
+        let applier_waits: Vec<Vec<usize>> = plan
+            .appliers
+            .iter()
+            .map(|a| {
+                let deps = a.object.iter().flat_map(Object::depends_on);
+                deps.filter_map(|dep| g.ids.get(&node(&a.home, &dep)).copied())
+                    .collect()
+            })
+            .collect();
         for n in 0..g.nodes.len() {
             let (key, Some(o)) = g.nodes[n] else {
                 continue;
@@ -191,16 +218,14 @@ impl<'a> Graph<'a> {
             }
             let a = &plan.appliers[g.applier_of[n]];
             if o.is(KUSTOMIZE_GROUP, "Kustomization") {
-                if o.value.pointer("/spec/wait").and_then(Json::as_bool) == Some(true) {
+                if o.value().field(&["spec", "wait"]).and_then(Json::as_bool) == Some(true) {
                     for hr in a.objects.iter().filter(|x| x.is(HELM_GROUP, "HelmRelease")) {
                         waits.extend(g.ids.get(&on(&a.target, hr)));
                     }
                 }
-            } else if let Some(k) = &a.object {
+            } else if a.object.is_some() {
                 // A HelmRelease exists once its Kustomization ran, after what that one waits for.
-                for dep in k.depends_on() {
-                    waits.extend(g.ids.get(&node(&a.home, &dep)));
-                }
+                waits.extend(&applier_waits[g.applier_of[n]]);
             }
             g.edges[n] = waits;
         }
@@ -402,9 +427,9 @@ impl<'a> Creators<'a> {
             }
             for o in &a.objects {
                 if o.kind() == "CustomResourceDefinition" {
-                    let group = text(&o.value, &["spec", "group"]);
-                    let kind = text(&o.value, &["spec", "names", "kind"]);
-                    if text(&o.value, &["spec", "scope"]) == "Cluster" {
+                    let group = text(o.value(), &["spec", "group"]);
+                    let kind = text(o.value(), &["spec", "names", "kind"]);
+                    if text(o.value(), &["spec", "scope"]) == "Cluster" {
                         made.cluster_kinds.insert((group, kind));
                     }
                     made.crds
@@ -417,12 +442,12 @@ impl<'a> Creators<'a> {
                 } else if o.group() == "argoproj.io" {
                     made.argocd.insert((a.target.as_str(), o.namespace()));
                 } else if o.is(HELM_GROUP, "HelmRelease")
-                    && o.value
-                        .pointer("/spec/install/createNamespace")
+                    && o.value()
+                        .field(&["spec", "install", "createNamespace"])
                         .and_then(Json::as_bool)
                         == Some(true)
                 {
-                    let ns = text(&o.value, &["spec", "targetNamespace"]);
+                    let ns = text(o.value(), &["spec", "targetNamespace"]);
                     made.by_releases.insert((a.target.as_str(), ns));
                 }
             }
@@ -439,7 +464,7 @@ fn versions(plan: &Plan, out: &mut Vec<Finding>) {
         .iter()
         .flat_map(|a| a.objects.iter().chain(a.object.iter()));
     for o in objects {
-        let api = text(&o.value, &["apiVersion"]);
+        let api = text(o.value(), &["apiVersion"]);
         let Some((_, to)) = OLD_VERSIONS.iter().find(|(from, _)| *from == api) else {
             continue;
         };

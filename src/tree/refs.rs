@@ -8,6 +8,8 @@ use std::collections::HashSet;
 
 use serde_json::Value as Json;
 
+use super::Field as _;
+
 use super::flux::Plan;
 use super::{Finding, HELM_GROUP, Object, text};
 use crate::diag::{Code, Problem};
@@ -15,60 +17,71 @@ use crate::diag::{Code, Problem};
 /// Every HelmRelease's chart source and `valuesFrom`, looked up among the objects its cluster
 /// receives.
 pub(super) fn releases(plan: &Plan, out: &mut Vec<Finding>) {
-    // What each cluster receives, by kind, namespace and name: indexed once.
-    let mut on: HashSet<(&str, &str, &str, &str), foldhash::fast::RandomState> = HashSet::default();
-    for b in &plan.appliers {
-        for o in &b.objects {
-            on.insert((b.target.as_str(), o.kind(), o.namespace(), o.name()));
+    // What each cluster receives, by kind, namespace and name: one cluster at a time.
+    let mut on: HashSet<(&str, &str, &str), foldhash::fast::RandomState> = HashSet::default();
+    for (_, appliers) in plan.by_target() {
+        on.clear();
+        for &b in &appliers {
+            for o in &plan.appliers[b].objects {
+                on.insert((o.kind(), o.namespace(), o.name()));
+            }
+        }
+        for &a in &appliers {
+            one_applier(&plan.appliers[a], &on, out);
         }
     }
-    for a in &plan.appliers {
-        let has =
-            |kind: &str, ns: &str, name: &str| on.contains(&(a.target.as_str(), kind, ns, name));
-        for hr in a.objects.iter().filter(|o| o.is(HELM_GROUP, "HelmRelease")) {
-            let source = hr
-                .value
-                .pointer("/spec/chart/spec/sourceRef")
-                .map(|r| (r, vec!["spec", "chart", "spec", "sourceRef"]))
-                .or_else(|| {
-                    hr.value
-                        .pointer("/spec/chartRef")
-                        .map(|r| (r, vec!["spec", "chartRef"]))
-                });
-            if let Some((r, path)) = source {
-                let ns = match text(r, &["namespace"]) {
-                    "" => hr.namespace(),
-                    ns => ns,
-                };
-                let (kind, name) = (text(r, &["kind"]), text(r, &["name"]));
-                if !has(kind, ns, name) {
-                    out.push(missing(
-                        hr,
-                        &path,
-                        &format!("its chart source {kind}/{ns}/{name}"),
-                        &a.target,
-                        false,
-                    ));
-                }
+}
+
+/// The HelmReleases of applier `a`, whose cluster receives `on`.
+fn one_applier(
+    a: &super::flux::Applier,
+    on: &HashSet<(&str, &str, &str), foldhash::fast::RandomState>,
+    out: &mut Vec<Finding>,
+) {
+    let has = |kind: &str, ns: &str, name: &str| on.contains(&(kind, ns, name));
+    for hr in a.objects.iter().filter(|o| o.is(HELM_GROUP, "HelmRelease")) {
+        let source = hr
+            .value()
+            .field(&["spec", "chart", "spec", "sourceRef"])
+            .map(|r| (r, vec!["spec", "chart", "spec", "sourceRef"]))
+            .or_else(|| {
+                hr.value()
+                    .field(&["spec", "chartRef"])
+                    .map(|r| (r, vec!["spec", "chartRef"]))
+            });
+        if let Some((r, path)) = source {
+            let ns = match text(r, &["namespace"]) {
+                "" => hr.namespace(),
+                ns => ns,
+            };
+            let (kind, name) = (text(r, &["kind"]), text(r, &["name"]));
+            if !has(kind, ns, name) {
+                out.push(missing(
+                    hr,
+                    &path,
+                    &format!("its chart source {kind}/{ns}/{name}"),
+                    &a.target,
+                    false,
+                ));
             }
-            let values = hr
-                .value
-                .pointer("/spec/valuesFrom")
-                .and_then(Json::as_array);
-            for (i, v) in values.into_iter().flatten().enumerate() {
-                let optional = v.get("optional").and_then(Json::as_bool) == Some(true);
-                let (kind, name) = (text(v, &["kind"]), text(v, &["name"]));
-                if !optional && !has(kind, hr.namespace(), name) {
-                    let index = i.to_string();
-                    let what = format!("`valuesFrom` {kind}/{}/{name}", hr.namespace());
-                    out.push(missing(
-                        hr,
-                        &["spec", "valuesFrom", &index],
-                        &what,
-                        &a.target,
-                        kind == "Secret",
-                    ));
-                }
+        }
+        let values = hr
+            .value()
+            .field(&["spec", "valuesFrom"])
+            .and_then(Json::as_array);
+        for (i, v) in values.into_iter().flatten().enumerate() {
+            let optional = v.get("optional").and_then(Json::as_bool) == Some(true);
+            let (kind, name) = (text(v, &["kind"]), text(v, &["name"]));
+            if !optional && !has(kind, hr.namespace(), name) {
+                let index = i.to_string();
+                let what = format!("`valuesFrom` {kind}/{}/{name}", hr.namespace());
+                out.push(missing(
+                    hr,
+                    &["spec", "valuesFrom", &index],
+                    &what,
+                    &a.target,
+                    kind == "Secret",
+                ));
             }
         }
     }

@@ -108,7 +108,7 @@ pub(crate) fn json_plan(plan: &Plan, objects: bool) -> Json {
                         .map(|o| {
                             let (line, _) = o.at.file.line_col(o.at.span.offset);
                             let mut v = json!({
-                                "apiVersion": text(&o.value, &["apiVersion"]),
+                                "apiVersion": text(o.value(), &["apiVersion"]),
                                 "kind": o.kind(),
                                 "namespace": o.namespace(),
                                 "name": o.name(),
@@ -116,7 +116,7 @@ pub(crate) fn json_plan(plan: &Plan, objects: bool) -> Json {
                                 "line": line,
                             });
                             if objects {
-                                v["object"] = (*o.value).clone();
+                                v["object"] = o.full().into_owned();
                             }
                             v
                         })

@@ -5,6 +5,8 @@
 
 use serde_json::Value as Json;
 
+use super::Field as _;
+
 use super::flux::{BOOTSTRAP, Walk};
 use super::kustomize::Reader;
 use super::{Finding, Id, Object, SOURCE_GROUP, text};
@@ -13,9 +15,9 @@ use crate::diag::{Code, Problem};
 impl Walk<'_> {
     /// The source object `k` reads, if applied on `home`.
     pub(super) fn source_object(&self, k: &Object, home: &str) -> (Id, Option<Object>) {
-        let kind = text(&k.value, &["spec", "sourceRef", "kind"]);
-        let name = text(&k.value, &["spec", "sourceRef", "name"]);
-        let ns = match text(&k.value, &["spec", "sourceRef", "namespace"]) {
+        let kind = text(k.value(), &["spec", "sourceRef", "kind"]);
+        let name = text(k.value(), &["spec", "sourceRef", "name"]);
+        let ns = match text(k.value(), &["spec", "sourceRef", "namespace"]) {
             "" => k.namespace(),
             ns => ns,
         };
@@ -51,9 +53,9 @@ impl Walk<'_> {
             .flat_map(|a| a.objects.iter())
             .filter(|o| o.kind() == "ArtifactGenerator" && o.namespace() == id.namespace)
             .find_map(|g| {
-                let artifacts = g.value.pointer("/spec/artifacts")?.as_array()?;
+                let artifacts = g.value().field(&["spec", "artifacts"])?.as_array()?;
                 let a = artifacts.iter().find(|a| text(a, &["name"]) == id.name)?;
-                Some((g.value.clone(), a.clone()))
+                Some((g.value().clone(), a.clone()))
             });
         let (generator, artifact) = generator?;
         let mut reader = None;
@@ -69,7 +71,7 @@ impl Walk<'_> {
             let (alias, dir) = from.strip_prefix('@')?.split_once('/')?;
             let dir = dir.strip_suffix("/**")?;
             let dest = to.strip_prefix("@artifact/")?.trim_end_matches('/');
-            let sources = generator.pointer("/spec/sources")?.as_array()?;
+            let sources = generator.field(&["spec", "sources"])?.as_array()?;
             let source = sources.iter().find(|s| text(s, &["alias"]) == alias)?;
             let source_id = Id {
                 group: SOURCE_GROUP.to_owned(),
@@ -99,8 +101,8 @@ impl Walk<'_> {
                 && (id.name == BOOTSTRAP || self.options.bootstrap_sources.contains(&id.name));
             return bootstrap.then_some(0);
         };
-        let url = text(&source.value, &["spec", "url"]);
-        let reference = reference_of(&source.value);
+        let url = text(source.value(), &["spec", "url"]);
+        let reference = reference_of(source.value());
         let git = source.kind() == "GitRepository";
         self.repository(url, reference.as_deref(), git)
     }
@@ -153,7 +155,7 @@ impl Walk<'_> {
             None => format!("its source {id} is not applied on this cluster"),
             Some(s) => format!(
                 "its source {id} ({}) is not on disk: give it with --source URL=DIR",
-                match text(&s.value, &["spec", "url"]) {
+                match text(s.value(), &["spec", "url"]) {
                     "" => "no URL",
                     u => u,
                 }
@@ -208,7 +210,7 @@ pub(super) fn map_path(path: &str, mapping: &Mapping) -> String {
 
 /// The `ref` of a source as one text (branch, tag, semver, name or commit).
 pub(super) fn reference_of(source: &Json) -> Option<String> {
-    let r = source.pointer("/spec/ref")?;
+    let r = source.field(&["spec", "ref"])?;
     ["branch", "tag", "semver", "name", "commit", "digest"]
         .iter()
         .find_map(|k| r.get(k).and_then(Json::as_str).map(str::to_owned))
