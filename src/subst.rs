@@ -127,6 +127,31 @@ pub(crate) fn substitute(
     out
 }
 
+/// The variables [`substitute_value`] would push onto `missing`, found without a copy.
+pub(crate) fn missing_in(
+    value: &serde_json::Value,
+    vars: &BTreeMap<String, String>,
+    missing: &mut Vec<String>,
+) {
+    match value {
+        serde_json::Value::String(s) if mentions_variable(s) => {
+            for part in parse(s) {
+                if let Part::Var {
+                    name,
+                    default: None,
+                } = part
+                    && !vars.contains_key(name)
+                {
+                    missing.push(name.to_owned());
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|v| missing_in(v, vars, missing)),
+        serde_json::Value::Object(map) => map.values().for_each(|v| missing_in(v, vars, missing)),
+        _ => {}
+    }
+}
+
 /// [`substitute`] in every string of `value`, in place (keys are left as written).
 pub(crate) fn substitute_value(
     value: &mut serde_json::Value,

@@ -81,12 +81,13 @@ impl Walk<'_> {
                 );
             }
         }
+        let vars = std::sync::Arc::new(vars);
         for o in objects.iter_mut() {
             if !o.mentions_variable() || disabled(o.value()) {
                 continue;
             }
             let mut missing = Vec::new();
-            o.edit(|v| crate::subst::substitute_value(v, &vars, &mut missing));
+            o.substitute(&vars, &mut missing);
             missing.sort();
             missing.dedup();
             if !missing.is_empty() && !unknown {

@@ -379,7 +379,13 @@ fn order(plan: &Plan, graph: &Graph, out: &mut Vec<Finding>) {
                     )
                     .help(format!("add `dependsOn: [{{name: {}}}]` to {}, or create the namespace in the same folder", by.name, a.id))
                 }
-                None if made.by_releases.contains(&(a.target.as_str(), ns)) => continue,
+                None if made
+                    .by_releases
+                    .get(a.target.as_str())
+                    .is_some_and(|r| r.contains(ns)) =>
+                {
+                    continue;
+                }
                 None => Problem::error(
                     Code::NamespaceOrder,
                     format!(
@@ -404,7 +410,7 @@ struct Creators<'a> {
     /// Namespaces holding Argo CD objects: Argo CD's installation creates them.
     argocd: HashSet<(&'a str, &'a str)>,
     /// Namespaces a HelmRelease creates (`install.createNamespace`) for its release.
-    by_releases: HashSet<(&'a str, &'a str)>,
+    by_releases: HashMap<&'a str, HashSet<String>>,
 }
 
 impl<'a> Creators<'a> {
@@ -414,7 +420,7 @@ impl<'a> Creators<'a> {
             cluster_kinds: HashSet::new(),
             namespaces: Map::default(),
             argocd: HashSet::new(),
-            by_releases: HashSet::new(),
+            by_releases: HashMap::new(),
         };
         for (i, a) in plan.appliers.iter().enumerate() {
             // Argo CD creates an Application's destination namespace before its objects.
@@ -442,13 +448,16 @@ impl<'a> Creators<'a> {
                 } else if o.group() == "argoproj.io" {
                     made.argocd.insert((a.target.as_str(), o.namespace()));
                 } else if o.is(HELM_GROUP, "HelmRelease")
-                    && o.value()
-                        .field(&["spec", "install", "createNamespace"])
+                    && o.field(&["spec", "install", "createNamespace"])
+                        .as_deref()
                         .and_then(Json::as_bool)
                         == Some(true)
                 {
-                    let ns = text(o.value(), &["spec", "targetNamespace"]);
-                    made.by_releases.insert((a.target.as_str(), ns));
+                    let ns = o.text(&["spec", "targetNamespace"]).into_owned();
+                    made.by_releases
+                        .entry(a.target.as_str())
+                        .or_default()
+                        .insert(ns);
                 }
             }
         }
@@ -464,7 +473,7 @@ fn versions(plan: &Plan, out: &mut Vec<Finding>) {
         .iter()
         .flat_map(|a| a.objects.iter().chain(a.object.iter()));
     for o in objects {
-        let api = text(o.value(), &["apiVersion"]);
+        let api = o.api_version();
         let Some((_, to)) = OLD_VERSIONS.iter().find(|(from, _)| *from == api) else {
             continue;
         };

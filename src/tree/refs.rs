@@ -8,8 +8,6 @@ use std::collections::HashSet;
 
 use serde_json::Value as Json;
 
-use super::Field as _;
-
 use super::flux::Plan;
 use super::{Finding, HELM_GROUP, Object, text};
 use crate::diag::{Code, Problem};
@@ -41,15 +39,14 @@ fn one_applier(
     let has = |kind: &str, ns: &str, name: &str| on.contains(&(kind, ns, name));
     for hr in a.objects.iter().filter(|o| o.is(HELM_GROUP, "HelmRelease")) {
         let source = hr
-            .value()
             .field(&["spec", "chart", "spec", "sourceRef"])
             .map(|r| (r, vec!["spec", "chart", "spec", "sourceRef"]))
             .or_else(|| {
-                hr.value()
-                    .field(&["spec", "chartRef"])
+                hr.field(&["spec", "chartRef"])
                     .map(|r| (r, vec!["spec", "chartRef"]))
             });
         if let Some((r, path)) = source {
+            let r = &*r;
             let ns = match text(r, &["namespace"]) {
                 "" => hr.namespace(),
                 ns => ns,
@@ -65,10 +62,8 @@ fn one_applier(
                 ));
             }
         }
-        let values = hr
-            .value()
-            .field(&["spec", "valuesFrom"])
-            .and_then(Json::as_array);
+        let values = hr.field(&["spec", "valuesFrom"]);
+        let values = values.as_deref().and_then(Json::as_array);
         for (i, v) in values.into_iter().flatten().enumerate() {
             let optional = v.get("optional").and_then(Json::as_bool) == Some(true);
             let (kind, name) = (text(v, &["kind"]), text(v, &["name"]));

@@ -7,8 +7,8 @@ use std::collections::{BTreeMap, HashMap};
 use serde_json::{Value as Json, json};
 
 use super::Finding;
+use super::Object;
 use super::flux::{Applier, Plan};
-use super::{Object, text};
 
 /// The dependency level of every applier: 0 for the entry, else one more than the applier
 /// that applied it and every Kustomization it depends on (a cycle counts once).
@@ -108,7 +108,7 @@ pub(crate) fn json_plan(plan: &Plan, objects: bool) -> Json {
                         .map(|o| {
                             let (line, _) = o.at.file.line_col(o.at.span.offset);
                             let mut v = json!({
-                                "apiVersion": text(o.value(), &["apiVersion"]),
+                                "apiVersion": o.api_version(),
                                 "kind": o.kind(),
                                 "namespace": o.namespace(),
                                 "name": o.name(),
