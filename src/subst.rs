@@ -127,27 +127,19 @@ pub(crate) fn substitute(
     out
 }
 
-/// The variables [`substitute_value`] would push onto `missing`, found without a copy.
-pub(crate) fn missing_in(
-    value: &serde_json::Value,
-    vars: &BTreeMap<String, String>,
-    missing: &mut Vec<String>,
-) {
+/// The variables the strings of `value` need (no default, not escaped), each once, in order
+/// of first use: what [`substitute_value`] reports missing when a cluster lacks them.
+pub(crate) fn required_in(value: &serde_json::Value, out: &mut Vec<String>) {
     match value {
         serde_json::Value::String(s) if mentions_variable(s) => {
-            for part in parse(s) {
-                if let Part::Var {
-                    name,
-                    default: None,
-                } = part
-                    && !vars.contains_key(name)
-                {
-                    missing.push(name.to_owned());
+            for name in required(s) {
+                if !out.iter().any(|n| n == name) {
+                    out.push(name.to_owned());
                 }
             }
         }
-        serde_json::Value::Array(items) => items.iter().for_each(|v| missing_in(v, vars, missing)),
-        serde_json::Value::Object(map) => map.values().for_each(|v| missing_in(v, vars, missing)),
+        serde_json::Value::Array(items) => items.iter().for_each(|v| required_in(v, out)),
+        serde_json::Value::Object(map) => map.values().for_each(|v| required_in(v, out)),
         _ => {}
     }
 }

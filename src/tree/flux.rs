@@ -155,8 +155,10 @@ pub(super) struct Walk<'a> {
     /// Kustomizations already followed, per home cluster.
     pub(super) followed: HashSet<(String, Id)>,
     /// The first object applied so far of each (cluster, kind, namespace, name): its applier
-    /// and its place there (sources and `substituteFrom` are looked up here, not scanned).
-    found: crate::hashing::Map<(String, String, String, String), (usize, usize)>,
+    /// and its place there (sources and `substituteFrom` are looked up here, not scanned),
+    /// hashed by [`Walk::hash`] and compared with the object itself (no copy of its names).
+    found: hashbrown::HashTable<(usize, usize)>,
+    hasher: foldhash::fast::RandomState,
     /// This repository's URLs and the branches the work tree stands for: the options', then
     /// the bootstrap GitRepository's and FluxInstance's as they are applied.
     pub(super) urls: Vec<String>,
@@ -179,7 +181,8 @@ pub(crate) fn read(readers: &mut Vec<Reader>, entry: &str, options: &Options) ->
             awaited: HashSet::new(),
         },
         followed: HashSet::new(),
-        found: crate::hashing::Map::default(),
+        found: hashbrown::HashTable::new(),
+        hasher: foldhash::fast::RandomState::default(),
         urls: options.tree_urls.clone(),
         refs: options.tree_refs.clone(),
     };
@@ -300,15 +303,21 @@ impl Walk<'_> {
 
     /// Indexes what applier `i` applies ([`Walk::lookup`]) and the repository URLs it names.
     fn record(&mut self, i: usize) {
-        let a = &self.plan.appliers[i];
+        let appliers = &self.plan.appliers;
+        let a = &appliers[i];
+        let hasher = &self.hasher;
+        let hash = |(i, j): (usize, usize)| {
+            let (a, o) = (&appliers[i], &appliers[i].objects[j]);
+            key_hash(hasher, &a.target, o.kind(), o.namespace(), o.name())
+        };
         for (j, o) in a.objects.iter().enumerate() {
-            let key = (
-                a.target.clone(),
-                o.kind().to_owned(),
-                o.namespace().to_owned(),
-                o.name().to_owned(),
-            );
-            self.found.entry(key).or_insert((i, j));
+            let h = hash((i, j));
+            let same = |&(i2, j2): &(usize, usize)| {
+                appliers[i2].target == a.target && names_alike(&appliers[i2].objects[j2], o)
+            };
+            if self.found.find(h, same).is_none() {
+                self.found.insert_unique(h, (i, j), |&e| hash(e));
+            }
             let bootstrap = o.is(SOURCE_GROUP, "GitRepository")
                 && o.name() == BOOTSTRAP
                 && o.namespace() == BOOTSTRAP;
@@ -333,14 +342,16 @@ impl Walk<'_> {
         namespace: &str,
         name: &str,
     ) -> Option<&Object> {
-        let key = (
-            cluster.to_owned(),
-            kind.to_owned(),
-            namespace.to_owned(),
-            name.to_owned(),
-        );
-        let &(i, j) = self.found.get(&key)?;
-        Some(&self.plan.appliers[i].objects[j])
+        let h = key_hash(&self.hasher, cluster, kind, namespace, name);
+        let appliers = &self.plan.appliers;
+        let &(i, j) = self.found.find(h, |&(i, j)| {
+            let o = &appliers[i].objects[j];
+            appliers[i].target == cluster
+                && o.kind() == kind
+                && o.namespace() == namespace
+                && o.name() == name
+        })?;
+        Some(&appliers[i].objects[j])
     }
 
     pub(super) fn push(
@@ -404,6 +415,23 @@ impl Walk<'_> {
         };
         self.push(parent, k, home, path, built);
     }
+}
+
+/// The hash [`Walk::lookup`] finds an object by.
+fn key_hash(
+    hasher: &foldhash::fast::RandomState,
+    cluster: &str,
+    kind: &str,
+    namespace: &str,
+    name: &str,
+) -> u64 {
+    use std::hash::BuildHasher as _;
+    hasher.hash_one((cluster, kind, namespace, name))
+}
+
+/// Whether two objects have one kind, namespace and name.
+fn names_alike(a: &Object, b: &Object) -> bool {
+    a.kind() == b.kind() && a.namespace() == b.namespace() && a.name() == b.name()
 }
 
 /// The cluster a Kustomization's objects go to: its home, or the one its `kubeConfig` names

@@ -39,7 +39,11 @@ pub(super) fn transform(
     let mut out = objects.to_vec();
     // Most patches name their target: objects by name, so that a folder of many components'
     // patches is not every patch times every object.
-    let mut by_name = names(&out);
+    let mut by_name = if patches.is_empty() {
+        crate::hashing::Map::default()
+    } else {
+        names(&out)
+    };
     for p in patches {
         if !patch(&mut out, p, &by_name)? {
             return Ok(None);

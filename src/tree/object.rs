@@ -51,6 +51,8 @@ struct Body {
     name: String,
     /// Whether a string of it holds `${`, once asked.
     mentions_variable: OnceLock<bool>,
+    /// The variables it needs ([`subst::required_in`]), once asked.
+    required: OnceLock<Vec<String>>,
 }
 
 impl Body {
@@ -63,6 +65,7 @@ impl Body {
             namespace: text(&value, &["metadata", "namespace"]).to_owned(),
             name: text(&value, &["metadata", "name"]).to_owned(),
             mentions_variable: OnceLock::new(),
+            required: OnceLock::new(),
             value,
         }
     }
@@ -226,7 +229,12 @@ impl Object {
         if pending || identity {
             self.edit(|v| subst::substitute_value(v, vars, missing));
         } else {
-            subst::missing_in(&self.body.value, vars, missing);
+            let required = self.body.required.get_or_init(|| {
+                let mut out = Vec::new();
+                subst::required_in(&self.body.value, &mut out);
+                out
+            });
+            missing.extend(required.iter().filter(|n| !vars.contains_key(*n)).cloned());
             self.vars = Some(Arc::clone(vars));
             self.substituted = OnceLock::new();
         }
