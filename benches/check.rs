@@ -149,8 +149,9 @@ fn main() {
     let dir = hand.path().to_string_lossy().into_owned();
     let (best, median, status, lines) = check(&[&dir]);
     println!(
-        "| hand-written, 40 Kustomizations | {objects} | {} | {median:?} | {lines} | {status} |",
-        ms(best)
+        "| hand-written, 40 Kustomizations | {objects} | {} | {} | {lines} | {status} |",
+        ms(best),
+        ms(median)
     );
 
     let real = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/realtrees");

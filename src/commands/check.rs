@@ -128,10 +128,10 @@ fn read_tree(
 const NO_ENTRY: &str = "no cluster entry found";
 
 /// Up to how many component placements (a component on a cluster) `generate` and `validate`
-/// prove their tree unless told otherwise: at most about a second of reading back in a release
-/// build (20 clusters × 100 components; `benches/check.rs`); a larger fleet says so and leaves
-/// it to `--prove` or `synctl check`.
-const PROVES_BY_DEFAULT: usize = 2_000;
+/// prove their tree unless told otherwise: about a third of a second of reading back in a
+/// release build (200 clusters × 100 components; a 1,000 × 100 fleet takes ~1.5 s,
+/// `benches/check.rs`); a larger fleet says so and leaves it to `--prove` or `synctl check`.
+const PROVES_BY_DEFAULT: usize = 20_000;
 
 /// Whether `generate`/`validate` prove the tree of `fleet`: `--prove`, `--no-prove`, else by
 /// its size.
