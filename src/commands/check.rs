@@ -165,8 +165,25 @@ pub(crate) fn proving(
 /// # Errors
 /// [`Failure::Usage`] when the tree cannot be read.
 pub(crate) fn prove_written(g: &Global) -> Result<Vec<Finding>, Failure> {
-    let root = g.out_root();
-    let fleet = synctl_spec(&root.join(g.file.file_name().unwrap_or_default()));
+    let spec = g.file.file_name().unwrap_or_default();
+    let plans = read_written(&g.out_root(), Path::new(spec))?;
+    let found: Vec<Finding> = findings(&plans)
+        .into_iter()
+        .filter(|f| f.problem.severity == crate::diag::Severity::Error)
+        .cloned()
+        .collect();
+    std::mem::forget(plans);
+    Ok(found)
+}
+
+/// The plans of the synctl tree at `root` (its spec the file `spec` there), read offline as
+/// `generate` proves it; none when it has no entry yet.
+///
+/// # Errors
+/// [`Failure::Usage`] when the tree cannot be read.
+pub(crate) fn read_written(root: &Path, spec: &Path) -> Result<Vec<flux::Plan>, Failure> {
+    let root = root.to_path_buf();
+    let fleet = synctl_spec(&root.join(spec));
     let root = root.canonicalize().unwrap_or(root);
     // A tree in a subfolder of its repository (`repository.path`) names its paths from the
     // repository's root: read from there, its entries under the subfolder.
@@ -187,17 +204,10 @@ pub(crate) fn prove_written(g: &Global) -> Result<Vec<Finding>, Failure> {
             .collect();
         (base, entries)
     };
-    let plans = match read_tree(&dir, fleet.as_ref(), &entries, Vec::new(), true) {
-        Err(Failure::Usage(e)) if e.starts_with(NO_ENTRY) => return Ok(Vec::new()),
-        other => other?,
-    };
-    let found: Vec<Finding> = findings(&plans)
-        .into_iter()
-        .filter(|f| f.problem.severity == crate::diag::Severity::Error)
-        .cloned()
-        .collect();
-    std::mem::forget(plans);
-    Ok(found)
+    match read_tree(&dir, fleet.as_ref(), &entries, Vec::new(), true) {
+        Err(Failure::Usage(e)) if e.starts_with(NO_ENTRY) => Ok(Vec::new()),
+        other => other,
+    }
 }
 
 /// Findings of a tree as problems of the run that wrote it, each naming its file and line

@@ -3,7 +3,8 @@
 
 use std::path::PathBuf;
 
-use super::{DataFormat, Failure, Global, print_stderr, print_stdout, report, status};
+use super::review::DiffFormat;
+use super::{Failure, Global, print_stderr, print_stdout, report, status};
 use crate::diag::Format;
 use crate::pipeline::{self, Compiled};
 
@@ -51,9 +52,14 @@ pub(crate) struct DiffArgs {
     #[arg(long)]
     pub exit_code: bool,
     /// text: unified diffs, then the blast radius; json: `{files: [{path, change, diff}], added,
-    /// changed, removed, clusters, waves}` (docs/formats.md)
-    #[arg(long, value_enum, default_value_t = DataFormat::Text)]
-    pub format: DataFormat,
+    /// changed, removed, clusters, waves}`; with `--base`, the objects each cluster receives
+    /// differently, and `markdown` for a pull-request comment (docs/formats.md)
+    #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
+    pub format: DiffFormat,
+    /// Compare with the spec at this Git ref (a branch, tag or commit; read from the
+    /// repository, not the work tree): per cluster, the objects added, removed and changed
+    #[arg(long, value_name = "REF")]
+    pub base: Option<String>,
 }
 
 /// Checks, lays out and renders the spec named by the flags.
@@ -297,6 +303,14 @@ fn list_or_none(items: &[String]) -> String {
 /// # Errors
 /// See [`compile`].
 pub(crate) fn diff(g: &Global, args: &DiffArgs) -> Result<(), Failure> {
+    if let Some(base) = &args.base {
+        return super::review::run(g, args, base);
+    }
+    if args.format == DiffFormat::Markdown {
+        return Err(Failure::Usage(
+            "--format markdown reports objects per cluster: it needs --base REF".to_owned(),
+        ));
+    }
     let compiled = compile(g, args.templates.as_deref())?;
     let plan = compiled
         .plan(&g.out_root(), true)
@@ -319,7 +333,7 @@ pub(crate) fn diff(g: &Global, args: &DiffArgs) -> Result<(), Failure> {
         out.push_str(&udiff(old, "", &format!("a/{p}"), "/dev/null"));
     }
     let (clusters, waves) = compiled.blast_radius(plan.paths());
-    if args.format == DataFormat::Json {
+    if args.format == DiffFormat::Json {
         let mut files = Vec::new();
         for (p, new) in &plan.add {
             files.push(serde_json::json!({"path": p, "change": "added", "diff": udiff("", new, "/dev/null", &format!("b/{p}"))}));

@@ -40,7 +40,7 @@ pub(crate) fn wave(o: &Object) -> i64 {
 
 /// The cluster an Application's objects go to: its home for `in-cluster`, else the
 /// destination's name or server.
-pub(super) fn destination(app: &Object, home: &str) -> String {
+pub(crate) fn destination(app: &Object, home: &str) -> String {
     let name = text(app.value(), &["spec", "destination", "name"]);
     let server = text(app.value(), &["spec", "destination", "server"]);
     if name == IN_CLUSTER_NAME || (name.is_empty() && server == IN_CLUSTER_SERVER) {

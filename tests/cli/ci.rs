@@ -297,6 +297,71 @@ fn the_github_action_steps_run_locally() {
     assert!(text.contains("clusters touched: dev"), "{text}");
 }
 
+/// The action's pull-request step: the base branch's spec compared object by object with the
+/// pull request's, into the job summary (no remote here: the local branch stands for it).
+#[test]
+fn the_github_action_reviews_a_pull_request_per_cluster() {
+    let bin_dir = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_synctl"), bin_dir.path().join("synctl"))
+        .unwrap();
+    let path = format!(
+        "{}:{}",
+        bin_dir.path().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("fleet-repo");
+    copy_example("cortex", &repo, true);
+    crate::git(&repo, &["init", "-q", "-b", "main"]);
+    crate::git(&repo, &["add", "-A"]);
+    crate::git(&repo, &["commit", "-q", "-m", "base"]);
+    crate::git(&repo, &["checkout", "-q", "-b", "bump"]);
+    let spec = repo.join("fleet.yaml");
+    let text = fs::read_to_string(&spec).unwrap();
+    fs::write(
+        &spec,
+        text.replace(
+            r#"production: {version: "1.16.2""#,
+            r#"production: {version: "1.16.3""#,
+        ),
+    )
+    .unwrap();
+    let summary = dir.path().join("summary.md");
+    let step = |base: Option<&str>| {
+        let mut cmd = Command::new("bash");
+        cmd.arg(root().join("scripts/action/review.sh"))
+            .current_dir(&repo)
+            .env("PATH", &path)
+            .env("NO_COLOR", "1")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GITHUB_STEP_SUMMARY", &summary)
+            .env("SYNCTL_SPEC", "fleet.yaml")
+            .env_remove("GITHUB_BASE_REF");
+        if let Some(b) = base {
+            cmd.env("GITHUB_BASE_REF", b);
+        }
+        let out = cmd.output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    step(None);
+    assert!(!summary.exists(), "not a pull request: nothing written");
+    step(Some("main"));
+    let text = fs::read_to_string(&summary).unwrap();
+    assert!(
+        text.starts_with("### synctl: what this change does to each cluster (from `main`)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("| changed | HelmRelease production/cert-manager | 1 (production) |"),
+        "{text}"
+    );
+}
+
 /// Every machine format parses, with the fields docs/formats.md names.
 #[test]
 fn machine_formats_parse() {

@@ -11,6 +11,7 @@ mod bad;
 mod check;
 mod ci;
 mod commands;
+mod day_two;
 mod fleet_model;
 mod generate;
 mod git;

@@ -1,0 +1,517 @@
+//! `synctl diff --base REF`: what a change does to each cluster, object by object. The spec
+//! at REF (read from the repository's objects, never the work tree) and the spec in the work
+//! tree are each compiled into a whole tree beside the files they read, the two trees are read
+//! back the way Flux and Argo CD read them (`check`'s reader, offline), and what each cluster
+//! receives is compared: objects added, removed, and changed with the fields that changed,
+//! one change reported once with every cluster it hits.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use serde_json::{Value as Json, json};
+
+use super::check::read_written;
+use super::generate::DiffArgs;
+use super::{Failure, Format, Global, report};
+use crate::model::Fleet;
+use crate::pipeline::{self, check_text};
+use crate::term::{print_stderr, print_stdout};
+use crate::tree::{Id, flux::Plan, text};
+
+/// How `diff --base` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub(crate) enum DiffFormat {
+    #[default]
+    Text,
+    Json,
+    /// A pull-request comment or step summary (`$GITHUB_STEP_SUMMARY`); with `--base` only.
+    Markdown,
+}
+
+/// One change, and every cluster it hits.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Change {
+    what: &'static str,
+    group: String,
+    kind: String,
+    name: String,
+    /// Changed fields: path, value at the base, value now (compact JSON, `None` when absent).
+    fields: Vec<(String, Option<String>, Option<String>)>,
+}
+
+/// Runs `synctl diff --base REF`.
+///
+/// # Errors
+/// [`Failure::Usage`] outside a Git repository, for a ref that is not there or a spec the ref
+/// does not hold; [`Failure::Invalid`] when either spec does not validate, or with
+/// `--exit-code` when something changes.
+pub(crate) fn run(g: &Global, args: &DiffArgs, base: &str) -> Result<(), Failure> {
+    let out_root = g
+        .out_root()
+        .canonicalize()
+        .map_err(|e| Failure::Usage(format!("cannot read `{}`: {e}", g.out_root().display())))?;
+    let repo = git2::Repository::discover(&out_root).map_err(|_| {
+        Failure::Usage(format!(
+            "`{}` is not in a Git repository: diff --base compares with a commit of it",
+            out_root.display()
+        ))
+    })?;
+    let workdir = repo
+        .workdir()
+        .and_then(|w| w.canonicalize().ok())
+        .ok_or_else(|| Failure::Usage("the repository has no work tree".to_owned()))?;
+    let rel_out = out_root.strip_prefix(&workdir).unwrap_or(Path::new(""));
+    let spec_name = PathBuf::from(g.file.file_name().unwrap_or_default());
+    let commit = repo
+        .revparse_single(base)
+        .and_then(|o| o.peel_to_commit())
+        .map_err(|_| {
+            Failure::Usage(format!(
+                "`{base}` names no commit of this repository (fetch it first, e.g. `git fetch origin {base}`); nothing compared"
+            ))
+        })?;
+    let scratch = tempfile::Builder::new()
+        .prefix("synctl-diff-")
+        .tempdir()
+        .map_err(|e| Failure::Usage(format!("cannot make a temporary folder: {e}")))?;
+    let base_root = scratch.path().join("base");
+    export_commit(&repo, &commit, &base_root).map_err(Failure::Usage)?;
+    let base_out = base_root.join(rel_out);
+    let (base_fleet, base_plans) = compiled_at(g, args, &base_out, &spec_name, base)?;
+    let head_root = scratch.path().join("head");
+    let (head_fleet, head_plans) = compiled_now(g, args, (&workdir, &head_root), rel_out)?;
+    let mut names = cluster_names(base_fleet.as_deref());
+    names.extend(cluster_names(head_fleet.as_deref()));
+    let before = received(&base_plans, &names);
+    let after = received(&head_plans, &names);
+    let changes = compare(&before, &after);
+    print_stdout(&match args.format {
+        DiffFormat::Text => text_report(base, &changes),
+        DiffFormat::Markdown => markdown_report(base, &changes),
+        DiffFormat::Json => {
+            let mut s =
+                serde_json::to_string_pretty(&json_report(base, &changes)).unwrap_or_default();
+            s.push('\n');
+            s
+        }
+    });
+    if args.exit_code && !changes.is_empty() {
+        return Err(Failure::Invalid);
+    }
+    Ok(())
+}
+
+/// Writes every file of `commit` under `dest` (links and submodules are left out: Flux's
+/// source-controller does not follow a link out of the artifact either).
+fn export_commit(
+    repo: &git2::Repository,
+    commit: &git2::Commit,
+    dest: &Path,
+) -> Result<(), String> {
+    let tree = commit.tree().map_err(|e| e.message().to_owned())?;
+    let mut failed = None;
+    tree.walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
+        let Some(name) = entry
+            .name()
+            .ok()
+            .filter(|n| !matches!(*n, "" | "." | ".." | ".git"))
+        else {
+            return git2::TreeWalkResult::Skip;
+        };
+        let path = dest.join(dir).join(name);
+        let written = match entry.kind() {
+            Some(git2::ObjectType::Tree) => {
+                std::fs::create_dir_all(&path).map_err(|e| e.to_string())
+            }
+            Some(git2::ObjectType::Blob) if entry.filemode() != 0o120_000 => entry
+                .to_object(repo)
+                .map_err(|e| e.message().to_owned())
+                .and_then(|o| {
+                    let blob = o.peel_to_blob().map_err(|e| e.message().to_owned())?;
+                    std::fs::write(&path, blob.content()).map_err(|e| e.to_string())
+                }),
+            _ => Ok(()),
+        };
+        match written {
+            Ok(()) => git2::TreeWalkResult::Ok,
+            Err(e) => {
+                failed = Some(format!("cannot write `{}`: {e}", path.display()));
+                git2::TreeWalkResult::Abort
+            }
+        }
+    })
+    .ok();
+    std::fs::create_dir_all(dest).map_err(|e| e.to_string())?;
+    failed.map_or(Ok(()), Err)
+}
+
+/// The spec at the base ref, compiled into the tree exported at `out` and read back.
+fn compiled_at(
+    g: &Global,
+    args: &DiffArgs,
+    out: &Path,
+    spec_name: &Path,
+    base: &str,
+) -> Result<(Option<std::sync::Arc<Fleet>>, Vec<Plan>), Failure> {
+    let spec = out.join(spec_name);
+    let text = std::fs::read_to_string(&spec).map_err(|_| {
+        Failure::Usage(format!(
+            "`{base}` holds no `{}`: there is no spec to compare with; nothing compared",
+            g.spec_name()
+        ))
+    })?;
+    let label = format!("{base}:{}", g.spec_name());
+    let checked = check_text(&label, text, Some(out));
+    if checked.has_errors() {
+        report(g, &checked.source, &checked.problems, Format::Human);
+        print_stderr(&format!(
+            "the spec at `{base}` does not validate: fix it there or compare with another ref; nothing compared\n"
+        ));
+        return Err(Failure::Invalid);
+    }
+    let compiled = pipeline::compile(checked, args.templates.as_deref(), &g.spec_label(), None)
+        .map_err(|stop| g.fail(stop))?;
+    let plan = compiled.plan(out, true).map_err(|stop| g.fail(stop))?;
+    pipeline::write(out, &plan, None).map_err(|stop| g.fail(stop))?;
+    let fleet = compiled.checked.fleet.as_ref().map(|(f, _)| f.clone());
+    Ok((fleet, read_written(out, spec_name)?))
+}
+
+/// The spec in the work tree, compiled and read back: from the work tree itself when it is
+/// up to date, else from a copy of it with the compiled files written in.
+fn compiled_now(
+    g: &Global,
+    args: &DiffArgs,
+    (workdir, copy): (&Path, &Path),
+    rel_out: &Path,
+) -> Result<(Option<std::sync::Arc<Fleet>>, Vec<Plan>), Failure> {
+    let compiled = super::generate::compile(g, args.templates.as_deref())?;
+    let out_root = workdir.join(rel_out);
+    let plan = compiled
+        .plan(&out_root, true)
+        .map_err(|stop| g.fail(stop))?;
+    let fleet = compiled.checked.fleet.as_ref().map(|(f, _)| f.clone());
+    let spec = PathBuf::from(g.file.file_name().unwrap_or_default());
+    if plan.is_empty() {
+        return Ok((fleet, read_written(&out_root, &spec)?));
+    }
+    copy_work_tree(workdir, copy).map_err(Failure::Usage)?;
+    let out = copy.join(rel_out);
+    pipeline::write(&out, &plan, None).map_err(|stop| g.fail(stop))?;
+    Ok((fleet, read_written(&out, &spec)?))
+}
+
+/// Copies the regular files of the work tree at `from` to `to` (no `.git`, no links).
+fn copy_work_tree(from: &Path, to: &Path) -> Result<(), String> {
+    let walk = walkdir::WalkDir::new(from)
+        .into_iter()
+        .filter_entry(|e| e.file_name() != ".git");
+    for entry in walk {
+        let entry = entry.map_err(|e| e.to_string())?;
+        let rel = entry.path().strip_prefix(from).unwrap_or(entry.path());
+        let dest = to.join(rel);
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&dest).map_err(|e| e.to_string())?;
+        } else if entry.file_type().is_file() {
+            std::fs::copy(entry.path(), &dest)
+                .map_err(|e| format!("cannot copy `{}`: {e}", rel.display()))?;
+        }
+    }
+    Ok(())
+}
+
+/// How the reader's clusters are named in the spec: an entry folder (`hub`,
+/// `fleet/ENV/clusters/NAME`) or a hub namespace holding a kubeconfig → the cluster's name.
+fn cluster_names(fleet: Option<&Fleet>) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for c in fleet.iter().flat_map(|f| f.clusters.iter()) {
+        match c.role {
+            crate::spec::raw::Role::Hub => {
+                out.insert("hub".to_owned(), c.name.clone());
+            }
+            crate::spec::raw::Role::Standalone => {
+                out.insert(
+                    format!("fleet/{}/clusters/{}", c.environment, c.name),
+                    c.name.clone(),
+                );
+            }
+            crate::spec::raw::Role::Fleet => {
+                out.insert(format!("ns:{}", c.name), c.name.clone());
+                out.insert(format!("dest:{}", c.name), c.name.clone());
+            }
+        }
+    }
+    out
+}
+
+/// The cluster `target` (a reader's cluster) is, by its spec name where known.
+fn named(target: &str, names: &BTreeMap<String, String>) -> String {
+    if let Some(rest) = target.strip_prefix("kubeConfig ") {
+        let ns = rest.split('/').next().unwrap_or(rest);
+        if let Some(n) = names.get(&format!("ns:{ns}")) {
+            return n.clone();
+        }
+    }
+    if let Some(n) = names.get(&format!("dest:{target}")) {
+        return n.clone();
+    }
+    let entry = target.trim_end_matches('/');
+    let entry = entry.rsplit_once(':').map_or(entry, |(_, e)| e);
+    names
+        .iter()
+        .find(|(k, _)| entry == k.as_str() || entry.ends_with(&format!("/{k}")))
+        .map_or_else(|| target.to_owned(), |(_, n)| n.clone())
+}
+
+/// Every object each cluster receives, by (cluster, id): an object that acts on another
+/// cluster, through `spec.kubeConfig` (a HelmRelease or Kustomization of the hub) or as an
+/// Argo CD Application's destination, counts for the cluster it acts on.
+fn received(plans: &[Plan], names: &BTreeMap<String, String>) -> BTreeMap<(String, Id), Json> {
+    let mut out = BTreeMap::new();
+    for plan in plans {
+        for a in &plan.appliers {
+            for o in &a.objects {
+                let value = o.full().into_owned();
+                let secret = text(&value, &["spec", "kubeConfig", "secretRef", "name"]);
+                let target = if o.is(crate::tree::argocd::GROUP, "Application") {
+                    named(&crate::tree::argocd::destination(o, &a.target), names)
+                } else if secret.is_empty() {
+                    named(&a.target, names)
+                } else {
+                    named(&format!("kubeConfig {}/{secret}", o.namespace()), names)
+                };
+                out.entry((target, o.id())).or_insert(value);
+            }
+        }
+    }
+    out
+}
+
+/// The changes from `before` to `after`, each with the clusters it hits.
+fn compare(
+    before: &BTreeMap<(String, Id), Json>,
+    after: &BTreeMap<(String, Id), Json>,
+) -> BTreeMap<Change, BTreeSet<(String, String)>> {
+    let mut out: BTreeMap<Change, BTreeSet<(String, String)>> = BTreeMap::new();
+    let mut add = |what, (cluster, id): &(String, Id), fields| {
+        let change = Change {
+            what,
+            group: id.group.clone(),
+            kind: id.kind.clone(),
+            name: id.name.clone(),
+            fields,
+        };
+        out.entry(change)
+            .or_default()
+            .insert((cluster.clone(), id.namespace.clone()));
+    };
+    for (key, old) in before {
+        match after.get(key) {
+            None => add("removed", key, Vec::new()),
+            Some(new) if new != old => {
+                let mut fields = Vec::new();
+                changed_fields(old, new, "", &mut fields);
+                add("changed", key, fields);
+            }
+            Some(_) => {}
+        }
+    }
+    for key in after.keys().filter(|k| !before.contains_key(*k)) {
+        add("added", key, Vec::new());
+    }
+    out
+}
+
+/// The leaves that differ between `old` and `new` under `path` (a list of another length is
+/// one change).
+fn changed_fields(
+    old: &Json,
+    new: &Json,
+    path: &str,
+    out: &mut Vec<(String, Option<String>, Option<String>)>,
+) {
+    let join = |k: &str| {
+        if path.is_empty() {
+            k.to_owned()
+        } else {
+            format!("{path}.{k}")
+        }
+    };
+    match (old, new) {
+        (Json::Object(a), Json::Object(b)) => {
+            let keys: BTreeSet<&String> = a.keys().chain(b.keys()).collect();
+            for k in keys {
+                match (a.get(k), b.get(k)) {
+                    (Some(x), Some(y)) => changed_fields(x, y, &join(k), out),
+                    (x, y) => out.push((join(k), x.map(shown), y.map(shown))),
+                }
+            }
+        }
+        (Json::Array(a), Json::Array(b)) if a.len() == b.len() => {
+            for (i, (x, y)) in a.iter().zip(b).enumerate() {
+                changed_fields(x, y, &format!("{path}[{i}]"), out);
+            }
+        }
+        (a, b) if a != b => out.push((path.to_owned(), Some(shown(a)), Some(shown(b)))),
+        _ => {}
+    }
+}
+
+/// A value as a reviewer reads it: compact JSON, long ones cut.
+fn shown(v: &Json) -> String {
+    let s = v.to_string();
+    if s.chars().count() > 80 {
+        let cut: String = s.chars().take(77).collect();
+        format!("{cut}...")
+    } else {
+        s
+    }
+}
+
+/// `Kind namespace/name`, the namespace left out when it differs per cluster.
+fn object_name(c: &Change, at: &BTreeSet<(String, String)>) -> String {
+    let namespaces: BTreeSet<&str> = at.iter().map(|(_, ns)| ns.as_str()).collect();
+    match namespaces.iter().next() {
+        Some(ns) if namespaces.len() == 1 && !ns.is_empty() => {
+            format!("{} {ns}/{}", c.kind, c.name)
+        }
+        _ => format!("{} {}", c.kind, c.name),
+    }
+}
+
+fn clusters_of(at: &BTreeSet<(String, String)>) -> Vec<String> {
+    let set: BTreeSet<&String> = at.iter().map(|(c, _)| c).collect();
+    set.into_iter().cloned().collect()
+}
+
+fn field_line((path, old, new): &(String, Option<String>, Option<String>)) -> String {
+    let none = || "(none)".to_owned();
+    format!(
+        "{path}: {} → {}",
+        old.clone().unwrap_or_else(none),
+        new.clone().unwrap_or_else(none)
+    )
+}
+
+fn totals(changes: &BTreeMap<Change, BTreeSet<(String, String)>>) -> (usize, usize) {
+    let clusters: BTreeSet<&String> = changes.values().flatten().map(|(c, _)| c).collect();
+    (changes.len(), clusters.len())
+}
+
+fn text_report(base: &str, changes: &BTreeMap<Change, BTreeSet<(String, String)>>) -> String {
+    let (n, clusters) = totals(changes);
+    if n == 0 {
+        return format!("no cluster receives anything different from `{base}`\n");
+    }
+    let mut out = format!("{n} change(s) from `{base}`, on {clusters} cluster(s):\n");
+    for (c, at) in changes {
+        let hit = clusters_of(at);
+        out.push_str(&format!(
+            "{:<8} {} on {} cluster(s): {}\n",
+            c.what,
+            object_name(c, at),
+            hit.len(),
+            hit.join(", ")
+        ));
+        for f in &c.fields {
+            out.push_str(&format!("           {}\n", field_line(f)));
+        }
+    }
+    crate::term::escape_controls(&out).into_owned()
+}
+
+fn markdown_report(base: &str, changes: &BTreeMap<Change, BTreeSet<(String, String)>>) -> String {
+    let (n, clusters) = totals(changes);
+    let mut out = format!("### synctl: what this change does to each cluster (from `{base}`)\n\n");
+    if n == 0 {
+        out.push_str("No cluster receives anything different.\n");
+        return out;
+    }
+    out.push_str(&format!(
+        "{n} change(s) on {clusters} cluster(s).\n\n| change | object | clusters | fields |\n|---|---|---|---|\n"
+    ));
+    let cell = |s: &str| s.replace('|', "\\|").replace('\n', " ");
+    for (c, at) in changes {
+        let hit = clusters_of(at);
+        let fields: Vec<String> = c
+            .fields
+            .iter()
+            .map(|f| format!("`{}`", cell(&field_line(f)).replace('`', "'")))
+            .collect();
+        out.push_str(&format!(
+            "| {} | {} | {} ({}) | {} |\n",
+            c.what,
+            cell(&object_name(c, at)),
+            hit.len(),
+            cell(&hit.join(", ")),
+            fields.join("<br>")
+        ));
+    }
+    crate::term::escape_controls(&out).into_owned()
+}
+
+fn json_report(base: &str, changes: &BTreeMap<Change, BTreeSet<(String, String)>>) -> Json {
+    let mut per_cluster: BTreeMap<String, BTreeMap<&str, usize>> = BTreeMap::new();
+    let list: Vec<Json> = changes
+        .iter()
+        .map(|(c, at)| {
+            for cluster in clusters_of(at) {
+                *per_cluster.entry(cluster).or_default().entry(c.what).or_default() += 1;
+            }
+            let namespaces: BTreeSet<&str> = at.iter().map(|(_, ns)| ns.as_str()).collect();
+            json!({
+                "change": c.what,
+                "group": c.group,
+                "kind": c.kind,
+                "name": c.name,
+                "namespaces": namespaces,
+                "clusters": clusters_of(at),
+                "fields": c.fields.iter().map(|(p, a, b)| json!({"path": p, "from": a, "to": b})).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    json!({"base": base, "changes": list, "clusters": per_cluster})
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn changed_fields_name_each_leaf_and_whole_lists_of_another_length() {
+        let old = json!({"spec": {"chart": {"spec": {"version": "1.15"}}, "values": {"a": 1, "gone": true},
+            "list": [1, 2], "other": [1]}});
+        let new = json!({"spec": {"chart": {"spec": {"version": "1.16"}}, "values": {"a": 1, "new": "x"},
+            "list": [1, 3], "other": [1, 2]}});
+        let mut out = Vec::new();
+        changed_fields(&old, &new, "", &mut out);
+        let lines: Vec<String> = out.iter().map(field_line).collect();
+        assert_eq!(
+            lines,
+            [
+                "spec.chart.spec.version: \"1.15\" → \"1.16\"",
+                "spec.list[1]: 2 → 3",
+                "spec.other: [1] → [1,2]",
+                "spec.values.gone: true → (none)",
+                "spec.values.new: (none) → \"x\"",
+            ]
+        );
+    }
+
+    #[test]
+    fn reader_clusters_are_named_as_the_spec_names_them() {
+        let names: BTreeMap<String, String> = [
+            ("hub".to_owned(), "mgmt".to_owned()),
+            ("ns:eu-1".to_owned(), "eu-1".to_owned()),
+            (
+                "fleet/edge/clusters/store-7".to_owned(),
+                "store-7".to_owned(),
+            ),
+        ]
+        .into();
+        assert_eq!(named("hub", &names), "mgmt");
+        assert_eq!(named("kubeConfig eu-1/eu-1-kubeconfig", &names), "eu-1");
+        assert_eq!(named("fleet/edge/clusters/store-7", &names), "store-7");
+        assert_eq!(named("kubeConfig other/x", &names), "kubeConfig other/x");
+    }
+}
