@@ -7,7 +7,7 @@ use clap::{CommandFactory, Parser, Subcommand};
 
 use crate::commands::{
     self, Failure, Global, add_env, check, explain, generate, graph, print_stderr, print_stdout,
-    validate,
+    promote, validate,
 };
 
 /// synctl compiles a fleet spec into the tree Flux CD and Argo CD reconcile.
@@ -39,9 +39,14 @@ pub(crate) enum Command {
     AddEnv(add_env::Args),
     /// Show what generate would change, as a unified diff, and which clusters and waves it touches
     #[command(
-        after_help = "Examples:\n  synctl diff                           # review a spec change\n  synctl diff --exit-code               # exit 1 when something would change"
+        after_help = "Examples:\n  synctl diff                           # review a spec change\n  synctl diff --exit-code               # exit 1 when something would change\n  synctl diff --base origin/main --format markdown   # per cluster, object by object, for a pull request"
     )]
     Diff(generate::DiffArgs),
+    /// Make an environment run the chart versions (and values) another runs, as a spec edit
+    #[command(
+        after_help = "Examples:\n  synctl promote --from staging --to production             # every chart component\n  synctl promote --from staging --to production cert-manager --commit\n  synctl promote --from staging --to production --check     # exit 1 when production is behind"
+    )]
+    Promote(promote::Args),
     /// Name the spec lines behind a generated file
     #[command(
         after_help = "Examples:\n  synctl explain hub/dev.yaml\n  synctl explain -f examples/cortex/fleet.yaml deploy/controllers/kyverno/release.yaml"
@@ -102,6 +107,7 @@ fn run(cli: &Cli) -> Result<(), Failure> {
         Command::Generate(a) => generate::run(g, a),
         Command::AddEnv(a) => add_env::run(g, a),
         Command::Diff(a) => generate::diff(g, a),
+        Command::Promote(a) => promote::run(g, a),
         Command::Explain(a) => explain::run(g, a),
         Command::Check(a) => check::run(g, a),
         Command::Schema => {

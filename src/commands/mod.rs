@@ -9,6 +9,7 @@ pub(crate) mod explain;
 pub(crate) mod generate;
 pub(crate) mod graph;
 pub(crate) mod init;
+pub(crate) mod promote;
 pub(crate) mod review;
 pub(crate) mod validate;
 

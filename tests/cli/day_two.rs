@@ -214,3 +214,161 @@ fn a_bad_ref_or_a_bad_spec_at_the_ref_is_refused_and_changes_nothing() {
     assert_eq!(run.status, 2);
     assert!(run.stderr.contains("needs --base REF"), "{}", run.stderr);
 }
+
+fn promote(dir: &Path, args: &[&str]) -> crate::Run {
+    Synctl::new().dir(dir).args(["promote"]).args(args).run()
+}
+
+#[test]
+fn a_promotion_changes_the_version_on_the_production_clusters_only() {
+    let dir = committed("examples/cortex");
+    git(dir.path(), &["config", "user.name", "Platform Bot"]);
+    git(dir.path(), &["config", "user.email", "bot@example.com"]);
+    // A dry run reports and changes nothing; it exits 1 because production is behind.
+    let run = promote(
+        dir.path(),
+        &["--from", "dev", "--to", "production", "--check"],
+    );
+    assert_eq!(run.status, 1, "{}", run.stderr);
+    assert!(
+        run.stdout
+            .contains("cert-manager: production 1.16.2 → 1.16.* (as dev runs it)\n"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("kyverno: production already runs what dev runs\n")
+    );
+    assert!(
+        run.stdout
+            .contains("kyverno-policies: a path component has no version to promote\n")
+    );
+    assert!(
+        run.stdout.contains(
+            "changed  HelmRelease production/cert-manager on 1 cluster(s): production\n           spec.chart.spec.version: \"1.16.2\" → \"1.16.*\"\n"
+        ),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(git(dir.path(), &["status", "--porcelain"]), "");
+
+    let run = promote(
+        dir.path(),
+        &[
+            "--from",
+            "dev",
+            "--to",
+            "production",
+            "cert-manager",
+            "--commit",
+        ],
+    );
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let files = git(dir.path(), &["show", "--name-only", "--format=%s", "HEAD"]);
+    let mut lines = files.lines();
+    assert_eq!(lines.next(), Some("synctl: promote dev to production"));
+    let changed: Vec<&str> = lines.filter(|l| !l.is_empty()).collect();
+    assert!(changed.contains(&"fleet.yaml"), "{changed:?}");
+    assert!(
+        changed
+            .iter()
+            .all(|f| *f == "fleet.yaml" || f.contains("production")),
+        "only production's files change: {changed:?}"
+    );
+    // The spec's edit is the version alone, in place, its comments and layout kept.
+    let spec_diff = git(
+        dir.path(),
+        &["diff", "HEAD~1", "HEAD", "--unified=0", "--", "fleet.yaml"],
+    );
+    let edits: Vec<&str> = spec_diff
+        .lines()
+        .filter(|l| {
+            (l.starts_with('+') || l.starts_with('-'))
+                && !l.starts_with("+++")
+                && !l.starts_with("---")
+        })
+        .collect();
+    assert_eq!(
+        edits,
+        [
+            r#"-        production: {version: "1.16.2", values: {replicaCount: 2}}"#,
+            r#"+        production: {version: "1.16.*", values: {replicaCount: 2}}"#,
+        ]
+    );
+    // Run again: production now runs what dev runs.
+    let run = promote(
+        dir.path(),
+        &["--from", "dev", "--to", "production", "cert-manager"],
+    );
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert_eq!(
+        run.stdout,
+        "cert-manager: production already runs what dev runs\nnothing to promote\n"
+    );
+    let run = promote(
+        dir.path(),
+        &["--from", "dev", "--to", "production", "--format", "json"],
+    );
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let crossplane = doc["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "crossplane")
+        .unwrap();
+    // Crossplane runs on the hub only.
+    assert_eq!(crossplane["outcome"], "not-in-source");
+}
+
+#[test]
+fn a_promotion_with_values_writes_them_where_the_spec_keeps_environments() {
+    let dir = committed("examples/cortex");
+    let run = promote(
+        dir.path(),
+        &["--from", "production", "--to", "dev", "kyverno", "--values"],
+    );
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains(
+            "changed  HelmRelease dev/kyverno on 1 cluster(s): dev\n           spec.values: (none) → {\"admissionController\":{\"replicas\":3}}\n"
+        ),
+        "{}",
+        run.stdout
+    );
+    let spec = fs::read_to_string(dir.path().join("fleet.yaml")).unwrap();
+    assert!(
+        spec.contains("            admissionController: {replicas: 3}\n        dev: {version: \"3.3.*\", values: {admissionController: {replicas: 3}}}\n"),
+        "{spec}"
+    );
+    let run = Synctl::new().dir(dir.path()).args(["validate"]).run();
+    assert_eq!(
+        run.status, 0,
+        "the tree was generated with the spec: {}",
+        run.stderr
+    );
+}
+
+#[test]
+fn an_unknown_environment_or_component_is_refused_and_changes_nothing() {
+    let dir = committed("examples/cortex");
+    for (args, says) in [
+        (
+            &["--from", "staging", "--to", "production"][..],
+            "no cluster is in environment `staging` (environments: cortex, dev, production)",
+        ),
+        (
+            &["--from", "dev", "--to", "production", "nope"][..],
+            "no component is named `nope`",
+        ),
+        (
+            &["--from", "dev", "--to", "dev"][..],
+            "--from and --to name one environment",
+        ),
+    ] {
+        let run = promote(dir.path(), args);
+        assert_eq!(run.status, 2, "{args:?}");
+        assert!(run.stderr.contains(says), "{args:?}: {}", run.stderr);
+    }
+    assert_eq!(git(dir.path(), &["status", "--porcelain"]), "");
+}

@@ -106,7 +106,7 @@ pub(super) fn flow_map(pairs: &[(String, String)]) -> String {
 /// Replaces the spec's content atomically: a fresh temporary file (exclusive, unpredictable
 /// name) beside the file the path finally names, renamed over it — so a symlinked spec keeps
 /// its link and the edit lands in its target.
-pub(super) fn write_spec(path: &Path, text: &str) -> Result<(), Failure> {
+pub(crate) fn write_spec(path: &Path, text: &str) -> Result<(), Failure> {
     let fail =
         |e: std::io::Error| Failure::Usage(format!("cannot write `{}`: {e}", path.display()));
     let target = std::fs::canonicalize(path).map_err(fail)?;

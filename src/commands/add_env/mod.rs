@@ -12,7 +12,7 @@ use crate::pipeline::{self, check_text};
 use crate::render::yaml_out::flow_scalar;
 use crate::spec::yaml::{Node, Value};
 
-mod edit;
+pub(crate) mod edit;
 mod steps;
 
 use edit::{Edit, append_item, flow_map, write_spec};

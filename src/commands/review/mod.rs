@@ -7,8 +7,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-use serde_json::{Value as Json, json};
+use serde_json::Value as Json;
 
 use super::check::read_written;
 use super::generate::DiffArgs;
@@ -16,7 +17,11 @@ use super::{Failure, Format, Global, report};
 use crate::model::Fleet;
 use crate::pipeline::{self, check_text};
 use crate::term::{print_stderr, print_stdout};
+
+mod report;
 use crate::tree::{Id, flux::Plan, text};
+use report::markdown_report;
+pub(crate) use report::{json_report, text_report};
 
 /// How `diff --base` prints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -28,9 +33,12 @@ pub(crate) enum DiffFormat {
     Markdown,
 }
 
+/// Each change, and the (cluster, namespace) pairs it hits.
+pub(crate) type Changes = BTreeMap<Change, BTreeSet<(String, String)>>;
+
 /// One change, and every cluster it hits.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-struct Change {
+pub(crate) struct Change {
     what: &'static str,
     group: String,
     kind: String,
@@ -77,16 +85,13 @@ pub(crate) fn run(g: &Global, args: &DiffArgs, base: &str) -> Result<(), Failure
     let base_root = scratch.path().join("base");
     export_commit(&repo, &commit, &base_root).map_err(Failure::Usage)?;
     let base_out = base_root.join(rel_out);
-    let (base_fleet, base_plans) = compiled_at(g, args, &base_out, &spec_name, base)?;
+    let templates = args.templates.as_deref();
+    let (base_fleet, base_plans) = compiled_at(g, templates, &base_out, &spec_name, base)?;
     let head_root = scratch.path().join("head");
     let (head_fleet, head_plans) = compiled_now(g, args, (&workdir, &head_root), rel_out)?;
-    let mut names = cluster_names(base_fleet.as_deref());
-    names.extend(cluster_names(head_fleet.as_deref()));
-    let before = received(&base_plans, &names);
-    let after = received(&head_plans, &names);
-    let changes = compare(&before, &after);
+    let changes = between((base_fleet, &base_plans), (head_fleet, &head_plans));
     print_stdout(&match args.format {
-        DiffFormat::Text => text_report(base, &changes),
+        DiffFormat::Text => text_report(&format!("`{base}`"), &changes),
         DiffFormat::Markdown => markdown_report(base, &changes),
         DiffFormat::Json => {
             let mut s =
@@ -99,6 +104,57 @@ pub(crate) fn run(g: &Global, args: &DiffArgs, base: &str) -> Result<(), Failure
         return Err(Failure::Invalid);
     }
     Ok(())
+}
+
+/// The changes one compiled tree's plans make to another's.
+fn between(
+    (before_fleet, before): (Option<Arc<Fleet>>, &[Plan]),
+    (after_fleet, after): (Option<Arc<Fleet>>, &[Plan]),
+) -> Changes {
+    let mut names = cluster_names(before_fleet.as_deref());
+    names.extend(cluster_names(after_fleet.as_deref()));
+    compare(&received(before, &names), &received(after, &names))
+}
+
+/// What changing the spec's text from `before` to `after` does to each cluster: both compiled
+/// into copies of the work tree (`promote`'s blast radius, before anything is written).
+///
+/// # Errors
+/// [`Failure::Usage`] when the work tree cannot be copied; [`Failure::Invalid`] when a spec
+/// does not compile.
+pub(crate) fn changes_between(
+    g: &Global,
+    templates: Option<&Path>,
+    before: &str,
+    after: &str,
+) -> Result<Changes, Failure> {
+    let out_root = g
+        .out_root()
+        .canonicalize()
+        .map_err(|e| Failure::Usage(format!("cannot read `{}`: {e}", g.out_root().display())))?;
+    let workdir = git2::Repository::discover(&out_root)
+        .ok()
+        .and_then(|r| r.workdir().and_then(|w| w.canonicalize().ok()))
+        .filter(|w| out_root.starts_with(w))
+        .unwrap_or_else(|| out_root.clone());
+    let rel_out = out_root.strip_prefix(&workdir).unwrap_or(Path::new(""));
+    let spec_name = PathBuf::from(g.file.file_name().unwrap_or_default());
+    let scratch = tempfile::Builder::new()
+        .prefix("synctl-promote-")
+        .tempdir()
+        .map_err(|e| Failure::Usage(format!("cannot make a temporary folder: {e}")))?;
+    let mut sides = Vec::new();
+    for (name, text) in [("before", before), ("after", after)] {
+        let root = scratch.path().join(name);
+        copy_work_tree(&workdir, &root).map_err(Failure::Usage)?;
+        let out = root.join(rel_out);
+        std::fs::write(out.join(&spec_name), text)
+            .map_err(|e| Failure::Usage(format!("cannot write a temporary file: {e}")))?;
+        sides.push(compiled_at(g, templates, &out, &spec_name, name)?);
+    }
+    let after = sides.pop().unwrap_or_default();
+    let before = sides.pop().unwrap_or_default();
+    Ok(between((before.0, &before.1), (after.0, &after.1)))
 }
 
 /// Writes every file of `commit` under `dest` (links and submodules are left out: Flux's
@@ -148,11 +204,11 @@ fn export_commit(
 /// The spec at the base ref, compiled into the tree exported at `out` and read back.
 fn compiled_at(
     g: &Global,
-    args: &DiffArgs,
+    templates: Option<&Path>,
     out: &Path,
     spec_name: &Path,
     base: &str,
-) -> Result<(Option<std::sync::Arc<Fleet>>, Vec<Plan>), Failure> {
+) -> Result<(Option<Arc<Fleet>>, Vec<Plan>), Failure> {
     let spec = out.join(spec_name);
     let text = std::fs::read_to_string(&spec).map_err(|_| {
         Failure::Usage(format!(
@@ -169,7 +225,7 @@ fn compiled_at(
         ));
         return Err(Failure::Invalid);
     }
-    let compiled = pipeline::compile(checked, args.templates.as_deref(), &g.spec_label(), None)
+    let compiled = pipeline::compile(checked, templates, &g.spec_label(), None)
         .map_err(|stop| g.fail(stop))?;
     let plan = compiled.plan(out, true).map_err(|stop| g.fail(stop))?;
     pipeline::write(out, &plan, None).map_err(|stop| g.fail(stop))?;
@@ -184,7 +240,7 @@ fn compiled_now(
     args: &DiffArgs,
     (workdir, copy): (&Path, &Path),
     rel_out: &Path,
-) -> Result<(Option<std::sync::Arc<Fleet>>, Vec<Plan>), Failure> {
+) -> Result<(Option<Arc<Fleet>>, Vec<Plan>), Failure> {
     let compiled = super::generate::compile(g, args.templates.as_deref())?;
     let out_root = workdir.join(rel_out);
     let plan = compiled
@@ -288,11 +344,8 @@ fn received(plans: &[Plan], names: &BTreeMap<String, String>) -> BTreeMap<(Strin
 }
 
 /// The changes from `before` to `after`, each with the clusters it hits.
-fn compare(
-    before: &BTreeMap<(String, Id), Json>,
-    after: &BTreeMap<(String, Id), Json>,
-) -> BTreeMap<Change, BTreeSet<(String, String)>> {
-    let mut out: BTreeMap<Change, BTreeSet<(String, String)>> = BTreeMap::new();
+fn compare(before: &BTreeMap<(String, Id), Json>, after: &BTreeMap<(String, Id), Json>) -> Changes {
+    let mut out: Changes = BTreeMap::new();
     let mut add = |what, (cluster, id): &(String, Id), fields| {
         let change = Change {
             what,
@@ -368,113 +421,11 @@ fn shown(v: &Json) -> String {
     }
 }
 
-/// `Kind namespace/name`, the namespace left out when it differs per cluster.
-fn object_name(c: &Change, at: &BTreeSet<(String, String)>) -> String {
-    let namespaces: BTreeSet<&str> = at.iter().map(|(_, ns)| ns.as_str()).collect();
-    match namespaces.iter().next() {
-        Some(ns) if namespaces.len() == 1 && !ns.is_empty() => {
-            format!("{} {ns}/{}", c.kind, c.name)
-        }
-        _ => format!("{} {}", c.kind, c.name),
-    }
-}
-
-fn clusters_of(at: &BTreeSet<(String, String)>) -> Vec<String> {
-    let set: BTreeSet<&String> = at.iter().map(|(c, _)| c).collect();
-    set.into_iter().cloned().collect()
-}
-
-fn field_line((path, old, new): &(String, Option<String>, Option<String>)) -> String {
-    let none = || "(none)".to_owned();
-    format!(
-        "{path}: {} → {}",
-        old.clone().unwrap_or_else(none),
-        new.clone().unwrap_or_else(none)
-    )
-}
-
-fn totals(changes: &BTreeMap<Change, BTreeSet<(String, String)>>) -> (usize, usize) {
-    let clusters: BTreeSet<&String> = changes.values().flatten().map(|(c, _)| c).collect();
-    (changes.len(), clusters.len())
-}
-
-fn text_report(base: &str, changes: &BTreeMap<Change, BTreeSet<(String, String)>>) -> String {
-    let (n, clusters) = totals(changes);
-    if n == 0 {
-        return format!("no cluster receives anything different from `{base}`\n");
-    }
-    let mut out = format!("{n} change(s) from `{base}`, on {clusters} cluster(s):\n");
-    for (c, at) in changes {
-        let hit = clusters_of(at);
-        out.push_str(&format!(
-            "{:<8} {} on {} cluster(s): {}\n",
-            c.what,
-            object_name(c, at),
-            hit.len(),
-            hit.join(", ")
-        ));
-        for f in &c.fields {
-            out.push_str(&format!("           {}\n", field_line(f)));
-        }
-    }
-    crate::term::escape_controls(&out).into_owned()
-}
-
-fn markdown_report(base: &str, changes: &BTreeMap<Change, BTreeSet<(String, String)>>) -> String {
-    let (n, clusters) = totals(changes);
-    let mut out = format!("### synctl: what this change does to each cluster (from `{base}`)\n\n");
-    if n == 0 {
-        out.push_str("No cluster receives anything different.\n");
-        return out;
-    }
-    out.push_str(&format!(
-        "{n} change(s) on {clusters} cluster(s).\n\n| change | object | clusters | fields |\n|---|---|---|---|\n"
-    ));
-    let cell = |s: &str| s.replace('|', "\\|").replace('\n', " ");
-    for (c, at) in changes {
-        let hit = clusters_of(at);
-        let fields: Vec<String> = c
-            .fields
-            .iter()
-            .map(|f| format!("`{}`", cell(&field_line(f)).replace('`', "'")))
-            .collect();
-        out.push_str(&format!(
-            "| {} | {} | {} ({}) | {} |\n",
-            c.what,
-            cell(&object_name(c, at)),
-            hit.len(),
-            cell(&hit.join(", ")),
-            fields.join("<br>")
-        ));
-    }
-    crate::term::escape_controls(&out).into_owned()
-}
-
-fn json_report(base: &str, changes: &BTreeMap<Change, BTreeSet<(String, String)>>) -> Json {
-    let mut per_cluster: BTreeMap<String, BTreeMap<&str, usize>> = BTreeMap::new();
-    let list: Vec<Json> = changes
-        .iter()
-        .map(|(c, at)| {
-            for cluster in clusters_of(at) {
-                *per_cluster.entry(cluster).or_default().entry(c.what).or_default() += 1;
-            }
-            let namespaces: BTreeSet<&str> = at.iter().map(|(_, ns)| ns.as_str()).collect();
-            json!({
-                "change": c.what,
-                "group": c.group,
-                "kind": c.kind,
-                "name": c.name,
-                "namespaces": namespaces,
-                "clusters": clusters_of(at),
-                "fields": c.fields.iter().map(|(p, a, b)| json!({"path": p, "from": a, "to": b})).collect::<Vec<_>>(),
-            })
-        })
-        .collect();
-    json!({"base": base, "changes": list, "clusters": per_cluster})
-}
-
 #[cfg(test)]
 mod tests {
+    use super::report::field_line;
+    use serde_json::json;
+
     use super::*;
 
     #[test]
