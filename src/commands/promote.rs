@@ -58,6 +58,7 @@ struct Outcome {
 /// [`Failure::Usage`] for an unknown environment or component; [`Failure::Invalid`] when the
 /// spec (before or after) does not validate, or with `--check` when something would change.
 pub(crate) fn run(g: &Global, a: &Args) -> Result<(), Failure> {
+    super::add_env::edit::spec_inside(g, "promote")?;
     let original = std::fs::read_to_string(&g.file)
         .map_err(|e| Failure::Usage(format!("cannot read `{}`: {e}", g.file.display())))?;
     let checked = check_text(&g.spec_name(), original.clone(), Some(&g.out_root()));

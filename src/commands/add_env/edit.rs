@@ -103,6 +103,24 @@ pub(super) fn flow_map(pairs: &[(String, String)]) -> String {
     format!("{{{}}}", inner.join(", "))
 }
 
+/// Refuses a spec that is a link to a file outside the output root: `command` edits the spec
+/// where it lies, never through a link out of the tree.
+///
+/// # Errors
+/// [`Failure::Usage`] for such a link.
+pub(crate) fn spec_inside(g: &super::super::Global, command: &str) -> Result<(), Failure> {
+    let spec_path = &g.file;
+    if std::fs::symlink_metadata(spec_path).is_ok_and(|m| m.file_type().is_symlink())
+        && crate::folders::leads_outside(spec_path, &g.out_root()).is_some()
+    {
+        return Err(Failure::Usage(format!(
+            "`{}` is a link to a file outside the output root: {command} edits only a spec inside the repository; nothing changed",
+            spec_path.display()
+        )));
+    }
+    Ok(())
+}
+
 /// Replaces the spec's content atomically: a fresh temporary file (exclusive, unpredictable
 /// name) beside the file the path finally names, renamed over it — so a symlinked spec keeps
 /// its link and the edit lands in its target.

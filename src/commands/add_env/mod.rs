@@ -105,15 +105,7 @@ fn is_dns_label(s: &str) -> bool {
 /// when the edited spec does not validate. Nothing is written in either case.
 pub(crate) fn run(g: &Global, a: &Args) -> Result<(), Failure> {
     let spec_path = &g.file;
-    // The spec is edited where it lies: never through a link to a file outside the tree.
-    if std::fs::symlink_metadata(spec_path).is_ok_and(|m| m.file_type().is_symlink())
-        && crate::folders::leads_outside(spec_path, &g.out_root()).is_some()
-    {
-        return Err(Failure::Usage(format!(
-            "`{}` is a link to a file outside the output root: add-env edits only a spec inside the repository; nothing changed",
-            spec_path.display()
-        )));
-    }
+    edit::spec_inside(g, "add-env")?;
     let original = std::fs::read_to_string(spec_path)
         .map_err(|e| Failure::Usage(format!("cannot read `{}`: {e}", spec_path.display())))?;
     let root_dir = g.out_root();
