@@ -7,7 +7,7 @@ use clap::{CommandFactory, Parser, Subcommand};
 
 use crate::commands::{
     self, Failure, Global, add_env, check, explain, generate, graph, print_stderr, print_stdout,
-    promote, validate,
+    promote, retire, validate,
 };
 
 /// synctl compiles a fleet spec into the tree Flux CD and Argo CD reconcile.
@@ -47,6 +47,11 @@ pub(crate) enum Command {
         after_help = "Examples:\n  synctl promote --from staging --to production             # every chart component\n  synctl promote --from staging --to production cert-manager --commit\n  synctl promote --from staging --to production --check     # exit 1 when production is behind"
     )]
     Promote(promote::Args),
+    /// Tear a cluster down in stages, one commit each, in the reverse of the order it was built
+    #[command(
+        after_help = "Examples:\n  synctl retire eu-2 --plan       # every stage left, nothing written\n  synctl retire eu-2 --commit     # the next stage, committed; push, verify, run again"
+    )]
+    Retire(retire::Args),
     /// Name the spec lines behind a generated file
     #[command(
         after_help = "Examples:\n  synctl explain hub/dev.yaml\n  synctl explain -f examples/cortex/fleet.yaml deploy/controllers/kyverno/release.yaml"
@@ -108,6 +113,7 @@ fn run(cli: &Cli) -> Result<(), Failure> {
         Command::AddEnv(a) => add_env::run(g, a),
         Command::Diff(a) => generate::diff(g, a),
         Command::Promote(a) => promote::run(g, a),
+        Command::Retire(a) => retire::run(g, a),
         Command::Explain(a) => explain::run(g, a),
         Command::Check(a) => check::run(g, a),
         Command::Schema => {

@@ -34,7 +34,7 @@ pub(crate) struct Args {
     #[arg(long, requires = "commit")]
     pub author: Option<String>,
     /// Read the written tree back as Flux and Argo CD will and run `synctl check`'s proofs
-    /// on it, in process (default: up to 2,000 component placements; `--no-prove` never)
+    /// on it, in process (default: up to 20,000 component placements; `--no-prove` never)
     #[arg(long, overrides_with = "no_prove")]
     pub prove: bool,
     /// Never read the tree back (see `--prove`)
@@ -108,7 +108,7 @@ pub(crate) fn run(g: &Global, opts: &Args) -> Result<(), Failure> {
                 g,
                 &format!("up to date: {} generated files\n", plan.unchanged),
             );
-            prove(g, opts, &compiled)?;
+            prove(g, (opts.prove, opts.no_prove), &compiled)?;
             std::mem::forget(plan);
             std::mem::forget(compiled);
             return Ok(());
@@ -126,7 +126,7 @@ pub(crate) fn run(g: &Global, opts: &Args) -> Result<(), Failure> {
     }
     written.map_err(|stop| g.fail(stop))?;
     // A tree that fails a proof is written (the files show the problem) but not committed.
-    prove(g, opts, &compiled)?;
+    prove(g, (opts.prove, opts.no_prove), &compiled)?;
     if let Some(target) = &target {
         let subject = opts
             .message
@@ -153,11 +153,18 @@ pub(crate) fn run(g: &Global, opts: &Args) -> Result<(), Failure> {
 }
 
 /// The written tree read back and proven in process (`synctl check`'s proofs) when asked or
-/// by default (up to 2,000 component placements); exit 1 on an error, the findings shown
-/// under their files' YAML.
-fn prove(g: &Global, opts: &Args, compiled: &Compiled) -> Result<(), Failure> {
+/// by default (up to 20,000 component placements); exit 1 on an error, the findings shown
+/// under their files' YAML (`generate`, and `promote` and `retire` before they commit).
+///
+/// # Errors
+/// [`Failure::Invalid`] when a proof fails.
+pub(crate) fn prove(
+    g: &Global,
+    (prove, no_prove): (bool, bool),
+    compiled: &Compiled,
+) -> Result<(), Failure> {
     let fleet = compiled.checked.fleet.as_ref().map(|f| &*f.0);
-    if !super::check::proving(g, opts.prove, opts.no_prove, fleet) {
+    if !super::check::proving(g, prove, no_prove, fleet) {
         return Ok(());
     }
     let found = super::check::prove_written(g)?;

@@ -10,6 +10,7 @@ pub(crate) mod generate;
 pub(crate) mod graph;
 pub(crate) mod init;
 pub(crate) mod promote;
+pub(crate) mod retire;
 pub(crate) mod review;
 pub(crate) mod validate;
 

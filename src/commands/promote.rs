@@ -93,18 +93,25 @@ pub(crate) fn run(g: &Global, a: &Args) -> Result<(), Failure> {
     if a.check {
         return Err(Failure::Invalid);
     }
-    write(g, a, after, (&original, &text))
+    let subject = format!("synctl: promote {} to {}", a.from, a.to);
+    write_stage(g, a.commit, after, (&original, &text), &subject)
 }
 
-/// Writes the promoted spec and its tree, and commits them with `--commit`.
-fn write(
+/// Writes the edited spec (`text`, checked as `after`) and its tree, and commits them with
+/// `subject` when `commit`; the spec is put back as `original` when the tree cannot be
+/// written (`promote`, `retire`).
+///
+/// # Errors
+/// As `generate` and `generate --commit`.
+pub(crate) fn write_stage(
     g: &Global,
-    a: &Args,
+    commit: bool,
     after: pipeline::Checked,
     (original, text): (&str, &str),
+    subject: &str,
 ) -> Result<(), Failure> {
     let root_dir = g.out_root();
-    let target = if a.commit {
+    let target = if commit {
         Some(crate::git::prepare(&root_dir, None).map_err(Failure::Usage)?)
     } else {
         None
@@ -120,9 +127,10 @@ fn write(
         write_spec(&g.file, original)?;
         return Err(g.fail(stop));
     }
+    // Proven as `generate` proves it: a stage that breaks the tree is not committed.
+    super::generate::prove(g, (false, false), &compiled)?;
     if let Some(target) = &target {
-        let subject = format!("synctl: promote {} to {}", a.from, a.to);
-        super::generate::commit(g, &compiled, target, &subject)?;
+        super::generate::commit(g, &compiled, target, subject)?;
     }
     Ok(())
 }
@@ -297,7 +305,7 @@ fn set_in_environment(
 
 /// Where `node` and everything under it ends in the text (a block collection's own span may
 /// stop at its first line).
-fn node_end(node: &Node) -> usize {
+pub(crate) fn node_end(node: &Node) -> usize {
     let own = node.span.offset + node.span.len;
     match &node.value {
         Value::Map(entries) => entries
@@ -326,9 +334,14 @@ fn key_end(text: &str, map: &Node, key: &str) -> Option<usize> {
 }
 
 /// The edit adding `key: value` to mapping `map`, in its style (flow or block).
-fn add_entry(text: &str, map: &Node, key: &str, value: &str) -> Result<TextEdit, String> {
+pub(crate) fn add_entry(
+    text: &str,
+    map: &Node,
+    key: &str,
+    value: &str,
+) -> Result<TextEdit, String> {
     let Value::Map(entries) = &map.value else {
-        return Err("its `environments` is not a mapping".to_owned());
+        return Err("not a mapping".to_owned());
     };
     let key = flow_scalar(key);
     if is_flow(text, map) {

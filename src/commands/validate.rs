@@ -16,7 +16,7 @@ pub(crate) struct Args {
     #[arg(long, value_name = "DIR")]
     pub templates: Option<std::path::PathBuf>,
     /// Read the up-to-date tree back as Flux and Argo CD will and run `synctl check`'s proofs
-    /// on it, in process (default: up to 2,000 component placements; `--no-prove` never)
+    /// on it, in process (default: up to 20,000 component placements; `--no-prove` never)
     #[arg(long, overrides_with = "no_prove")]
     pub prove: bool,
     /// Never read the tree back (see `--prove`)

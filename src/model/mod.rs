@@ -126,6 +126,8 @@ pub struct Cluster {
     pub flux_spec: Option<Node>,
     /// Folders of the repository its entry also lists, and where they were written.
     pub entry_resources: Option<(Vec<String>, Span)>,
+    /// Components and tenants torn down from it (`synctl retire`), each where it is written.
+    pub retired: Vec<(String, Span)>,
 }
 
 /// A resolved reference to another item, with the span of the name that made it.

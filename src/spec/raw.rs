@@ -134,6 +134,7 @@ pub(crate) struct Cluster {
     pub vars: BTreeMap<String, String>,
     pub flux_spec: Option<Node>,
     pub entry_resources: Option<Spanned<Vec<String>>>,
+    pub retired: Option<Spanned<Vec<Spanned<String>>>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -147,6 +147,7 @@ pub(crate) fn build(raw: &spec_raw::Fleet) -> (Fleet, Vec<Problem>) {
         components,
         tenants,
     };
+    parts::check_retired(&fleet, &mut problems);
     (fleet, problems)
 }
 
@@ -287,9 +288,9 @@ impl ComponentScope<'_> {
             })
             .collect();
         let (clusters, placement_span) = place(
+            (&c.name.value, c.name.span),
             c.clusters.as_ref(),
             c.selector.as_ref(),
-            c.name.span,
             self.clusters,
             self.cluster_names,
             false,

@@ -100,13 +100,42 @@ pub(super) fn build_cluster(
             .entry_resources
             .as_ref()
             .map(|r| (r.value.clone(), r.span)),
+        retired: c
+            .retired
+            .iter()
+            .flat_map(|r| r.value.iter())
+            .map(|n| (n.value.clone(), n.span))
+            .collect(),
     }
 }
 
-/// Resolves `clusters:` or `selector:`; the default is every cluster (`fleet_only`: every
-/// fleet cluster). Returns the indexes and the span of the placement (the item's name when
-/// nothing was written).
+/// Resolves `clusters:` or `selector:` of the component or tenant `item`; the default is every
+/// cluster (`fleet_only`: every fleet cluster); a cluster that retired `item` is left out.
+/// Returns the indexes and the span of the placement (the item's name when nothing was
+/// written).
 pub(super) fn place(
+    (item, name_span): (&str, Span),
+    names: Option<&Spanned<Vec<Spanned<String>>>>,
+    selector: Option<&Spanned<raw::Selector>>,
+    clusters: &[Cluster],
+    cluster_names: &Names<'_>,
+    fleet_only: bool,
+    problems: &mut Vec<Problem>,
+) -> (Vec<usize>, Span) {
+    let (mut placed, span) = place_written(
+        names,
+        selector,
+        name_span,
+        clusters,
+        cluster_names,
+        fleet_only,
+        problems,
+    );
+    placed.retain(|&i| !clusters[i].retired.iter().any(|(n, _)| n == item));
+    (placed, span)
+}
+
+fn place_written(
     names: Option<&Spanned<Vec<Spanned<String>>>>,
     selector: Option<&Spanned<raw::Selector>>,
     name_span: Span,
@@ -155,9 +184,9 @@ pub(super) fn build_tenant(
     problems: &mut Vec<Problem>,
 ) -> Tenant {
     let (placed, placement_span) = place(
+        (&t.name.value, t.name.span),
         t.clusters.as_ref(),
         t.selector.as_ref(),
-        t.name.span,
         clusters,
         cluster_names,
         true,
@@ -307,9 +336,9 @@ impl EntryScope<'_> {
         };
         let (clusters, placement_span) = if a.clusters.is_some() || a.selector.is_some() {
             place(
+                (&t.name.value, e.span),
                 a.clusters.as_ref(),
                 a.selector.as_ref(),
-                e.span,
                 self.clusters,
                 self.cluster_names,
                 true,
@@ -384,5 +413,43 @@ pub(super) fn component_source(c: &raw::Component) -> (ComponentSource, Span) {
         ),
         (None, Some(p)) => (ComponentSource::Path(p.value.clone()), p.span),
         (None, None) => (ComponentSource::Path(String::new()), c.name.span),
+    }
+}
+
+/// Each cluster's `retired`: names of components or tenants, none of them needed by a component
+/// still on the cluster (its teardown would break what stays).
+pub(crate) fn check_retired(fleet: &super::super::Fleet, problems: &mut Vec<Problem>) {
+    for (ci, c) in fleet.clusters.iter().enumerate() {
+        for (name, span) in &c.retired {
+            let component = fleet.components.iter().position(|x| &x.name == name);
+            if component.is_none() && !fleet.tenants.iter().any(|t| &t.name == name) {
+                problems.push(
+                    Problem::error(
+                        Code::UnknownRef,
+                        format!("cluster `{}` retired `{name}`, which is neither a component nor a tenant", c.name),
+                    )
+                    .at(*span, "no such component or tenant")
+                    .help("remove it from `retired`, or fix the name"),
+                );
+                continue;
+            }
+            let needed_by = fleet.components.iter().find(|x| {
+                x.clusters.binary_search(&ci).is_ok()
+                    && x.depends_on.iter().any(|d| Some(d.index) == component)
+            });
+            if let Some(x) = needed_by {
+                problems.push(
+                    Problem::error(
+                        Code::Placement,
+                        format!(
+                            "cluster `{}` retired `{name}`, but `{}` still runs there and depends on it",
+                            c.name, x.name
+                        ),
+                    )
+                    .at(*span, "retired too early")
+                    .help(format!("retire `{}` first (`synctl retire {}` orders the teardown)", x.name, c.name)),
+                );
+            }
+        }
     }
 }
