@@ -190,11 +190,11 @@ pub(super) fn placement(fleet: &Fleet, problems: &mut Vec<Problem>) {
             if d.clusters.len() == fleet.clusters.len() || d.clusters == comp.clusters {
                 continue;
             }
-            if let Some(&missing) = comp
-                .clusters
-                .iter()
-                .find(|c| d.clusters.binary_search(c).is_err())
-            {
+            // A dependency a cluster retired is reported at its `retired` entry (model build).
+            let missing = comp.clusters.iter().find(|&&c| {
+                d.clusters.binary_search(&c).is_err() && !fleet.clusters[c].retires(&d.name)
+            });
+            if let Some(&missing) = missing {
                 problems.push(
                     Problem::error(
                         Code::Placement,

@@ -105,6 +105,21 @@ fn cluster_index(fleet: &Fleet, name: &str) -> Result<usize, Failure> {
             "`{name}` is the hub: it runs the fleet's controllers; retire its fleet clusters first, then take it down by hand; nothing changed"
         )));
     }
+    // A cluster's components come from its environment's overlay: taking them off one
+    // cluster of a shared environment would split it (`synctl::placement`).
+    let env = &fleet.clusters[ci].environment;
+    let sharing: Vec<&str> = fleet
+        .clusters
+        .iter()
+        .filter(|c| &c.environment == env && c.name != name)
+        .map(|c| c.name.as_str())
+        .collect();
+    if !sharing.is_empty() {
+        return Err(Failure::Usage(format!(
+            "`{name}` shares environment `{env}` (and its overlay) with {}: give it an environment of its own first (`environment: {name}`, with the `environments.{env}` settings it needs), commit that, then retire it; nothing changed",
+            sharing.join(", ")
+        )));
+    }
     Ok(ci)
 }
 
@@ -194,12 +209,19 @@ fn with_retired(
         }
         Some(list) => {
             // A block list: new items after its last, at its indentation.
-            let last = list.items().last().ok_or("`retired` is empty")?;
-            let line_start = text[..last.span.offset].rfind('\n').map_or(0, |i| i + 1);
-            let dash = &text[line_start..last.span.offset];
-            let end = super::promote::node_end(last);
+            let final_item = list.items().last().ok_or("`retired` is empty")?;
+            let line_start = text[..final_item.span.offset]
+                .rfind('\n')
+                .map_or(0, |i| i + 1);
+            let dash = &text[line_start..final_item.span.offset];
+            let end = super::promote::node_end(final_item);
             let line_end = text[end..].find('\n').map_or(text.len(), |i| end + i);
-            let lines: String = items.iter().map(|i| format!("\n{dash}{i}")).collect();
+            let lines = items.iter().fold(String::new(), |mut acc, i| {
+                acc.push('\n');
+                acc.push_str(dash);
+                acc.push_str(i);
+                acc
+            });
             (line_end, 0, lines)
         }
         None => {
@@ -296,8 +318,16 @@ fn verify(fleet: &Fleet, c: &Cluster, stage: &Stage) -> Vec<String> {
         "cluster" if argocd => out.push(format!(
             "argocd cluster list   # then remove `{ctx}` from Argo CD and delete its kubeconfig Secret"
         )),
+        "cluster" if c.is_fleet() => {
+            out.push(format!(
+                "flux get kustomizations -n {ctx}   # nothing left on the hub for `{ctx}`"
+            ));
+            out.push(format!(
+                "kubectl delete namespace {ctx}   # on the hub, by hand: synctl marks it `prune: disabled` so that no commit loses its kubeconfig Secret"
+            ));
+        }
         "cluster" => out.push(format!(
-            "flux get kustomizations -A | grep -w {ctx}   # nothing left on the hub for `{ctx}`"
+            "flux --context {ctx} uninstall   # its own Flux, once its tree is gone from Git"
         )),
         _ if argocd => {
             for n in &stage.removes {
@@ -385,9 +415,11 @@ fn print(a: &Args, fleet: &Fleet, ci: usize, stages: &[Stage], planned: bool) {
                 "{head}: written{}\n",
                 if a.commit { " and committed" } else { "" }
             ));
-            out.push_str(
-                "before the next stage, push it, let the controllers prune, and verify:\n",
-            );
+            out.push_str(if s.kind == "cluster" {
+                "push it, and once the controllers pruned, verify:\n"
+            } else {
+                "push it, let the controllers prune, and verify before the next stage:\n"
+            });
             for v in verify(fleet, c, s) {
                 out.push_str(&format!("  {v}\n"));
             }

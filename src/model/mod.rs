@@ -361,6 +361,12 @@ impl Cluster {
         format!("fleet/{}/clusters/{}", self.environment, self.name)
     }
 
+    /// Whether its `retired` list names the component or tenant `item`.
+    #[must_use]
+    pub fn retires(&self, item: &str) -> bool {
+        self.retired.iter().any(|(n, _)| n == item)
+    }
+
     /// Whether this is the hub.
     #[must_use]
     pub fn is_hub(&self) -> bool {

@@ -372,3 +372,159 @@ fn an_unknown_environment_or_component_is_refused_and_changes_nothing() {
     }
     assert_eq!(git(dir.path(), &["status", "--porcelain"]), "");
 }
+
+/// Retires `cluster` of the committed `folder` stage by stage with `--commit`, asserting
+/// after every stage that the tree is proven, that nothing still placed on the cluster
+/// depends on something taken off it, and that each stage is one commit. Returns the stages'
+/// first lines and the repository.
+fn retire_all(folder: &str, cluster: &str) -> (Vec<String>, tempfile::TempDir) {
+    let dir = committed(folder);
+    git(dir.path(), &["config", "user.name", "Platform Bot"]);
+    git(dir.path(), &["config", "user.email", "bot@example.com"]);
+    let plan = Synctl::new()
+        .dir(dir.path())
+        .args(["retire", cluster, "--plan"])
+        .run();
+    assert_eq!(plan.status, 0, "{}", plan.stderr);
+    let planned = plan.stdout.lines().count() - 1;
+    let mut done = Vec::new();
+    for stage in 1..=planned {
+        let run = Synctl::new()
+            .dir(dir.path())
+            .args(["retire", cluster, "--commit"])
+            .run();
+        assert_eq!(run.status, 0, "stage {stage}: {}", run.stderr);
+        done.push(run.stdout.lines().next().unwrap().to_owned());
+        assert_eq!(
+            git(dir.path(), &["rev-list", "--count", "HEAD"]).trim(),
+            (stage + 1).to_string(),
+            "one commit per stage"
+        );
+        assert_eq!(
+            git(dir.path(), &["status", "--porcelain"]),
+            "",
+            "stage {stage}"
+        );
+        // What stays on the cluster needs nothing that left it (the dependency graph as
+        // `graph` prints it).
+        let graph = Synctl::new()
+            .dir(dir.path())
+            .args(["graph", "--format", "json"])
+            .run();
+        let graph: serde_json::Value = serde_json::from_str(&graph.stdout).unwrap();
+        let on = |name: &serde_json::Value| {
+            graph["nodes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|n| &n["name"] == name)
+                .is_some_and(|n| {
+                    n["clusters"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .any(|c| c == cluster)
+                })
+        };
+        for e in graph["edges"].as_array().unwrap() {
+            assert!(
+                !on(&e["to"]) || on(&e["from"]),
+                "stage {stage}: {} stays on {cluster} but {} left it",
+                e["to"],
+                e["from"]
+            );
+        }
+        // The tree as the controllers read it: CRDs before their custom resources, namespaces
+        // before what is in them, every dependsOn found.
+        let check = Synctl::new().dir(dir.path()).args(["check", "."]).run();
+        assert_eq!(
+            check.status, 0,
+            "stage {stage}: {}{}",
+            check.stdout, check.stderr
+        );
+    }
+    let spec = fs::read_to_string(dir.path().join("fleet.yaml")).unwrap();
+    assert!(!spec.contains(&format!("name: {cluster}\n")), "{spec}");
+    let run = Synctl::new()
+        .dir(dir.path())
+        .args(["retire", cluster])
+        .run();
+    assert_eq!(run.status, 2);
+    assert!(
+        run.stderr
+            .contains(&format!("no cluster is named `{cluster}`"))
+    );
+    (done, dir)
+}
+
+#[test]
+fn a_fleet_cluster_is_retired_stage_by_stage() {
+    let (done, dir) = retire_all("examples/cortex", "dev");
+    assert_eq!(
+        done,
+        [
+            "retire tenants team-a, team-b: written and committed",
+            "retire components gateway, kyverno-policies, synapse-stack: written and committed",
+            "retire components argo-cd, cert-manager, kgateway, kyverno, tailscale-operator: written and committed",
+            "retire components kgateway-crds: written and committed",
+            "remove cluster `dev` from the spec (its entry, hub namespace and kubeconfig reference): written and committed",
+        ]
+    );
+    // Its hub objects went last, and nothing of it is left in the tree.
+    assert!(!dir.path().join("hub/dev.yaml").exists());
+    assert!(!dir.path().join("fleet/dev").exists());
+    // Until the last stage the hub kept the cluster's namespace (never pruned: it holds the
+    // kubeconfig Secret) and its source; the wave Kustomizations left with their waves.
+    let before_last = git(dir.path(), &["show", "HEAD~1:hub/dev.yaml"]);
+    assert!(
+        before_last.contains("kind: Namespace\nmetadata:\n  name: dev\n  labels:\n    kustomize.toolkit.fluxcd.io/prune: disabled\n")
+            && before_last.contains("kind: GitRepository")
+            && !before_last.contains("kind: Kustomization"),
+        "{before_last}"
+    );
+}
+
+#[test]
+fn a_standalone_cluster_is_retired_stage_by_stage() {
+    let (done, dir) = retire_all("examples/d1", "staging");
+    assert_eq!(done.len(), 3, "{done:?}");
+    assert!(done[0].starts_with("retire tenants flux-infra, flux-apps"));
+    assert!(!dir.path().join("fleet/staging").exists());
+}
+
+#[test]
+fn an_argo_cd_cluster_is_retired_stage_by_stage() {
+    let (done, _dir) = retire_all("tests/fleets/argocd-fleet", "sandbox");
+    // Issuers (custom resources) go before cert-manager, which installs their CRDs.
+    assert_eq!(
+        done,
+        [
+            "retire tenants shop, data: written and committed",
+            "retire components external-dns, ingress-nginx: written and committed",
+            "retire components issuers: written and committed",
+            "retire components cert-manager: written and committed",
+            "remove cluster `sandbox` from the spec (its entry, hub namespace and kubeconfig reference): written and committed",
+        ]
+    );
+}
+
+#[test]
+fn retiring_the_hub_or_one_cluster_of_a_shared_environment_is_refused() {
+    let dir = committed("tests/fleets/argocd-fleet");
+    for (cluster, says) in [
+        ("mgmt", "`mgmt` is the hub"),
+        (
+            "eu-1",
+            "`eu-1` shares environment `prod` (and its overlay) with us-1",
+        ),
+        ("nope", "no cluster is named `nope`"),
+    ] {
+        let run = Synctl::new()
+            .dir(dir.path())
+            .args(["retire", cluster])
+            .run();
+        assert_eq!(run.status, 2, "{cluster}");
+        assert!(run.stderr.contains(says), "{cluster}: {}", run.stderr);
+    }
+    assert_eq!(git(dir.path(), &["status", "--porcelain"]), "");
+}

@@ -131,7 +131,7 @@ pub(super) fn place(
         fleet_only,
         problems,
     );
-    placed.retain(|&i| !clusters[i].retired.iter().any(|(n, _)| n == item));
+    placed.retain(|&i| !clusters[i].retires(item));
     (placed, span)
 }
 
