@@ -141,6 +141,32 @@ fn a_new_component_and_a_removed_tenant_are_listed_per_cluster() {
         "nothing else changes: {}",
         run.stdout
     );
+    assert!(!run.stdout.contains("warning:"), "{}", run.stdout);
+
+    // Removing a component with the one it depends on, in one change, is flagged: the
+    // controllers would delete both at once.
+    let spec = fs::read_to_string(dir.path().join("fleet.yaml")).unwrap();
+    let cut = |s: &str, from: &str, to: &str| {
+        let i = s.find(from).unwrap();
+        let j = s[i..].find(to).map_or(s.len(), |j| i + j);
+        format!("{}{}", &s[..i], &s[j..])
+    };
+    let spec = cut(&spec, "    - name: kyverno\n", "    - name: crossplane\n");
+    let spec = cut(
+        &spec,
+        "    - name: kyverno-policies\n",
+        "    - name: gateway\n",
+    );
+    fs::write(dir.path().join("fleet.yaml"), spec).unwrap();
+    let run = diff(dir.path(), &[]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.ends_with(
+            "warning: `kyverno-policies` and `kyverno`, which it depends on, leave cortex, dev, production in one change: the controllers delete both at once, in no order; remove `kyverno-policies` first and `kyverno` in a later commit\n"
+        ),
+        "{}",
+        run.stdout
+    );
 }
 
 #[test]

@@ -89,13 +89,24 @@ pub(crate) fn run(g: &Global, args: &DiffArgs, base: &str) -> Result<(), Failure
     let (base_fleet, base_plans) = compiled_at(g, templates, &base_out, &spec_name, base)?;
     let head_root = scratch.path().join("head");
     let (head_fleet, head_plans) = compiled_now(g, args, (&workdir, &head_root), rel_out)?;
+    let order = match (&base_fleet, &head_fleet) {
+        (Some(b), Some(h)) => unordered_removals(b, h),
+        _ => Vec::new(),
+    };
     let changes = between((base_fleet, &base_plans), (head_fleet, &head_plans));
+    let warned = |mut out: String, bullet: &str| {
+        for w in &order {
+            out.push_str(&format!("{bullet}{w}\n"));
+        }
+        out
+    };
     print_stdout(&match args.format {
-        DiffFormat::Text => text_report(&format!("`{base}`"), &changes),
-        DiffFormat::Markdown => markdown_report(base, &changes),
+        DiffFormat::Text => warned(text_report(&format!("`{base}`"), &changes), "warning: "),
+        DiffFormat::Markdown => warned(markdown_report(base, &changes), "\n> ⚠ "),
         DiffFormat::Json => {
-            let mut s =
-                serde_json::to_string_pretty(&json_report(base, &changes)).unwrap_or_default();
+            let mut doc = json_report(base, &changes);
+            doc["teardown"] = serde_json::json!(order);
+            let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
             s.push('\n');
             s
         }
@@ -104,6 +115,48 @@ pub(crate) fn run(g: &Global, args: &DiffArgs, base: &str) -> Result<(), Failure
         return Err(Failure::Invalid);
     }
     Ok(())
+}
+
+/// Components that leave a cluster in one change together with one they depend on: the
+/// controllers would delete both at once, in no order (the dependent's custom resources can
+/// outlive the controller that clears their finalizers).
+fn unordered_removals(base: &Fleet, head: &Fleet) -> Vec<String> {
+    let mut pairs: BTreeMap<(&str, &str), Vec<&str>> = BTreeMap::new();
+    for (ci, cluster) in base.clusters.iter().enumerate() {
+        let head_ci = head.clusters.iter().position(|c| c.name == cluster.name);
+        let stays = |name: &str| {
+            head_ci.is_some_and(|hc| {
+                head.components
+                    .iter()
+                    .any(|c| c.name == name && c.clusters.binary_search(&hc).is_ok())
+            })
+        };
+        let leaving: Vec<&crate::model::Component> = base
+            .components
+            .iter()
+            .filter(|c| c.clusters.binary_search(&ci).is_ok() && !stays(&c.name))
+            .collect();
+        for a in &leaving {
+            for d in &a.depends_on {
+                let b = &base.components[d.index].name;
+                if leaving.iter().any(|x| &x.name == b) {
+                    pairs
+                        .entry((a.name.as_str(), b.as_str()))
+                        .or_default()
+                        .push(cluster.name.as_str());
+                }
+            }
+        }
+    }
+    pairs
+        .into_iter()
+        .map(|((a, b), clusters)| {
+            format!(
+                "`{a}` and `{b}`, which it depends on, leave {} in one change: the controllers delete both at once, in no order; remove `{a}` first and `{b}` in a later commit",
+                clusters.join(", ")
+            )
+        })
+        .collect()
 }
 
 /// The changes one compiled tree's plans make to another's.
