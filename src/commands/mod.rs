@@ -14,7 +14,6 @@ pub(crate) mod retire;
 pub(crate) mod review;
 pub(crate) mod validate;
 
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use clap::ValueEnum;
@@ -122,16 +121,11 @@ impl Global {
         match self.color {
             Color::Always => true,
             Color::Never => false,
+            // anstream's rules, as clap's own help follows them: CLICOLOR_FORCE forces colour
+            // even into a pipe; NO_COLOR, CLICOLOR=0 and TERM=dumb turn it off; else a
+            // terminal gets it.
             Color::Auto => {
-                // NO_COLOR counts only when set to something (no-color.org); CLICOLOR_FORCE
-                // forces colour even into a pipe.
-                let force =
-                    std::env::var_os("CLICOLOR_FORCE").is_some_and(|v| !v.is_empty() && v != "0");
-                if force {
-                    return true;
-                }
-                let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-                !no_color && std::io::stderr().is_terminal()
+                anstream::AutoStream::choice(&std::io::stderr()) != anstream::ColorChoice::Never
             }
         }
     }

@@ -159,10 +159,41 @@ fn an_empty_no_color_does_not_switch_colour_off_and_clicolor_force_switches_it_o
     );
 }
 
+/// On a terminal (`script` gives the run one), colour follows anstream's rules, as clap's
+/// help does: on by default, off for `TERM=dumb` and `CLICOLOR=0`.
+#[test]
+fn colour_on_a_terminal_follows_term_and_clicolor() {
+    if Command::new("script").arg("--version").output().is_err() {
+        return; // no `script` to give the run a terminal
+    }
+    let escapes = |env: &[(&str, &str)]| {
+        let mut cmd = Command::new("script");
+        cmd.args(["-qec"])
+            .arg(format!(
+                "{} validate -f tests/bad/cycle-self.yaml",
+                env!("CARGO_BIN_EXE_synctl")
+            ))
+            .arg("/dev/null")
+            .current_dir(root())
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().unwrap();
+        String::from_utf8_lossy(&out.stdout).contains("\u{1b}[")
+    };
+    assert!(escapes(&[("TERM", "xterm-256color")]));
+    assert!(!escapes(&[("TERM", "dumb")]));
+    assert!(!escapes(&[("TERM", "xterm-256color"), ("CLICOLOR", "0")]));
+    assert!(!escapes(&[("TERM", "xterm-256color"), ("NO_COLOR", "1")]));
+}
+
 #[test]
 fn every_command_shows_examples_in_its_help() {
     for cmd in [
-        "validate", "generate", "add-env", "diff", "explain", "graph", "init",
+        "validate", "generate", "add-env", "diff", "explain", "graph", "init", "check", "promote",
+        "retire",
     ] {
         let run = Synctl::new().args([cmd, "--help"]).run();
         assert_eq!(run.status, 0);
