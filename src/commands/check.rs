@@ -37,6 +37,7 @@ pub(crate) struct Args {
 /// How `check` prints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub(crate) enum CheckFormat {
+    #[value(alias = "human")]
     Text,
     Json,
     Mermaid,

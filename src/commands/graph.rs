@@ -10,6 +10,7 @@ use crate::model::{ComponentSource, Engine, Fleet};
 /// How `graph` draws.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub(crate) enum GraphFormat {
+    #[value(alias = "human")]
     Text,
     Mermaid,
     Dot,

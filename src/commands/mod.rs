@@ -175,6 +175,7 @@ pub(crate) use crate::term::{print_stderr, print_stdout};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub(crate) enum DataFormat {
     #[default]
+    #[value(alias = "human")]
     Text,
     Json,
 }

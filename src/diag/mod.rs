@@ -240,6 +240,8 @@ pub(crate) fn sort(problems: &mut Vec<Problem>) {
 /// How problems are printed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub(crate) enum Format {
+    /// For people (the name every command uses; `human`, its old name, still works).
+    #[value(name = "text", alias = "human")]
     Human,
     Json,
     /// SARIF 2.1.0, for code-scanning uploads.

@@ -159,6 +159,25 @@ fn an_empty_no_color_does_not_switch_colour_off_and_clicolor_force_switches_it_o
     );
 }
 
+/// One `--format` vocabulary: `text` for people on every command, `human` (validate's old
+/// name) still accepted everywhere.
+#[test]
+fn every_command_takes_text_and_the_old_human() {
+    for args in [
+        &["validate", "-f", "tests/bad/cycle-self.yaml"][..],
+        &["graph", "-f", "examples/homelab/fleet.yaml"][..],
+    ] {
+        let text = Synctl::new().args(args).args(["--format", "text"]).run();
+        let human = Synctl::new().args(args).args(["--format", "human"]).run();
+        assert_ne!(text.status, 2, "{args:?}: {}", text.stderr);
+        assert_eq!(
+            (text.status, &text.stdout, &text.stderr),
+            (human.status, &human.stdout, &human.stderr),
+            "{args:?}"
+        );
+    }
+}
+
 /// On a terminal (`script` gives the run one), colour follows anstream's rules, as clap's
 /// help does: on by default, off for `TERM=dumb` and `CLICOLOR=0`.
 #[test]

@@ -31,7 +31,7 @@ fn write_spec(dir: &Path, text: &str) -> std::path::PathBuf {
 fn block_sequence_nested_30000_deep_is_a_yaml_error_not_a_stack_overflow() {
     let dir = tempfile::tempdir().unwrap();
     let spec = write_spec(dir.path(), &("- ".repeat(30_000) + "x\n"));
-    for format in ["human", "json"] {
+    for format in ["text", "json"] {
         let run = Synctl::new()
             .args(["validate", "--format", format, "-f"])
             .args([&spec])
@@ -162,7 +162,7 @@ fn ten_thousand_mistyped_depends_on_are_reported_in_linear_time() {
     }
     text.push_str("  waves: [{name: apps}]\n");
     let spec = write_spec(dir.path(), &text);
-    for format in ["human", "json"] {
+    for format in ["text", "json"] {
         let run = Synctl::new()
             .args(["validate", "--format", format, "-f"])
             .args([&spec])

@@ -27,6 +27,7 @@ pub(crate) use report::{json_report, text_report};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub(crate) enum DiffFormat {
     #[default]
+    #[value(alias = "human")]
     Text,
     Json,
     /// A pull-request comment or step summary (`$GITHUB_STEP_SUMMARY`); with `--base` only.
