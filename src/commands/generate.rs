@@ -27,6 +27,10 @@ pub(crate) struct Args {
     /// Commit the generated files and the spec (libgit2)
     #[arg(long)]
     pub commit: bool,
+    /// Print every generated file to stdout as one YAML stream (each document headed by its
+    /// path) and write nothing, as Flux's `--export` does; the same as `-o -`
+    #[arg(long, conflicts_with_all = ["check", "commit", "force"])]
+    pub export: bool,
     /// Commit message subject (with --commit)
     #[arg(short = 'm', long = "message", requires = "commit")]
     pub message: Option<String>,
@@ -79,6 +83,9 @@ pub(crate) fn compile(
 /// # Errors
 /// See [`compile`] and [`plan`]; with `check`, [`Failure::Invalid`] when files differ.
 pub(crate) fn run(g: &Global, opts: &Args) -> Result<(), Failure> {
+    if g.exporting() || opts.export {
+        return export(g, opts);
+    }
     let (check, force, templates) = (opts.check, opts.force, opts.templates.as_deref());
     // One writer at a time: a second run waits here, before it reads the tree.
     let _lock = if check {
@@ -149,6 +156,30 @@ pub(crate) fn run(g: &Global, opts: &Args) -> Result<(), Failure> {
     // A large tree is freed by the process exit, not piece by piece.
     std::mem::forget(plan);
     std::mem::forget(compiled);
+    Ok(())
+}
+
+/// `generate --export` / `-o -`: the compiled tree on stdout, one YAML stream in path order,
+/// nothing written.
+fn export(g: &Global, opts: &Args) -> Result<(), Failure> {
+    if opts.check || opts.commit {
+        return Err(Failure::Usage(
+            "-o - prints the generated objects; it writes, checks and commits nothing".to_owned(),
+        ));
+    }
+    let compiled = compile(g, opts.templates.as_deref())?;
+    let mut out = String::new();
+    for (path, wanted) in &compiled.wanted {
+        let Some(text) = wanted.text() else { continue };
+        if !out.is_empty() {
+            out.push_str("---\n");
+        }
+        out.push_str(&format!("# Source: {path}\n"));
+        // A file of several documents stays one stream: its own separators are kept.
+        out.push_str(text.trim_end_matches('\n'));
+        out.push('\n');
+    }
+    print_stdout(&out);
     Ok(())
 }
 

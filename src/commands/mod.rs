@@ -52,15 +52,23 @@ pub(crate) enum Color {
 }
 
 impl Global {
-    /// The output root: `-o`, or the folder of the spec.
+    /// The output root: `-o`, or the folder of the spec (also for `-o -`, which prints the
+    /// objects instead of writing them: the spec's folders are read from there).
     #[must_use]
     pub(crate) fn out_root(&self) -> PathBuf {
         self.out
             .clone()
+            .filter(|_| !self.exporting())
             .unwrap_or_else(|| match self.file.parent() {
                 Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
                 _ => PathBuf::from("."),
             })
+    }
+
+    /// Whether `-o -` asks for the objects on stdout, as Flux's `--export` prints them.
+    #[must_use]
+    pub(crate) fn exporting(&self) -> bool {
+        self.out.as_deref() == Some(Path::new("-"))
     }
 
     /// The output root as seen from the working directory, ending with `/` (empty when it is

@@ -222,3 +222,66 @@ fn a_long_chain_validates() {
     assert_eq!(run.status, 0, "{}", run.stderr);
     assert!(run.stderr.contains("20000 components"), "{}", run.stderr);
 }
+
+/// `generate -o -` (and `--export`) prints the tree as one YAML stream, each file headed by its
+/// path, and writes nothing: no folder named `-`.
+#[test]
+fn generate_to_stdout_prints_every_file_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    crate::copy_example("homelab", dir.path(), false);
+    let run = Synctl::new()
+        .dir(dir.path())
+        .args(["generate", "-o", "-"])
+        .run();
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert!(!dir.path().join("-").exists());
+    assert!(!dir.path().join("hub").exists(), "nothing written");
+    let export = Synctl::new()
+        .dir(dir.path())
+        .args(["generate", "--export"])
+        .run();
+    assert_eq!(export.stdout, run.stdout);
+    // The same files generate writes, in path order, each once.
+    let write = Synctl::new()
+        .dir(dir.path())
+        .args(["generate", "-q", "--no-prove"])
+        .run();
+    assert_eq!(write.status, 0, "{}", write.stderr);
+    let sources: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter_map(|l| l.strip_prefix("# Source: "))
+        .collect();
+    let mut files: Vec<String> = walkdir::WalkDir::new(dir.path())
+        .into_iter()
+        .flatten()
+        .filter(|e| e.file_type().is_file())
+        .map(|e| {
+            e.path()
+                .strip_prefix(dir.path())
+                .unwrap()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .filter(|p| {
+            ["hub/", "deploy/", "platform/", "fleet/"]
+                .iter()
+                .any(|r| p.starts_with(r))
+        })
+        .collect();
+    files.sort();
+    assert_eq!(sources, files);
+    let stream = format!("---\n{}", run.stdout);
+    for (path, doc) in sources.iter().zip(stream.split("---\n# Source: ").skip(1)) {
+        let on_disk = std::fs::read_to_string(dir.path().join(path)).unwrap();
+        assert!(
+            doc.starts_with(&format!("{path}\n{}", on_disk.trim_end())),
+            "{path}"
+        );
+    }
+    let run = Synctl::new()
+        .dir(dir.path())
+        .args(["generate", "-o", "-", "--commit"])
+        .run();
+    assert_eq!(run.status, 2, "{}", run.stderr);
+}
