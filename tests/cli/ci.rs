@@ -459,6 +459,45 @@ fn machine_formats_parse() {
             .any(|e| e["from"] == "crds")
     );
 
+    // retire --plan and promote --check read the spec and change nothing.
+    let retire = json(&[
+        "retire",
+        "sandbox",
+        "--plan",
+        "--format",
+        "json",
+        "-f",
+        "tests/fleets/argocd-fleet/fleet.yaml",
+    ]);
+    assert_eq!(retire["plan"], true);
+    let stages = retire["stages"].as_array().unwrap();
+    assert_eq!(stages.last().unwrap()["kind"], "cluster");
+    assert!(
+        stages
+            .iter()
+            .all(|s| s["removes"].is_array() && s["verify"].is_array())
+    );
+    let promote = json(&[
+        "promote",
+        "--from",
+        "prod",
+        "--to",
+        "sandbox",
+        "--format",
+        "json",
+        "--check",
+        "-f",
+        "tests/fleets/argocd-fleet/fleet.yaml",
+    ]);
+    assert_eq!(promote["from"], "prod");
+    assert!(
+        promote["components"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["outcome"].is_string())
+    );
+
     let explain = json(&[
         "explain",
         "--format",

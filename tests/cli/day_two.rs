@@ -554,3 +554,31 @@ fn retiring_the_hub_or_one_cluster_of_a_shared_environment_is_refused() {
     }
     assert_eq!(git(dir.path(), &["status", "--porcelain"]), "");
 }
+
+#[test]
+fn a_spec_in_a_subfolder_is_compared_from_the_ref_s_subfolder() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path();
+    crate::copy_example("cortex", &repo.join("gitops"), true);
+    fs::write(repo.join("README.md"), "not part of the tree\n").unwrap();
+    git(repo, &["init", "-q", "-b", "main"]);
+    git(repo, &["add", "-A"]);
+    git(repo, &["commit", "-q", "-m", "base"]);
+    edit(
+        &repo.join("gitops"),
+        r#"production: {version: "1.16.2""#,
+        r#"production: {version: "1.16.3""#,
+    );
+    let run = Synctl::new()
+        .dir(repo)
+        .args(["diff", "--base", "main", "-f", "gitops/fleet.yaml"])
+        .run();
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.starts_with(
+            "1 change(s) from `main`, on 1 cluster(s):\nchanged  HelmRelease production/cert-manager on 1 cluster(s): production\n"
+        ),
+        "{}",
+        run.stdout
+    );
+}

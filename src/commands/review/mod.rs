@@ -84,8 +84,8 @@ pub(crate) fn run(g: &Global, args: &DiffArgs, base: &str) -> Result<(), Failure
         .tempdir()
         .map_err(|e| Failure::Usage(format!("cannot make a temporary folder: {e}")))?;
     let base_root = scratch.path().join("base");
-    export_commit(&repo, &commit, &base_root).map_err(Failure::Usage)?;
     let base_out = base_root.join(rel_out);
+    export_commit(&repo, &commit, rel_out, &base_out).map_err(Failure::Usage)?;
     let templates = args.templates.as_deref();
     let (base_fleet, base_plans) = compiled_at(g, templates, &base_out, &spec_name, base)?;
     let head_root = scratch.path().join("head");
@@ -200,8 +200,8 @@ pub(crate) fn changes_between(
     let mut sides = Vec::new();
     for (name, text) in [("before", before), ("after", after)] {
         let root = scratch.path().join(name);
-        copy_work_tree(&workdir, &root).map_err(Failure::Usage)?;
         let out = root.join(rel_out);
+        copy_work_tree(&workdir.join(rel_out), &out).map_err(Failure::Usage)?;
         std::fs::write(out.join(&spec_name), text)
             .map_err(|e| Failure::Usage(format!("cannot write a temporary file: {e}")))?;
         sides.push(compiled_at(g, templates, &out, &spec_name, name)?);
@@ -211,14 +211,24 @@ pub(crate) fn changes_between(
     Ok(between((before.0, &before.1), (after.0, &after.1)))
 }
 
-/// Writes every file of `commit` under `dest` (links and submodules are left out: Flux's
+/// Writes every file of `commit` under its folder `rel` (the tree's root) to `dest`: what
+/// `check` reads of a synctl tree lies there (links and submodules are left out: Flux's
 /// source-controller does not follow a link out of the artifact either).
 fn export_commit(
     repo: &git2::Repository,
     commit: &git2::Commit,
+    rel: &Path,
     dest: &Path,
 ) -> Result<(), String> {
-    let tree = commit.tree().map_err(|e| e.message().to_owned())?;
+    let root = commit.tree().map_err(|e| e.message().to_owned())?;
+    let tree = if rel.as_os_str().is_empty() {
+        root
+    } else {
+        root.get_path(rel)
+            .and_then(|e| e.to_object(repo))
+            .and_then(|o| o.peel_to_tree())
+            .map_err(|_| format!("the commit has no folder `{}`", rel.display()))?
+    };
     let mut failed = None;
     tree.walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
         let Some(name) = entry
@@ -305,8 +315,8 @@ fn compiled_now(
     if plan.is_empty() {
         return Ok((fleet, read_written(&out_root, &spec)?));
     }
-    copy_work_tree(workdir, copy).map_err(Failure::Usage)?;
     let out = copy.join(rel_out);
+    copy_work_tree(&out_root, &out).map_err(Failure::Usage)?;
     pipeline::write(&out, &plan, None).map_err(|stop| g.fail(stop))?;
     Ok((fleet, read_written(&out, &spec)?))
 }
