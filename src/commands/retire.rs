@@ -237,6 +237,14 @@ fn with_retired(
 /// left empty becomes `[]`).
 fn without_cluster(text: &str, root: &Node, cluster: &str) -> Result<String, String> {
     let node = cluster_node(root, cluster)?;
+    let flow = root
+        .at(["spec", "clusters"])
+        .is_some_and(|l| text[l.span.offset..].starts_with('['));
+    if flow {
+        return Err(format!(
+            "`spec.clusters` is a flow list: remove `{cluster}` from it by hand"
+        ));
+    }
     let mut cuts = vec![item_lines(text, node)];
     let mut lists = Vec::new();
     collect_lists(root, &mut lists);
@@ -455,6 +463,12 @@ mod tests {
             with_retired(block, &root(block), "a", &["q".to_owned()]).unwrap(),
             "spec:\n  clusters:\n    - name: a\n      retired:\n        - p\n        - q\n      labels: {}\n"
         );
+    }
+
+    #[test]
+    fn a_flow_list_of_clusters_is_left_to_a_person() {
+        let text = "spec:\n  clusters: [{name: a}, {name: b}]\n";
+        assert!(without_cluster(text, &root(text), "b").is_err());
     }
 
     #[test]
