@@ -395,7 +395,7 @@ fn add_env_standalone_flux_cli_prints_flux_bootstrap_and_refuses_a_kubeconfig() 
         .run();
     assert_eq!(run.status, 0, "{}", run.stderr);
     assert!(
-        run.stdout.contains("flux bootstrap git --url=ssh://git@github.com/synapse/cortex --branch=main --path=fleet/edge/clusters/edge --private-key-file="),
+        run.stdout.contains("flux bootstrap git --context edge --url=ssh://git@github.com/synapse/cortex --branch=main --path=fleet/edge/clusters/edge --private-key-file=./deploy-key\n"),
         "{}",
         run.stdout
     );
@@ -578,4 +578,111 @@ fn add_env_like_joins_tenant_entries_and_reports_json() {
     assert!(diff.contains("+      clusters: [staging, qa]"), "{diff}");
     let run = synctl(dir.path()).args(["generate", "--check"]).run();
     assert_eq!(run.status, 0, "{}{}", run.stdout, run.stderr);
+}
+
+/// Every command `add-env` prints runs as printed: a known program, the cluster's context on
+/// each, no `...`, no `<placeholder>` (a shell would read it as a redirection), valid shell
+/// syntax (`bash -n`). Checked on a fleet cluster, both standalone bootstraps, a workload-
+/// identity cluster and an Argo CD fleet.
+#[test]
+fn every_command_add_env_prints_runs_as_printed() {
+    let cases: [(&str, &[&str]); 5] = [
+        ("examples/cortex", &["add-env", "qa", "--like", "dev"]),
+        (
+            "examples/cortex",
+            &[
+                "add-env",
+                "edge",
+                "--role",
+                "standalone",
+                "--bootstrap",
+                "flux-cli",
+            ],
+        ),
+        (
+            "examples/cortex",
+            &[
+                "add-env",
+                "edge",
+                "--role",
+                "standalone",
+                "--bootstrap",
+                "flux-operator",
+            ],
+        ),
+        (
+            "examples/d1",
+            &[
+                "add-env",
+                "prod-ap",
+                "--like",
+                "prod-eu",
+                "--var",
+                "RELEASE_BRANCH=production",
+                "--var",
+                "CLUSTER_DOMAIN=ap.example.com",
+            ],
+        ),
+        (
+            "tests/fleets/argocd-fleet",
+            &["add-env", "ap-1", "--like", "eu-1"],
+        ),
+    ];
+    for (folder, args) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let src = root().join(folder);
+        for e in walkdir::WalkDir::new(&src).into_iter().flatten() {
+            let dst = dir.path().join(e.path().strip_prefix(&src).unwrap());
+            if e.file_type().is_dir() {
+                fs::create_dir_all(&dst).unwrap();
+            } else {
+                fs::copy(e.path(), &dst).unwrap();
+            }
+        }
+        let run = synctl(dir.path())
+            .args(args)
+            .args(["--no-commit", "--format", "json"])
+            .run();
+        assert_eq!(run.status, 0, "{args:?}: {}", run.stderr);
+        let doc: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+        let context = doc["context"].as_str().unwrap().to_owned();
+        let mut commands: Vec<String> = Vec::new();
+        for step in doc["steps"].as_array().unwrap() {
+            for key in ["commands", "or"] {
+                for c in step[key].as_array().into_iter().flatten() {
+                    commands.extend(c.as_str().map(str::to_owned));
+                }
+            }
+        }
+        for s in doc["secrets"].as_array().into_iter().flatten() {
+            commands.extend(s["command"].as_str().map(str::to_owned));
+        }
+        assert!(!commands.is_empty(), "{args:?}");
+        for line in &commands {
+            for part in line.split(" && ") {
+                let program = part.split_whitespace().next().unwrap();
+                assert!(
+                    ["kubectl", "flux", "helm", "argocd"].contains(&program),
+                    "{line}"
+                );
+                let has_context = part.contains(" --context ")
+                    || part.contains(" --kube-context ")
+                    || part.starts_with("argocd cluster add ");
+                assert!(has_context, "{args:?}: no context: {line}");
+            }
+            assert!(!line.contains("..."), "{line}");
+            let unquoted: String = line.split('"').step_by(2).collect();
+            assert!(
+                !unquoted.contains(['<', '>', '(', '|']),
+                "{args:?}: a placeholder or prose: {line}"
+            );
+            let syntax = Command::new("bash")
+                .args(["-n", "-c", line])
+                .output()
+                .unwrap();
+            assert!(syntax.status.success(), "{line}");
+        }
+        // The steps' own context is the one the first step names.
+        assert!(commands.iter().any(|c| c.contains(&context)), "{args:?}");
+    }
 }

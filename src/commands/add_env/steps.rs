@@ -146,34 +146,20 @@ fn needed_secrets(fleet: &crate::model::Fleet, name: &str) -> Vec<NeededSecret> 
     }
     let c = &fleet.clusters[ci];
     let ns = if c.is_fleet() { name } else { "flux-system" };
-    let mut secrets: BTreeSet<(String, String)> = BTreeSet::new();
-    for comp in fleet
-        .components
-        .iter()
-        .filter(|x| x.clusters.binary_search(&ci).is_ok())
-    {
-        let k = &comp.knobs;
-        let refs = k
-            .values_from
-            .as_array()
-            .into_iter()
-            .flatten()
-            .chain(&k.substitute_from)
-            .filter(|r| r["kind"] == "Secret" && r["optional"] != true)
-            .filter_map(|r| r["name"].as_str());
-        for r in refs {
-            secrets.insert((r.to_owned(), format!("read by `{}`", comp.name)));
-        }
-        if let Some(d) = &k.decryption {
-            secrets.insert((d.clone(), format!("SOPS key of `{}`", comp.name)));
-        }
-    }
+    // Each Secret, why it is needed and what it holds, as `kubectl create secret` arguments
+    // that run as printed (files beside the command, values from the environment).
+    let mut secrets: BTreeSet<(String, String, String)> = BTreeSet::new();
+    component_secrets(fleet, ci, &mut secrets);
     for t in &fleet.tenants {
         for a in t.apps.iter().filter(|a| {
             a.clusters.binary_search(&ci).is_ok() && a.delivery == crate::model::Delivery::Flux
         }) {
             if let Some(s) = &a.secret_ref {
-                secrets.insert((s.clone(), format!("Git credentials of tenant `{}`", t.name)));
+                secrets.insert((
+                    s.clone(),
+                    format!("Git credentials of tenant `{}`", t.name),
+                    git_credentials(&a.url),
+                ));
             }
         }
     }
@@ -184,9 +170,9 @@ fn needed_secrets(fleet: &crate::model::Fleet, name: &str) -> Vec<NeededSecret> 
     };
     secrets
         .into_iter()
-        .map(|(secret, reason)| NeededSecret {
+        .map(|(secret, reason, args)| NeededSecret {
             command: format!(
-                "kubectl --context {context} -n {ns} create secret generic {secret} ..."
+                "kubectl --context {context} -n {ns} create secret generic {secret} {args}"
             ),
             name: secret,
             namespace: ns.to_owned(),
@@ -206,12 +192,10 @@ fn cluster_steps(fleet: &crate::model::Fleet, c: &crate::model::Cluster) -> Vec<
             format!(
                 "register the cluster with Argo CD on the hub (a cluster Secret named `{name}`)"
             ),
-            &[format!(
-                "argocd cluster add <kube-context-of-{name}> --name {name}"
-            )],
+            &[format!("argocd cluster add {name} --name {name}")],
         );
         register.or.push(format!(
-            "kubectl --context {hub} -n {ns} create secret generic {name} --from-literal=name={name} --from-literal=server=https://<api-server-of-{name}> --from-file=config=./{name}-cluster-config.json && kubectl --context {hub} -n {ns} label secret {name} argocd.argoproj.io/secret-type=cluster"
+            "kubectl --context {hub} -n {ns} create secret generic {name} --from-literal=name={name} --from-literal=server=\"$API_SERVER_URL\" --from-file=config=./{name}-cluster-config.json && kubectl --context {hub} -n {ns} label secret {name} argocd.argoproj.io/secret-type=cluster"
         ));
         steps.push(register);
         steps.push(Step::new(
@@ -231,15 +215,15 @@ fn cluster_steps(fleet: &crate::model::Fleet, c: &crate::model::Cluster) -> Vec<
         ),
         Kubeconfig::ConfigMap { name: cm } => Step::new(
             "describe the cluster for workload identity",
-            &[format!("kubectl --context {hub} -n {name} create configmap {cm} --from-literal=provider=<aws|azure|gcp> --from-literal=cluster=<cluster-resource-name> --from-literal=address=https://<api-server-of-{name}>")],
+            &[format!("kubectl --context {hub} -n {name} create configmap {cm} --from-literal=provider=\"$CLOUD_PROVIDER\" --from-literal=cluster=\"$CLUSTER_RESOURCE_NAME\" --from-literal=address=\"$API_SERVER_URL\"")],
         ),
     });
     if let Some(secret) = &fleet.repository.secret_ref {
         steps.push(Step::new(
             "give the cluster's GitRepository its Git credentials",
             &[format!(
-                "flux create secret git {secret} --namespace={name} --url={} (with --username/--password for HTTPS, or --private-key-file for SSH)",
-                fleet.repository.url
+                "kubectl --context {hub} -n {name} create secret generic {secret} {}",
+                git_credentials(&fleet.repository.url)
             )],
         ));
     }
@@ -258,6 +242,67 @@ fn cluster_steps(fleet: &crate::model::Fleet, c: &crate::model::Cluster) -> Vec<
         &[],
     ));
     steps
+}
+
+/// The Secrets the components on cluster `ci` read: `valuesFrom` (a values file per key),
+/// `substituteFrom` (an env file of variables) and the SOPS key of `decryption`.
+fn component_secrets(
+    fleet: &crate::model::Fleet,
+    ci: usize,
+    secrets: &mut std::collections::BTreeSet<(String, String, String)>,
+) {
+    let required = |r: &&serde_json::Value| r["kind"] == "Secret" && r["optional"] != true;
+    for comp in fleet
+        .components
+        .iter()
+        .filter(|x| x.clusters.binary_search(&ci).is_ok())
+    {
+        let k = &comp.knobs;
+        for r in k
+            .values_from
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(required)
+        {
+            let Some(secret) = r["name"].as_str() else {
+                continue;
+            };
+            let key = r["valuesKey"].as_str().unwrap_or("values.yaml");
+            let args = format!("--from-file={key}=./{secret}.{key}");
+            secrets.insert((
+                secret.to_owned(),
+                format!("values of `{}`", comp.name),
+                args,
+            ));
+        }
+        for r in k.substitute_from.iter().filter(required) {
+            let Some(secret) = r["name"].as_str() else {
+                continue;
+            };
+            let args = format!("--from-env-file=./{secret}.env");
+            secrets.insert((
+                secret.to_owned(),
+                format!("variables of `{}`", comp.name),
+                args,
+            ));
+        }
+        if let Some(d) = &k.decryption {
+            let args = "--from-file=age.agekey=./age.agekey".to_owned();
+            secrets.insert((d.clone(), format!("SOPS key of `{}`", comp.name), args));
+        }
+    }
+}
+
+/// The `kubectl create secret generic` arguments of Git credentials for `url`, as Flux's
+/// GitRepository reads them: an SSH key and known hosts, or a user name and token.
+fn git_credentials(url: &str) -> String {
+    if url.starts_with("ssh://") || url.starts_with("git@") {
+        "--from-file=identity=./deploy-key --from-file=known_hosts=./known_hosts".to_owned()
+    } else {
+        "--from-literal=username=\"$GIT_USERNAME\" --from-literal=password=\"$GIT_TOKEN\""
+            .to_owned()
+    }
 }
 
 /// The steps that start a standalone cluster's own Flux at its entry (fleet model section 8).
@@ -280,14 +325,14 @@ fn standalone_steps(
                 ));
             }
             let key = if url.starts_with("ssh://") {
-                " --private-key-file=<path-to-deploy-key>"
+                " --private-key-file=./deploy-key"
             } else {
                 ""
             };
             steps.push(Step::new(
                 "bootstrap Flux at the entry",
                 &[format!(
-                    "flux bootstrap git --url={url} --branch={} --path={entry}{key}",
+                    "flux bootstrap git --context {name} --url={url} --branch={} --path={entry}{key}",
                     c.branch
                 )],
             ));
@@ -299,18 +344,14 @@ fn standalone_steps(
         Bootstrap::FluxOperator => {
             steps.push(Step::new(
                 "install the Flux Operator",
-                &["helm install flux-operator oci://ghcr.io/controlplaneio-fluxcd/charts/flux-operator -n flux-system --create-namespace".to_owned()],
+                &[format!("helm install flux-operator oci://ghcr.io/controlplaneio-fluxcd/charts/flux-operator --kube-context {name} -n flux-system --create-namespace")],
             ));
             if let Some(secret) = &fleet.repository.secret_ref {
-                let kind = if url.starts_with("ssh://") {
-                    "ssh"
-                } else {
-                    "basic-auth"
-                };
                 steps.push(Step::new(
                     "give it the Git credentials",
                     &[format!(
-                        "flux-operator create secret {kind} {secret} -n flux-system ..."
+                        "kubectl --context {name} -n flux-system create secret generic {secret} {}",
+                        git_credentials(url)
                     )],
                 ));
             }
