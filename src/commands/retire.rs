@@ -321,17 +321,20 @@ fn collect_lists<'a>(node: &'a Node, out: &mut Vec<&'a Node>) {
 fn verify(fleet: &Fleet, c: &Cluster, stage: &Stage) -> Vec<String> {
     let argocd = fleet.engine == crate::spec::raw::Engine::ArgoCd;
     let ctx = &c.name;
+    // Where the objects that deliver to the cluster live: the hub, or the cluster itself.
+    let hub = fleet.hub().map_or("hub", |h| h.name.as_str());
+    let home = if c.is_fleet() { hub } else { ctx.as_str() };
     let mut out = Vec::new();
     match stage.kind {
         "cluster" if argocd => out.push(format!(
-            "argocd cluster list   # then remove `{ctx}` from Argo CD and delete its kubeconfig Secret"
+            "argocd cluster rm {ctx}   # once its Applications are gone (Argo CD on `{hub}`)"
         )),
         "cluster" if c.is_fleet() => {
             out.push(format!(
-                "flux get kustomizations -n {ctx}   # nothing left on the hub for `{ctx}`"
+                "flux --context {hub} get kustomizations -n {ctx}   # nothing left on the hub for `{ctx}`"
             ));
             out.push(format!(
-                "kubectl delete namespace {ctx}   # on the hub, by hand: synctl marks it `prune: disabled` so that no commit loses its kubeconfig Secret"
+                "kubectl --context {hub} delete namespace {ctx}   # by hand: synctl marks it `prune: disabled` so that no commit loses its kubeconfig Secret"
             ));
         }
         "cluster" => out.push(format!(
@@ -340,19 +343,15 @@ fn verify(fleet: &Fleet, c: &Cluster, stage: &Stage) -> Vec<String> {
         _ if argocd => {
             for n in &stage.removes {
                 out.push(format!(
-                    "kubectl -n {} get application {ctx}-{n}   # gone once Argo CD deleted its resources (resources finalizer)",
+                    "kubectl --context {hub} -n {} get application {ctx}-{n}   # NotFound once Argo CD deleted its resources (resources finalizer)",
                     fleet.argocd_namespace
                 ));
             }
         }
-        _ => {
-            let on_hub = c.is_fleet();
-            let flux_ctx = if on_hub { String::new() } else { format!(" --context {ctx}") };
-            out.push(format!(
-                "flux{flux_ctx} get helmreleases -A   # {} no longer listed",
-                stage.removes.join(", ")
-            ));
-        }
+        _ => out.push(format!(
+            "flux --context {home} get helmreleases -A   # {} no longer listed",
+            stage.removes.join(", ")
+        )),
     }
     if stage.kind != "cluster" {
         let namespaces: Vec<String> = stage_namespaces(fleet, stage);

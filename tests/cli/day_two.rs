@@ -413,6 +413,28 @@ fn retire_all(folder: &str, cluster: &str) -> (Vec<String>, tempfile::TempDir) {
         .run();
     assert_eq!(plan.status, 0, "{}", plan.stderr);
     let planned = plan.stdout.lines().count() - 1;
+    // Every check it prints runs as printed, against a named context.
+    let json = Synctl::new()
+        .dir(dir.path())
+        .args(["retire", cluster, "--plan", "--format", "json"])
+        .run();
+    let json: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    let stages = json["stages"].as_array().unwrap();
+    assert_eq!(stages.len(), planned);
+    for line in stages.iter().flat_map(|s| s["verify"].as_array().unwrap()) {
+        let line = line.as_str().unwrap();
+        let program = line.split_whitespace().next().unwrap();
+        assert!(["kubectl", "flux", "argocd"].contains(&program), "{line}");
+        assert!(
+            line.contains(" --context ") || line.starts_with("argocd cluster rm "),
+            "{line}"
+        );
+        let syntax = std::process::Command::new("bash")
+            .args(["-n", "-c", line])
+            .output()
+            .unwrap();
+        assert!(syntax.status.success(), "{line}");
+    }
     let mut done = Vec::new();
     for stage in 1..=planned {
         let run = Synctl::new()
