@@ -22,7 +22,16 @@ pub(crate) fn run(g: &Global, args: &Args) -> Result<(), Failure> {
     let (Some((fleet, _)), Some(layout)) = (&checked.fleet, &checked.layout) else {
         return Err(Failure::Invalid);
     };
-    let path = args.path.trim_start_matches("./");
+    // A path as synctl prints it (from the current folder: `gitops/hub/dev.yaml`) or as the
+    // tree names it (from the output root: `hub/dev.yaml`).
+    let given = args.path.trim_start_matches("./");
+    let prefix = g.tree_prefix();
+    let path = given.strip_prefix(prefix.as_str()).unwrap_or(given);
+    let path = if layout.explain(path).is_some() {
+        path
+    } else {
+        given
+    };
     let Some(items) = layout.explain(path) else {
         return Err(Failure::Usage(format!(
             "`{path}` is not something {} generates (see `synctl generate --check` for the list)",
@@ -65,14 +74,14 @@ pub(crate) fn run(g: &Global, args: &Args) -> Result<(), Failure> {
                 .iter()
                 .map(|what| serde_json::json!({"item": what, "file": null})),
         );
-        let doc = serde_json::json!({"path": path, "sources": sources});
+        let doc = serde_json::json!({"path": format!("{prefix}{path}"), "sources": sources});
         print_stdout(&format!(
             "{}\n",
             serde_json::to_string_pretty(&doc).unwrap_or_default()
         ));
         return Ok(());
     }
-    let mut out = format!("{path} comes from:\n");
+    let mut out = format!("{prefix}{path} comes from:\n");
     for (_, l) in lines {
         out.push_str(&l);
     }

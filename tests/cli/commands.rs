@@ -285,3 +285,59 @@ fn generate_to_stdout_prints_every_file_and_writes_nothing() {
         .run();
     assert_eq!(run.status, 2, "{}", run.stderr);
 }
+
+/// With the spec in a subfolder, `explain` takes a generated file's path as synctl prints it
+/// (from the current folder) or as the tree names it, and prints it from the current folder,
+/// like the spec's own lines.
+#[test]
+fn explain_takes_paths_as_printed_from_a_subfolder_spec() {
+    let dir = tempfile::tempdir().unwrap();
+    crate::copy_example("cortex", &dir.path().join("gitops"), true);
+    for given in [
+        "gitops/hub/dev.yaml",
+        "hub/dev.yaml",
+        "./gitops/hub/dev.yaml",
+    ] {
+        let run = Synctl::new()
+            .dir(dir.path())
+            .args(["explain", given, "-f", "gitops/fleet.yaml"])
+            .run();
+        assert_eq!(run.status, 0, "{given}: {}", run.stderr);
+        assert!(
+            run.stdout
+                .starts_with("gitops/hub/dev.yaml comes from:\n  gitops/fleet.yaml:"),
+            "{given}: {}",
+            run.stdout
+        );
+    }
+    let run = Synctl::new()
+        .dir(dir.path())
+        .args(["explain", "gitops/hub/nope.yaml", "-f", "gitops/fleet.yaml"])
+        .run();
+    assert_eq!(run.status, 2);
+}
+
+/// The README's worked example prints what the README shows.
+#[test]
+fn the_readme_worked_example_prints_what_it_shows() {
+    let readme = fs::read_to_string(root().join("README.md")).unwrap();
+    let start = readme.find("```text\nhub/dev.yaml comes from:\n").unwrap() + "```text\n".len();
+    let shown = &readme[start..start + readme[start..].find("```").unwrap()];
+    let dir = tempfile::tempdir().unwrap();
+    for args in [&["init"][..], &["generate", "-q"][..]] {
+        let run = Synctl::new().dir(dir.path()).args(args).run();
+        assert_eq!(run.status, 0, "{args:?}: {}", run.stderr);
+    }
+    let run = Synctl::new().dir(dir.path()).args(["validate"]).run();
+    assert!(
+        run.stderr
+            .contains("fleet.yaml: valid (2 clusters, 3 waves, 1 components, 1 tenants)"),
+        "{}",
+        run.stderr
+    );
+    let run = Synctl::new()
+        .dir(dir.path())
+        .args(["explain", "hub/dev.yaml"])
+        .run();
+    assert_eq!(run.stdout, shown);
+}

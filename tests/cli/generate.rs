@@ -679,7 +679,9 @@ fn explain_answers_for_every_file_generate_writes() {
             let run = Synctl::new().args(["explain", "-f", &spec, &file]).run();
             assert_eq!(run.status, 0, "explain {ex} {file}: {}", run.stderr);
             assert!(
-                run.stdout.starts_with(&format!("{file} comes from:\n"))
+                // Printed from the current folder, like the spec's lines.
+                run.stdout
+                    .starts_with(&format!("{ex}/{file} comes from:\n"))
                     && run.stdout.lines().count() >= 2,
                 "explain {ex} {file}: {}",
                 run.stdout
