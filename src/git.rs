@@ -228,7 +228,7 @@ impl Target {
 
     /// Commits the generated tree under `out_root` (every file in `generated`, relative to
     /// it), the removal of the files synctl owns (`owned(path, content)`) that are no longer
-    /// produced, and `spec`.
+    /// produced, and `specs` (the spec and its editor schema).
     ///
     /// # Errors
     /// A git error, as a message.
@@ -237,7 +237,7 @@ impl Target {
         out_root: &Path,
         generated: &BTreeSet<String>,
         owned: &dyn Fn(&str, &[u8]) -> bool,
-        spec: &Path,
+        specs: &[&Path],
         subject: &str,
         body: &dyn Fn(&Committed) -> String,
     ) -> Result<Committed, String> {
@@ -263,7 +263,9 @@ impl Target {
         };
         let mut paths = self.pruned(&base_tree, &prefix, generated, owned)?;
         paths.extend(generated.iter().map(|g| format!("{prefix}{g}")));
-        paths.insert(self.rel(spec)?);
+        for spec in specs {
+            paths.insert(self.rel(spec)?);
+        }
         let mut index = repo.index().map_err(|e| err(&e))?;
         let (mut update, mut done) = self.staged(&mut index, &base_tree, &paths)?;
         if done.added.is_empty() && done.changed.is_empty() && done.removed.is_empty() {

@@ -132,6 +132,7 @@ pub(crate) fn run(g: &Global, opts: &Args) -> Result<(), Failure> {
         bar.finish_and_clear();
     }
     written.map_err(|stop| g.fail(stop))?;
+    editor_schema(g)?;
     // A tree that fails a proof is written (the files show the problem) but not committed.
     prove(g, (opts.prove, opts.no_prove), &compiled)?;
     if let Some(target) = &target {
@@ -181,6 +182,35 @@ fn export(g: &Global, opts: &Args) -> Result<(), Failure> {
     }
     print_stdout(&out);
     Ok(())
+}
+
+/// The editor schema `init` wrote beside the spec (`fleet.schema.json`, the one the spec's
+/// modeline names), brought up to this synctl's schema; `None` when there is none, or when the
+/// file there is not synctl's (another `$id`: a person's file is left alone).
+///
+/// # Errors
+/// [`Failure::Usage`] when it cannot be written.
+pub(crate) fn editor_schema(g: &Global) -> Result<Option<PathBuf>, Failure> {
+    let path = match g.file.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.join("fleet.schema.json"),
+        _ => PathBuf::from("fleet.schema.json"),
+    };
+    let Some(text) = crate::folders::read_plain(&path) else {
+        return Ok(None);
+    };
+    let id = |t: &str| {
+        serde_json::from_str::<serde_json::Value>(t)
+            .ok()
+            .and_then(|v| v.get("$id").and_then(|i| i.as_str()).map(str::to_owned))
+    };
+    let ours = id(crate::spec::schema::SCHEMA);
+    if ours.is_none() || id(&text) != ours {
+        return Ok(None);
+    }
+    if text != crate::spec::schema::SCHEMA {
+        super::add_env::edit::write_spec(&path, crate::spec::schema::SCHEMA)?;
+    }
+    Ok(Some(path))
 }
 
 /// The written tree read back and proven in process (`synctl check`'s proofs) when asked or
@@ -265,6 +295,10 @@ pub(crate) fn commit(
     let root = g.out_root();
     let generated = compiled.paths();
     let prefix = target.rel(&root).map_err(Failure::Usage)?;
+    // The spec, and the editor schema beside it when synctl wrote it (kept current).
+    let schema = editor_schema(g)?;
+    let mut specs = vec![g.file.as_path()];
+    specs.extend(schema.as_deref());
     let describe = |c: &crate::git::Committed| {
         let all: Vec<&str> = c
             .added
@@ -304,7 +338,7 @@ pub(crate) fn commit(
             &root,
             &generated,
             &|rel: &str, content: &[u8]| crate::output::owns(content, &compiled.spec_label, rel),
-            &g.file,
+            &specs,
             subject,
             &describe,
         )

@@ -686,3 +686,37 @@ fn every_command_add_env_prints_runs_as_printed() {
         assert!(commands.iter().any(|c| c.contains(&context)), "{args:?}");
     }
 }
+
+/// The editor schema `init` writes beside the spec is brought up to date by `generate` and
+/// committed with the spec; a `fleet.schema.json` that is not synctl's is left alone.
+#[test]
+fn generate_keeps_the_editor_schema_current_and_commits_it() {
+    let dir = tempfile::tempdir().unwrap();
+    git(dir.path(), &["init", "-q", "-b", "main"]);
+    git(dir.path(), &["config", "user.name", "Platform Bot"]);
+    git(dir.path(), &["config", "user.email", "bot@example.com"]);
+    assert_eq!(synctl(dir.path()).args(["init"]).run().status, 0);
+    let schema = dir.path().join("fleet.schema.json");
+    let current = fs::read_to_string(&schema).unwrap();
+    // An older synctl's copy: same `$id`, other content.
+    let old = current.replacen(
+        "\"description\"",
+        "\"$comment\": \"old\", \"description\"",
+        1,
+    );
+    assert_ne!(old, current);
+    fs::write(&schema, &old).unwrap();
+    let run = synctl(dir.path()).args(["generate", "--commit"]).run();
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert_eq!(fs::read_to_string(&schema).unwrap(), current);
+    let files = git(dir.path(), &["show", "--name-only", "--format=", "HEAD"]);
+    assert!(files.lines().any(|f| f == "fleet.schema.json"), "{files}");
+    // A person's own file of that name stays as it is.
+    fs::write(&schema, "{\"$id\": \"https://example.com/mine.json\"}\n").unwrap();
+    let run = synctl(dir.path()).args(["generate"]).run();
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert_eq!(
+        fs::read_to_string(&schema).unwrap(),
+        "{\"$id\": \"https://example.com/mine.json\"}\n"
+    );
+}
