@@ -191,8 +191,20 @@ pub(crate) enum DataFormat {
 /// Prints problems in `format` (human: stderr; json: stdout), plus GitHub annotations under
 /// `GITHUB_ACTIONS=true`.
 pub(crate) fn report(g: &Global, source: &Source, problems: &[Problem], format: Format) {
+    // GitHub and code scanning place a file by its path from the repository root: the spec as
+    // named and a generated file as printed (from the current folder), seen from there.
+    let prefix = g.tree_prefix();
+    let root = repository_root();
+    let file_of = |p: &Problem| {
+        let shown = p
+            .path
+            .as_deref()
+            .map_or_else(|| source.name.clone(), |f| format!("{prefix}{f}"));
+        root.as_deref()
+            .map_or_else(|| shown.clone(), |r| from_root(r, &shown))
+    };
     if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
-        let annotations = diag::render_github(source, problems, &g.tree_prefix());
+        let annotations = diag::render_github(source, problems, &file_of);
         // stdout carries the machine format alone; the runner reads commands on stderr too.
         if format == Format::Human {
             print_stdout(&annotations);
@@ -202,7 +214,7 @@ pub(crate) fn report(g: &Global, source: &Source, problems: &[Problem], format: 
     }
     match format {
         Format::Json => print_stdout(&diag::render_json(source, problems)),
-        Format::Sarif => print_stdout(&diag::render_sarif(source, problems)),
+        Format::Sarif => print_stdout(&diag::render_sarif(source, problems, &file_of)),
         Format::Human => {
             if !problems.is_empty() {
                 print_stderr(&diag::render_human(source, problems, g.color_on()));
@@ -215,4 +227,37 @@ pub(crate) fn report(g: &Global, source: &Source, problems: &[Problem], format: 
             }
         }
     }
+}
+
+/// The repository root problems are placed from: `GITHUB_WORKSPACE` where set, else the Git
+/// work tree around the current folder; canonical.
+fn repository_root() -> Option<PathBuf> {
+    if let Some(w) = std::env::var_os("GITHUB_WORKSPACE").filter(|w| !w.is_empty()) {
+        return PathBuf::from(w).canonicalize().ok();
+    }
+    let cwd = std::env::current_dir().ok()?;
+    let repo = git2::Repository::discover(cwd).ok()?;
+    repo.workdir()?.canonicalize().ok()
+}
+
+/// `shown` (a path from the current folder, or absolute) from `root`, with `/`; as shown when
+/// it lies outside.
+fn from_root(root: &Path, shown: &str) -> String {
+    let Ok(cwd) = std::env::current_dir().and_then(|c| c.canonicalize()) else {
+        return shown.to_owned();
+    };
+    let mut abs = PathBuf::new();
+    for part in cwd.join(shown).components() {
+        match part {
+            std::path::Component::ParentDir => {
+                abs.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => abs.push(other),
+        }
+    }
+    abs.strip_prefix(root).map_or_else(
+        |_| shown.to_owned(),
+        |rel| rel.to_string_lossy().replace('\\', "/"),
+    )
 }

@@ -296,7 +296,7 @@ mod tests {
     fn github_annotations_escape_newlines_and_commas() {
         let src = source("a: 1\n");
         let p = Problem::error(Code::Schema, "two\nlines").at(Span::new(0, 1), "x");
-        let out = render_github(&src, &[p], "");
+        let out = render_github(&src, &[p], &|_| "fleet.yaml".to_owned());
         assert_eq!(
             out,
             "::error file=fleet.yaml,line=1,col=1,title=synctl%3A%3Aschema::two%0Alines\n"
@@ -307,7 +307,9 @@ mod tests {
     fn github_annotations_name_generated_files_from_the_working_directory() {
         let src = source("a: 1\n");
         let p = Problem::error(Code::Drift, "100% wrong, really: yes").in_file("hub/dev.yaml");
-        let out = render_github(&src, &[p], "examples/cortex/");
+        let out = render_github(&src, &[p], &|p| {
+            format!("examples/cortex/{}", p.path.as_deref().unwrap_or(""))
+        });
         assert_eq!(
             out,
             "::error file=examples/cortex/hub/dev.yaml,title=synctl%3A%3Adrift::100%25 wrong, really: yes\n"

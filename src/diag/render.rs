@@ -258,23 +258,28 @@ struct JsonProblem<'a> {
     labels: Vec<JsonLabel<'a>>,
 }
 
-/// The problems as a SARIF 2.1.0 log (one run, one result per problem).
+/// The problems as a SARIF 2.1.0 log (one run, one result per problem); `file_of` names each
+/// problem's file from the repository root (`uriBaseId` `%SRCROOT%`).
 #[must_use]
-pub(crate) fn render_sarif(source: &Source, problems: &[Problem]) -> String {
+pub(crate) fn render_sarif(
+    source: &Source,
+    problems: &[Problem],
+    file_of: &dyn Fn(&Problem) -> String,
+) -> String {
     let mut rules: Vec<&str> = problems.iter().map(|p| p.code.as_str()).collect();
     rules.sort_unstable();
     rules.dedup();
     let results: Vec<serde_json::Value> = problems
         .iter()
         .map(|p| {
-            let file = p.path.as_deref().unwrap_or(&source.name);
+            let file = file_of(p);
             let mut region = serde_json::Map::new();
             if let Some(l) = &p.primary {
                 let (line, column) = source.line_col(l.span.offset);
                 region.insert("startLine".to_owned(), line.into());
                 region.insert("startColumn".to_owned(), column.into());
             }
-            let mut location = serde_json::json!({"physicalLocation": {"artifactLocation": {"uri": file}}});
+            let mut location = serde_json::json!({"physicalLocation": {"artifactLocation": {"uri": file, "uriBaseId": "%SRCROOT%"}}});
             if !region.is_empty() {
                 location["physicalLocation"]["region"] = serde_json::Value::Object(region);
             }
@@ -344,21 +349,21 @@ pub(crate) fn render_json(source: &Source, problems: &[Problem]) -> String {
     out
 }
 
-/// Renders problems as GitHub Actions workflow commands (`::error file=…,line=…::…`).
+/// Renders problems as GitHub Actions workflow commands (`::error file=…,line=…::…`);
+/// `file_of` names each problem's file from the repository root, where GitHub places it.
 #[must_use]
-pub(crate) fn render_github(source: &Source, problems: &[Problem], tree_prefix: &str) -> String {
+pub(crate) fn render_github(
+    source: &Source,
+    problems: &[Problem],
+    file_of: &dyn Fn(&Problem) -> String,
+) -> String {
     let mut out = String::new();
     for p in problems {
         let level = match p.severity {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
-        // A problem about a generated file names it from the output root: GitHub wants it from
-        // the job's working directory.
-        let file = p
-            .path
-            .as_deref()
-            .map_or_else(|| source.name.clone(), |f| format!("{tree_prefix}{f}"));
+        let file = file_of(p);
         let mut props = format!("file={}", escape_property(&file));
         if let Some(label) = &p.primary {
             let (line, col) = source.line_col(label.span.offset);

@@ -506,7 +506,8 @@ fn machine_formats_parse() {
         "examples/cortex/fleet.yaml",
         "hub/dev.yaml",
     ]);
-    assert_eq!(explain["path"], "hub/dev.yaml");
+    // Named from the current folder, like every path synctl prints.
+    assert_eq!(explain["path"], "examples/cortex/hub/dev.yaml");
     assert!(
         explain["sources"]
             .as_array()
@@ -645,4 +646,56 @@ fn the_pre_commit_hooks_install_the_wheel_and_both_variants_catch_a_broken_spec(
         String::from_utf8_lossy(&version.stdout).trim(),
         format!("synctl {}", env!("CARGO_PKG_VERSION"))
     );
+}
+
+/// Run from inside `gitops/` (the spec's folder), annotations and SARIF still name files from
+/// the repository root — `GITHUB_WORKSPACE`, else the Git top level — where GitHub places them.
+#[test]
+fn annotations_and_sarif_name_files_from_the_repository_root() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("repo");
+    copy_example("cortex", &repo.join("gitops"), true);
+    fs::remove_file(repo.join("gitops/hub/dev.yaml")).unwrap();
+    crate::git(&repo, &["init", "-q", "-b", "main"]);
+    let gitops = repo.join("gitops");
+    for workspace in [None, Some(repo.as_path())] {
+        let mut run = Synctl::new().dir(&gitops).env("GITHUB_ACTIONS", "true");
+        if let Some(w) = workspace {
+            run = run.env("GITHUB_WORKSPACE", &w.to_string_lossy());
+        }
+        let run = run.args(["validate"]).run();
+        assert_eq!(run.status, 1, "{}", run.stderr);
+        assert!(
+            run.stdout
+                .contains("::error file=gitops/hub/dev.yaml,title=synctl%3A%3Adrift::"),
+            "{workspace:?}: {}",
+            run.stdout
+        );
+    }
+    let run = Synctl::new()
+        .dir(&gitops)
+        .args([
+            "validate",
+            "--format",
+            "sarif",
+            "-f",
+            "../gitops/fleet.yaml",
+        ])
+        .run();
+    let sarif: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let uris: Vec<&serde_json::Value> = sarif["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| &r["locations"][0]["physicalLocation"]["artifactLocation"])
+        .collect();
+    assert!(!uris.is_empty());
+    for u in uris {
+        assert_eq!(u["uriBaseId"], "%SRCROOT%");
+        let uri = u["uri"].as_str().unwrap();
+        assert!(
+            uri.starts_with("gitops/") && repo.join(uri).exists() || uri == "gitops/hub/dev.yaml",
+            "{uri}"
+        );
+    }
 }
