@@ -6,13 +6,12 @@
 
 use serde_json::{Value as Json, json};
 
-use super::add_env::edit::write_spec;
-use super::{DataFormat, Failure, Format, Global, report};
+use super::add_env::edit::{read_for_edit, valid_text, write_edited};
+use super::{DataFormat, Failure, Global};
 use crate::model::{Component, ComponentSource, Fleet};
-use crate::pipeline::{self, check_text};
 use crate::render::yaml_out::{double_quoted, flow_scalar};
 use crate::spec::yaml::{Node, Value};
-use crate::term::{print_stderr, print_stdout};
+use crate::term::print_stdout;
 
 #[derive(clap::Args, Debug)]
 pub(crate) struct Args {
@@ -58,15 +57,7 @@ struct Outcome {
 /// [`Failure::Usage`] for an unknown environment or component; [`Failure::Invalid`] when the
 /// spec (before or after) does not validate, or with `--check` when something would change.
 pub(crate) fn run(g: &Global, a: &Args) -> Result<(), Failure> {
-    super::add_env::edit::spec_inside(g, "promote")?;
-    let original = std::fs::read_to_string(&g.file)
-        .map_err(|e| Failure::Usage(format!("cannot read `{}`: {e}", g.file.display())))?;
-    let checked = check_text(&g.spec_name(), original.clone(), Some(&g.out_root()));
-    if checked.has_errors() {
-        report(g, &checked.source, &checked.problems, Format::Human);
-        print_stderr("fix the spec first: promote edits only a valid spec\n");
-        return Err(Failure::Invalid);
-    }
+    let (original, checked) = read_for_edit(g, "promote")?;
     let (Some((fleet, _)), Some(root)) = (&checked.fleet, &checked.root) else {
         return Err(Failure::Invalid);
     };
@@ -82,57 +73,26 @@ pub(crate) fn run(g: &Global, a: &Args) -> Result<(), Failure> {
         print(a, &outcomes, None);
         return Ok(());
     }
-    let after = check_text(&g.spec_name(), text.clone(), Some(&g.out_root()));
-    if after.has_errors() {
-        report(g, &after.source, &after.problems, Format::Human);
-        print_stderr("the promoted spec does not validate; nothing changed\n");
-        return Err(Failure::Invalid);
-    }
+    let after = valid_text(
+        g,
+        text.clone(),
+        "the promoted spec does not validate; nothing changed\n",
+    )?;
     let changes = super::review::changes_between(g, None, &original, &text)?;
     print(a, &outcomes, Some(&changes));
     if a.check {
         return Err(Failure::Invalid);
     }
     let subject = format!("synctl: promote {} to {}", a.from, a.to);
-    write_stage(g, a.commit, after, (&original, &text), &subject)
-}
-
-/// Writes the edited spec (`text`, checked as `after`) and its tree, and commits them with
-/// `subject` when `commit`; the spec is put back as `original` when the tree cannot be
-/// written (`promote`, `retire`).
-///
-/// # Errors
-/// As `generate` and `generate --commit`.
-pub(crate) fn write_stage(
-    g: &Global,
-    commit: bool,
-    after: pipeline::Checked,
-    (original, text): (&str, &str),
-    subject: &str,
-) -> Result<(), Failure> {
-    let root_dir = g.out_root();
-    let target = if commit {
-        Some(crate::git::prepare(&root_dir, None).map_err(Failure::Usage)?)
-    } else {
-        None
-    };
-    let _lock = crate::output::lock(&root_dir).map_err(Failure::Usage)?;
-    let compiled =
-        pipeline::compile(after, None, &g.spec_label(), None).map_err(|stop| g.fail(stop))?;
-    let plan = compiled
-        .plan(&root_dir, false)
-        .map_err(|stop| g.fail(stop))?;
-    write_spec(&g.file, text)?;
-    if let Err(stop) = pipeline::write(&root_dir, &plan, None) {
-        write_spec(&g.file, original)?;
-        return Err(g.fail(stop));
-    }
-    // Proven as `generate` proves it: a stage that breaks the tree is not committed.
-    super::generate::prove(g, (false, false), &compiled)?;
-    if let Some(target) = &target {
-        super::generate::commit(g, &compiled, target, subject)?;
-    }
-    Ok(())
+    write_edited(
+        g,
+        a.commit,
+        after,
+        (&original, &text),
+        &subject,
+        true,
+        |_, _| (),
+    )
 }
 
 /// Refuses an environment no cluster is in, naming those that are.

@@ -9,12 +9,11 @@
 
 use serde_json::json;
 
-use super::add_env::edit::spec_inside;
-use super::{DataFormat, Failure, Format, Global, report};
+use super::add_env::edit::{read_for_edit, valid_text};
+use super::{DataFormat, Failure, Global};
 use crate::model::{Cluster, Fleet};
-use crate::pipeline::check_text;
 use crate::spec::yaml::{Node, Value};
-use crate::term::{print_stderr, print_stdout};
+use crate::term::print_stdout;
 
 #[derive(clap::Args, Debug)]
 pub(crate) struct Args {
@@ -46,15 +45,7 @@ pub(crate) struct Stage {
 /// [`Failure::Usage`] for an unknown cluster or the hub; [`Failure::Invalid`] when the spec
 /// (before or after the stage) does not validate.
 pub(crate) fn run(g: &Global, a: &Args) -> Result<(), Failure> {
-    spec_inside(g, "retire")?;
-    let original = std::fs::read_to_string(&g.file)
-        .map_err(|e| Failure::Usage(format!("cannot read `{}`: {e}", g.file.display())))?;
-    let checked = check_text(&g.spec_name(), original.clone(), Some(&g.out_root()));
-    if checked.has_errors() {
-        report(g, &checked.source, &checked.problems, Format::Human);
-        print_stderr("fix the spec first: retire edits only a valid spec\n");
-        return Err(Failure::Invalid);
-    }
+    let (original, checked) = read_for_edit(g, "retire")?;
     let (Some((fleet, _)), Some(root)) = (&checked.fleet, &checked.root) else {
         return Err(Failure::Invalid);
     };
@@ -71,22 +62,26 @@ pub(crate) fn run(g: &Global, a: &Args) -> Result<(), Failure> {
         with_retired(&original, root, &a.cluster, &stage.removes)
     }
     .map_err(|e| Failure::Usage(format!("{e}; nothing changed")))?;
-    let after = check_text(&g.spec_name(), text.clone(), Some(&g.out_root()));
-    if after.has_errors() {
-        report(g, &after.source, &after.problems, Format::Human);
-        print_stderr(&format!(
-            "the spec after this stage of retiring `{}` does not validate: make the change by hand; nothing changed\n",
-            a.cluster
-        ));
-        return Err(Failure::Invalid);
-    }
+    let refused = format!(
+        "the spec after this stage of retiring `{}` does not validate: make the change by hand; nothing changed\n",
+        a.cluster
+    );
+    let after = valid_text(g, text.clone(), &refused)?;
     let subject = format!(
         "synctl: retire {}, stage {}: {}",
         a.cluster,
         stage.kind,
         stage.removes.join(", ")
     );
-    super::promote::write_stage(g, a.commit, after, (&original, &text), &subject)?;
+    super::add_env::edit::write_edited(
+        g,
+        a.commit,
+        after,
+        (&original, &text),
+        &subject,
+        true,
+        |_, _| (),
+    )?;
     print(a, fleet, ci, &stages[..1], false);
     Ok(())
 }

@@ -1,5 +1,6 @@
 //! The spec edited as text: an item appended to a block or flow sequence in the list's own
-//! style, and the file replaced atomically.
+//! style, the file replaced atomically, and the edited spec's tree written and committed
+//! ([`write_edited`], shared by `add-env`, `promote` and `retire`).
 
 use std::path::Path;
 
@@ -101,6 +102,95 @@ pub(super) fn flow_map(pairs: &[(String, String)]) -> String {
         .map(|(k, v)| format!("{}: {}", flow_scalar(k), flow_scalar(v)))
         .collect();
     format!("{{{}}}", inner.join(", "))
+}
+
+/// The spec's text and its check, for a `command` that edits it: never through a link out of
+/// the tree, and only a spec without errors (else they are shown and nothing changes).
+///
+/// # Errors
+/// [`Failure::Usage`] for a link out of the tree or a spec that cannot be read;
+/// [`Failure::Invalid`] for a spec with errors.
+pub(crate) fn read_for_edit(
+    g: &super::super::Global,
+    command: &str,
+) -> Result<(String, crate::pipeline::Checked), Failure> {
+    spec_inside(g, command)?;
+    let original = std::fs::read_to_string(&g.file)
+        .map_err(|e| Failure::Usage(format!("cannot read `{}`: {e}", g.file.display())))?;
+    let checked = valid_text(
+        g,
+        original.clone(),
+        &format!("fix the spec first: {command} edits only a valid spec\n"),
+    )?;
+    Ok((original, checked))
+}
+
+/// `text` checked as the spec; its errors shown, followed by `refused`, when it has any.
+///
+/// # Errors
+/// [`Failure::Invalid`] when it has errors.
+pub(crate) fn valid_text(
+    g: &super::super::Global,
+    text: String,
+    refused: &str,
+) -> Result<crate::pipeline::Checked, Failure> {
+    let checked = crate::pipeline::check_text(&g.spec_name(), text, Some(&g.out_root()));
+    if checked.has_errors() {
+        super::super::report(
+            g,
+            &checked.source,
+            &checked.problems,
+            crate::diag::Format::Human,
+        );
+        crate::term::print_stderr(refused);
+        return Err(Failure::Invalid);
+    }
+    Ok(checked)
+}
+
+/// Writes the edited spec (`text`, checked as `after`) and the tree it compiles to, proves the
+/// tree when `prove` (as `generate` does), commits both with `subject` when `commit`, and
+/// returns what `then` makes of the compiled tree and the files written. The spec is put back
+/// as `original` when the tree cannot be written: the user's file is never left half-changed
+/// (`add-env`, `promote`, `retire`).
+///
+/// # Errors
+/// As `generate` and `generate --commit`.
+pub(crate) fn write_edited<R>(
+    g: &super::super::Global,
+    commit: bool,
+    after: crate::pipeline::Checked,
+    (original, text): (&str, &str),
+    subject: &str,
+    prove: bool,
+    then: impl FnOnce(&crate::pipeline::Compiled, &crate::output::Plan<'_>) -> R,
+) -> Result<R, Failure> {
+    let root_dir = g.out_root();
+    let target = if commit {
+        Some(crate::git::prepare(&root_dir, None).map_err(Failure::Usage)?)
+    } else {
+        None
+    };
+    let _lock = crate::output::lock(&root_dir).map_err(Failure::Usage)?;
+    // Compiled from the edited text already checked: the spec is parsed twice in all.
+    let compiled = crate::pipeline::compile(after, None, &g.spec_label(), None)
+        .map_err(|stop| g.fail(stop))?;
+    let plan = compiled
+        .plan(&root_dir, false)
+        .map_err(|stop| g.fail(stop))?;
+    write_spec(&g.file, text)?;
+    if let Err(stop) = crate::pipeline::write(&root_dir, &plan, None) {
+        write_spec(&g.file, original)?;
+        return Err(g.fail(stop));
+    }
+    if prove {
+        // A stage that breaks the tree as the controllers read it is not committed.
+        super::super::generate::prove(g, (false, false), &compiled)?;
+    }
+    if let Some(target) = &target {
+        super::super::generate::commit(g, &compiled, target, subject)?;
+    }
+    Ok(then(&compiled, &plan))
 }
 
 /// Refuses a spec that is a link to a file outside the output root: `command` edits the spec

@@ -3,19 +3,17 @@
 //! to the explicit `clusters:` lists that hold the model cluster — so comments, key order and
 //! formatting elsewhere stay as they were. The result is validated before anything is written.
 
-use super::{DataFormat, Failure, Global, print_stderr, print_stdout, report};
+use super::{DataFormat, Failure, Global, print_stdout};
 use std::collections::BTreeMap;
 
-use crate::diag::Format;
 use crate::model::{Cluster, Fleet};
-use crate::pipeline::{self, check_text};
 use crate::render::yaml_out::flow_scalar;
 use crate::spec::yaml::{Node, Value};
 
 pub(crate) mod edit;
 mod steps;
 
-use edit::{Edit, append_item, flow_map, write_spec};
+use edit::{Edit, append_item, flow_map};
 use steps::outcome;
 
 /// The flags of `add-env`.
@@ -105,61 +103,33 @@ fn is_dns_label(s: &str) -> bool {
 /// when the edited spec does not validate. Nothing is written in either case.
 pub(crate) fn run(g: &Global, a: &Args) -> Result<(), Failure> {
     let spec_path = &g.file;
-    edit::spec_inside(g, "add-env")?;
-    let original = std::fs::read_to_string(spec_path)
-        .map_err(|e| Failure::Usage(format!("cannot read `{}`: {e}", spec_path.display())))?;
-    let root_dir = g.out_root();
-    let checked = check_text(&g.spec_name(), original.clone(), Some(&root_dir));
-    if checked.has_errors() {
-        report(g, &checked.source, &checked.problems, Format::Human);
-        print_stderr("fix the spec first: add-env edits only a valid spec\n");
-        return Err(Failure::Invalid);
-    }
+    let (original, checked) = edit::read_for_edit(g, "add-env")?;
     let Some((fleet, _)) = &checked.fleet else {
         return Err(Failure::Invalid);
     };
     let root = checked.root.as_ref().ok_or(Failure::Invalid)?;
     let text = edited(&original, root, fleet, a)?;
     // Validate the result before anything is written.
-    let after = check_text(&g.spec_name(), text.clone(), Some(&root_dir));
-    if after.has_errors() {
-        report(g, &after.source, &after.problems, Format::Human);
-        print_stderr(&format!(
-            "the spec with `{}` added does not validate; nothing changed\n",
-            a.name
-        ));
-        return Err(Failure::Invalid);
-    }
-    let target = if a.no_commit {
-        None
-    } else {
-        Some(crate::git::prepare(&root_dir, None).map_err(Failure::Usage)?)
-    };
-    let _lock = crate::output::lock(&root_dir).map_err(Failure::Usage)?;
-    // Compiled from the edited text already checked: the spec is parsed twice in all.
-    let compiled =
-        pipeline::compile(after, None, &g.spec_label(), None).map_err(|stop| g.fail(stop))?;
-    let plan = compiled
-        .plan(&root_dir, false)
-        .map_err(|stop| g.fail(stop))?;
-    write_spec(spec_path, &text)?;
-    if let Err(stop) = pipeline::write(&root_dir, &plan, None) {
-        // Put the spec back: the user's file is never left half-changed.
-        write_spec(spec_path, &original)?;
-        return Err(g.fail(stop));
-    }
-    if let Some(target) = &target {
-        let subject = format!("synctl: add environment {}", a.name);
-        super::generate::commit(g, &compiled, target, &subject)?;
-    }
-    let (fleet_after, _) = compiled.checked.fleet.as_ref().ok_or(Failure::Invalid)?;
-    let done = outcome(
-        fleet_after,
-        &a.name,
-        spec_path.display().to_string(),
-        &plan,
-        target.is_some(),
+    let refused = format!(
+        "the spec with `{}` added does not validate; nothing changed\n",
+        a.name
     );
+    let after = edit::valid_text(g, text.clone(), &refused)?;
+    let subject = format!("synctl: add environment {}", a.name);
+    let commit = !a.no_commit;
+    let done = edit::write_edited(
+        g,
+        commit,
+        after,
+        (&original, &text),
+        &subject,
+        false,
+        |compiled, plan| {
+            let shown = spec_path.display().to_string();
+            (compiled.checked.fleet.as_ref()).map(|(f, _)| outcome(f, &a.name, shown, plan, commit))
+        },
+    )?
+    .ok_or(Failure::Invalid)?;
     print_stdout(&match a.format {
         DataFormat::Text => done.text(),
         DataFormat::Json => {
