@@ -4,21 +4,13 @@
 use std::fs;
 use std::path::Path;
 
-use crate::{Synctl, git, root};
+use crate::{Synctl, git};
 
 /// A git repository holding `folder` (an example or a test fleet, relative to the repository
 /// root) with its generated tree, committed on `main`.
 fn committed(folder: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    let src = root().join(folder);
-    for e in walkdir::WalkDir::new(&src).into_iter().flatten() {
-        let dst = dir.path().join(e.path().strip_prefix(&src).unwrap());
-        if e.file_type().is_dir() {
-            fs::create_dir_all(&dst).unwrap();
-        } else {
-            fs::copy(e.path(), &dst).unwrap();
-        }
-    }
+    crate::copy_folder(folder, dir.path(), true);
     git(dir.path(), &["init", "-q", "-b", "main"]);
     let run = Synctl::new()
         .dir(dir.path())

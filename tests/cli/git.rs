@@ -630,15 +630,7 @@ fn every_command_add_env_prints_runs_as_printed() {
     ];
     for (folder, args) in cases {
         let dir = tempfile::tempdir().unwrap();
-        let src = root().join(folder);
-        for e in walkdir::WalkDir::new(&src).into_iter().flatten() {
-            let dst = dir.path().join(e.path().strip_prefix(&src).unwrap());
-            if e.file_type().is_dir() {
-                fs::create_dir_all(&dst).unwrap();
-            } else {
-                fs::copy(e.path(), &dst).unwrap();
-            }
-        }
+        crate::copy_folder(folder, dir.path(), true);
         let run = synctl(dir.path())
             .args(args)
             .args(["--no-commit", "--format", "json"])

@@ -106,7 +106,12 @@ impl Synctl {
 /// Copies `examples/<example>` to `to`; without `with_tree`, only the spec and the folders a
 /// person writes (no generated `hub/`, `deploy/`, `platform/`, `fleet/`).
 pub fn copy_example(example: &str, to: &Path, with_tree: bool) {
-    let src = root().join("examples").join(example);
+    copy_folder(&format!("examples/{example}"), to, with_tree);
+}
+
+/// [`copy_example`] for any folder of the repository (`tests/fleets/argocd-fleet`).
+pub fn copy_folder(folder: &str, to: &Path, with_tree: bool) {
+    let src = root().join(folder);
     for e in walkdir::WalkDir::new(&src).into_iter().flatten() {
         let rel = e.path().strip_prefix(&src).unwrap();
         let top = rel
