@@ -194,14 +194,17 @@ pub(crate) fn report(g: &Global, source: &Source, problems: &[Problem], format: 
     // GitHub and code scanning place a file by its path from the repository root: the spec as
     // named and a generated file as printed (from the current folder), seen from there.
     let prefix = g.tree_prefix();
-    let root = repository_root();
+    // Found once, and only when annotations or SARIF ask for it (not on every `validate`).
+    let base = std::cell::OnceCell::new();
     let file_of = |p: &Problem| {
         let shown = p
             .path
             .as_deref()
             .map_or_else(|| source.name.clone(), |f| format!("{prefix}{f}"));
-        root.as_deref()
-            .map_or_else(|| shown.clone(), |r| from_root(r, &shown))
+        match base.get_or_init(repository_base) {
+            Some((root, cwd)) => from_root(root, cwd, &shown),
+            None => shown,
+        }
     };
     if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
         let annotations = diag::render_github(source, problems, &file_of);
@@ -229,23 +232,26 @@ pub(crate) fn report(g: &Global, source: &Source, problems: &[Problem], format: 
     }
 }
 
-/// The repository root problems are placed from: `GITHUB_WORKSPACE` where set, else the Git
-/// work tree around the current folder; canonical.
-fn repository_root() -> Option<PathBuf> {
-    if let Some(w) = std::env::var_os("GITHUB_WORKSPACE").filter(|w| !w.is_empty()) {
-        return PathBuf::from(w).canonicalize().ok();
-    }
-    let cwd = std::env::current_dir().ok()?;
-    let repo = git2::Repository::discover(cwd).ok()?;
-    repo.workdir()?.canonicalize().ok()
+/// The repository root problems are placed from — `GITHUB_WORKSPACE` where set, else the Git
+/// work tree around the current folder — and the current folder; both canonical.
+fn repository_base() -> Option<(PathBuf, PathBuf)> {
+    let cwd = std::env::current_dir()
+        .and_then(|c| c.canonicalize())
+        .ok()?;
+    let root = match std::env::var_os("GITHUB_WORKSPACE").filter(|w| !w.is_empty()) {
+        Some(w) => PathBuf::from(w).canonicalize().ok()?,
+        None => git2::Repository::discover(&cwd)
+            .ok()?
+            .workdir()?
+            .canonicalize()
+            .ok()?,
+    };
+    Some((root, cwd))
 }
 
-/// `shown` (a path from the current folder, or absolute) from `root`, with `/`; as shown when
-/// it lies outside.
-fn from_root(root: &Path, shown: &str) -> String {
-    let Ok(cwd) = std::env::current_dir().and_then(|c| c.canonicalize()) else {
-        return shown.to_owned();
-    };
+/// `shown` (a path from the current folder `cwd`, or absolute) from `root`, with `/`; as shown
+/// when it lies outside.
+fn from_root(root: &Path, cwd: &Path, shown: &str) -> String {
     let mut abs = PathBuf::new();
     for part in cwd.join(shown).components() {
         match part {
