@@ -180,13 +180,11 @@ impl Object {
         let mut value = match (self.vars.take(), self.substituted.take()) {
             (Some(_), Some(done)) => Arc::unwrap_or_clone(done),
             (Some(vars), None) => substituted(&self.body.value, &vars),
-            (None, _) => {
-                let body = std::mem::replace(&mut self.body, Arc::new(Body::new(Json::Null)));
-                match Arc::try_unwrap(body) {
-                    Ok(body) => body.value,
-                    Err(shared) => shared.value.clone(),
-                }
-            }
+            // Its own body is taken, a shared one copied.
+            (None, _) => match Arc::get_mut(&mut self.body) {
+                Some(own) => std::mem::take(&mut own.value),
+                None => self.body.value.clone(),
+            },
         };
         if let Some(ns) = self.namespace.take() {
             value["metadata"]["namespace"] = Json::String(ns.to_string());
