@@ -295,18 +295,7 @@ fn a_promotion_changes_the_version_on_the_production_clusters_only() {
         "only production's files change: {changed:?}"
     );
     // The spec's edit is the version alone, in place, its comments and layout kept.
-    let spec_diff = git(
-        dir.path(),
-        &["diff", "HEAD~1", "HEAD", "--unified=0", "--", "fleet.yaml"],
-    );
-    let edits: Vec<&str> = spec_diff
-        .lines()
-        .filter(|l| {
-            (l.starts_with('+') || l.starts_with('-'))
-                && !l.starts_with("+++")
-                && !l.starts_with("---")
-        })
-        .collect();
+    let edits = crate::committed_edit(dir.path(), "fleet.yaml");
     assert_eq!(
         edits,
         [

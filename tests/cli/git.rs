@@ -232,18 +232,7 @@ fn add_env_adds_only_the_new_clusters_lines_and_passes_check() {
         git(dir.path(), &["log", "-1", "--format=%s"]),
         "synctl: add environment qa\n"
     );
-    let diff = git(
-        dir.path(),
-        &["diff", "-U0", "HEAD~1", "HEAD", "--", "fleet.yaml"],
-    );
-    let changed: Vec<&str> = diff
-        .lines()
-        .filter(|l| {
-            (l.starts_with('+') || l.starts_with('-'))
-                && !l.starts_with("+++")
-                && !l.starts_with("---")
-        })
-        .collect();
+    let changed = crate::committed_edit(dir.path(), "fleet.yaml");
     assert_eq!(
         changed,
         // `environment: qa` is the default for a cluster named `qa`, so it is not written.

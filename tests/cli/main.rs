@@ -153,6 +153,20 @@ pub fn git(dir: &Path, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// The lines the last commit in `dir` added to and removed from `path` (`+…`, `-…`, no hunk
+/// headers): what an edit of the spec's text changed.
+pub fn committed_edit(dir: &Path, path: &str) -> Vec<String> {
+    git(dir, &["diff", "-U0", "HEAD~1", "HEAD", "--", path])
+        .lines()
+        .filter(|l| {
+            (l.starts_with('+') || l.starts_with('-'))
+                && !l.starts_with("+++")
+                && !l.starts_with("---")
+        })
+        .map(str::to_owned)
+        .collect()
+}
+
 /// `kubectl kustomize dir` (the real kustomize v5); fails the test when the build fails.
 /// Returns the built YAML.
 pub fn kustomize(dir: &Path) -> String {
