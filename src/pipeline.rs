@@ -137,7 +137,13 @@ fn finish(
     // what comes next reuses their memory instead of faulting in fresh pages (a
     // 100,000-component spec: 23,000 page faults and ~50 ms fewer). Only `add-env` keeps the
     // nodes, to edit the spec as text.
-    let spec::Loaded { source, root, raw } = loaded;
+    let spec::Loaded {
+        source,
+        root,
+        raw,
+        schema,
+        quiet,
+    } = loaded;
     let root = keep_root.then_some(root);
     let t = crate::timing::stage("model");
     let (fleet, mut problems) = model::build(&raw);
@@ -176,6 +182,17 @@ fn finish(
             (rules(), None)
         };
     problems.extend(rule_problems);
+    if !schema.is_empty() {
+        // The spec was read with its schema violations cut out: what the later stages found
+        // inside an item a cut left at its defaults may be the cut's doing.
+        let inside = |p: &Problem| {
+            p.primary
+                .as_ref()
+                .is_some_and(|l| quiet.iter().any(|q| q.holds(l.span)))
+        };
+        problems.retain(|p| !inside(p));
+        problems.extend(schema);
+    }
     let layout = if problems.iter().any(Problem::is_error) {
         None
     } else {

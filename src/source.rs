@@ -17,6 +17,12 @@ impl Span {
     pub fn new(offset: usize, len: usize) -> Span {
         Span { offset, len }
     }
+
+    /// Whether `other` lies within this span.
+    #[must_use]
+    pub fn holds(self, other: Span) -> bool {
+        self.offset <= other.offset && other.offset + other.len <= self.offset + self.len
+    }
 }
 
 /// The spec text and its name as shown in diagnostics.

@@ -3,6 +3,7 @@
 
 pub(crate) mod de;
 pub(crate) mod raw;
+mod repair;
 pub mod schema;
 mod schema_messages;
 mod schema_node;
@@ -18,12 +19,16 @@ use yaml::Node;
 /// From this size on (bytes), the schema check runs on its own thread beside the typed read.
 const PARALLEL_FROM: usize = 256 * 1024;
 
-/// A spec that parsed and matches the schema.
+/// A spec that parsed and was read into the raw mirror: it matches the schema, or its
+/// violations could be cut out of a copy (`schema` holds them, and the later stages' problems
+/// inside the `quiet` spans are dropped; such a spec is never compiled).
 #[derive(Debug)]
 pub(crate) struct Loaded {
     pub(crate) source: Source,
     pub(crate) root: Node,
     pub(crate) raw: raw::Fleet,
+    pub(crate) schema: Vec<Problem>,
+    pub(crate) quiet: Vec<source::Span>,
 }
 
 /// Why a spec did not load.
@@ -53,6 +58,14 @@ pub(crate) fn load(path: &Path, name: &str) -> Result<Loaded, LoadError> {
     load_source(source)
 }
 
+/// The raw mirror read from the nodes.
+fn typed(root: &Node) -> Result<raw::Fleet, de::Error> {
+    let _t = crate::timing::stage("typed");
+    let mut fleet = de::from_node::<raw::Fleet>(root)?;
+    fleet.spec.components = de::items(root.at(["spec", "components"]))?;
+    Ok(fleet)
+}
+
 /// Checks a spec already in memory.
 ///
 /// # Errors
@@ -71,22 +84,36 @@ pub(crate) fn load_source(source: Source) -> Result<Loaded, LoadError> {
         let _t = crate::timing::stage("schema");
         schema::check(&root)
     };
-    let typed = || -> Result<raw::Fleet, de::Error> {
-        let _t = crate::timing::stage("typed");
-        let mut fleet = de::from_node::<raw::Fleet>(&root)?;
-        fleet.spec.components = de::items(root.at(["spec", "components"]))?;
-        Ok(fleet)
-    };
-    let (problems, typed) = if source.text.len() < PARALLEL_FROM {
-        (schema(), typed())
+    let (found, read) = if source.text.len() < PARALLEL_FROM {
+        (schema(), typed(&root))
     } else {
-        crate::par::beside(schema, typed)
+        crate::par::beside(schema, || typed(&root))
     };
-    if !problems.is_empty() {
-        return Err(LoadError::Invalid(source, problems));
+    if !found.problems.is_empty() {
+        // Read what can be read without the violations, for the later stages' problems.
+        let cut = found
+            .cuts
+            .as_deref()
+            .and_then(|cuts| repair::apply(&root, cuts));
+        return match cut.and_then(|(copy, quiet)| Some((typed(&copy).ok()?, quiet))) {
+            Some((raw, quiet)) => Ok(Loaded {
+                source,
+                root,
+                raw,
+                schema: found.problems,
+                quiet,
+            }),
+            None => Err(LoadError::Invalid(source, found.problems)),
+        };
     }
-    match typed {
-        Ok(raw) => Ok(Loaded { source, root, raw }),
+    match read {
+        Ok(raw) => Ok(Loaded {
+            source,
+            root,
+            raw,
+            schema: Vec::new(),
+            quiet: Vec::new(),
+        }),
         Err(e) => {
             let problem = Problem::error(
                 Code::Internal,

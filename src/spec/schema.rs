@@ -7,6 +7,7 @@ use jsonschema::Validator;
 use jsonschema::error::ValidationErrorKind;
 use serde_json::Value as Json;
 
+use super::repair::{self, Cut};
 use super::schema_messages::describe;
 use super::schema_node::Yaml;
 use crate::diag::{Code, Problem};
@@ -49,16 +50,28 @@ pub(crate) fn prepare() {
     let _ = validator();
 }
 
-/// Validates the document against the schema; every violation becomes a problem on its span.
+/// What the schema found: every violation as a problem on its span, and the cuts that take
+/// each out of the spec (`None` when one cannot be cut out: see [`super::repair`]).
+#[derive(Debug, Default)]
+pub(crate) struct Found {
+    pub(crate) problems: Vec<Problem>,
+    pub(crate) cuts: Option<Vec<Cut>>,
+}
+
+/// Validates the document against the schema.
 #[must_use]
-pub(crate) fn check(root: &Node) -> Vec<Problem> {
+pub(crate) fn check(root: &Node) -> Found {
     let Some(validator) = validator() else {
-        return vec![Problem::error(
-            Code::Internal,
-            "the built-in schema does not compile: this is a bug in synctl",
-        )];
+        return Found {
+            problems: vec![Problem::error(
+                Code::Internal,
+                "the built-in schema does not compile: this is a bug in synctl",
+            )],
+            cuts: None,
+        };
     };
     let mut problems = Vec::new();
+    let mut cuts = Some(Vec::new());
     for error in validator.iter_errors(root) {
         let path: Vec<String> = error
             .instance_path()
@@ -73,9 +86,37 @@ pub(crate) fn check(root: &Node) -> Vec<Problem> {
         if let ValidationErrorKind::Not { .. } = error.kind() {
             let excluded = exclusion(node, error.schema_path().as_str()).unwrap_or_default();
             if !excluded.is_empty() {
-                problems.extend(excluded);
+                for (key, problem) in excluded {
+                    if let Some(c) = cuts.as_mut() {
+                        c.push(Cut {
+                            parent: path.clone(),
+                            key,
+                            quiet: false,
+                        });
+                    }
+                    problems.push(problem);
+                }
                 continue;
             }
+        }
+        let cut: Option<Vec<Cut>> = match error.kind() {
+            ValidationErrorKind::AdditionalProperties { unexpected } => Some(
+                unexpected
+                    .iter()
+                    .map(|key| Cut {
+                        parent: path.clone(),
+                        key: key.clone(),
+                        quiet: false,
+                    })
+                    .collect(),
+            ),
+            ValidationErrorKind::Required { .. } => None,
+            _ => repair::cut_value(root, &path).map(|c| vec![c]),
+        };
+        match (cut, cuts.as_mut()) {
+            (Some(c), Some(all)) => all.extend(c),
+            (None, _) => cuts = None,
+            (Some(_), None) => {}
         }
         let mut problem = describe(error.kind(), node, field, &path, schema_at);
         if let (ValidationErrorKind::Required { .. }, Some((last, parent))) =
@@ -89,7 +130,7 @@ pub(crate) fn check(root: &Node) -> Vec<Problem> {
         }
         problems.push(problem);
     }
-    problems
+    Found { problems, cuts }
 }
 
 /// The schema object holding the keyword at `keyword_path`.
@@ -102,7 +143,7 @@ fn parent_schema(keyword_path: &str) -> Option<&'static Json> {
 /// the other kind of component), as diagnostics. The schema is the one table of these fields:
 /// each rule is `if: <condition>, then: {not: {anyOf: [{required: [field]}…]}}` (or `else:`),
 /// and the message is read off the rule that failed, at `keyword_path` (the `not`).
-fn exclusion(node: &Node, keyword_path: &str) -> Option<Vec<Problem>> {
+fn exclusion(node: &Node, keyword_path: &str) -> Option<Vec<(String, Problem)>> {
     // The schemas along the path (a `$ref` is followed where it stands).
     let mut chain: Vec<(&str, &Json)> = vec![("", schema_json())];
     for token in keyword_path.split('/').skip(1) {
@@ -168,7 +209,7 @@ fn exclusion(node: &Node, keyword_path: &str) -> Option<Vec<Problem>> {
         fields
             .iter()
             .filter(|f| node.get(f).is_some())
-            .map(|f| problem(f))
+            .map(|f| ((*f).to_owned(), problem(f)))
             .collect(),
     )
 }
@@ -241,7 +282,7 @@ mod tests {
     fn problems(text: &str) -> Vec<Problem> {
         let src = Source::new("f", text.to_owned());
         let node = yaml::parse(&src).unwrap();
-        check(&node)
+        check(&node).problems
     }
 
     const HEAD: &str = "apiVersion: synctl.dev/v1alpha1\nkind: Fleet\nmetadata: {name: x}\n";

@@ -183,3 +183,53 @@ fn all_problems_of_a_spec_are_reported_in_one_run_sorted_by_line() {
         ]
     );
 }
+
+/// Schema errors do not hide the rest: an unknown field is cut out and the spec read on, so a
+/// `dependsOn` typo in the same component is still reported; a field with a wrong value is cut
+/// too, and what the later stages find inside its component (left at defaults it did not ask
+/// for) is dropped; a missing required field stops the run at the schema's errors.
+#[test]
+fn schema_errors_do_not_hide_reference_and_graph_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("fleet.yaml");
+    let head = "apiVersion: synctl.dev/v1alpha1\nkind: Fleet\nmetadata: {name: x}\nspec:\n  repository: {url: https://x/y}\n  clusters:\n    - {name: hub, role: hub}\n  components:\n";
+    let found = |components: &str| -> Vec<(String, u64)> {
+        fs::write(&spec, format!("{head}{components}")).unwrap();
+        let run = Synctl::new()
+            .args(["validate", "--format", "json", "-f"])
+            .args([&spec])
+            .run();
+        assert_eq!(run.status, 1, "{}", run.stderr);
+        let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                (
+                    p["code"].as_str().unwrap().to_owned(),
+                    p["line"].as_u64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    let pair = |code: &str, line: u64| (format!("synctl::{code}"), line);
+    assert_eq!(
+        found(
+            "    - {name: a, wave: controllers, path: ., dependsOn: [zz], colour: blue}\n    - {name: b, wave: controllers, path: ., interval: forever, dependsOn: [yy]}\n    - {name: c, wave: controllers, path: ., dependsOn: [b, ww]}\n    - {name: c, wave: config, path: ., timout: 5m}\n"
+        ),
+        [
+            pair("unknown-ref", 9),
+            pair("schema", 9),
+            pair("schema", 10),
+            pair("unknown-ref", 11),
+            pair("duplicate", 12),
+            pair("schema", 12),
+        ]
+    );
+    assert_eq!(
+        found(
+            "    - {name: a, wave: controllers, dependsOn: [zz], chart: {repository: https://x, version: 1.0.0}}\n    - {name: b, wave: controllers, path: ., dependsOn: [yy]}\n"
+        ),
+        [pair("schema", 9)]
+    );
+}
