@@ -224,65 +224,152 @@ fn every_command_shows_examples_in_its_help() {
     }
 }
 
-/// The README's Renovate managers find every chart component that states a version, in every
-/// example and test fleet (the chart's name and version read back as the spec says).
+/// The chart versions a synctl spec states, as Renovate should report them: (file, chart,
+/// version, environment), a component's own version with no environment.
+fn chart_versions(file: &str, spec: &serde_yaml::Value) -> Vec<(String, String, String, String)> {
+    let mut out = Vec::new();
+    for c in spec["spec"]["components"]
+        .as_sequence()
+        .into_iter()
+        .flatten()
+    {
+        let Some(name) = c["chart"]["name"].as_str() else {
+            continue;
+        };
+        let mut add = |version: &serde_yaml::Value, env: &str| {
+            if let Some(v) = version.as_str() {
+                out.push((
+                    file.to_owned(),
+                    name.to_owned(),
+                    v.to_owned(),
+                    env.to_owned(),
+                ));
+            }
+        };
+        add(&c["chart"]["version"], "");
+        for (env, e) in c["environments"].as_mapping().into_iter().flatten() {
+            add(&e["version"], env.as_str().unwrap());
+        }
+    }
+    out
+}
+
+/// The shipped Renovate preset (`renovate/synctl.json`), run by the real Renovate from npm in
+/// its offline extract mode (`.ci/test` installs it) over every example and test fleet, a spec
+/// with its chart keys in another order, and a Rancher Fleet `fleet.yaml`: every chart version
+/// is found (base and per environment, with its datasource), nothing else is, and Renovate's
+/// `fleet` manager reads none of these files.
 #[test]
-fn the_readme_renovate_regexes_find_every_chart_version() {
-    let readme = fs::read_to_string(root().join("README.md")).unwrap();
-    let section = readme
-        .split("## Keep chart versions current")
-        .nth(1)
-        .unwrap();
-    let json = section
-        .split("```json")
-        .nth(1)
-        .unwrap()
-        .split("```")
-        .next()
-        .unwrap();
-    let config: serde_json::Value = serde_json::from_str(json).unwrap();
-    let patterns: Vec<regex::Regex> = config["customManagers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|m| m["matchStrings"].as_array().unwrap().iter())
-        .map(|p| regex::Regex::new(p.as_str().unwrap()).unwrap())
-        .collect();
-    let mut fleets: Vec<std::path::PathBuf> = Vec::new();
-    for dir in ["examples", "tests/fleets"] {
-        for e in fs::read_dir(root().join(dir)).unwrap().flatten() {
+fn the_renovate_preset_finds_every_chart_version_with_the_real_renovate() {
+    let tools = std::env::var("SYNCTL_RENOVATE")
+        .map_or_else(|_| root().join(".venv/renovate"), std::path::PathBuf::from);
+    let bin = tools.join("node_modules/.bin");
+    assert!(
+        bin.join("renovate").exists() && bin.join("node24").exists(),
+        "Renovate is not installed in {}: run `bash .ci/test` once",
+        tools.display()
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("repo");
+    let mut want = Vec::new();
+    let mut specs = vec![("order".to_owned(), root().join("tests/renovate/fleet.yaml"))];
+    for group in ["examples", "tests/fleets"] {
+        for e in fs::read_dir(root().join(group)).unwrap().flatten() {
             if e.path().join("fleet.yaml").is_file() {
-                fleets.push(e.path().join("fleet.yaml"));
+                let name = e.file_name().to_string_lossy().into_owned();
+                specs.push((name, e.path().join("fleet.yaml")));
             }
         }
     }
-    let mut found = 0;
-    for f in &fleets {
-        let text = fs::read_to_string(f).unwrap();
-        let spec: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
-        let mut want: Vec<(String, String)> = spec["spec"]["components"]
-            .as_sequence()
-            .into_iter()
-            .flatten()
-            .filter_map(|c| {
-                let ch = &c["chart"];
-                Some((
-                    ch["name"].as_str()?.to_owned(),
-                    ch["version"].as_str()?.to_owned(),
-                ))
-            })
-            .collect();
-        let mut got: Vec<(String, String)> = patterns
-            .iter()
-            .flat_map(|p| p.captures_iter(&text))
-            .map(|c| (c["depName"].to_owned(), c["currentValue"].to_owned()))
-            .collect();
-        want.sort();
-        got.sort();
-        assert_eq!(got, want, "{}", f.display());
-        found += got.len();
+    for (name, path) in &specs {
+        let text = fs::read_to_string(path).unwrap();
+        fs::create_dir_all(repo.join(name)).unwrap();
+        fs::write(repo.join(name).join("fleet.yaml"), &text).unwrap();
+        let file = format!("{name}/fleet.yaml");
+        want.extend(chart_versions(&file, &serde_yaml::from_str(&text).unwrap()));
     }
-    assert!(found > 30, "only {found} charts found");
+    fs::create_dir_all(repo.join("rancher")).unwrap();
+    fs::write(
+        repo.join("rancher/fleet.yaml"),
+        "defaultNamespace: podinfo\nhelm:\n  repo: https://stefanprodan.github.io/podinfo\n  chart: podinfo\n  version: 6.7.1\n",
+    )
+    .unwrap();
+    crate::git(&repo, &["init", "-q", "-b", "main"]);
+    crate::git(&repo, &["add", "-A"]);
+    crate::git(&repo, &["commit", "-q", "-m", "fleets"]);
+    let out = Command::new(bin.join("node24"))
+        .arg(bin.join("renovate"))
+        .args([
+            "--platform=local",
+            "--dry-run=extract",
+            "--onboarding=false",
+        ])
+        .args(["--require-config=ignored"])
+        .current_dir(&repo)
+        .env("RENOVATE_CONFIG_FILE", root().join("renovate/synctl.json"))
+        .env("RENOVATE_BASE_DIR", dir.path().join("base"))
+        .env("HOME", dir.path())
+        .env("LOG_LEVEL", "info")
+        .env("LOG_FORMAT", "json")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .output()
+        .unwrap();
+    let log = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{log}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let extracted: serde_json::Value = log
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|l| l["msg"] == "Extracted dependencies")
+        .unwrap_or_else(|| panic!("no extraction in the log:\n{log}"))["packageFiles"]
+        .clone();
+    let managers: Vec<&String> = extracted.as_object().unwrap().keys().collect();
+    assert_eq!(managers, ["jsonata"], "{extracted}");
+    let mut got = Vec::new();
+    for file in extracted["jsonata"].as_array().unwrap() {
+        let path = file["packageFile"].as_str().unwrap();
+        for dep in file["deps"].as_array().unwrap() {
+            let name = dep["depName"].as_str().unwrap();
+            // The datasource follows the chart's repository: Helm for https://, Docker (the
+            // OCI registry path) for oci://.
+            match dep["datasource"].as_str().unwrap() {
+                "helm" => assert!(
+                    dep["registryUrls"][0]
+                        .as_str()
+                        .unwrap()
+                        .starts_with("https://"),
+                    "{dep}"
+                ),
+                "docker" => assert!(
+                    dep["packageName"]
+                        .as_str()
+                        .unwrap()
+                        .ends_with(&format!("/{name}")),
+                    "{dep}"
+                ),
+                other => panic!("datasource {other}: {dep}"),
+            }
+            got.push((
+                path.to_owned(),
+                name.to_owned(),
+                dep["currentValue"].as_str().unwrap().to_owned(),
+                dep["depType"].as_str().unwrap_or_default().to_owned(),
+            ));
+        }
+    }
+    want.sort();
+    got.sort();
+    assert_eq!(got, want);
+    let order: Vec<_> = got.iter().filter(|d| d.0 == "order/fleet.yaml").collect();
+    assert_eq!(order.len(), 3, "{order:?}");
+    assert!(
+        got.iter().any(|d| d.3 == "production") && got.len() > 40,
+        "{got:?}"
+    );
 }
 
 /// The GitHub Action's shell steps, run here with a fake job environment: the install step
