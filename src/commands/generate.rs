@@ -387,35 +387,39 @@ pub(crate) fn diff(g: &Global, args: &DiffArgs) -> Result<(), Failure> {
     let plan = compiled
         .plan(&g.out_root(), true)
         .map_err(|stop| g.fail(stop))?;
-    let mut out = String::new();
-    let udiff = |old: &str, new: &str, a: &str, b: &str| {
-        similar::TextDiff::from_lines(old, new)
+    // Each file's change as a unified diff, its path from the current folder (as every path
+    // synctl prints), so `git apply` takes it from where the command ran.
+    let prefix = g.tree_prefix();
+    let udiff = |p: &str, old: Option<&str>, new: Option<&str>| {
+        let side = |tag: &str, text: Option<&str>| {
+            text.map_or_else(|| "/dev/null".to_owned(), |_| format!("{tag}/{prefix}{p}"))
+        };
+        similar::TextDiff::from_lines(old.unwrap_or(""), new.unwrap_or(""))
             .unified_diff()
             .context_radius(3)
-            .header(a, b)
+            .header(&side("a", old), &side("b", new))
             .to_string()
     };
+    let mut changes: Vec<(String, &str, String)> = Vec::new();
     for (p, new) in &plan.add {
-        out.push_str(&udiff("", new, "/dev/null", &format!("b/{p}")));
+        changes.push((format!("{prefix}{p}"), "added", udiff(p, None, Some(new))));
     }
     for (p, (old, new)) in &plan.change {
-        out.push_str(&udiff(old, new, &format!("a/{p}"), &format!("b/{p}")));
+        changes.push((
+            format!("{prefix}{p}"),
+            "changed",
+            udiff(p, Some(old), Some(new)),
+        ));
     }
     for (p, old) in &plan.remove {
-        out.push_str(&udiff(old, "", &format!("a/{p}"), "/dev/null"));
+        changes.push((format!("{prefix}{p}"), "removed", udiff(p, Some(old), None)));
     }
     let (clusters, waves) = compiled.blast_radius(plan.paths());
     if args.format == DiffFormat::Json {
-        let mut files = Vec::new();
-        for (p, new) in &plan.add {
-            files.push(serde_json::json!({"path": p, "change": "added", "diff": udiff("", new, "/dev/null", &format!("b/{p}"))}));
-        }
-        for (p, (old, new)) in &plan.change {
-            files.push(serde_json::json!({"path": p, "change": "changed", "diff": udiff(old, new, &format!("a/{p}"), &format!("b/{p}"))}));
-        }
-        for (p, old) in &plan.remove {
-            files.push(serde_json::json!({"path": p, "change": "removed", "diff": udiff(old, "", &format!("a/{p}"), "/dev/null")}));
-        }
+        let files: Vec<serde_json::Value> = changes
+            .iter()
+            .map(|(path, change, diff)| serde_json::json!({"path": path, "change": change, "diff": diff}))
+            .collect();
         let doc = serde_json::json!({
             "files": files, "added": plan.add.len(), "changed": plan.change.len(),
             "removed": plan.remove.len(), "clusters": clusters, "waves": waves,
@@ -429,6 +433,7 @@ pub(crate) fn diff(g: &Global, args: &DiffArgs) -> Result<(), Failure> {
         }
         return Ok(());
     }
+    let mut out: String = changes.iter().map(|(_, _, diff)| diff.as_str()).collect();
     out.push_str(&format!(
         "\n{} added, {} changed, {} removed; clusters touched: {}; waves touched: {}\n",
         plan.add.len(),

@@ -193,14 +193,27 @@ pub(crate) enum DataFormat {
 pub(crate) fn report(g: &Global, source: &Source, problems: &[Problem], format: Format) {
     // GitHub and code scanning place a file by its path from the repository root: the spec as
     // named and a generated file as printed (from the current folder), seen from there.
+    // Every path printed is from the current folder, as the spec's name is: a generated file
+    // (held from the output root) gets the output root's place in front.
     let prefix = g.tree_prefix();
+    let prefixed: Vec<Problem>;
+    let problems = if prefix.is_empty() || problems.iter().all(|p| p.path.is_none()) {
+        problems
+    } else {
+        prefixed = problems
+            .iter()
+            .map(|p| {
+                let mut p = p.clone();
+                p.path = p.path.map(|f| format!("{prefix}{f}"));
+                p
+            })
+            .collect();
+        &prefixed
+    };
     // Found once, and only when annotations or SARIF ask for it (not on every `validate`).
     let base = std::cell::OnceCell::new();
     let file_of = |p: &Problem| {
-        let shown = p
-            .path
-            .as_deref()
-            .map_or_else(|| source.name.clone(), |f| format!("{prefix}{f}"));
+        let shown = p.path.clone().unwrap_or_else(|| source.name.clone());
         match base.get_or_init(repository_base) {
             Some((root, cwd)) => from_root(root, cwd, &shown),
             None => shown,

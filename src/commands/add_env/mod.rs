@@ -126,7 +126,9 @@ pub(crate) fn run(g: &Global, a: &Args) -> Result<(), Failure> {
         false,
         |compiled, plan| {
             let shown = spec_path.display().to_string();
-            (compiled.checked.fleet.as_ref()).map(|(f, _)| outcome(f, &a.name, shown, plan, commit))
+            let prefix = g.tree_prefix();
+            (compiled.checked.fleet.as_ref())
+                .map(|(f, _)| outcome(f, &a.name, shown, plan, commit, &prefix))
         },
     )?
     .ok_or(Failure::Invalid)?;

@@ -14,7 +14,7 @@ pub(super) struct Outcome {
     /// The spec file edited, as given.
     spec: String,
     committed: bool,
-    /// Generated files, relative to the output root.
+    /// Generated files, from the current folder (as every path synctl prints).
     added: Vec<String>,
     changed: Vec<String>,
     removed: Vec<String>,
@@ -99,6 +99,7 @@ pub(super) fn outcome(
     spec: String,
     plan: &Plan,
     committed: bool,
+    prefix: &str,
 ) -> Outcome {
     let c = fleet.clusters.iter().find(|c| c.name == name);
     let standalone = c.is_some_and(crate::model::Cluster::is_standalone);
@@ -111,7 +112,7 @@ pub(super) fn outcome(
         Some(c) => (
             fleet.hub().map_or("hub", |h| h.name.as_str()).to_owned(),
             None,
-            cluster_steps(fleet, c),
+            cluster_steps(fleet, c, prefix),
         ),
         None => (String::new(), None, Vec::new()),
     };
@@ -122,9 +123,9 @@ pub(super) fn outcome(
         branch: c.map(|c| c.branch.clone()).unwrap_or_default(),
         spec,
         committed,
-        added: plan.add.keys().cloned().collect(),
-        changed: plan.change.keys().cloned().collect(),
-        removed: plan.remove.keys().cloned().collect(),
+        added: plan.add.keys().map(|p| format!("{prefix}{p}")).collect(),
+        changed: plan.change.keys().map(|p| format!("{prefix}{p}")).collect(),
+        removed: plan.remove.keys().map(|p| format!("{prefix}{p}")).collect(),
         context,
         entry,
         steps,
@@ -182,7 +183,11 @@ fn needed_secrets(fleet: &crate::model::Fleet, name: &str) -> Vec<NeededSecret> 
         .collect()
 }
 
-fn cluster_steps(fleet: &crate::model::Fleet, c: &crate::model::Cluster) -> Vec<Step> {
+fn cluster_steps(
+    fleet: &crate::model::Fleet,
+    c: &crate::model::Cluster,
+    prefix: &str,
+) -> Vec<Step> {
     let name = &c.name;
     let hub = fleet.hub().map_or("hub", |h| h.name.as_str());
     let mut steps = Vec::new();
@@ -200,7 +205,7 @@ fn cluster_steps(fleet: &crate::model::Fleet, c: &crate::model::Cluster) -> Vec<
         steps.push(register);
         steps.push(Step::new(
             "after pushing, apply the cluster's root Application once (hub/ is applied by hand with engine argocd)",
-            &[format!("kubectl --context {hub} apply -f hub/{name}.yaml")],
+            &[format!("kubectl --context {hub} apply -f {prefix}hub/{name}.yaml")],
         ));
         return steps;
     }
@@ -238,7 +243,7 @@ fn cluster_steps(fleet: &crate::model::Fleet, c: &crate::model::Cluster) -> Vec<
         ));
     }
     steps.push(Step::new(
-        format!("push the commit; Flux on `{hub}` reconciles hub/{name}.yaml and starts the waves of `{name}`"),
+        format!("push the commit; Flux on `{hub}` reconciles {prefix}hub/{name}.yaml and starts the waves of `{name}`"),
         &[],
     ));
     steps
