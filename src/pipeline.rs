@@ -182,17 +182,7 @@ fn finish(
             (rules(), None)
         };
     problems.extend(rule_problems);
-    if !schema.is_empty() {
-        // The spec was read with its schema violations cut out: what the later stages found
-        // inside an item a cut left at its defaults may be the cut's doing.
-        let inside = |p: &Problem| {
-            p.primary
-                .as_ref()
-                .is_some_and(|l| quiet.iter().any(|q| q.holds(l.span)))
-        };
-        problems.retain(|p| !inside(p));
-        problems.extend(schema);
-    }
+    merge_schema(&mut problems, schema, &quiet);
     let layout = if problems.iter().any(Problem::is_error) {
         None
     } else {
@@ -208,6 +198,21 @@ fn finish(
         layout,
         problems,
     }
+}
+
+/// Adds the schema's problems of a spec read with its violations cut out
+/// (`spec::Loaded::schema`), and drops what the later stages found inside an item a cut left
+/// at defaults it did not ask for (`quiet`): that may be the cut's doing.
+fn merge_schema(problems: &mut Vec<Problem>, schema: Vec<Problem>, quiet: &[crate::source::Span]) {
+    if schema.is_empty() {
+        return;
+    }
+    problems.retain(|p| {
+        !p.primary
+            .as_ref()
+            .is_some_and(|l| quiet.iter().any(|q| q.holds(l.span)))
+    });
+    problems.extend(schema);
 }
 
 /// A valid spec and the files it compiles to, with their headers.

@@ -389,7 +389,7 @@ pub(crate) fn diff(g: &Global, args: &DiffArgs) -> Result<(), Failure> {
         .map_err(|stop| g.fail(stop))?;
     // Each file's change as a unified diff, its path from the current folder (as every path
     // synctl prints), so `git apply` takes it from where the command ran.
-    let prefix = g.tree_prefix();
+    let prefix = g.printed_prefix();
     let udiff = |p: &str, old: Option<&str>, new: Option<&str>| {
         let side = |tag: &str, text: Option<&str>| {
             text.map_or_else(|| "/dev/null".to_owned(), |_| format!("{tag}/{prefix}{p}"))

@@ -74,6 +74,18 @@ impl Global {
     /// The output root as seen from the working directory, ending with `/` (empty when it is
     /// the working directory): what generated paths are prefixed with for GitHub.
     #[must_use]
+    /// What goes before a path of the tree when synctl prints it: the output root from the
+    /// current folder (`gitops/`) when the root lies inside it, else nothing (paths stay from
+    /// the output root rather than turn absolute).
+    pub(crate) fn printed_prefix(&self) -> String {
+        let prefix = self.tree_prefix();
+        if prefix.starts_with('/') || prefix.starts_with("../") || prefix.contains(":/") {
+            String::new()
+        } else {
+            prefix
+        }
+    }
+
     pub(crate) fn tree_prefix(&self) -> String {
         let root = self.out_root();
         let rel = match std::env::current_dir() {
@@ -192,10 +204,24 @@ pub(crate) enum DataFormat {
 /// `GITHUB_ACTIONS=true`.
 pub(crate) fn report(g: &Global, source: &Source, problems: &[Problem], format: Format) {
     // GitHub and code scanning place a file by its path from the repository root: the spec as
-    // named and a generated file as printed (from the current folder), seen from there.
-    // Every path printed is from the current folder, as the spec's name is: a generated file
+    // named and a generated file from the current folder (the output root's place in front),
+    // seen from there. Found once, and only when annotations or SARIF ask for it.
+    let tree = g.tree_prefix();
+    let base = std::cell::OnceCell::new();
+    let file_of = |p: &Problem| {
+        let shown = p
+            .path
+            .as_deref()
+            .map_or_else(|| source.name.clone(), |f| format!("{tree}{f}"));
+        match base.get_or_init(repository_base) {
+            Some((root, cwd)) => from_root(root, cwd, &shown),
+            None => shown,
+        }
+    };
+    let placed = problems;
+    // Printed, every path is from the current folder, as the spec's name is: a generated file
     // (held from the output root) gets the output root's place in front.
-    let prefix = g.tree_prefix();
+    let prefix = g.printed_prefix();
     let prefixed: Vec<Problem>;
     let problems = if prefix.is_empty() || problems.iter().all(|p| p.path.is_none()) {
         problems
@@ -210,17 +236,8 @@ pub(crate) fn report(g: &Global, source: &Source, problems: &[Problem], format: 
             .collect();
         &prefixed
     };
-    // Found once, and only when annotations or SARIF ask for it (not on every `validate`).
-    let base = std::cell::OnceCell::new();
-    let file_of = |p: &Problem| {
-        let shown = p.path.clone().unwrap_or_else(|| source.name.clone());
-        match base.get_or_init(repository_base) {
-            Some((root, cwd)) => from_root(root, cwd, &shown),
-            None => shown,
-        }
-    };
     if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
-        let annotations = diag::render_github(source, problems, &file_of);
+        let annotations = diag::render_github(source, placed, &file_of);
         // stdout carries the machine format alone; the runner reads commands on stderr too.
         if format == Format::Human {
             print_stdout(&annotations);
@@ -230,7 +247,7 @@ pub(crate) fn report(g: &Global, source: &Source, problems: &[Problem], format: 
     }
     match format {
         Format::Json => print_stdout(&diag::render_json(source, problems)),
-        Format::Sarif => print_stdout(&diag::render_sarif(source, problems, &file_of)),
+        Format::Sarif => print_stdout(&diag::render_sarif(source, placed, &file_of)),
         Format::Human => {
             if !problems.is_empty() {
                 print_stderr(&diag::render_human(source, problems, g.color_on()));

@@ -118,6 +118,46 @@ impl Code {
     }
 }
 
+/// The Diagnostics section of `docs/spec.md`: the one description of every code (SARIF's rule
+/// metadata is read from it).
+const SPEC_DOC: &str = include_str!("../../docs/spec.md");
+
+/// Where the table is published.
+pub(crate) const CODES_URI: &str =
+    "https://github.com/synctl/synctl/blob/main/docs/spec.md#diagnostics";
+
+impl Code {
+    /// The rule's name: the code in `PascalCase` (`UnknownRef`).
+    #[must_use]
+    pub(crate) fn rule_name(self) -> String {
+        let bare = self.as_str().trim_start_matches("synctl::");
+        bare.split('-')
+            .map(|w| {
+                let mut c = w.chars();
+                c.next()
+                    .map_or_else(String::new, |f| f.to_uppercase().chain(c).collect())
+            })
+            .collect()
+    }
+
+    /// What the code means: its row of the Diagnostics table of `docs/spec.md` (markdown).
+    #[must_use]
+    pub(crate) fn description(self) -> &'static str {
+        let table = SPEC_DOC
+            .split("\n## Diagnostics\n")
+            .nth(1)
+            .and_then(|t| t.split("\n## ").next())
+            .unwrap_or_default();
+        let quoted = format!("`{}`", self.as_str());
+        table
+            .lines()
+            .filter_map(|l| l.strip_prefix("| "))
+            .filter_map(|l| l.split_once(" | "))
+            .find(|(codes, _)| codes.split(", ").any(|c| c == quoted))
+            .map_or("", |(_, what)| what.trim_end_matches(" |").trim())
+    }
+}
+
 impl fmt::Display for Code {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -255,6 +295,23 @@ mod tests {
 
     fn source(text: &str) -> Source {
         Source::new("fleet.yaml", text.to_owned())
+    }
+
+    /// SARIF's rules are described from docs/spec.md: every code has its row there.
+    #[test]
+    fn every_code_is_described_and_named() {
+        for code in Code::ALL {
+            assert!(
+                code.description().len() > 20,
+                "{code}: {:?}",
+                code.description()
+            );
+            assert!(!code.description().contains(" | "), "{code}");
+        }
+        assert_eq!(Code::UnknownRef.rule_name(), "UnknownRef");
+        assert_eq!(Code::Io.rule_name(), "Io");
+        assert!(Code::HandEdit.description().contains("edited"));
+        assert!(Code::Cycle.description().starts_with("a dependency cycle"));
     }
 
     #[test]

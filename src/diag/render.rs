@@ -10,7 +10,7 @@ use miette::{
 };
 use serde::Serialize;
 
-use super::{Problem, Severity};
+use super::{Code, Problem, Severity};
 use crate::source::Source;
 
 /// A problem together with the source it points into, as miette wants it.
@@ -266,9 +266,30 @@ pub(crate) fn render_sarif(
     problems: &[Problem],
     file_of: &dyn Fn(&Problem) -> String,
 ) -> String {
-    let mut rules: Vec<&str> = problems.iter().map(|p| p.code.as_str()).collect();
-    rules.sort_unstable();
-    rules.dedup();
+    let mut codes: Vec<Code> = problems.iter().map(|p| p.code).collect();
+    codes.sort_unstable_by_key(|c| c.as_str());
+    codes.dedup();
+    // Each rule described from the Diagnostics table of docs/spec.md (markdown, and as text
+    // without the backticks).
+    let rules: Vec<serde_json::Value> = codes
+        .iter()
+        .map(|c| {
+            let markdown = c.description();
+            let text = markdown.replace('`', "");
+            let short = text.split("; ").next().unwrap_or_default();
+            serde_json::json!({
+                "id": c.as_str(),
+                "name": c.rule_name(),
+                "shortDescription": {"text": short},
+                "fullDescription": {"text": text},
+                "help": {
+                    "text": format!("{text}. The codes and what to do: {}", super::CODES_URI),
+                    "markdown": format!("{markdown}. [The codes and what to do]({})", super::CODES_URI),
+                },
+                "helpUri": super::CODES_URI,
+            })
+        })
+        .collect();
     let results: Vec<serde_json::Value> = problems
         .iter()
         .map(|p| {
@@ -303,7 +324,7 @@ pub(crate) fn render_sarif(
                 "name": "synctl",
                 "version": env!("CARGO_PKG_VERSION"),
                 "informationUri": "https://github.com/synctl/synctl",
-                "rules": rules.iter().map(|r| serde_json::json!({"id": r})).collect::<Vec<_>>(),
+                "rules": rules,
             }},
             "results": results,
         }],

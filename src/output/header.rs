@@ -39,11 +39,12 @@ pub(super) fn header(spec: &str, rel: &str, body: &str) -> String {
     out
 }
 
+/// The SHA-256 of the body, in full (64 hex digits): what `tail -n +3 FILE | sha256sum` prints.
 fn digest(body: &str) -> String {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let hash = Sha256::digest(body.as_bytes());
-    let mut out = String::with_capacity(32);
-    for b in hash.iter().take(16) {
+    let mut out = String::with_capacity(64);
+    for b in &hash {
         out.push(char::from(HEX[usize::from(b >> 4)]));
         out.push(char::from(HEX[usize::from(b & 0xf)]));
     }
@@ -96,10 +97,14 @@ pub(crate) fn ownership(content: &str, spec: &str, rel: &str) -> Ownership {
         Some((d, p)) => (d, Some(p)),
         None => (line, None),
     };
+    // synctl's first headers (builds of 0.1.0 from before the full digest) held the first 128
+    // bits of the SHA-256 under the `sha256:` label (32 hex digits): such a header is still
+    // synctl's, and the next `generate` writes the full digest.
+    let matches = |d: String| d == want || (want.len() == 32 && d.starts_with(want));
     match path {
         Some(p) if p != rel => Ownership::User,
         None => Ownership::Legacy,
-        Some(_) if digest(body) == want => Ownership::Generated,
+        Some(_) if matches(digest(body)) => Ownership::Generated,
         Some(_) => Ownership::Edited,
     }
 }
@@ -113,4 +118,47 @@ pub(crate) fn owns(content: &[u8], spec: &str, rel: &str) -> bool {
             Ownership::Generated | Ownership::Edited
         )
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_digest_is_the_full_sha256_of_the_body_and_old_headers_stay_synctls() {
+        let body = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: a\n";
+        let text = with_header("fleet.yaml", "hub/a.yaml", body);
+        let second = text.lines().nth(1).unwrap();
+        let printed = second
+            .strip_prefix("# synctl-digest: sha256:")
+            .and_then(|r| r.strip_suffix(" for hub/a.yaml"))
+            .unwrap();
+        // The body's SHA-256 as `sha256sum` prints it (computed with coreutils).
+        assert_eq!(
+            printed,
+            "9a6e43549da2db42c1b9f4c9edd2e62e1f5a82e39b8646556ac9273ac68359a0"
+        );
+        assert_eq!(
+            ownership(&text, "fleet.yaml", "hub/a.yaml"),
+            Ownership::Generated
+        );
+        // The first headers: the first 32 hex digits.
+        let old = text.replace(printed, &printed[..32]);
+        assert_eq!(
+            ownership(&old, "fleet.yaml", "hub/a.yaml"),
+            Ownership::Generated
+        );
+        let mut wrong = printed[..32].to_owned();
+        wrong.replace_range(0..1, if wrong.starts_with('0') { "1" } else { "0" });
+        let edited = text.replace(printed, &wrong);
+        assert_eq!(
+            ownership(&edited, "fleet.yaml", "hub/a.yaml"),
+            Ownership::Edited
+        );
+        let body_edited = format!("{text}# more\n");
+        assert_eq!(
+            ownership(&body_edited, "fleet.yaml", "hub/a.yaml"),
+            Ownership::Edited
+        );
+    }
 }

@@ -126,7 +126,7 @@ pub(crate) fn run(g: &Global, a: &Args) -> Result<(), Failure> {
         false,
         |compiled, plan| {
             let shown = spec_path.display().to_string();
-            let prefix = g.tree_prefix();
+            let prefix = g.printed_prefix();
             (compiled.checked.fleet.as_ref())
                 .map(|(f, _)| outcome(f, &a.name, shown, plan, commit, &prefix))
         },
