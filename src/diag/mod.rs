@@ -302,7 +302,7 @@ mod tests {
     fn every_code_is_described_and_named() {
         for code in Code::ALL {
             assert!(
-                code.description().len() > 20,
+                code.description().len() > 10,
                 "{code}: {:?}",
                 code.description()
             );
