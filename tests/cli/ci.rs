@@ -634,6 +634,38 @@ fn machine_formats_parse() {
             .as_u64()
             .is_some()
     );
+    // The rule as code scanning shows it: described from docs/spec.md's Diagnostics table.
+    let rule = &sarif["runs"][0]["tool"]["driver"]["rules"][0];
+    assert_eq!(rule["id"], "synctl::cycle");
+    assert_eq!(rule["name"], "Cycle");
+    assert!(
+        rule["shortDescription"]["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("a dependency cycle"),
+        "{rule}"
+    );
+    assert!(
+        rule["fullDescription"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("each edge located"),
+        "{rule}"
+    );
+    assert!(
+        rule["help"]["markdown"]
+            .as_str()
+            .unwrap()
+            .contains("](https://"),
+        "{rule}"
+    );
+    assert!(
+        rule["helpUri"]
+            .as_str()
+            .unwrap()
+            .ends_with("docs/spec.md#diagnostics"),
+        "{rule}"
+    );
 
     let graph = json(&[
         "graph",
