@@ -146,8 +146,7 @@ fn finish(
     } = loaded;
     let root = keep_root.then_some(root);
     let t = crate::timing::stage("model");
-    let (fleet, mut problems) = model::build(&raw);
-    let fleet = Arc::new(fleet);
+    let (fleet, mut problems) = build_model(&raw, out_root);
     drop(t);
     let t = crate::timing::stage("free");
     drop(raw);
@@ -198,6 +197,16 @@ fn finish(
         layout,
         problems,
     }
+}
+
+/// The model of `raw`; on a sharded hub, each fleet cluster keeps the shard its committed
+/// `hub/<cluster>.yaml` gives it (docs/sharding.md).
+fn build_model(raw: &spec::raw::Fleet, out_root: Option<&Path>) -> (Arc<Fleet>, Vec<Problem>) {
+    let (mut fleet, problems) = model::build(raw);
+    model::shards::assign(&mut fleet, &|cluster| {
+        out_root.and_then(|root| output::shard_of(root, cluster))
+    });
+    (Arc::new(fleet), problems)
 }
 
 /// Adds the schema's problems of a spec read with its violations cut out

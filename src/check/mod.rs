@@ -7,6 +7,7 @@ mod flux_spec;
 mod names;
 mod order;
 mod secrets;
+mod shards;
 mod substitution;
 mod tenants;
 
@@ -31,6 +32,7 @@ pub(crate) fn check(fleet: &Fleet, graph: &Graph, out_root: Option<&Path>) -> Ve
     tenants::check(fleet, &mut problems);
     bootstrap::flux_running(fleet, out_root, &mut problems);
     bootstrap::repository(fleet, out_root, &mut problems);
+    shards::check(fleet, out_root, &mut problems);
     let folders = paths(fleet, out_root, &mut problems);
     order::cycles(fleet, graph, &mut problems);
     order::wave_order(fleet, graph, &mut problems);

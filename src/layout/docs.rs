@@ -139,6 +139,8 @@ pub struct FluxInstance {
     pub sync_name: Option<String>,
     /// `kustomize.patches` (`flux.patches`), when written.
     pub patches: Option<Vec<serde_json::Value>>,
+    /// `sharding.shards`: the hub's shards, when it is sharded.
+    pub shards: Vec<String>,
 }
 
 /// A Flux GitRepository (template `flux/gitrepository.yaml.j2`).
@@ -146,6 +148,8 @@ pub struct FluxInstance {
 pub struct GitRepository {
     pub name: String,
     pub namespace: String,
+    /// The `sharding.fluxcd.io/key` label: the hub's shard that reconciles it.
+    pub shard: Option<String>,
     pub interval: String,
     pub branch: String,
     pub secret_ref: Option<String>,
@@ -166,6 +170,8 @@ pub struct DependsOn {
 pub struct Kustomization {
     pub name: String,
     pub namespace: String,
+    /// The `sharding.fluxcd.io/key` label: the hub's shard that reconciles it.
+    pub shard: Option<String>,
     pub depends_on: Vec<DependsOn>,
     pub interval: String,
     pub retry_interval: String,

@@ -158,6 +158,8 @@ pub(super) struct Ks<'a> {
     pub substitute: Option<std::sync::Arc<std::collections::BTreeMap<String, String>>>,
     /// The account every Kustomization of the cluster runs as (fleet model section 3).
     pub account: Option<String>,
+    /// The hub's shard that reconciles the cluster's objects (a sharded hub's fleet cluster).
+    pub shard: Option<String>,
 }
 
 impl Ks<'_> {
@@ -175,6 +177,7 @@ impl Ks<'_> {
         Kustomization {
             name: name.to_owned(),
             namespace: self.namespace.clone(),
+            shard: self.shard.clone(),
             depends_on: deps
                 .iter()
                 .map(|n| DependsOn {

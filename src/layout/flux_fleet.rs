@@ -2,6 +2,7 @@
 //! (shared by the environment's clusters; per-cluster values come from substitution) and
 //! `hub/<cluster>.yaml` with the cluster's wave Kustomizations.
 
+use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::docs::{Content, Doc, GitRepository};
@@ -220,6 +221,7 @@ pub(super) fn fleet_cluster(b: &mut Builder<'_>, ci: usize, hub_branch: &str, pl
         hub_file.clone()
     };
     let ks = (!b.defers).then(|| Ks {
+        shard: cluster.shard.clone(),
         fleet,
         namespace: cluster.name.clone(),
         source: cluster.name.clone(),
@@ -256,7 +258,10 @@ pub(super) fn fleet_cluster(b: &mut Builder<'_>, ci: usize, hub_branch: &str, pl
     let waves: Vec<Doc> = waves
         .into_iter()
         .filter_map(|(_, _, k)| k)
-        .map(|k| Doc::Kustomization(Box::new(k)))
+        .map(|mut k| {
+            shard_what_it_applies(&mut k);
+            Doc::Kustomization(Box::new(k))
+        })
         .collect();
     if split {
         docs.push(split_entry(b, ci, ks, waves, &sources));
@@ -314,13 +319,20 @@ fn split_entry(
         substitute: None,
         ..ks
     };
-    Doc::Kustomization(Box::new(entry.object(
-        &cluster.name,
-        &split_dir,
-        &[],
-        false,
-        None,
-    )))
+    let mut k = entry.object(&cluster.name, &split_dir, &[], false, None);
+    shard_what_it_applies(&mut k);
+    Doc::Kustomization(Box::new(k))
+}
+
+/// On a sharded hub, a Kustomization that applies to the hub (a wave's releases, the entry of
+/// a cluster on another branch) labels what it applies there for its own shard
+/// (`commonMetadata`): the HelmReleases, their sources and the tenants' entries it creates
+/// are then reconciled by the shard that reconciles it.
+fn shard_what_it_applies(k: &mut super::docs::Kustomization) {
+    if let (Some(shard), None) = (&k.shard, &k.kubeconfig) {
+        let labels = json!({"commonMetadata": {"labels": {crate::model::shards::LABEL: shard}}});
+        crate::json::merge(k.extra.get_or_insert_with(|| json!({})), &labels);
+    }
 }
 
 /// A fleet cluster's wave Kustomizations, in order.
@@ -422,6 +434,7 @@ fn hub_objects(fleet: &Fleet, ci: usize, sparse: &BTreeSet<String>) -> Vec<Doc> 
     let git = GitRepository {
         name: cluster.name.clone(),
         namespace: cluster.name.clone(),
+        shard: cluster.shard.clone(),
         interval: fleet.defaults.interval.clone(),
         branch: cluster.branch.clone(),
         secret_ref: fleet.repository.secret_ref.clone(),

@@ -149,6 +149,11 @@ fn flux_instance(b: &mut Builder<'_>, ci: usize, entry: &str, file: &str) {
         pull_secret: fleet.repository.secret_ref.clone(),
         sync_name: (fleet.hub_source_ref != "flux-system").then(|| fleet.hub_source_ref.clone()),
         patches: f.patches.as_ref().map(|(p, _)| p.clone()),
+        shards: if cluster.is_hub() {
+            fleet.shards.clone()
+        } else {
+            Vec::new()
+        },
     };
     b.object(
         "FluxInstance",
@@ -274,6 +279,7 @@ fn entry_docs(
         kubeconfig: None,
         substitute: Some(cluster.variables().into()),
         account: Some(KUSTOMIZE_ACCOUNT.to_owned()),
+        shard: None,
     };
     let me = Item::Cluster(ci);
     let mut sources = BTreeSet::from([me]);

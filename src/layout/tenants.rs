@@ -118,6 +118,7 @@ pub(super) fn tenant_flux_apps(
         docs.push(Doc::GitRepository(Box::new(GitRepository {
             name: name.clone(),
             namespace: namespace.to_owned(),
+            shard: None, // on a fleet cluster, the wave applying it labels it for its shard
             interval: apps.source_interval.as_ref().map_or_else(
                 || apps.interval.clone().unwrap_or_else(|| d.interval.clone()),
                 |s| s.0.clone(),
@@ -143,6 +144,7 @@ pub(super) fn tenant_flux_apps(
     let ks = Kustomization {
         name,
         namespace: namespace.to_owned(),
+        shard: None,
         depends_on: entry_depends_on(t, e, deps),
         interval: apps.interval.clone().unwrap_or_else(|| d.interval.clone()),
         retry_interval: apps

@@ -4,6 +4,7 @@
 
 mod build;
 pub(crate) mod defaults;
+pub(crate) mod shards;
 
 pub(crate) use build::build;
 
@@ -32,6 +33,8 @@ pub struct FluxConfig {
     /// `size`), each with whether the cluster's own `flux:` wrote it (else `spec.flux`): with
     /// `flux bootstrap` nothing reads them.
     pub operator_fields: Vec<(&'static str, bool)>,
+    /// `sharding.shards` (`None`: `auto`) and where `sharding` is written.
+    pub sharding: Option<(Option<u32>, Span)>,
 }
 
 /// The checked fleet.
@@ -50,6 +53,8 @@ pub struct Fleet {
     pub clusters_span: Span,
     pub components: Vec<Component>,
     pub tenants: Vec<Tenant>,
+    /// The hub's shards (`shard1`…), empty when it is not sharded (`model::shards`).
+    pub shards: Vec<String>,
 }
 
 /// Labels and annotations of a namespace synctl creates.
@@ -128,6 +133,9 @@ pub struct Cluster {
     pub entry_resources: Option<(Vec<String>, Span)>,
     /// Components and tenants torn down from it (`synctl retire`), each where it is written.
     pub retired: Vec<(String, Span)>,
+    /// The shard of the hub's Flux controllers that reconciles this fleet cluster's objects
+    /// (`model::shards`), when the hub is sharded.
+    pub shard: Option<String>,
 }
 
 /// A resolved reference to another item, with the span of the name that made it.

@@ -356,6 +356,28 @@ pub(crate) fn bootstrap_listing(root: &Path, entry: &str) -> Vec<String> {
     }
 }
 
+/// The shard the committed tree gives fleet cluster `cluster`: the `sharding.fluxcd.io/key`
+/// label in its `hub/<cluster>.yaml`, when synctl wrote that file (read as a regular file of
+/// bounded size, inside a `hub/` folder that is no link).
+pub(crate) fn shard_of(root: &Path, cluster: &str) -> Option<String> {
+    if cluster.is_empty() || cluster.contains(['/', '\\']) || cluster.starts_with('.') {
+        return None;
+    }
+    let hub = root.join("hub");
+    if !std::fs::symlink_metadata(&hub).is_ok_and(|m| m.is_dir()) {
+        return None;
+    }
+    let text = crate::folders::read_plain(&hub.join(format!("{cluster}.yaml")))?;
+    if !is_generated(text.as_bytes()) {
+        return None;
+    }
+    let needle = format!("{}: ", crate::model::shards::LABEL);
+    text.lines()
+        .find_map(|l| l.trim_start().strip_prefix(&needle))
+        .map(|v| v.trim().trim_matches('"').to_owned())
+        .filter(|v| !v.is_empty())
+}
+
 /// The file synctl writes at `rel`: the header goes in front of `body` in place (the
 /// renderer leaves room for it: no second copy), and when `disk` is the walk of the tree, the
 /// file there is compared with it at once, so a file already on disk is not kept.

@@ -102,13 +102,19 @@ impl Doc {
     }
 }
 
+/// The label a sharded hub's controllers select their objects by.
+const SHARD_LABEL: &str = "sharding.fluxcd.io/key";
+
 /// `flux/kustomization.yaml.j2`.
 pub(super) fn kustomization(k: &Kustomization) -> String {
     let mut d =
         Doc::new("apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n");
     d.field("  ", "name", &k.name)
-        .field("  ", "namespace", &k.namespace)
-        .raw("spec:");
+        .field("  ", "namespace", &k.namespace);
+    if let Some(shard) = k.shard.as_deref().filter(|s| !s.is_empty()) {
+        d.raw("  labels:").field("    ", SHARD_LABEL, shard);
+    }
+    d.raw("spec:");
     if !k.depends_on.is_empty() {
         // As `| yaml(4)` writes the list of `{name, namespace}` maps, keys in order.
         d.raw("  dependsOn:");
@@ -203,8 +209,11 @@ pub(super) fn git_repository(g: &GitRepository) -> String {
     let mut d =
         Doc::new("apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata:\n");
     d.field("  ", "name", &g.name)
-        .field("  ", "namespace", &g.namespace)
-        .raw("spec:")
+        .field("  ", "namespace", &g.namespace);
+    if let Some(shard) = g.shard.as_deref().filter(|s| !s.is_empty()) {
+        d.raw("  labels:").field("    ", SHARD_LABEL, shard);
+    }
+    d.raw("spec:")
         .field("  ", "interval", &g.interval)
         .raw("  ref:")
         .field("    ", "branch", &g.branch);
@@ -453,6 +462,7 @@ mod tests {
         let k = Kustomization {
             name: "yes".to_owned(),
             namespace: "a: b".to_owned(),
+            shard: Some("on: #1".to_owned()),
             depends_on: vec![
                 crate::layout::DependsOn {
                     name: "one".to_owned(),
@@ -535,6 +545,7 @@ mod tests {
             let g = GitRepository {
                 name: "null".to_owned(),
                 namespace: "flux-system".to_owned(),
+                shard: secret.clone(),
                 interval: "1m".to_owned(),
                 branch: "1.0".to_owned(),
                 secret_ref: secret,

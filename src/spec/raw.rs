@@ -85,6 +85,22 @@ pub(crate) struct Flux {
     pub components: Option<Vec<String>>,
     pub size: Option<String>,
     pub patches: Option<Spanned<Vec<serde_json::Value>>>,
+    pub sharding: Option<Spanned<Sharding>>,
+}
+
+/// `flux.sharding`: how many shards of Flux controllers reconcile the fleet clusters' objects.
+#[derive(Clone, Copy, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Sharding {
+    pub shards: Shards,
+}
+
+/// `shards: N | auto`.
+#[derive(Clone, Copy, Debug, Deserialize)]
+#[serde(untagged)]
+pub(crate) enum Shards {
+    Count(u32),
+    Auto(AutoWord),
 }
 
 /// `multitenant: auto | true`.

@@ -19,6 +19,7 @@ mod projects;
 pub(crate) mod proofs;
 mod refs;
 pub(crate) mod report;
+mod shards;
 mod sources;
 
 use std::fmt;

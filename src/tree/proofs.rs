@@ -70,6 +70,7 @@ pub(crate) fn run(plan: &Plan, locked: bool) -> Vec<Finding> {
     order(plan, &graph, &mut out);
     versions(plan, &mut out);
     super::refs::releases(plan, &mut out);
+    super::shards::check(plan, &mut out);
     super::lockdown::check(plan, locked, &mut out);
     super::projects::check(plan, &mut out);
     super::argocd::unawaited_waves(plan, &mut out);

@@ -20,6 +20,7 @@ mod hostile;
 mod ignored;
 mod limits;
 mod real_trees;
+mod shards;
 mod tables;
 mod values;
 

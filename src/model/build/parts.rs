@@ -56,6 +56,16 @@ fn flux_config(fleet: Option<&raw::Flux>, own: Option<&raw::Flux>) -> FluxConfig
             (mine || fleet.is_some_and(set)).then_some((name, mine))
         })
         .collect(),
+        sharding: own
+            .and_then(|f| f.sharding.as_ref())
+            .or_else(|| fleet.and_then(|f| f.sharding.as_ref()))
+            .map(|s| {
+                let count = match s.value.shards {
+                    raw::Shards::Count(n) => Some(n),
+                    raw::Shards::Auto(_) => None,
+                };
+                (count, s.span)
+            }),
     }
 }
 
@@ -106,6 +116,7 @@ pub(super) fn build_cluster(
             .flat_map(|r| r.value.iter())
             .map(|n| (n.value.clone(), n.span))
             .collect(),
+        shard: None,
     }
 }
 

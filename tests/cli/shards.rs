@@ -1,0 +1,246 @@
+//! A sharded hub (`spec.flux.sharding`, docs/sharding.md): every Flux object of a fleet cluster
+//! labelled for one shard, no reference across shards (proven by `synctl check`), the shards
+//! balanced, the FluxInstance valid against its CRD, and a stable assignment: adding or removing
+//! a cluster changes only its own files and the listings.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+
+use crate::{Synctl, git, root};
+
+const KEY: &str = "sharding.fluxcd.io/key";
+
+/// A synthetic fleet of `clusters` fleet clusters, the hub sharded `shards` ways with the Flux
+/// Operator, generated into `dir` and committed.
+fn sharded(dir: &Path, clusters: usize, shards: u32) -> String {
+    let spec = synctl::synthetic::fleet(clusters + 1, 6).replace(
+        "  clusters:\n",
+        &format!("  flux:\n    bootstrap: flux-operator\n    sharding: {{shards: {shards}}}\n  clusters:\n"),
+    );
+    fs::write(dir.join("fleet.yaml"), &spec).unwrap();
+    let run = Synctl::new().dir(dir).args(["generate", "-q"]).run();
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    git(dir, &["init", "-q", "-b", "main"]);
+    git(dir, &["add", "-A"]);
+    git(
+        dir,
+        &[
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@e",
+            "commit",
+            "-q",
+            "-m",
+            "fleet",
+        ],
+    );
+    spec
+}
+
+/// Every document of a YAML file.
+fn docs(path: &Path) -> Vec<serde_yaml::Value> {
+    use serde::Deserialize as _;
+    let text = fs::read_to_string(path).unwrap();
+    serde_yaml::Deserializer::from_str(&text)
+        .map(|d| serde_yaml::Value::deserialize(d).unwrap())
+        .filter(|v| !v.is_null())
+        .collect()
+}
+
+/// The files `generate` would add, change and remove.
+fn changed(dir: &Path) -> BTreeSet<String> {
+    let run = Synctl::new()
+        .dir(dir)
+        .args(["diff", "--format", "json"])
+        .run();
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    v["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            format!(
+                "{} {}",
+                f["change"].as_str().unwrap(),
+                f["path"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_thousand_clusters_on_eight_shards_labelled_balanced_and_proven() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    sharded(d, 1000, 8);
+    let instance = docs(&d.join("hub/flux-instance.yaml"));
+    let shards: Vec<&str> = instance[0]["spec"]["sharding"]["shards"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        shards,
+        (1..=8).map(|i| format!("shard{i}")).collect::<Vec<_>>()
+    );
+    assert_eq!(instance[0]["spec"]["sharding"]["key"], KEY);
+
+    // Every Flux object of every fleet cluster's hub file carries its cluster's one shard; the
+    // Kustomizations that apply to the hub (a wave's releases) label what they apply too.
+    let mut per_shard: BTreeMap<String, usize> = BTreeMap::new();
+    for i in 1..=1000 {
+        let file = d.join(format!("hub/c{i}.yaml"));
+        let mut mine = BTreeSet::new();
+        for doc in docs(&file) {
+            let kind = doc["kind"].as_str().unwrap();
+            if !doc["apiVersion"]
+                .as_str()
+                .unwrap()
+                .contains("toolkit.fluxcd.io")
+            {
+                continue;
+            }
+            let label = doc["metadata"]["labels"][KEY]
+                .as_str()
+                .unwrap_or_else(|| panic!("c{i}: {kind} unlabelled"));
+            mine.insert(label.to_owned());
+            *per_shard.entry(label.to_owned()).or_default() += 1;
+            if kind == "Kustomization" && doc["spec"]["kubeConfig"].is_null() {
+                assert_eq!(
+                    doc["spec"]["commonMetadata"]["labels"][KEY].as_str(),
+                    Some(label),
+                    "c{i}"
+                );
+            }
+        }
+        assert_eq!(mine.len(), 1, "c{i}: {mine:?}");
+    }
+    assert_eq!(per_shard.len(), 8, "{per_shard:?}");
+    let (min, max) = (
+        per_shard.values().min().unwrap(),
+        per_shard.values().max().unwrap(),
+    );
+    assert!(
+        max * 100 <= min * 110,
+        "shards differ by more than 10 %: {per_shard:?}"
+    );
+    // The hub's own objects stay on the main controllers.
+    for doc in docs(&d.join("hub/kustomization.yaml")) {
+        assert!(doc["metadata"]["labels"][KEY].is_null(), "{doc:?}");
+    }
+
+    // Read back as Flux reads it: no Kustomization or HelmRelease reads across shards.
+    let check = Synctl::new().dir(d).args(["check", "."]).run();
+    assert_eq!(check.status, 0, "{}{}", check.stdout, check.stderr);
+    assert!(!check.stderr.contains("synctl::shard"), "{}", check.stderr);
+}
+
+/// The sharded hub's objects are valid against the upstream CRDs (the FluxInstance's
+/// `sharding`, the labels, `commonMetadata`).
+#[test]
+fn a_sharded_hub_passes_validate_manifests() {
+    let dir = tempfile::tempdir().unwrap();
+    sharded(dir.path(), 12, 3);
+    let python = std::env::var("SYNCTL_VALIDATOR_PYTHON").unwrap_or_else(|_| "python3".to_owned());
+    let out = Command::new(python)
+        .arg(root().join("../shared/tools/validate-manifests"))
+        .arg(dir.path().join("hub"))
+        .arg(dir.path().join("fleet"))
+        .arg("--kustomize-build")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains(" 0 failed"),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Adding a cluster writes its own files and the listings, and moves no other cluster; so does
+/// removing one.
+#[test]
+fn adding_or_removing_a_cluster_moves_no_other() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let spec = sharded(d, 200, 8);
+    let added = spec.replace(
+        "  components:\n",
+        "    - name: newcomer\n      environment: env3\n      vars: {CLUSTER_DOMAIN: newcomer.example.com}\n  components:\n",
+    );
+    fs::write(d.join("fleet.yaml"), &added).unwrap();
+    let got = changed(d);
+    let want: BTreeSet<String> = ["added hub/newcomer.yaml", "changed hub/kustomization.yaml"]
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(got, want);
+
+    let removed = spec.replace(
+        "    - name: c57\n      environment: env5\n      vars: {CLUSTER_DOMAIN: c57.example.com}\n",
+        "",
+    );
+    assert_ne!(removed, spec);
+    fs::write(d.join("fleet.yaml"), &removed).unwrap();
+    let got = changed(d);
+    let want: BTreeSet<String> = ["removed hub/c57.yaml", "changed hub/kustomization.yaml"]
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(got, want);
+}
+
+/// Sharding is the hub's; a `flux bootstrap` hub must run the shards' controllers.
+#[test]
+fn sharding_on_a_standalone_cluster_and_a_bootstrap_hub_without_shard_controllers_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let spec = synctl::synthetic::fleet(4, 2).replace(
+        "      environment: env0\n",
+        "      environment: env0\n      role: standalone\n      flux: {sharding: {shards: 2}}\n",
+    );
+    fs::write(d.join("fleet.yaml"), &spec).unwrap();
+    let run = Synctl::new()
+        .dir(d)
+        .args(["validate", "--format", "json"])
+        .run();
+    assert_eq!(run.status, 1, "{}", run.stderr);
+    assert!(run.stdout.contains("not the hub"), "{}", run.stdout);
+
+    let spec = synctl::synthetic::fleet(4, 2).replace(
+        "  clusters:\n",
+        "  flux:\n    sharding: {shards: 2}\n  clusters:\n",
+    );
+    fs::write(d.join("fleet.yaml"), &spec).unwrap();
+    let run = Synctl::new()
+        .dir(d)
+        .args(["validate", "--format", "json"])
+        .run();
+    assert!(
+        run.stdout
+            .contains("no `hub/flux-system/kustomization.yaml` yet"),
+        "{}",
+        run.stdout
+    );
+    fs::create_dir_all(d.join("hub/flux-system")).unwrap();
+    fs::write(
+        d.join("hub/flux-system/kustomization.yaml"),
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [gotk-components.yaml, gotk-sync.yaml]\n",
+    )
+    .unwrap();
+    let run = Synctl::new()
+        .dir(d)
+        .args(["validate", "--format", "json"])
+        .run();
+    assert_eq!(run.status, 1, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("its Flux runs without the main controllers' --watch-label-selector=!sharding.fluxcd.io/key, controllers for `shard1`, controllers for `shard2`"),
+        "{}",
+        run.stdout
+    );
+}
