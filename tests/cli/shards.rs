@@ -15,7 +15,7 @@ const KEY: &str = "sharding.fluxcd.io/key";
 /// A synthetic fleet of `clusters` fleet clusters, the hub sharded `shards` ways with the Flux
 /// Operator, generated into `dir` and committed.
 fn sharded(dir: &Path, clusters: usize, shards: u32) -> String {
-    let spec = synctl::synthetic::fleet(clusters + 1, 6).replace(
+    let spec = synctl::synthetic::fleet(clusters + 1, 3).replace(
         "  clusters:\n",
         &format!("  flux:\n    bootstrap: flux-operator\n    sharding: {{shards: {shards}}}\n  clusters:\n"),
     );
