@@ -815,7 +815,8 @@ fn venv_python() -> String {
 }
 
 /// The synctl-bin wheel of this checkout, built once per test run with the venv's maturin (the
-/// release workflow's build, offline, on the shared target directory), in a folder of its own.
+/// release workflow's build, offline, on the shared target directory, in the dev profile: the
+/// `synctl` cargo test already built), in a folder of its own.
 fn synctl_bin_wheel() -> std::path::PathBuf {
     static WHEEL: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
     WHEEL
@@ -826,7 +827,7 @@ fn synctl_bin_wheel() -> std::path::PathBuf {
             let _ = fs::remove_dir_all(&out);
             let maturin = Path::new(&venv_python()).parent().unwrap().join("maturin");
             let run = Command::new(maturin)
-                .args(["build", "--release", "--locked", "--out"])
+                .args(["build", "--locked", "--out"])
                 .arg(&out)
                 .current_dir(root().join("python/synctl-bin"))
                 .env("CARGO_TARGET_DIR", &target)

@@ -145,7 +145,7 @@ fn a_thousand_clusters_on_eight_shards_labelled_balanced_and_proven() {
 #[test]
 fn a_sharded_hub_passes_validate_manifests() {
     let dir = tempfile::tempdir().unwrap();
-    sharded(dir.path(), 12, 3);
+    sharded(dir.path(), 3, 2);
     let python = std::env::var("SYNCTL_VALIDATOR_PYTHON").unwrap_or_else(|_| "python3".to_owned());
     let out = Command::new(python)
         .arg(root().join("../shared/tools/validate-manifests"))
