@@ -172,6 +172,9 @@ pub struct Kustomization {
     pub namespace: String,
     /// The `sharding.fluxcd.io/key` label: the hub's shard that reconciles it.
     pub shard: Option<String>,
+    /// It applies on a sharded hub: what it applies gets its shard's label too
+    /// (`commonMetadata.labels`).
+    pub shard_applied: bool,
     pub depends_on: Vec<DependsOn>,
     pub interval: String,
     pub retry_interval: String,

@@ -2,7 +2,6 @@
 //! (shared by the environment's clusters; per-cluster values come from substitution) and
 //! `hub/<cluster>.yaml` with the cluster's wave Kustomizations.
 
-use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::docs::{Content, Doc, GitRepository};
@@ -329,10 +328,7 @@ fn split_entry(
 /// (`commonMetadata`): the HelmReleases, their sources and the tenants' entries it creates
 /// are then reconciled by the shard that reconciles it.
 fn shard_what_it_applies(k: &mut super::docs::Kustomization) {
-    if let (Some(shard), None) = (&k.shard, &k.kubeconfig) {
-        let labels = json!({"commonMetadata": {"labels": {crate::model::shards::LABEL: shard}}});
-        crate::json::merge(k.extra.get_or_insert_with(|| json!({})), &labels);
-    }
+    k.shard_applied = k.shard.is_some() && k.kubeconfig.is_none();
 }
 
 /// A fleet cluster's wave Kustomizations, in order.

@@ -175,6 +175,15 @@ pub(super) fn kustomization(k: &Kustomization) -> String {
                 .block(&Json::Array(k.substitute_from.clone()), 6);
         }
     }
+    if let Some(shard) = k
+        .shard
+        .as_deref()
+        .filter(|s| k.shard_applied && !s.is_empty())
+    {
+        d.raw("  commonMetadata:")
+            .raw("    labels:")
+            .field("      ", SHARD_LABEL, shard);
+    }
     d.finish()
 }
 
@@ -463,6 +472,7 @@ mod tests {
             name: "yes".to_owned(),
             namespace: "a: b".to_owned(),
             shard: Some("on: #1".to_owned()),
+            shard_applied: true,
             depends_on: vec![
                 crate::layout::DependsOn {
                     name: "one".to_owned(),
