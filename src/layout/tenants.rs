@@ -92,6 +92,18 @@ fn tenant_doc(t: &Tenant) -> super::docs::Tenant {
     }
 }
 
+/// With `forceServiceAccount` (N6): every HelmRelease and Kustomization the entry applies runs
+/// as the tenant.
+fn account_patches(t: &Tenant, force: bool) -> Vec<Json> {
+    if !force {
+        return Vec::new();
+    }
+    vec![json!({
+        "target": {"kind": "(HelmRelease|Kustomization)"},
+        "patch": format!("- op: add\n  path: /spec/serviceAccountName\n  value: {}\n", t.name),
+    })]
+}
+
 /// The GitRepository and Kustomization of entry `e` of tenant `t` (`tenant-<t>[-<e>]`),
 /// reconciled under the tenant's account (fleet model N3–N6). `deps` is what the entry's wave
 /// waits for; the entry also waits for the entries it `dependsOn`.
@@ -133,14 +145,7 @@ pub(super) fn tenant_flux_apps(
         .namespace
         .clone()
         .or_else(|| (t.namespaces.len() == 1).then(|| t.namespaces[0].0.clone()));
-    let mut patches = Vec::new();
-    if apps.force_service_account {
-        // N6: every HelmRelease and Kustomization the entry applies runs as the tenant.
-        patches.push(serde_json::json!({
-            "target": {"kind": "(HelmRelease|Kustomization)"},
-            "patch": format!("- op: add\n  path: /spec/serviceAccountName\n  value: {}\n", t.name),
-        }));
-    }
+    let patches = account_patches(t, apps.force_service_account);
     let ks = Kustomization {
         name,
         namespace: namespace.to_owned(),

@@ -815,8 +815,9 @@ fn venv_python() -> String {
 }
 
 /// The synctl-bin wheel of this checkout, built once per test run with the venv's maturin (the
-/// release workflow's build, offline, on the shared target directory, in the dev profile: the
-/// `synctl` cargo test already built), in a folder of its own.
+/// release workflow's build, offline, on the shared target directory: in the release profile,
+/// so that it never rebuilds the debug `synctl` other tests are running), in a folder of its
+/// own.
 fn synctl_bin_wheel() -> std::path::PathBuf {
     static WHEEL: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
     WHEEL
@@ -827,7 +828,7 @@ fn synctl_bin_wheel() -> std::path::PathBuf {
             let _ = fs::remove_dir_all(&out);
             let maturin = Path::new(&venv_python()).parent().unwrap().join("maturin");
             let run = Command::new(maturin)
-                .args(["build", "--locked", "--out"])
+                .args(["build", "--release", "--locked", "--out"])
                 .arg(&out)
                 .current_dir(root().join("python/synctl-bin"))
                 .env("CARGO_TARGET_DIR", &target)

@@ -244,3 +244,50 @@ fn sharding_on_a_standalone_cluster_and_a_bootstrap_hub_without_shard_controller
         run.stdout
     );
 }
+
+/// A fifth shard: `diff --base` names exactly the clusters that move (the fewest that balance
+/// the shards), each object's label changing to the new shard, and no other change.
+#[test]
+fn a_new_shard_moves_the_fewest_clusters_and_diff_names_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let spec = sharded(d, 40, 4);
+    fs::write(
+        d.join("fleet.yaml"),
+        spec.replace("{shards: 4}", "{shards: 5}"),
+    )
+    .unwrap();
+    let run = Synctl::new()
+        .dir(d)
+        .args(["diff", "--base", "HEAD", "--format", "json"])
+        .run();
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let mut moved = BTreeSet::new();
+    for c in v["changes"].as_array().unwrap() {
+        assert_eq!(c["change"], "changed", "{c}");
+        if c["kind"] == "FluxInstance" {
+            assert_eq!(c["fields"][0]["path"], "spec.sharding.shards", "{c}");
+            continue;
+        }
+        let fields: Vec<&str> = c["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["path"].as_str().unwrap())
+            .collect();
+        for f in &c["fields"].as_array().unwrap()[..] {
+            assert_eq!(f["to"], "\"shard5\"", "{c}");
+        }
+        assert!(
+            fields.iter().all(|p| p.contains(KEY)),
+            "only the shard label changes: {c}"
+        );
+        // Each moved object lives on the hub, in its cluster's namespace.
+        for ns in c["namespaces"].as_array().unwrap() {
+            moved.insert(ns.as_str().unwrap().to_owned());
+        }
+    }
+    // 40 clusters, 10 a shard, to 8 a shard: two leave each of the four.
+    assert_eq!(moved.len(), 8, "{moved:?}");
+}
