@@ -814,35 +814,46 @@ fn venv_python() -> String {
         .unwrap_or_else(|_| root().join(".venv/bin/python").display().to_string())
 }
 
-/// The synctl-bin wheel of this checkout, built once per test run with the venv's maturin (the
-/// release workflow's build, offline, on the shared target directory: in the release profile,
-/// so that it never rebuilds the debug `synctl` other tests are running), in a folder of its
-/// own.
+/// A synctl-bin wheel of this checkout as maturin lays one out (`bindings = "bin"`: the binary
+/// under `<name>.data/scripts/`, METADATA, WHEEL, RECORD), made from the `synctl` this test run
+/// built, so that no second cargo build runs beside the tests (maturin's own build of it is the
+/// release workflow's; [`the_pre_commit_shim_pins_this_version_of_the_wheel`] checks its
+/// configuration with `maturin sdist`).
 fn synctl_bin_wheel() -> std::path::PathBuf {
-    static WHEEL: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    static WHEEL: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
     WHEEL
         .get_or_init(|| {
-            let target = std::env::var("CARGO_TARGET_DIR")
-                .map_or_else(|_| root().join("target"), std::path::PathBuf::from);
-            let out = target.join("synctl-bin-wheel");
-            let _ = fs::remove_dir_all(&out);
-            let maturin = Path::new(&venv_python()).parent().unwrap().join("maturin");
-            let run = Command::new(maturin)
-                .args(["build", "--release", "--locked", "--out"])
-                .arg(&out)
-                .current_dir(root().join("python/synctl-bin"))
-                .env("CARGO_TARGET_DIR", &target)
-                .env("CARGO_NET_OFFLINE", "true")
+            let out = tempfile::tempdir().unwrap();
+            let script = r#"
+import base64, hashlib, sys, zipfile
+out, binary, version = sys.argv[1:4]
+name = "synctl_bin-" + version
+files = [
+    (name + ".data/scripts/synctl", open(binary, "rb").read(), 0o755),
+    (name + ".dist-info/METADATA", ("Metadata-Version: 2.1\nName: synctl-bin\nVersion: " + version + "\n").encode(), 0o644),
+    (name + ".dist-info/WHEEL", b"Wheel-Version: 1.0\nGenerator: synctl tests\nRoot-Is-Purelib: false\nTag: py3-none-any\n", 0o644),
+]
+record = "".join("%s,sha256=%s,%d\n" % (p, base64.urlsafe_b64encode(hashlib.sha256(d).digest()).rstrip(b"=").decode(), len(d)) for p, d, _ in files)
+files.append((name + ".dist-info/RECORD", (record + name + ".dist-info/RECORD,,\n").encode(), 0o644))
+with zipfile.ZipFile(out + "/" + name + "-py3-none-any.whl", "w", zipfile.ZIP_DEFLATED) as z:
+    for p, d, mode in files:
+        info = zipfile.ZipInfo(p, date_time=(2026, 1, 1, 0, 0, 0))
+        info.external_attr = (0o100000 | mode) << 16
+        info.compress_type = zipfile.ZIP_DEFLATED
+        z.writestr(info, d)
+"#;
+            let run = Command::new(venv_python())
+                .args(["-c", script])
+                .arg(out.path())
+                .arg(env!("CARGO_BIN_EXE_synctl"))
+                .arg(env!("CARGO_PKG_VERSION"))
                 .output()
-                .expect("maturin in the venv: run `bash .ci/test` once");
-            assert!(
-                run.status.success(),
-                "{}",
-                String::from_utf8_lossy(&run.stderr)
-            );
+                .unwrap();
+            assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
             out
         })
-        .clone()
+        .path()
+        .to_path_buf()
 }
 
 /// The README's fenced block of `lang` under `section` that contains `needle`.
@@ -999,6 +1010,41 @@ fn the_pre_commit_shim_pins_this_version_of_the_wheel() {
         "{shim}"
     );
     let wheel = fs::read_to_string(root().join("python/synctl-bin/pyproject.toml")).unwrap();
+    // maturin reads the configuration and packs the crate from `manifest-path` (no build).
+    let out = tempfile::tempdir().unwrap();
+    let maturin = Path::new(&venv_python()).parent().unwrap().join("maturin");
+    let run = Command::new(maturin)
+        .args(["sdist", "--out"])
+        .arg(out.path())
+        .current_dir(root().join("python/synctl-bin"))
+        .output()
+        .expect("maturin in the venv: run `bash .ci/test` once");
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let sdist = out.path().join(format!("synctl_bin-{version}.tar.gz"));
+    let listing = Command::new("tar")
+        .arg("-tzf")
+        .arg(&sdist)
+        .output()
+        .unwrap();
+    let listing = String::from_utf8_lossy(&listing.stdout);
+    for f in [
+        "Cargo.toml",
+        "Cargo.lock",
+        "src/main.rs",
+        "schemas/fleet.schema.json",
+        "PKG-INFO",
+    ] {
+        assert!(
+            listing
+                .lines()
+                .any(|l| l == format!("synctl_bin-{version}/{f}")),
+            "{f} not in the sdist:\n{listing}"
+        );
+    }
     assert!(
         wheel.contains("name = \"synctl-bin\"")
             && wheel.contains("manifest-path = \"../../Cargo.toml\""),
