@@ -19,9 +19,7 @@ fn guide(shards: &[String]) -> String {
 pub(super) fn check(fleet: &Fleet, out_root: Option<&Path>, problems: &mut Vec<Problem>) {
     for c in fleet.clusters.iter().filter(|c| !c.is_hub()) {
         // The cluster's own `flux.sharding` (the fleet's `spec.flux.sharding` is the hub's).
-        if let Some((_, span)) = c.flux.sharding
-            && c.flux_span.is_some_and(|f| f.holds(span))
-        {
+        if let Some((_, span)) = c.flux.sharding.filter(|_| c.flux.sharding_own) {
             problems.push(
                 Problem::error(Code::Shard, format!("`sharding` on cluster `{}`, which is not the hub", c.name))
                     .at(span, "shards the hub's controllers over its fleet clusters")

@@ -35,6 +35,8 @@ pub struct FluxConfig {
     pub operator_fields: Vec<(&'static str, bool)>,
     /// `sharding.shards` (`None`: `auto`) and where `sharding` is written.
     pub sharding: Option<(Option<u32>, Span)>,
+    /// Whether the cluster's own `flux:` writes `sharding` (else `spec.flux`, or nobody).
+    pub sharding_own: bool,
 }
 
 /// The checked fleet.

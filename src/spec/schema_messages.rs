@@ -87,6 +87,9 @@ pub(super) fn describe(
                 .at(node.span, "both given here")
                 .help(format!("keep one of `{a}` or `{b}`"))
         }),
+        ValidationErrorKind::OneOfNotValid { .. } | ValidationErrorKind::AnyOf { .. } => {
+            no_form(node, &field_shown, schema)
+        }
         other => Problem::error(
             Code::Schema,
             format!("{field_shown}: {}", message_of(other)),
@@ -94,6 +97,24 @@ pub(super) fn describe(
         .at(node.span, "here")
         .help("see `synctl schema` for what this field accepts"),
     }
+}
+
+/// A value of none of the forms a field takes (`shards: 0`, a tenant's `apps` that is neither
+/// an entry nor a list of them): the field's own description says which.
+fn no_form(node: &Node, field_shown: &str, schema: Option<&Json>) -> Problem {
+    let wanted = schema
+        .and_then(|s| s.get("description"))
+        .and_then(Json::as_str)
+        .unwrap_or("see `synctl schema` for what this field accepts");
+    Problem::error(
+        Code::Schema,
+        format!(
+            "{field_shown}: `{}` is none of the forms it takes",
+            node.to_json()
+        ),
+    )
+    .at(node.span, "here")
+    .help(wanted.to_owned())
 }
 
 /// The type the schema wants, as a phrase: "an array", "one of: string, integer".

@@ -56,6 +56,7 @@ fn flux_config(fleet: Option<&raw::Flux>, own: Option<&raw::Flux>) -> FluxConfig
             (mine || fleet.is_some_and(set)).then_some((name, mine))
         })
         .collect(),
+        sharding_own: own.is_some_and(|f| f.sharding.is_some()),
         sharding: own
             .and_then(|f| f.sharding.as_ref())
             .or_else(|| fleet.and_then(|f| f.sharding.as_ref()))
