@@ -71,12 +71,10 @@ impl Global {
         self.out.as_deref() == Some(Path::new("-"))
     }
 
-    /// The output root as seen from the working directory, ending with `/` (empty when it is
-    /// the working directory): what generated paths are prefixed with for GitHub.
-    #[must_use]
     /// What goes before a path of the tree when synctl prints it: the output root from the
     /// current folder (`gitops/`) when the root lies inside it, else nothing (paths stay from
     /// the output root rather than turn absolute).
+    #[must_use]
     pub(crate) fn printed_prefix(&self) -> String {
         let prefix = self.tree_prefix();
         if prefix.starts_with('/') || prefix.starts_with("../") || prefix.contains(":/") {
@@ -86,6 +84,9 @@ impl Global {
         }
     }
 
+    /// The output root as seen from the working directory, ending with `/` (empty when it is
+    /// the working directory): what generated paths are prefixed with for GitHub.
+    #[must_use]
     pub(crate) fn tree_prefix(&self) -> String {
         let root = self.out_root();
         let rel = match std::env::current_dir() {

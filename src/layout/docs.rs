@@ -170,11 +170,11 @@ pub struct DependsOn {
 pub struct Kustomization {
     pub name: String,
     pub namespace: String,
-    /// The `sharding.fluxcd.io/key` label: the hub's shard that reconciles it.
+    /// The `sharding.fluxcd.io/key` label: the hub's shard that reconciles it. Without a
+    /// `kubeconfig` it applies on the hub (a wave's releases, the entry of a cluster on another
+    /// branch), and labels what it applies there for its shard too (`commonMetadata`): the
+    /// HelmReleases, their sources and the tenants' entries it creates.
     pub shard: Option<String>,
-    /// It applies on a sharded hub: what it applies gets its shard's label too
-    /// (`commonMetadata.labels`).
-    pub shard_applied: bool,
     pub depends_on: Vec<DependsOn>,
     pub interval: String,
     pub retry_interval: String,

@@ -178,7 +178,6 @@ impl Ks<'_> {
             name: name.to_owned(),
             namespace: self.namespace.clone(),
             shard: self.shard.clone(),
-            shard_applied: false,
             depends_on: deps
                 .iter()
                 .map(|n| DependsOn {

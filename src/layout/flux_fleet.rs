@@ -257,10 +257,7 @@ pub(super) fn fleet_cluster(b: &mut Builder<'_>, ci: usize, hub_branch: &str, pl
     let waves: Vec<Doc> = waves
         .into_iter()
         .filter_map(|(_, _, k)| k)
-        .map(|mut k| {
-            shard_what_it_applies(&mut k);
-            Doc::Kustomization(Box::new(k))
-        })
+        .map(|k| Doc::Kustomization(Box::new(k)))
         .collect();
     if split {
         docs.push(split_entry(b, ci, ks, waves, &sources));
@@ -318,17 +315,13 @@ fn split_entry(
         substitute: None,
         ..ks
     };
-    let mut k = entry.object(&cluster.name, &split_dir, &[], false, None);
-    shard_what_it_applies(&mut k);
-    Doc::Kustomization(Box::new(k))
-}
-
-/// On a sharded hub, a Kustomization that applies to the hub (a wave's releases, the entry of
-/// a cluster on another branch) labels what it applies there for its own shard
-/// (`commonMetadata`): the HelmReleases, their sources and the tenants' entries it creates
-/// are then reconciled by the shard that reconciles it.
-fn shard_what_it_applies(k: &mut super::docs::Kustomization) {
-    k.shard_applied = k.shard.is_some() && k.kubeconfig.is_none();
+    Doc::Kustomization(Box::new(entry.object(
+        &cluster.name,
+        &split_dir,
+        &[],
+        false,
+        None,
+    )))
 }
 
 /// A fleet cluster's wave Kustomizations, in order.

@@ -150,7 +150,6 @@ pub(super) fn tenant_flux_apps(
         name,
         namespace: namespace.to_owned(),
         shard: None,
-        shard_applied: false,
         depends_on: entry_depends_on(t, e, deps),
         interval: apps.interval.clone().unwrap_or_else(|| d.interval.clone()),
         retry_interval: apps
