@@ -372,6 +372,10 @@ fn wave_kustomizations(
                 let mut k = ks.object(&name, &path, &deps, false, Some(ns));
                 k.timeout = wave_timeout(fleet, plan, Some(env));
                 k.extra = wave_spec(fleet, plan.wave, cluster);
+                if let Some(shard) = &cluster.shard {
+                    k.patches
+                        .extend(release::chart_shard_patch(fleet, &plan.charts, shard));
+                }
                 k
             });
             waves.push((owner, name, k));

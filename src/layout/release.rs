@@ -124,6 +124,38 @@ pub(super) fn account_patch(fleet: &Fleet, c: usize, account: &str) -> Patch {
     )
 }
 
+/// The HelmCharts of chart components `charts` are reconciled by the cluster's `shard`, like
+/// the chart sources its releases Kustomization labels for it (`commonMetadata`):
+/// helm-controller labels the HelmChart it creates only with `spec.chart.metadata.labels`, and
+/// source-controller finds a chart's source only among its shard's objects (docs/sharding.md).
+/// Patches of that Kustomization (the overlay is the environment's, the shard the cluster's):
+/// every HelmRelease, or those of the charts by name beside OCI charts (`chartRef` makes no
+/// HelmChart, and has no `chart`). synctl owns `spec.chart`, which has no `metadata` else.
+pub(super) fn chart_shard_patch(fleet: &Fleet, charts: &[usize], shard: &str) -> Option<Json> {
+    let patch = format!(
+        "- op: add\n  path: /spec/chart/metadata\n  value:\n    labels:\n      {}: {shard}\n",
+        crate::model::shards::LABEL
+    );
+    let helm: Vec<&str> = charts
+        .iter()
+        .filter_map(|&c| match &fleet.components[c].source {
+            ComponentSource::Chart { repository, .. } if !repository.starts_with("oci://") => {
+                Some(fleet.components[c].name.as_str())
+            }
+            _ => None,
+        })
+        .collect();
+    if helm.is_empty() {
+        return None;
+    }
+    let mut target = json!({"kind": "HelmRelease"});
+    if helm.len() < charts.len() {
+        // Kustomize anchors a target's name pattern; component names are DNS labels.
+        target["name"] = json!(format!("({})", helm.join("|")));
+    }
+    Some(json!({"patch": patch, "target": target}))
+}
+
 /// Tenant `t`'s RoleBindings name its account in the namespace named like the fleet cluster.
 pub(super) fn tenant_account_patch(fleet: &Fleet, t: usize) -> Patch {
     let t = &fleet.tenants[t];

@@ -1,17 +1,39 @@
-//! Sharded Flux (`sharding.fluxcd.io/key`): each shard's controllers reconcile only the
-//! objects labelled with its name, the main controllers only the unlabelled ones, so a
-//! Kustomization or HelmRelease must be reconciled by the shard that reconciles its source and
-//! what it waits for (Flux's sharding guide): across shards, one side's controllers never see
-//! the other (`synctl::shard`).
+//! Sharded Flux (`sharding.fluxcd.io/key`): each shard's controllers watch only the objects
+//! labelled with its name, the main controllers only the unlabelled ones. What a controller
+//! reads of its *own* kinds goes through that label-filtered cache; everything else it reads
+//! does not (source-controller's, kustomize-controller's, helm-controller's and
+//! image-reflector-controller's `main.go`: `ctrlcache.Options.ByObject` filters only their own
+//! kinds). So the references that must stay on one shard are (`synctl::shard`):
+//! - a HelmChart and its source: source-controller looks the source up in its cache. The
+//!   HelmChart of a HelmRelease's `spec.chart` carries only `spec.chart.metadata.labels`
+//!   (helm-controller's `helmchart_template.go`), not the HelmRelease's labels;
+//! - an ImagePolicy and its ImageRepository (image-reflector-controller).
+//!
+//! A Kustomization's or HelmRelease's source is read through an unfiltered cache and
+//! `dependsOn` straight from the API server (kustomize-controller #1248, helm-controller
+//! #1070, Flux 2.4): those may cross shards. And an object labelled for a shard that no
+//! controllers of the tree run (a FluxInstance's `spec.sharding.shards`, a controller's
+//! `--watch-label-selector`) is reconciled by nobody.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use super::flux::Plan;
-use super::{Finding, HELM_GROUP, KUSTOMIZE_GROUP, Object, text};
+use super::{Finding, Object, text};
 use crate::diag::{Code, Problem};
 
 /// The label.
 const KEY: &str = "sharding.fluxcd.io/key";
+
+/// The controllers' groups that shard (flux-operator's `--watch-label-selector` patch:
+/// source, kustomize, helm and the image controllers).
+const SHARDED: [&str; 4] = [
+    "source.toolkit.fluxcd.io",
+    "kustomize.toolkit.fluxcd.io",
+    "helm.toolkit.fluxcd.io",
+    "image.toolkit.fluxcd.io",
+];
+
+type Shards<'a> = HashMap<(&'a str, &'a str, &'a str), String, foldhash::fast::RandomState>;
 
 /// Who reconciles `o`: its shard, or `""` for the main controllers.
 fn shard_of(o: &Object) -> String {
@@ -27,7 +49,7 @@ fn who(shard: &str) -> String {
     }
 }
 
-/// Every Kustomization's and HelmRelease's source and `dependsOn`, on trees that use the label.
+/// Every sharded reference, on trees that use the label.
 pub(super) fn check(plan: &Plan, out: &mut Vec<Finding>) {
     let labelled = plan
         .appliers
@@ -38,83 +60,178 @@ pub(super) fn check(plan: &Plan, out: &mut Vec<Finding>) {
         return;
     }
     for (_, appliers) in plan.by_target() {
+        let objects = || appliers.iter().flat_map(|&a| &plan.appliers[a].objects);
         // The Flux objects this cluster receives, by kind, namespace and name, with their shard.
-        let mut shards: HashMap<(&str, &str, &str), String, foldhash::fast::RandomState> =
-            HashMap::default();
-        for &a in &appliers {
-            for o in &plan.appliers[a].objects {
-                if o.group().ends_with(".toolkit.fluxcd.io") {
-                    shards.insert((o.kind(), o.namespace(), o.name()), shard_of(o));
-                }
-            }
+        let mut shards = Shards::default();
+        for o in objects().filter(|o| o.group().ends_with(".toolkit.fluxcd.io")) {
+            shards.insert((o.kind(), o.namespace(), o.name()), shard_of(o));
         }
-        for &a in &appliers {
-            for o in &plan.appliers[a].objects {
-                if o.is(KUSTOMIZE_GROUP, "Kustomization") || o.is(HELM_GROUP, "HelmRelease") {
-                    one(o, &shards, out);
+        let running = controllers(objects());
+        for o in objects() {
+            let group = o.group();
+            if let Some(run) = &running
+                && SHARDED.contains(&group)
+            {
+                unreconciled(o, run, out);
+            }
+            match (group, o.kind()) {
+                ("helm.toolkit.fluxcd.io", "HelmRelease") => chart_of_release(o, &shards, out),
+                ("source.toolkit.fluxcd.io", "HelmChart") => {
+                    same_shard(o, &["spec", "sourceRef"], "", &shards, out);
                 }
+                ("image.toolkit.fluxcd.io", "ImagePolicy") => {
+                    let path = ["spec", "imageRepositoryRef"];
+                    same_shard(o, &path, "ImageRepository", &shards, out);
+                }
+                _ => {}
             }
         }
     }
 }
 
-/// The references of one Kustomization or HelmRelease `o`.
-fn one(
-    o: &Object,
-    shards: &HashMap<(&str, &str, &str), String, foldhash::fast::RandomState>,
-    out: &mut Vec<Finding>,
-) {
-    let mine = shard_of(o);
-    let mut refs: Vec<(String, String, String, Vec<String>)> = Vec::new();
-    for path in [
-        &["spec", "sourceRef"][..],
-        &["spec", "chart", "spec", "sourceRef"],
-        &["spec", "chartRef"],
-    ] {
-        if let Some(r) = o.field(path) {
-            let ns = match text(&r, &["namespace"]) {
-                "" => o.namespace(),
-                ns => ns,
+/// The shards whose controllers the tree runs on this cluster: a FluxInstance's
+/// `spec.sharding.shards`, the `--watch-label-selector=sharding.fluxcd.io/key=<shard>` of its
+/// controllers' Deployments. `None` when the tree installs no sharded controllers (they run
+/// from outside it, or the cluster is not sharded: unsharded controllers reconcile any label).
+fn controllers<'a>(objects: impl Iterator<Item = &'a Object>) -> Option<BTreeSet<String>> {
+    let mut run: Option<BTreeSet<String>> = None;
+    for o in objects {
+        if o.kind() == "FluxInstance" && o.group() == "fluxcd.controlplane.io" {
+            let Some(sharding) = o.field(&["spec", "sharding"]) else {
+                continue;
             };
-            refs.push((
-                text(&r, &["kind"]).to_owned(),
-                ns.to_owned(),
-                text(&r, &["name"]).to_owned(),
-                path.iter().map(|s| (*s).to_owned()).collect(),
-            ));
+            if !matches!(text(&sharding, &["key"]), "" | KEY) {
+                continue;
+            }
+            let set = run.get_or_insert_with(BTreeSet::new);
+            for s in sharding["shards"].as_array().into_iter().flatten() {
+                set.extend(s.as_str().map(str::to_owned));
+            }
+        } else if o.kind() == "Deployment" && o.namespace() == "flux-system" {
+            let containers = o.field(&["spec", "template", "spec", "containers"]);
+            for arg in containers
+                .iter()
+                .flat_map(|c| c.as_array().into_iter().flatten())
+                .flat_map(|c| c["args"].as_array().into_iter().flatten())
+                .filter_map(|a| a.as_str()?.strip_prefix("--watch-label-selector="))
+            {
+                if let Some(shard) = arg.strip_prefix(KEY).and_then(|r| r.strip_prefix('=')) {
+                    run.get_or_insert_with(BTreeSet::new)
+                        .insert(shard.trim().to_owned());
+                } else if arg.trim() == format!("!{KEY}") {
+                    run.get_or_insert_with(BTreeSet::new);
+                }
+            }
         }
     }
-    for (i, d) in o.depends_on().into_iter().enumerate() {
-        refs.push((
-            d.kind,
-            d.namespace,
-            d.name,
-            vec!["spec".to_owned(), "dependsOn".to_owned(), i.to_string()],
-        ));
+    run
+}
+
+/// `o` is labelled for a shard no controllers run.
+fn unreconciled(o: &Object, run: &BTreeSet<String>, out: &mut Vec<Finding>) {
+    let mine = shard_of(o);
+    if mine.is_empty() || run.contains(&mine) {
+        return;
     }
-    for (kind, ns, name, path) in refs {
-        let Some(theirs) = shards.get(&(kind.as_str(), ns.as_str(), name.as_str())) else {
-            continue;
-        };
-        if *theirs == mine {
-            continue;
-        }
-        let path: Vec<&str> = path.iter().map(String::as_str).collect();
-        out.push(Finding::new(
-            &o.at_field(&path),
-            Problem::error(
-                Code::Shard,
-                format!(
-                    "{} is reconciled by {}, but {kind}/{ns}/{name}, which it reads, by {}",
-                    o.id(),
-                    who(&mine),
-                    who(theirs)
-                ),
-            )
-            .help(format!(
-                "give both the same `{KEY}` label (or neither): each shard's controllers see only their own objects"
-            )),
-            "across shards",
-        ));
+    let known = if run.is_empty() {
+        "none".to_owned()
+    } else {
+        run.iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    out.push(Finding::new(
+        &o.at_field(&["metadata", "labels", KEY]),
+        Problem::error(
+            Code::Shard,
+            format!(
+                "{} is labelled for shard `{mine}`, which no controllers of this cluster run (its shards: {known})",
+                o.id()
+            ),
+        )
+        .help("the main controllers skip every labelled object: label it for a shard the FluxInstance's `spec.sharding.shards` (or a controller's `--watch-label-selector`) names, or remove the label"),
+        "reconciled by nobody",
+    ));
+}
+
+/// The HelmChart a HelmRelease's `spec.chart` makes: labelled with `spec.chart.metadata.labels`
+/// only, in the chart source's namespace.
+fn chart_of_release(o: &Object, shards: &Shards<'_>, out: &mut Vec<Finding>) {
+    let Some(source) = o.field(&["spec", "chart", "spec", "sourceRef"]) else {
+        return;
+    };
+    let ns = match text(&source, &["namespace"]) {
+        "" => o.namespace(),
+        ns => ns,
+    };
+    let (kind, name) = (text(&source, &["kind"]), text(&source, &["name"]));
+    let Some(theirs) = shards.get(&(kind, ns, name)) else {
+        return;
+    };
+    let chart = o
+        .text(&["spec", "chart", "metadata", "labels", KEY])
+        .into_owned();
+    if *theirs == chart {
+        return;
     }
+    let fix = if theirs.is_empty() {
+        format!("remove `{KEY}` from `spec.chart.metadata.labels`")
+    } else {
+        format!("set `spec.chart.metadata.labels: {{{KEY}: {theirs}}}`")
+    };
+    out.push(Finding::new(
+        &o.at_field(&["spec", "chart", "spec", "sourceRef"]),
+        Problem::error(
+            Code::Shard,
+            format!(
+                "the HelmChart of {} is reconciled by {} (`spec.chart.metadata.labels`), but its source {kind}/{ns}/{name} by {}",
+                o.id(),
+                who(&chart),
+                who(theirs)
+            ),
+        )
+        .help(format!(
+            "{fix}: helm-controller labels the HelmChart it creates only with those labels (not the HelmRelease's own), and source-controller finds a chart's source only among its shard's objects — the chart never becomes ready"
+        )),
+        "across shards",
+    ));
+}
+
+/// `o` and the object its reference at `path` names (in `o`'s namespace unless it says) are
+/// reconciled by one shard; the reference names its `kind`, else it is `kind`.
+fn same_shard(o: &Object, path: &[&str], kind: &str, shards: &Shards<'_>, out: &mut Vec<Finding>) {
+    let Some(r) = o.field(path) else { return };
+    let ns = match text(&r, &["namespace"]) {
+        "" => o.namespace(),
+        ns => ns,
+    };
+    let kind = match text(&r, &["kind"]) {
+        "" => kind,
+        k => k,
+    };
+    let name = text(&r, &["name"]);
+    let Some(theirs) = shards.get(&(kind, ns, name)) else {
+        return;
+    };
+    let mine = shard_of(o);
+    if *theirs == mine {
+        return;
+    }
+    out.push(Finding::new(
+        &o.at_field(path),
+        Problem::error(
+            Code::Shard,
+            format!(
+                "{} is reconciled by {}, but {kind}/{ns}/{name}, which it reads, by {}",
+                o.id(),
+                who(&mine),
+                who(theirs)
+            ),
+        )
+        .help(format!(
+            "give both the same `{KEY}` label (or neither): the controller looks {kind} up among its own shard's objects only"
+        )),
+        "across shards",
+    ));
 }

@@ -277,10 +277,17 @@ fn a_new_shard_moves_the_fewest_clusters_and_diff_names_them() {
             .map(|f| f["path"].as_str().unwrap())
             .collect();
         for f in &c["fields"].as_array().unwrap()[..] {
+            if f["path"].as_str().unwrap().starts_with("spec.patches[") {
+                // A releases Kustomization's patch labelling its HelmCharts (shown cut short).
+                assert!(f["to"].as_str().unwrap().contains("op: add"), "{c}");
+                continue;
+            }
             assert_eq!(f["to"], "\"shard5\"", "{c}");
         }
         assert!(
-            fields.iter().all(|p| p.contains(KEY)),
+            fields
+                .iter()
+                .all(|p| p.contains(KEY) || p.starts_with("spec.patches[")),
             "only the shard label changes: {c}"
         );
         // Each moved object lives on the hub, in its cluster's namespace.
@@ -290,4 +297,97 @@ fn a_new_shard_moves_the_fewest_clusters_and_diff_names_them() {
     }
     // 40 clusters, 10 a shard, to 8 a shard: two leave each of the four.
     assert_eq!(moved.len(), 8, "{moved:?}");
+    // A moved cluster's HelmCharts move with it: its releases Kustomizations' chart patch.
+    let run = Synctl::new().dir(d).args(["generate", "-q"]).run();
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    for c in &moved {
+        let mut patched = 0;
+        for doc in docs(&d.join(format!("hub/{c}.yaml"))) {
+            for p in doc["spec"]["patches"].as_sequence().into_iter().flatten() {
+                let text = p["patch"].as_str().unwrap();
+                assert!(text.contains(&format!("{KEY}: shard5\n")), "{c}: {text}");
+                patched += 1;
+            }
+        }
+        assert!(patched > 0, "{c}: no chart patch");
+    }
+}
+
+/// Rewrites every document of a YAML file with `edit`.
+fn edit_docs(path: &Path, edit: impl Fn(&mut serde_yaml::Value)) {
+    let out: Vec<String> = docs(path)
+        .into_iter()
+        .map(|mut d| {
+            edit(&mut d);
+            serde_yaml::to_string(&d).unwrap()
+        })
+        .collect();
+    fs::write(path, out.join("---\n")).unwrap();
+}
+
+/// `check` proves a sharded tree as the controllers read it: a HelmChart away from its chart
+/// source and a label no controllers select are errors; a `dependsOn` or `sourceRef` across
+/// shards is not (kustomize-controller and helm-controller read those around their
+/// label-filtered cache since Flux 2.4).
+#[test]
+fn check_proves_the_references_the_shards_controllers_cannot_follow() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    sharded(d, 3, 2);
+    let shard = |c: &str| {
+        docs(&d.join(format!("hub/{c}.yaml")))[1]["metadata"]["labels"][KEY]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let other = |s: &str| if s == "shard1" { "shard2" } else { "shard1" };
+    // c1's releases Kustomizations lose the patch that labels their HelmCharts.
+    edit_docs(&d.join("hub/c1.yaml"), |k| {
+        if let Some(spec) = k["spec"].as_mapping_mut() {
+            spec.remove("patches");
+        }
+    });
+    // c2's GitRepository is labelled for a shard nobody runs.
+    edit_docs(&d.join("hub/c2.yaml"), |k| {
+        if k["kind"] == "GitRepository" {
+            k["metadata"]["labels"][KEY] = "shard9".into();
+        }
+    });
+    // c3's Kustomizations that apply through its kubeconfig move to the other shard: they read
+    // their GitRepository and wait for (and are waited for by) Kustomizations across shards.
+    let (s3, o3) = (shard("c3"), other(&shard("c3")));
+    edit_docs(&d.join("hub/c3.yaml"), |k| {
+        if k["kind"] == "Kustomization" && !k["spec"]["kubeConfig"].is_null() {
+            k["metadata"]["labels"][KEY] = o3.into();
+        }
+    });
+    let check = Synctl::new().dir(d).args(["check", "."]).run();
+    assert_eq!(check.status, 1, "{}{}", check.stdout, check.stderr);
+    let errors: Vec<&str> = check
+        .stderr
+        .split("synctl::shard")
+        .skip(1)
+        .filter(|e| e.contains('×'))
+        .collect();
+    let charts = errors
+        .iter()
+        .filter(|e| e.contains("the HelmChart of HelmRelease/c1/"))
+        .count();
+    assert_eq!(charts, 3, "one per chart component of c1: {}", check.stderr);
+    assert!(
+        errors
+            .iter()
+            .all(|e| !e.contains("/c3/") && !e.contains("HelmRelease/c2")),
+        "{}",
+        check.stderr
+    );
+    let nobody: Vec<&&str> = errors.iter().filter(|e| e.contains("shard9")).collect();
+    assert_eq!(nobody.len(), 1, "{}", check.stderr);
+    assert!(
+        nobody[0].contains("GitRepository/c2/c2 is labelled for shard `shard9`"),
+        "{}",
+        nobody[0]
+    );
+    assert_eq!(errors.len(), 4, "{}", check.stderr);
+    assert_ne!(s3, o3);
 }
