@@ -1,53 +1,127 @@
-//! The rules of a sharded hub (`flux.sharding`, docs/sharding.md): sharding is the hub's, and
-//! a hub that `flux bootstrap` installs must run the shards' controllers from its own
-//! `hub/flux-system/` (synctl writes the FluxInstance's `sharding` for the Flux Operator).
+//! The rules of sharded Flux (`flux.sharding`, docs/sharding.md): what a standalone cluster's
+//! sharding needs (tenants to spread, Flux 2.4, one sharding per environment), and a cluster
+//! that `flux bootstrap` installs must run the shards' controllers from its own `flux-system/`
+//! (synctl writes the FluxInstance's `sharding` for the Flux Operator).
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use crate::diag::{Code, Problem};
-use crate::model::{Bootstrap, Fleet};
+use crate::model::{Bootstrap, Cluster, Fleet, Role};
 
-/// What `hub/flux-system/` must hold for the shards, the way Flux's sharding guide writes it.
-fn guide(shards: &[String]) -> String {
+/// What `flux-system/` must hold for the shards, the way Flux's sharding guide writes it.
+fn guide(dir: &str, shards: &[String]) -> String {
     format!(
-        "in hub/flux-system/kustomization.yaml, keep the main controllers off the shards' objects:\n  patches:\n    - target:\n        kind: Deployment\n        name: \"(source-controller|kustomize-controller|helm-controller)\"\n        annotationSelector: \"!sharding.fluxcd.io/role\"\n      patch: |\n        - op: add\n          path: /spec/template/spec/containers/0/args/0\n          value: --watch-label-selector=!sharding.fluxcd.io/key\nand list a folder per shard ({}) whose controllers run with --watch-label-selector=sharding.fluxcd.io/key=<shard> (Flux's sharding guide, fluxcd.io/flux/installation/configuration/sharding/)",
+        "in {dir}/kustomization.yaml, keep the main controllers off the shards' objects:\n  patches:\n    - target:\n        kind: Deployment\n        name: \"(source-controller|kustomize-controller|helm-controller)\"\n        annotationSelector: \"!sharding.fluxcd.io/role\"\n      patch: |\n        - op: add\n          path: /spec/template/spec/containers/0/args/0\n          value: --watch-label-selector=!sharding.fluxcd.io/key\nand list a folder per shard ({}) whose controllers run with --watch-label-selector=sharding.fluxcd.io/key=<shard> (Flux's sharding guide, fluxcd.io/flux/installation/configuration/sharding/)",
         shards.join(", ")
     )
 }
 
-/// Sharding on a standalone cluster, and the shard controllers of a `flux bootstrap` hub.
+/// Every sharded cluster's rules.
 pub(super) fn check(fleet: &Fleet, out_root: Option<&Path>, problems: &mut Vec<Problem>) {
-    for c in fleet.clusters.iter().filter(|c| !c.is_hub()) {
-        // The cluster's own `flux.sharding` (the fleet's `spec.flux.sharding` is the hub's).
-        if let Some((_, span)) = c.flux.sharding.filter(|_| c.flux.sharding_own) {
-            problems.push(
-                Problem::error(Code::Shard, format!("`sharding` on cluster `{}`, which is not the hub", c.name))
-                    .at(span, "shards the hub's controllers over its fleet clusters")
-                    .help("remove it: `flux.sharding` spreads the fleet clusters' objects over the hub's controllers; a standalone cluster runs its own Flux unsharded"),
-            );
+    let mut per_env: BTreeMap<&str, Vec<&Cluster>> = BTreeMap::new();
+    for c in &fleet.clusters {
+        if c.role == Role::Standalone {
+            per_env.entry(&c.environment).or_default().push(c);
+            standalone(c, problems);
+        }
+        if !c.shards.is_empty() && c.flux.bootstrap == Bootstrap::FluxCli {
+            let dir = if c.is_hub() {
+                "hub/flux-system".to_owned()
+            } else {
+                format!("{}/flux-system", c.folder())
+            };
+            if let Some(root) = out_root {
+                controllers(c, root, &dir, problems);
+            }
         }
     }
-    let Some(hub) = fleet.hub() else { return };
-    if fleet.shards.is_empty() || hub.flux.bootstrap != Bootstrap::FluxCli {
-        return;
+    // The environment's clusters share its overlays, where the tenants' entries carry their
+    // shard: they must shard alike.
+    for clusters in per_env.values() {
+        let first = clusters[0];
+        for c in &clusters[1..] {
+            if c.shards != first.shards {
+                let at = c.flux.sharding.map_or(c.span, |s| s.1);
+                problems.push(
+                    Problem::error(
+                        Code::Shard,
+                        format!(
+                            "`{}` runs {} shards, but `{}`, of the same environment `{}`, {}",
+                            c.name,
+                            c.shards.len(),
+                            first.name,
+                            c.environment,
+                            first.shards.len()
+                        ),
+                    )
+                    .at(at, "its tenants' entries are labelled in fleet/<env>/, shared by the environment")
+                    .help("give the environment's standalone clusters one `flux.sharding` (or put this cluster in an environment of its own)"),
+                );
+            }
+        }
     }
-    let Some(root) = out_root else { return };
-    let dir = root.join("hub/flux-system");
-    let at = hub.flux.sharding.map_or(hub.span, |s| s.1);
-    let Some(listing) = crate::folders::read_plain(&dir.join("kustomization.yaml")) else {
+}
+
+/// A standalone cluster's sharding: tenants to spread, and a Flux that follows `dependsOn`
+/// across shards (its tenants' entries wait for its waves, on the main controllers).
+fn standalone(c: &Cluster, problems: &mut Vec<Problem>) {
+    let Some((_, span)) = c.flux.sharding else {
+        return;
+    };
+    if c.shards.is_empty() && c.flux.sharding_own {
+        problems.push(
+            Problem::error(
+                Code::Shard,
+                format!("`sharding` on standalone cluster `{}`, which runs no tenant's Flux entries", c.name),
+            )
+            .at(span, "spreads the cluster's tenants' entries over its controllers")
+            .help("remove it: a standalone cluster's shards take its tenants' entries (`delivery: flux`); its own waves stay on the main controllers"),
+        );
+    }
+    let minor = c
+        .flux
+        .version
+        .strip_prefix("2.")
+        .and_then(|v| v.split('.').next())
+        .and_then(|m| m.parse::<u32>().ok());
+    if !c.shards.is_empty() && minor.is_some_and(|m| m < 4) {
+        problems.push(
+            Problem::error(
+                Code::Shard,
+                format!(
+                    "`{}` shards its tenants' entries on Flux {}, which does not follow `dependsOn` across shards",
+                    c.name, c.flux.version
+                ),
+            )
+            .at(span, "its tenants' entries wait for its waves, which the main controllers reconcile")
+            .help("run Flux 2.4 or later (`flux.version`): its controllers read `dependsOn` from the API server, around their shard's cache"),
+        );
+    }
+}
+
+/// A `flux bootstrap` cluster's `dir` runs a set of controllers per shard and keeps the main
+/// controllers off the shards' objects: a warning before bootstrap, an error after.
+fn controllers(c: &Cluster, root: &Path, dir: &str, problems: &mut Vec<Problem>) {
+    let path = root.join(dir);
+    let at = c.flux.sharding.map_or(c.span, |s| s.1);
+    let Some(listing) = crate::folders::read_plain(&path.join("kustomization.yaml")) else {
         problems.push(
             Problem::warning(
                 Code::Shard,
-                "the hub is sharded, but it has no `hub/flux-system/kustomization.yaml` yet",
+                format!(
+                    "`{}` is sharded, but it has no `{dir}/kustomization.yaml` yet",
+                    c.name
+                ),
             )
-            .at(at, "flux bootstrap installs the hub's controllers")
-            .help(guide(&fleet.shards)),
+            .at(at, "flux bootstrap installs the cluster's controllers")
+            .help(guide(dir, &c.shards)),
         );
         return;
     };
-    // Every file of hub/flux-system/ (one level of folders: a folder per shard), read plain.
+    // Every file of flux-system/ (one level of folders: a folder per shard), read plain.
     let mut text = listing.clone();
-    for e in walkdir::WalkDir::new(&dir)
+    for e in walkdir::WalkDir::new(&path)
         .max_depth(2)
         .into_iter()
         .flatten()
@@ -67,7 +141,7 @@ pub(super) fn check(fleet: &Fleet, out_root: Option<&Path>, problems: &mut Vec<P
             "the main controllers' --watch-label-selector=!sharding.fluxcd.io/key".to_owned(),
         );
     }
-    for s in &fleet.shards {
+    for s in &c.shards {
         let selects = [
             format!("sharding.fluxcd.io/key={s}"),
             format!("sharding.fluxcd.io/key in ({s})"),
@@ -81,7 +155,8 @@ pub(super) fn check(fleet: &Fleet, out_root: Option<&Path>, problems: &mut Vec<P
             Problem::error(
                 Code::Shard,
                 format!(
-                    "the hub is sharded, but its Flux runs without {}",
+                    "`{}` is sharded, but its Flux runs without {}",
+                    c.name,
                     missing.join(", ")
                 ),
             )
@@ -89,7 +164,7 @@ pub(super) fn check(fleet: &Fleet, out_root: Option<&Path>, problems: &mut Vec<P
                 at,
                 "the shards' objects would be reconciled by nothing, or twice",
             )
-            .help(guide(&fleet.shards)),
+            .help(guide(dir, &c.shards)),
         );
     }
 }

@@ -170,11 +170,13 @@ pub struct DependsOn {
 pub struct Kustomization {
     pub name: String,
     pub namespace: String,
-    /// The `sharding.fluxcd.io/key` label: the hub's shard that reconciles it. Without a
-    /// `kubeconfig` it applies on the hub (a wave's releases, the entry of a cluster on another
-    /// branch), and labels what it applies there for its shard too (`commonMetadata`): the
-    /// HelmReleases, their sources and the tenants' entries it creates.
+    /// The `sharding.fluxcd.io/key` label: the shard that reconciles it.
     pub shard: Option<String>,
+    /// With a `shard`, label what it applies for the shard too (`commonMetadata`): where it
+    /// applies synctl's own Flux objects on the hub (a wave's releases: the HelmReleases, their
+    /// sources and the tenants' entries; the entry of a cluster on another branch), not a
+    /// tenant's repository (its HelmCharts would lose their sources: docs/sharding.md).
+    pub label_applied: bool,
     pub depends_on: Vec<DependsOn>,
     pub interval: String,
     pub retry_interval: String,

@@ -178,6 +178,8 @@ impl Ks<'_> {
             name: name.to_owned(),
             namespace: self.namespace.clone(),
             shard: self.shard.clone(),
+            // Without a kubeconfig it applies on the hub.
+            label_applied: !remote,
             depends_on: deps
                 .iter()
                 .map(|n| DependsOn {

@@ -149,11 +149,7 @@ fn flux_instance(b: &mut Builder<'_>, ci: usize, entry: &str, file: &str) {
         pull_secret: fleet.repository.secret_ref.clone(),
         sync_name: (fleet.hub_source_ref != "flux-system").then(|| fleet.hub_source_ref.clone()),
         patches: f.patches.as_ref().map(|(p, _)| p.clone()),
-        shards: if cluster.is_hub() {
-            fleet.shards.clone()
-        } else {
-            Vec::new()
-        },
+        shards: cluster.shards.clone(),
     };
     b.object(
         "FluxInstance",

@@ -9,7 +9,7 @@ use serde_json::{Value as Json, json};
 use super::docs::{Content, DependsOn, Doc, GitRepository, Kustomization};
 use super::waves::WavePlan;
 use super::{Builder, Item};
-use crate::model::{Delivery, Fleet, Tenant, defaults};
+use crate::model::{Delivery, Fleet, Role, Tenant, defaults};
 
 /// `deploy/tenant-role/` and `deploy/tenants/<t>/` for every placed tenant (both engines).
 pub(super) fn tenant_bases(b: &mut Builder<'_>) {
@@ -106,7 +106,8 @@ fn account_patches(t: &Tenant, force: bool) -> Vec<Json> {
 
 /// The GitRepository and Kustomization of entry `e` of tenant `t` (`tenant-<t>[-<e>]`),
 /// reconciled under the tenant's account (fleet model N3–N6). `deps` is what the entry's wave
-/// waits for; the entry also waits for the entries it `dependsOn`.
+/// waits for; the entry also waits for the entries it `dependsOn`. `on_shard`: the shard of a
+/// standalone cluster's controllers that reconciles the tenant's entries.
 pub(super) fn tenant_flux_apps(
     fleet: &Fleet,
     t: &Tenant,
@@ -114,6 +115,7 @@ pub(super) fn tenant_flux_apps(
     namespace: &str,
     deps: &[String],
     kubeconfig: Option<Json>,
+    on_shard: Option<&str>,
 ) -> Vec<Doc> {
     let apps = &t.apps[e];
     let d = &fleet.defaults;
@@ -130,7 +132,8 @@ pub(super) fn tenant_flux_apps(
         docs.push(Doc::GitRepository(Box::new(GitRepository {
             name: name.clone(),
             namespace: namespace.to_owned(),
-            shard: None, // on a fleet cluster, the wave applying it labels it for its shard
+            // On a fleet cluster, the wave applying it labels it for its shard.
+            shard: on_shard.map(str::to_owned),
             interval: apps.source_interval.as_ref().map_or_else(
                 || apps.interval.clone().unwrap_or_else(|| d.interval.clone()),
                 |s| s.0.clone(),
@@ -149,7 +152,9 @@ pub(super) fn tenant_flux_apps(
     let ks = Kustomization {
         name,
         namespace: namespace.to_owned(),
-        shard: None,
+        shard: on_shard.map(str::to_owned),
+        // What the tenant's repository holds stays on the main controllers.
+        label_applied: false,
         depends_on: entry_depends_on(t, e, deps),
         interval: apps.interval.clone().unwrap_or_else(|| d.interval.clone()),
         retry_interval: apps
@@ -329,16 +334,24 @@ pub(super) fn local_tenant_apps(
     deps: &[String],
 ) -> Vec<Doc> {
     let mut docs = Vec::new();
+    // A standalone cluster's shards take its tenants' entries (the hub's take fleet clusters).
+    let c = &fleet.clusters[cluster];
+    let shards = if c.role == Role::Standalone {
+        &c.shards[..]
+    } else {
+        &[]
+    };
     for &(ti, e) in &plan.apps {
         let t = &fleet.tenants[ti];
+        let shard = crate::model::shards::of_tenant(shards, &t.name);
         match t.apps[e].delivery {
             // In the tenant's own namespace, the entry waits only for the wave that applies
             // it (no reference leaves the namespace: Flux's `--no-cross-namespace-refs`).
             Delivery::Flux => match t.flux_namespace(e) {
                 Some(ns) if ns == "flux-system" => {
-                    docs.extend(tenant_flux_apps(fleet, t, e, &ns, deps, None));
+                    docs.extend(tenant_flux_apps(fleet, t, e, &ns, deps, None, shard));
                 }
-                Some(ns) => docs.extend(tenant_flux_apps(fleet, t, e, &ns, &[], None)),
+                Some(ns) => docs.extend(tenant_flux_apps(fleet, t, e, &ns, &[], None, shard)),
                 None => {}
             },
             Delivery::ArgoCd => {
@@ -399,7 +412,7 @@ pub(super) fn remote_tenant_apps(
         docs.extend(match delivery {
             Delivery::Flux => {
                 let kube = json!({"secretRef": {"name": "${KUBECONFIG_SECRET}", "key": "${KUBECONFIG_KEY}"}});
-                tenant_flux_apps(fleet, t, e, "flux-system", deps, Some(kube))
+                tenant_flux_apps(fleet, t, e, "flux-system", deps, Some(kube), None)
             }
             Delivery::ArgoCd => {
                 let project = first_argocd_entry(t, cluster) == Some(e);

@@ -55,8 +55,6 @@ pub struct Fleet {
     pub clusters_span: Span,
     pub components: Vec<Component>,
     pub tenants: Vec<Tenant>,
-    /// The hub's shards (`shard1`…), empty when it is not sharded (`model::shards`).
-    pub shards: Vec<String>,
 }
 
 /// Labels and annotations of a namespace synctl creates.
@@ -138,6 +136,9 @@ pub struct Cluster {
     /// The shard of the hub's Flux controllers that reconciles this fleet cluster's objects
     /// (`model::shards`), when the hub is sharded.
     pub shard: Option<String>,
+    /// The shards (`shard1`…) of the Flux controllers running on this cluster: the hub's,
+    /// over its fleet clusters; a standalone cluster's, over its tenants. Empty: unsharded.
+    pub shards: Vec<String>,
 }
 
 /// A resolved reference to another item, with the span of the name that made it.

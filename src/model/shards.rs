@@ -1,5 +1,6 @@
-//! Which shard of the hub's Flux controllers reconciles each fleet cluster's objects
-//! (`spec.flux.sharding`, docs/sharding.md).
+//! Which shard of a cluster's Flux controllers reconciles each of its objects (`flux.sharding`,
+//! docs/sharding.md): on the hub, each fleet cluster's; on a standalone cluster, each tenant's
+//! entries ([`of_tenant`]).
 //!
 //! One cluster's objects live on one shard: they reference each other (its Kustomizations
 //! read its GitRepository and wait for each other), and the hub-wide objects (the bootstrap
@@ -10,7 +11,9 @@
 //! [`TOLERANCE_PERCENT`] over the mean and by more than one cluster's weight, moving as few
 //! clusters as that takes (after the shard count changed, or many retirements).
 
-use super::{ComponentSource, Engine, Fleet};
+use sha2::{Digest as _, Sha256};
+
+use super::{ComponentSource, Delivery, Engine, Fleet, Role};
 
 /// The label Flux's controllers select their objects by.
 pub(crate) const LABEL: &str = "sharding.fluxcd.io/key";
@@ -41,18 +44,73 @@ pub(crate) fn weight(fleet: &Fleet, ci: usize) -> usize {
     1 + 2 * fleet.waves.len() + placed
 }
 
-/// Assigns every fleet cluster of a sharded hub its shard (`Cluster::shard`) and names the
-/// shards (`Fleet::shards`). `kept` is the shard the committed tree gives a cluster, if any.
+/// Shards every sharded cluster's controllers: the hub's over its fleet clusters, each
+/// standalone cluster's over its tenants. `kept` is the shard the committed tree gives a fleet
+/// cluster, if any.
 pub(crate) fn assign(fleet: &mut Fleet, kept: &dyn Fn(&str) -> Option<String>) {
-    let Some(hub) = fleet.hub() else { return };
-    let Some((count, _)) = hub.flux.sharding else {
-        return;
-    };
     if fleet.engine != Engine::Flux {
         return;
     }
+    assign_hub(fleet, kept);
+    for ci in 0..fleet.clusters.len() {
+        let cluster = &fleet.clusters[ci];
+        let Some((count, _)) = cluster
+            .flux
+            .sharding
+            .filter(|_| cluster.role == Role::Standalone)
+        else {
+            continue;
+        };
+        let objects = tenant_objects(fleet, ci);
+        if objects == 0 {
+            continue; // nothing to spread (`check::shards` says so when the cluster asked)
+        }
+        let n = count.map_or_else(|| objects.div_ceil(OBJECTS_PER_SHARD), |n| n as usize);
+        fleet.clusters[ci].shards = (1..=n.max(1)).map(|i| format!("shard{i}")).collect();
+    }
+}
+
+/// The Flux objects of tenants' entries on standalone cluster `ci`: a Kustomization each, and
+/// a GitRepository per entry with its own source.
+pub(crate) fn tenant_objects(fleet: &Fleet, ci: usize) -> usize {
+    fleet
+        .tenants
+        .iter()
+        .flat_map(|t| &t.apps)
+        .filter(|a| a.delivery == Delivery::Flux && a.clusters.binary_search(&ci).is_ok())
+        .count()
+        * 2
+}
+
+/// The shard of `shards` that reconciles tenant `tenant`'s entries: the highest of a hash of
+/// each shard's name with the tenant's (rendezvous hashing). It depends on the tenant's name
+/// and the shards alone, so the clusters of an environment (which share its overlays) agree,
+/// adding or removing a tenant moves no other, and a new shard takes only the tenants it
+/// wins, about one in the new shard count.
+#[must_use]
+pub(crate) fn of_tenant<'a>(shards: &'a [String], tenant: &str) -> Option<&'a str> {
+    shards
+        .iter()
+        .max_by_key(|s| {
+            let mut h = Sha256::new();
+            h.update(s.as_bytes());
+            h.update([0]);
+            h.update(tenant.as_bytes());
+            let d = h.finalize();
+            u64::from_be_bytes([d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7]])
+        })
+        .map(String::as_str)
+}
+
+/// Assigns every fleet cluster of a sharded hub its shard (`Cluster::shard`) and names the
+/// hub's shards (`Cluster::shards`).
+fn assign_hub(fleet: &mut Fleet, kept: &dyn Fn(&str) -> Option<String>) {
+    let Some(hub) = fleet.hub_index() else { return };
+    let Some((count, _)) = fleet.clusters[hub].flux.sharding else {
+        return;
+    };
     let members: Vec<usize> = (0..fleet.clusters.len())
-        .filter(|&c| fleet.clusters[c].role == super::Role::Fleet)
+        .filter(|&c| fleet.clusters[c].role == Role::Fleet)
         .collect();
     let weights: Vec<usize> = members.iter().map(|&c| weight(fleet, c)).collect();
     let total: usize = weights.iter().sum();
@@ -86,7 +144,7 @@ pub(crate) fn assign(fleet: &mut Fleet, kept: &dyn Fn(&str) -> Option<String>) {
     for (m, &c) in members.iter().enumerate() {
         fleet.clusters[c].shard = on[m].map(|s| names[s].clone());
     }
-    fleet.shards = names;
+    fleet.clusters[hub].shards = names;
 }
 
 /// The index of the least loaded shard (the first of equals).
@@ -162,7 +220,7 @@ mod tests {
     fn every_fleet_cluster_gets_a_shard_and_the_shards_balance() {
         let mut f = fleet(101, 8);
         assign(&mut f, &|_| None);
-        assert_eq!(f.shards.len(), 8);
+        assert_eq!(f.clusters[f.hub_index().unwrap()].shards.len(), 8);
         let got = shards_of(&f);
         assert_eq!(got.len(), 100);
         let mut per = std::collections::BTreeMap::new();

@@ -178,7 +178,7 @@ pub(super) fn kustomization(k: &Kustomization) -> String {
     if let Some(shard) = k
         .shard
         .as_deref()
-        .filter(|s| k.kubeconfig.is_none() && !s.is_empty())
+        .filter(|s| k.label_applied && !s.is_empty())
     {
         d.raw("  commonMetadata:")
             .raw("    labels:")
@@ -472,6 +472,7 @@ mod tests {
             name: "yes".to_owned(),
             namespace: "a: b".to_owned(),
             shard: Some("on: #1".to_owned()),
+            label_applied: true,
             depends_on: vec![
                 crate::layout::DependsOn {
                     name: "one".to_owned(),

@@ -22,6 +22,7 @@ mod limits;
 mod real_trees;
 mod shards;
 mod tables;
+mod tenant_shards;
 mod values;
 
 use std::path::{Path, PathBuf};

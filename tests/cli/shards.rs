@@ -197,7 +197,8 @@ fn adding_or_removing_a_cluster_moves_no_other() {
 
 /// Sharding is the hub's; a `flux bootstrap` hub must run the shards' controllers.
 #[test]
-fn sharding_on_a_standalone_cluster_and_a_bootstrap_hub_without_shard_controllers_are_refused() {
+fn sharding_a_standalone_cluster_without_tenants_and_a_bootstrap_hub_without_shard_controllers_are_refused()
+ {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let spec = synctl::synthetic::fleet(4, 2).replace(
@@ -210,7 +211,11 @@ fn sharding_on_a_standalone_cluster_and_a_bootstrap_hub_without_shard_controller
         .args(["validate", "--format", "json"])
         .run();
     assert_eq!(run.status, 1, "{}", run.stderr);
-    assert!(run.stdout.contains("not the hub"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("which runs no tenant's Flux entries"),
+        "{}",
+        run.stdout
+    );
 
     let spec = synctl::synthetic::fleet(4, 2).replace(
         "  clusters:\n",

@@ -122,7 +122,6 @@ pub(crate) fn build(raw: &spec_raw::Fleet) -> (Fleet, Vec<Problem>) {
         })
         .collect();
     let fleet = Fleet {
-        shards: Vec::new(),
         name: raw.metadata.name.clone(),
         engine: spec.engine.unwrap_or(defaults::ENGINE),
         repository: repository(spec, repo_branch, &mut problems),

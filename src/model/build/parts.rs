@@ -118,6 +118,7 @@ pub(super) fn build_cluster(
             .map(|n| (n.value.clone(), n.span))
             .collect(),
         shard: None,
+        shards: Vec::new(),
     }
 }
 
