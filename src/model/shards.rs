@@ -18,7 +18,8 @@ use super::{ComponentSource, Delivery, Engine, Fleet, Role};
 /// The label Flux's controllers select their objects by.
 pub(crate) const LABEL: &str = "sharding.fluxcd.io/key";
 
-/// `shards: auto`: one shard per this many Flux objects of the fleet clusters. Flux's
+/// `shards: auto`: one shard per this many Flux objects to spread (the hub's fleet clusters',
+/// a standalone cluster's tenants' entries'). Flux's
 /// benchmark (fluxcd/flux-benchmark, Flux 2.9) reconciles 1,000 Kustomizations in 4m13s and
 /// 1,000 HelmReleases in 4m39s on one set of controllers: a shard of 2,000 objects starts cold
 /// in about ten minutes.
@@ -70,8 +71,8 @@ pub(crate) fn assign(fleet: &mut Fleet, kept: &dyn Fn(&str) -> Option<String>) {
     }
 }
 
-/// The Flux objects of tenants' entries on standalone cluster `ci`: a Kustomization each, and
-/// a GitRepository per entry with its own source.
+/// The Flux objects of tenants' entries on standalone cluster `ci`, counted two per entry (its
+/// Kustomization and a GitRepository, which entries of one repository share: an upper bound).
 pub(crate) fn tenant_objects(fleet: &Fleet, ci: usize) -> usize {
     fleet
         .tenants
