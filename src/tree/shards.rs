@@ -11,7 +11,8 @@
 //!
 //! A Kustomization's or HelmRelease's source is read through an unfiltered cache and
 //! `dependsOn` straight from the API server (kustomize-controller #1248, helm-controller
-//! #1070, Flux 2.4): those may cross shards. And an object labelled for a shard that no
+//! #1070, Flux 2.4): those may cross shards — unless the tree's FluxInstance installs an older
+//! Flux. And an object labelled for a shard that no
 //! controllers of the tree run (a FluxInstance's `spec.sharding.shards`, a controller's
 //! `--watch-label-selector`) is reconciled by nobody.
 
@@ -66,13 +67,16 @@ pub(super) fn check(plan: &Plan, out: &mut Vec<Finding>) {
         for o in objects().filter(|o| o.group().ends_with(".toolkit.fluxcd.io")) {
             shards.insert((o.kind(), o.namespace(), o.name()), shard_of(o));
         }
-        let running = controllers(objects());
+        let (running, before_2_4) = controllers(objects());
         for o in objects() {
             let group = o.group();
             if let Some(run) = &running
                 && SHARDED.contains(&group)
             {
                 unreconciled(o, run, out);
+            }
+            if before_2_4 {
+                waits_across(o, &shards, out);
             }
             match (group, o.kind()) {
                 ("helm.toolkit.fluxcd.io", "HelmRelease") => chart_of_release(o, &shards, out),
@@ -93,10 +97,20 @@ pub(super) fn check(plan: &Plan, out: &mut Vec<Finding>) {
 /// `spec.sharding.shards`, the `--watch-label-selector=sharding.fluxcd.io/key=<shard>` of its
 /// controllers' Deployments. `None` when the tree installs no sharded controllers (they run
 /// from outside it, or the cluster is not sharded: unsharded controllers reconcile any label).
-fn controllers<'a>(objects: impl Iterator<Item = &'a Object>) -> Option<BTreeSet<String>> {
+/// And whether a FluxInstance installs a Flux before 2.4, whose controllers look `dependsOn`
+/// up in their shard's cache.
+fn controllers<'a>(objects: impl Iterator<Item = &'a Object>) -> (Option<BTreeSet<String>>, bool) {
     let mut run: Option<BTreeSet<String>> = None;
+    let mut before_2_4 = false;
     for o in objects {
         if o.kind() == "FluxInstance" && o.group() == "fluxcd.controlplane.io" {
+            let version = o.text(&["spec", "distribution", "version"]);
+            before_2_4 |= version
+                .trim_start_matches(['v', '=', ' '])
+                .strip_prefix("2.")
+                .and_then(|v| v.split(['.', '-']).next())
+                .and_then(|m| m.parse::<u32>().ok())
+                .is_some_and(|m| m < 4);
             let Some(sharding) = o.field(&["spec", "sharding"]) else {
                 continue;
             };
@@ -124,7 +138,46 @@ fn controllers<'a>(objects: impl Iterator<Item = &'a Object>) -> Option<BTreeSet
             }
         }
     }
-    run
+    (run, before_2_4)
+}
+
+/// Before Flux 2.4, a Kustomization's or HelmRelease's `dependsOn` on another shard's object
+/// is never found (kustomize-controller #1248 and helm-controller #1070 read it around the
+/// cache since).
+fn waits_across(o: &Object, shards: &Shards<'_>, out: &mut Vec<Finding>) {
+    let (Some(mine), true) = (
+        shards.get(&(o.kind(), o.namespace(), o.name())),
+        matches!(o.kind(), "Kustomization" | "HelmRelease"),
+    ) else {
+        return;
+    };
+    for (i, d) in o.depends_on().into_iter().enumerate() {
+        let Some(theirs) = shards.get(&(d.kind.as_str(), d.namespace.as_str(), d.name.as_str()))
+        else {
+            continue;
+        };
+        if theirs == mine {
+            continue;
+        }
+        let index = i.to_string();
+        out.push(Finding::new(
+            &o.at_field(&["spec", "dependsOn", &index]),
+            Problem::error(
+                Code::Shard,
+                format!(
+                    "{} is reconciled by {}, but {}/{}/{}, which it waits for, by {}, and this Flux (before 2.4) looks `dependsOn` up among its shard's objects only",
+                    o.id(),
+                    who(mine),
+                    d.kind,
+                    d.namespace,
+                    d.name,
+                    who(theirs)
+                ),
+            )
+            .help("run Flux 2.4 or later (the FluxInstance's `spec.distribution.version`), or give both the same shard"),
+            "across shards",
+        ));
+    }
 }
 
 /// `o` is labelled for a shard no controllers run.

@@ -318,6 +318,23 @@ fn a_new_shard_moves_the_fewest_clusters_and_diff_names_them() {
     }
 }
 
+/// The messages of the `synctl::shard` errors `check .` finds in `dir` (which exits 1).
+fn shard_errors(dir: &Path) -> Vec<String> {
+    let run = Synctl::new()
+        .dir(dir)
+        .args(["check", ".", "--format", "json"])
+        .run();
+    assert_eq!(run.status, 1, "{}{}", run.stdout, run.stderr);
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    v["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["code"] == "synctl::shard" && p["severity"] == "error")
+        .map(|p| p["message"].as_str().unwrap().to_owned())
+        .collect()
+}
+
 /// Rewrites every document of a YAML file with `edit`.
 fn edit_docs(path: &Path, edit: impl Fn(&mut serde_yaml::Value)) {
     let out: Vec<String> = docs(path)
@@ -366,33 +383,39 @@ fn check_proves_the_references_the_shards_controllers_cannot_follow() {
             k["metadata"]["labels"][KEY] = o3.into();
         }
     });
-    let check = Synctl::new().dir(d).args(["check", "."]).run();
-    assert_eq!(check.status, 1, "{}{}", check.stdout, check.stderr);
-    let errors: Vec<&str> = check
-        .stderr
-        .split("synctl::shard")
-        .skip(1)
-        .filter(|e| e.contains('×'))
-        .collect();
-    let charts = errors
+    let check = shard_errors(d);
+    let charts = check
         .iter()
-        .filter(|e| e.contains("the HelmChart of HelmRelease/c1/"))
+        .filter(|e| e.starts_with("the HelmChart of HelmRelease/c1/"))
         .count();
-    assert_eq!(charts, 3, "one per chart component of c1: {}", check.stderr);
+    assert_eq!(charts, 3, "one per chart component of c1: {check:#?}");
     assert!(
-        errors
+        check
             .iter()
             .all(|e| !e.contains("/c3/") && !e.contains("HelmRelease/c2")),
-        "{}",
-        check.stderr
+        "{check:#?}"
     );
-    let nobody: Vec<&&str> = errors.iter().filter(|e| e.contains("shard9")).collect();
-    assert_eq!(nobody.len(), 1, "{}", check.stderr);
+    let nobody: Vec<&String> = check.iter().filter(|e| e.contains("shard9")).collect();
+    assert_eq!(nobody.len(), 1, "{check:#?}");
     assert!(
-        nobody[0].contains("GitRepository/c2/c2 is labelled for shard `shard9`"),
+        nobody[0].starts_with("GitRepository/c2/c2 is labelled for shard `shard9`"),
         "{}",
         nobody[0]
     );
-    assert_eq!(errors.len(), 4, "{}", check.stderr);
+    assert_eq!(check.len(), 4, "{check:#?}");
     assert_ne!(s3, o3);
+
+    // Before Flux 2.4 a `dependsOn` across shards is never found: c3's waves now wait across.
+    edit_docs(&d.join("hub/flux-instance.yaml"), |i| {
+        i["spec"]["distribution"]["version"] = "2.3.x".into();
+    });
+    let across: Vec<String> = shard_errors(d)
+        .into_iter()
+        .filter(|e| e.contains("looks `dependsOn` up among its shard's objects only"))
+        .collect();
+    assert!(!across.is_empty(), "no dependsOn across shards reported");
+    assert!(
+        across.iter().all(|e| e.starts_with("Kustomization/c3/")),
+        "{across:#?}"
+    );
 }
