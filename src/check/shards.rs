@@ -85,7 +85,11 @@ fn standalone(c: &Cluster, problems: &mut Vec<Problem>) {
         .strip_prefix("2.")
         .and_then(|v| v.split('.').next())
         .and_then(|m| m.parse::<u32>().ok());
-    if !c.shards.is_empty() && minor.is_some_and(|m| m < 4) {
+    // `flux.version` is what the Flux Operator installs; `flux bootstrap` does not read it.
+    if !c.shards.is_empty()
+        && c.flux.bootstrap == Bootstrap::FluxOperator
+        && minor.is_some_and(|m| m < 4)
+    {
         problems.push(
             Problem::error(
                 Code::Shard,

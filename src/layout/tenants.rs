@@ -132,7 +132,7 @@ pub(super) fn tenant_flux_apps(
         docs.push(Doc::GitRepository(Box::new(GitRepository {
             name: name.clone(),
             namespace: namespace.to_owned(),
-            // On a fleet cluster, the wave applying it labels it for its shard.
+            // (On a fleet cluster, the hub's wave applying it labels it for the cluster's shard.)
             shard: on_shard.map(str::to_owned),
             interval: apps.source_interval.as_ref().map_or_else(
                 || apps.interval.clone().unwrap_or_else(|| d.interval.clone()),
