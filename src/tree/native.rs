@@ -82,6 +82,12 @@ fn names(objects: &[Object]) -> crate::hashing::Map<String, Vec<usize>> {
     out
 }
 
+/// Whether a target's `kind` or `name` has no regular-expression syntax: it matches itself only.
+fn literal(p: &str) -> bool {
+    p.chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
 /// The objects a target `name` can match: looked up when it has no regular-expression syntax,
 /// else all of them.
 fn candidates(
@@ -89,9 +95,35 @@ fn candidates(
     name: Option<&str>,
     by_name: &crate::hashing::Map<String, Vec<usize>>,
 ) -> Vec<usize> {
-    match name.filter(|n| n.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')) {
+    match name.filter(|n| literal(n)) {
         Some(n) => by_name.get(n).cloned().unwrap_or_default(),
         None => (0..count).collect(),
+    }
+}
+
+/// A patch target's `kind` or `name`: an anchored regular expression to kustomize. Most are
+/// plain names, compared as text (a fleet's check compiled one per patch per Kustomization).
+enum Pattern<'a> {
+    Any,
+    Exact(&'a str),
+    Regex(regex::Regex),
+}
+
+impl<'a> Pattern<'a> {
+    fn new(p: Option<&'a str>) -> Result<Self, regex::Error> {
+        Ok(match p {
+            None => Pattern::Any,
+            Some(p) if literal(p) => Pattern::Exact(p),
+            Some(p) => Pattern::Regex(regex::Regex::new(&format!("^(?:{p})$"))?),
+        })
+    }
+
+    fn is_match(&self, s: &str) -> bool {
+        match self {
+            Pattern::Any => true,
+            Pattern::Exact(p) => *p == s,
+            Pattern::Regex(r) => r.is_match(s),
+        }
     }
 }
 
@@ -124,11 +156,7 @@ fn patch(
     };
     let body = doc.to_json();
     let field = |k: &str| target.get(k).and_then(Json::as_str);
-    let anchored = |p: Option<&str>| {
-        p.map(|p| regex::Regex::new(&format!("^(?:{p})$")))
-            .transpose()
-    };
-    let (Ok(kind), Ok(name)) = (anchored(field("kind")), anchored(field("name"))) else {
+    let (Ok(kind), Ok(name)) = (Pattern::new(field("kind")), Pattern::new(field("name"))) else {
         return Ok(false);
     };
     for i in candidates(objects.len(), field("name"), by_name) {
@@ -138,8 +166,8 @@ fn patch(
         let hit = field("group").is_none_or(|g| g == o.group())
             && field("version").is_none_or(|v| v == version)
             && field("namespace").is_none_or(|n| n == o.namespace())
-            && kind.as_ref().is_none_or(|k| k.is_match(o.kind()))
-            && name.as_ref().is_none_or(|n| n.is_match(o.name()));
+            && kind.is_match(o.kind())
+            && name.is_match(o.name());
         if !hit {
             continue;
         }
