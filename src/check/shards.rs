@@ -7,12 +7,13 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use crate::diag::{Code, Problem};
+use crate::model::shards::LABEL;
 use crate::model::{Bootstrap, Cluster, Fleet, Role};
 
 /// What `flux-system/` must hold for the shards, the way Flux's sharding guide writes it.
 fn guide(dir: &str, shards: &[String]) -> String {
     format!(
-        "in {dir}/kustomization.yaml, keep the main controllers off the shards' objects:\n  patches:\n    - target:\n        kind: Deployment\n        name: \"(source-controller|kustomize-controller|helm-controller)\"\n        annotationSelector: \"!sharding.fluxcd.io/role\"\n      patch: |\n        - op: add\n          path: /spec/template/spec/containers/0/args/0\n          value: --watch-label-selector=!sharding.fluxcd.io/key\nand list a folder per shard ({}) whose controllers run with --watch-label-selector=sharding.fluxcd.io/key=<shard> (Flux's sharding guide, fluxcd.io/flux/installation/configuration/sharding/)",
+        "in {dir}/kustomization.yaml, keep the main controllers off the shards' objects:\n  patches:\n    - target:\n        kind: Deployment\n        name: \"(source-controller|kustomize-controller|helm-controller)\"\n        annotationSelector: \"!sharding.fluxcd.io/role\"\n      patch: |\n        - op: add\n          path: /spec/template/spec/containers/0/args/0\n          value: --watch-label-selector=!{LABEL}\nand list a folder per shard ({}) whose controllers run with --watch-label-selector={LABEL}=<shard> (Flux's sharding guide, fluxcd.io/flux/installation/configuration/sharding/)",
         shards.join(", ")
     )
 }
@@ -140,16 +141,12 @@ fn controllers(c: &Cluster, root: &Path, dir: &str, problems: &mut Vec<Problem>)
         }
     }
     let mut missing: Vec<String> = Vec::new();
-    if !text.contains("--watch-label-selector=!sharding.fluxcd.io/key") {
-        missing.push(
-            "the main controllers' --watch-label-selector=!sharding.fluxcd.io/key".to_owned(),
-        );
+    let main = format!("--watch-label-selector=!{LABEL}");
+    if !text.contains(&main) {
+        missing.push(format!("the main controllers' {main}"));
     }
     for s in &c.shards {
-        let selects = [
-            format!("sharding.fluxcd.io/key={s}"),
-            format!("sharding.fluxcd.io/key in ({s})"),
-        ];
+        let selects = [format!("{LABEL}={s}"), format!("{LABEL} in ({s})")];
         if !selects.iter().any(|n| text.contains(n.as_str())) {
             missing.push(format!("controllers for `{s}`"));
         }

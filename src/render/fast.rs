@@ -10,7 +10,7 @@ use std::sync::Arc;
 use serde_json::Value as Json;
 
 use super::yaml_out::{emit_into, nested_str, pad, scalar_into};
-use crate::layout::{GitRepository, Kustomization};
+use crate::layout::{GitRepository, Kustomization, SHARD_LABEL};
 
 /// The templates this module stands in for (when not overridden).
 pub(super) const TEMPLATES: &[&str] = &[
@@ -101,9 +101,6 @@ impl Doc {
         self.0
     }
 }
-
-/// The label a sharded hub's controllers select their objects by.
-const SHARD_LABEL: &str = "sharding.fluxcd.io/key";
 
 /// `flux/kustomization.yaml.j2`.
 pub(super) fn kustomization(k: &Kustomization) -> String {

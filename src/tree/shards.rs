@@ -21,9 +21,7 @@ use std::collections::{BTreeSet, HashMap};
 use super::flux::Plan;
 use super::{Finding, Object, text};
 use crate::diag::{Code, Problem};
-
-/// The label.
-const KEY: &str = "sharding.fluxcd.io/key";
+use crate::layout::SHARD_LABEL as KEY;
 
 /// The controllers' groups that shard (flux-operator's `--watch-label-selector` patch:
 /// source, kustomize, helm and the image controllers).
