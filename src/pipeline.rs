@@ -203,9 +203,19 @@ fn finish(
 /// `hub/<cluster>.yaml` gives it (docs/sharding.md).
 fn build_model(raw: &spec::raw::Fleet, out_root: Option<&Path>) -> (Arc<Fleet>, Vec<Problem>) {
     let (mut fleet, problems) = model::build(raw);
-    model::shards::assign(&mut fleet, &|cluster| {
-        out_root.and_then(|root| output::shard_of(root, cluster))
-    });
+    let cluster = |name: &str| out_root.and_then(|root| output::shard_of(root, name));
+    let entries = |env: &str| {
+        out_root
+            .map(|root| output::entry_shards(root, env))
+            .unwrap_or_default()
+    };
+    model::shards::assign(
+        &mut fleet,
+        &model::shards::Kept {
+            cluster: &cluster,
+            entries: &entries,
+        },
+    );
     (Arc::new(fleet), problems)
 }
 

@@ -18,9 +18,6 @@ mod release;
 mod tenants;
 mod waves;
 
-/// The label sharded Flux controllers select their objects by (written by render, proven by
-/// tree).
-pub(crate) use crate::model::shards::LABEL as SHARD_LABEL;
 pub(crate) use argocd_helm::{HEALTH_KEY, HEALTH_LUA};
 pub(crate) use builder::{Builder, Recorded};
 #[cfg(test)]

@@ -9,7 +9,7 @@ use serde_json::{Value as Json, json};
 use super::docs::{Content, DependsOn, Doc, GitRepository, Kustomization};
 use super::waves::WavePlan;
 use super::{Builder, Item};
-use crate::model::{Delivery, Fleet, Role, Tenant, defaults};
+use crate::model::{Delivery, Fleet, Tenant, defaults};
 
 /// `deploy/tenant-role/` and `deploy/tenants/<t>/` for every placed tenant (both engines).
 pub(super) fn tenant_bases(b: &mut Builder<'_>) {
@@ -334,16 +334,14 @@ pub(super) fn local_tenant_apps(
     deps: &[String],
 ) -> Vec<Doc> {
     let mut docs = Vec::new();
-    // A standalone cluster's shards take its tenants' entries (the hub's take fleet clusters).
-    let c = &fleet.clusters[cluster];
-    let shards = if c.role == Role::Standalone {
-        &c.shards[..]
-    } else {
-        &[]
-    };
     for &(ti, e) in &plan.apps {
         let t = &fleet.tenants[ti];
-        let shard = crate::model::shards::of_tenant(shards, &t.name);
+        // A sharded standalone cluster's shard of the tenant (the hub's shards take fleet
+        // clusters: its own tenants stay on the main controllers).
+        let shard = fleet.clusters[cluster]
+            .tenant_shards
+            .get(&ti)
+            .map(String::as_str);
         match t.apps[e].delivery {
             // In the tenant's own namespace, the entry waits only for the wave that applies
             // it (no reference leaves the namespace: Flux's `--no-cross-namespace-refs`).

@@ -139,6 +139,8 @@ pub struct Cluster {
     /// The shards (`shard1`…) of the Flux controllers running on this cluster: the hub's,
     /// over its fleet clusters; a standalone cluster's, over its tenants. Empty: unsharded.
     pub shards: Vec<String>,
+    /// A sharded standalone cluster's shard of each tenant with Flux entries on it (by index).
+    pub tenant_shards: BTreeMap<usize, String>,
 }
 
 /// A resolved reference to another item, with the span of the name that made it.

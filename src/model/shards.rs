@@ -1,17 +1,17 @@
 //! Which shard of a cluster's Flux controllers reconciles each of its objects (`flux.sharding`,
-//! docs/sharding.md): on the hub, each fleet cluster's; on a standalone cluster, each tenant's
-//! entries ([`of_tenant`]).
+//! docs/sharding.md): on the hub, each fleet cluster's objects; on a standalone cluster, each
+//! tenant's entries. The shared objects (the hub's bootstrap source and own Kustomizations, a
+//! standalone cluster's waves) stay on the main controllers.
 //!
-//! One cluster's objects live on one shard: they reference each other (its Kustomizations
-//! read its GitRepository and wait for each other), and the hub-wide objects (the bootstrap
-//! source, `hub/kustomization.yaml`'s own Kustomization) stay on the main controllers. The
-//! assignment is stable: a cluster keeps the shard the committed tree gives it (its
-//! `hub/<cluster>.yaml`), so adding or retiring a cluster moves no other; a new cluster goes to
-//! the lightest shard; shards are rebalanced only when one is more than
-//! [`TOLERANCE_PERCENT`] over the mean and by more than one cluster's weight, moving as few
-//! clusters as that takes (after the shard count changed, or many retirements).
+//! One member's objects (a fleet cluster's, a tenant's) live on one shard: they reference each
+//! other. The assignment ([`spread`]) is stable: a member keeps the shard the committed tree
+//! gives it (a fleet cluster's `hub/<cluster>.yaml`, a tenant's entries in
+//! `fleet/<env>/<wave>/tenant-apps.yaml`), so adding or retiring one moves no other; a new one
+//! goes to the lightest shard; shards are rebalanced only when one is more than
+//! [`TOLERANCE_PERCENT`] over the mean and by more than one member's weight, moving as few as
+//! that takes (after the shard count changed, or many retirements).
 
-use sha2::{Digest as _, Sha256};
+use std::collections::BTreeMap;
 
 use super::{ComponentSource, Delivery, Engine, Fleet, Role};
 
@@ -19,13 +19,12 @@ use super::{ComponentSource, Delivery, Engine, Fleet, Role};
 pub(crate) const LABEL: &str = "sharding.fluxcd.io/key";
 
 /// `shards: auto`: one shard per this many Flux objects to spread (the hub's fleet clusters',
-/// a standalone cluster's tenants' entries'). Flux's
-/// benchmark (fluxcd/flux-benchmark, Flux 2.9) reconciles 1,000 Kustomizations in 4m13s and
-/// 1,000 HelmReleases in 4m39s on one set of controllers: a shard of 2,000 objects starts cold
-/// in about ten minutes.
+/// a standalone cluster's tenants' entries'). Flux's benchmark (fluxcd/flux-benchmark, Flux
+/// 2.9) reconciles 1,000 Kustomizations in 4m13s and 1,000 HelmReleases in 4m39s on one set
+/// of controllers: a shard of 2,000 objects starts cold in about ten minutes.
 pub(crate) const OBJECTS_PER_SHARD: usize = 2_000;
 
-/// How far over the mean a shard may grow before clusters are moved off it.
+/// How far over the mean a shard may grow before members are moved off it.
 pub(crate) const TOLERANCE_PERCENT: usize = 5;
 
 /// The Flux objects synctl writes on the hub for fleet cluster `ci`: its GitRepository, two
@@ -45,14 +44,21 @@ pub(crate) fn weight(fleet: &Fleet, ci: usize) -> usize {
     1 + 2 * fleet.waves.len() + placed
 }
 
+/// What the committed tree remembers: the shard of a fleet cluster (by name), and the shard of
+/// each tenant entry's objects in an environment (entry object name → shard, by environment).
+pub(crate) struct Kept<'a> {
+    pub cluster: &'a dyn Fn(&str) -> Option<String>,
+    pub entries: &'a dyn Fn(&str) -> BTreeMap<String, String>,
+}
+
 /// Shards every sharded cluster's controllers: the hub's over its fleet clusters, each
-/// standalone cluster's over its tenants. `kept` is the shard the committed tree gives a fleet
-/// cluster, if any.
-pub(crate) fn assign(fleet: &mut Fleet, kept: &dyn Fn(&str) -> Option<String>) {
+/// standalone cluster's over its tenants.
+pub(crate) fn assign(fleet: &mut Fleet, kept: &Kept<'_>) {
     if fleet.engine != Engine::Flux {
         return;
     }
-    assign_hub(fleet, kept);
+    assign_hub(fleet, kept.cluster);
+    let mut per_env: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
     for ci in 0..fleet.clusters.len() {
         let cluster = &fleet.clusters[ci];
         let Some((count, _)) = cluster
@@ -62,45 +68,55 @@ pub(crate) fn assign(fleet: &mut Fleet, kept: &dyn Fn(&str) -> Option<String>) {
         else {
             continue;
         };
-        let objects = tenant_objects(fleet, ci);
-        if objects == 0 {
+        // Each tenant with Flux entries here, weighing two objects per entry (its
+        // Kustomization and a GitRepository, which entries of one repository share).
+        let members: Vec<(usize, Vec<String>)> = fleet
+            .tenants
+            .iter()
+            .enumerate()
+            .filter_map(|(ti, t)| {
+                let entries: Vec<String> = (0..t.apps.len())
+                    .filter(|&e| {
+                        t.apps[e].delivery == Delivery::Flux
+                            && t.apps[e].clusters.binary_search(&ci).is_ok()
+                    })
+                    .map(|e| t.entry_name(e))
+                    .collect();
+                (!entries.is_empty()).then_some((ti, entries))
+            })
+            .collect();
+        let weights: Vec<usize> = members.iter().map(|(_, e)| 2 * e.len()).collect();
+        let total: usize = weights.iter().sum();
+        if total == 0 {
             continue; // nothing to spread (`check::shards` says so when the cluster asked)
         }
-        let n = count.map_or_else(|| objects.div_ceil(OBJECTS_PER_SHARD), |n| n as usize);
-        fleet.clusters[ci].shards = (1..=n.max(1)).map(|i| format!("shard{i}")).collect();
+        let n = count.map_or_else(|| total.div_ceil(OBJECTS_PER_SHARD).max(1), |n| n as usize);
+        let names: Vec<String> = (1..=n).map(|i| format!("shard{i}")).collect();
+        let env = cluster.environment.clone();
+        let remembered = per_env
+            .entry(env.clone())
+            .or_insert_with(|| (kept.entries)(&env));
+        let was: Vec<Option<usize>> = members
+            .iter()
+            .map(|(_, entries)| {
+                let s = entries.iter().find_map(|e| remembered.get(e))?;
+                names.iter().position(|x| x == s)
+            })
+            .collect();
+        let tenant_names: Vec<&str> = members
+            .iter()
+            .map(|(ti, _)| fleet.tenants[*ti].name.as_str())
+            .collect();
+        let on = spread(&tenant_names, &weights, n, was);
+        let tenant_shards = members
+            .iter()
+            .zip(on)
+            .map(|((ti, _), s)| (*ti, names[s].clone()))
+            .collect();
+        let c = &mut fleet.clusters[ci];
+        c.tenant_shards = tenant_shards;
+        c.shards = names;
     }
-}
-
-/// The Flux objects of tenants' entries on standalone cluster `ci`, counted two per entry (its
-/// Kustomization and a GitRepository, which entries of one repository share: an upper bound).
-pub(crate) fn tenant_objects(fleet: &Fleet, ci: usize) -> usize {
-    fleet
-        .tenants
-        .iter()
-        .flat_map(|t| &t.apps)
-        .filter(|a| a.delivery == Delivery::Flux && a.clusters.binary_search(&ci).is_ok())
-        .count()
-        * 2
-}
-
-/// The shard of `shards` that reconciles tenant `tenant`'s entries: the highest of a hash of
-/// each shard's name with the tenant's (rendezvous hashing). It depends on the tenant's name
-/// and the shards alone, so the clusters of an environment (which share its overlays) agree,
-/// adding or removing a tenant moves no other, and a new shard takes only the tenants it
-/// wins, about one in the new shard count.
-#[must_use]
-pub(crate) fn of_tenant<'a>(shards: &'a [String], tenant: &str) -> Option<&'a str> {
-    shards
-        .iter()
-        .max_by_key(|s| {
-            let mut h = Sha256::new();
-            h.update(s.as_bytes());
-            h.update([0]);
-            h.update(tenant.as_bytes());
-            let d = h.finalize();
-            u64::from_be_bytes([d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7]])
-        })
-        .map(String::as_str)
 }
 
 /// Assigns every fleet cluster of a sharded hub its shard (`Cluster::shard`) and names the
@@ -117,35 +133,47 @@ fn assign_hub(fleet: &mut Fleet, kept: &dyn Fn(&str) -> Option<String>) {
     let total: usize = weights.iter().sum();
     let n = count.map_or_else(|| total.div_ceil(OBJECTS_PER_SHARD).max(1), |n| n as usize);
     let names: Vec<String> = (1..=n).map(|i| format!("shard{i}")).collect();
+    let was: Vec<Option<usize>> = members
+        .iter()
+        .map(|&c| {
+            let k = kept(&fleet.clusters[c].name)?;
+            names.iter().position(|x| *x == k)
+        })
+        .collect();
+    let member_names: Vec<&str> = members
+        .iter()
+        .map(|&c| fleet.clusters[c].name.as_str())
+        .collect();
+    let on = spread(&member_names, &weights, n, was);
+    for (&c, s) in members.iter().zip(on) {
+        fleet.clusters[c].shard = Some(names[s].clone());
+    }
+    fleet.clusters[hub].shards = names;
+}
+
+/// Each member's shard of `n` (indexes): the one it `was` on when that still exists; new
+/// members heaviest first (ties by name) each to the lightest shard; then [`rebalance`].
+fn spread(names: &[&str], weights: &[usize], n: usize, was: Vec<Option<usize>>) -> Vec<usize> {
     let mut load = vec![0usize; n];
-    let mut on: Vec<Option<usize>> = vec![None; members.len()];
-    for (m, &c) in members.iter().enumerate() {
-        if let Some(s) =
-            kept(&fleet.clusters[c].name).and_then(|k| names.iter().position(|x| *x == k))
-        {
-            on[m] = Some(s);
+    let mut on = was;
+    for (m, s) in on.iter().enumerate() {
+        if let Some(s) = *s {
             load[s] += weights[m];
         }
     }
-    // New clusters, heaviest first (ties by name), each to the lightest shard.
-    let mut new: Vec<usize> = (0..members.len()).filter(|&m| on[m].is_none()).collect();
+    let mut new: Vec<usize> = (0..names.len()).filter(|&m| on[m].is_none()).collect();
     new.sort_by(|&a, &b| {
-        weights[b].cmp(&weights[a]).then_with(|| {
-            fleet.clusters[members[a]]
-                .name
-                .cmp(&fleet.clusters[members[b]].name)
-        })
+        weights[b]
+            .cmp(&weights[a])
+            .then_with(|| names[a].cmp(names[b]))
     });
     for m in new {
         let s = lightest(&load);
         on[m] = Some(s);
         load[s] += weights[m];
     }
-    rebalance(fleet, &members, &weights, &mut on, &mut load);
-    for (m, &c) in members.iter().enumerate() {
-        fleet.clusters[c].shard = on[m].map(|s| names[s].clone());
-    }
-    fleet.clusters[hub].shards = names;
+    rebalance(names, weights, &mut on, &mut load);
+    on.into_iter().map(|s| s.unwrap_or(0)).collect()
 }
 
 /// The index of the least loaded shard (the first of equals).
@@ -153,35 +181,25 @@ fn lightest(load: &[usize]) -> usize {
     (0..load.len()).min_by_key(|&s| (load[s], s)).unwrap_or(0)
 }
 
-/// Moves clusters from the heaviest shard to the lightest while the heaviest is over the mean
-/// by more than the tolerance and by more than the cluster moved weighs: the cluster moved is
+/// Moves members from the heaviest shard to the lightest while the heaviest is over the mean
+/// by more than the tolerance and by more than the member moved weighs: the member moved is
 /// the one on the heaviest shard whose name sorts last (a fixed choice, so a rerun moves
 /// nothing more).
-fn rebalance(
-    fleet: &Fleet,
-    members: &[usize],
-    weights: &[usize],
-    on: &mut [Option<usize>],
-    load: &mut [usize],
-) {
+fn rebalance(names: &[&str], weights: &[usize], on: &mut [Option<usize>], load: &mut [usize]) {
     let n = load.len();
     let total: usize = load.iter().sum();
     if n < 2 || total == 0 {
         return;
     }
-    for _ in 0..members.len() {
+    for _ in 0..names.len() {
         let heavy = (0..n)
             .max_by_key(|&s| (load[s], usize::MAX - s))
             .unwrap_or(0);
         let light = lightest(load);
         let over = load[heavy] * n * 100 > total * (100 + TOLERANCE_PERCENT);
-        let Some(m) = (0..members.len())
+        let Some(m) = (0..names.len())
             .filter(|&m| on[m] == Some(heavy))
-            .max_by(|&a, &b| {
-                fleet.clusters[members[a]]
-                    .name
-                    .cmp(&fleet.clusters[members[b]].name)
-            })
+            .max_by(|&a, &b| names[a].cmp(names[b]))
         else {
             return;
         };
@@ -209,6 +227,14 @@ mod tests {
         fleet
     }
 
+    /// Only fleet clusters remembered.
+    fn kept(cluster: &dyn Fn(&str) -> Option<String>) -> Kept<'_> {
+        Kept {
+            cluster,
+            entries: &|_| BTreeMap::new(),
+        }
+    }
+
     fn shards_of(fleet: &Fleet) -> Vec<(String, String)> {
         fleet
             .clusters
@@ -220,7 +246,7 @@ mod tests {
     #[test]
     fn every_fleet_cluster_gets_a_shard_and_the_shards_balance() {
         let mut f = fleet(101, 8);
-        assign(&mut f, &|_| None);
+        assign(&mut f, &kept(&|_| None));
         assert_eq!(f.clusters[f.hub_index().unwrap()].shards.len(), 8);
         let got = shards_of(&f);
         assert_eq!(got.len(), 100);
@@ -235,13 +261,13 @@ mod tests {
     #[test]
     fn a_cluster_keeps_its_shard_and_a_new_one_takes_the_lightest() {
         let mut f = fleet(41, 4);
-        assign(&mut f, &|_| None);
+        assign(&mut f, &kept(&|_| None));
         let before: std::collections::BTreeMap<String, String> =
             shards_of(&f).into_iter().collect();
         // The same fleet read again with the tree's assignment: nothing moves.
         let mut again = fleet(42, 4);
-        let kept = before.clone();
-        assign(&mut again, &move |c| kept.get(c).cloned());
+        let remembered = before.clone();
+        assign(&mut again, &kept(&move |c| remembered.get(c).cloned()));
         let after: std::collections::BTreeMap<String, String> =
             shards_of(&again).into_iter().collect();
         let moved: Vec<_> = before
@@ -252,8 +278,8 @@ mod tests {
         assert_eq!(after.len(), 41);
         // More shards: only as many clusters move as balance needs, each to a new shard.
         let mut wider = fleet(41, 5);
-        let kept = before.clone();
-        assign(&mut wider, &move |c| kept.get(c).cloned());
+        let remembered = before.clone();
+        assign(&mut wider, &kept(&move |c| remembered.get(c).cloned()));
         let now: std::collections::BTreeMap<String, String> =
             shards_of(&wider).into_iter().collect();
         let moved: Vec<_> = before

@@ -378,6 +378,47 @@ pub(crate) fn shard_of(root: &Path, cluster: &str) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
+/// The shards the committed tree gives the tenants' entries of standalone environment `env`:
+/// each object's name → its `sharding.fluxcd.io/key` label, in every
+/// `fleet/<env>/<wave>/tenant-apps.yaml` synctl wrote (read as regular files of bounded size,
+/// in folders that are no links; synctl's own layout: `metadata.name` is the document's first
+/// `  name:` line, its labels follow).
+pub(crate) fn entry_shards(root: &Path, env: &str) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    if env.is_empty() || env.contains(['/', '\\']) || env.starts_with('.') {
+        return out;
+    }
+    let dir = root.join("fleet").join(env);
+    let is_dir = |p: &Path| std::fs::symlink_metadata(p).is_ok_and(|m| m.is_dir());
+    if !is_dir(&root.join("fleet")) || !is_dir(&dir) {
+        return out;
+    }
+    let Ok(waves) = std::fs::read_dir(&dir) else {
+        return out;
+    };
+    let needle = format!("    {}: ", crate::model::shards::LABEL);
+    for wave in waves.flatten() {
+        if !wave.file_type().is_ok_and(|t| t.is_dir()) {
+            continue;
+        }
+        let Some(text) = crate::folders::read_plain(&wave.path().join("tenant-apps.yaml")) else {
+            continue;
+        };
+        if !is_generated(text.as_bytes()) {
+            continue;
+        }
+        for doc in text.split("\n---\n") {
+            let name = doc.lines().find_map(|l| l.strip_prefix("  name: "));
+            let shard = doc.lines().find_map(|l| l.strip_prefix(needle.as_str()));
+            if let (Some(name), Some(shard)) = (name, shard) {
+                let unquote = |v: &str| v.trim().trim_matches('"').to_owned();
+                out.insert(unquote(name), unquote(shard));
+            }
+        }
+    }
+    out
+}
+
 /// The file synctl writes at `rel`: the header goes in front of `body` in place (the
 /// renderer leaves room for it: no second copy), and when `disk` is the walk of the tree, the
 /// file there is compared with it at once, so a file already on disk is not kept.

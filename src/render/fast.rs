@@ -10,7 +10,8 @@ use std::sync::Arc;
 use serde_json::Value as Json;
 
 use super::yaml_out::{emit_into, nested_str, pad, scalar_into};
-use crate::layout::{GitRepository, Kustomization, SHARD_LABEL};
+use crate::layout::{GitRepository, Kustomization};
+use crate::model::shards::LABEL as SHARD_LABEL;
 
 /// The templates this module stands in for (when not overridden).
 pub(super) const TEMPLATES: &[&str] = &[

@@ -21,7 +21,7 @@ use std::collections::{BTreeSet, HashMap};
 use super::flux::Plan;
 use super::{Finding, Object, text};
 use crate::diag::{Code, Problem};
-use crate::layout::SHARD_LABEL as KEY;
+use crate::model::shards::LABEL as KEY;
 
 /// The controllers' groups that shard (flux-operator's `--watch-label-selector` patch:
 /// source, kustomize, helm and the image controllers).

@@ -1,6 +1,7 @@
 //! A standalone cluster with many tenants, sharded (`flux.sharding`, docs/sharding.md): each
 //! tenant's entries on one shard of the cluster's controllers, its waves on the main ones, the
-//! clusters of an environment alike, and a tenant's shard its own (adding one moves no other).
+//! clusters of an environment alike, the shards balanced, and a tenant keeps its shard (adding
+//! one moves no other).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -97,7 +98,9 @@ fn a_standalone_clusters_tenants_spread_over_its_shards() {
         *per.entry(s).or_default() += 1;
     }
     assert_eq!(per.len(), 4, "every shard takes tenants: {per:?}");
-    assert!(per.values().all(|&n| (4..=18).contains(&n)), "{per:?}");
+    // Equal tenants (two entries each) from an empty tree: the shards differ by one at most.
+    let (min, max) = (per.values().min().unwrap(), per.values().max().unwrap());
+    assert!(max - min <= 1, "{per:?}");
 
     // As Flux reads it: the entries' sources on their shard, their labels run by the
     // FluxInstance; their `dependsOn` on the waves crosses shards, which Flux 2.4 follows.
@@ -175,11 +178,12 @@ fn a_new_tenant_moves_no_other_and_a_new_shard_takes_only_what_it_wins() {
         diff.stdout
     );
 
-    // A fifth shard takes some tenants, all from the other four, and moves nothing between them.
+    // A fifth shard takes as many tenants as balance needs (41 on 4, 10 or 11 a shard, to 8 or
+    // 9 a shard: two from each), all from the other four, and moves nothing between them.
     generate(d, &spec(41, "{shards: 5}"));
     let five = tenant_shards(d, "staging");
     let moved: Vec<&String> = after.keys().filter(|t| five[*t] != after[*t]).collect();
-    assert!(!moved.is_empty() && moved.len() <= 20, "{moved:?}");
+    assert!((7..=9).contains(&moved.len()), "{moved:?}");
     for t in &moved {
         assert_eq!(five[*t], "shard5", "{t}");
     }

@@ -119,6 +119,7 @@ pub(super) fn build_cluster(
             .collect(),
         shard: None,
         shards: Vec::new(),
+        tenant_shards: std::collections::BTreeMap::new(),
     }
 }
 
