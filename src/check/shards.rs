@@ -80,16 +80,10 @@ fn standalone(c: &Cluster, problems: &mut Vec<Problem>) {
             .help("remove it: a standalone cluster's shards take its tenants' entries (`delivery: flux`); its own waves stay on the main controllers"),
         );
     }
-    let minor = c
-        .flux
-        .version
-        .strip_prefix("2.")
-        .and_then(|v| v.split('.').next())
-        .and_then(|m| m.parse::<u32>().ok());
     // `flux.version` is what the Flux Operator installs; `flux bootstrap` does not read it.
     if !c.shards.is_empty()
         && c.flux.bootstrap == Bootstrap::FluxOperator
-        && minor.is_some_and(|m| m < 4)
+        && crate::model::shards::before_2_4(&c.flux.version)
     {
         problems.push(
             Problem::error(

@@ -27,6 +27,20 @@ pub(crate) const OBJECTS_PER_SHARD: usize = 2_000;
 /// How far over the mean a shard may grow before members are moved off it.
 pub(crate) const TOLERANCE_PERCENT: usize = 5;
 
+/// Whether a Flux version (a FluxInstance's `distribution.version`, as `flux.version` writes it:
+/// `2.3.x`, `2.3.0`, `v2.3`) is before 2.4, whose controllers look `dependsOn` up in their
+/// shard's cache (kustomize-controller #1248 and helm-controller #1070 read it from the API
+/// server since). `2.x` and other ranges are not.
+#[must_use]
+pub(crate) fn before_2_4(version: &str) -> bool {
+    version
+        .trim_start_matches(['v', '=', ' '])
+        .strip_prefix("2.")
+        .and_then(|v| v.split(['.', '-']).next())
+        .and_then(|m| m.parse::<u32>().ok())
+        .is_some_and(|m| m < 4)
+}
+
 /// The Flux objects synctl writes on the hub for fleet cluster `ci`: its GitRepository, two
 /// Kustomizations per wave (the wave and its releases), and per component placed on it a
 /// Kustomization (`path:`) or a HelmRelease and its chart source.

@@ -102,13 +102,8 @@ fn controllers<'a>(objects: impl Iterator<Item = &'a Object>) -> (Option<BTreeSe
     let mut before_2_4 = false;
     for o in objects {
         if o.kind() == "FluxInstance" && o.group() == "fluxcd.controlplane.io" {
-            let version = o.text(&["spec", "distribution", "version"]);
-            before_2_4 |= version
-                .trim_start_matches(['v', '=', ' '])
-                .strip_prefix("2.")
-                .and_then(|v| v.split(['.', '-']).next())
-                .and_then(|m| m.parse::<u32>().ok())
-                .is_some_and(|m| m < 4);
+            before_2_4 |=
+                crate::model::shards::before_2_4(&o.text(&["spec", "distribution", "version"]));
             let Some(sharding) = o.field(&["spec", "sharding"]) else {
                 continue;
             };
