@@ -133,6 +133,41 @@ pub fn copy_folder(folder: &str, to: &Path, with_tree: bool) {
     }
 }
 
+/// Every YAML document of a file (empty documents left out).
+pub fn yaml_docs(path: &Path) -> Vec<serde_yaml::Value> {
+    use serde::Deserialize as _;
+    let text = std::fs::read_to_string(path).unwrap();
+    serde_yaml::Deserializer::from_str(&text)
+        .map(|d| serde_yaml::Value::deserialize(d).unwrap())
+        .filter(|v| !v.is_null())
+        .collect()
+}
+
+/// `../shared/tools/validate-manifests DIRS --kustomize-build` (with the Python of
+/// `SYNCTL_VALIDATOR_PYTHON`, else `python3`) passes: every object valid against the upstream
+/// CRDs and every overlay built. `what` names the run in a failure.
+pub fn assert_valid_manifests(what: &str, dirs: &[PathBuf]) {
+    let tool = root().join("../shared/tools/validate-manifests");
+    assert!(
+        tool.is_file(),
+        "{} is missing: ../shared must sit beside the repository",
+        tool.display()
+    );
+    let python = std::env::var("SYNCTL_VALIDATOR_PYTHON").unwrap_or_else(|_| "python3".to_owned());
+    let out = std::process::Command::new(python)
+        .arg(&tool)
+        .args(dirs)
+        .arg("--kustomize-build")
+        .output()
+        .expect("python3 must be installed to run validate-manifests");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains(" 0 failed"),
+        "{what}:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// Runs git in `dir`, away from the machine's and the user's configuration, with a fixed
 /// identity for the commits tests make themselves; fails the test when git fails. Returns stdout.
 pub fn git(dir: &Path, args: &[&str]) -> String {

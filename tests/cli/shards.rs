@@ -6,9 +6,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::Path;
-use std::process::Command;
 
-use crate::{Synctl, git, root};
+use crate::{Synctl, assert_valid_manifests, git, yaml_docs};
 
 const KEY: &str = "sharding.fluxcd.io/key";
 
@@ -40,16 +39,6 @@ fn sharded(dir: &Path, clusters: usize, shards: u32) -> String {
     spec
 }
 
-/// Every document of a YAML file.
-fn docs(path: &Path) -> Vec<serde_yaml::Value> {
-    use serde::Deserialize as _;
-    let text = fs::read_to_string(path).unwrap();
-    serde_yaml::Deserializer::from_str(&text)
-        .map(|d| serde_yaml::Value::deserialize(d).unwrap())
-        .filter(|v| !v.is_null())
-        .collect()
-}
-
 /// The files `generate` would add, change and remove.
 fn changed(dir: &Path) -> BTreeSet<String> {
     let run = Synctl::new()
@@ -77,7 +66,7 @@ fn a_thousand_clusters_on_eight_shards_labelled_balanced_and_proven() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     sharded(d, 1000, 8);
-    let instance = docs(&d.join("hub/flux-instance.yaml"));
+    let instance = yaml_docs(&d.join("hub/flux-instance.yaml"));
     let shards: Vec<&str> = instance[0]["spec"]["sharding"]["shards"]
         .as_sequence()
         .unwrap()
@@ -96,7 +85,7 @@ fn a_thousand_clusters_on_eight_shards_labelled_balanced_and_proven() {
     for i in 1..=1000 {
         let file = d.join(format!("hub/c{i}.yaml"));
         let mut mine = BTreeSet::new();
-        for doc in docs(&file) {
+        for doc in yaml_docs(&file) {
             let kind = doc["kind"].as_str().unwrap();
             if !doc["apiVersion"]
                 .as_str()
@@ -130,7 +119,7 @@ fn a_thousand_clusters_on_eight_shards_labelled_balanced_and_proven() {
         "shards differ by more than 10 %: {per_shard:?}"
     );
     // The hub's own objects stay on the main controllers.
-    for doc in docs(&d.join("hub/kustomization.yaml")) {
+    for doc in yaml_docs(&d.join("hub/kustomization.yaml")) {
         assert!(doc["metadata"]["labels"][KEY].is_null(), "{doc:?}");
     }
 
@@ -145,21 +134,9 @@ fn a_thousand_clusters_on_eight_shards_labelled_balanced_and_proven() {
 #[test]
 fn a_sharded_hub_passes_validate_manifests() {
     let dir = tempfile::tempdir().unwrap();
-    sharded(dir.path(), 3, 2);
-    let python = std::env::var("SYNCTL_VALIDATOR_PYTHON").unwrap_or_else(|_| "python3".to_owned());
-    let out = Command::new(python)
-        .arg(root().join("../shared/tools/validate-manifests"))
-        .arg(dir.path().join("hub"))
-        .arg(dir.path().join("fleet"))
-        .arg("--kustomize-build")
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success() && stdout.contains(" 0 failed"),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let d = dir.path();
+    sharded(d, 3, 2);
+    assert_valid_manifests("a sharded hub", &[d.join("hub"), d.join("fleet")]);
 }
 
 /// Adding a cluster writes its own files and the listings, and moves no other cluster; so does
@@ -307,7 +284,7 @@ fn a_new_shard_moves_the_fewest_clusters_and_diff_names_them() {
     assert_eq!(run.status, 0, "{}", run.stderr);
     for c in &moved {
         let mut patched = 0;
-        for doc in docs(&d.join(format!("hub/{c}.yaml"))) {
+        for doc in yaml_docs(&d.join(format!("hub/{c}.yaml"))) {
             for p in doc["spec"]["patches"].as_sequence().into_iter().flatten() {
                 let text = p["patch"].as_str().unwrap();
                 assert!(text.contains(&format!("{KEY}: shard5\n")), "{c}: {text}");
@@ -337,7 +314,7 @@ fn shard_errors(dir: &Path) -> Vec<String> {
 
 /// Rewrites every document of a YAML file with `edit`.
 fn edit_docs(path: &Path, edit: impl Fn(&mut serde_yaml::Value)) {
-    let out: Vec<String> = docs(path)
+    let out: Vec<String> = yaml_docs(path)
         .into_iter()
         .map(|mut d| {
             edit(&mut d);
@@ -357,7 +334,7 @@ fn check_proves_the_references_the_shards_controllers_cannot_follow() {
     let d = dir.path();
     sharded(d, 3, 2);
     let shard = |c: &str| {
-        docs(&d.join(format!("hub/{c}.yaml")))[1]["metadata"]["labels"][KEY]
+        yaml_docs(&d.join(format!("hub/{c}.yaml")))[1]["metadata"]["labels"][KEY]
             .as_str()
             .unwrap()
             .to_owned()

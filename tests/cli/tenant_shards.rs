@@ -6,9 +6,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::Path;
-use std::process::Command;
 
-use crate::{Synctl, git, root};
+use crate::{Synctl, assert_valid_manifests, git, yaml_docs};
 
 const KEY: &str = "sharding.fluxcd.io/key";
 
@@ -27,16 +26,6 @@ fn spec(tenants: usize, sharding: &str) -> String {
     s
 }
 
-/// Every document of a YAML file.
-fn docs(path: &Path) -> Vec<serde_yaml::Value> {
-    use serde::Deserialize as _;
-    let text = fs::read_to_string(path).unwrap();
-    serde_yaml::Deserializer::from_str(&text)
-        .map(|d| serde_yaml::Value::deserialize(d).unwrap())
-        .filter(|v| !v.is_null())
-        .collect()
-}
-
 /// Generates `spec` into `dir` (exit 0).
 fn generate(dir: &Path, spec: &str) {
     fs::write(dir.join("fleet.yaml"), spec).unwrap();
@@ -48,7 +37,7 @@ fn generate(dir: &Path, spec: &str) {
 /// (GitRepository and Kustomizations) carry the one label and nothing they apply is labelled.
 fn tenant_shards(dir: &Path, env: &str) -> BTreeMap<String, String> {
     let mut out: BTreeMap<String, String> = BTreeMap::new();
-    for doc in docs(&dir.join(format!("fleet/{env}/apps/tenant-apps.yaml"))) {
+    for doc in yaml_docs(&dir.join(format!("fleet/{env}/apps/tenant-apps.yaml"))) {
         let name = doc["metadata"]["name"].as_str().unwrap();
         let tenant = name
             .trim_start_matches("tenant-")
@@ -77,7 +66,7 @@ fn a_standalone_clusters_tenants_spread_over_its_shards() {
         "production/clusters/prod-eu",
         "production/clusters/prod-us",
     ] {
-        let instance = docs(&d.join(format!("fleet/{c}/flux-instance.yaml")));
+        let instance = yaml_docs(&d.join(format!("fleet/{c}/flux-instance.yaml")));
         assert_eq!(instance[0]["spec"]["sharding"]["key"], KEY, "{c}");
         assert_eq!(
             instance[0]["spec"]["sharding"]["shards"],
@@ -85,7 +74,7 @@ fn a_standalone_clusters_tenants_spread_over_its_shards() {
             "{c}"
         );
         // The cluster's waves stay on the main controllers.
-        for k in docs(&d.join(format!("fleet/{c}/kustomizations.yaml"))) {
+        for k in yaml_docs(&d.join(format!("fleet/{c}/kustomizations.yaml"))) {
             assert!(k["metadata"]["labels"][KEY].is_null(), "{c}: {k:?}");
         }
     }
@@ -107,19 +96,7 @@ fn a_standalone_clusters_tenants_spread_over_its_shards() {
     let check = Synctl::new().dir(d).args(["check", "."]).run();
     assert_eq!(check.status, 0, "{}{}", check.stdout, check.stderr);
     assert!(!check.stderr.contains("synctl::shard"), "{}", check.stderr);
-    let python = std::env::var("SYNCTL_VALIDATOR_PYTHON").unwrap_or_else(|_| "python3".to_owned());
-    let out = Command::new(python)
-        .arg(root().join("../shared/tools/validate-manifests"))
-        .arg(d.join("fleet"))
-        .arg("--kustomize-build")
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success() && stdout.contains(" 0 failed"),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_valid_manifests("a sharded standalone cluster", &[d.join("fleet")]);
 }
 
 #[test]
