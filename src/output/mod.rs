@@ -356,21 +356,15 @@ pub(crate) fn bootstrap_listing(root: &Path, entry: &str) -> Vec<String> {
     }
 }
 
-/// The shard the committed tree gives fleet cluster `cluster`: the `sharding.fluxcd.io/key`
-/// label in its `hub/<cluster>.yaml`, when synctl wrote that file (read as a regular file of
-/// bounded size, inside a `hub/` folder that is no link).
-pub(crate) fn shard_of(root: &Path, cluster: &str) -> Option<String> {
-    if cluster.is_empty() || cluster.contains(['/', '\\']) || cluster.starts_with('.') {
-        return None;
-    }
-    let hub = root.join("hub");
-    if !std::fs::symlink_metadata(&hub).is_ok_and(|m| m.is_dir()) {
-        return None;
-    }
-    let text = crate::folders::read_plain(&hub.join(format!("{cluster}.yaml")))?;
-    if !is_generated(text.as_bytes()) {
-        return None;
-    }
+/// A file of the committed tree synctl wrote, read as the shards' memory: a regular file of
+/// bounded size, never through a link, with synctl's header.
+fn read_generated(path: &Path) -> Option<String> {
+    let text = crate::folders::read_plain(path)?;
+    is_generated(text.as_bytes()).then_some(text)
+}
+
+/// The first `sharding.fluxcd.io/key` label of `text` (a document's or a file's), unquoted.
+fn first_shard(text: &str) -> Option<String> {
     let needle = format!("{}: ", crate::model::shards::LABEL);
     text.lines()
         .find_map(|l| l.trim_start().strip_prefix(&needle))
@@ -378,41 +372,51 @@ pub(crate) fn shard_of(root: &Path, cluster: &str) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
+/// Whether `name` is one plain path component (a cluster's or an environment's folder).
+fn plain_component(name: &str) -> bool {
+    !(name.is_empty() || name.contains(['/', '\\']) || name.starts_with('.'))
+}
+
+/// Whether `path` is a folder, not a link to one.
+fn real_dir(path: &Path) -> bool {
+    std::fs::symlink_metadata(path).is_ok_and(|m| m.is_dir())
+}
+
+/// The shard the committed tree gives fleet cluster `cluster`: the `sharding.fluxcd.io/key`
+/// label in its `hub/<cluster>.yaml`, when synctl wrote that file (inside a `hub/` folder that
+/// is no link).
+pub(crate) fn shard_of(root: &Path, cluster: &str) -> Option<String> {
+    let hub = root.join("hub");
+    if !plain_component(cluster) || !real_dir(&hub) {
+        return None;
+    }
+    first_shard(&read_generated(&hub.join(format!("{cluster}.yaml")))?)
+}
+
 /// The shards the committed tree gives the tenants' entries of standalone environment `env`:
 /// each object's name → its `sharding.fluxcd.io/key` label, in every
-/// `fleet/<env>/<wave>/tenant-apps.yaml` synctl wrote (read as regular files of bounded size,
-/// in folders that are no links; synctl's own layout: `metadata.name` is the document's first
-/// `  name:` line, its labels follow).
+/// `fleet/<env>/<wave>/tenant-apps.yaml` synctl wrote (in folders that are no links; synctl's
+/// own layout: `metadata.name` is the document's first `  name:` line, its labels follow).
 pub(crate) fn entry_shards(root: &Path, env: &str) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
-    if env.is_empty() || env.contains(['/', '\\']) || env.starts_with('.') {
-        return out;
-    }
     let dir = root.join("fleet").join(env);
-    let is_dir = |p: &Path| std::fs::symlink_metadata(p).is_ok_and(|m| m.is_dir());
-    if !is_dir(&root.join("fleet")) || !is_dir(&dir) {
+    if !plain_component(env) || !real_dir(&root.join("fleet")) || !real_dir(&dir) {
         return out;
     }
     let Ok(waves) = std::fs::read_dir(&dir) else {
         return out;
     };
-    let needle = format!("    {}: ", crate::model::shards::LABEL);
     for wave in waves.flatten() {
         if !wave.file_type().is_ok_and(|t| t.is_dir()) {
             continue;
         }
-        let Some(text) = crate::folders::read_plain(&wave.path().join("tenant-apps.yaml")) else {
+        let Some(text) = read_generated(&wave.path().join("tenant-apps.yaml")) else {
             continue;
         };
-        if !is_generated(text.as_bytes()) {
-            continue;
-        }
         for doc in text.split("\n---\n") {
             let name = doc.lines().find_map(|l| l.strip_prefix("  name: "));
-            let shard = doc.lines().find_map(|l| l.strip_prefix(needle.as_str()));
-            if let (Some(name), Some(shard)) = (name, shard) {
-                let unquote = |v: &str| v.trim().trim_matches('"').to_owned();
-                out.insert(unquote(name), unquote(shard));
+            if let (Some(name), Some(shard)) = (name, first_shard(doc)) {
+                out.insert(name.trim().trim_matches('"').to_owned(), shard);
             }
         }
     }
